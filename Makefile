@@ -1,0 +1,122 @@
+# milter-relay - build, test, benchmark and install.
+#
+#	make			build the library, the daemon and the harness
+#	make check		run every test (unit, scenarios, end to end ...)
+#	make SANITIZE=1 check	the same, built with ASan+UBSan in build-san/
+#	make asan		shorthand for the line above
+#	make bench		benchmarks printing ratios (never part of check)
+#	make fuzz		libFuzzer targets (clang), make fuzz-smoke runs them briefly
+#	make install		PREFIX=/usr/local DESTDIR=
+#
+# Objects and binaries go under $(O): the source tree itself by default,
+# build-san/ for sanitizer builds, so that both can coexist.
+
+VERSION		= 0.1.0
+PREFIX		?= /usr/local
+DESTDIR		?=
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+
+ifdef SANITIZE
+O		?= build-san
+SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		  -fno-sanitize-recover=all
+else
+O		?= .
+SAN_FLAGS	=
+endif
+
+CFLAGS		?= -O2 -g
+WARN_FLAGS	= -Wall -Wextra -Werror
+LIB_PKGS	= libconfig libidn2
+ALL_CPPFLAGS	= -D_GNU_SOURCE -DMR_VERSION=\"$(VERSION)\" -Ilib $(CPPFLAGS)
+ALL_CFLAGS	= -std=c11 $(WARN_FLAGS) $(SAN_FLAGS) $(CFLAGS) \
+		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS))
+LIB_LDLIBS	= $(shell $(PKG_CONFIG) --libs $(LIB_PKGS)) -lpthread
+MILTER_LDLIBS	= $(shell $(PKG_CONFIG) --libs milter) $(LIB_LDLIBS)
+CHECK_CFLAGS	= $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LDLIBS	= $(shell $(PKG_CONFIG) --libs check)
+ALL_LDFLAGS	= $(SAN_FLAGS) $(LDFLAGS)
+
+LIB_SRCS	= $(sort $(wildcard lib/*.c))
+LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/%.o)
+LIB		= $(O)/lib/libmilterrelay.a
+
+DAEMON_SRCS	= $(sort $(wildcard milter/*.c))
+DAEMON_OBJS	= $(DAEMON_SRCS:%.c=$(O)/%.o)
+DAEMON		= $(O)/milter/milter-relay
+
+HARNESS_SRCS	= $(sort $(wildcard test/harness/mt_*.c))
+HARNESS_OBJS	= $(HARNESS_SRCS:%.c=$(O)/%.o)
+HARNESS		= $(O)/test/harness/milter-test
+NULLMILTER	= $(O)/test/harness/nullmilter
+
+UNIT_SRCS	= $(sort $(wildcard test/unit/check_*.c))
+UNIT_BINS	= $(UNIT_SRCS:%.c=$(O)/%)
+
+BENCH_SRCS	= $(sort $(wildcard test/bench/bench_*.c))
+BENCH_BINS	= $(BENCH_SRCS:%.c=$(O)/%)
+
+# Every test area with a check.sh takes part in "make check", in name order.
+CHECK_SCRIPTS	= $(sort $(wildcard test/*/check.sh))
+
+PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
+		  $(if $(HARNESS_SRCS),$(HARNESS)) \
+		  $(if $(wildcard test/harness/nullmilter.c),$(NULLMILTER))
+
+.PHONY: all check unit asan bench fuzz fuzz-smoke install clean deps
+
+all: $(PROGRAMS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/test/unit/%.o: test/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+$(DAEMON): $(DAEMON_OBJS) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(MILTER_LDLIBS)
+
+$(HARNESS): $(HARNESS_OBJS) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_OBJS) $(LIB) $(LIB_LDLIBS)
+
+$(NULLMILTER): $(O)/test/harness/nullmilter.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(MILTER_LDLIBS)
+
+$(O)/test/unit/check_%: $(O)/test/unit/check_%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CHECK_LDLIBS) $(LIB_LDLIBS)
+
+$(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_LDLIBS)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes $$t; done
+
+check: all unit
+	@set -e; for t in $(CHECK_SCRIPTS); do \
+		echo "== $$t"; MR_BUILD=$(O) MR_SANITIZE=$(SANITIZE) bash $$t; \
+	done
+	@echo "== all tests passed"
+
+asan:
+	$(MAKE) SANITIZE=1 check
+
+bench: all $(BENCH_BINS)
+	MR_BUILD=$(O) bash test/bench/run.sh
+
+deps:
+	./contrib/install-deps.sh
+
+clean:
+	rm -rf build-san
+	find . -name '*.o' -o -name '*.d' | xargs rm -f
+	rm -f $(LIB) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

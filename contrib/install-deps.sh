@@ -1,0 +1,11 @@
+#!/bin/sh
+# install-deps.sh - install what milter-relay needs to build and test on
+# Debian 12 (bookworm) or later.  Run as root (or through sudo).
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+	build-essential pkg-config \
+	libmilter-dev libconfig-dev libidn2-dev check \
+	postfix miltertest mandoc valgrind clang \
+	procps iproute2 util-linux ca-certificates

@@ -1,0 +1,75 @@
+/*
+ * config - load /etc/milter-relay.conf (libconfig) and its domains_file
+ *
+ * config_load() reads the file of DESIGN.md section 2 and returns a
+ * complete, immutable configuration: daemon settings, the relay policy
+ * and the rule set (inline "domains" list plus "domains_file").  It
+ * returns NULL on the first error and writes "FILE:LINE: reason" into
+ * err; nothing is half loaded.  Unknown settings, wrong types, bad
+ * values and duplicate patterns are errors.
+ *
+ * config_load_domains_file() adds the rules of a flat domains_file to a
+ * rule set: one rule a line, "pattern [relay=...] [smarthost=...]
+ * [transport=...] [reply=\"...\"]", blank lines and lines starting with
+ * "# " (hash, space) or "#" alone ignored; a line starting with "#"
+ * followed by a non-space is an exact-match pattern.  0 or -1 with
+ * "FILE:LINE: reason" in err.
+ *
+ * config_parse_domains_line() parses one such line (the unit that the
+ * domains_file fuzz target drives); 0 added, 1 comment or blank, -1 error.
+ *
+ * config_free() releases everything (NULL is fine).
+ */
+#ifndef MR_CONFIG_H
+#define MR_CONFIG_H
+
+#include <stddef.h>
+
+#include "netaddr.h"
+#include "ruleset.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/milter-relay.conf"
+
+enum unmatched_policy {
+	UNMATCHED_REJECT,	/* 554 5.7.1 <addr>: Relay access denied */
+	UNMATCHED_TEMPFAIL,	/* 451 4.7.1 */
+	UNMATCHED_CONTINUE	/* leave it to the MTA */
+};
+
+enum route_check {
+	ROUTE_CHECK_OFF,
+	ROUTE_CHECK_LOG,	/* log when the MTA routes elsewhere (default) */
+	ROUTE_CHECK_ENFORCE	/* and tempfail that recipient */
+};
+
+struct policy {
+	enum unmatched_policy unmatched;
+	struct netlist	*trusted_networks;
+	int		trust_authenticated;	/* default 1 */
+	int		trust_local_socket;	/* unix-socket clients; default 0 */
+	int		log_only;		/* mode = "log-only" */
+	enum route_check route_check;
+};
+
+struct config {
+	char		*path;		/* file it was loaded from */
+	/* daemon settings; NULL when unset */
+	char		*socket;
+	char		*socketmap;
+	char		*user;
+	char		*group;
+	char		*pidfile;
+	char		*syslog_facility;
+	int		socket_mode;	/* -1 when unset */
+	struct policy	policy;
+	struct ruleset	*rules;
+};
+
+struct config *config_load(const char *path, char *err, size_t errlen);
+int	config_load_domains_file(struct ruleset *rules, const char *path,
+	    char *err, size_t errlen);
+int	config_parse_domains_line(struct ruleset *rules, const char *line,
+	    size_t len, char *err, size_t errlen);
+void	config_free(struct config *config);
+
+#endif

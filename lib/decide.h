@@ -1,0 +1,77 @@
+/*
+ * decide - the one decision function of milter-relay
+ *
+ * Every face of the daemon (milter RCPT callback, socketmap server,
+ * exporter, "milter-relay query") asks these functions and nothing else
+ * decides whether a recipient may be relayed.
+ *
+ * decide() applies DESIGN.md section 1 to one RCPT TO argument:
+ *	1. parse the path: syntax error -> reject 501 5.1.3;
+ *	2. sender-specified routing from an untrusted client -> 554 5.7.1;
+ *	3. address literals and unmatched names are unmatched; unqualified
+ *	   addresses are unmatched except postmaster, which continues;
+ *	4. always -> accept; trusted -> accept if trusted, else unmatched;
+ *	   deny -> reject with the rule's reply (default 554 5.7.1);
+ *	5. unmatched: trusted -> continue; else the unmatched policy;
+ *	6. log-only mode turns every reject/tempfail into accept, keeping
+ *	   the would-be outcome in d->enforced for the log.
+ * A NULL config, or any internal failure, yields tempfail 451 4.7.1:
+ * never accept when unsure.
+ *
+ * decide_domain() is steps 3-6 for a domain that is already normalized
+ * (the socketmap server's keys).  Both fill *d completely; d->reason is a
+ * short static phrase for logs; d->pattern is the matched rule's pattern
+ * ("" when none).  decision_outcome_name() gives "accept", "reject",
+ * "tempfail", "continue".
+ *
+ * client_trusted() is 1 when the client is in trusted_networks, or
+ * authenticated with trust_authenticated, or a unix-socket client with
+ * trust_local_socket.
+ */
+#ifndef MR_DECIDE_H
+#define MR_DECIDE_H
+
+#include "address.h"
+#include "config.h"
+#include "netaddr.h"
+#include "ruleset.h"
+
+enum outcome {
+	OUTCOME_ACCEPT,
+	OUTCOME_REJECT,
+	OUTCOME_TEMPFAIL,
+	OUTCOME_CONTINUE
+};
+
+struct client {
+	int		has_addr;	/* 0: unix socket or unknown */
+	struct netaddr	addr;
+	int		authenticated;	/* {auth_authen} was non-empty */
+};
+
+#define REPLY_TEXT_MAX	600
+
+struct decision {
+	enum outcome	outcome;	/* what the MTA is told */
+	enum outcome	enforced;	/* what enforce mode would say */
+	int		trusted;
+	const struct rule *rule;	/* NULL when unmatched */
+	char		pattern[PATTERN_MAX + 1];
+	char		domain[DOMAIN_MAX + 1];	/* normalized, "" if none */
+	const char	*reason;	/* static */
+	/* SMTP reply for reject/tempfail; empty strings otherwise */
+	char		rcode[4];	/* "554" */
+	char		xcode[12];	/* "5.7.1" */
+	char		text[REPLY_TEXT_MAX];	/* "<u@x>: Relay access denied" */
+};
+
+int	client_trusted(const struct policy *policy,
+	    const struct client *client);
+void	decide(const struct config *config, const struct client *client,
+	    const char *rcpt, size_t len, struct decision *d);
+void	decide_domain(const struct config *config,
+	    const struct client *client, const char *domain,
+	    struct decision *d);
+const char *decision_outcome_name(enum outcome outcome);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * maps - answers of the socketmap server, from the rule set
+ *
+ * maps_answer() answers one socketmap request "NAME KEY" (the payload of
+ * one netstring) and writes the reply payload into out:
+ *
+ *	relay		"OK RELAY" when any client may relay to the key's
+ *			domain (an "always" rule covers it), else "NOTFOUND "
+ *	transport	"OK transport:[host]:port" (Postfix syntax) when the
+ *			covering relayed rule names a smart host
+ *	mailertable	"OK esmtp:[host]:port" (Sendmail syntax), same rule
+ *	access		"OK RELAY" for "To:domain" keys any client may relay to
+ *
+ * A key containing '@' is answered for the domain after its last '@' (the
+ * full recipient Postfix sends to transport_maps); a plain key for
+ * itself.  Keys starting with '.' are "NOTFOUND ".  UTF-8 names are
+ * converted to A-labels.  An unknown map name, a malformed request or a
+ * key that is not a domain name yields "PERM reason"; no config yields
+ * "TEMP reason".  Every answer comes from decide_domain(): this module
+ * only formats.  Returns the length of the answer written.
+ *
+ * maps_route() formats the route of a rule for a map ("transport" or
+ * "mailertable"): 0 and the value in buf, or -1 when the rule names no
+ * smart host.  The exporter and the milter's route check use it too.
+ */
+#ifndef MR_MAPS_H
+#define MR_MAPS_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "ruleset.h"
+
+#define MAPS_ANSWER_MAX	1024
+
+enum map_kind {
+	MAP_POSTFIX_TRANSPORT,	/* smtp:[host]:port */
+	MAP_SENDMAIL_MAILERTABLE /* esmtp:[host]:port */
+};
+
+size_t	maps_answer(const struct config *config, const char *request,
+	    size_t len, char *out, size_t outlen);
+int	maps_route(const struct rule *rule, enum map_kind kind, char *buf,
+	    size_t buflen);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * ruleset - domain rules in a trie of labels, root = TLD
+ *
+ * A rule set maps domain patterns to rules (DESIGN.md section 1):
+ *
+ *	example.com	RULE_NAMESPACE	example.com and every name below it
+ *	#example.com	RULE_EXACT	example.com only
+ *	.example.com	RULE_SUBDOMAINS	names below example.com, not itself
+ *
+ * ruleset_new() returns an empty set.  ruleset_add() parses a pattern
+ * (prefix '#' or '.', then a name that it normalizes with
+ * domain_normalize()), validates the rule's strings (smarthost with
+ * smarthost_valid(), reply with reply_valid(), transport: a Postfix
+ * transport name) and stores it; strings are interned, so a million rules
+ * naming one smart host keep one copy.  It returns 0, or -1 with a
+ * message in err: a bad pattern, a bad value, or the same pattern twice.
+ * Once loading is done the set is never modified again: any number of
+ * threads may look it up without locks.
+ *
+ * ruleset_lookup() finds the most specific rule covering a normalized
+ * domain: the rule whose name has the most labels among those covering
+ * it; at the same name exact beats namespace beats subdomains-only.  It
+ * returns NULL when no rule covers the name.  Otherwise it sets *name_len
+ * (when not NULL) to the length of the rule's name, which is always the
+ * last *name_len octets of domain; rule_format_pattern() rebuilds the
+ * pattern text from that.
+ *
+ * ruleset_walk() calls fn for every rule with its pattern text, in a
+ * stable order (a name before the names below it; at one name exact,
+ * namespace, subdomains); a non-zero return from fn stops the walk and is
+ * returned.  ruleset_count() is the number of rules.  ruleset_free()
+ * releases everything (NULL is fine).
+ *
+ * smarthost_valid(): "host", "mx:host", "192.0.2.7", "[192.0.2.7]",
+ * "[2001:db8::7]", each optionally followed by ":port" (1-65535).
+ * reply_valid(): "ddd d.d.d text" where ddd is 4xx or 5xx and the
+ * enhanced status class equals the first digit; text may be empty.
+ * Both return 0 or -1 with *why.
+ */
+#ifndef MR_RULESET_H
+#define MR_RULESET_H
+
+#include <stddef.h>
+
+#include "domain.h"
+
+enum rule_kind {
+	RULE_EXACT,		/* #name */
+	RULE_NAMESPACE,		/* name */
+	RULE_SUBDOMAINS		/* .name */
+};
+
+enum rule_relay {
+	RELAY_ALWAYS,		/* any client may relay */
+	RELAY_TRUSTED,		/* trusted clients only */
+	RELAY_DENY		/* nobody: an exception */
+};
+
+struct rule {
+	unsigned char	kind;		/* enum rule_kind */
+	unsigned char	relay;		/* enum rule_relay */
+	const char	*smarthost;	/* NULL: MTA routes as usual */
+	const char	*transport;	/* NULL: "smtp" */
+	const char	*reply;		/* NULL: default reply */
+};
+
+/* The optional parts of a rule as the config gives them (NULL: unset). */
+struct rule_spec {
+	const char	*relay;		/* "always", "trusted", "deny" */
+	const char	*smarthost;
+	const char	*transport;
+	const char	*reply;
+};
+
+#define PATTERN_MAX	(DOMAIN_MAX + 1)	/* prefix + name */
+
+struct ruleset;
+
+typedef int ruleset_walk_fn(const char *pattern, const struct rule *rule,
+	    void *arg);
+
+struct ruleset *ruleset_new(void);
+int	ruleset_add(struct ruleset *set, const char *pattern,
+	    const struct rule_spec *spec, char *err, size_t errlen);
+const struct rule *ruleset_lookup(const struct ruleset *set,
+	    const char *domain, size_t *name_len);
+void	rule_format_pattern(const struct rule *rule, const char *name,
+	    size_t name_len, char *buf, size_t buflen);
+int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
+	    void *arg);
+size_t	ruleset_count(const struct ruleset *set);
+void	ruleset_free(struct ruleset *set);
+
+int	smarthost_valid(const char *text, const char **why);
+int	reply_valid(const char *text, const char **why);
+
+#endif
