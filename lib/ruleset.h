@@ -23,7 +23,8 @@
  * returns NULL when no rule covers the name.  Otherwise it sets *name_len
  * (when not NULL) to the length of the rule's name, which is always the
  * last *name_len octets of domain; rule_format_pattern() rebuilds the
- * pattern text from that.
+ * pattern text from that (name points at the rule's name, that is
+ * domain + strlen(domain) - name_len).  Lookups allocate nothing.
  *
  * ruleset_walk() calls fn for every rule with its pattern text, in a
  * stable order (a name before the names below it; at one name exact,
@@ -36,6 +37,14 @@
  * reply_valid(): "ddd d.d.d text" where ddd is 4xx or 5xx and the
  * enhanced status class equals the first digit; text may be empty.
  * Both return 0 or -1 with *why.
+ *
+ * Helpers for the config loader and the exporter: smarthost_normalize()
+ * checks like smarthost_valid() and writes the canonical form the rule set
+ * stores (host names as lower-case A-labels); transport_valid() checks a
+ * Postfix transport name; pattern_normalize() writes the canonical text of
+ * a pattern ("#name", "name", ".name"); ruleset_has_pattern() is 1 when
+ * the set holds a rule with that pattern (how a loader tells a duplicate
+ * from other errors), else 0.
  */
 #ifndef MR_RULESET_H
 #define MR_RULESET_H
@@ -93,5 +102,13 @@ void	ruleset_free(struct ruleset *set);
 
 int	smarthost_valid(const char *text, const char **why);
 int	reply_valid(const char *text, const char **why);
+
+#define SMARTHOST_MAX	(3 + DOMAIN_MAX + 6)	/* "mx:" name ":port" */
+
+int	smarthost_normalize(const char *text, char *out, size_t outlen,
+	    const char **why);
+int	transport_valid(const char *text, const char **why);
+int	pattern_normalize(const char *pattern, char *out, const char **why);
+int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 
 #endif

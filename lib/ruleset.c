@@ -1,0 +1,836 @@
+/*
+ * ruleset - domain rules in a trie of labels, root = TLD
+ *
+ * Interface in ruleset.h.  Layout, chosen for a million rules in little
+ * memory and one cache miss a label:
+ *
+ *	The trie is one open-addressing hash table (linear probing) of
+ *	32-octet nodes keyed by (parent node id, label); a node's id is its
+ *	slot.  Labels up to NODE_INLINE octets live in the node, longer ones
+ *	in an arena.  A node knows whether it has children, so a lookup stops
+ *	at a leaf without probing for a child that cannot exist.
+ *
+ *	A node points at a "triple": the rules for "#name", "name" and
+ *	".name".  Strings, rules and triples are interned: a million rules
+ *	that say the same thing share one struct rule and one triple, and
+ *	the per-rule cost is the node alone.
+ *
+ * When the table grows it is rebuilt: every node is re-inserted after its
+ * parent, with a map from old ids to new ones.  Nothing is freed or moved
+ * once loading is done, so lookups from many threads need no lock.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+#include "ruleset.h"
+
+#define NODE_INLINE	22
+#define NODE_CHILDREN	0x01		/* flags: has children */
+#define ROOT_ID		UINT32_MAX
+#define NO_NODE		UINT32_MAX
+#define LOAD_NUM	4		/* grow above 4/5 full */
+#define LOAD_DEN	5
+
+struct node {
+	uint32_t	parent;		/* node id, ROOT_ID for a TLD */
+	uint32_t	triple;		/* index + 1 in triples, 0: none */
+	uint8_t		len;		/* label length; 0: free slot */
+	uint8_t		flags;
+	char		label[NODE_INLINE];	/* or arena offset */
+};
+
+struct triple {
+	const struct rule *rule[3];	/* by enum rule_kind */
+};
+
+/* A small intern table: values with their hashes, open addressing. */
+struct itab {
+	uint64_t	*hash;
+	uintptr_t	*val;		/* 0: free */
+	size_t		 cap;
+	size_t		 count;
+};
+
+struct ruleset {
+	struct node	*nodes;
+	size_t		 cap;		/* slots */
+	size_t		 used;		/* nodes */
+	int		 root_children;
+	char		*arena;		/* long labels */
+	size_t		 arena_len;
+	size_t		 arena_cap;
+	struct triple	*triples;
+	size_t		 ntriples;
+	size_t		 triples_cap;
+	struct itab	 strings;	/* char * */
+	struct itab	 rules;		/* struct rule * */
+	struct itab	 tripletab;	/* index + 1 in triples */
+	size_t		 nrules;
+};
+
+/* Hashing. */
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t
+bytes_hash(const char *s, size_t len)
+{
+	uint64_t	h, w;
+
+	h = (uint64_t)len * 0x9e3779b97f4a7c15ULL;
+	while (len >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		s += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static size_t
+slot_of(uint64_t lhash, uint32_t parent, size_t cap)
+{
+	uint64_t	h;
+
+	h = mix64(lhash + parent);
+	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+/* Intern tables. */
+
+static int
+itab_grow(struct itab *t)
+{
+	struct itab	n;
+	size_t		i, j;
+
+	n.cap = t->cap == 0 ? 64 : t->cap * 2;
+	n.count = t->count;
+	n.hash = calloc(n.cap, sizeof(*n.hash));
+	n.val = calloc(n.cap, sizeof(*n.val));
+	if (n.hash == NULL || n.val == NULL) {
+		free(n.hash);
+		free(n.val);
+		return -1;
+	}
+	for (i = 0; i < t->cap; i++) {
+		if (t->val[i] == 0)
+			continue;
+		for (j = t->hash[i] & (n.cap - 1); n.val[j] != 0;
+		    j = (j + 1) & (n.cap - 1))
+			;
+		n.hash[j] = t->hash[i];
+		n.val[j] = t->val[i];
+	}
+	free(t->hash);
+	free(t->val);
+	*t = n;
+	return 0;
+}
+
+/* The slot holding a value equal to key, or the free slot to put it. */
+typedef int itab_eq_fn(const struct ruleset *, uintptr_t, const void *);
+
+static size_t
+itab_slot(const struct ruleset *set, const struct itab *t, uint64_t h,
+    itab_eq_fn *eq, const void *key)
+{
+	size_t	j;
+
+	for (j = h & (t->cap - 1); t->val[j] != 0; j = (j + 1) & (t->cap - 1))
+		if (t->hash[j] == h && eq(set, t->val[j], key))
+			break;
+	return j;
+}
+
+static int
+itab_reserve(struct itab *t)
+{
+	if ((t->count + 1) * 2 > t->cap)
+		return itab_grow(t);
+	return 0;
+}
+
+static void
+itab_free(struct itab *t, int free_vals)
+{
+	size_t	i;
+
+	if (free_vals)
+		for (i = 0; i < t->cap; i++)
+			free((void *)t->val[i]);
+	free(t->hash);
+	free(t->val);
+}
+
+static int
+string_eq(const struct ruleset *set, uintptr_t val, const void *key)
+{
+	(void)set;
+	return strcmp((const char *)val, key) == 0;
+}
+
+static const char *
+intern_string(struct ruleset *set, const char *s)
+{
+	uint64_t	 h;
+	size_t		 j;
+	char		*copy;
+
+	if (s == NULL)
+		return NULL;
+	if (itab_reserve(&set->strings) == -1)
+		return NULL;
+	h = bytes_hash(s, strlen(s));
+	j = itab_slot(set, &set->strings, h, string_eq, s);
+	if (set->strings.val[j] != 0)
+		return (const char *)set->strings.val[j];
+	if ((copy = strdup(s)) == NULL)
+		return NULL;
+	set->strings.hash[j] = h;
+	set->strings.val[j] = (uintptr_t)copy;
+	set->strings.count++;
+	return copy;
+}
+
+static int
+rule_eq(const struct ruleset *set, uintptr_t val, const void *key)
+{
+	const struct rule	*a = (const struct rule *)val, *b = key;
+
+	(void)set;
+	return a->kind == b->kind && a->relay == b->relay &&
+	    a->smarthost == b->smarthost && a->transport == b->transport &&
+	    a->reply == b->reply;
+}
+
+static const struct rule *
+intern_rule(struct ruleset *set, const struct rule *r)
+{
+	uint64_t	 h;
+	size_t		 j;
+	struct rule	*copy;
+
+	if (itab_reserve(&set->rules) == -1)
+		return NULL;
+	h = mix64(((uint64_t)r->kind << 8 | r->relay) +
+	    (uintptr_t)r->smarthost) ^ mix64((uintptr_t)r->transport + 1) ^
+	    mix64((uintptr_t)r->reply + 2);
+	j = itab_slot(set, &set->rules, h, rule_eq, r);
+	if (set->rules.val[j] != 0)
+		return (const struct rule *)set->rules.val[j];
+	if ((copy = malloc(sizeof(*copy))) == NULL)
+		return NULL;
+	*copy = *r;
+	set->rules.hash[j] = h;
+	set->rules.val[j] = (uintptr_t)copy;
+	set->rules.count++;
+	return copy;
+}
+
+static int
+triple_eq(const struct ruleset *set, uintptr_t val, const void *key)
+{
+	const struct triple	*a = &set->triples[val - 1], *b = key;
+
+	return a->rule[0] == b->rule[0] && a->rule[1] == b->rule[1] &&
+	    a->rule[2] == b->rule[2];
+}
+
+/* Index + 1 of an interned triple, 0 on allocation failure. */
+static uint32_t
+intern_triple(struct ruleset *set, const struct triple *t)
+{
+	uint64_t	 h;
+	size_t		 j, ncap;
+	struct triple	*n;
+
+	if (itab_reserve(&set->tripletab) == -1)
+		return 0;
+	h = mix64((uintptr_t)t->rule[0]) ^ mix64((uintptr_t)t->rule[1] + 1) ^
+	    mix64((uintptr_t)t->rule[2] + 2);
+	j = itab_slot(set, &set->tripletab, h, triple_eq, t);
+	if (set->tripletab.val[j] != 0)
+		return (uint32_t)set->tripletab.val[j];
+	if (set->ntriples == set->triples_cap) {
+		ncap = set->triples_cap == 0 ? 16 : set->triples_cap * 2;
+		n = reallocarray(set->triples, ncap, sizeof(*n));
+		if (n == NULL || ncap >= UINT32_MAX)
+			return 0;
+		set->triples = n;
+		set->triples_cap = ncap;
+	}
+	set->triples[set->ntriples++] = *t;
+	set->tripletab.hash[j] = h;
+	set->tripletab.val[j] = set->ntriples;
+	set->tripletab.count++;
+	return (uint32_t)set->ntriples;
+}
+
+/* Nodes. */
+
+static const char *
+node_label(const struct ruleset *set, const struct node *n)
+{
+	uint32_t	off;
+
+	if (n->len <= NODE_INLINE)
+		return n->label;
+	memcpy(&off, n->label, sizeof(off));
+	return set->arena + off;
+}
+
+static uint32_t
+node_find(const struct ruleset *set, uint32_t parent, const char *label,
+    size_t len, uint64_t lhash)
+{
+	const struct node	*n;
+	size_t			 i;
+
+	i = slot_of(lhash, parent, set->cap);
+	for (;;) {
+		n = &set->nodes[i];
+		if (n->len == 0)
+			return NO_NODE;
+		if (n->parent == parent && n->len == len &&
+		    memcmp(node_label(set, n), label, len) == 0)
+			return (uint32_t)i;
+		if (++i == set->cap)
+			i = 0;
+	}
+}
+
+/* Free slot for (parent, label) in a table known not to hold it. */
+static size_t
+node_free_slot(const struct node *nodes, size_t cap, uint64_t lhash,
+    uint32_t parent)
+{
+	size_t	i;
+
+	for (i = slot_of(lhash, parent, cap); nodes[i].len != 0;)
+		if (++i == cap)
+			i = 0;
+	return i;
+}
+
+/* Re-insert old node id (and first its parents) into the new table. */
+static uint32_t
+node_move(const struct ruleset *set, struct node *nodes, size_t cap,
+    uint32_t *map, uint32_t id)
+{
+	struct node	n;
+	size_t		i;
+
+	if (id == ROOT_ID)
+		return ROOT_ID;
+	if (map[id] != NO_NODE)
+		return map[id];
+	n = set->nodes[id];
+	n.parent = node_move(set, nodes, cap, map, n.parent);
+	i = node_free_slot(nodes, cap,
+	    bytes_hash(node_label(set, &n), n.len), n.parent);
+	nodes[i] = n;
+	map[id] = (uint32_t)i;
+	return (uint32_t)i;
+}
+
+/* Rebuild the table larger; *keep (a node id) follows its node. */
+static int
+node_grow(struct ruleset *set, uint32_t *keep)
+{
+	struct node	*nodes;
+	uint32_t	*map;
+	size_t		 cap, i;
+
+	cap = set->cap < 1024 ? 1024 : set->cap + set->cap / 2;
+	if (cap >= UINT32_MAX - 1)
+		return -1;
+	nodes = calloc(cap, sizeof(*nodes));
+	map = malloc((set->cap + 1) * sizeof(*map));
+	if (nodes == NULL || map == NULL) {
+		free(nodes);
+		free(map);
+		return -1;
+	}
+	for (i = 0; i < set->cap; i++)
+		map[i] = NO_NODE;
+	for (i = 0; i < set->cap; i++)
+		if (set->nodes[i].len != 0)
+			node_move(set, nodes, cap, map, (uint32_t)i);
+	if (*keep != ROOT_ID)
+		*keep = map[*keep];
+	free(map);
+	free(set->nodes);
+	set->nodes = nodes;
+	set->cap = cap;
+	return 0;
+}
+
+static int
+arena_add(struct ruleset *set, const char *label, size_t len, uint32_t *off)
+{
+	size_t	 ncap;
+	char	*n;
+
+	if (set->arena_len + len > set->arena_cap) {
+		ncap = set->arena_cap == 0 ? 4096 : set->arena_cap * 2;
+		if (ncap > UINT32_MAX)
+			return -1;
+		if ((n = realloc(set->arena, ncap)) == NULL)
+			return -1;
+		set->arena = n;
+		set->arena_cap = ncap;
+	}
+	*off = (uint32_t)set->arena_len;
+	memcpy(set->arena + set->arena_len, label, len);
+	set->arena_len += len;
+	return 0;
+}
+
+/* The node for (parent, label), made when missing; NO_NODE when short
+ * of memory. */
+static uint32_t
+node_get(struct ruleset *set, uint32_t parent, const char *label,
+    size_t len)
+{
+	struct node	*n;
+	uint64_t	 lhash;
+	uint32_t	 id, off;
+	size_t		 i;
+
+	lhash = bytes_hash(label, len);
+	if (set->cap > 0) {
+		id = node_find(set, parent, label, len, lhash);
+		if (id != NO_NODE)
+			return id;
+	}
+	if ((set->used + 1) * LOAD_DEN > set->cap * LOAD_NUM) {
+		if (node_grow(set, &parent) == -1)
+			return NO_NODE;
+	}
+	i = node_free_slot(set->nodes, set->cap, lhash, parent);
+	n = &set->nodes[i];
+	memset(n, 0, sizeof(*n));
+	if (len <= NODE_INLINE)
+		memcpy(n->label, label, len);
+	else {
+		if (arena_add(set, label, len, &off) == -1)
+			return NO_NODE;
+		memcpy(n->label, &off, sizeof(off));
+	}
+	n->len = (uint8_t)len;
+	n->parent = parent;
+	set->used++;
+	if (parent == ROOT_ID)
+		set->root_children = 1;
+	else
+		set->nodes[parent].flags |= NODE_CHILDREN;
+	return (uint32_t)i;
+}
+
+/* Patterns. */
+
+static int
+pattern_parse(const char *pattern, enum rule_kind *kind, char *name,
+    const char **why)
+{
+	if (pattern[0] == '#') {
+		*kind = RULE_EXACT;
+		pattern++;
+	} else if (pattern[0] == '.') {
+		*kind = RULE_SUBDOMAINS;
+		pattern++;
+	} else
+		*kind = RULE_NAMESPACE;
+	return domain_normalize(pattern, strlen(pattern), name, why);
+}
+
+static const char *
+kind_prefix(int kind)
+{
+	switch (kind) {
+	case RULE_EXACT:
+		return "#";
+	case RULE_SUBDOMAINS:
+		return ".";
+	default:
+		return "";
+	}
+}
+
+int
+pattern_normalize(const char *pattern, char *out, const char **why)
+{
+	enum rule_kind	kind;
+	char		name[DOMAIN_MAX + 1];
+
+	if (pattern_parse(pattern, &kind, name, why) == -1)
+		return -1;
+	snprintf(out, PATTERN_MAX + 1, "%s%s", kind_prefix(kind), name);
+	return 0;
+}
+
+void
+rule_format_pattern(const struct rule *rule, const char *name,
+    size_t name_len, char *buf, size_t buflen)
+{
+	if (buflen == 0)
+		return;
+	snprintf(buf, buflen, "%s%.*s", kind_prefix(rule->kind),
+	    (int)name_len, name);
+}
+
+/* The rule spec, checked, with its strings interned. */
+static int
+spec_rule(struct ruleset *set, enum rule_kind kind,
+    const struct rule_spec *spec, struct rule *r, char *err, size_t errlen)
+{
+	char		 host[SMARTHOST_MAX + 1];
+	const char	*why;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->relay = RELAY_ALWAYS;
+	if (spec == NULL)
+		return 0;
+	if (spec->relay == NULL || strcmp(spec->relay, "always") == 0)
+		r->relay = RELAY_ALWAYS;
+	else if (strcmp(spec->relay, "trusted") == 0)
+		r->relay = RELAY_TRUSTED;
+	else if (strcmp(spec->relay, "deny") == 0)
+		r->relay = RELAY_DENY;
+	else {
+		snprintf(err, errlen, "bad relay \"%s\" "
+		    "(always, trusted or deny)", spec->relay);
+		return -1;
+	}
+	if (spec->smarthost != NULL && smarthost_normalize(spec->smarthost,
+	    host, sizeof(host), &why) == -1) {
+		snprintf(err, errlen, "bad smarthost \"%s\": %s",
+		    spec->smarthost, why);
+		return -1;
+	}
+	if (spec->transport != NULL &&
+	    transport_valid(spec->transport, &why) == -1) {
+		snprintf(err, errlen, "bad transport \"%s\": %s",
+		    spec->transport, why);
+		return -1;
+	}
+	if (spec->reply != NULL && reply_valid(spec->reply, &why) == -1) {
+		snprintf(err, errlen, "bad reply \"%s\": %s", spec->reply, why);
+		return -1;
+	}
+	if (spec->transport != NULL && spec->smarthost == NULL) {
+		snprintf(err, errlen, "transport needs a smarthost");
+		return -1;
+	}
+	if (r->relay == RELAY_DENY && spec->smarthost != NULL) {
+		snprintf(err, errlen, "smarthost makes no sense with "
+		    "relay = \"deny\"");
+		return -1;
+	}
+	if (r->relay != RELAY_DENY && spec->reply != NULL) {
+		snprintf(err, errlen, "reply is only for relay = \"deny\"");
+		return -1;
+	}
+	r->smarthost = spec->smarthost == NULL ? NULL :
+	    intern_string(set, host);
+	r->transport = intern_string(set, spec->transport);
+	r->reply = intern_string(set, spec->reply);
+	if ((spec->smarthost != NULL && r->smarthost == NULL) ||
+	    (spec->transport != NULL && r->transport == NULL) ||
+	    (spec->reply != NULL && r->reply == NULL)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+struct ruleset *
+ruleset_new(void)
+{
+	return calloc(1, sizeof(struct ruleset));
+}
+
+int
+ruleset_add(struct ruleset *set, const char *pattern,
+    const struct rule_spec *spec, char *err, size_t errlen)
+{
+	enum rule_kind		 kind;
+	char			 name[DOMAIN_MAX + 1];
+	const char		*why;
+	struct rule		 r;
+	struct triple		 t;
+	const struct rule	*ir;
+	uint32_t		 id, tid;
+	size_t			 end, start;
+
+	if (pattern_parse(pattern, &kind, name, &why) == -1) {
+		snprintf(err, errlen, "bad pattern \"%s\": %s", pattern, why);
+		return -1;
+	}
+	if (spec_rule(set, kind, spec, &r, err, errlen) == -1)
+		return -1;
+	id = ROOT_ID;
+	for (end = strlen(name); ; end = start - 1) {
+		for (start = end; start > 0 && name[start - 1] != '.'; start--)
+			;
+		id = node_get(set, id, name + start, end - start);
+		if (id == NO_NODE)
+			goto nomem;
+		if (start == 0)
+			break;
+	}
+	memset(&t, 0, sizeof(t));
+	if (set->nodes[id].triple != 0)
+		t = set->triples[set->nodes[id].triple - 1];
+	if (t.rule[kind] != NULL) {
+		snprintf(err, errlen, "duplicate pattern \"%s%s\"",
+		    kind_prefix(kind), name);
+		return -1;
+	}
+	if ((ir = intern_rule(set, &r)) == NULL)
+		goto nomem;
+	t.rule[kind] = ir;
+	if ((tid = intern_triple(set, &t)) == 0)
+		goto nomem;
+	set->nodes[id].triple = tid;
+	set->nrules++;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+const struct rule *
+ruleset_lookup(const struct ruleset *set, const char *domain,
+    size_t *name_len)
+{
+	const struct node	*n;
+	const struct triple	*t;
+	const struct rule	*best, *r;
+	size_t			 len, start, end, best_len;
+	uint32_t		 id;
+
+	if (set == NULL || !set->root_children)
+		return NULL;
+	len = strlen(domain);
+	if (len == 0 || len > DOMAIN_MAX)
+		return NULL;
+	best = NULL;
+	best_len = 0;
+	id = ROOT_ID;
+	for (end = len; ; end = start - 1) {
+		for (start = end; start > 0 && domain[start - 1] != '.'; start--)
+			;
+		if (end == start || end - start > LABEL_MAX)
+			return NULL;
+		id = node_find(set, id, domain + start, end - start,
+		    bytes_hash(domain + start, end - start));
+		if (id == NO_NODE)
+			break;
+		n = &set->nodes[id];
+		if (n->triple != 0) {
+			t = &set->triples[n->triple - 1];
+			if (start == 0)
+				r = t->rule[RULE_EXACT] != NULL ?
+				    t->rule[RULE_EXACT] :
+				    t->rule[RULE_NAMESPACE];
+			else
+				r = t->rule[RULE_NAMESPACE] != NULL ?
+				    t->rule[RULE_NAMESPACE] :
+				    t->rule[RULE_SUBDOMAINS];
+			if (r != NULL) {
+				best = r;
+				best_len = len - start;
+			}
+		}
+		if (start == 0 || !(n->flags & NODE_CHILDREN))
+			break;
+	}
+	if (best != NULL && name_len != NULL)
+		*name_len = best_len;
+	return best;
+}
+
+int
+ruleset_has_pattern(const struct ruleset *set, const char *pattern)
+{
+	enum rule_kind		 kind;
+	char			 name[DOMAIN_MAX + 1];
+	const char		*why;
+	size_t			 end, start;
+	uint32_t		 id;
+
+	if (set == NULL || set->cap == 0 ||
+	    pattern_parse(pattern, &kind, name, &why) == -1)
+		return 0;
+	id = ROOT_ID;
+	for (end = strlen(name); ; end = start - 1) {
+		for (start = end; start > 0 && name[start - 1] != '.'; start--)
+			;
+		id = node_find(set, id, name + start, end - start,
+		    bytes_hash(name + start, end - start));
+		if (id == NO_NODE)
+			return 0;
+		if (start == 0)
+			break;
+	}
+	return set->nodes[id].triple != 0 &&
+	    set->triples[set->nodes[id].triple - 1].rule[kind] != NULL;
+}
+
+size_t
+ruleset_count(const struct ruleset *set)
+{
+	return set == NULL ? 0 : set->nrules;
+}
+
+/* Walking: children lists built on the side, sorted by label. */
+
+struct walk {
+	const struct ruleset *set;
+	uint32_t	*first;		/* per parent slot + root: start index */
+	uint32_t	*child;		/* node ids grouped by parent */
+	ruleset_walk_fn	*fn;
+	void		*arg;
+	char		 name[DOMAIN_MAX + 2];
+};
+
+static int
+walk_cmp(const void *a, const void *b, void *arg)
+{
+	const struct ruleset	*set = arg;
+	const struct node	*x, *y;
+	size_t			 n;
+	int			 c;
+
+	x = &set->nodes[*(const uint32_t *)a];
+	y = &set->nodes[*(const uint32_t *)b];
+	n = x->len < y->len ? x->len : y->len;
+	c = memcmp(node_label(set, x), node_label(set, y), n);
+	return c != 0 ? c : (int)x->len - (int)y->len;
+}
+
+/* Visit the children of parent; name[pos..] holds parent's name. */
+static int
+walk_node(struct walk *w, uint32_t parent, size_t pos)
+{
+	const struct node	*n;
+	const struct triple	*t;
+	char			 pattern[PATTERN_MAX + 2];
+	size_t			 slot, i, p;
+	uint32_t		 id;
+	int			 k, rc;
+
+	slot = parent == ROOT_ID ? w->set->cap : parent;
+	for (i = w->first[slot]; i < w->first[slot + 1]; i++) {
+		id = w->child[i];
+		n = &w->set->nodes[id];
+		p = pos;
+		if (p < sizeof(w->name) - 1)
+			w->name[--p] = '.';
+		p -= n->len;
+		memcpy(w->name + p, node_label(w->set, n), n->len);
+		if (n->triple != 0) {
+			t = &w->set->triples[n->triple - 1];
+			for (k = RULE_EXACT; k <= RULE_SUBDOMAINS; k++) {
+				if (t->rule[k] == NULL)
+					continue;
+				snprintf(pattern, sizeof(pattern), "%s%s",
+				    kind_prefix(k), w->name + p);
+				if ((rc = w->fn(pattern, t->rule[k], w->arg)))
+					return rc;
+			}
+		}
+		if (n->flags & NODE_CHILDREN)
+			if ((rc = walk_node(w, id, p)) != 0)
+				return rc;
+	}
+	return 0;
+}
+
+int
+ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn, void *arg)
+{
+	struct walk	 w;
+	size_t		 i, slot, *fill;
+	int		 rc;
+
+	if (set == NULL || set->cap == 0)
+		return 0;
+	memset(&w, 0, sizeof(w));
+	w.set = set;
+	w.fn = fn;
+	w.arg = arg;
+	w.first = calloc(set->cap + 2, sizeof(*w.first));
+	w.child = malloc((set->used + 1) * sizeof(*w.child));
+	fill = calloc(set->cap + 1, sizeof(*fill));
+	if (w.first == NULL || w.child == NULL || fill == NULL) {
+		rc = -1;
+		errno = ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < set->cap; i++) {
+		if (set->nodes[i].len == 0)
+			continue;
+		slot = set->nodes[i].parent == ROOT_ID ? set->cap :
+		    set->nodes[i].parent;
+		w.first[slot + 1]++;
+	}
+	for (i = 1; i < set->cap + 2; i++)
+		w.first[i] += w.first[i - 1];
+	for (i = 0; i < set->cap; i++) {
+		if (set->nodes[i].len == 0)
+			continue;
+		slot = set->nodes[i].parent == ROOT_ID ? set->cap :
+		    set->nodes[i].parent;
+		w.child[w.first[slot] + fill[slot]++] = (uint32_t)i;
+	}
+	for (slot = 0; slot <= set->cap; slot++)
+		if (w.first[slot + 1] - w.first[slot] > 1)
+			qsort_r(w.child + w.first[slot],
+			    w.first[slot + 1] - w.first[slot],
+			    sizeof(*w.child), walk_cmp, (void *)set);
+	w.name[sizeof(w.name) - 1] = '\0';
+	rc = walk_node(&w, ROOT_ID, sizeof(w.name) - 1);
+out:
+	free(w.first);
+	free(w.child);
+	free(fill);
+	return rc;
+}
+
+void
+ruleset_free(struct ruleset *set)
+{
+	if (set == NULL)
+		return;
+	free(set->nodes);
+	free(set->arena);
+	free(set->triples);
+	itab_free(&set->strings, 1);
+	itab_free(&set->rules, 1);
+	itab_free(&set->tripletab, 0);
+	free(set);
+}
