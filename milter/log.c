@@ -1,0 +1,151 @@
+/*
+ * log - the daemon's log: syslog, or stderr in the foreground
+ *
+ * See log.h.  In the foreground every line goes to stderr with one
+ * write(2), prefixed "ident[pid]: " like syslog's LOG_PERROR copy.
+ */
+#define SYSLOG_NAMES
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX	2048
+
+static int	 log_foreground;
+static char	 log_ident[64] = "milter-relay";
+
+static int
+log_facility(const char *name)
+{
+	CODE	*c;
+
+	if (name == NULL)
+		return LOG_MAIL;
+	for (c = facilitynames; c->c_name != NULL; c++)
+		if (strcmp(c->c_name, name) == 0)
+			return c->c_val;
+	return -1;
+}
+
+int
+log_open(const char *ident, int foreground, const char *facility)
+{
+	int	 fac;
+
+	if ((fac = log_facility(facility)) == -1)
+		return -1;
+	snprintf(log_ident, sizeof(log_ident), "%s", ident);
+	log_foreground = foreground;
+	openlog(log_ident, LOG_PID | LOG_NDELAY | (foreground ? LOG_PERROR : 0),
+	    fac);
+	return 0;
+}
+
+static void
+log_vmsg(int priority, const char *prefix, const char *fmt, va_list ap)
+{
+	char	 line[LOG_LINE_MAX];
+	int	 n, m;
+	ssize_t	 w;
+
+	if (!log_foreground) {
+		n = vsnprintf(line, sizeof(line), fmt, ap);
+		if (n < 0)
+			return;
+		syslog(priority, "%s%s", prefix, line);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%s[%ld]: %s", log_ident,
+	    (long)getpid(), prefix);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	do
+		w = write(STDERR_FILENO, line, n);
+	while (w == -1 && errno == EINTR);
+}
+
+void
+log_msg(int priority, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(priority, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_INFO, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warning(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERR, "error: ", fmt, ap);
+	va_end(ap);
+}
+
+char *
+log_quote(const char *text, size_t len, char *buf, size_t buflen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	 i, o;
+	unsigned char c;
+
+	if (buflen == 0)
+		return buf;
+	for (i = 0, o = 0; i < len && text[i] != '\0'; i++) {
+		c = (unsigned char)text[i];
+		if (c < 0x21 || c == 0x7f || c == '"' || c == '\\') {
+			if (o + 4 >= buflen)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			if (o + 1 >= buflen)
+				break;
+			buf[o++] = c;
+		}
+	}
+	if (i < len && text[i] != '\0' && buflen > 4) {
+		if (o > buflen - 4)
+			o = buflen - 4;
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -1,0 +1,34 @@
+/*
+ * log - the daemon's log: syslog, or stderr in the foreground
+ *
+ * log_open() chooses the destination once at start-up: syslog with the
+ * named facility ("mail", "daemon", "local0".."local7"), or stderr when
+ * foreground is set (lines "ident[pid]: text", written with one write(2)
+ * each so that threads never interleave).  Direct syslog(3) calls of
+ * other code (libmilter) also reach stderr in the foreground
+ * (LOG_PERROR).  It returns 0, or -1 for an unknown facility name.
+ *
+ * log_msg() logs one line at a syslog priority; log_info(),
+ * log_warning() ("warning: " prefix) and log_error() ("error: ") are
+ * shorthands.  Safe from any thread; never fails.
+ *
+ * log_quote() copies text into buf for a "key=value" log field: bytes
+ * below 0x21, 0x7f, '"' and '\\' become "\xHH", the result is cut at
+ * buflen - 1 octets (the cut is marked with "...").  It returns buf.
+ */
+#ifndef MR_LOG_H
+#define MR_LOG_H
+
+#include <stddef.h>
+#include <syslog.h>
+
+int	log_open(const char *ident, int foreground, const char *facility);
+void	log_msg(int priority, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warning(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char	*log_quote(const char *text, size_t len, char *buf, size_t buflen);
+
+#endif
