@@ -589,8 +589,6 @@ ruleset_add(struct ruleset *set, const char *pattern,
 		snprintf(err, errlen, "bad pattern \"%s\": %s", pattern, why);
 		return -1;
 	}
-	if (spec_rule(set, kind, spec, &r, err, errlen) == -1)
-		return -1;
 	id = ROOT_ID;
 	for (end = strlen(name); ; end = start - 1) {
 		for (start = end; start > 0 && name[start - 1] != '.'; start--)
@@ -609,6 +607,8 @@ ruleset_add(struct ruleset *set, const char *pattern,
 		    kind_prefix(kind), name);
 		return -1;
 	}
+	if (spec_rule(set, kind, spec, &r, err, errlen) == -1)
+		return -1;
 	if ((ir = intern_rule(set, &r)) == NULL)
 		goto nomem;
 	t.rule[kind] = ir;

@@ -1,0 +1,790 @@
+/*
+ * config - load /etc/milter-relay.conf (libconfig) and its domains_file
+ *
+ * Interface in config.h.  config_load() reads the file with libconfig,
+ * then walks every setting itself: a name it does not know, a value of
+ * the wrong type or a bad value stops the load with "FILE:LINE: reason"
+ * (FILE is the file the setting came from, so @include works).  The
+ * inline "domains" list is added first, then the domains_file, which is
+ * read line by line and parsed by hand (a million lines in well under a
+ * second).  A duplicate pattern names both places it was given.  On any
+ * error everything built so far is freed and NULL returned.
+ *
+ * domains_file lines: "pattern [key=value]...", keys relay, smarthost,
+ * transport and reply; a value is a word or a "quoted string" with \"
+ * and \\ escapes.  Lines are at most DOMAINS_LINE_MAX octets.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "domain.h"
+#include "netaddr.h"
+#include "ruleset.h"
+
+#define DOMAINS_LINE_MAX	4096
+
+/* What a load needs to say where a duplicate was first given. */
+struct load {
+	const char	*path;		/* main config file */
+	config_setting_t *domains;	/* inline list, or NULL */
+	char		*err;
+	size_t		 errlen;
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+setting_file(const struct load *ld, const config_setting_t *s)
+{
+	const char	*file;
+
+	file = config_setting_source_file(s);
+	return file != NULL ? file : ld->path;
+}
+
+static int
+setting_error(const struct load *ld, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	seterr(ld->err, ld->errlen, "%s:%u: %s", setting_file(ld, s),
+	    config_setting_source_line(s), msg);
+	return -1;
+}
+
+static int
+get_string(const struct load *ld, const config_setting_t *s,
+    const char **out)
+{
+	*out = "";
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		setting_error(ld, s, "%s must be a string",
+		    config_setting_name(s));
+		return -1;
+	}
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+static int
+dup_string(const struct load *ld, const config_setting_t *s, char **out)
+{
+	const char	*v;
+
+	if (get_string(ld, s, &v) == -1)
+		return -1;
+	if (*v == '\0')
+		return setting_error(ld, s, "%s must not be empty",
+		    config_setting_name(s));
+	free(*out);
+	if ((*out = strdup(v)) == NULL)
+		return setting_error(ld, s, "out of memory");
+	return 0;
+}
+
+static int
+get_bool(const struct load *ld, const config_setting_t *s, int *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return setting_error(ld, s, "%s must be true or false",
+		    config_setting_name(s));
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+/* One of words[] (NULL-terminated); its index in *out. */
+static int
+get_choice(const struct load *ld, const config_setting_t *s,
+    const char *const *words, const char *expect, int *out)
+{
+	const char	*v;
+	int		 i;
+
+	if (get_string(ld, s, &v) == -1)
+		return -1;
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcmp(v, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return setting_error(ld, s, "bad %s \"%s\" (%s)",
+	    config_setting_name(s), v, expect);
+}
+
+static int
+get_socket(const struct load *ld, const config_setting_t *s, char **out)
+{
+	const char	*v;
+
+	if (get_string(ld, s, &v) == -1)
+		return -1;
+	if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0 &&
+	    strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 &&
+	    v[0] != '/')
+		return setting_error(ld, s, "bad %s \"%s\" (unix:PATH, "
+		    "inet:PORT@HOST or inet6:PORT@HOST)",
+		    config_setting_name(s), v);
+	return dup_string(ld, s, out);
+}
+
+static int
+get_mode(const struct load *ld, const config_setting_t *s, int *out)
+{
+	const char	*v;
+	size_t		 i;
+	long		 mode;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		goto bad;
+	v = config_setting_get_string(s);
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] < '0' || v[i] > '7')
+			goto bad;
+	if (i == 0 || i > 4)
+		goto bad;
+	mode = strtol(v, NULL, 8);
+	if (mode > 0777)
+		goto bad;
+	*out = (int)mode;
+	return 0;
+bad:
+	return setting_error(ld, s, "socket_mode must be a string of octal "
+	    "digits, e.g. \"0660\"");
+}
+
+static int
+get_facility(const struct load *ld, const config_setting_t *s, char **out)
+{
+	static const char *const names[] = {
+		"auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr",
+		"mail", "news", "syslog", "user", "uucp", "local0", "local1",
+		"local2", "local3", "local4", "local5", "local6", "local7",
+		NULL
+	};
+	int	i;
+
+	if (get_choice(ld, s, names, "a syslog facility such as mail or "
+	    "local0", &i) == -1)
+		return -1;
+	return dup_string(ld, s, out);
+}
+
+static int
+load_networks(const struct load *ld, const config_setting_t *s,
+    struct netlist *list)
+{
+	const config_setting_t	*e;
+	const char		*why;
+	int			 i, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return setting_error(ld, s, "trusted_networks must be a list "
+		    "of strings, e.g. [ \"127.0.0.0/8\", \"::1/128\" ]");
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return setting_error(ld, e, "trusted_networks must "
+			    "be a list of strings");
+		if (netlist_add(list, config_setting_get_string(e),
+		    &why) == -1)
+			return setting_error(ld, e, "bad network \"%s\": %s",
+			    config_setting_get_string(e), why);
+	}
+	return 0;
+}
+
+static int
+load_policy(const struct load *ld, const config_setting_t *g,
+    struct policy *p)
+{
+	static const char *const unmatched[] = {
+		"reject", "tempfail", "continue", NULL
+	};
+	static const char *const modes[] = { "enforce", "log-only", NULL };
+	static const char *const checks[] = { "off", "log", "enforce", NULL };
+	const config_setting_t	*s;
+	const char		*name;
+	int			 i, n, v;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return setting_error(ld, g, "policy must be a group { ... }");
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		name = config_setting_name(s);
+		if (strcmp(name, "unmatched") == 0) {
+			if (get_choice(ld, s, unmatched,
+			    "reject, tempfail or continue", &v) == -1)
+				return -1;
+			p->unmatched = (enum unmatched_policy)v;
+		} else if (strcmp(name, "trusted_networks") == 0) {
+			if (load_networks(ld, s, p->trusted_networks) == -1)
+				return -1;
+		} else if (strcmp(name, "trust_authenticated") == 0) {
+			if (get_bool(ld, s, &p->trust_authenticated) == -1)
+				return -1;
+		} else if (strcmp(name, "trust_local_socket") == 0) {
+			if (get_bool(ld, s, &p->trust_local_socket) == -1)
+				return -1;
+		} else if (strcmp(name, "mode") == 0) {
+			if (get_choice(ld, s, modes, "enforce or log-only",
+			    &v) == -1)
+				return -1;
+			p->log_only = v == 1;
+		} else if (strcmp(name, "route_check") == 0) {
+			if (get_choice(ld, s, checks, "off, log or enforce",
+			    &v) == -1)
+				return -1;
+			p->route_check = (enum route_check)v;
+		} else
+			return setting_error(ld, s, "unknown setting "
+			    "\"policy.%s\"", name);
+	}
+	return 0;
+}
+
+/* Where the inline list first gives pattern (canonical), before entry
+ * limit; the setting, or NULL. */
+static const config_setting_t *
+domains_first(const struct load *ld, const char *pattern, int limit)
+{
+	const config_setting_t	*e, *m;
+	char			 canon[PATTERN_MAX + 1];
+	const char		*why;
+	int			 i, n;
+
+	if (ld->domains == NULL)
+		return NULL;
+	n = config_setting_length(ld->domains);
+	if (limit >= 0 && limit < n)
+		n = limit;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(ld->domains, (unsigned)i);
+		m = config_setting_get_member(e, "match");
+		if (m == NULL || config_setting_type(m) != CONFIG_TYPE_STRING)
+			continue;
+		if (pattern_normalize(config_setting_get_string(m), canon,
+		    &why) == 0 && strcmp(canon, pattern) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static int
+load_domain(const struct load *ld, struct ruleset *rules,
+    const config_setting_t *e, int index)
+{
+	const config_setting_t	*s, *match, *first;
+	struct rule_spec	 spec;
+	const char		*name, **field, *why;
+	char			 msg[512], canon[PATTERN_MAX + 1];
+	int			 i, n;
+
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return setting_error(ld, e, "each entry of domains must be "
+		    "a group { match = \"...\"; ... }");
+	memset(&spec, 0, sizeof(spec));
+	match = NULL;
+	n = config_setting_length(e);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(e, (unsigned)i);
+		name = config_setting_name(s);
+		if (strcmp(name, "match") == 0) {
+			match = s;
+			continue;
+		} else if (strcmp(name, "relay") == 0)
+			field = &spec.relay;
+		else if (strcmp(name, "smarthost") == 0)
+			field = &spec.smarthost;
+		else if (strcmp(name, "transport") == 0)
+			field = &spec.transport;
+		else if (strcmp(name, "reply") == 0)
+			field = &spec.reply;
+		else
+			return setting_error(ld, s, "unknown setting \"%s\" "
+			    "in domains entry", name);
+		if (get_string(ld, s, field) == -1)
+			return -1;
+	}
+	if (match == NULL)
+		return setting_error(ld, e, "domains entry without match");
+	if (get_string(ld, match, &name) == -1)
+		return -1;
+	if (ruleset_add(rules, name, &spec, msg, sizeof(msg)) == 0)
+		return 0;
+	if (ruleset_has_pattern(rules, name) &&
+	    pattern_normalize(name, canon, &why) == 0 &&
+	    (first = domains_first(ld, canon, index)) != NULL)
+		return setting_error(ld, match, "%s (first at %s:%u)", msg,
+		    setting_file(ld, first), config_setting_source_line(first));
+	return setting_error(ld, match, "%s", msg);
+}
+
+static int
+load_domains(const struct load *ld, const config_setting_t *list,
+    struct ruleset *rules)
+{
+	int	i, n;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST)
+		return setting_error(ld, list, "domains must be a list "
+		    "( { match = \"...\"; }, ... )");
+	n = config_setting_length(list);
+	for (i = 0; i < n; i++)
+		if (load_domain(ld, rules,
+		    config_setting_get_elem(list, (unsigned)i), i) == -1)
+			return -1;
+	return 0;
+}
+
+/* domains_file lines. */
+
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Next word or "quoted string" at *p in buf (modified in place). */
+static int
+next_value(char **p, char **value, const char **why)
+{
+	char	*s, *d;
+
+	s = *p;
+	if (*s != '"') {
+		*value = s;
+		while (*s != '\0' && !is_blank((unsigned char)*s)) {
+			if (*s == '"') {
+				*why = "quote inside a value";
+				return -1;
+			}
+			s++;
+		}
+		if (*s != '\0')
+			*s++ = '\0';
+		*p = s;
+		return 0;
+	}
+	*value = d = ++s;
+	for (;;) {
+		if (*s == '\0') {
+			*why = "unterminated quoted string";
+			return -1;
+		}
+		if (*s == '"')
+			break;
+		if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+			s++;
+		*d++ = *s++;
+	}
+	*d = '\0';
+	s++;
+	if (*s != '\0' && !is_blank((unsigned char)*s)) {
+		*why = "junk after quoted string";
+		return -1;
+	}
+	*p = s;
+	return 0;
+}
+
+/* Split a line into pattern and spec; 1 for comments and blank lines. */
+static int
+line_split(char *buf, char **pattern, struct rule_spec *spec, char *err,
+    size_t errlen)
+{
+	char		*p, *key, *value;
+	const char	**field;
+	const char	*why;
+
+	for (p = buf; is_blank((unsigned char)*p); p++)
+		;
+	if (*p == '\0' || (p[0] == '#' && (p[1] == '\0' ||
+	    is_blank((unsigned char)p[1]))))
+		return 1;
+	*pattern = p;
+	while (*p != '\0' && !is_blank((unsigned char)*p))
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	memset(spec, 0, sizeof(*spec));
+	for (;;) {
+		while (is_blank((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			return 0;
+		key = p;
+		while (*p != '\0' && *p != '=' && !is_blank((unsigned char)*p))
+			p++;
+		if (*p != '=') {
+			*p = '\0';
+			seterr(err, errlen, "expected key=value, got \"%s\"",
+			    key);
+			return -1;
+		}
+		*p++ = '\0';
+		if (strcmp(key, "relay") == 0)
+			field = &spec->relay;
+		else if (strcmp(key, "smarthost") == 0)
+			field = &spec->smarthost;
+		else if (strcmp(key, "transport") == 0)
+			field = &spec->transport;
+		else if (strcmp(key, "reply") == 0)
+			field = &spec->reply;
+		else {
+			seterr(err, errlen, "unknown setting \"%s\"", key);
+			return -1;
+		}
+		if (*field != NULL) {
+			seterr(err, errlen, "%s given twice", key);
+			return -1;
+		}
+		if (next_value(&p, &value, &why) == -1) {
+			seterr(err, errlen, "bad %s value: %s", key, why);
+			return -1;
+		}
+		*field = value;
+	}
+}
+
+/* Copy a line into buf, NUL-terminated; -1 when too long or with NUL. */
+static int
+line_copy(const char *line, size_t len, char *buf, size_t buflen,
+    char *err, size_t errlen)
+{
+	if (len >= buflen) {
+		seterr(err, errlen, "line longer than %zu octets", buflen - 1);
+		return -1;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		seterr(err, errlen, "NUL octet in line");
+		return -1;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+int
+config_parse_domains_line(struct ruleset *rules, const char *line,
+    size_t len, char *err, size_t errlen)
+{
+	char		 buf[DOMAINS_LINE_MAX + 1];
+	char		*pattern;
+	struct rule_spec spec;
+	int		 rc;
+
+	if (line_copy(line, len, buf, sizeof(buf), err, errlen) == -1)
+		return -1;
+	rc = line_split(buf, &pattern, &spec, err, errlen);
+	if (rc != 0)
+		return rc;
+	return ruleset_add(rules, pattern, &spec, err, errlen) == 0 ? 0 : -1;
+}
+
+/* The first line of the file before limit giving canonical pattern. */
+static unsigned long
+file_first(FILE *fp, const char *pattern, unsigned long limit)
+{
+	char		*line, *p, buf[DOMAINS_LINE_MAX + 1], canon[PATTERN_MAX + 1];
+	char		 err[8];
+	const char	*why;
+	struct rule_spec spec;
+	size_t		 cap;
+	ssize_t		 n;
+	unsigned long	 lineno, found;
+
+	line = NULL;
+	cap = 0;
+	found = 0;
+	rewind(fp);
+	for (lineno = 1; lineno < limit &&
+	    (n = getline(&line, &cap, fp)) != -1; lineno++) {
+		if (line_copy(line, (size_t)n, buf, sizeof(buf), err,
+		    sizeof(err)) == -1 ||
+		    line_split(buf, &p, &spec, err, sizeof(err)) != 0)
+			continue;
+		if (pattern_normalize(p, canon, &why) == 0 &&
+		    strcmp(canon, pattern) == 0) {
+			found = lineno;
+			break;
+		}
+	}
+	free(line);
+	return found;
+}
+
+/* Add "(first at FILE:LINE)" to a duplicate's message. */
+static void
+file_duplicate(const struct load *ld, FILE *fp, const char *path,
+    unsigned long lineno, struct ruleset *rules, const char *line,
+    size_t len, char *msg, size_t msglen)
+{
+	char			 buf[DOMAINS_LINE_MAX + 1], canon[PATTERN_MAX + 1];
+	char			*pattern;
+	const char		*why;
+	const config_setting_t	*first;
+	struct rule_spec	 spec;
+	unsigned long		 at;
+	char			 e[8];
+	size_t			 used;
+
+	if (line_copy(line, len, buf, sizeof(buf), e, sizeof(e)) == -1 ||
+	    line_split(buf, &pattern, &spec, e, sizeof(e)) != 0 ||
+	    !ruleset_has_pattern(rules, pattern) ||
+	    pattern_normalize(pattern, canon, &why) == -1)
+		return;
+	used = strlen(msg);
+	if ((at = file_first(fp, canon, lineno)) != 0)
+		snprintf(msg + used, msglen - used, " (first at %s:%lu)",
+		    path, at);
+	else if (ld != NULL && (first = domains_first(ld, canon, -1)) != NULL)
+		snprintf(msg + used, msglen - used, " (first at %s:%u)",
+		    setting_file(ld, first), config_setting_source_line(first));
+}
+
+static int
+domains_file_load(const struct load *ld, struct ruleset *rules,
+    const char *path, char *err, size_t errlen)
+{
+	FILE		*fp;
+	char		*line, msg[768];
+	size_t		 cap;
+	ssize_t		 n;
+	unsigned long	 lineno;
+	int		 rc;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		seterr(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	line = NULL;
+	cap = 0;
+	rc = 0;
+	for (lineno = 1; (n = getline(&line, &cap, fp)) != -1; lineno++) {
+		if (config_parse_domains_line(rules, line, (size_t)n, msg,
+		    sizeof(msg)) != -1)
+			continue;
+		file_duplicate(ld, fp, path, lineno, rules, line, (size_t)n,
+		    msg, sizeof(msg));
+		seterr(err, errlen, "%s:%lu: %s", path, lineno, msg);
+		rc = -1;
+		break;
+	}
+	if (rc == 0 && ferror(fp)) {
+		seterr(err, errlen, "%s:%lu: read error: %s", path, lineno,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+int
+config_load_domains_file(struct ruleset *rules, const char *path,
+    char *err, size_t errlen)
+{
+	return domains_file_load(NULL, rules, path, err, errlen);
+}
+
+/* domains_file relative to the directory of the config file. */
+static char *
+relative_path(const char *config_path, const char *file)
+{
+	const char	*slash;
+	char		*out;
+
+	slash = strrchr(config_path, '/');
+	if (file[0] == '/' || slash == NULL)
+		return strdup(file);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - config_path),
+	    config_path, file) == -1)
+		return NULL;
+	return out;
+}
+
+static int
+load_top(struct load *ld, const config_setting_t *root, struct config *c,
+    const config_setting_t **file)
+{
+	const config_setting_t	*s;
+	const char		*name;
+	int			 i, n, rc;
+
+	n = config_setting_length(root);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(root, (unsigned)i);
+		name = config_setting_name(s);
+		if (strcmp(name, "socket") == 0)
+			rc = get_socket(ld, s, &c->socket);
+		else if (strcmp(name, "socketmap") == 0)
+			rc = get_socket(ld, s, &c->socketmap);
+		else if (strcmp(name, "socket_mode") == 0)
+			rc = get_mode(ld, s, &c->socket_mode);
+		else if (strcmp(name, "user") == 0)
+			rc = dup_string(ld, s, &c->user);
+		else if (strcmp(name, "group") == 0)
+			rc = dup_string(ld, s, &c->group);
+		else if (strcmp(name, "pidfile") == 0)
+			rc = dup_string(ld, s, &c->pidfile);
+		else if (strcmp(name, "syslog_facility") == 0)
+			rc = get_facility(ld, s, &c->syslog_facility);
+		else if (strcmp(name, "policy") == 0)
+			rc = load_policy(ld, s, &c->policy);
+		else if (strcmp(name, "domains") == 0) {
+			ld->domains = (config_setting_t *)s;
+			rc = config_setting_type(s) == CONFIG_TYPE_LIST ? 0 :
+			    setting_error(ld, s, "domains must be a list "
+			    "( { match = \"...\"; }, ... )");
+		} else if (strcmp(name, "domains_file") == 0) {
+			*file = s;
+			rc = get_string(ld, s, &name);
+			if (rc == 0 && *name == '\0')
+				rc = setting_error(ld, s, "domains_file must "
+				    "not be empty");
+		} else
+			rc = setting_error(ld, s, "unknown setting \"%s\"",
+			    name);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static struct config *
+config_new(const char *path)
+{
+	struct config	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->socket_mode = -1;
+	c->policy.unmatched = UNMATCHED_REJECT;
+	c->policy.trust_authenticated = 1;
+	c->policy.route_check = ROUTE_CHECK_LOG;
+	c->path = strdup(path);
+	c->policy.trusted_networks = netlist_new();
+	c->rules = ruleset_new();
+	if (c->path == NULL || c->policy.trusted_networks == NULL ||
+	    c->rules == NULL) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int
+config_parse(config_t *cf, const char *path, char *err, size_t errlen)
+{
+	char	*dir, *slash;
+	int	 saved;
+
+	if ((dir = strdup(path)) == NULL) {
+		seterr(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		config_set_include_dir(cf, *dir == '\0' ? "/" : dir);
+	}
+	free(dir);
+	errno = 0;
+	if (config_read_file(cf, path) == CONFIG_TRUE)
+		return 0;
+	saved = errno;
+	if (config_error_type(cf) == CONFIG_ERR_FILE_IO &&
+	    config_error_line(cf) == 0)
+		seterr(err, errlen, "%s: cannot read: %s", path,
+		    saved != 0 ? strerror(saved) : config_error_text(cf));
+	else
+		seterr(err, errlen, "%s:%d: %s", config_error_file(cf) != NULL ?
+		    config_error_file(cf) : path, config_error_line(cf),
+		    config_error_text(cf));
+	return -1;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	config_t		 cf;
+	struct config		*c;
+	struct load		 ld;
+	const config_setting_t	*file;
+	char			*fpath;
+	int			 rc;
+
+	if ((c = config_new(path)) == NULL) {
+		seterr(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	config_init(&cf);
+	rc = config_parse(&cf, path, err, errlen);
+	memset(&ld, 0, sizeof(ld));
+	ld.path = path;
+	ld.err = err;
+	ld.errlen = errlen;
+	file = NULL;
+	if (rc == 0)
+		rc = load_top(&ld, config_root_setting(&cf), c, &file);
+	if (rc == 0 && ld.domains != NULL)
+		rc = load_domains(&ld, ld.domains, c->rules);
+	if (rc == 0 && file != NULL) {
+		fpath = relative_path(path, config_setting_get_string(file));
+		if (fpath == NULL)
+			rc = setting_error(&ld, file, "out of memory");
+		else
+			rc = domains_file_load(&ld, c->rules, fpath, err,
+			    errlen);
+		free(fpath);
+	}
+	config_destroy(&cf);
+	if (rc == -1) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->socket);
+	free(c->socketmap);
+	free(c->user);
+	free(c->group);
+	free(c->pidfile);
+	free(c->syslog_facility);
+	netlist_free(c->policy.trusted_networks);
+	ruleset_free(c->rules);
+	free(c);
+}
