@@ -1,16 +1,104 @@
 /*
- * cmd_import - "milter-relay import": placeholder until the import command lands.
+ * cmd_import - "milter-relay import": Postfix and Sendmail tables to rules
+ *
+ *	milter-relay import [-n] FORMAT FILE [FORMAT FILE ...]
+ *
+ * Reads each FILE (the source text of a postmap/makemap table; "-" is
+ * standard input) in its FORMAT (postfix-transport, postfix-relay-domains,
+ * sendmail-mailertable, sendmail-access) and prints on standard output the
+ * domains_file lines that give, together, the same result (lib/import.h
+ * says how).  -n: relay_domains is not in parent_domain_matches_subdomains
+ * ("name" exact, ".name" below).  Warnings go to standard error.
+ *
+ * Exit: EX_OK; EX_USAGE for bad arguments; EX_NOINPUT when a file cannot
+ * be opened; EX_DATAERR, naming FILE:LINE, at the first entry that cannot
+ * be expressed exactly (nothing is printed then); EX_IOERR when writing
+ * fails; EX_OSERR when memory runs out.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
+#include "../lib/import.h"
 #include "commands.h"
+
+static int
+import_usage(void)
+{
+	fprintf(stderr, "usage: milter-relay import [-n] FORMAT FILE "
+	    "[FORMAT FILE ...]\n"
+	    "formats: postfix-transport postfix-relay-domains "
+	    "sendmail-mailertable sendmail-access\n");
+	return EX_USAGE;
+}
+
+static int
+import_one(struct import *imp, const char *fmtname, const char *path)
+{
+	enum import_format	 format;
+	char			 err[1024];
+	FILE			*fp;
+	int			 rc;
+
+	if (import_format_parse(fmtname, &format) == -1) {
+		fprintf(stderr, "milter-relay: import: unknown format "
+		    "\"%s\"\n", fmtname);
+		return import_usage();
+	}
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "milter-relay: import: %s: %s\n", path,
+		    strerror(errno));
+		return EX_NOINPUT;
+	}
+	rc = import_file(imp, format, strcmp(path, "-") == 0 ? "(stdin)" :
+	    path, fp, err, sizeof(err));
+	if (fp != stdin)
+		fclose(fp);
+	if (rc == -1) {
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
 
 int
 cmd_import(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "milter-relay: import: not available yet\n");
-	return EX_UNAVAILABLE;
+	struct import	*imp;
+	char		 err[1024];
+	int		 ch, flags, i, rc;
+
+	flags = 0;
+	optind = 1;
+	while ((ch = getopt(argc, argv, "n")) != -1) {
+		switch (ch) {
+		case 'n':
+			flags |= IMPORT_EXACT_RELAY_DOMAINS;
+			break;
+		default:
+			return import_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0 || argc % 2 != 0)
+		return import_usage();
+	if ((imp = import_new(flags, stderr)) == NULL) {
+		fprintf(stderr, "milter-relay: import: out of memory\n");
+		return EX_OSERR;
+	}
+	rc = EX_OK;
+	for (i = 0; rc == EX_OK && i < argc; i += 2)
+		rc = import_one(imp, argv[i], argv[i + 1]);
+	if (rc == EX_OK && import_write(imp, stdout, err, sizeof(err)) == -1) {
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		rc = EX_IOERR;
+	}
+	import_free(imp);
+	return rc;
 }
