@@ -1,0 +1,447 @@
+/*
+ * callbacks - the libmilter callbacks of milter-relay
+ *
+ * See callbacks.h.  One struct session per SMTP connection (milter-regex
+ * style context, smfi_setpriv()), created at connect and freed at close.
+ * The decision itself is decide() from lib/, on the configuration held
+ * for the duration of one RCPT through live_acquire()/live_release().
+ */
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "address.h"
+#include "config.h"
+#include "decide.h"
+#include "maps.h"
+#include "netaddr.h"
+
+#include "callbacks.h"
+#include "live.h"
+#include "log.h"
+
+#define SESSION_ID_MAX	16
+#define QID_MAX		64
+#define CLIENT_TEXT_MAX	64
+#define RCPT_LOG_MAX	600
+#define HOST_MAX	300
+
+struct session {
+	char		id[SESSION_ID_MAX];
+	struct client	client;
+	char		client_text[CLIENT_TEXT_MAX];
+	char		qid[QID_MAX];
+};
+
+struct counters {
+	atomic_ulong	sessions;
+	atomic_ulong	rcpts;
+	atomic_ulong	outcome[4];	/* enum outcome */
+	atomic_ulong	route_mismatch;
+	atomic_ulong	failures;	/* no session, no reply, ... */
+};
+
+static struct counters counters;
+static unsigned long session_seed;
+static atomic_ulong session_next;
+
+void
+callbacks_init(void)
+{
+	unsigned long seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (unsigned long)time(NULL) ^ (unsigned long)getpid();
+	session_seed = seed & 0xffffffffUL;
+}
+
+static void
+session_new_id(char *buf, size_t len)
+{
+	unsigned long n;
+
+	n = atomic_fetch_add_explicit(&session_next, 1, memory_order_relaxed);
+	snprintf(buf, len, "%08lx", (session_seed + n) & 0xffffffffUL);
+}
+
+static void
+session_set_qid(struct session *s, SMFICTX *ctx)
+{
+	const char *i;
+
+	i = smfi_getsymval(ctx, "{i}");
+	if (i == NULL)
+		i = smfi_getsymval(ctx, "i");
+	if (i != NULL && *i != '\0')
+		log_quote(i, strlen(i), s->qid, sizeof(s->qid));
+}
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	static const unsigned long nosteps = SMFIP_NOHELO | SMFIP_NOHDRS |
+	    SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & SMFIF_SETSYMLIST;
+	/* libmilter fakes the no-reply flags for MTAs that lack them */
+	*pf1 = (f1 & nosteps) | SMFIP_NR_CONN | SMFIP_NR_MAIL;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (*pf0 & SMFIF_SETSYMLIST) {
+		if (smfi_setsymlist(ctx, SMFIM_ENVFROM,
+		    "{auth_authen} {i}") != MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_ENVRCPT,
+		    "{i} {rcpt_mailer} {rcpt_host} {rcpt_addr}") != MI_SUCCESS)
+			log_warning("cannot request macros; relying on the "
+			    "MTA's defaults");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+	struct session *s;
+
+	(void)hostname;
+	atomic_fetch_add_explicit(&counters.sessions, 1,
+	    memory_order_relaxed);
+	if ((s = smfi_getpriv(ctx)) == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL) {
+			/* cb_envrcpt tempfails every RCPT without a session */
+			log_error("connect: out of memory");
+			return SMFIS_NOREPLY;
+		}
+		if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
+			log_error("connect: smfi_setpriv failed");
+			free(s);
+			return SMFIS_NOREPLY;
+		}
+	}
+	memset(s, 0, sizeof(*s));
+	session_new_id(s->id, sizeof(s->id));
+	if (hostaddr != NULL && (hostaddr->sa_family == AF_INET ||
+	    hostaddr->sa_family == AF_INET6) &&
+	    netaddr_from_sockaddr(hostaddr, &s->client.addr) == 0) {
+		s->client.has_addr = 1;
+		netaddr_format(&s->client.addr, s->client_text,
+		    sizeof(s->client_text));
+	} else if (hostaddr != NULL && hostaddr->sa_family == AF_UNIX)
+		snprintf(s->client_text, sizeof(s->client_text), "local");
+	else
+		snprintf(s->client_text, sizeof(s->client_text), "unknown");
+	return SMFIS_NOREPLY;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s;
+	const char *auth;
+
+	(void)argv;
+	if ((s = smfi_getpriv(ctx)) == NULL)
+		return SMFIS_NOREPLY;
+	auth = smfi_getsymval(ctx, "{auth_authen}");
+	s->client.authenticated = auth != NULL && *auth != '\0';
+	s->qid[0] = '\0';
+	session_set_qid(s, ctx);
+	return SMFIS_NOREPLY;
+}
+
+int
+route_host(const char *route, int has_transport, char *host, size_t hostlen)
+{
+	const char *p, *end, *colon;
+	size_t	 len, i;
+
+	p = route;
+	if (has_transport && (colon = strchr(p, ':')) != NULL)
+		p = colon + 1;
+	if (*p == '[') {
+		p++;
+		if ((end = strchr(p, ']')) == NULL)
+			return -1;
+		if (strncasecmp(p, "IPv6:", 5) == 0)
+			p += 5;
+	} else {
+		end = p + strlen(p);
+		colon = strchr(p, ':');
+		/* one colon: host:port; several: a bare IPv6 address */
+		if (colon != NULL && strchr(colon + 1, ':') == NULL)
+			end = colon;
+	}
+	len = end - p;
+	if (len > 0 && p[len - 1] == '.')
+		len--;
+	if (len == 0 || len >= hostlen)
+		return -1;
+	for (i = 0; i < len; i++)
+		host[i] = tolower((unsigned char)p[i]);
+	host[len] = '\0';
+	return 0;
+}
+
+/*
+ * The routing check: 1 when the MTA's next hop for the recipient differs
+ * from the smart host of the matched rule, 0 when it agrees or cannot be
+ * checked (no smart host, macros not sent).
+ */
+static int
+route_differs(SMFICTX *ctx, const struct decision *d, char *want,
+    size_t wantlen, char *got, size_t gotlen)
+{
+	const char *mailer, *rhost;
+	char	 a[HOST_MAX], b[HOST_MAX];
+
+	if (d->rule == NULL || d->rule->smarthost == NULL)
+		return 0;
+	rhost = smfi_getsymval(ctx, "{rcpt_host}");
+	mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+	if (rhost == NULL || *rhost == '\0')
+		return 0;
+	if (maps_route(d->rule, MAP_POSTFIX_TRANSPORT, want, wantlen) != 0)
+		return 0;
+	snprintf(got, gotlen, "%s:%s", mailer != NULL ? mailer : "",
+	    rhost);
+	if (route_host(want, 1, a, sizeof(a)) != 0)
+		return 0;
+	if (route_host(rhost, 0, b, sizeof(b)) != 0)
+		return 1;
+	return strcmp(a, b) != 0;
+}
+
+/* smfi_setreply() treats its text as a format: double every '%'. */
+static void
+reply_escape(const char *in, char *out, size_t outlen)
+{
+	size_t	 o = 0;
+
+	for (; *in != '\0' && o + 2 < outlen; in++) {
+		if (*in == '%')
+			out[o++] = '%';
+		out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+static void
+decision_fail(struct decision *d, const char *reason)
+{
+	d->outcome = OUTCOME_TEMPFAIL;
+	d->enforced = OUTCOME_TEMPFAIL;
+	d->reason = reason;
+	snprintf(d->rcode, sizeof(d->rcode), "451");
+	snprintf(d->xcode, sizeof(d->xcode), "4.7.1");
+	snprintf(d->text, sizeof(d->text),
+	    "Temporary failure of the relay check, try again later");
+}
+
+static void
+decision_log(const struct session *s, const char *rcpt,
+    const struct decision *d)
+{
+	char	 r[RCPT_LOG_MAX], reply[REPLY_TEXT_MAX + 32];
+	char	 q[REPLY_TEXT_MAX + 64], qreply[REPLY_TEXT_MAX + 80];
+	char	 enforced[40];
+
+	log_quote(rcpt, strlen(rcpt), r, sizeof(r));
+	qreply[0] = '\0';
+	if (d->outcome == OUTCOME_REJECT || d->outcome == OUTCOME_TEMPFAIL) {
+		snprintf(reply, sizeof(reply), "%s %s %s", d->rcode,
+		    d->xcode, d->text);
+		log_quote(reply, strlen(reply), q, sizeof(q));
+		snprintf(qreply, sizeof(qreply), " reply=\"%s\"", q);
+	} else if (d->enforced != d->outcome && d->rcode[0] != '\0') {
+		/* log-only: what enforcing would have answered */
+		snprintf(reply, sizeof(reply), "%s %s %s", d->rcode,
+		    d->xcode, d->text);
+		log_quote(reply, strlen(reply), q, sizeof(q));
+		snprintf(qreply, sizeof(qreply), " reply=\"%s\"", q);
+	}
+	enforced[0] = '\0';
+	if (d->enforced != d->outcome)
+		snprintf(enforced, sizeof(enforced), " enforced=%s",
+		    decision_outcome_name(d->enforced));
+	log_info("session=%s qid=%s client=%s rcpt=%s rule=%s outcome=%s%s "
+	    "trusted=%s reason=\"%s\"%s",
+	    s != NULL ? s->id : "-",
+	    s != NULL && s->qid[0] != '\0' ? s->qid : "-",
+	    s != NULL ? s->client_text : "unknown",
+	    r, d->pattern[0] != '\0' ? d->pattern : "-",
+	    decision_outcome_name(d->outcome), enforced,
+	    d->trusted ? "yes" : "no", d->reason != NULL ? d->reason : "",
+	    qreply);
+}
+
+static void
+route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
+    const struct config *config, struct decision *d)
+{
+	char	 want[MAPS_ANSWER_MAX], got[HOST_MAX * 2], r[RCPT_LOG_MAX];
+
+	if (config == NULL || config->policy.route_check == ROUTE_CHECK_OFF)
+		return;
+	if (d->enforced != OUTCOME_ACCEPT && d->enforced != OUTCOME_CONTINUE)
+		return;
+	if (!route_differs(ctx, d, want, sizeof(want), got, sizeof(got)))
+		return;
+	atomic_fetch_add_explicit(&counters.route_mismatch, 1,
+	    memory_order_relaxed);
+	log_quote(rcpt, strlen(rcpt), r, sizeof(r));
+	log_warning("session=%s rcpt=%s rule=%s route mismatch: the rule "
+	    "says %s, the MTA chose %s%s", s->id, r, d->pattern, want, got,
+	    config->policy.route_check == ROUTE_CHECK_ENFORCE ?
+	    "; deferring the recipient" : "");
+	if (config->policy.route_check != ROUTE_CHECK_ENFORCE)
+		return;
+	d->enforced = OUTCOME_TEMPFAIL;
+	d->reason = "route mismatch";
+	snprintf(d->rcode, sizeof(d->rcode), "451");
+	snprintf(d->xcode, sizeof(d->xcode), "4.7.1");
+	snprintf(d->text, sizeof(d->text),
+	    "%s: Relay route mismatch, try again later", rcpt);
+	if (!config->policy.log_only)
+		d->outcome = OUTCOME_TEMPFAIL;
+}
+
+static sfsistat
+reply_send(SMFICTX *ctx, struct decision *d)
+{
+	char	 text[REPLY_TEXT_MAX * 2];
+
+	switch (d->outcome) {
+	case OUTCOME_ACCEPT:
+	case OUTCOME_CONTINUE:
+		/* never SMFIS_ACCEPT: later recipients still need checking */
+		return SMFIS_CONTINUE;
+	case OUTCOME_REJECT:
+	case OUTCOME_TEMPFAIL:
+		break;
+	}
+	reply_escape(d->text, text, sizeof(text));
+	if (smfi_setreply(ctx, d->rcode, d->xcode, text) != MI_SUCCESS) {
+		atomic_fetch_add_explicit(&counters.failures, 1,
+		    memory_order_relaxed);
+		log_error("smfi_setreply(%s %s %s) failed; deferring",
+		    d->rcode, d->xcode, d->text);
+		(void)smfi_setreply(ctx, "451", "4.7.1",
+		    "Temporary failure of the relay check, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	return d->outcome == OUTCOME_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct session *s;
+	const struct config *config;
+	struct decision d;
+	const char *rcpt;
+	sfsistat ret;
+
+	atomic_fetch_add_explicit(&counters.rcpts, 1, memory_order_relaxed);
+	memset(&d, 0, sizeof(d));
+	rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
+	if ((s = smfi_getpriv(ctx)) == NULL) {
+		atomic_fetch_add_explicit(&counters.failures, 1,
+		    memory_order_relaxed);
+		decision_fail(&d, "no session context");
+		decision_log(NULL, rcpt, &d);
+		return reply_send(ctx, &d);
+	}
+	session_set_qid(s, ctx);
+	config = live_acquire();
+	if (config == NULL) {
+		atomic_fetch_add_explicit(&counters.failures, 1,
+		    memory_order_relaxed);
+		decision_fail(&d, "no configuration loaded");
+	} else {
+		decide(config, &s->client, rcpt, strlen(rcpt), &d);
+		route_check(ctx, s, rcpt, config, &d);
+	}
+	decision_log(s, rcpt, &d);
+	ret = reply_send(ctx, &d);
+	live_release(config);
+	atomic_fetch_add_explicit(&counters.outcome[d.outcome & 3], 1,
+	    memory_order_relaxed);
+	return ret;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct session *s;
+
+	if ((s = smfi_getpriv(ctx)) != NULL)
+		s->qid[0] = '\0';
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct session *s;
+
+	if ((s = smfi_getpriv(ctx)) != NULL)
+		s->qid[0] = '\0';
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct session *s;
+
+	if ((s = smfi_getpriv(ctx)) != NULL) {
+		(void)smfi_setpriv(ctx, NULL);
+		free(s);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc callbacks_filter = {
+	.xxfi_name = "milter-relay",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_NONE,
+	.xxfi_connect = cb_connect,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+struct smfiDesc *
+callbacks_desc(void)
+{
+	return &callbacks_filter;
+}
+
+void
+callbacks_log_counters(void)
+{
+	log_info("counters: sessions=%lu rcpts=%lu accept=%lu reject=%lu "
+	    "tempfail=%lu continue=%lu route_mismatch=%lu failures=%lu",
+	    atomic_load(&counters.sessions), atomic_load(&counters.rcpts),
+	    atomic_load(&counters.outcome[OUTCOME_ACCEPT]),
+	    atomic_load(&counters.outcome[OUTCOME_REJECT]),
+	    atomic_load(&counters.outcome[OUTCOME_TEMPFAIL]),
+	    atomic_load(&counters.outcome[OUTCOME_CONTINUE]),
+	    atomic_load(&counters.route_mismatch),
+	    atomic_load(&counters.failures));
+}

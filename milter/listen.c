@@ -1,0 +1,110 @@
+/*
+ * listen - preparing the daemon's listening sockets
+ *
+ * See daemon.h: listen_unix_path(), listen_prepare(), listen_finish().
+ * libmilter itself creates the milter socket (smfi_opensocket()); these
+ * run just before (stale socket) and just after (mode, owner).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* 1 and the path for a unix socket spec, 0 for inet, -1 if too long */
+int
+listen_unix_path(const char *spec, char *path, size_t pathlen)
+{
+	const char *p;
+
+	if (strncasecmp(spec, "unix:", 5) == 0)
+		p = spec + 5;
+	else if (strncasecmp(spec, "local:", 6) == 0)
+		p = spec + 6;
+	else if (strchr(spec, ':') == NULL)
+		p = spec;
+	else
+		return 0;
+	if (strlen(p) >= pathlen ||
+	    strlen(p) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -1;
+	strcpy(path, p);
+	return 1;
+}
+
+int
+listen_prepare(const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int	 fd, r, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	r = listen_unix_path(spec, sun.sun_path, sizeof(sun.sun_path));
+	if (r == -1) {
+		snprintf(err, errlen, "%s: socket path too long", spec);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (lstat(sun.sun_path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", sun.sun_path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket",
+		    sun.sun_path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
+	close(fd);
+	if (r == 0) {
+		snprintf(err, errlen, "%s: another process listens on this "
+		    "socket (milter-relay already running?)", sun.sun_path);
+		return -1;
+	}
+	if (saved != ECONNREFUSED) {
+		snprintf(err, errlen, "%s: cannot tell whether the socket is "
+		    "in use: %s", sun.sun_path, strerror(saved));
+		return -1;
+	}
+	if (unlink(sun.sun_path) == -1) {
+		snprintf(err, errlen, "%s: cannot remove stale socket: %s",
+		    sun.sun_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+listen_finish(const char *spec, int mode, uid_t uid, gid_t gid, char *err,
+    size_t errlen)
+{
+	char	 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (listen_unix_path(spec, path, sizeof(path)) != 1)
+		return 0;
+	if (chmod(path, mode) == -1) {
+		snprintf(err, errlen, "%s: chmod %04o: %s", path, mode,
+		    strerror(errno));
+		return -1;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    chown(path, uid, gid) == -1) {
+		snprintf(err, errlen, "%s: chown: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

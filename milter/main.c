@@ -1,0 +1,408 @@
+/*
+ * main - milter-relay: options, subcommands, start-up of the daemon
+ *
+ *	milter-relay [-ft] [-c config] [-p socket] [-m socketmap]
+ *	    [-u user] [-g group] [-P pidfile]
+ *	milter-relay -V | -h
+ *	milter-relay query|reload|export|import ...	(see commands.h)
+ *
+ * Start-up runs as root: load the configuration (exit EX_CONFIG with
+ * the error), open the milter socket through libmilter (a stale unix
+ * socket is removed only when nothing listens on it; the mode comes from
+ * socket_mode, default 0660, the owner from -u/-g so that a Postfix in
+ * group postfix can connect) and the socketmap socket, go to the
+ * background unless -f, write the pid file, drop privileges
+ * (initgroups, setgid, setuid), then become the supervisor
+ * (supervisor.c), which forks the worker.  Options override the file's
+ * settings.  -t only checks the configuration: "FILE: OK, N rules" and
+ * exit 0, or the error and EX_CONFIG.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "ruleset.h"
+
+#include "callbacks.h"
+#include "commands.h"
+#include "daemon.h"
+#include "log.h"
+#include "pidfile.h"
+#include "socketmap.h"
+
+#ifndef MR_VERSION
+#define MR_VERSION	"unknown"
+#endif
+
+#define DEFAULT_SOCKET_MODE	0660
+
+struct options {
+	const char	*conf;
+	const char	*socket;
+	const char	*socketmap;
+	const char	*user;
+	const char	*group;
+	const char	*pidfile;
+	int		 foreground;
+	int		 test;
+};
+
+struct creds {
+	uid_t		 uid;		/* -1: no change */
+	gid_t		 gid;		/* -1: no change */
+	const char	*user;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: milter-relay [-ft] [-c config] [-p socket] "
+	    "[-m socketmap]\n"
+	    "                    [-u user] [-g group] [-P pidfile]\n"
+	    "       milter-relay -V | -h\n"
+	    "       milter-relay query [-c config] [-a client] [--auth] "
+	    "address ...\n"
+	    "       milter-relay reload [-c config] [-P pidfile]\n"
+	    "       milter-relay export [-c config] format\n"
+	    "       milter-relay import format file\n");
+}
+
+static int
+subcommand(int argc, char **argv, int *status)
+{
+	static const struct {
+		const char *name;
+		int	(*fn)(int, char **);
+	} cmds[] = {
+		{ "query", cmd_query },
+		{ "reload", cmd_reload },
+		{ "export", cmd_export },
+		{ "import", cmd_import },
+	};
+	size_t	 i;
+
+	if (argc < 2)
+		return 0;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			*status = cmds[i].fn(argc - 1, argv + 1);
+			return 1;
+		}
+	return 0;
+}
+
+static int
+version(void)
+{
+	unsigned int maj, min, pl;
+
+	smfi_version(&maj, &min, &pl);
+	printf("milter-relay %s (libmilter %u.%u.%u)\n", MR_VERSION, maj, min,
+	    pl);
+	return 0;
+}
+
+static int
+config_test(const char *path)
+{
+	char	 err[1024];
+	struct config *config;
+
+	if ((config = config_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "milter-relay: %s\n", err);
+		return EX_CONFIG;
+	}
+	printf("%s: OK, %zu rules\n", path, ruleset_count(config->rules));
+	config_free(config);
+	return 0;
+}
+
+static int
+creds_resolve(const char *user, const char *group, struct creds *c)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
+	c->user = user;
+	if (user != NULL) {
+		if ((pw = getpwnam(user)) == NULL) {
+			fprintf(stderr, "milter-relay: no such user: %s\n",
+			    user);
+			return -1;
+		}
+		c->uid = pw->pw_uid;
+		c->gid = pw->pw_gid;
+	}
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			fprintf(stderr, "milter-relay: no such group: %s\n",
+			    group);
+			return -1;
+		}
+		c->gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+static int
+creds_drop(const struct creds *c)
+{
+	if (c->gid != (gid_t)-1) {
+		if (c->user != NULL && geteuid() == 0 &&
+		    initgroups(c->user, c->gid) == -1) {
+			log_error("initgroups(%s): %s", c->user,
+			    strerror(errno));
+			return -1;
+		}
+		if (c->user == NULL && geteuid() == 0 &&
+		    setgroups(1, &c->gid) == -1) {
+			log_error("setgroups: %s", strerror(errno));
+			return -1;
+		}
+		if (setgid(c->gid) == -1) {
+			log_error("setgid(%ld): %s", (long)c->gid,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (c->uid != (uid_t)-1) {
+		if (setuid(c->uid) == -1) {
+			log_error("setuid(%ld): %s", (long)c->uid,
+			    strerror(errno));
+			return -1;
+		}
+		if (c->uid != 0 && setuid(0) == 0) {
+			log_error("privileges could be regained; refusing "
+			    "to run");
+			return -1;
+		}
+	} else if (geteuid() == 0)
+		log_warning("running as root: set \"user\" in the "
+		    "configuration or use -u");
+	return 0;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL) {
+		fprintf(stderr, "milter-relay: out of memory\n");
+		exit(EX_OSERR);
+	}
+	return p;
+}
+
+static int
+open_milter_socket(struct daemon *d, const struct creds *c, int mode)
+{
+	char	 err[1024], path[PATH_MAX];
+	struct stat st;
+	mode_t	 old;
+	int	 r;
+
+	if (smfi_register(*callbacks_desc()) != MI_SUCCESS ||
+	    smfi_setconn(d->socket) != MI_SUCCESS) {
+		log_error("libmilter: cannot register the filter on %s",
+		    d->socket);
+		return EX_SOFTWARE;
+	}
+	if (listen_prepare(d->socket, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EX_UNAVAILABLE;
+	}
+	old = umask(0177);
+	r = smfi_opensocket(0);
+	umask(old);
+	if (r != MI_SUCCESS) {
+		log_error("cannot open the milter socket %s", d->socket);
+		return EX_UNAVAILABLE;
+	}
+	if (listen_unix_path(d->socket, path, sizeof(path)) == 1) {
+		d->unix_path = xstrdup(path);
+		if (stat(path, &st) == 0) {
+			d->sock_dev = st.st_dev;
+			d->sock_ino = st.st_ino;
+		}
+	}
+	if (listen_finish(d->socket, mode, c->uid, c->gid, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EX_NOPERM;
+	}
+	return 0;
+}
+
+static int
+open_socketmap(struct daemon *d, const struct creds *c, int mode)
+{
+	char	 err[1024], path[PATH_MAX];
+
+	if (d->socketmap == NULL)
+		return 0;
+	if (listen_prepare(d->socketmap, err, sizeof(err)) != 0) {
+		log_error("socketmap: %s", err);
+		return EX_UNAVAILABLE;
+	}
+	if ((d->socketmap_fd = socketmap_open(d->socketmap, err,
+	    sizeof(err))) == -1) {
+		log_error("socketmap: %s", err);
+		return EX_UNAVAILABLE;
+	}
+	if (listen_unix_path(d->socketmap, path, sizeof(path)) == 1)
+		d->socketmap_path = xstrdup(path);
+	if (listen_finish(d->socketmap, mode, c->uid, c->gid, err,
+	    sizeof(err)) != 0) {
+		log_error("socketmap: %s", err);
+		return EX_NOPERM;
+	}
+	return 0;
+}
+
+static void
+startup_cleanup(struct daemon *d)
+{
+	if (d->unix_path != NULL)
+		(void)unlink(d->unix_path);
+	if (d->socketmap_path != NULL)
+		(void)unlink(d->socketmap_path);
+}
+
+static int
+run_daemon(const struct options *o)
+{
+	char	 err[1024], abspath[PATH_MAX];
+	struct daemon d;
+	struct creds c;
+	struct config *config;
+	int	 mode, status;
+
+	memset(&d, 0, sizeof(d));
+	d.socketmap_fd = -1;
+	d.foreground = o->foreground;
+	if ((config = config_load(o->conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "milter-relay: %s\n", err);
+		return EX_CONFIG;
+	}
+	/* reloads run after chdir("/") */
+	d.conf_path = xstrdup(realpath(o->conf, abspath) != NULL ?
+	    abspath : o->conf);
+	d.config = config;
+	d.socket = xstrdup(o->socket != NULL ? o->socket : config->socket);
+	d.socketmap = xstrdup(o->socketmap != NULL ? o->socketmap :
+	    config->socketmap);
+	d.pidfile = xstrdup(o->pidfile != NULL ? o->pidfile :
+	    config->pidfile);
+	if (d.socket == NULL) {
+		fprintf(stderr, "milter-relay: no milter socket: set "
+		    "\"socket\" in %s or use -p\n", o->conf);
+		return EX_USAGE;
+	}
+	if (creds_resolve(o->user != NULL ? o->user : config->user,
+	    o->group != NULL ? o->group : config->group, &c) != 0)
+		return EX_NOUSER;
+	/* start-up errors go to the terminal, later ones to syslog */
+	if (log_open("milter-relay", 1, config->syslog_facility) != 0) {
+		fprintf(stderr, "milter-relay: unknown syslog facility %s\n",
+		    config->syslog_facility);
+		return EX_CONFIG;
+	}
+	mode = config->socket_mode >= 0 ? config->socket_mode :
+	    DEFAULT_SOCKET_MODE;
+	if ((status = open_milter_socket(&d, &c, mode)) != 0 ||
+	    (status = open_socketmap(&d, &c, mode)) != 0) {
+		startup_cleanup(&d);
+		return status;
+	}
+	if (!o->foreground && daemon(0, 0) == -1) {
+		log_error("daemon: %s", strerror(errno));
+		startup_cleanup(&d);
+		return EX_OSERR;
+	}
+	(void)log_open("milter-relay", o->foreground, config->syslog_facility);
+	if (d.pidfile != NULL && pidfile_write(d.pidfile, err,
+	    sizeof(err)) != 0) {
+		log_error("pidfile: %s", err);
+		startup_cleanup(&d);
+		return EX_CANTCREAT;
+	}
+	if (creds_drop(&c) != 0) {
+		startup_cleanup(&d);
+		pidfile_remove(d.pidfile);
+		return EX_NOPERM;
+	}
+	log_info("milter-relay %s starting: %s, %zu rules, socket %s",
+	    MR_VERSION, d.conf_path, ruleset_count(config->rules), d.socket);
+	return supervisor_run(&d);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	int	 ch, status;
+
+	if (subcommand(argc, argv, &status))
+		return status;
+	memset(&o, 0, sizeof(o));
+	o.conf = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt(argc, argv, "c:fg:hm:p:P:tu:V")) != -1) {
+		switch (ch) {
+		case 'c':
+			o.conf = optarg;
+			break;
+		case 'f':
+			o.foreground = 1;
+			break;
+		case 'g':
+			o.group = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'm':
+			o.socketmap = optarg;
+			break;
+		case 'p':
+			o.socket = optarg;
+			break;
+		case 'P':
+			o.pidfile = optarg;
+			break;
+		case 't':
+			o.test = 1;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'V':
+			return version();
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (o.test)
+		return config_test(o.conf);
+	return run_daemon(&o);
+}

@@ -1,0 +1,98 @@
+/*
+ * pidfile - the supervisor's pid file
+ *
+ * See pidfile.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pidfile.h"
+
+int
+pidfile_read(const char *path, pid_t *pid, char *err, size_t errlen)
+{
+	char	 buf[32], *end;
+	ssize_t	 n;
+	long	 v;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
+	    v < 2 || v > INT_MAX) {
+		snprintf(err, errlen, "%s: does not hold a process id", path);
+		return -1;
+	}
+	*pid = (pid_t)v;
+	return 0;
+}
+
+int
+pidfile_write(const char *path, char *err, size_t errlen)
+{
+	char	 tmp[PATH_MAX], buf[32], ignored[128];
+	pid_t	 old;
+	int	 fd, len;
+
+	if (pidfile_read(path, &old, ignored, sizeof(ignored)) == 0 &&
+	    old != getpid() && kill(old, 0) == 0) {
+		snprintf(err, errlen, "%s: process %ld is running; another "
+		    "milter-relay?", path, (long)old);
+		return -1;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", path,
+	    (long)getpid()) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC,
+	    0644);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, len) != len || fchmod(fd, 0644) == -1 ||
+	    close(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+void
+pidfile_remove(const char *path)
+{
+	char	 ignored[128];
+	pid_t	 pid;
+
+	if (path == NULL)
+		return;
+	if (pidfile_read(path, &pid, ignored, sizeof(ignored)) == 0 &&
+	    pid == getpid())
+		(void)unlink(path);
+}

@@ -1,0 +1,303 @@
+/*
+ * supervisor - the parent process: signals, pid file, worker restarts
+ *
+ * See daemon.h, supervisor_run().  libmilter's signal thread takes
+ * SIGHUP for "stop", so the process that runs smfi_main() cannot reload
+ * on SIGHUP.  The supervisor is a single-threaded parent that receives
+ * every signal with sigtimedwait() and passes the administrator's intent
+ * to the worker over a pipe: SIGHUP -> WORKER_RELOAD, SIGUSR1 ->
+ * WORKER_COUNTERS, SIGTERM/SIGINT -> WORKER_STOP (then SIGTERM, then
+ * SIGKILL if the worker does not exit in time).
+ *
+ * A worker that dies is forked again after 1, 2, 4 ... 30 s; the delay
+ * starts over once a worker has run for SUPERVISOR_HEALTHY seconds, and
+ * after SUPERVISOR_MAX_FAILS quick deaths in a row the supervisor gives
+ * up and exits (EX_SOFTWARE) so that the service manager sees it.  The
+ * listening milter socket stays open in the supervisor, so connections
+ * that arrive during a restart wait in its backlog.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#include "daemon.h"
+#include "log.h"
+#include "pidfile.h"
+
+#define SUPERVISOR_HEALTHY	60	/* seconds of life that reset backoff */
+#define SUPERVISOR_MAX_FAILS	10
+#define SUPERVISOR_MAX_DELAY	30
+#define SUPERVISOR_STOP_WAIT	20	/* seconds for a clean worker stop */
+#define SUPERVISOR_TERM_WAIT	5
+
+struct supervisor {
+	struct daemon	*daemon;
+	pid_t		 pid;		/* worker, -1 when none */
+	int		 ctl;		/* pipe to the worker */
+	time_t		 started;
+	time_t		 restart_at;	/* when pid == -1 */
+	int		 fails;
+	unsigned long	 restarts;
+	unsigned long	 reloads;
+};
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int
+supervisor_spawn(struct supervisor *sv, int first)
+{
+	int	 fds[2];
+	pid_t	 pid;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		log_error("supervisor: pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		log_error("supervisor: fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		worker_run(sv->daemon, fds[0], first);
+	}
+	close(fds[0]);
+	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) == -1)
+		log_warning("supervisor: fcntl: %s", strerror(errno));
+	sv->ctl = fds[1];
+	sv->pid = pid;
+	sv->started = mono_now();
+	log_info("supervisor %ld: worker %ld started", (long)getpid(),
+	    (long)pid);
+	if (sv->daemon->config != NULL) {
+		/* the worker has its copy; restarts read the file again */
+		config_free(sv->daemon->config);
+		sv->daemon->config = NULL;
+		malloc_trim(0);
+	}
+	return 0;
+}
+
+static void
+supervisor_tell(struct supervisor *sv, char cmd)
+{
+	ssize_t	 n;
+
+	if (sv->pid == -1 || sv->ctl == -1)
+		return;
+	do
+		n = write(sv->ctl, &cmd, 1);
+	while (n == -1 && errno == EINTR);
+	/* EAGAIN: the pipe is full of commands the worker will see */
+	if (n == -1 && errno != EAGAIN)
+		log_warning("supervisor: cannot reach the worker: %s",
+		    strerror(errno));
+}
+
+static void
+supervisor_describe(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended with status 0x%x", status);
+}
+
+/* Is the socket file still the one the workers listen on? */
+static int
+supervisor_socket_intact(const struct daemon *d)
+{
+	struct stat st;
+
+	if (d->unix_path == NULL)
+		return 1;
+	if (stat(d->unix_path, &st) == -1)
+		return 0;
+	return st.st_dev == d->sock_dev && st.st_ino == d->sock_ino;
+}
+
+/* Reap the worker; 0 when it is dead and a restart is scheduled. */
+static int
+supervisor_reap(struct supervisor *sv, int stopping)
+{
+	char	 how[128];
+	int	 status, delay;
+	pid_t	 pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != sv->pid)
+			continue;
+		supervisor_describe(status, how, sizeof(how));
+		close(sv->ctl);
+		sv->ctl = -1;
+		sv->pid = -1;
+		if (stopping) {
+			log_info("supervisor: worker %ld %s", (long)pid, how);
+			return 0;
+		}
+		if (mono_now() - sv->started >= SUPERVISOR_HEALTHY)
+			sv->fails = 0;
+		sv->fails++;
+		if (sv->fails > SUPERVISOR_MAX_FAILS) {
+			log_error("supervisor: worker %ld %s; %d failures in "
+			    "a row, giving up", (long)pid, how, sv->fails - 1);
+			return -1;
+		}
+		if (!supervisor_socket_intact(sv->daemon)) {
+			log_error("supervisor: worker %ld %s and the socket "
+			    "%s is gone; exiting so that the service manager "
+			    "starts milter-relay again", (long)pid, how,
+			    sv->daemon->unix_path);
+			return -1;
+		}
+		delay = 1 << (sv->fails - 1);
+		if (delay > SUPERVISOR_MAX_DELAY)
+			delay = SUPERVISOR_MAX_DELAY;
+		sv->restart_at = mono_now() + delay;
+		log_warning("supervisor: worker %ld %s; restarting it in %d s",
+		    (long)pid, how, delay);
+	}
+	return 0;
+}
+
+/* Wait up to secs seconds for the worker to exit. */
+static void
+supervisor_wait(struct supervisor *sv, const sigset_t *set, int secs)
+{
+	struct timespec ts = { 1, 0 };
+	time_t	 end;
+
+	end = mono_now() + secs;
+	while (sv->pid != -1 && mono_now() < end) {
+		(void)sigtimedwait(set, NULL, &ts);
+		(void)supervisor_reap(sv, 1);
+	}
+}
+
+static void
+supervisor_shutdown(struct supervisor *sv, const sigset_t *set)
+{
+	if (sv->pid != -1) {
+		supervisor_tell(sv, WORKER_STOP);
+		supervisor_wait(sv, set, SUPERVISOR_STOP_WAIT);
+	}
+	if (sv->pid != -1) {
+		log_warning("supervisor: worker %ld does not stop; SIGTERM",
+		    (long)sv->pid);
+		kill(sv->pid, SIGTERM);
+		supervisor_wait(sv, set, SUPERVISOR_TERM_WAIT);
+	}
+	if (sv->pid != -1) {
+		log_warning("supervisor: worker %ld does not stop; SIGKILL",
+		    (long)sv->pid);
+		kill(sv->pid, SIGKILL);
+		while (waitpid(sv->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		sv->pid = -1;
+	}
+	if (sv->daemon->unix_path != NULL && supervisor_socket_intact(sv->daemon)
+	    && unlink(sv->daemon->unix_path) == -1)
+		log_warning("supervisor: %s: %s", sv->daemon->unix_path,
+		    strerror(errno));
+	if (sv->daemon->socketmap_path != NULL)
+		(void)unlink(sv->daemon->socketmap_path);
+	pidfile_remove(sv->daemon->pidfile);
+}
+
+static void
+supervisor_signal(struct supervisor *sv, int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		sv->reloads++;
+		if (sv->pid == -1) {
+			log_info("supervisor: SIGHUP with no worker running; "
+			    "the next worker reads the file");
+			break;
+		}
+		log_info("supervisor: SIGHUP: reloading %s",
+		    sv->daemon->conf_path);
+		supervisor_tell(sv, WORKER_RELOAD);
+		break;
+	case SIGUSR1:
+		log_info("counters: worker_restarts=%lu reload_requests=%lu",
+		    sv->restarts, sv->reloads);
+		supervisor_tell(sv, WORKER_COUNTERS);
+		break;
+	}
+}
+
+int
+supervisor_run(struct daemon *daemon)
+{
+	struct supervisor sv;
+	struct timespec ts;
+	sigset_t set;
+	time_t	 now;
+	int	 sig, status = 0;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.daemon = daemon;
+	sv.pid = -1;
+	sv.ctl = -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (supervisor_spawn(&sv, 1) != 0)
+		return EX_OSERR;
+	for (;;) {
+		ts.tv_sec = 1;
+		ts.tv_nsec = 0;
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("supervisor: %s: stopping", strsignal(sig));
+			break;
+		}
+		if (sig == SIGCHLD && supervisor_reap(&sv, 0) != 0) {
+			status = EX_SOFTWARE;
+			break;
+		}
+		if (sig == SIGHUP || sig == SIGUSR1)
+			supervisor_signal(&sv, sig);
+		now = mono_now();
+		if (sv.pid == -1 && now >= sv.restart_at) {
+			sv.restarts++;
+			if (supervisor_spawn(&sv, 0) != 0)
+				sv.restart_at = now + SUPERVISOR_MAX_DELAY;
+		}
+	}
+	supervisor_shutdown(&sv, &set);
+	log_info("supervisor %ld: exit %d", (long)getpid(), status);
+	return status;
+}

@@ -1,0 +1,218 @@
+/*
+ * worker - the process that serves the milter and the socketmap
+ *
+ * See daemon.h, worker_run().  The worker inherits from the supervisor
+ * the listening milter socket (opened through libmilter before the fork,
+ * so smfi_main() finds it open and uses it), the socketmap socket and a
+ * pipe from which a thread of its own reads the supervisor's commands.
+ * libmilter's signal thread still sigwaits SIGHUP, SIGTERM and SIGINT
+ * in this process and stops on each; the supervisor never sends them,
+ * it writes WORKER_RELOAD or WORKER_STOP on the pipe instead.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "ruleset.h"
+
+#include "callbacks.h"
+#include "daemon.h"
+#include "live.h"
+#include "log.h"
+#include "socketmap.h"
+
+#define WORKER_NAME	"mrelay-worker"	/* not "milter-relay": see below */
+
+static struct daemon *worker_daemon;
+static atomic_int worker_stopping;
+
+static int
+setting_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* Settings read only at start-up: say so when a reload changes them. */
+static void
+worker_check_static(const struct config *old, const struct config *new)
+{
+	if (old == NULL)
+		return;
+	if (setting_differs(old->socket, new->socket) ||
+	    setting_differs(old->socketmap, new->socketmap) ||
+	    setting_differs(old->user, new->user) ||
+	    setting_differs(old->group, new->group) ||
+	    setting_differs(old->pidfile, new->pidfile) ||
+	    setting_differs(old->syslog_facility, new->syslog_facility) ||
+	    old->socket_mode != new->socket_mode)
+		log_warning("reload: %s: socket, socketmap, user, group, "
+		    "pidfile, socket_mode and syslog_facility take effect "
+		    "only at restart", new->path);
+}
+
+static void
+worker_reload(void)
+{
+	char	 err[1024];
+	struct config *config;
+	const struct config *old;
+	size_t	 n;
+
+	config = config_load(worker_daemon->conf_path, err, sizeof(err));
+	if (config == NULL) {
+		old = live_acquire();
+		log_error("reload failed: %s; keeping the previous "
+		    "configuration (%zu rules)", err,
+		    old != NULL ? ruleset_count(old->rules) : (size_t)0);
+		live_release(old);
+		return;
+	}
+	old = live_acquire();
+	worker_check_static(old, config);
+	live_release(old);
+	n = ruleset_count(config->rules);
+	live_replace(config);
+	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
+}
+
+static void
+worker_stop(const char *why)
+{
+	log_info("worker stopping: %s", why);
+	atomic_store(&worker_stopping, 1);
+	smfi_stop();
+}
+
+static void *
+worker_control(void *arg)
+{
+	int	 fd = (int)(intptr_t)arg;
+	char	 buf[64];
+	ssize_t	 n, i;
+	int	 reload, counters;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			worker_stop("the supervisor is gone");
+			return NULL;
+		}
+		reload = counters = 0;
+		for (i = 0; i < n; i++) {
+			if (buf[i] == WORKER_STOP) {
+				worker_stop("asked by the supervisor");
+				return NULL;
+			}
+			reload |= buf[i] == WORKER_RELOAD;
+			counters |= buf[i] == WORKER_COUNTERS;
+		}
+		/* several SIGHUPs in a row need one reload */
+		if (reload)
+			worker_reload();
+		if (counters) {
+			callbacks_log_counters();
+			if (worker_daemon->socketmap_fd != -1)
+				socketmap_log_counters();
+		}
+	}
+}
+
+static int
+worker_config(struct daemon *daemon, int first)
+{
+	char	 err[1024];
+	struct config *config;
+
+	if (first && daemon->config != NULL) {
+		live_replace(daemon->config);
+		daemon->config = NULL;
+		return 0;
+	}
+	/* a restarted worker reads the file as it is now */
+	if ((config = config_load(daemon->conf_path, err, sizeof(err))) ==
+	    NULL) {
+		log_error("worker: %s", err);
+		return -1;
+	}
+	live_replace(config);
+	return 0;
+}
+
+static void
+worker_signals(void)
+{
+	sigset_t set;
+
+	/*
+	 * The supervisor blocked HUP, TERM, INT, USR1 and CHLD.  HUP,
+	 * TERM and INT stay blocked for libmilter's signal thread; a stray
+	 * USR1 or USR2 must not kill the worker.
+	 */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+void
+worker_run(struct daemon *daemon, int ctl_fd, int first)
+{
+	char	 err[1024];
+	pthread_t tid;
+	int	 r;
+
+	worker_daemon = daemon;
+	/*
+	 * "pkill -HUP milter-relay" must reach only the supervisor:
+	 * libmilter would take a SIGHUP to the worker for "stop".
+	 */
+	prctl(PR_SET_NAME, WORKER_NAME, 0, 0, 0);
+	worker_signals();
+	callbacks_init();
+	if (worker_config(daemon, first) != 0)
+		exit(EX_CONFIG);
+	if ((r = pthread_create(&tid, NULL, worker_control,
+	    (void *)(intptr_t)ctl_fd)) != 0) {
+		log_error("worker: pthread_create: %s", strerror(r));
+		exit(EX_OSERR);
+	}
+	pthread_detach(tid);
+	if (daemon->socketmap_fd != -1 &&
+	    socketmap_start(daemon->socketmap_fd, err, sizeof(err)) != 0) {
+		log_error("worker: socketmap: %s", err);
+		exit(EX_SOFTWARE);
+	}
+	log_info("worker %ld serving %s%s%s", (long)getpid(), daemon->socket,
+	    daemon->socketmap != NULL ? " and socketmap " : "",
+	    daemon->socketmap != NULL ? daemon->socketmap : "");
+	r = smfi_main();
+	if (!atomic_load(&worker_stopping)) {
+		log_error("worker: the milter loop ended (%s) without a stop "
+		    "request", r == MI_SUCCESS ? "libmilter was told to stop "
+		    "by a signal sent to the worker" : "libmilter failure");
+		_exit(EX_SOFTWARE);
+	}
+	if (daemon->socketmap_fd != -1)
+		socketmap_stop();
+	live_shutdown();
+	log_info("worker %ld stopped", (long)getpid());
+	exit(0);
+}
