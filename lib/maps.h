@@ -8,14 +8,23 @@
  *			domain (an "always" rule covers it), else "NOTFOUND "
  *	transport	"OK transport:[host]:port" (Postfix syntax) when the
  *			covering relayed rule names a smart host
- *	mailertable	"OK esmtp:[host]:port" (Sendmail syntax), same rule
- *	access		"OK RELAY" for "To:domain" keys any client may relay to
+ *	mailertable	"OK esmtp:[host]" (Sendmail syntax), same rule; a
+ *			port selects the mailer "esmtpPORT" (mailertable has
+ *			no port field; contrib/sendmail defines the mailer)
+ *	access		"OK RELAY" for "To:domain" keys any client may relay
+ *			to, "OK SKIP" when not but a parent would be (stops
+ *			Sendmail's own walk up to the parents)
+ *
+ * transport and mailertable answer for "always" and "trusted" rules that
+ * name a smart host (a trusted client's mail must take it too); deny
+ * rules and rules without smart host are "NOTFOUND ".
  *
  * A key containing '@' is answered for the domain after its last '@' (the
  * full recipient Postfix sends to transport_maps); a plain key for
  * itself.  Keys starting with '.' are "NOTFOUND ".  UTF-8 names are
- * converted to A-labels.  An unknown map name, a malformed request or a
- * key that is not a domain name yields "PERM reason"; no config yields
+ * converted to A-labels.  Keys no rule can cover (address literals,
+ * names that are not domain names) are "NOTFOUND " too.  An unknown map
+ * name or a malformed request yields "PERM reason"; no config yields
  * "TEMP reason".  Every answer comes from decide_domain(): this module
  * only formats.  Returns the length of the answer written.
  *

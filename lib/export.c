@@ -1,0 +1,424 @@
+/*
+ * export - print the rule set as static MTA lookup tables
+ *
+ * See export.h for the formats.  Every value comes from maps_answer(),
+ * the socketmap server's own answer, so the static table and the server
+ * cannot disagree on what a name maps to; this module only decides which
+ * keys a table needs.
+ *
+ * For each name that carries rules (walk order: a name before the names
+ * below it) it asks maps_answer() about the name itself and about a probe
+ * name just below it that no rule is written at (what every other name
+ * below gets).  It emulates the MTA's search over the entries written so
+ * far (those of the parents) and writes an entry when the answer differs
+ * from what the parents' entries give, or when a rule is written there.
+ * An entry that must say "no" where the format has no way to say it is
+ * an error naming the rule.
+ */
+#include <search.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "domain.h"
+#include "export.h"
+#include "maps.h"
+
+#define KIND_EXACT	0x01
+#define KIND_NAMESPACE	0x02
+#define KIND_SUBDOMAINS	0x04
+
+struct export_entry {
+	char		*key;
+	char		*value;
+};
+
+struct export_state {
+	const struct config *config;
+	enum export_format format;
+	char		**names;	/* names carrying rules, walk order */
+	unsigned char	*kinds;		/* KIND_* written at each name */
+	size_t		 nnames, capnames;
+	struct export_entry *entries;
+	size_t		 nentries, capentries;
+	struct hsearch_data table;	/* key -> struct export_entry */
+	int		 table_made;
+	int		 advice;	/* relay_domains needs no parent match */
+	char		*err;
+	size_t		 errlen;
+};
+
+static const char *format_names[] = {
+	"postfix-transport",
+	"postfix-relay-domains",
+	"sendmail-mailertable",
+	"sendmail-access",
+};
+
+static int	export_collect(const char *pattern, const struct rule *rule,
+		    void *arg);
+static int	export_name(struct export_state *st, size_t i);
+static int	export_answer(struct export_state *st, const char *domain,
+		    char **value);
+static int	export_probe(struct export_state *st, const char *name,
+		    char *probe);
+static const char *export_inherited(struct export_state *st,
+		    const char *name);
+static int	export_emit(struct export_state *st, const char *prefix,
+		    const char *name, const char *value);
+static int	export_refuse(struct export_state *st, const char *domain,
+		    const char *why);
+static int	export_print(struct export_state *st, FILE *out);
+static void	export_free(struct export_state *st);
+static int	same(const char *a, const char *b);
+
+int
+export_format_parse(const char *name, enum export_format *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++) {
+		if (strcmp(name, format_names[i]) == 0) {
+			*out = (enum export_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+export_format_name(enum export_format format)
+{
+	if ((size_t)format >= sizeof(format_names) / sizeof(format_names[0]))
+		return "unknown";
+	return format_names[format];
+}
+
+int
+export_write(const struct config *config, enum export_format format,
+    FILE *out, FILE *notes, char *err, size_t errlen)
+{
+	struct export_state st;
+	size_t		 i;
+	int		 rc;
+
+	memset(&st, 0, sizeof(st));
+	st.config = config;
+	st.format = format;
+	st.err = err;
+	st.errlen = errlen;
+	if (config == NULL || config->rules == NULL) {
+		snprintf(err, errlen, "no rule set");
+		return -1;
+	}
+	rc = ruleset_walk(config->rules, export_collect, &st);
+	if (rc == 0 && hcreate_r(2 * st.nnames + 64, &st.table) == 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	} else if (rc == 0)
+		st.table_made = 1;
+	for (i = 0; rc == 0 && i < st.nnames; i++)
+		rc = export_name(&st, i);
+	if (rc == 0)
+		rc = export_print(&st, out);
+	if (rc == 0 && st.advice && notes != NULL)
+		fprintf(notes, "milter-relay: exact or subdomains-only rules: "
+		    "this relay_domains table is right only when "
+		    "parent_domain_matches_subdomains does not list "
+		    "relay_domains, e.g.\n  parent_domain_matches_subdomains "
+		    "= debug_peer_list smtpd_access_maps\n");
+	export_free(&st);
+	return rc == 0 ? 0 : -1;
+}
+
+/* ruleset_walk() callback: list each name once with the kinds at it. */
+static int
+export_collect(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct export_state *st = arg;
+	const char	*name;
+	unsigned char	 kind;
+	void		*p;
+
+	name = pattern;
+	if (rule->kind == RULE_EXACT || rule->kind == RULE_SUBDOMAINS)
+		name++;
+	kind = rule->kind == RULE_EXACT ? KIND_EXACT :
+	    rule->kind == RULE_NAMESPACE ? KIND_NAMESPACE : KIND_SUBDOMAINS;
+	if (st->nnames > 0 && strcmp(st->names[st->nnames - 1], name) == 0) {
+		st->kinds[st->nnames - 1] |= kind;
+		return 0;
+	}
+	if (st->nnames == st->capnames) {
+		st->capnames = st->capnames ? 2 * st->capnames : 256;
+		p = realloc(st->names, st->capnames * sizeof(*st->names));
+		if (p == NULL)
+			goto nomem;
+		st->names = p;
+		p = realloc(st->kinds, st->capnames);
+		if (p == NULL)
+			goto nomem;
+		st->kinds = p;
+	}
+	if ((st->names[st->nnames] = strdup(name)) == NULL)
+		goto nomem;
+	st->kinds[st->nnames++] = kind;
+	return 0;
+nomem:
+	snprintf(st->err, st->errlen, "out of memory");
+	return -1;
+}
+
+/* The entries one name needs. */
+static int
+export_name(struct export_state *st, size_t i)
+{
+	const char	*name = st->names[i], *inherited;
+	char		 probe[DOMAIN_MAX + 1];
+	char		*self = NULL, *below = NULL;
+	int		 has_below, rc = -1, access;
+	unsigned char	 kinds = st->kinds[i];
+
+	access = st->format == EXPORT_SENDMAIL_ACCESS;
+	if (export_answer(st, name, &self) == -1)
+		return -1;
+	has_below = export_probe(st, name, probe);
+	if (has_below == -1)
+		goto out;
+	if (has_below && export_answer(st, probe, &below) == -1)
+		goto out;
+	inherited = export_inherited(st, name);
+	if (access) {
+		/* One key covers the name and everything below it. */
+		if (has_below && !same(self, below)) {
+			export_refuse(st, self != NULL ? name : probe,
+			    "a Sendmail access entry covers a name and all "
+			    "names below it alike");
+			goto out;
+		}
+		if (!same(self, inherited) || (self != NULL && kinds))
+			if (export_emit(st, "To:", name, self) == -1)
+				goto out;
+		rc = 0;
+		goto out;
+	}
+	if (st->format == EXPORT_POSTFIX_RELAY_DOMAINS && has_below &&
+	    !same(self, below))
+		st->advice = 1;
+	if (!same(self, inherited) ||
+	    (self != NULL && (kinds & (KIND_EXACT | KIND_NAMESPACE))))
+		if (export_emit(st, "", name, self) == -1)
+			goto out;
+	if (has_below && (!same(below, inherited) ||
+	    (below != NULL && (kinds & (KIND_NAMESPACE | KIND_SUBDOMAINS)))))
+		if (export_emit(st, ".", name, below) == -1)
+			goto out;
+	rc = 0;
+out:
+	free(self);
+	free(below);
+	return rc;
+}
+
+/* maps_answer() for domain in the map of the format: value or NULL. */
+static int
+export_answer(struct export_state *st, const char *domain, char **value)
+{
+	static const char *maps[] = {
+		"transport", "relay", "mailertable", "relay"
+	};
+	char	request[DOMAIN_MAX + 32], answer[MAPS_ANSWER_MAX];
+	size_t	n;
+
+	*value = NULL;
+	snprintf(request, sizeof(request), "%s %s", maps[st->format], domain);
+	n = maps_answer(st->config, request, strlen(request), answer,
+	    sizeof(answer));
+	if (n >= 3 && strncmp(answer, "OK ", 3) == 0) {
+		if ((*value = strdup(answer + 3)) == NULL) {
+			snprintf(st->err, st->errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(answer, "NOTFOUND", 8) == 0)
+		return 0;
+	snprintf(st->err, st->errlen, "%s: %s", domain, answer);
+	return -1;
+}
+
+/*
+ * A name just below name that no rule is written at (so it gets what
+ * every such name gets): 1 with it in probe, 0 when no name fits below
+ * name, -1 when none was found.
+ */
+static int
+export_probe(struct export_state *st, const char *name, char *probe)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	char		 label[8];
+	size_t		 len, name_len, k, v;
+	int		 j;
+
+	len = strlen(name);
+	if (len + 2 > DOMAIN_MAX)
+		return 0;
+	for (k = 0; k < 36 * 36 * 36; k++) {
+		j = sizeof(label) - 1;
+		label[j] = '\0';
+		v = k;
+		do {
+			label[--j] = digits[v % 36];
+			v /= 36;
+		} while (v > 0);
+		if (len + 1 + strlen(label + j) > DOMAIN_MAX)
+			break;
+		snprintf(probe, DOMAIN_MAX + 1, "%s.%s", label + j, name);
+		if (ruleset_lookup(st->config->rules, probe, &name_len) ==
+		    NULL || name_len < strlen(probe))
+			return 1;
+	}
+	snprintf(st->err, st->errlen, "%s: no free name below it to probe",
+	    name);
+	return -1;
+}
+
+/*
+ * What the entries already written give for name when it has no entry of
+ * its own: the MTA's search over its parents, nearest first.
+ */
+static const char *
+export_inherited(struct export_state *st, const char *name)
+{
+	ENTRY		 item, *found;
+	const char	*parent, *value;
+	char		 key[DOMAIN_MAX + 8];
+	int		 access;
+
+	access = st->format == EXPORT_SENDMAIL_ACCESS;
+	for (parent = strchr(name, '.'); parent != NULL;
+	    parent = strchr(parent + 1, '.')) {
+		snprintf(key, sizeof(key), "%s%s", access ? "To:" : ".",
+		    parent + 1);
+		item.key = key;
+		item.data = NULL;
+		if (hsearch_r(item, FIND, &found, &st->table) == 0)
+			continue;
+		value = st->entries[(uintptr_t)found->data].value;
+		if (strcmp(value, ":") == 0 || strcmp(value, "SKIP") == 0)
+			return NULL;
+		return value;
+	}
+	return NULL;
+}
+
+/* Add "prefix+name value"; a NULL value is "no" in the format's words. */
+static int
+export_emit(struct export_state *st, const char *prefix, const char *name,
+    const char *value)
+{
+	struct export_entry *e;
+	ENTRY		 item, *found;
+	char		 key[DOMAIN_MAX + 8], probe[DOMAIN_MAX + 1];
+	void		*p;
+
+	if (value == NULL) {
+		if (st->format == EXPORT_POSTFIX_TRANSPORT)
+			value = ":";
+		else if (st->format == EXPORT_SENDMAIL_ACCESS)
+			value = "SKIP";
+		else {
+			if (prefix[0] == '.' &&
+			    export_probe(st, name, probe) == 1)
+				return export_refuse(st, probe, "the table "
+				    "cannot exclude it from its parent's "
+				    "entry");
+			return export_refuse(st, name, "the table cannot "
+			    "exclude it from its parent's entry");
+		}
+	}
+	if (st->nentries == st->capentries) {
+		st->capentries = st->capentries ? 2 * st->capentries : 256;
+		p = realloc(st->entries, st->capentries * sizeof(*st->entries));
+		if (p == NULL)
+			goto nomem;
+		st->entries = p;
+	}
+	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	e = &st->entries[st->nentries];
+	e->key = strdup(key);
+	e->value = strdup(value);
+	if (e->key == NULL || e->value == NULL) {
+		free(e->key);
+		free(e->value);
+		goto nomem;
+	}
+	st->nentries++;
+	item.key = e->key;
+	/* the index, not a pointer: entries move on realloc */
+	item.data = (void *)(uintptr_t)(st->nentries - 1);
+	if (hsearch_r(item, ENTER, &found, &st->table) == 0)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(st->err, st->errlen, "out of memory");
+	return -1;
+}
+
+/* Fail, naming the rule that decides for domain. */
+static int
+export_refuse(struct export_state *st, const char *domain, const char *why)
+{
+	struct decision	d;
+	static const struct client nobody;
+
+	decide_domain(st->config, &nobody, domain, &d);
+	snprintf(st->err, st->errlen, "%s cannot express rule \"%s\" "
+	    "(for %s): %s", export_format_name(st->format),
+	    d.pattern[0] != '\0' ? d.pattern : domain, domain, why);
+	return -1;
+}
+
+static int
+export_print(struct export_state *st, FILE *out)
+{
+	size_t	i;
+
+	fprintf(out, "# milter-relay export %s: %zu entries\n",
+	    export_format_name(st->format), st->nentries);
+	for (i = 0; i < st->nentries; i++)
+		fprintf(out, "%s\t%s\n", st->entries[i].key,
+		    st->entries[i].value);
+	if (fflush(out) == EOF || ferror(out)) {
+		snprintf(st->err, st->errlen, "write error");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+export_free(struct export_state *st)
+{
+	size_t	i;
+
+	if (st->table_made)
+		hdestroy_r(&st->table);
+	for (i = 0; i < st->nnames; i++)
+		free(st->names[i]);
+	free(st->names);
+	free(st->kinds);
+	for (i = 0; i < st->nentries; i++) {
+		free(st->entries[i].key);
+		free(st->entries[i].value);
+	}
+	free(st->entries);
+}
+
+static int
+same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}

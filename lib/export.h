@@ -1,0 +1,57 @@
+/*
+ * export - print the rule set as static MTA lookup tables
+ *
+ * export_write() prints a table with the same answers as the socketmap
+ * server (maps_answer()) for every domain name, ready for postmap(1) or
+ * makemap(8), one "key value" a line in a deterministic order (the rule
+ * set's walk order), after a comment line:
+ *
+ *	postfix-transport	"name smtp:[host]" and ".name smtp:[host]";
+ *				":" (do not change) carves out names below
+ *				a routed namespace that have no route
+ *	postfix-relay-domains	"name RELAY" and ".name RELAY", for
+ *				relay_domains = hash:FILE
+ *	sendmail-mailertable	"name esmtp:[host]", ".name esmtp:[host]"
+ *	sendmail-access		"To:name RELAY", "To:name SKIP" for
+ *				FEATURE(`access_db', `...', `skip')
+ *
+ * Postfix looks transport maps and (without parent matching)
+ * relay_domains up as "name", then ".parent" for each parent, nearest
+ * first; so does Sendmail's mailertable.  Sendmail's access map is
+ * searched as "To:name", then "To:parent" (a name covers its subtree).
+ * A namespace rule becomes "name" and ".name", an exact rule "name", a
+ * subdomains rule ".name"; entries that would repeat what a parent entry
+ * already says are left out unless a rule is written at that name.
+ *
+ * When the relay_domains table is only right with "relay_domains" taken
+ * out of parent_domain_matches_subdomains (exact or subdomains-only
+ * rules), export_write() says so on notes (may be NULL).  When a format
+ * cannot say what the rule set says (a deny exception inside a relayed
+ * namespace, an exact rule in the Sendmail access map, ...), it returns
+ * -1 with the rule named in err and writes nothing to out.  It also
+ * returns -1 on an output error.  0 on success.
+ *
+ * export_format_parse() maps "postfix-transport" etc. to the enum: 0 or
+ * -1.  export_format_name() is the reverse.
+ */
+#ifndef MR_EXPORT_H
+#define MR_EXPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+enum export_format {
+	EXPORT_POSTFIX_TRANSPORT,
+	EXPORT_POSTFIX_RELAY_DOMAINS,
+	EXPORT_SENDMAIL_MAILERTABLE,
+	EXPORT_SENDMAIL_ACCESS
+};
+
+int	export_format_parse(const char *name, enum export_format *out);
+const char *export_format_name(enum export_format format);
+int	export_write(const struct config *config, enum export_format format,
+	    FILE *out, FILE *notes, char *err, size_t errlen);
+
+#endif

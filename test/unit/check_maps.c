@@ -1,0 +1,315 @@
+/*
+ * check_maps - unit tests of maps_answer() and maps_route() (lib/maps.c)
+ *
+ * maps_route(): every smart host form to its Postfix transport(5) and
+ * Sendmail mailertable value.  maps_answer(): a table of requests against
+ * one rule set loaded with config_load() (namespace, exact, subdomains,
+ * trusted, deny, no smart host, IDN, a transport name), the error
+ * replies, log-only mode, a missing config, truncation, and agreement of
+ * the relay map with decide_domain() over many generated names.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "decide.h"
+#include "maps.h"
+
+static char	tmpdir[] = "/tmp/check_maps.XXXXXX";
+
+static const char rules_text[] =
+    "domains = (\n"
+    "  { match = \"example.com\"; smarthost = \"[127.0.0.1]:2526\"; },\n"
+    "  { match = \"lab.example.com\"; relay = \"deny\";\n"
+    "    reply = \"550 5.7.1 No mail for the lab\"; },\n"
+    "  { match = \"#exact.example\"; smarthost = \"mail.exact.example:2527\"; },\n"
+    "  { match = \".sub.example\"; smarthost = \"mx:relay.sub.example\"; },\n"
+    "  { match = \"partner.example\"; relay = \"trusted\";\n"
+    "    smarthost = \"[2001:db8::25]\"; },\n"
+    "  { match = \"plain.example\"; },\n"
+    "  { match = \"b\xc3\xbc" "cher.example\"; smarthost = \"192.0.2.7\"; },\n"
+    "  { match = \"slow.example\"; smarthost = \"[192.0.2.8]:25\";\n"
+    "    transport = \"slow\"; }\n"
+    ");\n";
+
+static struct config *
+load(const char *policy)
+{
+	char		 path[256], err[512];
+	FILE		*fp;
+	struct config	*config;
+
+	snprintf(path, sizeof(path), "%s/mr.conf", tmpdir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "policy = { %s };\n%s", policy, rules_text);
+	fclose(fp);
+	config = config_load(path, err, sizeof(err));
+	ck_assert_msg(config != NULL, "config_load: %s", err);
+	return config;
+}
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+teardown(void)
+{
+	char	path[256];
+
+	snprintf(path, sizeof(path), "%s/mr.conf", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	strcpy(tmpdir, "/tmp/check_maps.XXXXXX");
+}
+
+static void
+expect(const struct config *config, const char *req, size_t len,
+    const char *want)
+{
+	char	out[MAPS_ANSWER_MAX];
+	size_t	n;
+
+	n = maps_answer(config, req, len, out, sizeof(out));
+	ck_assert_uint_eq(n, strlen(out));
+	ck_assert_msg(strcmp(out, want) == 0, "\"%.*s\": got \"%s\", want "
+	    "\"%s\"", (int)(len > 80 ? 80 : len), req, out, want);
+}
+
+START_TEST(test_route_forms)
+{
+	static const struct {
+		const char	*smarthost, *transport, *postfix, *sendmail;
+	} cases[] = {
+		{ "mail.example.org", NULL, "smtp:[mail.example.org]",
+		    "esmtp:[mail.example.org]" },
+		{ "mail.example.org:2525", NULL, "smtp:[mail.example.org]:2525",
+		    "esmtp2525:[mail.example.org]" },
+		{ "mx:example.net", NULL, "smtp:example.net",
+		    "esmtp:example.net" },
+		{ "mx:example.net:26", NULL, "smtp:example.net:26",
+		    "esmtp26:example.net" },
+		{ "192.0.2.7", NULL, "smtp:[192.0.2.7]", "esmtp:[192.0.2.7]" },
+		{ "[192.0.2.7]", NULL, "smtp:[192.0.2.7]",
+		    "esmtp:[192.0.2.7]" },
+		{ "[192.0.2.7]:2525", "relay", "relay:[192.0.2.7]:2525",
+		    "esmtp2525:[192.0.2.7]" },
+		{ "192.0.2.7:25", NULL, "smtp:[192.0.2.7]:25",
+		    "esmtp:[192.0.2.7]" },
+		{ "[2001:db8::7]", NULL, "smtp:[2001:db8::7]",
+		    "esmtp:[IPv6:2001:db8::7]" },
+		{ "[::1]:10025", "smtp-v6", "smtp-v6:[::1]:10025",
+		    "esmtp10025:[IPv6:::1]" },
+	};
+	struct rule	rule;
+	char		buf[256];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&rule, 0, sizeof(rule));
+		rule.smarthost = cases[i].smarthost;
+		rule.transport = cases[i].transport;
+		ck_assert_int_eq(maps_route(&rule, MAP_POSTFIX_TRANSPORT, buf,
+		    sizeof(buf)), 0);
+		ck_assert_str_eq(buf, cases[i].postfix);
+		ck_assert_int_eq(maps_route(&rule, MAP_SENDMAIL_MAILERTABLE,
+		    buf, sizeof(buf)), 0);
+		ck_assert_str_eq(buf, cases[i].sendmail);
+	}
+	memset(&rule, 0, sizeof(rule));
+	ck_assert_int_eq(maps_route(&rule, MAP_POSTFIX_TRANSPORT, buf,
+	    sizeof(buf)), -1);
+	rule.smarthost = "mail.example.org:2525";
+	ck_assert_int_eq(maps_route(&rule, MAP_POSTFIX_TRANSPORT, buf, 10), -1);
+	ck_assert_int_eq(maps_route(NULL, MAP_POSTFIX_TRANSPORT, buf,
+	    sizeof(buf)), -1);
+}
+END_TEST
+
+#define X(c, r, w)	expect(c, r, strlen(r), w)
+
+START_TEST(test_answers)
+{
+	struct config	*c;
+
+	c = load("");
+	/* relay: only "always" rules, full trie semantics */
+	X(c, "relay example.com", "OK RELAY");
+	X(c, "relay a.b.example.com", "OK RELAY");
+	X(c, "relay EXAMPLE.COM.", "OK RELAY");
+	X(c, "relay lab.example.com", "NOTFOUND ");
+	X(c, "relay x.lab.example.com", "NOTFOUND ");
+	X(c, "relay exact.example", "OK RELAY");
+	X(c, "relay a.exact.example", "NOTFOUND ");
+	X(c, "relay sub.example", "NOTFOUND ");
+	X(c, "relay a.sub.example", "OK RELAY");
+	X(c, "relay partner.example", "NOTFOUND ");
+	X(c, "relay plain.example", "OK RELAY");
+	X(c, "relay unlisted.test", "NOTFOUND ");
+	X(c, "relay .example.com", "NOTFOUND ");
+	X(c, "relay u@example.com", "OK RELAY");
+	X(c, "relay xn--bcher-kva.example", "OK RELAY");
+	X(c, "relay b\xc3\xbc" "cher.example", "OK RELAY");
+	X(c, "relay exa mple.com", "NOTFOUND ");
+	/* transport: full recipient addresses, last '@' */
+	X(c, "transport user+ext@a.example.com", "OK smtp:[127.0.0.1]:2526");
+	X(c, "transport example.com", "OK smtp:[127.0.0.1]:2526");
+	X(c, "transport u@lab.example.com", "NOTFOUND ");
+	X(c, "transport u@partner.example", "OK smtp:[2001:db8::25]");
+	X(c, "transport u@plain.example", "NOTFOUND ");
+	X(c, "transport u@a.sub.example", "OK smtp:relay.sub.example");
+	X(c, "transport u@sub.example", "NOTFOUND ");
+	X(c, "transport \"a@b\"@exact.example",
+	    "OK smtp:[mail.exact.example]:2527");
+	X(c, "transport u@x.exact.example", "NOTFOUND ");
+	X(c, "transport u@[127.0.0.1]", "NOTFOUND ");
+	X(c, "transport u@", "NOTFOUND ");
+	X(c, "transport u@b\xc3\xbc" "cher.example", "OK smtp:[192.0.2.7]");
+	X(c, "transport u@x.slow.example", "OK slow:[192.0.2.8]:25");
+	X(c, "transport .example.com", "NOTFOUND ");
+	/* mailertable: Sendmail probes ".parent" itself */
+	X(c, "mailertable exact.example", "OK esmtp2527:[mail.exact.example]");
+	X(c, "mailertable partner.example", "OK esmtp:[IPv6:2001:db8::25]");
+	X(c, "mailertable a.example.com", "OK esmtp2526:[127.0.0.1]");
+	X(c, "mailertable .example.com", "NOTFOUND ");
+	X(c, "mailertable lab.example.com", "NOTFOUND ");
+	/* access: To: keys; SKIP stops Sendmail's walk to the parents */
+	X(c, "access To:a.example.com", "OK RELAY");
+	X(c, "access To:lab.example.com", "OK SKIP");
+	X(c, "access To:x.lab.example.com", "OK SKIP");
+	X(c, "access To:a.exact.example", "OK SKIP");
+	X(c, "access To:unlisted.test", "NOTFOUND ");
+	X(c, "access Connect:127.0.0.1", "NOTFOUND ");
+	X(c, "access example.com", "NOTFOUND ");
+	/* errors */
+	X(c, "bogus example.com", "PERM unknown map name");
+	X(c, "relay", "PERM malformed request (want NAME KEY)");
+	X(c, "relay ", "PERM malformed request (want NAME KEY)");
+	X(c, " example.com", "PERM malformed request (want NAME KEY)");
+	X(c, "", "PERM malformed request (want NAME KEY)");
+	expect(c, "relay exa\0mple.com", 18, "PERM NUL in request");
+	/* only len octets count */
+	expect(c, "relay example.comXXX", 17, "OK RELAY");
+	config_free(c);
+	X(NULL, "relay example.com", "TEMP no rule set loaded");
+	X(NULL, "bogus example.com", "PERM unknown map name");
+}
+END_TEST
+
+START_TEST(test_log_only)
+{
+	struct config	*c;
+
+	/* log-only accepts everything at RCPT; the maps stay exact */
+	c = load("mode = \"log-only\"; unmatched = \"continue\";");
+	X(c, "relay unlisted.test", "NOTFOUND ");
+	X(c, "relay lab.example.com", "NOTFOUND ");
+	X(c, "relay partner.example", "NOTFOUND ");
+	X(c, "relay a.example.com", "OK RELAY");
+	X(c, "transport u@lab.example.com", "NOTFOUND ");
+	config_free(c);
+	/* a trusted everything does not make relay rules of trusted ones */
+	c = load("trusted_networks = [ \"0.0.0.0/0\", \"::/0\" ]; "
+	    "trust_local_socket = true;");
+	X(c, "relay partner.example", "NOTFOUND ");
+	X(c, "relay unlisted.test", "NOTFOUND ");
+	X(c, "transport u@partner.example", "OK smtp:[2001:db8::25]");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+	struct config	*c;
+	char		*req, out[16];
+	size_t		 n;
+
+	c = load("");
+	/* a 10000-octet key is no domain: NOTFOUND, no overflow */
+	req = malloc(10001);
+	ck_assert_ptr_nonnull(req);
+	memcpy(req, "relay ", 6);
+	memset(req + 6, 'a', 10000 - 6);
+	expect(c, req, 10000, "NOTFOUND ");
+	memcpy(req, "transport u@", 12);
+	memset(req + 12, 'b', 10000 - 12);
+	expect(c, req, 10000, "NOTFOUND ");
+	free(req);
+	/* truncated to the buffer, always terminated */
+	n = maps_answer(c, "transport u@example.com", 23, out, sizeof(out));
+	ck_assert_uint_eq(n, sizeof(out) - 1);
+	ck_assert_str_eq(out, "OK smtp:[127.0.");
+	n = maps_answer(c, "relay example.com", 17, out, 1);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq(out, "");
+	config_free(c);
+}
+END_TEST
+
+/* The relay map says RELAY exactly when an untrusted client is accepted. */
+START_TEST(test_agrees_with_decide)
+{
+	static const char *labels[] = { "a", "lab", "sub", "exact", "x" };
+	static const char *bases[] = { "example.com", "lab.example.com",
+	    "exact.example", "sub.example", "partner.example",
+	    "plain.example", "unlisted.test", "com" };
+	struct config	*c;
+	struct client	 untrusted;
+	struct decision	 d;
+	char		 name[256], req[300], out[MAPS_ANSWER_MAX];
+	size_t		 i, j, k, checked = 0;
+	int		 accept;
+
+	c = load("");
+	memset(&untrusted, 0, sizeof(untrusted));
+	untrusted.has_addr = 1;
+	ck_assert_int_eq(netaddr_parse("203.0.113.9", &untrusted.addr), 0);
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+	for (j = 0; j <= sizeof(labels) / sizeof(labels[0]); j++)
+	for (k = 0; k <= sizeof(labels) / sizeof(labels[0]); k++) {
+		snprintf(name, sizeof(name), "%s%s%s%s%s",
+		    k ? labels[k - 1] : "", k ? "." : "",
+		    j ? labels[j - 1] : "", j ? "." : "", bases[i]);
+		decide_domain(c, &untrusted, name, &d);
+		accept = d.enforced == OUTCOME_ACCEPT;
+		snprintf(req, sizeof(req), "relay %s", name);
+		maps_answer(c, req, strlen(req), out, sizeof(out));
+		ck_assert_msg(strcmp(out, accept ? "OK RELAY" : "NOTFOUND ")
+		    == 0, "%s: decide %s, map %s", name,
+		    decision_outcome_name(d.enforced), out);
+		checked++;
+	}
+	ck_assert_uint_gt(checked, 200);
+	config_free(c);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s;
+	TCase	*tc;
+	SRunner	*sr;
+	int	 failed;
+
+	s = suite_create("maps");
+	tc = tcase_create("maps");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_route_forms);
+	tcase_add_test(tc, test_answers);
+	tcase_add_test(tc, test_log_only);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_agrees_with_decide);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
