@@ -716,7 +716,7 @@ sendmail_access_value(struct source *src, const char *val)
 		return v;
 	}
 	if (strcasecmp(val, "REJECT") == 0)
-		return sendmail_reply(src, "5.7.1:550 Access denied", 5);
+		return sendmail_reply(src, "5.7.1:550 Access denied", '5');
 	if (strncasecmp(val, "ERROR:", 6) == 0)
 		return sendmail_reply(src, val + 6, 0);
 	if (strncasecmp(val, "TEMP:", 5) == 0)
@@ -734,7 +734,8 @@ sendmail_access_entry(struct source *src, const char *key, const char *val)
 	const char	*dom;
 	size_t		 n;
 
-	n = strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_");
+	n = strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_");
 	dom = key;
 	if (n > 0 && n < sizeof(tag) && key[n] == ':') {
 		memcpy(tag, key, n);
