@@ -1,16 +1,72 @@
 /*
- * cmd_export - "milter-relay export": placeholder until the export command lands.
+ * cmd_export - "milter-relay export [-c conf] FORMAT"
+ *
+ * Prints the rule set of the configuration as a static table for
+ * postmap(1) or makemap(8) (lib/export.h): FORMAT is postfix-transport,
+ * postfix-relay-domains, sendmail-mailertable or sendmail-access.  The
+ * table goes to stdout, advice (relay_domains and
+ * parent_domain_matches_subdomains) to stderr.
+ *
+ * Exit: 0; EX_USAGE for bad arguments; EX_CONFIG when the configuration
+ * does not load; EX_DATAERR when the format cannot express the rule set
+ * (the message names the rule; nothing is printed to stdout); EX_IOERR
+ * when stdout cannot be written.
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <sysexits.h>
 
+#include "../lib/config.h"
+#include "../lib/export.h"
 #include "commands.h"
+
+static int
+export_usage(void)
+{
+	fprintf(stderr, "usage: milter-relay export [-c conf] FORMAT\n"
+	    "FORMAT: postfix-transport, postfix-relay-domains, "
+	    "sendmail-mailertable, sendmail-access\n");
+	return EX_USAGE;
+}
 
 int
 cmd_export(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "milter-relay: export: not available yet\n");
-	return EX_UNAVAILABLE;
+	const char		*path = CONFIG_DEFAULT_PATH;
+	struct config		*config;
+	enum export_format	 format;
+	char			 err[1024];
+	int			 ch, rc;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		default:
+			return export_usage();
+		}
+	}
+	if (argc - optind != 1)
+		return export_usage();
+	if (export_format_parse(argv[optind], &format) == -1) {
+		fprintf(stderr, "milter-relay: export: unknown format \"%s\"\n",
+		    argv[optind]);
+		return export_usage();
+	}
+	config = config_load(path, err, sizeof(err));
+	if (config == NULL) {
+		fprintf(stderr, "milter-relay: %s\n", err);
+		return EX_CONFIG;
+	}
+	rc = EX_OK;
+	if (export_write(config, format, stdout, stderr, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "milter-relay: export: %s\n", err);
+		rc = strcmp(err, "write error") == 0 ? EX_IOERR : EX_DATAERR;
+	}
+	config_free(config);
+	return rc;
 }

@@ -7,7 +7,8 @@
  * dropped; -1 with a message in err.  socketmap_start() serves it from
  * threads of its own (every answer through maps_answer() on the config
  * of live_acquire()); 0 or -1 with err.  socketmap_stop() stops serving,
- * closes every connection and removes a unix socket file.
+ * closes every connection and the listening socket (a unix socket file
+ * is the daemon's to remove: the supervisor outlives the worker).
  * socketmap_log_counters() logs request counters (SIGUSR1).
  */
 #ifndef MR_SOCKETMAP_H

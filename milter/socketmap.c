@@ -1,0 +1,441 @@
+/*
+ * socketmap - the socketmap server of the daemon (Postfix socketmap:,
+ * Sendmail K... socket maps), answering from the live configuration
+ *
+ * Interface in socketmap.h.  socketmap_open() binds "inet:PORT@HOST",
+ * "inet6:PORT@HOST" or "unix:/path" (as root, before privileges go);
+ * socketmap_start() starts a listener thread; socketmap_stop() stops it
+ * and every connection; socketmap_log_counters() logs the counters.
+ *
+ * One thread per connection, at most SM_MAX_CONNS at a time (more are
+ * closed at once; Postfix retries).  Postfix and Sendmail keep one
+ * persistent connection per process that uses the map, so connections
+ * are few (tens to a few hundred) and each carries a stream of small
+ * requests answered from memory: a blocking thread each is the simplest
+ * correct server, and unlike a single poll loop it answers on every core
+ * at once.  Each thread waits with poll(2) on its socket and on a stop
+ * pipe, so idle connections are closed after SM_IDLE_SECONDS and stop is
+ * immediate; writes are bounded by SO_SNDTIMEO.
+ *
+ * Protocol: requests are netstrings "NAME KEY" of at most
+ * NETSTRING_QUERY_MAX octets; each is answered by a netstring from
+ * maps_answer() on the config of live_acquire(), released right after,
+ * so a reload changes the next answer.  Pipelined requests are answered
+ * in order.  A malformed or oversized netstring gets "PERM reason" and
+ * the connection is closed; nothing else is affected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../lib/maps.h"
+#include "../lib/netstring.h"
+#include "live.h"
+#include "log.h"
+#include "socketmap.h"
+
+#define SM_MAX_CONNS	512
+#define SM_IDLE_SECONDS	60
+#define SM_BACKLOG	128
+#define SM_BUF_SIZE	(NETSTRING_QUERY_MAX + 32)
+#define SM_STACK_SIZE	(256 * 1024)
+
+struct sm_counters {
+	atomic_ulong	connections;
+	atomic_ulong	refused;	/* over SM_MAX_CONNS */
+	atomic_ulong	requests;
+	atomic_ulong	ok;
+	atomic_ulong	notfound;
+	atomic_ulong	errors;		/* TEMP or PERM answers */
+	atomic_ulong	malformed;	/* bad netstrings: connection closed */
+	atomic_ulong	idle_closed;
+};
+
+static struct {
+	int		listen_fd;
+	int		stop_pipe[2];
+	int		running;
+	pthread_t	listener;
+	pthread_mutex_t	lock;
+	pthread_cond_t	idle;		/* nconns dropped to 0 */
+	int		conns[SM_MAX_CONNS];	/* -1: free slot */
+	int		nconns;
+} sm = {
+	.listen_fd = -1,
+	.stop_pipe = { -1, -1 },
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
+};
+
+static struct sm_counters counters;
+
+static int	sm_open_unix(const char *path, char *err, size_t errlen);
+static int	sm_open_inet(const char *spec, int family, char *err,
+		    size_t errlen);
+static void	*sm_listen(void *arg);
+static void	*sm_serve(void *arg);
+static int	sm_request(int fd, const char *data, size_t len);
+static int	sm_send(int fd, const char *answer, size_t len);
+static void	sm_conn_done(int slot);
+
+int
+socketmap_open(const char *spec, char *err, size_t errlen)
+{
+	if (strncasecmp(spec, "unix:", 5) == 0)
+		return sm_open_unix(spec + 5, err, errlen);
+	if (strncasecmp(spec, "local:", 6) == 0)
+		return sm_open_unix(spec + 6, err, errlen);
+	if (strncasecmp(spec, "inet:", 5) == 0)
+		return sm_open_inet(spec + 5, AF_INET, err, errlen);
+	if (strncasecmp(spec, "inet6:", 6) == 0)
+		return sm_open_inet(spec + 6, AF_INET6, err, errlen);
+	if (spec[0] == '/')
+		return sm_open_unix(spec, err, errlen);
+	snprintf(err, errlen, "%s: want inet:PORT@HOST, inet6:PORT@HOST or "
+	    "unix:/path", spec);
+	return -1;
+}
+
+static int
+sm_open_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int		 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path[0] == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "unix:%s: bad or too long path", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, SM_BACKLOG) == -1) {
+		snprintf(err, errlen, "unix:%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* "PORT@HOST" or "PORT"; HOST may be in brackets. */
+static int
+sm_open_inet(const char *spec, int family, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	char		 port[16], host[256];
+	const char	*at;
+	size_t		 n;
+	int		 fd, rc, on = 1;
+
+	at = strchr(spec, '@');
+	n = at == NULL ? strlen(spec) : (size_t)(at - spec);
+	if (n == 0 || n >= sizeof(port) || strspn(spec, "0123456789") != n) {
+		snprintf(err, errlen, "%s: bad port", spec);
+		return -1;
+	}
+	memcpy(port, spec, n);
+	port[n] = '\0';
+	host[0] = '\0';
+	if (at != NULL) {
+		snprintf(host, sizeof(host), "%s", at[1] == '[' ? at + 2 :
+		    at + 1);
+		n = strlen(host);
+		if (at[1] == '[' && n > 0 && host[n - 1] == ']')
+			host[n - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", spec, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
+	    res->ai_protocol);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		freeaddrinfo(res);
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, SM_BACKLOG) == -1) {
+		snprintf(err, errlen, "%s: %s", spec, strerror(errno));
+		close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+socketmap_start(int fd, char *err, size_t errlen)
+{
+	int	i, rc;
+
+	if (sm.running) {
+		snprintf(err, errlen, "socketmap already running");
+		return -1;
+	}
+	if (pipe2(sm.stop_pipe, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < SM_MAX_CONNS; i++)
+		sm.conns[i] = -1;
+	sm.nconns = 0;
+	sm.listen_fd = fd;
+	if ((rc = pthread_create(&sm.listener, NULL, sm_listen, NULL)) != 0) {
+		snprintf(err, errlen, "pthread_create: %s", strerror(rc));
+		close(sm.stop_pipe[0]);
+		close(sm.stop_pipe[1]);
+		sm.stop_pipe[0] = sm.stop_pipe[1] = -1;
+		return -1;
+	}
+	sm.running = 1;
+	return 0;
+}
+
+void
+socketmap_stop(void)
+{
+	int	i;
+
+	if (!sm.running)
+		return;
+	/* Never drained: every poll(2) on it sees it readable from now on. */
+	while (write(sm.stop_pipe[1], "S", 1) == -1 && errno == EINTR)
+		;
+	pthread_join(sm.listener, NULL);
+	pthread_mutex_lock(&sm.lock);
+	for (i = 0; i < SM_MAX_CONNS; i++)
+		if (sm.conns[i] != -1)
+			(void)shutdown(sm.conns[i], SHUT_RDWR);
+	while (sm.nconns > 0)
+		pthread_cond_wait(&sm.idle, &sm.lock);
+	pthread_mutex_unlock(&sm.lock);
+	close(sm.stop_pipe[0]);
+	close(sm.stop_pipe[1]);
+	sm.stop_pipe[0] = sm.stop_pipe[1] = -1;
+	close(sm.listen_fd);
+	sm.listen_fd = -1;
+	sm.running = 0;
+}
+
+void
+socketmap_log_counters(void)
+{
+	log_info("socketmap: connections=%lu refused=%lu open=%d "
+	    "requests=%lu ok=%lu notfound=%lu errors=%lu malformed=%lu "
+	    "idle_closed=%lu", atomic_load(&counters.connections),
+	    atomic_load(&counters.refused), sm.nconns,
+	    atomic_load(&counters.requests), atomic_load(&counters.ok),
+	    atomic_load(&counters.notfound), atomic_load(&counters.errors),
+	    atomic_load(&counters.malformed),
+	    atomic_load(&counters.idle_closed));
+}
+
+/* The listener thread: accept and hand each connection a thread. */
+static void *
+sm_listen(void *arg)
+{
+	struct pollfd	 pfd[2];
+	pthread_attr_t	 attr;
+	pthread_t	 tid;
+	intptr_t	 slot;
+	int		 fd, i;
+
+	(void)arg;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, SM_STACK_SIZE);
+	pfd[0].fd = sm.listen_fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sm.stop_pipe[0];
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("socketmap: poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if ((pfd[0].revents & POLLIN) == 0)
+			continue;
+		fd = accept4(sm.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EINTR && errno != EAGAIN &&
+			    errno != ECONNABORTED)
+				log_warning("socketmap: accept: %s",
+				    strerror(errno));
+			if (errno == EMFILE || errno == ENFILE)
+				(void)poll(NULL, 0, 100);
+			continue;
+		}
+		pthread_mutex_lock(&sm.lock);
+		slot = -1;
+		for (i = 0; i < SM_MAX_CONNS; i++)
+			if (sm.conns[i] == -1) {
+				slot = i;
+				break;
+			}
+		if (slot != -1) {
+			sm.conns[slot] = fd;
+			sm.nconns++;
+		}
+		pthread_mutex_unlock(&sm.lock);
+		if (slot == -1) {
+			atomic_fetch_add(&counters.refused, 1);
+			close(fd);
+			continue;
+		}
+		atomic_fetch_add(&counters.connections, 1);
+		if (pthread_create(&tid, &attr, sm_serve, (void *)slot) != 0) {
+			log_warning("socketmap: cannot start a thread");
+			sm_conn_done((int)slot);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	return NULL;
+}
+
+/* One connection: read, answer every complete request, until done. */
+static void *
+sm_serve(void *arg)
+{
+	struct timeval	 tv = { SM_IDLE_SECONDS, 0 };
+	struct pollfd	 pfd[2];
+	const char	*data, *why;
+	char		*buf;
+	size_t		 len = 0, dlen;
+	ssize_t		 n, used;
+	int		 slot = (int)(intptr_t)arg, fd, rc;
+
+	fd = sm.conns[slot];
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if ((buf = malloc(SM_BUF_SIZE)) == NULL) {
+		log_warning("socketmap: out of memory");
+		sm_conn_done(slot);
+		return NULL;
+	}
+	pfd[0].fd = fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sm.stop_pipe[0];
+	pfd[1].events = POLLIN;
+	for (;;) {
+		/* Answer what is complete. */
+		used = netstring_decode(buf, len, NETSTRING_QUERY_MAX, &data,
+		    &dlen, &why);
+		if (used > 0) {
+			if (sm_request(fd, data, dlen) == -1)
+				break;
+			memmove(buf, buf + used, len - (size_t)used);
+			len -= (size_t)used;
+			continue;
+		}
+		if (used == -1 || len == SM_BUF_SIZE) {
+			char	 answer[128];
+
+			atomic_fetch_add(&counters.malformed, 1);
+			snprintf(answer, sizeof(answer), "PERM %s", used == -1 ?
+			    why : "request too long");
+			(void)sm_send(fd, answer, strlen(answer));
+			break;
+		}
+		rc = poll(pfd, 2, SM_IDLE_SECONDS * 1000);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == 0)
+			atomic_fetch_add(&counters.idle_closed, 1);
+		if (rc <= 0 || pfd[1].revents != 0)
+			break;
+		n = read(fd, buf + len, SM_BUF_SIZE - len);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	free(buf);
+	sm_conn_done(slot);
+	return NULL;
+}
+
+/* Answer one request; -1 when the connection must close. */
+static int
+sm_request(int fd, const char *data, size_t len)
+{
+	const struct config *config;
+	char		 answer[MAPS_ANSWER_MAX];
+	size_t		 n;
+
+	atomic_fetch_add(&counters.requests, 1);
+	config = live_acquire();
+	n = maps_answer(config, data, len, answer, sizeof(answer));
+	live_release(config);
+	if (strncmp(answer, "OK ", 3) == 0)
+		atomic_fetch_add(&counters.ok, 1);
+	else if (strncmp(answer, "NOTFOUND", 8) == 0)
+		atomic_fetch_add(&counters.notfound, 1);
+	else
+		atomic_fetch_add(&counters.errors, 1);
+	return sm_send(fd, answer, n);
+}
+
+static int
+sm_send(int fd, const char *answer, size_t len)
+{
+	char	 out[MAPS_ANSWER_MAX + 16];
+	ssize_t	 n, off, total;
+
+	total = netstring_encode(answer, len, out, sizeof(out));
+	if (total == -1)
+		return -1;
+	for (off = 0; off < total; off += n) {
+		n = send(fd, out + off, (size_t)(total - off), MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+sm_conn_done(int slot)
+{
+	pthread_mutex_lock(&sm.lock);
+	close(sm.conns[slot]);
+	sm.conns[slot] = -1;
+	if (--sm.nconns == 0)
+		pthread_cond_broadcast(&sm.idle);
+	pthread_mutex_unlock(&sm.lock);
+}
