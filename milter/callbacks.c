@@ -81,7 +81,7 @@ session_set_qid(struct session *s, SMFICTX *ctx)
 	if (i == NULL)
 		i = smfi_getsymval(ctx, "i");
 	if (i != NULL && *i != '\0')
-		log_quote(i, strlen(i), s->qid, sizeof(s->qid));
+		log_quote(i, strlen(i), 0, s->qid, sizeof(s->qid));
 }
 
 static sfsistat
@@ -257,18 +257,18 @@ decision_log(const struct session *s, const char *rcpt,
 	char	 q[REPLY_TEXT_MAX + 64], qreply[REPLY_TEXT_MAX + 80];
 	char	 enforced[40];
 
-	log_quote(rcpt, strlen(rcpt), r, sizeof(r));
+	log_quote(rcpt, strlen(rcpt), 0, r, sizeof(r));
 	qreply[0] = '\0';
 	if (d->outcome == OUTCOME_REJECT || d->outcome == OUTCOME_TEMPFAIL) {
 		snprintf(reply, sizeof(reply), "%s %s %s", d->rcode,
 		    d->xcode, d->text);
-		log_quote(reply, strlen(reply), q, sizeof(q));
+		log_quote(reply, strlen(reply), 1, q, sizeof(q));
 		snprintf(qreply, sizeof(qreply), " reply=\"%s\"", q);
 	} else if (d->enforced != d->outcome && d->rcode[0] != '\0') {
 		/* log-only: what enforcing would have answered */
 		snprintf(reply, sizeof(reply), "%s %s %s", d->rcode,
 		    d->xcode, d->text);
-		log_quote(reply, strlen(reply), q, sizeof(q));
+		log_quote(reply, strlen(reply), 1, q, sizeof(q));
 		snprintf(qreply, sizeof(qreply), " reply=\"%s\"", q);
 	}
 	enforced[0] = '\0';
@@ -300,7 +300,7 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
 		return;
 	atomic_fetch_add_explicit(&counters.route_mismatch, 1,
 	    memory_order_relaxed);
-	log_quote(rcpt, strlen(rcpt), r, sizeof(r));
+	log_quote(rcpt, strlen(rcpt), 0, r, sizeof(r));
 	log_warning("session=%s rcpt=%s rule=%s route mismatch: the rule "
 	    "says %s, the MTA chose %s%s", s->id, r, d->pattern, want, got,
 	    config->policy.route_check == ROUTE_CHECK_ENFORCE ?

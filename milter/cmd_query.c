@@ -46,7 +46,7 @@ query_print(const struct config *config, const struct client *client,
 	char	 route[MAPS_ANSWER_MAX], a[1024];
 
 	decide(config, client, addr, strlen(addr), &d);
-	printf("%s: %s", log_quote(addr, strlen(addr), a, sizeof(a)),
+	printf("%s: %s", log_quote(addr, strlen(addr), 0, a, sizeof(a)),
 	    decision_outcome_name(d.outcome));
 	if (d.enforced != d.outcome)
 		printf(" enforced=%s", decision_outcome_name(d.enforced));
@@ -54,7 +54,7 @@ query_print(const struct config *config, const struct client *client,
 	    d.outcome == OUTCOME_TEMPFAIL || d.enforced != d.outcome)) {
 		snprintf(reply, sizeof(reply), "%s %s %s", d.rcode, d.xcode,
 		    d.text);
-		printf(" reply=\"%s\"", log_quote(reply, strlen(reply), q,
+		printf(" reply=\"%s\"", log_quote(reply, strlen(reply), 1, q,
 		    sizeof(q)));
 	}
 	printf(" rule=%s", d.pattern[0] != '\0' ? d.pattern : "-");

@@ -117,7 +117,8 @@ log_error(const char *fmt, ...)
 }
 
 char *
-log_quote(const char *text, size_t len, char *buf, size_t buflen)
+log_quote(const char *text, size_t len, int quoted, char *buf,
+    size_t buflen)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t	 i, o;
@@ -127,7 +128,8 @@ log_quote(const char *text, size_t len, char *buf, size_t buflen)
 		return buf;
 	for (i = 0, o = 0; i < len && text[i] != '\0'; i++) {
 		c = (unsigned char)text[i];
-		if (c < 0x21 || c == 0x7f || c == '"' || c == '\\') {
+		if (c < 0x20 || (c == ' ' && !quoted) || c == 0x7f ||
+		    c == '"' || c == '\\') {
 			if (o + 4 >= buflen)
 				break;
 			buf[o++] = '\\';

@@ -13,8 +13,10 @@
  * shorthands.  Safe from any thread; never fails.
  *
  * log_quote() copies text into buf for a "key=value" log field: bytes
- * below 0x21, 0x7f, '"' and '\\' become "\xHH", the result is cut at
- * buflen - 1 octets (the cut is marked with "...").  It returns buf.
+ * below 0x20, 0x7f, '"' and '\\' become "\xHH", and so does the space
+ * unless quoted is set (the value goes between double quotes); the
+ * result is cut at buflen - 1 octets (the cut is marked with "...").
+ * It returns buf.
  */
 #ifndef MR_LOG_H
 #define MR_LOG_H
@@ -29,6 +31,7 @@ void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warning(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char	*log_quote(const char *text, size_t len, char *buf, size_t buflen);
+char	*log_quote(const char *text, size_t len, int quoted, char *buf,
+	    size_t buflen);
 
 #endif
