@@ -57,6 +57,18 @@ UNIT_BINS	= $(UNIT_SRCS:%.c=$(O)/%)
 BENCH_SRCS	= $(sort $(wildcard test/bench/bench_*.c))
 BENCH_BINS	= $(BENCH_SRCS:%.c=$(O)/%)
 
+# libFuzzer targets (clang only): each test/fuzz/fuzz_*.c linked with the
+# library sources compiled for fuzzing; objects and binaries in build-fuzz/.
+FUZZ_CC		= clang
+FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		  -fno-omit-frame-pointer
+FUZZ_CFLAGS	= -std=c11 $(WARN_FLAGS) -g -O1 $(FUZZ_SAN) \
+		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS))
+FUZZ_SRCS	= $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_BINS	= $(FUZZ_SRCS:test/fuzz/%.c=build-fuzz/%)
+FUZZ_LIB_OBJS	= $(LIB_SRCS:%.c=build-fuzz/%.o)
+FUZZ_OBJS	= $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(FUZZ_LIB_OBJS)
+
 # Every test area with a check.sh takes part in "make check", in name order.
 CHECK_SCRIPTS	= $(sort $(wildcard test/*/check.sh))
 
@@ -111,11 +123,27 @@ asan:
 bench: all $(BENCH_BINS)
 	MR_BUILD=$(O) bash test/bench/run.sh
 
+fuzz: $(FUZZ_BINS)
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	    -MMD -MP -c -o $@ $<
+
+build-fuzz/fuzz_%: build-fuzz/test/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    $(FUZZ_LIB_OBJS) $(LIB_LDLIBS)
+
+fuzz-smoke: fuzz
+	bash test/fuzz/smoke.sh $(FUZZ_BINS)
+
+.SECONDARY: $(FUZZ_OBJS)
+
 deps:
 	./contrib/install-deps.sh
 
 clean:
-	rm -rf build-san
+	rm -rf build-san build-fuzz
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 	rm -f $(LIB) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS)
 

@@ -1,0 +1,176 @@
+/*
+ * fuzz_address - libFuzzer target: address_parse() and decide()
+ *
+ * Each input is one RCPT TO argument.  It is parsed, then decided for an
+ * untrusted and a trusted client against a small fixed rule set built
+ * with ruleset_add().  Besides the sanitizers, the target checks what
+ * must hold for every input and aborts when it does not:
+ *
+ *	- a parsed address has NUL-terminated parts within their limits, a
+ *	  normalized domain that normalizes to itself, a bracketed literal;
+ *	- malformed input is rejected with 501, for every client;
+ *	- an untrusted client is accepted only for a well-formed domain
+ *	  address without sender-specified routing whose most specific rule
+ *	  relays always: never an open relay.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "config.h"
+#include "decide.h"
+#include "domain.h"
+#include "netaddr.h"
+#include "ruleset.h"
+
+static struct config	config;
+static struct client	untrusted, trusted;
+
+static const struct {
+	const char	*pattern;
+	struct rule_spec spec;
+} rules[] = {
+	{ "example.com", { NULL, "[10.1.2.3]", NULL, NULL } },
+	{ "#example.org", { "always", "mail.example.org:2525", NULL, NULL } },
+	{ "partner.example", { "trusted", "[2001:db8::25]", NULL, NULL } },
+	{ "lab.example.com", { "deny", NULL, NULL,
+	    "550 5.7.1 No mail for the lab" } },
+	{ "open.lab.example.com", { "always", NULL, NULL, NULL } },
+	{ ".sub.example.net", { "always", "[192.0.2.7]:2525", "relay", NULL } },
+	{ "xn--bcher-kva.example", { "always", "mx:example.net", NULL, NULL } },
+	{ "victim.test", { "deny", NULL, NULL, NULL } },
+};
+
+static void
+die(const char *what, const char *why)
+{
+	fprintf(stderr, "fuzz_address: %s: %s\n", what, why);
+	abort();
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char		 err[256];
+	const char	*why;
+	size_t		 i;
+
+	(void)argc;
+	(void)argv;
+	config.socket_mode = -1;
+	config.policy.unmatched = UNMATCHED_REJECT;
+	config.policy.trust_authenticated = 1;
+	config.policy.route_check = ROUTE_CHECK_LOG;
+	if ((config.policy.trusted_networks = netlist_new()) == NULL ||
+	    (config.rules = ruleset_new()) == NULL)
+		die("setup", "out of memory");
+	if (netlist_add(config.policy.trusted_networks, "127.0.0.0/8",
+	    &why) < 0 || netlist_add(config.policy.trusted_networks,
+	    "::1/128", &why) < 0)
+		die("trusted_networks", why);
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (ruleset_add(config.rules, rules[i].pattern, &rules[i].spec,
+		    err, sizeof(err)) < 0)
+			die(rules[i].pattern, err);
+	untrusted.has_addr = 1;
+	if (netaddr_parse("203.0.113.5", &untrusted.addr) < 0)
+		die("client", "203.0.113.5");
+	trusted.has_addr = 1;
+	if (netaddr_parse("127.0.0.1", &trusted.addr) < 0)
+		die("client", "127.0.0.1");
+	return 0;
+}
+
+static void
+check_parsed(const struct address *a)
+{
+	char		 again[DOMAIN_MAX + 1];
+	const char	*why;
+	size_t		 dlen;
+
+	if (memchr(a->local, '\0', sizeof(a->local)) == NULL ||
+	    memchr(a->domain, '\0', sizeof(a->domain)) == NULL)
+		die("address", "unterminated part");
+	dlen = strlen(a->domain);
+	switch (a->kind) {
+	case ADDR_DOMAIN:
+		if (domain_normalize(a->domain, dlen, again, &why) < 0)
+			die("normalized domain does not normalize", why);
+		if (strcmp(again, a->domain) != 0)
+			die("normalize not idempotent", a->domain);
+		break;
+	case ADDR_LITERAL:
+		if (dlen < 3 || a->domain[0] != '[' ||
+		    a->domain[dlen - 1] != ']')
+			die("literal", a->domain);
+		break;
+	case ADDR_NULL:
+		if (a->local[0] != '\0' || a->routing != 0)
+			die("null path", "with parts");
+		/* FALLTHROUGH */
+	case ADDR_POSTMASTER:
+	case ADDR_UNQUALIFIED:
+		if (dlen != 0)
+			die("unqualified", "with a domain");
+		break;
+	default:
+		die("address", "bad kind");
+	}
+	if (a->kind != ADDR_NULL && a->local[0] == '\0')
+		die("address", "empty local part");
+}
+
+static void
+check_decision(const struct decision *d)
+{
+	if (memchr(d->text, '\0', sizeof(d->text)) == NULL ||
+	    memchr(d->rcode, '\0', sizeof(d->rcode)) == NULL ||
+	    memchr(d->xcode, '\0', sizeof(d->xcode)) == NULL ||
+	    memchr(d->pattern, '\0', sizeof(d->pattern)) == NULL ||
+	    memchr(d->domain, '\0', sizeof(d->domain)) == NULL ||
+	    d->reason == NULL)
+		die("decision", "unterminated field");
+	if (d->outcome == OUTCOME_REJECT && d->rcode[0] != '5')
+		die("reject", d->rcode);
+	if (d->outcome == OUTCOME_TEMPFAIL && d->rcode[0] != '4')
+		die("tempfail", d->rcode);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char		*text = (const char *)data;
+	const struct rule	*rule;
+	struct address		 a;
+	struct decision		 d;
+	const char		*why = NULL;
+	int			 rc;
+
+	rc = address_parse(text, size, &a, &why);
+	if (rc == 0)
+		check_parsed(&a);
+	else if (rc != -1 || why == NULL)
+		die("address_parse", "bad return");
+
+	decide(&config, &untrusted, text, size, &d);
+	check_decision(&d);
+	if (rc < 0 && (d.outcome != OUTCOME_REJECT ||
+	    strcmp(d.rcode, "501") != 0))
+		die("malformed input", "not rejected with 501");
+	if (d.outcome == OUTCOME_ACCEPT) {
+		if (rc < 0 || a.kind != ADDR_DOMAIN || a.routing != 0)
+			die("open relay", "accepted a routed or odd address");
+		rule = ruleset_lookup(config.rules, a.domain, NULL);
+		if (rule == NULL || rule->relay != RELAY_ALWAYS)
+			die("open relay", "accepted without an always rule");
+	}
+
+	decide(&config, &trusted, text, size, &d);
+	check_decision(&d);
+	if (rc < 0 && (d.outcome != OUTCOME_REJECT ||
+	    strcmp(d.rcode, "501") != 0))
+		die("malformed input from trusted", "not rejected with 501");
+	return 0;
+}
