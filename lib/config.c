@@ -49,26 +49,43 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The file a setting came from: libconfig names an @include file as
+ * written, which is relative to the config file's directory.
+ */
 static const char *
-setting_file(const struct load *ld, const config_setting_t *s)
+source_file(const char *path, const char *file, char *buf, size_t len)
 {
-	const char	*file;
+	const char	*slash;
 
-	file = config_setting_source_file(s);
-	return file != NULL ? file : ld->path;
+	if (file == NULL || strcmp(file, path) == 0)
+		return path;
+	slash = strrchr(path, '/');
+	if (file[0] == '/' || slash == NULL)
+		return file;
+	snprintf(buf, len, "%.*s/%s", (int)(slash - path), path, file);
+	return buf;
+}
+
+static const char *
+setting_file(const struct load *ld, const config_setting_t *s, char *buf,
+    size_t len)
+{
+	return source_file(ld->path, config_setting_source_file(s), buf, len);
 }
 
 static int
 setting_error(const struct load *ld, const config_setting_t *s,
     const char *fmt, ...)
 {
-	char	msg[512];
+	char	msg[512], file[1024];
 	va_list	ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	seterr(ld->err, ld->errlen, "%s:%u: %s", setting_file(ld, s),
+	seterr(ld->err, ld->errlen, "%s:%u: %s",
+	    setting_file(ld, s, file, sizeof(file)),
 	    config_setting_source_line(s), msg);
 	return -1;
 }
@@ -301,7 +318,7 @@ load_domain(const struct load *ld, struct ruleset *rules,
 	const config_setting_t	*s, *match, *first;
 	struct rule_spec	 spec;
 	const char		*name, **field, *why;
-	char			 msg[512], canon[PATTERN_MAX + 1];
+	char			 msg[512], canon[PATTERN_MAX + 1], file[1024];
 	int			 i, n;
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
@@ -340,7 +357,8 @@ load_domain(const struct load *ld, struct ruleset *rules,
 	    pattern_normalize(name, canon, &why) == 0 &&
 	    (first = domains_first(ld, canon, index)) != NULL)
 		return setting_error(ld, match, "%s (first at %s:%u)", msg,
-		    setting_file(ld, first), config_setting_source_line(first));
+		    setting_file(ld, first, file, sizeof(file)),
+		    config_setting_source_line(first));
 	return setting_error(ld, match, "%s", msg);
 }
 
@@ -545,7 +563,7 @@ file_duplicate(const struct load *ld, FILE *fp, const char *path,
     size_t len, char *msg, size_t msglen)
 {
 	char			 buf[DOMAINS_LINE_MAX + 1], canon[PATTERN_MAX + 1];
-	char			*pattern;
+	char			*pattern, file[1024];
 	const char		*why;
 	const config_setting_t	*first;
 	struct rule_spec	 spec;
@@ -564,7 +582,8 @@ file_duplicate(const struct load *ld, FILE *fp, const char *path,
 		    path, at);
 	else if (ld != NULL && (first = domains_first(ld, canon, -1)) != NULL)
 		snprintf(msg + used, msglen - used, " (first at %s:%u)",
-		    setting_file(ld, first), config_setting_source_line(first));
+		    setting_file(ld, first, file, sizeof(file)),
+		    config_setting_source_line(first));
 }
 
 static int
@@ -702,7 +721,7 @@ config_new(const char *path)
 static int
 config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 {
-	char	*dir, *slash;
+	char	*dir, *slash, file[1024];
 	int	 saved;
 
 	if ((dir = strdup(path)) == NULL) {
@@ -724,9 +743,9 @@ config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 		seterr(err, errlen, "%s: cannot read: %s", path,
 		    saved != 0 ? strerror(saved) : config_error_text(cf));
 	else
-		seterr(err, errlen, "%s:%d: %s", config_error_file(cf) != NULL ?
-		    config_error_file(cf) : path, config_error_line(cf),
-		    config_error_text(cf));
+		seterr(err, errlen, "%s:%d: %s", source_file(path,
+		    config_error_file(cf), file, sizeof(file)),
+		    config_error_line(cf), config_error_text(cf));
 	return -1;
 }
 
