@@ -196,6 +196,21 @@ run_mt 1 load-test -s "unix:$tmp/test.sock" --load -c 3 -n 300 -r 2 \
 		cat "$tmp/load-test.out"
 	fi
 
+# accept of a RCPT decides the message: its later recipients are unsent.
+printf '%s\n' '<a@example.com>' '<accept@example.com>' '<b@example.com>' \
+    '<c@example.com>' >"$tmp/rcpts2.txt"
+run_mt 1 load-accept -s "unix:$tmp/test.sock" --load -c 2 -n 40 -r 4 \
+    -f "$tmp/rcpts2.txt" --expect continue &&
+	if [ "$(field load-accept continue)" = 10 ] &&
+	    [ "$(field load-accept accept)" = 10 ] &&
+	    [ "$(field load-accept unsent)" = 20 ] &&
+	    [ "$(field load-accept unexpected)" = 30 ]; then
+		pass "load: recipients after an accepted RCPT are unsent"
+	else
+		fail "load-accept: wrong counts"
+		cat "$tmp/load-accept.out"
+	fi
+
 run_mt 0 load-json -s "unix:$tmp/all.sock" --load -c 2 -n 50 -r 5 -m 3 \
     --expect continue --json -a 2001:db8::1 &&
 	if grep -q '"rcpts":50,' "$tmp/load-json.out" &&

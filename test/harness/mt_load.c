@@ -169,8 +169,12 @@ goes_on(enum mt_kind k)
 	    k == MT_SKIPPED || k == MT_SKIP;
 }
 
+/*
+ * One RCPT.  *accepted counts recipients not refused; *decided is set when
+ * the filter accepted or discarded the whole message.
+ */
 static int
-send_rcpt(struct worker *w, const char *addr, int *accepted)
+send_rcpt(struct worker *w, const char *addr, int *accepted, int *decided)
 {
 	struct shared	*sh = w->sh;
 	struct mt_reply	 rep;
@@ -201,7 +205,23 @@ send_rcpt(struct worker *w, const char *addr, int *accepted)
 		w->unexpected++;
 	if (goes_on(rep.kind) && rep.kind != MT_SKIP)
 		(*accepted)++;
+	if (rep.kind == MT_ACCEPT || rep.kind == MT_DISCARD)
+		*decided = 1;
 	return 0;
+}
+
+/* A recipient the MTA would not show the filter: the message is decided. */
+static void
+count_unsent(struct worker *w)
+{
+	struct mt_reply	rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.kind = MT_UNSENT;
+	w->kinds[MT_UNSENT]++;
+	w->rcpts++;
+	if (w->sh->has_expect && !mt_expect_match(&w->sh->exp, &rep))
+		w->unexpected++;
 }
 
 static int
@@ -242,7 +262,7 @@ send_message(struct worker *w)
 	unsigned char	 buf[64];
 	char		 addr[ADDR_MAX], *argv[1];
 	long		 start, n, i;
-	int		 accepted = 0;
+	int		 accepted = 0, decided = 0;
 
 	if (now_us() / 1000 >= sh->deadline_ms)
 		return 0;
@@ -263,16 +283,20 @@ send_message(struct worker *w)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
+		if (decided) {
+			count_unsent(w);
+			continue;
+		}
 		if (sh->rcpts != NULL)
 			snprintf(addr, sizeof(addr), "%s",
 			    sh->rcpts[(size_t)(start + i) % sh->nrcpts]);
 		else
 			snprintf(addr, sizeof(addr), "<rcpt%ld@example.com>",
 			    start + i);
-		if (send_rcpt(w, addr, &accepted) < 0)
+		if (send_rcpt(w, addr, &accepted, &decided) < 0)
 			return -1;
 	}
-	if (accepted > 0) {
+	if (accepted > 0 && !decided) {
 		if (send_message_end(w) < 0)
 			return -1;
 	} else if (mt_conn_abort(&w->conn, NULL) < 0)

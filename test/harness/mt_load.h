@@ -8,7 +8,9 @@
  *	mt_load_run(opts)
  *		one thread per connection, each running full milter sessions
  *		(negotiate, connect, then per message: mail, rcpt..., eom, or
- *		abort when no recipient was accepted; quit) until RECIPIENTS
+ *		abort when no recipient was accepted or when a RCPT got
+ *		accept or discard, which decides the message: its later
+ *		recipients are counted "unsent"; quit) until RECIPIENTS
  *		RCPT events were sent or DURATION_MAX passed.  Prints
  *		recipients/s, messages/s, RCPT latency p50/p99/max (in
  *		microseconds) and the count of each RCPT outcome, then the
