@@ -142,6 +142,57 @@ fuzz-smoke: fuzz
 deps:
 	./contrib/install-deps.sh
 
+# Installation.  The daemon goes to sbin/, milter-test to bin/, the manual
+# pages to share/man/, the systemd unit, setup-user.sh, the pristine
+# example configuration and the contrib/postfix and contrib/sendmail
+# snippets to share/milter-relay/, the README to share/doc/milter-relay/.
+# The configuration goes to SYSCONFDIR, /etc by default whatever PREFIX
+# is, since that is where the daemon looks for it, and only when there is
+# none yet.  The unit is installed with the paths of this installation.
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DATADIR		?= $(PREFIX)/share/milter-relay
+DOCDIR		?= $(PREFIX)/share/doc/milter-relay
+SYSCONFDIR	?= /etc
+INSTALL		?= install
+CONTRIB_FILES	= $(sort $(wildcard contrib/postfix/* contrib/sendmail/*))
+DOC_FILES	= README.md $(wildcard SECURITY.md)
+
+install: $(DAEMON) $(HARNESS)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/milter-relay
+	$(INSTALL) -m 0755 $(HARNESS) $(DESTDIR)$(BINDIR)/milter-test
+	$(INSTALL) -m 0644 etc/milter-test.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 etc/milter-relay.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 etc/milter-relay.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 etc/milter-relay.conf $(DESTDIR)$(DATADIR)/
+	$(INSTALL) -m 0755 contrib/setup-user.sh $(DESTDIR)$(DATADIR)/
+	sed -e 's|/usr/local/sbin/milter-relay|$(SBINDIR)/milter-relay|g' \
+	    -e 's|/etc/milter-relay.conf|$(SYSCONFDIR)/milter-relay.conf|g' \
+	    etc/milter-relay.service > $(DESTDIR)$(DATADIR)/milter-relay.service
+	chmod 0644 $(DESTDIR)$(DATADIR)/milter-relay.service
+	@set -e; for f in $(CONTRIB_FILES); do \
+		[ -f "$$f" ] || continue; \
+		d=$(DESTDIR)$(DATADIR)/$$(dirname "$${f#contrib/}"); \
+		m=0644; [ -x "$$f" ] && m=0755; \
+		echo "$(INSTALL) -m $$m $$f $$d/"; \
+		$(INSTALL) -d "$$d"; $(INSTALL) -m $$m "$$f" "$$d/"; \
+	done
+	$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-relay.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/milter-relay.conf;" \
+		    "the example is $(DATADIR)/milter-relay.conf"; \
+	else \
+		echo "$(INSTALL) -m 0644 etc/milter-relay.conf" \
+		    "$(DESTDIR)$(SYSCONFDIR)/milter-relay.conf"; \
+		$(INSTALL) -m 0644 etc/milter-relay.conf \
+		    $(DESTDIR)$(SYSCONFDIR)/milter-relay.conf; \
+	fi
+
 clean:
 	rm -rf build-san build-fuzz
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
