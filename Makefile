@@ -17,7 +17,10 @@ DESTDIR		?=
 CC		?= cc
 PKG_CONFIG	?= pkg-config
 
-ifdef SANITIZE
+ifeq ($(SANITIZE),thread)
+O		?= build-tsan
+SAN_FLAGS	= -fsanitize=thread -fno-omit-frame-pointer
+else ifdef SANITIZE
 O		?= build-san
 SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  -fno-sanitize-recover=all
@@ -69,14 +72,21 @@ FUZZ_BINS	= $(FUZZ_SRCS:test/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_OBJS	= $(LIB_SRCS:%.c=build-fuzz/%.o)
 FUZZ_OBJS	= $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(FUZZ_LIB_OBJS)
 
-# Every test area with a check.sh takes part in "make check", in name order.
+# Every test area with a check.sh takes part in "make check", in name order;
+# CHECK_ONLY="scenarios relay" runs only those areas.
 CHECK_SCRIPTS	= $(sort $(wildcard test/*/check.sh))
+ifdef CHECK_ONLY
+CHECK_SCRIPTS	= $(foreach d,$(CHECK_ONLY),test/$(d)/check.sh)
+endif
+# The areas "make san-check" runs under ASan+UBSan (CI runs it after "make
+# check"): the daemon's scenarios, the relay corpus and the faults.
+SAN_CHECK	?= scenarios relay faults
 
 PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \
 		  $(if $(wildcard test/harness/nullmilter.c),$(NULLMILTER))
 
-.PHONY: all check unit asan bench fuzz fuzz-smoke install clean deps
+.PHONY: all check unit asan san-check tsan valgrind bench fuzz fuzz-smoke install clean deps
 
 all: $(PROGRAMS)
 
@@ -119,6 +129,18 @@ check: all unit
 
 asan:
 	$(MAKE) SANITIZE=1 check
+
+san-check:
+	$(MAKE) SANITIZE=1 check CHECK_ONLY="$(SAN_CHECK)"
+
+# The daemon built with ThreadSanitizer (build-tsan/) under concurrent load
+# with reloads; and the daemon under valgrind through the scenario suite.
+tsan:
+	$(MAKE) SANITIZE=thread all
+	MR_BUILD=build-tsan MR_SANITIZE=thread bash test/tsan/run.sh
+
+valgrind: all
+	MR_BUILD=. bash test/tsan/valgrind.sh
 
 bench: all $(BENCH_BINS)
 	MR_BUILD=$(O) bash test/bench/run.sh
@@ -194,7 +216,7 @@ install: $(DAEMON) $(HARNESS)
 	fi
 
 clean:
-	rm -rf build-san build-fuzz
+	rm -rf build-san build-tsan build-fuzz
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 	rm -f $(LIB) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS)
 

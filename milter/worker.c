@@ -194,7 +194,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 		log_error("worker: pthread_create: %s", strerror(r));
 		exit(EX_OSERR);
 	}
-	pthread_detach(tid);
+	/* joined before exit: smfi_stop() must be done when exit() runs */
 	if (daemon->socketmap_fd != -1 &&
 	    socketmap_start(daemon->socketmap_fd, err, sizeof(err)) != 0) {
 		log_error("worker: socketmap: %s", err);
@@ -210,6 +210,8 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 		    "by a signal sent to the worker" : "libmilter failure");
 		_exit(EX_SOFTWARE);
 	}
+	/* the control thread returns right after its smfi_stop() */
+	pthread_join(tid, NULL);
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
 	live_shutdown();

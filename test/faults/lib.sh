@@ -18,6 +18,7 @@
 #				it never did
 #	fl_scenario FILE	milter-test on DAEMON_SOCK, output in $T/mt.out
 #	fl_sanitizer_clean LOG	fails when LOG holds a sanitizer report
+#	fl_free_port		prints a free TCP port on 127.0.0.1
 #	fail MESSAGE		print and exit 1 (the trap cleans up)
 #
 # Every process started here is stopped by pid on exit, even on failure.
@@ -126,4 +127,12 @@ fl_sanitizer_clean() {
 		grep -E -A30 'ERROR: |runtime error:|WARNING: ThreadSanitizer' "$1" | head -80
 		fail "sanitizer report in $1"
 	fi
+}
+
+# fl_free_port: a TCP port on 127.0.0.1 that nothing listens on now
+fl_free_port() {
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
+		    LocalPort => 0, Proto => "tcp", Listen => 1) or die "$!\n";
+		print $s->sockport, "\n";'
 }

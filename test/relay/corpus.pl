@@ -84,9 +84,8 @@ sub bad {
 
 # --- query layer ---------------------------------------------------------
 
-# "milter-relay query" prints, for each address, a line
-#	ADDRESS: OUTCOME [REPLY] ...
-# We read the outcome word and the 3-digit code that follows it.
+# "milter-relay query" prints, for each address, one line
+#	ADDRESS: OUTCOME [reply="CODE X.Y.Z text"] rule=... reason="..."
 sub query_one {
 	my ($bin, $conf, $client, $addr) = @_;
 	my $pid = open(my $fh, '-|');
@@ -104,12 +103,13 @@ sub query_one {
 
 sub query_class {
 	my ($out) = @_;
-	return ('accept', $out) if $out =~ /\boutcome[:=]?\s*(accept|continue)\b/i;
-	if ($out =~ /\boutcome[:=]?\s*reject\b/i) {
-		return ('syntax', $out) if $out =~ /\b501[ -]5\.1\.3\b/;
-		return ('refuse', $out) if $out =~ /\b5\d\d[ -]5\.\d+\.\d+/;
-	}
-	return ('?', $out);
+	# the echoed address has its blanks and controls escaped (\xHH)
+	return '?' unless $out =~ /^\S*: (.*)$/m;
+	my $rest = $1;
+	return 'accept' if $rest =~ /^(accept|continue) /;
+	return 'syntax' if $rest =~ /^reject reply="501 5\.1\.3 /;
+	return 'refuse' if $rest =~ /^reject reply="5\d\d 5\.\d{1,3}\.\d{1,3} /;
+	return '?';
 }
 
 sub run_query {
@@ -124,7 +124,7 @@ sub run_query {
 		    ['127.0.0.1', $e->{t}, 'trusted']) {
 			my ($st, $out) = query_one($bin, $conf, $c->[0],
 			    $e->{raw});
-			my ($got) = query_class($out);
+			my $got = query_class($out);
 			$n++;
 			next if $got eq $c->[1];
 			$out =~ s/\s+$//;
