@@ -2,11 +2,13 @@
  * mt_conn - MTA side of the milter protocol, version 6 (see mt_conn.h)
  *
  * Packets are a 4-byte big-endian length, a command byte and data, as in
- * sendmail's libmilter/engine.c and Postfix's src/milter/milter8.c.  The
- * socket is non-blocking; every wait goes through poll() with the
- * connection's timeout.
+ * sendmail's libmilter/engine.c and Postfix's src/milter/milter8.c.  Every
+ * wait is bounded by the connection's timeout: blocking sockets with
+ * SO_RCVTIMEO and SO_SNDTIMEO, connect bounded by poll() (inet) or
+ * SO_SNDTIMEO (unix).
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -173,44 +175,6 @@ macro_stage(int cmd)
 	return -1;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Wait for EVENTS on the socket until DEADLINE (ms); -1 on timeout. */
-static int
-conn_wait(struct mt_conn *c, short events, long deadline)
-{
-	struct pollfd	pfd;
-	long		left;
-	int		n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left < 0)
-			left = 0;
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, (int)left);
-		if (n > 0)
-			return 0;
-		if (n == 0) {
-			conn_err(c, "timeout after %d ms", c->timeout_ms);
-			return -1;
-		}
-		if (errno != EINTR) {
-			conn_err(c, "poll: %s", strerror(errno));
-			return -1;
-		}
-	}
-}
-
 static void
 dump_data(const char *dir, int cmd, int is_reply, const unsigned char *p,
     size_t len)
@@ -278,11 +242,9 @@ out_packet(struct mt_conn *c, int cmd, const void *data, size_t len)
 static int
 out_flush(struct mt_conn *c)
 {
-	long	deadline;
 	size_t	off;
 	ssize_t	n;
 
-	deadline = now_ms() + c->timeout_ms;
 	for (off = 0; off < c->out_len; off += (size_t)n) {
 		n = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
 		if (n >= 0)
@@ -290,12 +252,11 @@ out_flush(struct mt_conn *c)
 		n = 0;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			conn_err(c, "write: timeout after %d ms", c->timeout_ms);
+		else
 			conn_err(c, "write: %s", strerror(errno));
-			return -1;
-		}
-		if (conn_wait(c, POLLOUT, deadline) < 0)
-			return -1;
+		return -1;
 	}
 	c->out_len = 0;
 	return 0;
@@ -303,7 +264,7 @@ out_flush(struct mt_conn *c)
 
 /* Make LEN bytes available at c->in + c->in_off. */
 static int
-in_fill(struct mt_conn *c, size_t len, long deadline)
+in_fill(struct mt_conn *c, size_t len)
 {
 	unsigned char	*p;
 	size_t		 size;
@@ -339,12 +300,11 @@ in_fill(struct mt_conn *c, size_t len, long deadline)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			conn_err(c, "timeout after %d ms", c->timeout_ms);
+		else
 			conn_err(c, "read: %s", strerror(errno));
-			return -1;
-		}
-		if (conn_wait(c, POLLIN, deadline) < 0)
-			return -1;
+		return -1;
 	}
 	return 0;
 }
@@ -358,10 +318,8 @@ in_packet(struct mt_conn *c, int *cmd, unsigned char **data, size_t *len)
 {
 	uint32_t	nlen;
 	size_t		plen;
-	long		deadline;
 
-	deadline = now_ms() + c->timeout_ms;
-	if (in_fill(c, 4, deadline) < 0)
+	if (in_fill(c, 4) < 0)
 		return -1;
 	memcpy(&nlen, c->in + c->in_off, 4);
 	plen = ntohl(nlen);
@@ -369,7 +327,7 @@ in_packet(struct mt_conn *c, int *cmd, unsigned char **data, size_t *len)
 		conn_err(c, "bad packet length %zu from the filter", plen);
 		return -1;
 	}
-	if (in_fill(c, 4 + plen, deadline) < 0)
+	if (in_fill(c, 4 + plen) < 0)
 		return -1;
 	*cmd = c->in[c->in_off + 4];
 	*data = c->in + c->in_off + 5;
@@ -384,6 +342,7 @@ static int
 open_unix(struct mt_conn *c, const char *path)
 {
 	struct sockaddr_un	sun;
+	struct timeval		tv;
 	int			fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -397,6 +356,10 @@ open_unix(struct mt_conn *c, const char *path)
 		conn_err(c, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/* Linux bounds a connect to a full listen queue by SO_SNDTIMEO. */
+	tv.tv_sec = c->timeout_ms / 1000;
+	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		conn_err(c, "connect to %s: %s", path, strerror(errno));
 		close(fd);
@@ -591,6 +554,28 @@ negotiate(struct mt_conn *c)
 	return parse_symlists(c, data + MILTER_OPTLEN, len - MILTER_OPTLEN);
 }
 
+/*
+ * Blocking I/O, each read and write bounded by the timeout: one system call
+ * per packet in the common case, which matters in load mode.
+ */
+static int
+set_blocking_timeouts(struct mt_conn *c)
+{
+	struct timeval	tv;
+	int		flags;
+
+	tv.tv_sec = c->timeout_ms / 1000;
+	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+	if ((flags = fcntl(c->fd, F_GETFL)) < 0 ||
+	    fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		conn_err(c, "socket options: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 mt_conn_open(struct mt_conn *c, const char *spec, int timeout_ms,
     int verbose)
@@ -600,10 +585,8 @@ mt_conn_open(struct mt_conn *c, const char *spec, int timeout_ms,
 	c->verbose = verbose;
 	if ((c->fd = open_socket(c, spec)) < 0)
 		return -1;
-	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0) {
-		conn_err(c, "fcntl: %s", strerror(errno));
+	if (set_blocking_timeouts(c) < 0)
 		return -1;
-	}
 	return negotiate(c);
 }
 

@@ -251,27 +251,35 @@ send_message_end(struct worker *w)
 }
 
 /*
- * One message: 1 sent, 0 when no recipients are left or time is up,
- * -1 on error.
+ * Take the recipients of one message: 1 with *start and *n set, 0 when
+ * none are left or time is up.
  */
 static int
-send_message(struct worker *w)
+claim(struct worker *w, long *start, long *n)
+{
+	struct shared	*sh = w->sh;
+
+	if (now_us() / 1000 >= sh->deadline_ms)
+		return 0;
+	*start = atomic_fetch_add(&sh->next, sh->o->per_message);
+	if (*start >= sh->o->recipients)
+		return 0;
+	*n = sh->o->recipients - *start;
+	if (*n > sh->o->per_message)
+		*n = sh->o->per_message;
+	return 1;
+}
+
+/* One message with recipients START..START+N-1: 0 sent, -1 error. */
+static int
+send_message(struct worker *w, long start, long n)
 {
 	struct shared	*sh = w->sh;
 	struct mt_reply	 rep;
 	unsigned char	 buf[64];
 	char		 addr[ADDR_MAX], *argv[1];
-	long		 start, n, i;
+	long		 i;
 	int		 accepted = 0, decided = 0;
-
-	if (now_us() / 1000 >= sh->deadline_ms)
-		return 0;
-	start = atomic_fetch_add(&sh->next, sh->o->per_message);
-	if (start >= sh->o->recipients)
-		return 0;
-	n = sh->o->recipients - start;
-	if (n > sh->o->per_message)
-		n = sh->o->per_message;
 	argv[0] = "<sender@example.net>";
 	if (mt_conn_event(&w->conn, SMFIC_MAIL, &w->m_mail, buf,
 	    mt_pack_strings(buf, sizeof(buf), argv, 1), &rep) < 0)
@@ -280,7 +288,7 @@ send_message(struct worker *w)
 		w->stage_fail++;
 		if (mt_conn_abort(&w->conn, NULL) < 0)
 			return fail(w, "ABORT");
-		return 1;
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		if (decided) {
@@ -302,7 +310,7 @@ send_message(struct worker *w)
 	} else if (mt_conn_abort(&w->conn, NULL) < 0)
 		return fail(w, "ABORT");
 	w->msgs++;
-	return 1;
+	return 0;
 }
 
 /* One session: 1 go on, 0 done, -1 error. */
@@ -313,10 +321,10 @@ run_session(struct worker *w)
 	struct mt_reply	 rep;
 	unsigned char	 buf[512];
 	size_t		 len;
+	long		 start, n;
 	int		 i, rc = 1;
 
-	if (atomic_load(&w->sh->next) >= o->recipients ||
-	    now_us() / 1000 >= w->sh->deadline_ms)
+	if (!claim(w, &start, &n))
 		return 0;
 	if (mt_conn_open(&w->conn, o->socket, o->timeout_ms, 0) < 0) {
 		fail(w, o->socket);
@@ -336,8 +344,15 @@ run_session(struct worker *w)
 		w->stage_fail++;
 		rc = 0;
 	}
-	for (i = 0; rc == 1 && i < o->per_session; i++)
-		rc = send_message(w);
+	for (i = 0; rc == 1; ) {
+		if (send_message(w, start, n) < 0) {
+			rc = -1;
+			break;
+		}
+		if (++i == o->per_session)
+			break;
+		rc = claim(w, &start, &n);
+	}
 	if (rc < 0) {
 		mt_conn_close(&w->conn);
 		return -1;
