@@ -32,7 +32,7 @@ usage() {
 
 while getopts n opt; do
 	case $opt in
-	n) dry=echo ;;
+	n) dry=yes ;;
 	*) usage ;;
 	esac
 done

@@ -1,0 +1,359 @@
+#!/bin/bash
+# test/install/check.sh - make install, the shipped files, and import
+#
+# Run by "make check" with MR_BUILD (the build directory) and MR_SANITIZE.
+#  1. "make install" into a temporary DESTDIR: the exact list of files and
+#     their modes; a second install keeps an edited configuration; PREFIX
+#     and SYSCONFDIR reach the systemd unit's paths.
+#  2. The example configuration passes "milter-relay -t", and the daemon
+#     started on it answers the scenario printed in milter-test(1).
+#  3. The manual pages are lint clean (mandoc -T lint -W warning; also
+#     groff warnings through man(1) when it is installed).
+#  4. systemd-analyze verify on the installed unit (skipped, loudly, when
+#     the command does not exist).
+#  5. contrib/setup-user.sh: dry run; a real run as root with a throw-away
+#     user and directory (removed afterwards).
+#  6. import round-trips with the exporter: export FORMAT | import FORMAT
+#     gives a rule set whose answers (milter-relay query) are the same.
+# Every process it starts is stopped by pid, every file it makes removed.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+B=${MR_BUILD:-.}
+M=$root/$B/milter/milter-relay
+MT=$root/$B/test/harness/milter-test
+tmp=$(mktemp -d /tmp/mr-install.XXXXXX)
+daemon_pid=
+test_user=
+
+cleanup() {
+	if [ -n "$daemon_pid" ]; then
+		kill "$daemon_pid" 2>/dev/null || true
+		wait "$daemon_pid" 2>/dev/null || true
+	fi
+	if [ -n "$test_user" ] && getent passwd "$test_user" >/dev/null; then
+		userdel "$test_user" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*" >&2
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+# ---------------------------------------------------------------- 1 install
+dest=$tmp/dest
+make -s install DESTDIR="$dest" SANITIZE="${MR_SANITIZE:-}" \
+    >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "make install"; }
+
+{
+	echo "644 etc/milter-relay.conf"
+	echo "755 usr/local/bin/milter-test"
+	echo "755 usr/local/sbin/milter-relay"
+	echo "644 usr/local/share/doc/milter-relay/README.md"
+	[ -f SECURITY.md ] &&
+	    echo "644 usr/local/share/doc/milter-relay/SECURITY.md"
+	echo "644 usr/local/share/man/man1/milter-test.1"
+	echo "644 usr/local/share/man/man5/milter-relay.conf.5"
+	echo "644 usr/local/share/man/man8/milter-relay.8"
+	echo "644 usr/local/share/milter-relay/milter-relay.conf"
+	echo "644 usr/local/share/milter-relay/milter-relay.service"
+	echo "755 usr/local/share/milter-relay/setup-user.sh"
+	for f in contrib/postfix/* contrib/sendmail/*; do
+		[ -f "$f" ] || continue
+		if [ -x "$f" ]; then m=755; else m=644; fi
+		echo "$m usr/local/share/milter-relay/${f#contrib/}"
+	done
+} | sort -k2 >"$tmp/want"
+(cd "$dest" && find . -type f -printf '%m %P\n') | sort -k2 >"$tmp/got"
+diff -u "$tmp/want" "$tmp/got" || fail "installed files differ from the list"
+ok "make install: $(wc -l <"$tmp/got") files, modes as listed"
+
+cmp -s etc/milter-relay.conf "$dest/etc/milter-relay.conf" ||
+    fail "installed configuration differs from etc/milter-relay.conf"
+echo "# edited by the administrator" >>"$dest/etc/milter-relay.conf"
+cp "$dest/etc/milter-relay.conf" "$tmp/edited.conf"
+make -s install DESTDIR="$dest" SANITIZE="${MR_SANITIZE:-}" \
+    >"$tmp/install2.log" 2>&1 || { cat "$tmp/install2.log"; fail "second make install"; }
+cmp -s "$tmp/edited.conf" "$dest/etc/milter-relay.conf" ||
+    fail "a second make install overwrote the configuration"
+grep -q "keeping" "$tmp/install2.log" ||
+    fail "a second make install did not say it kept the configuration"
+ok "a second make install keeps an edited configuration"
+
+dest2=$tmp/dest2
+make -s install DESTDIR="$dest2" PREFIX=/usr SYSCONFDIR=/etc/mr \
+    SANITIZE="${MR_SANITIZE:-}" >"$tmp/install3.log" 2>&1 ||
+    { cat "$tmp/install3.log"; fail "make install PREFIX=/usr"; }
+[ -x "$dest2/usr/sbin/milter-relay" ] || fail "PREFIX=/usr: no /usr/sbin/milter-relay"
+[ -f "$dest2/etc/mr/milter-relay.conf" ] || fail "SYSCONFDIR: no /etc/mr/milter-relay.conf"
+unit2=$dest2/usr/share/milter-relay/milter-relay.service
+grep -q '^ExecStart=/usr/sbin/milter-relay -f -c /etc/mr/milter-relay.conf ' "$unit2" ||
+    fail "PREFIX/SYSCONFDIR did not reach ExecStart in the unit"
+grep -q '/usr/local' "$unit2" && fail "the unit still names /usr/local"
+ok "PREFIX=/usr SYSCONFDIR=/etc/mr reach the unit's paths"
+
+# ----------------------------------------------------- 2 example config
+IM=$dest/usr/local/sbin/milter-relay
+if [ ! -x "$M" ]; then
+	skip "no daemon built ($M): example configuration NOT checked"
+else
+	"$IM" -t -c etc/milter-relay.conf >"$tmp/t.out" 2>&1 ||
+	    { cat "$tmp/t.out"; fail "milter-relay -t rejects etc/milter-relay.conf"; }
+	grep -q ': OK, 6 rules$' "$tmp/t.out" || { cat "$tmp/t.out"; fail "-t output"; }
+	ok "the example configuration passes -t: $(cat "$tmp/t.out")"
+
+	# The daemon on the example's rules (sockets in $tmp, no user
+	# switch) answers the scenario of milter-test(1)'s EXAMPLES.
+	grep -v -e '^socket' -e '^user' -e '^group' -e '^pidfile' \
+	    etc/milter-relay.conf >"$tmp/run.conf"
+	sed -n '/^\.Sh EXAMPLES/,/^\.Ed/p' etc/milter-test.1 |
+	    sed -e '1,/^\.Bd/d' -e '/^\.Ed/d' >"$tmp/man.scen"
+	[ "$(grep -c expect "$tmp/man.scen")" -ge 6 ] ||
+	    fail "no scenario found in milter-test(1)"
+	"$M" -f -c "$tmp/run.conf" -p "unix:$tmp/milter.sock" \
+	    >"$tmp/daemon.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 300); do
+		[ -S "$tmp/milter.sock" ] && break
+		kill -0 "$daemon_pid" 2>/dev/null ||
+		    { cat "$tmp/daemon.log"; fail "the daemon died at start"; }
+		sleep 0.1
+	done
+	[ -S "$tmp/milter.sock" ] || fail "the daemon did not create its socket"
+	"$MT" -t 30 -s "unix:$tmp/milter.sock" "$tmp/man.scen" ||
+	    { cat "$tmp/daemon.log"; fail "the scenario of milter-test(1) fails"; }
+	kill "$daemon_pid"
+	wait "$daemon_pid" || fail "the daemon did not exit 0 on SIGTERM"
+	daemon_pid=
+	[ -e "$tmp/milter.sock" ] && fail "the socket was left behind"
+	ok "the daemon on the example rules answers milter-test(1)'s scenario"
+fi
+
+# ------------------------------------------------------- 3 manual pages
+for page in "$dest"/usr/local/share/man/man*/*; do
+	out=$(mandoc -T lint -W warning "$page" 2>&1) ||
+	    { echo "$out"; fail "mandoc lint: $page"; }
+	[ -z "$out" ] || { echo "$out"; fail "mandoc lint: $page"; }
+	if command -v man >/dev/null && command -v groff >/dev/null; then
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l \
+		    "$page" 2>&1 >/dev/null) || true
+		[ -z "$out" ] || { echo "$out"; fail "man --warnings: $page"; }
+	fi
+done
+command -v groff >/dev/null || skip "no groff: man --warnings not run"
+ok "manual pages lint clean"
+
+# ------------------------------------------------------ 4 systemd unit
+if ! command -v systemd-analyze >/dev/null; then
+	skip "systemd-analyze not installed: the unit is NOT verified"
+else
+	mkdir "$tmp/unit"
+	sed -e "s|/usr/local/sbin/milter-relay|$dest/usr/local/sbin/milter-relay|g" \
+	    "$dest/usr/local/share/milter-relay/milter-relay.service" \
+	    >"$tmp/unit/milter-relay.service"
+	# Documentation= is checked with man(1) when it exists.
+	manopt=
+	command -v man >/dev/null || { manopt=--man=no; skip "no man(1): Documentation= not checked"; }
+	# shellcheck disable=SC2086
+	out=$(MANPATH=$dest/usr/local/share/man systemd-analyze verify \
+	    $manopt "$tmp/unit/milter-relay.service" 2>&1) ||
+	    { echo "$out"; fail "systemd-analyze verify"; }
+	[ -z "$out" ] || { echo "$out"; fail "systemd-analyze verify"; }
+	ok "systemd-analyze verify: clean"
+fi
+
+# ----------------------------------------------------- 5 setup-user.sh
+su=$dest/usr/local/share/milter-relay/setup-user.sh
+sh -n "$su" || fail "setup-user.sh: syntax"
+out=$(MILTER_RELAY_USER=mr-nosuchuser MILTER_RELAY_SOCKDIR=$tmp/dry \
+    MILTER_RELAY_GROUP=root "$su" -n)
+echo "$out" | grep -q '^useradd --system --gid root .* mr-nosuchuser$' ||
+    { echo "$out"; fail "setup-user.sh -n: no useradd"; }
+echo "$out" | grep -q "^install -d -o mr-nosuchuser -g root -m 0750 $tmp/dry\$" ||
+    { echo "$out"; fail "setup-user.sh -n: no install -d"; }
+[ -e "$tmp/dry" ] && fail "setup-user.sh -n created the directory"
+if MILTER_RELAY_GROUP=mr-no-such-group "$su" -n >/dev/null 2>&1; then
+	fail "setup-user.sh accepted a group that does not exist"
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
+	skip "not root or no useradd: setup-user.sh NOT run for real"
+else
+	group=postfix
+	getent group postfix >/dev/null || group=root
+	test_user=mrtest$$
+	sd=$tmp/spool/milter-relay
+	mkdir -p "$tmp/spool"
+	MILTER_RELAY_USER=$test_user MILTER_RELAY_GROUP=$group \
+	    MILTER_RELAY_SOCKDIR=$sd "$su" >"$tmp/su.log" 2>&1 ||
+	    { cat "$tmp/su.log"; fail "setup-user.sh"; }
+	[ "$(stat -c '%U %G %a' "$sd")" = "$test_user $group 750" ] ||
+	    fail "setup-user.sh: $sd is $(stat -c '%U %G %a' "$sd")"
+	[ "$(id -gn "$test_user")" = "$group" ] || fail "setup-user.sh: primary group"
+	MILTER_RELAY_USER=$test_user MILTER_RELAY_GROUP=$group \
+	    MILTER_RELAY_SOCKDIR=$sd "$su" >"$tmp/su2.log" 2>&1 ||
+	    { cat "$tmp/su2.log"; fail "setup-user.sh a second time"; }
+	userdel "$test_user"
+	test_user=
+	ok "setup-user.sh creates the user and the socket directory, twice"
+fi
+
+# ------------------------------------------------ 6 import round trips
+if [ ! -x "$M" ]; then
+	skip "no daemon built: import round trips NOT checked"
+	exit 0
+fi
+rt=$tmp/rt
+mkdir "$rt"
+probes="example.com a.example.com sub.example.com x.sub.example.com
+exact.sub.example.com y.exact.sub.example.com example.org www.example.org
+example.net a.example.net b.a.example.net plain.test x.plain.test
+inner.plain.test z.inner.plain.test deep.sub.example.com other.test test"
+addrs=()
+for p in $probes; do addrs+=("u@$p"); done
+
+# conf NAME: domains_file FILE, trusted 10.0.0.0/8
+mkconf() {
+	printf 'policy = { trusted_networks = [ "10.0.0.0/8" ]; };\n' >"$rt/$1.conf"
+	[ -n "${2:-}" ] && printf 'domains_file = "%s";\n' "$2" >>"$rt/$1.conf"
+	cat >>"$rt/$1.conf"
+}
+
+# answers CONF [-a IP]: outcome, reply and route per probe, no rule names
+answers() {
+	local conf=$1
+	shift
+	"$M" query -c "$conf" "$@" "${addrs[@]}" |
+	    sed -e 's/ rule=[^ ]*//' -e 's/ reason="[^"]*"//'
+}
+
+# routes CONF: the route per probe (trusted client)
+routes() {
+	"$M" query -c "$1" -a 10.1.1.1 "${addrs[@]}" |
+	    sed -e 's/^\([^:]*\):.*\( route=[^ ]*\).*/\1\2/' -e 't' \
+	    -e 's/^\([^:]*\):.*/\1 no route/'
+}
+
+same() {
+	diff -u "$1" "$2" >"$rt/diff" || { cat "$rt/diff"; fail "$3"; }
+}
+
+mkconf route <<'EOF'
+domains = (
+  { match = "example.com"; smarthost = "[192.0.2.25]"; },
+  { match = "#example.org"; smarthost = "mail.example.org:2525"; },
+  { match = ".example.net"; smarthost = "mx:example.net"; },
+  { match = "sub.example.com"; smarthost = "[2001:db8::25]:2526"; },
+  { match = "#exact.sub.example.com"; smarthost = "relay.example.com"; },
+  { match = "plain.test"; },
+  { match = "inner.plain.test"; relay = "trusted"; smarthost = "192.0.2.26"; }
+);
+EOF
+mkconf relay <<'EOF'
+domains = (
+  { match = "example.com"; smarthost = "[192.0.2.25]"; },
+  { match = "#example.org"; smarthost = "mail.example.org:2525"; },
+  { match = ".example.net"; smarthost = "mx:example.net"; },
+  { match = "sub.example.com"; smarthost = "[2001:db8::25]:2526"; },
+  { match = "#exact.sub.example.com"; smarthost = "relay.example.com"; },
+  { match = "plain.test"; }
+);
+EOF
+mkconf access <<'EOF'
+domains = (
+  { match = "example.com"; },
+  { match = "sub.example.com"; relay = "trusted"; },
+  { match = "deep.sub.example.com"; },
+  { match = "other.test"; }
+);
+EOF
+
+# Route tables: the same route for every probe.
+for fmt in postfix-transport sendmail-mailertable; do
+	"$M" export -c "$rt/route.conf" $fmt >"$rt/$fmt" ||
+	    fail "export $fmt"
+	"$M" import $fmt "$rt/$fmt" >"$rt/$fmt.list" ||
+	    fail "import $fmt"
+	mkconf "re-$fmt" "$rt/$fmt.list" </dev/null
+	routes "$rt/route.conf" >"$rt/a"
+	routes "$rt/re-$fmt.conf" >"$rt/b"
+	grep -q 'route=' "$rt/a" || fail "no routes in the probes"
+	same "$rt/a" "$rt/b" "export $fmt | import $fmt changes routes"
+	"$M" export -c "$rt/re-$fmt.conf" $fmt >"$rt/$fmt.2" ||
+	    fail "export of the imported $fmt rules"
+	same "$rt/$fmt" "$rt/$fmt.2" "export(import(export)) differs for $fmt"
+	ok "export $fmt | import $fmt: same routes, same table again"
+done
+
+# relay_domains: the same relay decisions for untrusted clients.
+"$M" export -c "$rt/relay.conf" postfix-relay-domains >"$rt/relay" \
+    2>"$rt/notes" || fail "export postfix-relay-domains"
+nflag=
+grep -q parent_domain_matches_subdomains "$rt/notes" && nflag=-n
+[ -n "$nflag" ] || fail "exact rules exported without the parent_domain_matches_subdomains advice"
+"$M" import $nflag postfix-relay-domains "$rt/relay" >"$rt/relay.list" ||
+    fail "import postfix-relay-domains"
+mkconf re-relay "$rt/relay.list" </dev/null
+answers "$rt/relay.conf" | sed 's/ route=[^ ]*//' >"$rt/a"
+answers "$rt/re-relay.conf" >"$rt/b"
+if ! grep -q ': accept' "$rt/a" || ! grep -q ': reject' "$rt/a"; then
+	fail "the relay probes do not cover both accept and reject"
+fi
+same "$rt/a" "$rt/b" "export | import postfix-relay-domains changes decisions"
+ok "export postfix-relay-domains | import -n: same relay decisions"
+
+# relay_domains + transport together: every answer the same, trusted or not.
+"$M" export -c "$rt/relay.conf" postfix-transport >"$rt/transport2" ||
+    fail "export postfix-transport"
+"$M" import $nflag postfix-relay-domains "$rt/relay" \
+    postfix-transport "$rt/transport2" >"$rt/both.list" ||
+    fail "import relay_domains + transport"
+mkconf re-both "$rt/both.list" </dev/null
+for client in "" "-a 10.1.1.1" "-a 192.0.2.99"; do
+	# shellcheck disable=SC2086
+	answers "$rt/relay.conf" $client >"$rt/a"
+	# shellcheck disable=SC2086
+	answers "$rt/re-both.conf" $client >"$rt/b"
+	same "$rt/a" "$rt/b" "relay_domains + transport import: answers differ (${client:-no address})"
+done
+ok "import relay_domains + transport: every answer the same"
+
+# Sendmail access map: the same relay decisions for untrusted clients.
+"$M" export -c "$rt/access.conf" sendmail-access >"$rt/access" ||
+    fail "export sendmail-access"
+grep -q SKIP "$rt/access" || fail "no SKIP in the exported access map"
+"$M" import sendmail-access "$rt/access" >"$rt/access.list" ||
+    fail "import sendmail-access"
+mkconf re-access "$rt/access.list" </dev/null
+for client in "" "-a 10.1.1.1"; do
+	# shellcheck disable=SC2086
+	answers "$rt/access.conf" $client >"$rt/a"
+	# shellcheck disable=SC2086
+	answers "$rt/re-access.conf" $client >"$rt/b"
+	same "$rt/a" "$rt/b" "export | import sendmail-access: answers differ"
+done
+ok "export sendmail-access | import sendmail-access: same answers"
+
+# Refusals name FILE:LINE, print nothing, exit EX_DATAERR (65).
+printf 'example.com smtp:[192.0.2.1]\nuser@example.net smtp:[192.0.2.2]\n' \
+    >"$rt/bad"
+set +e
+"$M" import postfix-transport "$rt/bad" >"$rt/bad.out" 2>"$rt/bad.err"
+rc=$?
+set -e
+[ $rc -eq 65 ] || fail "import of a per-address route: exit $rc, want 65"
+[ -s "$rt/bad.out" ] && fail "a refused import printed rules"
+grep -q "$rt/bad:2: " "$rt/bad.err" || { cat "$rt/bad.err"; fail "refusal without FILE:LINE"; }
+ok "import refuses what it cannot express: $(cat "$rt/bad.err")"
+echo "install: all checks passed"
