@@ -547,9 +547,9 @@ postfix_relay_entry(struct source *src, const char *key, const char *val)
 	if (key_name(src, key, key + below, name) == -1)
 		return -1;
 	if (below && !exact) {
-		source_warn(src, "\"%s\" is never looked up while relay_domains "
-		    "is in parent_domain_matches_subdomains (\"%s\" covers "
-		    "the names below); skipped", key, name);
+		source_warn(src, "\"%s\" is never looked up while "
+		    "relay_domains is in parent_domain_matches_subdomains "
+		    "(\"%s\" covers the names below); skipped", key, name);
 		return 0;
 	}
 	if ((v = value_new(src, VAL_RELAY)) == NULL)
@@ -721,8 +721,8 @@ sendmail_access_value(struct source *src, const char *val)
 		return sendmail_reply(src, val + 6, 0);
 	if (strncasecmp(val, "TEMP:", 5) == 0)
 		return sendmail_reply(src, val + 5, '4');
-	source_error(src, "\"%s\": only RELAY, SKIP, REJECT, ERROR: and TEMP: can "
-	    "be expressed as recipient rules", val);
+	source_error(src, "\"%s\": only RELAY, SKIP, REJECT, ERROR: and "
+	    "TEMP: can be expressed as recipient rules", val);
 	return NULL;
 }
 
@@ -841,7 +841,8 @@ source_read(struct source *src, FILE *fp)
 	while (rc == 0 && (n = getline(&buf, &cap, fp)) != -1) {
 		lineno++;
 		len = (size_t)n;
-		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		while (len > 0 &&
+		    (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 			buf[--len] = '\0';
 		src->line = lineno;
 		if (memchr(buf, '\0', len) != NULL) {
@@ -1108,9 +1109,10 @@ import_write(struct import *imp, FILE *out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (imp->nnodes > 0)
+	if (imp->nnodes > 0) {
 		memcpy(sorted, imp->nodes, imp->nnodes * sizeof(*sorted));
-	qsort(sorted, imp->nnodes, sizeof(*sorted), node_compare);
+		qsort(sorted, imp->nnodes, sizeof(*sorted), node_compare);
+	}
 	rc = 0;
 	for (i = 0; rc == 0 && i < imp->nnodes; i++)
 		rc = node_write(imp, sorted[i], out, err, errlen);

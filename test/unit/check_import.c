@@ -409,8 +409,8 @@ static const char *const hosts[] = { "[10.0.0.1]", "[10.0.0.2]",
     "mx:m.example" };
 
 struct model {
-	int	 exact;			/* relay_domains without parents */
-	char	 relay[UNIVERSE_MAX][2];	/* [name][0 self key, 1 dot key] */
+	int	 exact;		/* relay_domains without parent matching */
+	char	 relay[UNIVERSE_MAX][2];	/* 0 "name", 1 ".name" */
 	int	 route[UNIVERSE_MAX][2];	/* host index + 1, 0 none */
 };
 
