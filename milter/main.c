@@ -75,7 +75,7 @@ usage(FILE *fp)
 	    "address ...\n"
 	    "       milter-relay reload [-c config] [-P pidfile]\n"
 	    "       milter-relay export [-c config] format\n"
-	    "       milter-relay import format file\n");
+	    "       milter-relay import [-n] format file ...\n");
 }
 
 static int
