@@ -682,8 +682,12 @@ out_macros(struct mt_conn *c, int cmd, int stage, const struct mt_macros *m)
 				goto toolong;
 		}
 	}
-	if (off == 1)
-		return 0;
+	/*
+	 * Sent even when empty, as Postfix does: libmilter keeps a stage's
+	 * macros until the next SMFIC_MACRO for that stage, so skipping it
+	 * would leave the previous transaction's values (say {auth_authen})
+	 * in place.
+	 */
 	return out_packet(c, SMFIC_MACRO, buf, off);
 toolong:
 	conn_err(c, "macros too long");
@@ -872,6 +876,16 @@ mt_macros_set(struct mt_macros *m, const char *name, const char *value)
 	}
 	m->value[m->count++] = v;
 	return 0;
+}
+
+const char *
+mt_macros_get(const struct mt_macros *m, const char *name)
+{
+	int	i;
+
+	if ((i = macros_find(m, name, strlen(name))) < 0)
+		return NULL;
+	return m->value[i];
 }
 
 void

@@ -13,10 +13,12 @@
  *		(SMFIM_*).  -1 on error with conn->err set.
  *	mt_conn_event(conn, cmd, macros, data, len, reply)
  *		sends one MTA event (SMFIC_CONNECT, HELO, MAIL, RCPT, DATA,
- *		HEADER, EOH, BODY, BODYEOB) as Postfix does: first the macros
- *		of its stage (SMFIC_MACRO, also for a stage the filter skips;
- *		only the names the filter asked for when it sent a list for
- *		that stage), then the event unless the filter asked to skip
+ *		HEADER, EOH, BODY, BODYEOB) as Postfix does: first, when
+ *		MACROS is not NULL and the event has a macro stage, one
+ *		SMFIC_MACRO packet, even empty (it replaces libmilter's
+ *		macros of that stage), also for a stage the filter skips,
+ *		with only the names the filter asked for when it sent a list
+ *		for that stage; then the event unless the filter asked to skip
  *		it, then waits for the reply unless the filter negotiated the
  *		no-reply flag of that stage.  Progress replies are skipped,
  *		modification requests (at end of message) counted and
@@ -29,8 +31,8 @@
  *	mt_reply_str(reply, buf, len)
  *		formats a reply for messages: "reject 554 5.7.1 text".
  *
- *	mt_macros_set(macros, name, value), mt_macros_unset(), mt_macros_copy(),
- *	mt_macros_free()
+ *	mt_macros_set(macros, name, value), mt_macros_get(macros, name),
+ *	mt_macros_unset(), mt_macros_copy(), mt_macros_free()
  *		a small ordered list of macro name/value pairs.  Names are
  *		stored as given ("{auth_authen}", "i") and compared with the
  *		braces ignored, as libmilter does.
@@ -108,6 +110,7 @@ extern void mt_conn_close(struct mt_conn *);
 extern char *mt_reply_str(const struct mt_reply *, char *, size_t);
 
 extern int mt_macros_set(struct mt_macros *, const char *, const char *);
+extern const char *mt_macros_get(const struct mt_macros *, const char *);
 extern void mt_macros_unset(struct mt_macros *, const char *);
 extern int mt_macros_copy(struct mt_macros *, const struct mt_macros *);
 extern void mt_macros_free(struct mt_macros *);

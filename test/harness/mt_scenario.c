@@ -22,6 +22,14 @@
  *					sets it empty.  Macros set before
  *					the first connect are file defaults;
  *					each connect starts from them again.
+ *					MAIL and RCPT also carry Postfix's
+ *					{mail_addr} / {rcpt_addr} (the
+ *					address without <>) unless set here.
+ *					Note: libmilter ignores an empty
+ *					macro packet, so a stage whose
+ *					macros are all unset keeps the
+ *					previous values, as with Postfix:
+ *					use "" to clear a value.
  *	helo NAME
  *	mail ADDR [ESMTP-ARGS...]
  *	rcpt ADDR [ESMTP-ARGS...]
@@ -87,6 +95,7 @@ struct run {
 	int		 eoh_sent;
 	int		 body_sent;
 	struct mt_conn	 conn;
+	struct mt_macros *cur;		/* macros sent with the next event */
 	struct mt_macros macros;
 	struct mt_macros defaults;
 };
@@ -162,7 +171,7 @@ static int
 event(struct run *r, int cmd, const void *data, size_t len,
     struct mt_reply *rep)
 {
-	if (mt_conn_event(&r->conn, cmd, &r->macros, data, len, rep) < 0) {
+	if (mt_conn_event(&r->conn, cmd, r->cur, data, len, rep) < 0) {
 		run_msg(r, "error: %s", r->conn.err);
 		return -1;
 	}
@@ -182,6 +191,41 @@ strings_event(struct run *r, int cmd, char **argv, int argc,
 		return -1;
 	}
 	return event(r, cmd, buf, len, rep);
+}
+
+/*
+ * MAIL or RCPT with Postfix's automatic macro MNAME ({mail_addr},
+ * {rcpt_addr}: the address without <>), unless the scenario set it.
+ */
+static int
+addr_event(struct run *r, int cmd, const char *mname, char **argv, int argc,
+    struct mt_reply *rep)
+{
+	struct mt_macros m;
+	char		 addr[MAXLINE];
+	size_t		 len;
+	int		 rc;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(addr, sizeof(addr), "%s", argv[0]);
+	len = strlen(addr);
+	if (addr[0] == '<' && len >= 2 && addr[len - 1] == '>') {
+		addr[len - 1] = '\0';
+		memmove(addr, addr + 1, len - 1);
+	}
+	if (mt_macros_copy(&m, &r->macros) < 0 ||
+	    (mt_macros_get(&m, mname) == NULL &&
+	    mt_macros_set(&m, mname, addr) < 0)) {
+		mt_macros_free(&m);
+		run_msg(r, "error: too many macros (at most %d)",
+		    MT_MACROS_MAX);
+		return -1;
+	}
+	r->cur = &m;
+	rc = strings_event(r, cmd, argv, argc, rep);
+	r->cur = &r->macros;
+	mt_macros_free(&m);
+	return rc;
 }
 
 static void
@@ -271,13 +315,13 @@ do_mail(struct run *r, char **argv, int argc, struct mt_reply *rep)
 	if (r->msg_done && send_abort(r) < 0)
 		return -1;
 	tx_reset(r);
-	return strings_event(r, SMFIC_MAIL, argv, argc, rep);
+	return addr_event(r, SMFIC_MAIL, "{mail_addr}", argv, argc, rep);
 }
 
 static int
 do_rcpt(struct run *r, char **argv, int argc, struct mt_reply *rep)
 {
-	return strings_event(r, SMFIC_RCPT, argv, argc, rep);
+	return addr_event(r, SMFIC_RCPT, "{rcpt_addr}", argv, argc, rep);
 }
 
 static int
@@ -614,6 +658,7 @@ mt_scenario_run(const char *file, const char *socket, int timeout_ms,
 
 	memset(&r, 0, sizeof(r));
 	r.conn.fd = -1;
+	r.cur = &r.macros;
 	r.file = file;
 	r.socket = socket;
 	r.timeout_ms = timeout_ms;
