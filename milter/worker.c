@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -35,6 +36,8 @@
 
 static struct daemon *worker_daemon;
 static atomic_int worker_stopping;
+static atomic_int worker_done;		/* smfi_main() returned */
+static pthread_t worker_main;		/* the thread in smfi_main() */
 
 static int
 setting_differs(const char *a, const char *b)
@@ -88,11 +91,29 @@ worker_reload(void)
 }
 
 static void
+worker_wake(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * libmilter's listener notices a stop only between two select() calls
+ * of up to 5 s; SIGUSR2 (a handler without SA_RESTART) interrupts the
+ * select() so that the worker stops at once.
+ */
+static void
 worker_stop(const char *why)
 {
+	struct timespec ts = { 0, 100000000L };
+	int	 i;
+
 	log_info("worker stopping: %s", why);
 	atomic_store(&worker_stopping, 1);
 	smfi_stop();
+	for (i = 0; i < 50 && !atomic_load(&worker_done); i++) {
+		pthread_kill(worker_main, SIGUSR2);
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void *
@@ -155,19 +176,24 @@ worker_config(struct daemon *daemon, int first)
 static void
 worker_signals(void)
 {
+	struct sigaction sa;
 	sigset_t set;
 
 	/*
 	 * The supervisor blocked HUP, TERM, INT, USR1 and CHLD.  HUP,
 	 * TERM and INT stay blocked for libmilter's signal thread; a stray
-	 * USR1 or USR2 must not kill the worker.
+	 * USR1 must not kill the worker; USR2 wakes the listener.
 	 */
 	signal(SIGUSR1, SIG_IGN);
-	signal(SIGUSR2, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_wake;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
@@ -180,6 +206,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	int	 r;
 
 	worker_daemon = daemon;
+	worker_main = pthread_self();
 	/*
 	 * "pkill -HUP milter-relay" must reach only the supervisor:
 	 * libmilter would take a SIGHUP to the worker for "stop".
@@ -204,6 +231,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	    daemon->socketmap != NULL ? " and socketmap " : "",
 	    daemon->socketmap != NULL ? daemon->socketmap : "");
 	r = smfi_main();
+	atomic_store(&worker_done, 1);
 	if (!atomic_load(&worker_stopping)) {
 		log_error("worker: the milter loop ended (%s) without a stop "
 		    "request", r == MI_SUCCESS ? "libmilter was told to stop "
