@@ -10,7 +10,8 @@
 #  3. The manual pages are lint clean (mandoc -T lint -W warning; also
 #     groff warnings through man(1) when it is installed).
 #  4. systemd-analyze verify on the installed unit (skipped, loudly, when
-#     the command does not exist).
+#     the command does not exist); the daemon started as the unit starts
+#     it (unprivileged from the start) makes its socket and reloads.
 #  5. contrib/setup-user.sh: dry run; a real run as root with a throw-away
 #     user and directory (removed afterwards).
 #  6. import round-trips with the exporter: export FORMAT | import FORMAT
@@ -172,6 +173,51 @@ else
 	    { echo "$out"; fail "systemd-analyze verify"; }
 	[ -z "$out" ] || { echo "$out"; fail "systemd-analyze verify"; }
 	ok "systemd-analyze verify: clean"
+fi
+
+# The unit runs the daemon unprivileged from the start (User=, Group=, no
+# capabilities): it must create its socket with the right owner and mode,
+# write its pid file, and reload through "milter-relay reload" run as the
+# same user.
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null ||
+    ! id nobody >/dev/null 2>&1 || [ ! -x "$M" ]; then
+	skip "not root or no setpriv: the unprivileged start is NOT checked"
+else
+	ngroup=$(id -gn nobody)
+	up=$tmp/unpriv
+	mkdir "$up"
+	chmod 711 "$tmp"
+	chown nobody:"$ngroup" "$up"
+	grep -v -e '^socket' -e '^user' -e '^group' -e '^pidfile' \
+	    etc/milter-relay.conf >"$up/c.conf"
+	printf 'socket = "unix:%s/m.sock";\nuser = "nobody";\ngroup = "%s";\npidfile = "%s/p.pid";\n' \
+	    "$up" "$ngroup" "$up" >>"$up/c.conf"
+	chmod 644 "$up/c.conf"
+	setpriv --reuid=nobody --regid="$ngroup" --clear-groups \
+	    "$M" -f -c "$up/c.conf" >"$tmp/unpriv.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 300); do
+		[ -S "$up/m.sock" ] && [ -s "$up/p.pid" ] && break
+		kill -0 "$daemon_pid" 2>/dev/null ||
+		    { cat "$tmp/unpriv.log"; fail "unprivileged daemon died at start"; }
+		sleep 0.1
+	done
+	[ "$(stat -c '%U %G %a' "$up/m.sock")" = "nobody $ngroup 660" ] ||
+	    fail "unprivileged socket is $(stat -c '%U %G %a' "$up/m.sock")"
+	setpriv --reuid=nobody --regid="$ngroup" --clear-groups \
+	    "$M" reload -P "$up/p.pid" >/dev/null ||
+	    fail "milter-relay reload as the daemon's user"
+	for _ in $(seq 300); do
+		grep -q 'reload: .*: OK, 6 rules' "$tmp/unpriv.log" && break
+		sleep 0.1
+	done
+	grep -q 'reload: .*: OK, 6 rules' "$tmp/unpriv.log" ||
+	    { cat "$tmp/unpriv.log"; fail "no reload after milter-relay reload"; }
+	kill "$daemon_pid"
+	wait "$daemon_pid" || fail "unprivileged daemon: exit status on SIGTERM"
+	daemon_pid=
+	[ -e "$up/p.pid" ] && fail "unprivileged daemon left its pid file"
+	ok "the daemon runs unprivileged as the unit starts it, and reloads"
 fi
 
 # ----------------------------------------------------- 5 setup-user.sh
