@@ -150,7 +150,7 @@ run_mt 2 bad-syntax -s "unix:$tmp/test.sock" "$SCN/bad-syntax.scn" &&
 	else
 		fail "bad-syntax: no FILE:LINE syntax error message"
 	fi
-run_mt 2 timeout -t 1 -s "unix:$tmp/test.sock" "$SCN/timeout.scn" &&
+run_mt 2 timeout -t 3 -s "unix:$tmp/test.sock" "$SCN/timeout.scn" &&
 	if grep -q "^$SCN/timeout.scn:5: error: timeout" "$tmp/timeout.err"
 	then
 		pass "hung filter: timeout, exit 2"

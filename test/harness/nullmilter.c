@@ -24,7 +24,7 @@
  *		macro-NAME: reject with 550 5.7.1 "NAME=VALUE" (or "NAME
  *		unset") from smfi_getsymval("{NAME}");
  *		mod: continue, and at end of message add a header
- *		"X-Nullmilter: modified" and accept; sleep: wait 3 s, then
+ *		"X-Nullmilter: modified" and accept; sleep: wait 10 s, then
  *		continue; anything else: continue.  It also asks, by
  *		smfi_setsymlist, for only "{rcpt_addr} {auth_authen}
  *		{rcpt_host}" at RCPT and only "{mail_addr}" at MAIL.
@@ -123,7 +123,7 @@ test_rcpt(SMFICTX *ctx, const char *addr)
 	if (strcmp(local, "discard") == 0)
 		return SMFIS_DISCARD;
 	if (strcmp(local, "sleep") == 0) {
-		sleep(3);
+		sleep(10);
 		return SMFIS_CONTINUE;
 	}
 	if (strcmp(local, "mod") == 0) {
