@@ -349,7 +349,14 @@ run_daemon(const struct options *o)
 	}
 	log_info("milter-relay %s starting: %s, %zu rules, socket %s",
 	    MR_VERSION, d.conf_path, ruleset_count(config->rules), d.socket);
-	return supervisor_run(&d);
+	status = supervisor_run(&d);
+	free(d.conf_path);
+	free(d.socket);
+	free(d.socketmap);
+	free(d.pidfile);
+	free(d.unix_path);
+	free(d.socketmap_path);
+	return status;
 }
 
 int
