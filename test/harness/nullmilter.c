@@ -6,17 +6,17 @@
  * The baseline for benchmarks: it negotiates like milter-relay does (the
  * connect, MAIL and RCPT stages only; no HELO, DATA, headers, EOH, body or
  * unknown commands; no reply to connect and MAIL where the MTA offers
- * SMFIP_NR_CONN / SMFIP_NR_MAIL) and answers every RCPT and end of
- * message with SMFIS_CONTINUE, which libmilter sends as SMFIR_CONTINUE.
- * No actions are requested.  -f stays in the foreground, otherwise it
- * detaches.  SIGTERM/SIGINT stop it (libmilter's signal thread) and the
- * socket file is removed.  Exit status from sysexits.h.
+ * SMFIP_NR_CONN / SMFIP_NR_MAIL; the same macro lists by smfi_setsymlist)
+ * and answers every RCPT and end of message with SMFIS_CONTINUE, which
+ * libmilter sends as SMFIR_CONTINUE.  No other action is requested.  -f
+ * stays in the foreground, otherwise it detaches.  SIGTERM/SIGINT stop it
+ * (libmilter's signal thread) and the socket file is removed.  Exit status from sysexits.h.
  *
  * Two switches make it the test filter of milter-test's own tests; the
  * benchmark baseline uses neither:
  *	-A	ask for every stage, with a reply to each (no skip, no
- *		no-reply flags), so that HELO, DATA, headers, EOH and body
- *		are exercised too.
+ *		no-reply flags, no macro lists), so that HELO, DATA, headers,
+ *		EOH and body are exercised too.
  *	-T	reply at RCPT according to the local part of the address:
  *		accept, reject, tempfail, discard: that reply;
  *		code-CCC-X.Y.Z: smfi_setreply(CCC, X.Y.Z, "nullmilter
@@ -25,7 +25,7 @@
  *		unset") from smfi_getsymval("{NAME}");
  *		mod: continue, and at end of message add a header
  *		"X-Nullmilter: modified" and accept; sleep: wait 10 s, then
- *		continue; anything else: continue.  It also asks, by
+ *		continue; anything else: continue.  It asks, by
  *		smfi_setsymlist, for only "{rcpt_addr} {auth_authen}
  *		{rcpt_host}" at RCPT and only "{mail_addr}" at MAIL.
  */
@@ -42,6 +42,10 @@
 			 SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN)
 #define NULL_WANT_NR	(SMFIP_NR_CONN | SMFIP_NR_MAIL)
 #define NULL_MOD	0x40000000UL	/* private: add a header at EOM */
+/* the macros milter-relay asks for (milter/callbacks.c), same traffic */
+#define NULL_MAIL_MACROS	"{auth_authen} {i}"
+#define NULL_RCPT_MACROS	"{i} {rcpt_mailer} {rcpt_host} {rcpt_addr}"
+
 
 static int	all_stages;		/* -A */
 static int	test_replies;		/* -T */
@@ -56,6 +60,18 @@ null_flags(SMFICTX *ctx)
 	return (unsigned long)(uintptr_t)smfi_getpriv(ctx);
 }
 
+static int
+set_symlists(SMFICTX *ctx, unsigned long actions, const char *mail,
+    const char *rcpt)
+{
+	if ((actions & SMFIF_SETSYMLIST) == 0)
+		return 0;
+	if (smfi_setsymlist(ctx, SMFIM_ENVFROM, (char *)mail) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_ENVRCPT, (char *)rcpt) != MI_SUCCESS)
+		return -1;
+	return 0;
+}
+
 static sfsistat
 null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -67,13 +83,17 @@ null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f3;
 	want = all_stages ? 0 : (NULL_WANT_NO | NULL_WANT_NR) & f1;
 	*pf0 = 0;
-	if (test_replies) {
+	if (all_stages)
+		;	/* no macro lists: the MTA sends its defaults */
+	else if (test_replies) {
 		*pf0 = (SMFIF_ADDHDRS | SMFIF_SETSYMLIST) & f0;
-		if ((*pf0 & SMFIF_SETSYMLIST) != 0 &&
-		    (smfi_setsymlist(ctx, SMFIM_ENVRCPT,
-		    "{rcpt_addr} {auth_authen} {rcpt_host}") != MI_SUCCESS ||
-		    smfi_setsymlist(ctx, SMFIM_ENVFROM, "{mail_addr}") !=
-		    MI_SUCCESS))
+		if (set_symlists(ctx, *pf0, "{mail_addr}",
+		    "{rcpt_addr} {auth_authen} {rcpt_host}") < 0)
+			return SMFIS_REJECT;
+	} else {
+		*pf0 = SMFIF_SETSYMLIST & f0;
+		if (set_symlists(ctx, *pf0, NULL_MAIL_MACROS,
+		    NULL_RCPT_MACROS) < 0)
 			return SMFIS_REJECT;
 	}
 	*pf1 = want;
