@@ -15,11 +15,15 @@
  *				"name" is exact and ".name" the names below;
  *				the value is ignored, as Postfix does
  *	sendmail-mailertable	mailertable: "name" exact, ".name" below;
- *				"mailer:host" is the route, "error:..." a
- *				rejection at RCPT
+ *				"mailer:host" is the route (SMTP mailers;
+ *				"esmtpPORT", as contrib/sendmail defines
+ *				and the exporter writes, gives the port),
+ *				"error:..." a rejection at RCPT
  *	sendmail-access		access_db: "To:name" (and untagged "name")
  *				covers the name and the names below it;
- *				RELAY, REJECT, ERROR:, TEMP: are imported
+ *				RELAY, SKIP (not relayed), REJECT, ERROR:
+ *				and TEMP: are imported; client entries are
+ *				skipped with a warning
  *
  * Relay sources (relay-domains, access) say who may relay; route sources
  * (transport, mailertable) say where mail goes.  For every domain the

@@ -136,7 +136,8 @@ else
 	"$MT" -t 30 -s "unix:$tmp/milter.sock" "$tmp/man.scen" ||
 	    { cat "$tmp/daemon.log"; fail "the scenario of milter-test(1) fails"; }
 	kill "$daemon_pid"
-	wait "$daemon_pid" || fail "the daemon did not exit 0 on SIGTERM"
+	wait "$daemon_pid" ||
+	    { tail -30 "$tmp/daemon.log"; fail "the daemon did not exit 0 on SIGTERM"; }
 	daemon_pid=
 	[ -e "$tmp/milter.sock" ] && fail "the socket was left behind"
 	ok "the daemon on the example rules answers milter-test(1)'s scenario"
@@ -214,7 +215,8 @@ else
 	grep -q 'reload: .*: OK, 6 rules' "$tmp/unpriv.log" ||
 	    { cat "$tmp/unpriv.log"; fail "no reload after milter-relay reload"; }
 	kill "$daemon_pid"
-	wait "$daemon_pid" || fail "unprivileged daemon: exit status on SIGTERM"
+	wait "$daemon_pid" ||
+	    { tail -30 "$tmp/unpriv.log"; fail "unprivileged daemon: exit status on SIGTERM"; }
 	daemon_pid=
 	[ -e "$up/p.pid" ] && fail "unprivileged daemon left its pid file"
 	ok "the daemon runs unprivileged as the unit starts it, and reloads"
