@@ -118,7 +118,8 @@ check_fails() {
 		return
 	fi
 	for l in $lines; do
-		if ! grep -q "^$file:$l: expected .*, got " "$tmp/$name.err"; then
+		if ! grep -q "^$file:$l: expected .*, got " "$tmp/$name.err"
+		then
 			fail "$name: no failure reported for line $l"
 			cat "$tmp/$name.err"
 			return

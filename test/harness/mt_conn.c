@@ -253,7 +253,8 @@ out_flush(struct mt_conn *c)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			conn_err(c, "write: timeout after %d ms", c->timeout_ms);
+			conn_err(c, "write: timeout after %d ms",
+			    c->timeout_ms);
 		else
 			conn_err(c, "write: %s", strerror(errno));
 		return -1;

@@ -88,7 +88,7 @@ struct run {
 	int		 failures;
 	int		 session;	/* conn is open */
 	int		 seen_connect;
-	int		 conn_done;	/* line of a connection-level decision */
+	int		 conn_done;	/* line of a connection decision */
 	int		 msg_done;	/* line of a message-level decision */
 	int		 data_sent;
 	int		 hdr_sent;

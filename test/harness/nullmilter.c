@@ -10,7 +10,8 @@
  * and answers every RCPT and end of message with SMFIS_CONTINUE, which
  * libmilter sends as SMFIR_CONTINUE.  No other action is requested.  -f
  * stays in the foreground, otherwise it detaches.  SIGTERM/SIGINT stop it
- * (libmilter's signal thread) and the socket file is removed.  Exit status from sysexits.h.
+ * (libmilter's signal thread) and the socket file is removed.  Exit
+ * status from sysexits.h.
  *
  * Two switches make it the test filter of milter-test's own tests; the
  * benchmark baseline uses neither:
