@@ -115,6 +115,21 @@ else
 	grep -q ': OK, 6 rules$' "$tmp/t.out" || { cat "$tmp/t.out"; fail "-t output"; }
 	ok "the example configuration passes -t: $(cat "$tmp/t.out")"
 
+	# The examples printed in milter-relay.conf(5) load too: the
+	# complete configuration and the domains_file.
+	sed -n '/^\.Sh EXAMPLES/,/^\.Ed/p' etc/milter-relay.conf.5 |
+	    sed -e '1,/^\.Bd/d' -e '/^\.Ed/d' >"$tmp/man5.conf"
+	"$IM" -t -c "$tmp/man5.conf" >/dev/null ||
+	    fail "the EXAMPLES configuration of milter-relay.conf(5) does not load"
+	sed -n '/^# relayed for anyone/,/^\.Ed/p' etc/milter-relay.conf.5 |
+	    sed -e '/^\.Ed/d' -e 's/\\\\/\\/g' >"$tmp/man5.list"
+	[ "$(grep -c smarthost "$tmp/man5.list")" -ge 3 ] ||
+	    fail "no domains_file example found in milter-relay.conf(5)"
+	printf 'domains_file = "man5.list";\n' >"$tmp/man5b.conf"
+	"$IM" -t -c "$tmp/man5b.conf" | grep -q ': OK, 5 rules$' ||
+	    fail "the domains_file example of milter-relay.conf(5) does not load"
+	ok "the examples of milter-relay.conf(5) load"
+
 	# The daemon on the example's rules (sockets in $tmp, no user
 	# switch) answers the scenario of milter-test(1)'s EXAMPLES.
 	grep -v -e '^socket' -e '^user' -e '^group' -e '^pidfile' \
