@@ -586,13 +586,30 @@ file_duplicate(const struct load *ld, FILE *fp, const char *path,
 		    config_setting_source_line(first));
 }
 
+/* Lines in fp, then back to its start: the rule set sizes itself once. */
+static size_t
+count_lines(FILE *fp)
+{
+	char		 buf[65536];
+	const char	*p, *end;
+	size_t		 n, lines;
+
+	lines = 0;
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		for (p = buf, end = buf + n;
+		    (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+			lines++;
+	rewind(fp);
+	return lines + 1;
+}
+
 static int
 domains_file_load(const struct load *ld, struct ruleset *rules,
     const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
 	char		*line, msg[768];
-	size_t		 cap;
+	size_t		 cap, lines;
 	ssize_t		 n;
 	unsigned long	 lineno;
 	int		 rc;
@@ -600,6 +617,12 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 	if ((fp = fopen(path, "r")) == NULL) {
 		seterr(err, errlen, "%s: cannot open: %s", path,
 		    strerror(errno));
+		return -1;
+	}
+	lines = count_lines(fp);
+	if (ruleset_reserve(rules, lines + lines / 16) == -1) {
+		seterr(err, errlen, "%s: out of memory", path);
+		fclose(fp);
 		return -1;
 	}
 	line = NULL;

@@ -408,15 +408,14 @@ node_move(const struct ruleset *set, struct node *nodes, size_t cap,
 	return (uint32_t)i;
 }
 
-/* Rebuild the table larger; *keep (a node id) follows its node. */
+/* Rebuild the table with cap slots; *keep (a node id) follows its node. */
 static int
-node_grow(struct ruleset *set, uint32_t *keep)
+node_rebuild(struct ruleset *set, size_t cap, uint32_t *keep)
 {
 	struct node	*nodes;
 	uint32_t	*map;
-	size_t		 cap, i;
+	size_t		 i;
 
-	cap = set->cap < 1024 ? 1024 : set->cap + set->cap / 2;
 	if (cap >= UINT32_MAX - 1)
 		return -1;
 	nodes = table_alloc(cap);
@@ -479,7 +478,8 @@ node_get(struct ruleset *set, uint32_t parent, const char *label,
 			return id;
 	}
 	if ((set->used + 1) * LOAD_DEN > set->cap * LOAD_NUM) {
-		if (node_grow(set, &parent) == -1)
+		if (node_rebuild(set, set->cap < 1024 ? 1024 :
+		    set->cap + set->cap / 2, &parent) == -1)
 			return NO_NODE;
 	}
 	i = node_free_slot(set->nodes, set->cap, lhash, parent);
@@ -725,6 +725,20 @@ ruleset_lookup(const struct ruleset *set, const char *domain,
 	if (best != NULL && name_len != NULL)
 		*name_len = best_len;
 	return best;
+}
+
+int
+ruleset_reserve(struct ruleset *set, size_t names)
+{
+	uint32_t	keep = ROOT_ID;
+	size_t		cap;
+
+	if (names > UINT32_MAX / 2)
+		return -1;
+	cap = (set->used + names) * LOAD_DEN / LOAD_NUM + 1;
+	if (cap <= set->cap)
+		return 0;
+	return node_rebuild(set, cap, &keep);
 }
 
 int

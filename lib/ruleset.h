@@ -44,7 +44,9 @@
  * Postfix transport name; pattern_normalize() writes the canonical text of
  * a pattern ("#name", "name", ".name"); ruleset_has_pattern() is 1 when
  * the set holds a rule with that pattern (how a loader tells a duplicate
- * from other errors), else 0.
+ * from other errors), else 0.  ruleset_reserve() makes room for about
+ * names more names (rule names and the parents they bring) so that a big
+ * load does not rebuild the table as it grows: 0, or -1 out of memory.
  */
 #ifndef MR_RULESET_H
 #define MR_RULESET_H
@@ -110,5 +112,6 @@ int	smarthost_normalize(const char *text, char *out, size_t outlen,
 int	transport_valid(const char *text, const char **why);
 int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
+int	ruleset_reserve(struct ruleset *set, size_t names);
 
 #endif
