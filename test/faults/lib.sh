@@ -28,6 +28,11 @@ MR=$MR_BUILD/milter/milter-relay
 MT=$MR_BUILD/test/harness/milter-test
 T=$(mktemp -d /tmp/mr-test.XXXXXX)
 chmod 755 "$T"
+# private copies: a rebuild during the run must not pull the rug
+mkdir "$T/bin"
+cp "$MR" "$MT" "$T/bin/" 2>/dev/null
+MR=$T/bin/milter-relay
+MT=$T/bin/milter-test
 FL_PIDS=""
 
 fl_cleanup() {
