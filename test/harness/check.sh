@@ -222,6 +222,15 @@ run_mt 0 load-json -s "unix:$tmp/all.sock" --load -c 2 -n 50 -r 5 -m 3 \
 		cat "$tmp/load-json.out"
 	fi
 
+# --macro adds a macro to a stage; the filter sees it.
+printf '%s\n' '<macro-rcpt_host@example.com>' >"$tmp/rcpts3.txt"
+run_mt 0 load-macro -s "unix:$tmp/test.sock" --load -c 2 -n 20 -r 2 \
+    -f "$tmp/rcpts3.txt" --macro 'rcpt:{rcpt_host}=[10.9.9.9]' \
+    --expect 'reject 550 5.7.1 rcpt_host=[10.9.9.9]' &&
+	pass "load: --macro reaches the filter"
+run_mt 2 load-badmacro -s "unix:$tmp/test.sock" --load -c 1 -n 2 \
+    --macro 'body:x=y' && pass "load: bad --macro, exit 2"
+
 run_mt 2 load-nosocket -s "unix:$tmp/none.sock" --load -c 2 -n 10 &&
 	pass "load: missing socket, exit 2"
 

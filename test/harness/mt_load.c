@@ -372,9 +372,37 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* --macro STAGE:NAME=VALUE */
+static int
+extra_macro(struct worker *w, const char *spec)
+{
+	struct mt_macros *m;
+	const char	 *colon, *eq;
+	char		  name[128];
+	size_t		  len;
+
+	if ((colon = strchr(spec, ':')) == NULL ||
+	    (eq = strchr(colon, '=')) == NULL ||
+	    (len = (size_t)(eq - colon - 1)) == 0 || len >= sizeof(name))
+		return -1;
+	if (strncmp(spec, "connect:", 8) == 0)
+		m = &w->m_conn;
+	else if (strncmp(spec, "mail:", 5) == 0)
+		m = &w->m_mail;
+	else if (strncmp(spec, "rcpt:", 5) == 0)
+		m = &w->m_rcpt;
+	else
+		return -1;
+	memcpy(name, colon + 1, len);
+	name[len] = '\0';
+	return mt_macros_set(m, name, eq + 1);
+}
+
 static int
 set_macros(struct worker *w, const struct mt_load_opts *o)
 {
+	int	i;
+
 	if (mt_macros_set(&w->m_conn, "j", "mx.example.org") < 0 ||
 	    mt_macros_set(&w->m_conn, "{daemon_name}", "milter-test") < 0 ||
 	    mt_macros_set(&w->m_conn, "v", "milter-test") < 0 ||
@@ -384,6 +412,9 @@ set_macros(struct worker *w, const struct mt_load_opts *o)
 	    (mt_macros_set(&w->m_mail, "{auth_type}", "PLAIN") < 0 ||
 	    mt_macros_set(&w->m_mail, "{auth_authen}", o->auth) < 0))
 		return -1;
+	for (i = 0; i < o->nmacros; i++)
+		if (extra_macro(w, o->macros[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -520,7 +551,8 @@ start_workers(struct shared *sh, struct worker *ws, int n)
 		ws[i].sh = sh;
 		ws[i].conn.fd = -1;
 		if (set_macros(&ws[i], sh->o) < 0) {
-			fprintf(stderr, "milter-test: out of memory\n");
+			fprintf(stderr, "milter-test: bad --macro (want "
+			    "connect:|mail:|rcpt:NAME=VALUE) or too many\n");
 			return i;
 		}
 		if ((rc = pthread_create(&ws[i].tid, NULL, worker_main,

@@ -15,6 +15,8 @@
  *		recipients/s, messages/s, RCPT latency p50/p99/max (in
  *		microseconds) and the count of each RCPT outcome, then the
  *		same as one key=value line (or JSON with opts->json).
+ *		MACROS add macros to a stage: "connect:", "mail:" or
+ *		"rcpt:" then NAME=VALUE, e.g. "rcpt:{rcpt_host}=[10.1.2.3]".
  *		Returns 0; 1 when EXPECT was given and a RCPT reply did not
  *		meet it, or a connect/mail/eom reply was not continue or
  *		accept, or a session failed (timeout, protocol error); 2 for
@@ -36,6 +38,8 @@ struct mt_load_opts {
 	const char	*expect;
 	double		 duration_max;
 	int		 json;
+	const char	*macros[16];	/* --macro STAGE:NAME=VALUE */
+	int		 nmacros;
 };
 
 extern void mt_load_defaults(struct mt_load_opts *);

@@ -8,6 +8,7 @@
  *	    [-r RCPTS_PER_MESSAGE] [-m MESSAGES_PER_SESSION] [-f RCPTS_FILE]
  *	    [-a CLIENT_IP] [--auth NAME] [--expect KIND [CODE...]]
  *	    [--duration-max SECONDS] [--json] [-t SECONDS]
+ *	    [--macro STAGE:NAME=VALUE]...
  *
  * SOCKET is unix:/path, inet:port@host, inet6:port@host or a path.  -t is
  * the time to wait for any one reply (default 10 s).  Exit status: 0 all
@@ -33,7 +34,8 @@ usage(void)
 	    "[-r RCPTS/MSG] [-m MSGS/SESSION]\n"
 	    "           [-f RCPTS_FILE] [-a CLIENT_IP] [--auth NAME] "
 	    "[--expect KIND [CODE [XCODE]]]\n"
-	    "           [--duration-max SECONDS] [--json] [-t SECONDS]\n");
+	    "           [--duration-max SECONDS] [--json] [-t SECONDS]\n"
+	    "           [--macro connect|mail|rcpt:NAME=VALUE]...\n");
 	exit(2);
 }
 
@@ -70,7 +72,10 @@ secs_arg(const char *opt, const char *s)
 	return v;
 }
 
-enum { OPT_LOAD = 256, OPT_AUTH, OPT_EXPECT, OPT_DURATION, OPT_JSON };
+enum {
+	OPT_LOAD = 256, OPT_AUTH, OPT_EXPECT, OPT_DURATION, OPT_JSON,
+	OPT_MACRO
+};
 
 static const struct option long_opts[] = {
 	{ "socket",		required_argument, NULL, 's' },
@@ -81,6 +86,7 @@ static const struct option long_opts[] = {
 	{ "expect",		required_argument, NULL, OPT_EXPECT },
 	{ "duration-max",	required_argument, NULL, OPT_DURATION },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
+	{ "macro",		required_argument, NULL, OPT_MACRO },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ NULL,			0,		   NULL, 0 }
 };
@@ -138,6 +144,15 @@ main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			lo.json = 1;
+			break;
+		case OPT_MACRO:
+			if (lo.nmacros == (int)(sizeof(lo.macros) /
+			    sizeof(lo.macros[0]))) {
+				fprintf(stderr, "milter-test: too many "
+				    "--macro\n");
+				exit(2);
+			}
+			lo.macros[lo.nmacros++] = optarg;
 			break;
 		default:
 			usage();
