@@ -396,22 +396,37 @@ START_TEST(test_reply_escapes)
 END_TEST
 
 /*
- * Differential test.  Universe: "test" and names of up to three labels
- * from {a, b, c} below it.  Random relay_domains (with or without parent
- * matching) and transport tables; the model below probes them the way
- * Postfix does (transport: "name", then ".parent" nearest first;
- * relay_domains with parent matching: "name", then "parent"; without:
- * "name", then ".parent").
+ * Differential tests.  Universe: "test" and names of up to three labels
+ * from {a, b, c} below it.  Random relay and route tables; the model
+ * below probes them the way the MTA does:
+ *	Postfix transport, Sendmail mailertable: "name", then ".parent",
+ *	nearest first;
+ *	Postfix relay_domains with parent matching: "name", then "parent"
+ *	(any hit relays); without: "name", then ".parent";
+ *	Sendmail access: "To:name", then "To:parent", nearest first, the
+ *	first hit decides (RELAY, SKIP or REJECT).
+ * The imported rules, loaded with the real domains_file parser, must give
+ * the model's answer for every name of the universe and a name below each.
  */
 #define UNIVERSE_MAX	64
+
+enum model_kind { MODEL_POSTFIX, MODEL_POSTFIX_EXACT, MODEL_SENDMAIL };
+
+enum { ACC_NONE, ACC_RELAY, ACC_SKIP, ACC_REJECT };
 
 static const char *const hosts[] = { "[10.0.0.1]", "[10.0.0.2]",
     "mx:m.example" };
 
 struct model {
-	int	 exact;		/* relay_domains without parent matching */
-	char	 relay[UNIVERSE_MAX][2];	/* 0 "name", 1 ".name" */
+	enum model_kind	 kind;
+	char	 relay[UNIVERSE_MAX][2];	/* 0 "name", 1 ".name"; ACC_* */
 	int	 route[UNIVERSE_MAX][2];	/* host index + 1, 0 none */
+};
+
+struct expect {
+	int		 relay;		/* enum rule_relay, -1 unmatched */
+	const char	*host;
+	const char	*reply;
 };
 
 static char	universe[UNIVERSE_MAX][24];
@@ -448,56 +463,103 @@ universe_index(const char *name)
 	return -1;
 }
 
-/* Expected: -1 unmatched, else relay kind; *host the smart host. */
-static int
-model_expect(const struct model *m, const char *name, const char **host)
+static void
+model_expect(const struct model *m, const char *name, struct expect *e)
 {
 	const char	*p;
-	int		 i, first, relayed, route;
+	int		 i, first, relay, route;
 
-	relayed = 0;
+	relay = ACC_NONE;
 	route = 0;
 	for (p = name, first = 1; p != NULL; first = 0) {
 		if ((i = universe_index(p)) != -1) {
 			if (route == 0)
 				route = m->route[i][first ? 0 : 1];
-			if (m->exact)
-				relayed |= m->relay[i][first ? 0 : 1];
-			else
-				relayed |= m->relay[i][0];
+			if (m->kind == MODEL_POSTFIX_EXACT) {
+				if (m->relay[i][first ? 0 : 1])
+					relay = ACC_RELAY;
+			} else if (m->kind == MODEL_POSTFIX) {
+				if (m->relay[i][0])
+					relay = ACC_RELAY;
+			} else if (relay == ACC_NONE)
+				relay = m->relay[i][0];
 		}
 		if ((p = strchr(p, '.')) != NULL)
 			p++;
 	}
-	*host = route ? hosts[route - 1] : NULL;
-	if (relayed)
-		return RELAY_ALWAYS;
-	return route ? RELAY_TRUSTED : -1;
+	e->host = route ? hosts[route - 1] : NULL;
+	e->reply = NULL;
+	if (relay == ACC_REJECT) {
+		e->relay = RELAY_DENY;
+		e->host = NULL;
+		e->reply = "550 5.7.1 Access denied";
+	} else if (relay == ACC_RELAY)
+		e->relay = RELAY_ALWAYS;
+	else if (relay == ACC_SKIP || route)
+		e->relay = RELAY_TRUSTED;
+	else
+		e->relay = -1;
+}
+
+/* The host as the route table writes it. */
+static const char *
+table_host(int kind, int route, char *buf, size_t len)
+{
+	const char	*h;
+
+	h = hosts[route - 1];
+	if (strncmp(h, "mx:", 3) == 0)
+		h += 3;
+	snprintf(buf, len, "%s:%s", kind == MODEL_SENDMAIL ? "esmtp" : "smtp",
+	    h);
+	return buf;
 }
 
 static void
-model_tables(const struct model *m, char *relay, char *transport,
-    size_t len)
+model_tables(const struct model *m, char *relay, char *route, size_t len)
 {
+	static const char *const acc[] = { "", "RELAY", "SKIP", "REJECT" };
+	char	host[64];
 	size_t	rn, tn;
 	int	i, d;
 
 	rn = tn = 0;
-	relay[0] = transport[0] = '\0';
+	relay[0] = route[0] = '\0';
 	for (i = 0; i < nuniverse; i++) {
 		for (d = 0; d < 2; d++) {
-			if (m->relay[i][d])
+			if (m->relay[i][d] && m->kind == MODEL_SENDMAIL)
+				rn += (size_t)snprintf(relay + rn, len - rn,
+				    "To:%s %s\n", universe[i],
+				    acc[(int)m->relay[i][d]]);
+			else if (m->relay[i][d])
 				rn += (size_t)snprintf(relay + rn, len - rn,
 				    "%s%s OK\n", d ? "." : "", universe[i]);
 			if (m->route[i][d])
-				tn += (size_t)snprintf(transport + tn,
-				    len - tn, "%s%s smtp:%s\n", d ? "." : "",
-				    universe[i],
-				    strncmp(hosts[m->route[i][d] - 1], "mx:",
-				    3) == 0 ? hosts[m->route[i][d] - 1] + 3 :
-				    hosts[m->route[i][d] - 1]);
+				tn += (size_t)snprintf(route + tn, len - tn,
+				    "%s%s %s\n", d ? "." : "", universe[i],
+				    table_host(m->kind, m->route[i][d], host,
+				    sizeof(host)));
 		}
 	}
+}
+
+static void
+model_random(struct model *m, enum model_kind kind, unsigned *seed)
+{
+	int	i, n;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	n = 1 + (int)(rand_r(seed) % 8);
+	for (i = 0; i < n; i++)
+		m->relay[rand_r(seed) % (unsigned)nuniverse]
+		    [kind == MODEL_POSTFIX_EXACT ? rand_r(seed) % 2 : 0] =
+		    kind == MODEL_SENDMAIL ? (char)(1 + rand_r(seed) % 3) :
+		    ACC_RELAY;
+	n = 1 + (int)(rand_r(seed) % 10);
+	for (i = 0; i < n; i++)
+		m->route[rand_r(seed) % (unsigned)nuniverse]
+		    [rand_r(seed) % 2] = 1 + (int)(rand_r(seed) % 3);
 }
 
 static void
@@ -505,60 +567,61 @@ check_name(const struct model *m, const struct ruleset *rules,
     const char *name, const char *tables)
 {
 	const struct rule	*rule;
-	const char		*host;
-	int			 want;
+	struct expect		 e;
 
-	want = model_expect(m, name, &host);
+	model_expect(m, name, &e);
 	rule = ruleset_lookup(rules, name, NULL);
-	if (want == -1) {
+	if (e.relay == -1) {
 		ck_assert_msg(rule == NULL, "%s: matched, want unmatched\n%s",
 		    name, tables);
 		return;
 	}
 	ck_assert_msg(rule != NULL, "%s: unmatched\n%s", name, tables);
-	ck_assert_msg(rule->relay == want, "%s: relay %d want %d\n%s", name,
-	    rule->relay, want, tables);
-	if (host == NULL)
+	ck_assert_msg(rule->relay == e.relay, "%s: relay %d want %d\n%s",
+	    name, rule->relay, e.relay, tables);
+	if (e.relay == RELAY_DENY) {
+		ck_assert_msg(rule->reply != NULL &&
+		    strcmp(rule->reply, e.reply) == 0, "%s: reply %s\n%s",
+		    name, rule->reply ? rule->reply : "(none)", tables);
+		return;
+	}
+	if (e.host == NULL)
 		ck_assert_msg(rule->smarthost == NULL, "%s: smarthost %s\n%s",
 		    name, rule->smarthost, tables);
 	else
 		ck_assert_msg(rule->smarthost != NULL &&
-		    strcmp(rule->smarthost, host) == 0,
+		    strcmp(rule->smarthost, e.host) == 0,
 		    "%s: smarthost %s want %s\n%s", name,
-		    rule->smarthost ? rule->smarthost : "(none)", host, tables);
+		    rule->smarthost ? rule->smarthost : "(none)", e.host,
+		    tables);
 }
 
-START_TEST(test_differential)
+static void
+differential(enum model_kind kind, unsigned seed, int iterations)
 {
-	static char	 relay[8192], transport[8192], tables[20000];
+	static char	 relay[8192], route[8192], tables[20000];
 	struct model	 m;
 	struct ruleset	*rules;
 	struct run	 r;
 	char		 err[512], probe[32], *line, *nl;
-	unsigned	 seed;
-	int		 iter, i, n, checked;
+	int		 iter, i, checked;
 
 	universe_build();
-	seed = 12345;
 	checked = 0;
-	for (iter = 0; iter < 300; iter++) {
-		memset(&m, 0, sizeof(m));
-		m.exact = iter % 3 == 0;
-		n = 1 + (int)(rand_r(&seed) % 8);
-		for (i = 0; i < n; i++)
-			m.relay[rand_r(&seed) % (unsigned)nuniverse]
-			    [m.exact ? rand_r(&seed) % 2 : 0] = 1;
-		n = 1 + (int)(rand_r(&seed) % 10);
-		for (i = 0; i < n; i++)
-			m.route[rand_r(&seed) % (unsigned)nuniverse]
-			    [rand_r(&seed) % 2] = 1 + (int)(rand_r(&seed) % 3);
-		model_tables(&m, relay, transport, sizeof(relay));
-		run_import(&r, m.exact ? IMPORT_EXACT_RELAY_DOMAINS : 0,
-		    "postfix-relay-domains", relay, "postfix-transport",
-		    transport);
-		snprintf(tables, sizeof(tables), "relay_domains%s:\n%s"
-		    "transport:\n%sresult:\n%s", m.exact ? " (exact)" : "",
-		    relay, transport, r.out ? r.out : r.err);
+	for (iter = 0; iter < iterations; iter++) {
+		model_random(&m, kind, &seed);
+		model_tables(&m, relay, route, sizeof(relay));
+		if (kind == MODEL_SENDMAIL)
+			run_import(&r, 0, "sendmail-access", relay,
+			    "sendmail-mailertable", route);
+		else
+			run_import(&r, kind == MODEL_POSTFIX_EXACT ?
+			    IMPORT_EXACT_RELAY_DOMAINS : 0,
+			    "postfix-relay-domains", relay,
+			    "postfix-transport", route);
+		snprintf(tables, sizeof(tables), "relay (kind %d):\n%s"
+		    "route:\n%sresult:\n%s", kind, relay, route,
+		    r.out ? r.out : r.err);
 		ck_assert_msg(r.rc == 0, "import failed: %s", tables);
 		rules = ruleset_new();
 		ck_assert_ptr_nonnull(rules);
@@ -571,7 +634,8 @@ START_TEST(test_differential)
 		}
 		for (i = 0; i < nuniverse; i++) {
 			check_name(&m, rules, universe[i], tables);
-			snprintf(probe, sizeof(probe), "zz.%.20s", universe[i]);
+			snprintf(probe, sizeof(probe), "zz.%.20s",
+			    universe[i]);
 			check_name(&m, rules, probe, tables);
 			checked += 2;
 		}
@@ -579,7 +643,24 @@ START_TEST(test_differential)
 		ruleset_free(rules);
 		run_free(&r);
 	}
-	ck_assert_int_eq(checked, 300 * 2 * nuniverse);
+	ck_assert_int_eq(checked, iterations * 2 * nuniverse);
+}
+
+START_TEST(test_differential_postfix)
+{
+	differential(MODEL_POSTFIX, 12345, 1000);
+}
+END_TEST
+
+START_TEST(test_differential_postfix_exact)
+{
+	differential(MODEL_POSTFIX_EXACT, 777, 1000);
+}
+END_TEST
+
+START_TEST(test_differential_sendmail)
+{
+	differential(MODEL_SENDMAIL, 4242, 1000);
 }
 END_TEST
 
@@ -645,7 +726,9 @@ import_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("differential");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_differential);
+	tcase_add_test(tc, test_differential_postfix);
+	tcase_add_test(tc, test_differential_postfix_exact);
+	tcase_add_test(tc, test_differential_sendmail);
 	suite_add_tcase(s, tc);
 	return s;
 }
