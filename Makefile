@@ -220,4 +220,4 @@ clean:
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 	rm -f $(LIB) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -name '*.d' -type f 2>/dev/null)
