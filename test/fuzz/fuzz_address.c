@@ -8,6 +8,8 @@
  *
  *	- a parsed address has NUL-terminated parts within their limits, a
  *	  normalized domain that normalizes to itself, a bracketed literal;
+ *	- a qualified address written back as <"local"@domain> (escapes
+ *	  added, source route dropped) parses to the same parts;
  *	- malformed input is rejected with 501, for every client;
  *	- an untrusted client is accepted only for a well-formed domain
  *	  address without sender-specified routing whose most specific rule
@@ -122,6 +124,36 @@ check_parsed(const struct address *a)
 		die("address", "empty local part");
 }
 
+/* Write a qualified address back with a quoted local part; reparse. */
+static void
+check_round_trip(const struct address *a)
+{
+	char		 buf[ADDRESS_MAX + 1];
+	struct address	 b;
+	const char	*why, *p;
+	size_t		 n = 0;
+
+	buf[n++] = '<';
+	buf[n++] = '"';
+	for (p = a->local; *p != '\0'; p++) {
+		if (n + 2 >= sizeof(buf))
+			return;
+		if (*p == '"' || *p == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *p;
+	}
+	if (n + strlen(a->domain) + 3 >= sizeof(buf))
+		return;
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\"@%s>", a->domain);
+	if (address_parse(buf, n, &b, &why) < 0)
+		die("round trip rejected", why);
+	if (b.kind != a->kind || strcmp(b.local, a->local) != 0 ||
+	    strcmp(b.domain, a->domain) != 0)
+		die("round trip changed the address", buf);
+	if (b.routing != (a->routing & ~(unsigned)ADDR_ROUTE_SOURCE))
+		die("round trip changed the routing flags", buf);
+}
+
 static void
 check_decision(const struct decision *d)
 {
@@ -149,8 +181,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int			 rc;
 
 	rc = address_parse(text, size, &a, &why);
-	if (rc == 0)
+	if (rc == 0) {
 		check_parsed(&a);
+		if (a.kind == ADDR_DOMAIN || a.kind == ADDR_LITERAL)
+			check_round_trip(&a);
+	}
 	else if (rc != -1 || why == NULL)
 		die("address_parse", "bad return");
 
