@@ -150,12 +150,18 @@ else
 	[ -S "$tmp/milter.sock" ] || fail "the daemon did not create its socket"
 	"$MT" -t 30 -s "unix:$tmp/milter.sock" "$tmp/man.scen" ||
 	    { cat "$tmp/daemon.log"; fail "the scenario of milter-test(1) fails"; }
+	sed -n "/cat > check.scen <<'END'/,/^    END\$/p" README.md |
+	    sed -e '1d' -e '$d' -e 's/^    //' >"$tmp/readme.scen"
+	[ "$(grep -c expect "$tmp/readme.scen")" -ge 3 ] ||
+	    fail "no scenario found in README.md"
+	"$MT" -t 30 -s "unix:$tmp/milter.sock" "$tmp/readme.scen" ||
+	    { cat "$tmp/daemon.log"; fail "the scenario of README.md fails"; }
 	kill "$daemon_pid"
 	wait "$daemon_pid" ||
 	    { tail -30 "$tmp/daemon.log"; fail "the daemon did not exit 0 on SIGTERM"; }
 	daemon_pid=
 	[ -e "$tmp/milter.sock" ] && fail "the socket was left behind"
-	ok "the daemon on the example rules answers milter-test(1)'s scenario"
+	ok "the daemon on the example rules answers the scenarios of milter-test(1) and README.md"
 fi
 
 # ------------------------------------------------------- 3 manual pages
