@@ -87,7 +87,7 @@ mix64(uint64_t h)
 	return h;
 }
 
-static uint64_t
+static inline uint64_t
 bytes_hash(const char *s, size_t len)
 {
 	uint64_t	h, w;
@@ -109,12 +109,13 @@ bytes_hash(const char *s, size_t len)
 	return h;
 }
 
-static size_t
+static inline size_t
 slot_of(uint64_t lhash, uint32_t parent, size_t cap)
 {
 	uint64_t	h;
 
-	h = mix64(lhash + parent);
+	h = (lhash ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) *
+	    0xd6e8feb86659fd93ULL;
 	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
 }
 

@@ -435,6 +435,39 @@ START_TEST(test_lookup)
 }
 END_TEST
 
+/* Reserving room rebuilds the table; every rule stays where it was. */
+START_TEST(test_reserve)
+{
+	struct ruleset	*set;
+	char		 err[256], name[64];
+	int		 i;
+
+	set = ruleset_new();
+	ck_assert_int_eq(ruleset_reserve(set, 10), 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "%sd%d.example-%d.com",
+		    i % 2 ? "#" : "", i, i % 7);
+		ck_assert_int_eq(ruleset_add(set, name, NULL, err,
+		    sizeof(err)), 0);
+		if (i == 1000)
+			ck_assert_int_eq(ruleset_reserve(set, 200000), 0);
+	}
+	ck_assert_int_eq(ruleset_reserve(set, 5), 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "www.d%d.example-%d.com", i,
+		    i % 7);
+		if (i % 2)
+			ck_assert_ptr_null(ruleset_lookup(set, name, NULL));
+		else
+			ck_assert_ptr_nonnull(ruleset_lookup(set, name, NULL));
+		ck_assert_ptr_nonnull(ruleset_lookup(set, name + 4, NULL));
+	}
+	ck_assert_int_eq(ruleset_reserve(set, (size_t)1 << 40), -1);
+	ck_assert_uint_eq(ruleset_count(set), 3000);
+	ruleset_free(set);
+}
+END_TEST
+
 START_TEST(test_intern)
 {
 	struct ruleset		*set;
@@ -687,6 +720,7 @@ main(void)
 	tcase_add_test(tc, test_pattern_normalize);
 	tcase_add_test(tc, test_lookup);
 	tcase_add_test(tc, test_intern);
+	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_walk);
 	tcase_add_loop_test(tc, test_random, 0, 3);
 	suite_add_tcase(s, tc);
