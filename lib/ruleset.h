@@ -12,7 +12,9 @@
  * domain_normalize()), validates the rule's strings (smarthost with
  * smarthost_valid(), reply with reply_valid(), transport: a Postfix
  * transport name) and stores it; strings are interned, so a million rules
- * naming one smart host keep one copy.  It returns 0, or -1 with a
+ * naming one smart host keep one copy.  Rules are interned too: rules
+ * with equal contents (kind, relay, strings) share one struct rule, so a
+ * rule pointer does not identify a pattern.  It returns 0, or -1 with a
  * message in err: a bad pattern, a bad value, or the same pattern twice.
  * Once loading is done the set is never modified again: any number of
  * threads may look it up without locks.
