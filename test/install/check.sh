@@ -215,8 +215,11 @@ else
 	printf 'socket = "unix:%s/m.sock";\nuser = "nobody";\ngroup = "%s";\npidfile = "%s/p.pid";\n' \
 	    "$up" "$ngroup" "$up" >>"$up/c.conf"
 	chmod 644 "$up/c.conf"
+	# a copy, in case the build tree is not reachable for nobody
+	cp "$M" "$up/milter-relay"
+	chmod 755 "$up/milter-relay"
 	setpriv --reuid=nobody --regid="$ngroup" --clear-groups \
-	    "$M" -f -c "$up/c.conf" >"$tmp/unpriv.log" 2>&1 &
+	    "$up/milter-relay" -f -c "$up/c.conf" >"$tmp/unpriv.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 300); do
 		[ -S "$up/m.sock" ] && [ -s "$up/p.pid" ] && break
@@ -227,7 +230,7 @@ else
 	[ "$(stat -c '%U %G %a' "$up/m.sock")" = "nobody $ngroup 660" ] ||
 	    fail "unprivileged socket is $(stat -c '%U %G %a' "$up/m.sock")"
 	setpriv --reuid=nobody --regid="$ngroup" --clear-groups \
-	    "$M" reload -P "$up/p.pid" >/dev/null ||
+	    "$up/milter-relay" reload -P "$up/p.pid" >/dev/null ||
 	    fail "milter-relay reload as the daemon's user"
 	for _ in $(seq 300); do
 		grep -q 'reload: .*: OK, 6 rules' "$tmp/unpriv.log" && break
