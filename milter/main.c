@@ -287,8 +287,9 @@ startup_cleanup(struct daemon *d)
 static int
 run_daemon(const struct options *o)
 {
+	/* static: the worker's pointers stay reachable until exit */
+	static struct daemon d;
 	char	 err[1024], abspath[PATH_MAX];
-	struct daemon d;
 	struct creds c;
 	struct config *config;
 	int	 mode, status;

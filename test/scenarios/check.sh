@@ -105,6 +105,8 @@ worker_of() {
 start_daemon() {
 	local name=$1 conf=$2
 	shift 2
+	# a log of an earlier run of NAME must not satisfy the waits below
+	[ -e "$T/$name.log" ] && mv "$T/$name.log" "$T/$name.log.$RANDOM"
 	"${VG[@]}" "$MR" -f -c "$conf" -p "unix:$T/$name.sock" \
 	    -P "$T/$name.pid" "$@" 2>>"$T/$name.log" &
 	DPID=$!
