@@ -9,14 +9,17 @@
 #		outcome and the reply code of each class.
 #	corpus.pl smtp LAYER CLIENT HOST PORT BIND CORPUS SRV IP OUT
 #		one SMTP session to HOST:PORT bound to BIND; for every form
-#		MAIL, RCPT, then DATA when taken (a message carrying the
-#		header "X-Corpus: LAYER CLIENT ID") or RSET.  LAYER is
-#		"milter" (Postfix with the milter) or "pfonly" (Postfix
-#		alone); CLIENT "untrusted" or "trusted".  Appends the forms
-#		taken to OUT: "LAYER CLIENT ID".
-#	corpus.pl sinks TAKEN SINKDIR...
+#		MAIL, RCPT, then RSET, or with LAYER "milter" (Postfix with
+#		the milter) DATA when taken: a message carrying the header
+#		"X-Corpus: LAYER CLIENT ID", and "LAYER CLIENT ID" appended
+#		to OUT.  LAYER "pfonly" (Postfix alone) sends DATA only for
+#		the untrusted client: from a trusted one it takes what the
+#		rules deny (permit_mynetworks), which must not be delivered.
+#		CLIENT is "untrusted" or "trusted".
+#	corpus.pl sinks TAKEN LOCALS SINKDIR...
 #		reads every message dumped by the smtp-sink processes
-#		(SINKDIR is NAME=DIR) and checks that each form taken was
+#		(SINKDIR is NAME=DIR; LOCALS, comma-separated, are Postfix's
+#		local domains, delivered to sink L) and checks that each form taken was
 #		delivered exactly once, to the sink its rule names, and
 #		that nothing else arrived (see sink_for below).
 #
@@ -179,12 +182,20 @@ sub expect_smtp {
 	    $want eq 'refuse') {
 		$want = 'accept';
 	}
+	# Postfix's own parser is lenient with malformed paths (it drops
+	# source routes, spaces, comments, stray dots and brackets) and
+	# takes the domain it finds: either answer will do, and what it took
+	# from the untrusted client must then arrive where the rules allow.
+	if ($layer eq 'pfonly' && $want eq 'syntax' &&
+	    !defined($client eq 'untrusted' ? $ou : $ot)) {
+		$want = 'any';
+	}
 	return $want;
 }
 
 sub run_smtp {
 	my ($layer, $client, $host, $port, $bind, $file, $srv, $ip, $outf) = @_;
-	my ($n, $taken, $skipped) = (0, 0, 0);
+	my ($n, $taken, $skipped, $utf8only) = (0, 0, 0, 0);
 	open(my $out, '>>', $outf) or die "$outf: $!\n";
 	my $s;
 	my $per = 0;
@@ -199,17 +210,26 @@ sub run_smtp {
 			$s = smtp_open($host, $port, $bind);
 			$per = 1;
 		}
-		my ($c, $r) = smtp_cmd($s, 'MAIL FROM:<sender@client.test>');
+		# RFC 6531: 8-bit addresses go in an SMTPUTF8 transaction
+		my ($c, $r) = smtp_cmd($s, 'MAIL FROM:<sender@client.test>' .
+		    ($e->{raw} =~ /[\x80-\xff]/ ? ' SMTPUTF8' : ''));
 		die "MAIL: $r" unless $c == 250;
 		($c, $r) = smtp_cmd($s, "RCPT TO:$e->{raw}");
 		$n++;
 		my $want = expect_smtp($e, $layer, $client);
 		my $got = $c =~ /^2/ ? 'accept' : $c =~ /^5/ ? 'reject' : "$c";
-		my $ok = $want eq 'accept' ? $got eq 'accept' : $got eq 'reject';
+		my $ok = $want eq 'any' ? 1 :
+		    $want eq 'accept' ? $got eq 'accept' : $got eq 'reject';
 		$r =~ s/\s+$//;
 		bad($e, "$layer $client: expected $want, got " .
 		    printable($r)) unless $ok;
-		if ($c =~ /^2/) {
+		# smtp-sink offers no SMTPUTF8 and RFC 6531 forbids Postfix
+		# to downgrade, so 8-bit forms would bounce: their routes are
+		# checked through the socketmap by check.sh instead
+		my $utf8 = $e->{raw} =~ /[\x80-\xff]/;
+		$utf8only++ if $c =~ /^2/ && $utf8;
+		if ($c =~ /^2/ && !$utf8 &&
+		    ($layer eq 'milter' || $client eq 'untrusted')) {
 			($c, $r) = smtp_cmd($s, 'DATA');
 			die "DATA: $r" unless $c == 354;
 			print $s "X-Corpus: $layer $client $e->{id}\r\n" .
@@ -229,9 +249,9 @@ sub run_smtp {
 	}
 	smtp_cmd($s, 'QUIT') if $s;
 	close($out);
-	print "smtp $layer $client: $n replies checked, $taken messages " .
-	    "sent, $skipped forms with LF skipped (they would be two " .
-	    "commands)\n";
+	print "smtp $layer $client: $n RCPT replies checked, $taken messages " .
+	    "sent ($utf8only 8-bit forms accepted, not sent), $skipped " .
+	    "forms with LF skipped (two commands)\n";
 }
 
 # --- sinks ---------------------------------------------------------------
