@@ -8,7 +8,9 @@
  *	32-octet nodes keyed by (parent node id, label); a node's id is its
  *	slot.  Labels up to NODE_INLINE octets live in the node, longer ones
  *	in an arena.  A node knows whether it has children, so a lookup stops
- *	at a leaf without probing for a child that cannot exist.
+ *	at a leaf without probing for a child that cannot exist.  A side
+ *	array of one-octet tags (seven bits of the hash) is probed first:
+ *	it stays in cache, so a name that is not there costs no node read.
  *
  *	A node points at a "triple": the rules for "#name", "name" and
  *	".name".  Strings, rules and triples are interned: a million rules
@@ -59,6 +61,7 @@ struct itab {
 
 struct ruleset {
 	struct node	*nodes;
+	uint8_t		*tags;		/* per slot: 0 free, else 0x80|hash */
 	size_t		 cap;		/* slots */
 	size_t		 used;		/* nodes */
 	int		 root_children;
@@ -109,14 +112,25 @@ bytes_hash(const char *s, size_t len)
 	return h;
 }
 
-static inline size_t
-slot_of(uint64_t lhash, uint32_t parent, size_t cap)
+/* The hash of (parent, label); its high half picks the slot, seven bits
+ * of its low half make the slot's tag. */
+static inline uint64_t
+node_hash(uint64_t lhash, uint32_t parent)
 {
-	uint64_t	h;
-
-	h = (lhash ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) *
+	return (lhash ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) *
 	    0xd6e8feb86659fd93ULL;
+}
+
+static inline size_t
+slot_of(uint64_t h, size_t cap)
+{
 	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+static inline uint8_t
+tag_of(uint64_t h)
+{
+	return (uint8_t)(0x80 | ((h >> 24) & 0x7f));
 }
 
 /* Intern tables. */
@@ -360,29 +374,32 @@ node_find(const struct ruleset *set, uint32_t parent, const char *label,
     size_t len, uint64_t lhash)
 {
 	const struct node	*n;
+	uint64_t		 h;
 	size_t			 i;
+	uint8_t			 tag, t;
 
-	i = slot_of(lhash, parent, set->cap);
-	for (;;) {
-		n = &set->nodes[i];
-		if (n->len == 0)
-			return NO_NODE;
-		if (n->parent == parent && n->len == len &&
-		    memcmp(node_label(set, n), label, len) == 0)
-			return (uint32_t)i;
+	h = node_hash(lhash, parent);
+	tag = tag_of(h);
+	for (i = slot_of(h, set->cap); (t = set->tags[i]) != 0;) {
+		if (t == tag) {
+			n = &set->nodes[i];
+			if (n->parent == parent && n->len == len &&
+			    memcmp(node_label(set, n), label, len) == 0)
+				return (uint32_t)i;
+		}
 		if (++i == set->cap)
 			i = 0;
 	}
+	return NO_NODE;
 }
 
 /* Free slot for (parent, label) in a table known not to hold it. */
 static size_t
-node_free_slot(const struct node *nodes, size_t cap, uint64_t lhash,
-    uint32_t parent)
+node_free_slot(const uint8_t *tags, size_t cap, uint64_t h)
 {
 	size_t	i;
 
-	for (i = slot_of(lhash, parent, cap); nodes[i].len != 0;)
+	for (i = slot_of(h, cap); tags[i] != 0;)
 		if (++i == cap)
 			i = 0;
 	return i;
@@ -390,10 +407,11 @@ node_free_slot(const struct node *nodes, size_t cap, uint64_t lhash,
 
 /* Re-insert old node id (and first its parents) into the new table. */
 static uint32_t
-node_move(const struct ruleset *set, struct node *nodes, size_t cap,
-    uint32_t *map, uint32_t id)
+node_move(const struct ruleset *set, struct node *nodes, uint8_t *tags,
+    size_t cap, uint32_t *map, uint32_t id)
 {
 	struct node	n;
+	uint64_t	h;
 	size_t		i;
 
 	if (id == ROOT_ID)
@@ -401,10 +419,11 @@ node_move(const struct ruleset *set, struct node *nodes, size_t cap,
 	if (map[id] != NO_NODE)
 		return map[id];
 	n = set->nodes[id];
-	n.parent = node_move(set, nodes, cap, map, n.parent);
-	i = node_free_slot(nodes, cap,
-	    bytes_hash(node_label(set, &n), n.len), n.parent);
+	n.parent = node_move(set, nodes, tags, cap, map, n.parent);
+	h = node_hash(bytes_hash(node_label(set, &n), n.len), n.parent);
+	i = node_free_slot(tags, cap, h);
 	nodes[i] = n;
+	tags[i] = tag_of(h);
 	map[id] = (uint32_t)i;
 	return (uint32_t)i;
 }
@@ -414,15 +433,18 @@ static int
 node_rebuild(struct ruleset *set, size_t cap, uint32_t *keep)
 {
 	struct node	*nodes;
+	uint8_t		*tags;
 	uint32_t	*map;
 	size_t		 i;
 
 	if (cap >= UINT32_MAX - 1)
 		return -1;
 	nodes = table_alloc(cap);
+	tags = calloc(cap, 1);
 	map = malloc((set->cap + 1) * sizeof(*map));
-	if (nodes == NULL || map == NULL) {
+	if (nodes == NULL || tags == NULL || map == NULL) {
 		table_free(nodes, cap);
+		free(tags);
 		free(map);
 		return -1;
 	}
@@ -430,12 +452,14 @@ node_rebuild(struct ruleset *set, size_t cap, uint32_t *keep)
 		map[i] = NO_NODE;
 	for (i = 0; i < set->cap; i++)
 		if (set->nodes[i].len != 0)
-			node_move(set, nodes, cap, map, (uint32_t)i);
+			node_move(set, nodes, tags, cap, map, (uint32_t)i);
 	if (*keep != ROOT_ID)
 		*keep = map[*keep];
 	free(map);
 	table_free(set->nodes, set->cap);
+	free(set->tags);
 	set->nodes = nodes;
+	set->tags = tags;
 	set->cap = cap;
 	return 0;
 }
@@ -468,7 +492,7 @@ node_get(struct ruleset *set, uint32_t parent, const char *label,
     size_t len)
 {
 	struct node	*n;
-	uint64_t	 lhash;
+	uint64_t	 lhash, h;
 	uint32_t	 id, off;
 	size_t		 i;
 
@@ -483,7 +507,8 @@ node_get(struct ruleset *set, uint32_t parent, const char *label,
 		    set->cap + set->cap / 2, &parent) == -1)
 			return NO_NODE;
 	}
-	i = node_free_slot(set->nodes, set->cap, lhash, parent);
+	h = node_hash(lhash, parent);
+	i = node_free_slot(set->tags, set->cap, h);
 	n = &set->nodes[i];
 	memset(n, 0, sizeof(*n));
 	if (len <= NODE_INLINE)
@@ -495,6 +520,7 @@ node_get(struct ruleset *set, uint32_t parent, const char *label,
 	}
 	n->len = (uint8_t)len;
 	n->parent = parent;
+	set->tags[i] = tag_of(h);
 	set->used++;
 	if (parent == ROOT_ID)
 		set->root_children = 1;
@@ -896,6 +922,7 @@ ruleset_free(struct ruleset *set)
 	if (set == NULL)
 		return;
 	table_free(set->nodes, set->cap);
+	free(set->tags);
 	free(set->arena);
 	free(set->triples);
 	itab_free(&set->strings, 1);
