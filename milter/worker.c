@@ -97,23 +97,35 @@ worker_wake(int sig)
 }
 
 /*
- * libmilter's listener notices a stop only between two select() calls
- * of up to 5 s; SIGUSR2 (a handler without SA_RESTART) interrupts the
- * select() so that the worker stops at once.
+ * libmilter's listener holds its mutex across a select() of up to 5 s,
+ * and smfi_stop() needs that mutex after setting the stop flag.  A
+ * kicker thread interrupts the select() with SIGUSR2 (a handler without
+ * SA_RESTART) until smfi_main() returns, so the worker stops at once.
  */
-static void
-worker_stop(const char *why)
+static void *
+worker_kicker(void *arg)
 {
-	struct timespec ts = { 0, 100000000L };
+	struct timespec ts = { 0, 50000000L };
 	int	 i;
 
-	log_info("worker stopping: %s", why);
-	atomic_store(&worker_stopping, 1);
-	smfi_stop();
-	for (i = 0; i < 50 && !atomic_load(&worker_done); i++) {
+	(void)arg;
+	for (i = 0; i < 200 && !atomic_load(&worker_done); i++) {
 		pthread_kill(worker_main, SIGUSR2);
 		nanosleep(&ts, NULL);
 	}
+	return NULL;
+}
+
+static void
+worker_stop(const char *why)
+{
+	pthread_t tid;
+
+	log_info("worker stopping: %s", why);
+	atomic_store(&worker_stopping, 1);
+	if (pthread_create(&tid, NULL, worker_kicker, NULL) == 0)
+		pthread_detach(tid);
+	smfi_stop();
 }
 
 static void *

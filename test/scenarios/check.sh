@@ -136,6 +136,20 @@ stop_daemon() {
 	dead "$WPID" && ok || fail "$name: worker $WPID survived SIGTERM"
 	[ ! -e "$T/$name.sock" ] && ok || fail "$name: socket left behind"
 	[ ! -e "$T/$name.pid" ] && ok || fail "$name: pid file left behind"
+	log_has "$T/$name.log" "worker $WPID exited with status 0" && ok ||
+	    fail "$name: the worker did not exit cleanly"
+	check_sanitizers "$T/$name.log"
+}
+
+# check_sanitizers LOG: no report of ASan, LSan or UBSan in a daemon log
+check_sanitizers() {
+	if grep -qE 'Sanitizer|runtime error:' "$1"; then
+		fail "$(basename "$1"): sanitizer report:"
+		grep -E -A20 'Sanitizer|runtime error:' "$1" | head -40 |
+		    sed 's/^/    /'
+	else
+		ok
+	fi
 }
 
 # run_scen FILE NAME: one scenario against daemon NAME.
@@ -194,7 +208,7 @@ for f in "$MR" "$MT"; do
 	fi
 done
 
-echo "-- scenarios"
+echo "-- scenarios (${SECONDS}s)"
 confs=$(for f in "$HERE"/[0-9]*.scen; do
 	c=$(sed -n 's/^# conf: *//p' "$f" | head -1)
 	echo "${c:-main.conf}"
@@ -215,7 +229,7 @@ done
 [ "$nscen" -ge 25 ] && ok || fail "only $nscen scenario files"
 echo "   $nscen scenario files"
 
-echo "-- config test (-t)"
+echo "-- config test (-t) (${SECONDS}s)"
 out=$("$MR" -t -c "$CONF/main.conf" 2>&1)
 [ $? -eq 0 ] && [ "$out" = "$CONF/main.conf: OK, 8 rules" ] && ok ||
     fail "-t good config: $out"
@@ -233,7 +247,7 @@ done
 out=$("$MR" -t -c "$T/missing.conf" 2>&1)
 [ $? -eq 78 ] && ok || fail "-t on a missing file: $out"
 
-echo "-- query"
+echo "-- query (${SECONDS}s)"
 q() { "$MR" query -c "$CONF/main.conf" "$@"; }
 out=$(q '<u@example.com>' '<u@x.example.org>' '<u@lab.example.com>' \
     '<postmaster>' 'u%v@example.com')
@@ -265,7 +279,7 @@ q -a not-an-ip '<u@example.com>' >/dev/null 2>&1
 "$MR" query -c "$T/dup.conf" '<u@example.com>' >/dev/null 2>&1
 [ $? -eq 78 ] && ok || fail "query with a bad config: not EX_CONFIG"
 
-echo "-- reload"
+echo "-- reload (${SECONDS}s)"
 R=$T/reload.conf
 # a large domains_file makes each reload take a while: more overlap
 awk 'BEGIN { for (i = 0; i < 20000; i++) printf "bulk%d.example\n", i }' \
@@ -348,7 +362,7 @@ kill -USR1 "$DPID"
 wait_for "$WAIT" log_has "$T/rl.log" "counters: sessions=" && ok ||
     fail "SIGUSR1: no counters in the log"
 
-echo "-- a hundred SIGHUPs under load"
+echo "-- a hundred SIGHUPs under load (${SECONDS}s)"
 rm -f "$T/stop-load"
 (
 	i=0
@@ -399,7 +413,7 @@ echo "   $runs load runs of 2000 RCPTs, $(( $(reloads_ok) - n )) reloads"
 scen f '<u@new.example>' continue && ok || fail "after the reloads"
 scen g '<u@nowhere.test>' reject 554 5.7.1 && ok || fail "after the reloads"
 
-echo "-- worker killed with SIGKILL"
+echo "-- worker killed with SIGKILL (${SECONDS}s)"
 old=$WPID
 kill -KILL "$old"
 wait_for "$WAIT" worker_changed "$T/rl.log" "$old" && ok ||
@@ -415,7 +429,7 @@ scen i '<u@nowhere.test>' reject 554 5.7.1 && ok ||
     fail "SIGKILL: the new worker opened the relay"
 stop_daemon rl
 
-echo "-- stale and live sockets"
+echo "-- stale and live sockets (${SECONDS}s)"
 start_daemon st "$CONF/main.conf" || exit 1
 sup=$DPID
 wk=$WPID
@@ -431,8 +445,9 @@ st=$?
     fail "a second instance started on a live socket (exit $st)"
 is_socket "$T/st.sock" && ok || fail "the second instance removed the socket"
 # kill everything: the socket file stays behind, stale
+disown "$sup" 2>/dev/null	# no "Killed" job report
 kill -KILL "$sup" "$wk"
-wait "$sup" 2>/dev/null
+wait_for "$WAIT" dead "$sup"
 wait_for "$WAIT" dead "$wk"
 is_socket "$T/st.sock" && ok || fail "no stale socket to test with"
 rm -f "$T/st.pid"
@@ -453,7 +468,7 @@ wait "$p"
     fail "a regular file at the socket path was replaced"
 
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && [ -z "${VG[*]}" ]; then
-	echo "-- privilege drop"
+	echo "-- privilege drop (${SECONDS}s)"
 	grp=$(id -gn nobody)
 	mkdir -p "$T/run"
 	chown nobody "$T/run"
@@ -508,7 +523,7 @@ miltertest_case() {
 }
 MTL=$HERE/../harness/miltertest
 if command -v miltertest >/dev/null 2>&1 && [ -f "$MTL/rcpt.lua" ]; then
-	echo "-- miltertest cross-check"
+	echo "-- miltertest cross-check (${SECONDS}s)"
 	start_daemon mlt "$CONF/main.conf" || exit 1
 	miltertest_case untrusted MILTERTEST_CLIENT=203.0.113.5 \
 	    MILTERTEST_RCPTS="<u@example.com>=continue <u@a.sub.example.net>=continue <u@nowhere.test>=replycode <u@lab.example.com>=replycode <u%v@example.com>=replycode <u@partner.example>=replycode"
@@ -528,11 +543,11 @@ if command -v miltertest >/dev/null 2>&1 && [ -f "$MTL/rcpt.lua" ]; then
 		log_has "$T/mlt.log" "$pat" && ok || fail "miltertest: no log line: $pat"
 	done
 else
-	echo "-- miltertest cross-check: SKIPPED (no miltertest or no rcpt.lua)"
+	echo "-- miltertest cross-check: SKIPPED (no miltertest or no rcpt.lua) (${SECONDS}s)"
 fi
 
 if [ -n "${MR_VALGRIND:-}" ]; then
-	echo "-- valgrind"
+	echo "-- valgrind (${SECONDS}s)"
 	nv=$(ls "$T"/valgrind.*.log 2>/dev/null | wc -l)
 	[ "$nv" -ge 2 ] && ok || fail "valgrind: only $nv logs"
 	if grep -l . "$T"/valgrind.*.log >/dev/null 2>&1; then
