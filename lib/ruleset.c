@@ -380,7 +380,10 @@ node_find(const struct ruleset *set, uint32_t parent, const char *label,
 
 	h = node_hash(lhash, parent);
 	tag = tag_of(h);
-	for (i = slot_of(h, set->cap); (t = set->tags[i]) != 0;) {
+	i = slot_of(h, set->cap);
+	/* the tag and the node it guards: two loads, one wait */
+	__builtin_prefetch(&set->nodes[i]);
+	for (; (t = set->tags[i]) != 0;) {
 		if (t == tag) {
 			n = &set->nodes[i];
 			if (n->parent == parent && n->len == len &&
