@@ -316,8 +316,9 @@ for f in $ONLY; do
 	slow) fault_slow ;;
 	kill|smap)
 		if [ -f "$HERE/../e2e/lib.sh" ]; then
-			. "$HERE/postfix.sh"
-			"fault_$f"
+			echo "-- $f (Postfix)"
+			MR_BUILD=$MR_BUILD bash "$HERE/postfix.sh" "$f" ||
+			    fail "$f"
 		else
 			echo "-- $f: skipped (no test/e2e/lib.sh)"
 		fi
