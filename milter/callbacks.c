@@ -194,6 +194,27 @@ route_host(const char *route, int has_transport, char *host, size_t hostlen)
 	return 0;
 }
 
+/* The port of a route or next hop, 25 when it names none. */
+static unsigned
+route_port(const char *route, int has_transport)
+{
+	const char *p, *colon;
+
+	p = route;
+	if (has_transport && (colon = strchr(p, ':')) != NULL)
+		p = colon + 1;
+	if (*p == '[') {
+		if ((p = strchr(p, ']')) == NULL)
+			return 0;
+		p++;
+	} else if ((colon = strchr(p, ':')) == NULL ||
+	    strchr(colon + 1, ':') != NULL)
+		return 25;
+	else
+		p = colon;
+	return *p == ':' ? (unsigned)strtoul(p + 1, NULL, 10) : 25;
+}
+
 /*
  * The routing check: 1 when the MTA's next hop for the recipient differs
  * from the smart host of the matched rule, 0 when it agrees or cannot be
@@ -220,7 +241,8 @@ route_differs(SMFICTX *ctx, const struct decision *d, char *want,
 		return 0;
 	if (route_host(rhost, 0, b, sizeof(b)) != 0)
 		return 1;
-	return strcmp(a, b) != 0;
+	return strcmp(a, b) != 0 ||
+	    route_port(want, 1) != route_port(rhost, 0);
 }
 
 /* smfi_setreply() treats its text as a format: double every '%'. */

@@ -1,0 +1,390 @@
+# lib.sh - shell functions for end-to-end tests with a real Postfix
+#
+# Source it from a bash test script (set -u friendly).  It gives a private
+# Postfix instance on loopback, smtp-sink smart hosts that count what they
+# receive, free ports, the e2e_client helper, and a cleanup trap that
+# stops every process by pid and removes every file, even when the test
+# fails.  Nothing of the system Postfix is touched: as root, "postfix -c
+# DIR" and "postqueue -c DIR" need no alternate_config_directories entry
+# in the system main.cf (checked with Postfix 3.7), so none is added.
+#
+#   e2e_init NAME        temp dir E2E_DIR, cleanup trap, builds
+#                        $E2E_CLIENT; needs root, postfix, smtp-sink
+#   e2e_skip MSG         print "SKIP: MSG" and exit 0 (loudly)
+#   e2e_fail MSG         print "FAIL: MSG", the logs, exit 1 (cleanup runs)
+#   e2e_ok MSG           print "ok - MSG"
+#   e2e_free_port [HOST] a free TCP port on HOST (default 127.0.0.1)
+#   e2e_have_ipv6        0 when ::1 can be bound and reached
+#   e2e_wait_port HOST PORT [SECONDS]   poll until something listens
+#   e2e_track_pid PID    stop PID at cleanup (SIGTERM, then SIGKILL)
+#
+#   sink_start NAME HOST PORT   smtp-sink dumping each message to a file
+#                               under $E2E_DIR/sink-NAME/; waits for it
+#   sink_stop NAME              stop that sink (its files stay)
+#   sink_count NAME             messages received so far
+#   sink_rcpts NAME             recipients received (one per line)
+#   sink_wait NAME N [SECONDS]  poll until NAME has received N messages
+#
+#   pf_create PORT [main.cf lines...]  private instance in $E2E_DIR/pf:
+#                               smtpd on 127.0.0.1:PORT, own queue and
+#                               data dirs, chroot=n, maillog_file; extra
+#                               arguments are appended to main.cf
+#   pf_set 'name = value'...    postconf -e in the instance
+#   pf_start / pf_stop / pf_reload
+#   pf_flush                    postqueue -f
+#   pf_queue_count              messages still queued (postqueue -j)
+#   pf_wait_queue_empty [SECS]  poll until the queue is empty
+#   pf_log                      the instance's maillog
+#   pf_check                    "postfix check" errors (via script -qc)
+#
+#   mr_config FILE [lines...]   write a milter-relay config: socket and
+#                               socketmap in E2E_DIR, extra lines appended
+#   mr_start FILE               run milter-relay -f -c FILE -u nobody
+#                               -g postfix; waits for both sockets;
+#                               MR_PID is the supervisor's pid
+#   mr_stop / mr_reload         SIGTERM (and wait) / SIGHUP
+#   sm_query                    stdin "MAP KEY" lines -> answers, one
+#                               persistent socketmap connection
+#   MR_SOCKET (milter socket path), MR_SMPORT (socketmap port), MR_BIN
+#
+# Variables after e2e_init: E2E_DIR, E2E_CLIENT, E2E_BUILD (the built tree,
+# $MR_BUILD or "."), E2E_SRC (the source tree), PF_DIR (after pf_create).
+
+E2E_PIDS=()
+E2E_DIR=
+PF_DIR=
+PF_STARTED=0
+
+e2e_skip() {
+	echo "SKIP: $*"
+	exit 0
+}
+
+e2e_ok() {
+	echo "ok - $*"
+}
+
+e2e_fail() {
+	echo "FAIL: $*"
+	if [ -n "$PF_DIR" ] && [ -f "$PF_DIR/maillog" ]; then
+		echo "--- last lines of the Postfix log"
+		tail -n 40 "$PF_DIR/maillog"
+	fi
+	for f in "$E2E_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		echo "--- last lines of $f"
+		tail -n 20 "$f"
+	done
+	exit 1
+}
+
+e2e_track_pid() {
+	E2E_PIDS+=("$1")
+}
+
+e2e_cleanup() {
+	local pid i
+	if [ "$PF_STARTED" = 1 ]; then
+		postfix -c "$PF_DIR" stop >/dev/null 2>&1 || true
+		PF_STARTED=0
+	fi
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	E2E_PIDS=()
+	if [ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ]; then
+		rm -rf "$E2E_DIR"
+	fi
+}
+
+e2e_init() {
+	local name=$1
+	[ "$(id -u)" = 0 ] || e2e_skip "$name: needs root (Postfix)"
+	for cmd in postfix postconf postmap postqueue smtp-sink script cc; do
+		command -v "$cmd" >/dev/null 2>&1 ||
+		    e2e_skip "$name: $cmd not installed"
+	done
+	getent passwd postfix >/dev/null || e2e_skip "$name: no postfix user"
+	E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	E2E_BUILD=${MR_BUILD:-.}
+	case $E2E_BUILD in /*) ;; *) E2E_BUILD=$E2E_SRC/$E2E_BUILD ;; esac
+	E2E_DIR=$(mktemp -d "/tmp/mr-e2e-$name.XXXXXX")
+	chmod 755 "$E2E_DIR"
+	trap e2e_cleanup EXIT
+	trap 'exit 1' INT TERM
+	E2E_CLIENT=$E2E_DIR/e2e_client
+	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+	    -o "$E2E_CLIENT" "$E2E_SRC/test/e2e/e2e_client.c" ||
+	    e2e_fail "cannot build e2e_client"
+}
+
+e2e_free_port() {
+	local host=${1:-127.0.0.1} port i
+	for i in $(seq 1 20); do
+		port=$("$E2E_CLIENT" port -H "$host") || continue
+		# the kernel's ephemeral ports; keep clear of the low ones
+		[ "$port" -gt 10000 ] && { echo "$port"; return 0; }
+	done
+	return 1
+}
+
+e2e_have_ipv6() {
+	"$E2E_CLIENT" port -H ::1 >/dev/null 2>&1
+}
+
+# Something accepts connections on HOST PORT (bash /dev/tcp, no data).
+e2e_port_open() {
+	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+e2e_wait_port() {
+	local host=$1 port=$2 secs=${3:-30} i
+	for i in $(seq 1 $((secs * 10))); do
+		e2e_port_open "$host" "$port" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- smtp-sink smart hosts ------------------------------------------------
+
+sink_start() {
+	local name=$1 host=$2 port=$3 dir=$E2E_DIR/sink-$1 addr pid
+	mkdir -p "$dir"
+	chown postfix "$dir"
+	case $host in *:*) addr="[$host]:$port" ;; *) addr="$host:$port" ;; esac
+	smtp-sink -u postfix -d "$dir/%M%S." -h "sink-$name" "$addr" 64 \
+	    >"$E2E_DIR/sink-$name.log" 2>&1 &
+	pid=$!
+	e2e_track_pid "$pid"
+	echo "$pid $host $port" >"$E2E_DIR/sink-$name.pid"
+	e2e_wait_port "$host" "$port" 30 ||
+	    e2e_fail "smtp-sink $name on $addr did not start"
+}
+
+sink_stop() {
+	local pid host port i
+	read -r pid host port <"$E2E_DIR/sink-$1.pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		e2e_port_open "$host" "$port" || return 0
+		sleep 0.1
+	done
+}
+
+sink_count() {
+	find "$E2E_DIR/sink-$1" -type f 2>/dev/null | wc -l
+}
+
+sink_rcpts() {
+	find "$E2E_DIR/sink-$1" -type f -exec grep -h '^X-Rcpt-Args:' {} + \
+	    2>/dev/null | sed 's/^X-Rcpt-Args: *//; s/^TO://i; s/[<>]//g; s/ .*//'
+}
+
+sink_wait() {
+	local name=$1 n=$2 secs=${3:-60} i
+	for i in $(seq 1 $((secs * 5))); do
+		[ "$(sink_count "$name")" -ge "$n" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# --- the private Postfix instance -------------------------------------------
+
+pf_create() {
+	local port=$1 d
+	shift
+	PF_DIR=$E2E_DIR/pf
+	mkdir -p "$PF_DIR" "$PF_DIR/queue" "$PF_DIR/data"
+	chown postfix "$PF_DIR/data"
+	touch "$PF_DIR/maillog"
+	d=$(postconf -dh daemon_directory)
+	cat >"$PF_DIR/main.cf" <<EOF
+# private instance of the milter-relay end-to-end test
+compatibility_level = 3.6
+queue_directory = $PF_DIR/queue
+data_directory = $PF_DIR/data
+daemon_directory = $d
+meta_directory = $(postconf -dh meta_directory)
+shlib_directory = $(postconf -dh shlib_directory)
+mail_owner = postfix
+setgid_group = postdrop
+syslog_name = postfix-mr-e2e
+maillog_file = $PF_DIR/maillog
+maillog_file_prefixes = $PF_DIR
+myhostname = mr-e2e.localdomain
+mydomain = localdomain
+myorigin = \$myhostname
+mydestination =
+alias_maps =
+alias_database =
+local_recipient_maps =
+inet_interfaces = loopback-only
+inet_protocols = $(e2e_have_ipv6 && echo all || echo ipv4)
+mynetworks = 127.0.0.1/32
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions =
+smtp_host_lookup = native
+smtp_dns_support_level = disabled
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+smtp_connect_timeout = 5s
+in_flow_delay = 0
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+queue_run_delay = 2s
+biff = no
+append_dot_mydomain = no
+EOF
+	for line in "$@"; do
+		echo "$line" >>"$PF_DIR/main.cf"
+	done
+	cat >"$PF_DIR/master.cf" <<EOF
+# service type  private unpriv  chroot  wakeup  maxproc command
+127.0.0.1:$port inet n  -       n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+slow      unix  -       -       n       -       -       smtp
+  -o syslog_name=postfix-mr-e2e/slow
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+pf_set() {
+	local kv
+	for kv in "$@"; do
+		postconf -c "$PF_DIR" -e "$kv"
+	done
+}
+
+pf_check() {
+	script -qc "postfix -c '$PF_DIR' check" /dev/null | tr -d '\r'
+}
+
+pf_start() {
+	local out
+	out=$(script -qc "postfix -c '$PF_DIR' start" /dev/null 2>&1 |
+	    tr -d '\r')
+	PF_STARTED=1
+	postfix -c "$PF_DIR" status >/dev/null 2>&1 ||
+	    e2e_fail "postfix did not start: $out"
+}
+
+pf_stop() {
+	postfix -c "$PF_DIR" stop >/dev/null 2>&1 || true
+	PF_STARTED=0
+}
+
+pf_reload() {
+	postfix -c "$PF_DIR" reload >/dev/null 2>&1
+}
+
+pf_flush() {
+	postqueue -c "$PF_DIR" -f >/dev/null 2>&1
+}
+
+pf_queue_count() {
+	postqueue -c "$PF_DIR" -j 2>/dev/null | grep -c queue_id || true
+}
+
+pf_wait_queue_empty() {
+	local secs=${1:-60} i
+	for i in $(seq 1 $((secs * 2))); do
+		[ "$(pf_queue_count)" = 0 ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+pf_log() {
+	cat "$PF_DIR/maillog"
+}
+
+# --- milter-relay ------------------------------------------------------------
+
+MR_PID=
+MR_SOCKET=
+MR_SMPORT=
+MR_BIN=
+
+mr_config() {
+	local file=$1 line
+	shift
+	MR_BIN=$E2E_BUILD/milter/milter-relay
+	[ -x "$MR_BIN" ] || e2e_fail "$MR_BIN not built"
+	mkdir -p "$E2E_DIR/mr"
+	chown nobody:postfix "$E2E_DIR/mr"
+	MR_SOCKET=$E2E_DIR/mr/milter.sock
+	[ -n "$MR_SMPORT" ] || MR_SMPORT=$(e2e_free_port)
+	{
+		echo "socket = \"unix:$MR_SOCKET\";"
+		echo "socketmap = \"inet:$MR_SMPORT@127.0.0.1\";"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$file"
+	chmod 644 "$file"
+}
+
+mr_start() {
+	local conf=$1 i
+	"$MR_BIN" -f -c "$conf" -u nobody -g postfix \
+	    >>"$E2E_DIR/milter-relay.log" 2>&1 &
+	MR_PID=$!
+	e2e_track_pid "$MR_PID"
+	for i in $(seq 1 300); do
+		if [ -S "$MR_SOCKET" ] && e2e_port_open 127.0.0.1 "$MR_SMPORT"
+		then
+			return 0
+		fi
+		kill -0 "$MR_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	e2e_fail "milter-relay did not start"
+}
+
+mr_stop() {
+	local i
+	[ -n "$MR_PID" ] || return 0
+	kill -TERM "$MR_PID" 2>/dev/null
+	for i in $(seq 1 300); do
+		kill -0 "$MR_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$MR_PID" 2>/dev/null
+	MR_PID=
+}
+
+mr_reload() {
+	kill -HUP "$MR_PID"
+}
+
+sm_query() {
+	"$E2E_CLIENT" socketmap -p "$MR_SMPORT"
+}
