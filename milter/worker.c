@@ -99,8 +99,9 @@ worker_wake(int sig)
 /*
  * libmilter's listener holds its mutex across a select() of up to 5 s,
  * and smfi_stop() needs that mutex after setting the stop flag.  A
- * kicker thread interrupts the select() with SIGUSR2 (a handler without
- * SA_RESTART) until smfi_main() returns, so the worker stops at once.
+ * kicker thread interrupts the select() with SIGUSR2 until smfi_main()
+ * returns, so the worker stops at once.  The handler has SA_RESTART, so
+ * a late SIGUSR2 interrupts nothing else; select() is never restarted.
  */
 static void *
 worker_kicker(void *arg)
@@ -201,6 +202,7 @@ worker_signals(void)
 	signal(SIGCHLD, SIG_DFL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_wake;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(&set);

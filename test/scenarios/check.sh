@@ -451,7 +451,29 @@ wait_for "$WAIT" dead "$sup"
 wait_for "$WAIT" dead "$wk"
 is_socket "$T/st.sock" && ok || fail "no stale socket to test with"
 rm -f "$T/st.pid"
-start_daemon st "$CONF/main.conf" && ok || fail "a stale socket blocks start"
+# a free loopback port for the socketmap (-m)
+free_port() {
+	local p i
+	for i in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+	echo 0
+}
+SMPORT=$(free_port)
+start_daemon st "$CONF/main.conf" -m "inet:$SMPORT@127.0.0.1" && ok ||
+    fail "a stale socket blocks start"
+# the socketmap (-m) answers from the same rules: netstrings over TCP
+if exec 3<>"/dev/tcp/127.0.0.1/$SMPORT"; then
+	printf '17:relay example.com,21:relay nowhere.example,' >&3
+	IFS= read -r -t "$TMO" -d , a1 <&3
+	IFS= read -r -t "$TMO" -d , a2 <&3
+	exec 3>&-
+	[ "$a1" = "8:OK RELAY" ] && [ "$a2" = "9:NOTFOUND " ] && ok ||
+	    fail "socketmap (-m): answers [$a1] [$a2]"
+else
+	fail "socketmap (-m): no listener on 127.0.0.1:$SMPORT"
+fi
 scen_st() {
 	printf 'connect 203.0.113.9 x.example\nmail <a@x.example>\nrcpt <u@example.com> expect continue\n' >"$T/st.scen"
 	"$MT" -s "unix:$T/st.sock" -t "$TMO" "$T/st.scen" >/dev/null 2>&1
