@@ -68,7 +68,7 @@ static const char *export_inherited(struct export_state *st,
 static int	export_emit(struct export_state *st, const char *prefix,
 		    const char *name, const char *value);
 static int	export_refuse(struct export_state *st, const char *domain,
-		    const char *why);
+		    const char *below, const char *why);
 static int	export_print(struct export_state *st, FILE *out);
 static void	export_free(struct export_state *st);
 static int	same(const char *a, const char *b);
@@ -193,7 +193,7 @@ export_name(struct export_state *st, size_t i)
 		/* One key covers the name and everything below it. */
 		if (has_below && !same(self, below)) {
 			export_refuse(st, self != NULL ? name : probe,
-			    "a Sendmail access entry covers a name and all "
+			    self != NULL ? NULL : name, "a Sendmail access entry covers a name and all "
 			    "names below it alike");
 			goto out;
 		}
@@ -331,10 +331,10 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 		else {
 			if (prefix[0] == '.' &&
 			    export_probe(st, name, probe) == 1)
-				return export_refuse(st, probe, "the table "
+				return export_refuse(st, probe, name, "the table "
 				    "cannot exclude it from its parent's "
 				    "entry");
-			return export_refuse(st, name, "the table cannot "
+			return export_refuse(st, name, NULL, "the table cannot "
 			    "exclude it from its parent's entry");
 		}
 	}
@@ -366,17 +366,23 @@ nomem:
 	return -1;
 }
 
-/* Fail, naming the rule that decides for domain. */
+/*
+ * Fail, naming the rule that decides for domain (a probe standing for
+ * the names below "below", when not NULL).
+ */
 static int
-export_refuse(struct export_state *st, const char *domain, const char *why)
+export_refuse(struct export_state *st, const char *domain, const char *below,
+    const char *why)
 {
 	struct decision	d;
 	static const struct client nobody;
 
 	decide_domain(st->config, &nobody, domain, &d);
 	snprintf(st->err, st->errlen, "%s cannot express rule \"%s\" "
-	    "(for %s): %s", export_format_name(st->format),
-	    d.pattern[0] != '\0' ? d.pattern : domain, domain, why);
+	    "(for %s%s): %s", export_format_name(st->format),
+	    d.pattern[0] != '\0' ? d.pattern : domain,
+	    below != NULL ? "the names below " : "",
+	    below != NULL ? below : domain, why);
 	return -1;
 }
 

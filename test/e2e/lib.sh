@@ -101,7 +101,7 @@ e2e_cleanup() {
 	done
 	E2E_PIDS=()
 	if [ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ]; then
-		rm -rf "$E2E_DIR"
+		[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_DIR"
 	fi
 }
 
