@@ -216,6 +216,26 @@ route_port(const char *route, int has_transport)
 }
 
 /*
+ * The port the MTA chose: the next hop's (Postfix), else the one a
+ * Sendmail "esmtpPORT" mailer names (maps_route(), contrib/sendmail: the
+ * mailertable has no port field), else 25.
+ */
+static unsigned
+route_mta_port(const char *mailer, const char *rhost)
+{
+	unsigned port;
+	size_t	 n;
+
+	port = route_port(rhost, 0);
+	if (port != 25 || mailer == NULL || strncmp(mailer, "esmtp", 5) != 0)
+		return port;
+	n = strspn(mailer + 5, "0123456789");
+	if (n == 0 || n > 5 || mailer[5 + n] != '\0')
+		return port;
+	return (unsigned)strtoul(mailer + 5, NULL, 10);
+}
+
+/*
  * The routing check: 1 when the MTA's next hop for the recipient differs
  * from the smart host of the matched rule, 0 when it agrees or cannot be
  * checked (no smart host, macros not sent).
@@ -242,7 +262,7 @@ route_differs(SMFICTX *ctx, const struct decision *d, char *want,
 	if (route_host(rhost, 0, b, sizeof(b)) != 0)
 		return 1;
 	return strcmp(a, b) != 0 ||
-	    route_port(want, 1) != route_port(rhost, 0);
+	    route_port(want, 1) != route_mta_port(mailer, rhost);
 }
 
 /* smfi_setreply() treats its text as a format: double every '%'. */
