@@ -42,11 +42,11 @@ struct daemon {
 	char		*pidfile;	/* NULL: none */
 	int		 foreground;
 	int		 socketmap_fd;	/* -1: none */
-	char		*unix_path;	/* milter unix socket file, or NULL */
-	char		*socketmap_path; /* socketmap unix socket file, or NULL */
+	char		*unix_path;	/* milter socket file, or NULL */
+	char		*socketmap_path; /* socketmap socket file, or NULL */
 	dev_t		 sock_dev;	/* identity of the socket file */
 	ino_t		 sock_ino;
-	struct config	*config;	/* the first worker's; NULL after */
+	struct config	*config;	/* the first worker's, then NULL */
 };
 
 int	supervisor_run(struct daemon *daemon);

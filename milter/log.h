@@ -27,10 +27,12 @@
 int	log_open(const char *ident, int foreground, const char *facility);
 void	log_msg(int priority, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 void	log_warning(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
-void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 char	*log_quote(const char *text, size_t len, int quoted, char *buf,
 	    size_t buflen);
 

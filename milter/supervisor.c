@@ -35,10 +35,10 @@
 #include "log.h"
 #include "pidfile.h"
 
-#define SUPERVISOR_HEALTHY	60	/* seconds of life that reset backoff */
+#define SUPERVISOR_HEALTHY	60	/* s of life that reset backoff */
 #define SUPERVISOR_MAX_FAILS	10
 #define SUPERVISOR_MAX_DELAY	30
-#define SUPERVISOR_STOP_WAIT	20	/* seconds for a clean worker stop */
+#define SUPERVISOR_STOP_WAIT	20	/* s for a clean worker stop */
 #define SUPERVISOR_TERM_WAIT	5
 
 struct supervisor {
@@ -220,8 +220,9 @@ supervisor_shutdown(struct supervisor *sv, const sigset_t *set)
 			;
 		sv->pid = -1;
 	}
-	if (sv->daemon->unix_path != NULL && supervisor_socket_intact(sv->daemon)
-	    && unlink(sv->daemon->unix_path) == -1)
+	if (sv->daemon->unix_path != NULL &&
+	    supervisor_socket_intact(sv->daemon) &&
+	    unlink(sv->daemon->unix_path) == -1)
 		log_warning("supervisor: %s: %s", sv->daemon->unix_path,
 		    strerror(errno));
 	if (sv->daemon->socketmap_path != NULL)

@@ -32,7 +32,7 @@
 #include "log.h"
 #include "socketmap.h"
 
-#define WORKER_NAME	"mrelay-worker"	/* not "milter-relay": see below */
+#define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
 
 static struct daemon *worker_daemon;
 static atomic_int worker_stopping;
