@@ -43,7 +43,7 @@ struct daemon {
 	int		 foreground;
 	int		 socketmap_fd;	/* -1: none */
 	char		*unix_path;	/* milter socket file, or NULL */
-	char		*socketmap_path; /* socketmap socket file, or NULL */
+	char		*socketmap_path; /* socketmap file, or NULL */
 	dev_t		 sock_dev;	/* identity of the socket file */
 	ino_t		 sock_ino;
 	struct config	*config;	/* the first worker's, then NULL */
