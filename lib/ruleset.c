@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,26 +91,52 @@ mix64(uint64_t h)
 	return h;
 }
 
+/*
+ * The last n (1 to 8) octets before end as a little-endian word.  When
+ * the 8 octets before end are readable (back_ok) one load and a shift do
+ * it, which is what lets a lookup hash and compare short labels without
+ * byte loops: a label inside a domain name has the name before it.
+ */
 static inline uint64_t
-bytes_hash(const char *s, size_t len)
+tail_word(const char *end, size_t n, int back_ok)
 {
-	uint64_t	h, w;
+	uint64_t	w;
+	size_t		i;
+
+	if (back_ok) {
+		memcpy(&w, end - 8, 8);
+		return w >> (8 * (8 - n));
+	}
+	for (w = 0, i = 1; i <= n; i++)
+		w = w << 8 | (unsigned char)end[-(ptrdiff_t)i];
+	return w;
+}
+
+/* Hash of s[0..len); the octets from base on are readable. */
+static inline uint64_t
+bytes_hash_in(const char *s, size_t len, const char *base)
+{
+	const char	*end = s + len;
+	uint64_t	 h, w;
 
 	h = (uint64_t)len * 0x9e3779b97f4a7c15ULL;
-	while (len >= 8) {
+	for (; (size_t)(end - s) >= 8; s += 8) {
 		memcpy(&w, s, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
-		s += 8;
-		len -= 8;
 	}
-	if (len > 0) {
-		w = 0;
-		memcpy(&w, s, len);
+	if (s < end) {
+		w = tail_word(end, (size_t)(end - s), end - base >= 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
 	return h;
+}
+
+static inline uint64_t
+bytes_hash(const char *s, size_t len)
+{
+	return bytes_hash_in(s, len, s);
 }
 
 /* The hash of (parent, label); its high half picks the slot, seven bits
@@ -369,9 +396,35 @@ node_label(const struct ruleset *set, const struct node *n)
 	return set->arena + off;
 }
 
+/*
+ * A node's label equals label[0..len); the octets of the query from base
+ * on are readable, and so are the 8 before an inline label (the node's
+ * own fields).
+ */
+static inline int
+label_eq(const struct ruleset *set, const struct node *n, const char *label,
+    size_t len, const char *base)
+{
+	uint64_t	x, y;
+
+	if (len > NODE_INLINE)
+		return memcmp(node_label(set, n), label, len) == 0;
+	if (len > 8) {
+		memcpy(&x, n->label, 8);
+		memcpy(&y, label, 8);
+		if (x != y)
+			return 0;
+	}
+	x = tail_word((const char *)n + offsetof(struct node, label) + len,
+	    len > 8 ? 8 : len, 1);
+	y = tail_word(label + len, len > 8 ? 8 : len, label + len - base >= 8);
+	return x == y && (len <= 16 || memcmp(n->label + 8, label + 8,
+	    len - 16) == 0);
+}
+
 static uint32_t
 node_find(const struct ruleset *set, uint32_t parent, const char *label,
-    size_t len, uint64_t lhash)
+    size_t len, uint64_t lhash, const char *base)
 {
 	const struct node	*n;
 	uint64_t		 h;
@@ -387,7 +440,7 @@ node_find(const struct ruleset *set, uint32_t parent, const char *label,
 		if (t == tag) {
 			n = &set->nodes[i];
 			if (n->parent == parent && n->len == len &&
-			    memcmp(node_label(set, n), label, len) == 0)
+			    label_eq(set, n, label, len, base))
 				return (uint32_t)i;
 		}
 		if (++i == set->cap)
@@ -501,7 +554,7 @@ node_get(struct ruleset *set, uint32_t parent, const char *label,
 
 	lhash = bytes_hash(label, len);
 	if (set->cap > 0) {
-		id = node_find(set, parent, label, len, lhash);
+		id = node_find(set, parent, label, len, lhash, label);
 		if (id != NO_NODE)
 			return id;
 	}
@@ -730,7 +783,7 @@ ruleset_lookup(const struct ruleset *set, const char *domain,
 		if (end == start || end - start > LABEL_MAX)
 			return NULL;
 		id = node_find(set, id, domain + start, end - start,
-		    bytes_hash(domain + start, end - start));
+		    bytes_hash_in(domain + start, end - start, domain), domain);
 		if (id == NO_NODE)
 			break;
 		n = &set->nodes[id];
@@ -788,7 +841,7 @@ ruleset_has_pattern(const struct ruleset *set, const char *pattern)
 		for (start = end; start > 0 && name[start - 1] != '.'; start--)
 			;
 		id = node_find(set, id, name + start, end - start,
-		    bytes_hash(name + start, end - start));
+		    bytes_hash_in(name + start, end - start, name), name);
 		if (id == NO_NODE)
 			return 0;
 		if (start == 0)

@@ -604,6 +604,10 @@ ref_lookup(const struct ref *refs, size_t n, const char *domain)
 static const char *const labels[] = {
 	"a", "b", "c", "com", "net", "example", "xn--bcher-kva", "mail",
 	"a-very-long-label-over-22-octets", "d0", "d1", "_x",
+	/* lengths at the edges of the word-wise hash and compare */
+	"exactly8", "nine-char", "sixteen-octets-1", "seventeen-octets1",
+	"twenty-two-octets-abcd", "twenty-three-octets-abc", "seven-7",
+	"exactly9", "exactly8x",
 };
 #define NLABELS	(sizeof(labels) / sizeof(labels[0]))
 
