@@ -21,6 +21,9 @@
 #      running, no message lost;
 #   5. routing check: a Postfix without transport_maps: route_check=log
 #      lets mail through (and logs), enforce answers 451 4.7.1;
+#      Postfix runs with contrib/postfix/main.cf verbatim (only the
+#      socketmap port differs), the milter socket relative to the queue
+#      directory as in the Debian chroot;
 #   6. daemon stopped: Postfix answers 451 4.7.1; mail queued before is
 #      delivered after the restart and a flush; in the end every accepted
 #      recipient is in exactly one sink.
@@ -69,6 +72,9 @@ write_rules() {	# $1: smart host port of moving.example
 }
 write_rules "$PORT_A"
 CONF=$E2E_DIR/milter-relay.conf
+# The milter socket below the queue directory, where main.cf's relative
+# "unix:milter-relay/milter.sock" of contrib/postfix finds it.
+MR_SOCKET=$E2E_DIR/pf/queue/milter-relay/milter.sock
 mr_conf() {	# $1: route_check
 	mr_config "$CONF" \
 	    "policy = { trusted_networks = [ \"127.0.0.1/32\" ];" \
@@ -81,17 +87,15 @@ mr_start "$CONF"
 
 # --- Postfix ---------------------------------------------------------------
 
+# contrib/postfix/main.cf as it is, only the socketmap port replaced
 SOCKETMAP="socketmap:inet:127.0.0.1:$MR_SMPORT"
+grep -q '^smtpd_milters = unix:milter-relay/milter.sock$' contrib/postfix/main.cf ||
+    e2e_fail "contrib/postfix/main.cf: milter socket line changed"
 pf_create "$SMTPD" \
     "relayhost = [127.0.0.1]:$PORT_D" \
-    "relay_domains = $SOCKETMAP:relay" \
-    "transport_maps = $SOCKETMAP:transport" \
-    "smtpd_milters = unix:$MR_SOCKET" \
-    "non_smtpd_milters =" \
-    "milter_default_action = tempfail" \
-    "milter_connect_timeout = 10s" \
-    "milter_command_timeout = 20s"
-errors=$(pf_check | grep -iv 'warning: not owned by root\|group or other writable' || true)
+    "$(grep -v '^#' contrib/postfix/main.cf |
+        sed "s/127\.0\.0\.1:10026:/127.0.0.1:$MR_SMPORT:/")"
+errors=$(pf_check | grep -iv 'warning: not owned by root\|group or other writable\|overriding earlier entry' || true)
 [ -z "$errors" ] || e2e_fail "postfix check: $errors"
 pf_start
 e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "smtpd does not listen"

@@ -37,8 +37,11 @@
 #   pf_log                      the instance's maillog
 #   pf_check                    "postfix check" errors (via script -qc)
 #
-#   mr_config FILE [lines...]   write a milter-relay config: socket and
-#                               socketmap in E2E_DIR, extra lines appended
+#   mr_config FILE [lines...]   write a milter-relay config: socket
+#                               $MR_SOCKET (default $E2E_DIR/mr/milter.sock,
+#                               its directory made and given to nobody),
+#                               socketmap on 127.0.0.1:$MR_SMPORT (default:
+#                               a free port); extra lines appended
 #   mr_start FILE               run milter-relay -f -c FILE -u nobody
 #                               -g postfix; waits for both sockets;
 #                               MR_PID is the supervisor's pid
@@ -61,7 +64,7 @@ e2e_skip() {
 }
 
 e2e_ok() {
-	echo "ok - $*"
+	echo "ok - $* [${SECONDS}s]"
 }
 
 e2e_fail() {
@@ -338,9 +341,9 @@ mr_config() {
 	shift
 	MR_BIN=$E2E_BUILD/milter/milter-relay
 	[ -x "$MR_BIN" ] || e2e_fail "$MR_BIN not built"
-	mkdir -p "$E2E_DIR/mr"
-	chown nobody:postfix "$E2E_DIR/mr"
-	MR_SOCKET=$E2E_DIR/mr/milter.sock
+	MR_SOCKET=${MR_SOCKET:-$E2E_DIR/mr/milter.sock}
+	mkdir -p "$(dirname "$MR_SOCKET")"
+	chown nobody:postfix "$(dirname "$MR_SOCKET")"
 	[ -n "$MR_SMPORT" ] || MR_SMPORT=$(e2e_free_port)
 	{
 		echo "socket = \"unix:$MR_SOCKET\";"
