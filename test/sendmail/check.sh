@@ -103,6 +103,13 @@ sink_start B 127.0.0.11 "$SINK_PORT"	# #exact.example, partner.example,
 					# moved.example after the reload
 sink_start C 127.0.0.12 "$PORT2"	# ported.example: [127.0.0.12]:PORT2
 sink_start D 127.0.0.19 "$SINK_PORT"	# SMART_HOST: what no rule routes
+IPV6=0
+if e2e_have_ipv6 && ! e2e_port_open ::1 "$SINK_PORT"; then
+	IPV6=1
+	sink_start E ::1 "$SINK_PORT"	# v6.example: [::1] (esmtp:[IPv6:::1])
+else
+	echo "NOTE: ::1 unusable here: the IPv6 smart host part is SKIPPED"
+fi
 
 # --- milter-relay --------------------------------------------------------
 
@@ -118,11 +125,13 @@ write_conf() {	# $1: smart host of moved.example
 	    'domains = (' \
 	    '	{ match = "example.com"; smarthost = "[127.0.0.10]"; },' \
 	    '	{ match = "#exact.example"; smarthost = "[127.0.0.11]"; },' \
+	    '	{ match = "#solo.example"; smarthost = "[127.0.0.11]"; },' \
 	    '	{ match = "lab.example.com"; relay = "deny";' \
 	    '	  reply = "550 5.7.1 No mail for the lab"; },' \
 	    '	{ match = "partner.example"; relay = "trusted";' \
 	    '	  smarthost = "[127.0.0.11]"; },' \
 	    "	{ match = \"ported.example\"; smarthost = \"[127.0.0.12]:$PORT2\"; }," \
+	    '	{ match = "v6.example"; smarthost = "[::1]"; },' \
 	    "	{ match = \"moved.example\"; smarthost = \"$1\"; }" \
 	    ');'
 }
@@ -237,21 +246,58 @@ expect trusted u7@ported.example '^250 '
 expect trusted u8@moved.example '^250 '
 expect trusted u9@unlisted.test '^250 '
 expect_data trusted
+if [ "$IPV6" = 1 ]; then
+	send 127.0.0.1 ipv6 x1@v6.example
+	expect ipv6 x1@v6.example '^250 '
+	expect_data ipv6
+	sink_wait E 1 90 || e2e_fail "x1@v6.example did not reach [::1]"
+	sink_is E x1@v6.example
+fi
 
 # --- 2. untrusted client (127.0.0.2) -------------------------------------
 
+# Sendmail's own relay check comes first: the access socket map (RELAY
+# for "To:domain" under an "always" rule, SKIP below it where a rule says
+# otherwise) and class R (RELAY_DOMAIN in test.mc: exact.example and
+# lab.example.com with all their subdomains, broader than the rules).
+# What Sendmail lets through, the milter narrows: its replies are
+# "Relay access denied" and the deny rule's text, Sendmail's is
+# "Relaying denied".
 send 127.0.0.2 untrusted v1@example.com v2@x.example.com v3@exact.example \
     v4@sub.exact.example v5@lab.example.com v6@partner.example \
-    v7@unlisted.test v8@deep.lab.example.com
+    v7@unlisted.test v8@deep.lab.example.com v9@solo.example \
+    v10@x.solo.example
 expect untrusted v1@example.com '^250 '
 expect untrusted v2@x.example.com '^250 '
 expect untrusted v3@exact.example '^250 '
-expect untrusted v4@sub.exact.example '^5[0-9][0-9] 5\.7\.1 '
-expect untrusted v5@lab.example.com '^5[0-9][0-9] 5\.7\.1 '
-expect untrusted v6@partner.example '^5[0-9][0-9] 5\.7\.1 '
-expect untrusted v7@unlisted.test '^5[0-9][0-9] 5\.7\.1 '
-expect untrusted v8@deep.lab.example.com '^5[0-9][0-9] 5\.7\.1 '
+expect untrusted v4@sub.exact.example '^554 5\.7\.1 .*Relay access denied$'
+expect untrusted v5@lab.example.com \
+    '^550 5\.7\.1 (<v5@lab\.example\.com>\.\.\. )?No mail for the lab$'
+expect untrusted v6@partner.example '^550 5\.7\.1 .*Relaying denied'
+expect untrusted v7@unlisted.test '^550 5\.7\.1 .*Relaying denied'
+expect untrusted v8@deep.lab.example.com \
+    '^550 5\.7\.1 (<v8@deep\.lab\.example\.com>\.\.\. )?No mail for the lab$'
+expect untrusted v9@solo.example '^250 '
+expect untrusted v10@x.solo.example '^550 5\.7\.1 .*Relaying denied'
 expect_data untrusted
+
+# The access map as Sendmail asks it (tag folded to lower case).
+sm_expect() {	# KEY ANSWER
+	local got
+	got=$(echo "access $1" | sm_query)
+	[ "$got" = "$2" ] || e2e_fail "socket map: access $1: want \"$2\", got \"$got\""
+}
+sm_expect to:example.com "OK RELAY"
+sm_expect to:a.b.example.com "OK RELAY"
+sm_expect to:exact.example "OK RELAY"
+sm_expect to:sub.exact.example "OK SKIP"
+sm_expect to:lab.example.com "OK SKIP"
+sm_expect to:partner.example "NOTFOUND "
+sm_expect to:unlisted.test "NOTFOUND "
+sm_expect connect:127.0.0.2 "NOTFOUND "
+sm_expect from:sender@client.example "NOTFOUND "
+sm_expect example.com "NOTFOUND "
+e2e_ok "access socket map: RELAY, SKIP and NOTFOUND as Sendmail asks"
 
 # --- 3. where it all went ------------------------------------------------
 
@@ -266,7 +312,8 @@ done
 [ "$(queue_files)" = 0 ] || e2e_fail "queue not empty: $("${SM[@]}" -bp 2>&1)"
 sink_is A u1@example.com u2@a.b.example.com u8@moved.example \
     v1@example.com v2@x.example.com
-sink_is B u3@exact.example u6@partner.example v3@exact.example
+sink_is B u3@exact.example u6@partner.example v3@exact.example \
+    v9@solo.example
 sink_is C u7@ported.example
 sink_is D u4@sub.exact.example u9@unlisted.test
 
@@ -340,6 +387,34 @@ queue_run qrun-down.log
 e2e_ok "milter-relay down: a queue run keeps q1 queued ($(grep -o \
     'Transient parse error[^.]*' "$E2E_DIR/qrun-down.log" | head -n 1))"
 
+# The milter alone down, the socket maps up: a milter-relay whose milter
+# socket is elsewhere.  F=T: Sendmail tempfails the session itself.
+sed "s|unix:$MR_SOCKET|unix:$E2E_DIR/mr/elsewhere.sock|" "$CONF" \
+    >"$E2E_DIR/maps-only.conf"
+"$MR_BIN" -f -c "$E2E_DIR/maps-only.conf" -u nobody -g postfix \
+    >>"$E2E_DIR/milter-relay.log" 2>&1 &
+MAPS_PID=$!
+e2e_track_pid "$MAPS_PID"
+e2e_wait_port 127.0.0.1 "$MR_SMPORT" 30 || e2e_fail "maps-only daemon down"
+for i in 1 2 3; do
+	send 127.0.0.1 nomilter n1@example.com
+	grep -q ' 4\.3\.0 ' "$E2E_DIR/nomilter.out" || break   # stale map conn
+done
+if grep -q '^RCPT <n1@example.com> 2' "$E2E_DIR/nomilter.out" ||
+    ! grep -Eq '^(CONNECT|EHLO|MAIL|RCPT <[^>]*>) 4[0-9][0-9] ' \
+    "$E2E_DIR/nomilter.out"; then
+	cat "$E2E_DIR/nomilter.out"
+	e2e_fail "milter down, maps up: no 4xx answer (F=T)"
+fi
+e2e_ok "milter down, maps up (F=T): $(grep -E ' 4[0-9][0-9] ' \
+    "$E2E_DIR/nomilter.out" | head -n 1)"
+kill -TERM "$MAPS_PID"
+wait "$MAPS_PID" 2>/dev/null
+for i in $(seq 1 100); do
+	e2e_port_open 127.0.0.1 "$MR_SMPORT" || break
+	sleep 0.1
+done
+
 mr_start "$CONF"
 queue_run qrun-up.log
 sink_wait A $((A_BEFORE + 1)) 90 ||
@@ -360,14 +435,14 @@ expect_data after
 sink_wait A $((A_BEFORE + 2)) 90 || e2e_fail "after restart: a1 not delivered"
 
 # every accepted recipient is in exactly one sink
-all=$(for s in A B C D; do sink_rcpts $s; done | tr 'A-Z' 'a-z' | sort)
+all=$(for s in A B C D E; do sink_rcpts $s; done | tr 'A-Z' 'a-z' | sort)
 dups=$(echo "$all" | uniq -d)
 [ -z "$dups" ] || e2e_fail "delivered twice: $dups"
 for r in u1@example.com u2@a.b.example.com u3@exact.example \
     u4@sub.exact.example u6@partner.example u7@ported.example \
     u8@moved.example u9@unlisted.test v1@example.com v2@x.example.com \
-    v3@exact.example w1@moved.example w2@example.com q1@example.com \
-    a1@example.com; do
+    v3@exact.example v9@solo.example w1@moved.example w2@example.com \
+    q1@example.com a1@example.com; do
 	echo "$all" | grep -qx "$r" || e2e_fail "accepted $r never delivered"
 done
 e2e_ok "every accepted recipient delivered once, nothing refused delivered"
