@@ -2,11 +2,16 @@
  * log - the daemon's log: syslog, or stderr in the foreground
  *
  * See log.h.  In the foreground every line goes to stderr with one
- * write(2), prefixed "ident[pid]: " like syslog's LOG_PERROR copy.
+ * write(2), prefixed "ident[pid]: " like syslog's LOG_PERROR copy.  The
+ * pid is read once a process (a pthread_atfork() child handler forgets
+ * it in the worker), not once a line: getpid(2) is a system call, and
+ * system calls are most of what a decision costs (test/bench/README.md).
  */
 #define SYSLOG_NAMES
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -18,6 +23,7 @@
 
 static int	 log_foreground;
 static char	 log_ident[64] = "milter-relay";
+static atomic_int log_pid;		/* getpid(2) once a process, not a line */
 
 static int
 log_facility(const char *name)
@@ -32,13 +38,28 @@ log_facility(const char *name)
 	return -1;
 }
 
+static void
+log_forget_pid(void)
+{
+	atomic_store_explicit(&log_pid, 0, memory_order_relaxed);
+}
+
+static void
+log_register_atfork(void)
+{
+	(void)pthread_atfork(NULL, NULL, log_forget_pid);
+}
+
 int
 log_open(const char *ident, int foreground, const char *facility)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int	 fac;
 
 	if ((fac = log_facility(facility)) == -1)
 		return -1;
+	/* a forked child (the worker) must not print its parent's pid */
+	(void)pthread_once(&once, log_register_atfork);
 	snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	log_foreground = foreground;
 	openlog(log_ident, LOG_PID | LOG_NDELAY | (foreground ? LOG_PERROR : 0),
@@ -50,7 +71,7 @@ static void
 log_vmsg(int priority, const char *prefix, const char *fmt, va_list ap)
 {
 	char	 line[LOG_LINE_MAX];
-	int	 n, m;
+	int	 n, m, pid;
 	ssize_t	 w;
 
 	if (!log_foreground) {
@@ -60,8 +81,12 @@ log_vmsg(int priority, const char *prefix, const char *fmt, va_list ap)
 		syslog(priority, "%s%s", prefix, line);
 		return;
 	}
+	if ((pid = atomic_load_explicit(&log_pid, memory_order_relaxed)) == 0) {
+		pid = getpid();
+		atomic_store_explicit(&log_pid, pid, memory_order_relaxed);
+	}
 	n = snprintf(line, sizeof(line), "%s[%ld]: %s", log_ident,
-	    (long)getpid(), prefix);
+	    (long)pid, prefix);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
