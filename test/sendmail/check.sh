@@ -4,31 +4,38 @@
 # by "make check" as root).
 #
 # Debian's sendmail-bin conflicts with postfix, so setup.sh fetches the
-# packages with "apt-get download" into test/sendmail/.cache and unpacks
-# them; when they cannot be had the test prints SKIP with the reason.  A
-# private Sendmail ("sendmail -C test.cf -bD", its own queue, pid file,
-# hosts file, no DNS) listens on 127.0.0.1 with the lines shipped in
+# packages with "apt-get download" into test/sendmail/.cache (or
+# $MR_SENDMAIL_CACHE) and unpacks them; when they cannot be had the test
+# prints SKIP with the reason and exits 0.  A private Sendmail
+# ("sendmail -C test.cf -bD", own queue, pid file, hosts file, service
+# switch, no DNS, in a UTS namespace with a qualified name when the host's
+# is not) listens on 127.0.0.1 with the lines shipped in
 # contrib/sendmail/milter-relay.mc.  Plain esmtp delivers to one sink
-# port; the sinks differ by loopback address (127.0.0.10 ...), and one
-# rule names a smart host with a port (the "esmtpPORT" mailer).  Trusted
-# mail comes from 127.0.0.1, untrusted from 127.0.0.2.  It proves:
-#   1. trusted client: namespace, subdomain, #exact, port, trusted-only
-#      rule accepted; the deny exception refused with the rule's reply
-#      (from the milter: Sendmail itself lets localhost relay); the
+# port; the sinks differ by loopback address (127.0.0.10 ..., ::1), and
+# one rule names a smart host with a port (the "esmtpPORT" mailer).
+# Trusted mail comes from 127.0.0.1, untrusted from 127.0.0.2.  test.mc
+# also gives Sendmail relay domains (class R) broader than the rules.
+# It proves:
+#   1. trusted client: namespace, subdomain, #exact, port, IPv6 and
+#      trusted-only rules accepted; the deny exception refused with the
+#      rule's reply (by the milter: Sendmail lets localhost relay); the
 #      #exact name's subdomain and an unlisted domain accepted and routed
 #      by Sendmail's default route (SMART_HOST), not by a rule;
-#   2. untrusted client: namespace, subdomain, #exact accepted; #exact's
-#      subdomain, deny exception, trusted-only rule, unlisted domain
-#      refused;
+#   2. untrusted client: namespace, subdomain, #exact accepted; unlisted
+#      domain, trusted-only rule and below-#exact names outside class R
+#      refused by Sendmail ("Relaying denied": the access socket map);
+#      below-#exact and deny names inside class R refused by the milter
+#      ("Relay access denied", the deny rule's reply);
 #   3. every accepted recipient reached the sink its rule names (the
 #      mailertable socket map; route_check = "enforce" in the milter
 #      also holds Sendmail's choice of mailer and host against the rule);
 #   4. reload: rules edited and SIGHUP sent, a domain moves to another
 #      sink, Sendmail and milter-relay keep their pids;
-#   5. milter-relay stopped: Sendmail answers 4xx (F=T); a message queued
-#      before (its sink down) stays queued through a queue run, neither
-#      lost nor routed elsewhere; after the restart a queue run delivers
-#      it; in the end the queue is empty.
+#   5. milter-relay stopped: Sendmail answers 4xx; a message queued before
+#      (its sink down) stays queued through a queue run, neither lost nor
+#      routed elsewhere; milter alone down, maps up: 451 4.3.2 (F=T);
+#      after the restart a queue run delivers the queued message and the
+#      queue is empty; every accepted recipient is in exactly one sink.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source test/e2e/lib.sh
@@ -36,7 +43,7 @@ e2e_init sendmail
 
 # --- Sendmail, fetched and unpacked --------------------------------------
 
-CACHE=$E2E_SRC/test/sendmail/.cache
+CACHE=${MR_SENDMAIL_CACHE:-$E2E_SRC/test/sendmail/.cache}
 if ! why=$(bash test/sendmail/setup.sh "$CACHE"); then
 	e2e_skip "sendmail end-to-end test NOT RUN: $why"
 fi
