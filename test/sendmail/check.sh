@@ -453,4 +453,8 @@ for r in u1@example.com u2@a.b.example.com u3@exact.example \
 	echo "$all" | grep -qx "$r" || e2e_fail "accepted $r never delivered"
 done
 e2e_ok "every accepted recipient delivered once, nothing refused delivered"
+mr_stop
+if grep -q 'Sanitizer' "$E2E_DIR/milter-relay.log"; then
+	e2e_fail "sanitizer report in milter-relay.log"
+fi
 echo "PASS: sendmail end to end"
