@@ -153,8 +153,11 @@ build-fuzz/%.o: %.c
 	    -MMD -MP -c -o $@ $<
 
 build-fuzz/fuzz_%: build-fuzz/test/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
-	    $(FUZZ_LIB_OBJS) $(LIB_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ \
+	    $(LIB_LDLIBS)
+
+# fuzz_milter decodes packets with the harness's own code.
+build-fuzz/fuzz_milter: build-fuzz/test/harness/mt_conn.o
 
 fuzz-smoke: fuzz
 	bash test/fuzz/smoke.sh $(FUZZ_BINS)

@@ -31,7 +31,6 @@
 
 #include "mt_conn.h"
 
-#define MT_MAX_PACKET	(1024 * 1024 + 16)
 #define MT_OFFER_PROT	(SMFI_CURR_PROT)
 #define MT_OFFER_ACTS	(SMFI_CURR_ACTS)
 
@@ -310,30 +309,46 @@ in_fill(struct mt_conn *c, size_t len)
 	return 0;
 }
 
+ssize_t
+mt_packet_parse(const unsigned char *buf, size_t len, size_t *plen,
+    int *cmd, const unsigned char **data, size_t *dlen)
+{
+	*plen = 0;
+	if (len < 4)
+		return 0;
+	*plen = ((size_t)buf[0] << 24) | ((size_t)buf[1] << 16) |
+	    ((size_t)buf[2] << 8) | buf[3];
+	if (*plen < 1 || *plen > MT_MAX_PACKET)
+		return -1;
+	if (len - 4 < *plen)
+		return 0;
+	*cmd = buf[4];
+	*data = buf + 5;
+	*dlen = *plen - 1;
+	return (ssize_t)(4 + *plen);
+}
+
 /*
  * Read one packet.  *data points into the input buffer and stays valid
  * until the next read.
  */
 static int
-in_packet(struct mt_conn *c, int *cmd, unsigned char **data, size_t *len)
+in_packet(struct mt_conn *c, int *cmd, const unsigned char **data,
+    size_t *len)
 {
-	uint32_t	nlen;
-	size_t		plen;
+	size_t	plen;
+	ssize_t	n;
 
-	if (in_fill(c, 4) < 0)
-		return -1;
-	memcpy(&nlen, c->in + c->in_off, 4);
-	plen = ntohl(nlen);
-	if (plen < 1 || plen > MT_MAX_PACKET) {
+	while ((n = mt_packet_parse(c->in + c->in_off, c->in_len - c->in_off,
+	    &plen, cmd, data, len)) == 0) {
+		if (in_fill(c, plen == 0 ? 4 : 4 + plen) < 0)
+			return -1;
+	}
+	if (n < 0) {
 		conn_err(c, "bad packet length %zu from the filter", plen);
 		return -1;
 	}
-	if (in_fill(c, 4 + plen) < 0)
-		return -1;
-	*cmd = c->in[c->in_off + 4];
-	*data = c->in + c->in_off + 5;
-	*len = plen - 1;
-	c->in_off += 4 + plen;
+	c->in_off += (size_t)n;
 	if (c->verbose)
 		dump_data("<", *cmd, *cmd != SMFIC_OPTNEG, *data, *len);
 	return 0;
@@ -514,19 +529,10 @@ parse_symlists(struct mt_conn *c, const unsigned char *p, size_t len)
 	return 0;
 }
 
-static int
-negotiate(struct mt_conn *c)
+int
+mt_conn_optneg(struct mt_conn *c, int cmd, const unsigned char *data,
+    size_t len)
 {
-	unsigned char	 opt[MILTER_OPTLEN], *data;
-	size_t		 len;
-	int		 cmd;
-
-	put_u32(opt, SMFI_PROT_VERSION);
-	put_u32(opt + 4, MT_OFFER_ACTS);
-	put_u32(opt + 8, MT_OFFER_PROT);
-	if (out_packet(c, SMFIC_OPTNEG, opt, sizeof(opt)) < 0 ||
-	    out_flush(c) < 0 || in_packet(c, &cmd, &data, &len) < 0)
-		return -1;
 	if (cmd != SMFIC_OPTNEG || len < MILTER_OPTLEN) {
 		conn_err(c, "bad OPTNEG reply (command '%c', %zu bytes)",
 		    cmd, len);
@@ -553,6 +559,23 @@ negotiate(struct mt_conn *c)
 		fprintf(stderr, "= version %u actions 0x%x protocol 0x%x\n",
 		    c->version, c->actions, c->pflags);
 	return parse_symlists(c, data + MILTER_OPTLEN, len - MILTER_OPTLEN);
+}
+
+static int
+negotiate(struct mt_conn *c)
+{
+	unsigned char		 opt[MILTER_OPTLEN];
+	const unsigned char	*data;
+	size_t			 len;
+	int			 cmd;
+
+	put_u32(opt, SMFI_PROT_VERSION);
+	put_u32(opt + 4, MT_OFFER_ACTS);
+	put_u32(opt + 8, MT_OFFER_PROT);
+	if (out_packet(c, SMFIC_OPTNEG, opt, sizeof(opt)) < 0 ||
+	    out_flush(c) < 0 || in_packet(c, &cmd, &data, &len) < 0)
+		return -1;
+	return mt_conn_optneg(c, cmd, data, len);
 }
 
 /*
@@ -740,59 +763,66 @@ replycode(struct mt_conn *c, struct mt_reply *r, const unsigned char *data,
 	return 0;
 }
 
+int
+mt_conn_reply(struct mt_conn *c, int cmd, int rc, const unsigned char *data,
+    size_t len, struct mt_reply *r)
+{
+	r->cmd = rc;
+	switch (rc) {
+	case SMFIR_PROGRESS:
+		return 0;
+	case SMFIR_CONTINUE:
+		r->kind = MT_CONTINUE;
+		return 1;
+	case SMFIR_ACCEPT:
+		r->kind = MT_ACCEPT;
+		return 1;
+	case SMFIR_REJECT:
+		r->kind = MT_REJECT;
+		return 1;
+	case SMFIR_TEMPFAIL:
+		r->kind = MT_TEMPFAIL;
+		return 1;
+	case SMFIR_DISCARD:
+		r->kind = MT_DISCARD;
+		return 1;
+	case SMFIR_SKIP:
+		r->kind = MT_SKIP;
+		return 1;
+	case SMFIR_SHUTDOWN:
+		r->kind = MT_SHUTDOWN;
+		return 1;
+	case SMFIR_CONN_FAIL:
+		r->kind = MT_CONNFAIL;
+		return 1;
+	case SMFIR_REPLYCODE:
+		return replycode(c, r, data, len) < 0 ? -1 : 1;
+	case SMFIR_QUARANTINE:
+		record_mod(r, rc, data, len);
+		return 0;
+	}
+	if (cmd == SMFIC_BODYEOB && is_modification(rc)) {
+		record_mod(r, rc, data, len);
+		return 0;
+	}
+	conn_err(c, "unexpected filter reply '%c' (%s) to %s", rc,
+	    reply_name(rc), cmd_name(cmd));
+	return -1;
+}
+
 /* Read replies to event CMD up to the final one. */
 static int
 read_reply(struct mt_conn *c, int cmd, struct mt_reply *r)
 {
-	unsigned char	*data;
-	size_t		 len;
-	int		 rc;
+	const unsigned char	*data;
+	size_t			 len;
+	int			 rc, n;
 
-	for (;;) {
+	do {
 		if (in_packet(c, &rc, &data, &len) < 0)
 			return -1;
-		r->cmd = rc;
-		switch (rc) {
-		case SMFIR_PROGRESS:
-			continue;
-		case SMFIR_CONTINUE:
-			r->kind = MT_CONTINUE;
-			return 0;
-		case SMFIR_ACCEPT:
-			r->kind = MT_ACCEPT;
-			return 0;
-		case SMFIR_REJECT:
-			r->kind = MT_REJECT;
-			return 0;
-		case SMFIR_TEMPFAIL:
-			r->kind = MT_TEMPFAIL;
-			return 0;
-		case SMFIR_DISCARD:
-			r->kind = MT_DISCARD;
-			return 0;
-		case SMFIR_SKIP:
-			r->kind = MT_SKIP;
-			return 0;
-		case SMFIR_SHUTDOWN:
-			r->kind = MT_SHUTDOWN;
-			return 0;
-		case SMFIR_CONN_FAIL:
-			r->kind = MT_CONNFAIL;
-			return 0;
-		case SMFIR_REPLYCODE:
-			return replycode(c, r, data, len);
-		case SMFIR_QUARANTINE:
-			record_mod(r, rc, data, len);
-			continue;
-		}
-		if (cmd == SMFIC_BODYEOB && is_modification(rc)) {
-			record_mod(r, rc, data, len);
-			continue;
-		}
-		conn_err(c, "unexpected filter reply '%c' (%s) to %s", rc,
-		    reply_name(rc), cmd_name(cmd));
-		return -1;
-	}
+	} while ((n = mt_conn_reply(c, cmd, rc, data, len, r)) == 0);
+	return n < 0 ? -1 : 0;
 }
 
 int

@@ -31,6 +31,28 @@
  *	mt_reply_str(reply, buf, len)
  *		formats a reply for messages: "reject 554 5.7.1 text".
  *
+ *
+ * The decoding of what the filter sends, callable on a buffer (the fuzz
+ * target test/fuzz/fuzz_milter.c drives these directly):
+ *
+ *	mt_packet_parse(buf, len, plen, cmd, data, dlen)
+ *		the packet at the start of BUF: returns its total size
+ *		(4 + *plen) with *cmd and *data, *dlen (inside BUF) set; 0
+ *		when BUF holds only a part of it (*plen is its length word
+ *		when the 4-byte header is complete, 0 otherwise); -1 when the
+ *		length word is outside 1..MT_MAX_PACKET (*plen says what it
+ *		was).
+ *	mt_conn_optneg(conn, cmd, data, len)
+ *		takes the filter's SMFIC_OPTNEG reply: sets conn->version,
+ *		actions, pflags (refused beyond what was offered) and
+ *		conn->symlist[] from the macro lists.  0, or -1 with
+ *		conn->err set.
+ *	mt_conn_reply(conn, event, cmd, data, len, reply)
+ *		takes one reply packet to EVENT: 1 when it is the final
+ *		reply (reply->kind set), 0 for a progress report or a
+ *		modification request (recorded), -1 for a malformed or
+ *		unexpected reply (conn->err set).
+ *
  *	mt_macros_set(macros, name, value), mt_macros_get(macros, name),
  *	mt_macros_unset(), mt_macros_copy(), mt_macros_free()
  *		a small ordered list of macro name/value pairs.  Names are
@@ -45,9 +67,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MT_MACROS_MAX	32
 #define MT_TEXT_MAX	1024
+#define MT_MAX_PACKET	(1024 * 1024 + 16)	/* largest length word */
 
 /* Outcome of one event, as the MTA sees it. */
 enum mt_kind {
@@ -101,6 +125,12 @@ struct mt_conn {
 extern const char *mt_kind_name(enum mt_kind);
 extern int mt_kind_parse(const char *, enum mt_kind *);
 
+extern ssize_t mt_packet_parse(const unsigned char *, size_t, size_t *,
+	    int *, const unsigned char **, size_t *);
+extern int mt_conn_optneg(struct mt_conn *, int, const unsigned char *,
+	    size_t);
+extern int mt_conn_reply(struct mt_conn *, int, int, const unsigned char *,
+	    size_t, struct mt_reply *);
 extern int mt_conn_open(struct mt_conn *, const char *, int, int);
 extern int mt_conn_event(struct mt_conn *, int, const struct mt_macros *,
 	    const void *, size_t, struct mt_reply *);
