@@ -42,9 +42,9 @@ struct export_state {
 	size_t		 nnames, capnames;
 	struct export_entry *entries;
 	size_t		 nentries, capentries;
-	struct hsearch_data table;	/* key -> struct export_entry */
+	struct hsearch_data table;	/* key -> index in entries */
 	int		 table_made;
-	int		 advice;	/* relay_domains needs no parent match */
+	int		 advice;	/* relay_domains: no parent match */
 	char		*err;
 	size_t		 errlen;
 };
@@ -193,8 +193,9 @@ export_name(struct export_state *st, size_t i)
 		/* One key covers the name and everything below it. */
 		if (has_below && !same(self, below)) {
 			export_refuse(st, self != NULL ? name : probe,
-			    self != NULL ? NULL : name, "a Sendmail access entry covers a name and all "
-			    "names below it alike");
+			    self != NULL ? NULL : name, "a Sendmail access "
+			    "entry covers a name and all names below it "
+			    "alike");
 			goto out;
 		}
 		if (!same(self, inherited) || (self != NULL && kinds))
@@ -331,9 +332,9 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 		else {
 			if (prefix[0] == '.' &&
 			    export_probe(st, name, probe) == 1)
-				return export_refuse(st, probe, name, "the table "
-				    "cannot exclude it from its parent's "
-				    "entry");
+				return export_refuse(st, probe, name, "the "
+				    "table cannot exclude it from its "
+				    "parent's entry");
 			return export_refuse(st, name, NULL, "the table cannot "
 			    "exclude it from its parent's entry");
 		}

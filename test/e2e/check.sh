@@ -60,10 +60,13 @@ LIST=$E2E_DIR/domains.list
 write_rules() {	# $1: smart host port of moving.example
 	{
 		echo "example.com smarthost=[127.0.0.1]:$PORT_A"
-		echo "lab.example.com relay=deny reply=\"550 5.7.1 No mail for the lab\""
+		echo "lab.example.com relay=deny" \
+		    "reply=\"550 5.7.1 No mail for the lab\""
 		echo "#exact.example smarthost=127.0.0.1:$PORT_B"
-		echo "partner.example relay=trusted smarthost=[127.0.0.1]:$PORT_B"
-		echo "slowpath.example smarthost=[127.0.0.1]:$PORT_B transport=slow"
+		echo "partner.example relay=trusted" \
+		    "smarthost=[127.0.0.1]:$PORT_B"
+		echo "slowpath.example transport=slow" \
+		    "smarthost=[127.0.0.1]:$PORT_B"
 		echo "moving.example smarthost=[127.0.0.1]:$1"
 		[ "$IPV6" = 1 ] && echo "v6.example smarthost=[::1]:$PORT_C"
 	} >"$LIST.new"
@@ -89,13 +92,15 @@ mr_start "$CONF"
 
 # contrib/postfix/main.cf as it is, only the socketmap port replaced
 SOCKETMAP="socketmap:inet:127.0.0.1:$MR_SMPORT"
-grep -q '^smtpd_milters = unix:milter-relay/milter.sock$' contrib/postfix/main.cf ||
+grep -q '^smtpd_milters = unix:milter-relay/milter.sock$' \
+    contrib/postfix/main.cf ||
     e2e_fail "contrib/postfix/main.cf: milter socket line changed"
 pf_create "$SMTPD" \
     "relayhost = [127.0.0.1]:$PORT_D" \
     "$(grep -v '^#' contrib/postfix/main.cf |
         sed "s/127\.0\.0\.1:10026:/127.0.0.1:$MR_SMPORT:/")"
-errors=$(pf_check | grep -iv 'warning: not owned by root\|group or other writable\|overriding earlier entry' || true)
+errors=$(pf_check | grep -iv 'warning: not owned by root' |
+    grep -iv 'group or other writable\|overriding earlier entry' || true)
 [ -z "$errors" ] || e2e_fail "postfix check: $errors"
 pf_start
 e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "smtpd does not listen"
@@ -114,7 +119,9 @@ send() {
 	[ "$src" = untrusted ] && bind="-b 127.0.0.2"
 	# shellcheck disable=SC2086
 	out=$("$E2E_CLIENT" smtp $bind -p "$SMTPD" -s "msg$N" "$rcpt" 2>&1)
-	got=$(echo "$out" | sed -n 's/^RCPT <[^>]*> //p; s/^MAIL //p; s/^CONNECT \([^2]\)/\1/p' | head -n 1)
+	# the first reply that is not a success: RCPT, else MAIL or CONNECT
+	got=$(echo "$out" | sed -n 's/^RCPT <[^>]*> //p; s/^MAIL //p;
+	    s/^CONNECT \([^2]\)/\1/p' | head -n 1)
 	case $got in
 	"$want"*) ;;
 	*) e2e_fail "$src <$rcpt>: want \"$want\", got \"$got\" ($out)" ;;
@@ -170,7 +177,8 @@ wait_delivered() {
 check_sinks() {
 	local s want have
 	for s in A B C D E; do
-		want=$(awk -v s="$s" '$1 == s { print tolower($2) }' "$ACCEPTED" | sort)
+		want=$(awk -v s="$s" '$1 == s { print tolower($2) }' \
+		    "$ACCEPTED" | sort)
 		have=$(sink_rcpts "$s" | tr 'A-Z' 'a-z' | sort)
 		[ "$want" = "$have" ] ||
 		    e2e_fail "sink $s: want [$(echo $want)], have [$(echo $have)]"
@@ -181,13 +189,16 @@ wait_delivered || e2e_fail "not everything delivered: $(pf_queue_count) queued"
 check_sinks
 e2e_ok "every recipient reached its smart host ($(wc -l <"$ACCEPTED") recipients)"
 grep -q "to=<u15@slowpath.example>, relay=.*:$PORT_B" "$PF_DIR/maillog" &&
-    grep -q "postfix-mr-e2e/slow/smtp\[.*to=<u15@slowpath.example>" "$PF_DIR/maillog" ||
+    grep -q "postfix-mr-e2e/slow/smtp\[.*to=<u15@slowpath.example>" \
+    "$PF_DIR/maillog" ||
     e2e_fail "slowpath.example did not go through the slow transport"
 e2e_ok "transport=slow used for slowpath.example"
 
 # --- 3. socketmap protocol against the daemon -------------------------------
 
-out=$(printf 'relay a.example.com\ntransport u+x@b.example.com\nrelay lab.example.com\nbogus x\nmailertable exact.example\nrelay .example.com\ntransport u@partner.example\n' | sm_query)
+out=$(printf '%s\n' "relay a.example.com" "transport u+x@b.example.com" \
+    "relay lab.example.com" "bogus x" "mailertable exact.example" \
+    "relay .example.com" "transport u@partner.example" | sm_query)
 want="OK RELAY
 OK smtp:[127.0.0.1]:$PORT_A
 NOTFOUND 
@@ -243,7 +254,8 @@ read -r -t 30 line <&"${SMQ[0]}"
 [ "$line" = "OK smtp:[127.0.0.1]:$PORT_A" ] ||
     e2e_fail "first connection after the others' errors: $line"
 exec {SMQ[1]}>&-
-e2e_ok "malformed, oversized, unterminated netstrings: PERM and close, others unaffected"
+e2e_ok "malformed, oversized, unterminated netstrings: PERM and close," \
+    "others unaffected"
 long=$(printf 'x%.0s' $(seq 1 9982))	# "relay " + 9982 + ".example.com" = 10000
 out=$(echo "relay $long.example.com" | sm_query)
 [ "$out" = "NOTFOUND " ] || e2e_fail "10000-octet query: $out"
@@ -303,7 +315,8 @@ for i in $(seq 1 10); do
 done >>"$ACCEPTED"
 wait_delivered || e2e_fail "after reload: $(pf_queue_count) queued"
 check_sinks
-e2e_ok "SIGHUP moved moving.example from sink A to sink E, no restart, 10 in-flight messages all delivered"
+e2e_ok "SIGHUP moved moving.example from sink A to sink E, no restart," \
+    "10 in-flight messages all delivered"
 
 # --- 5. routing check: Postfix without transport_maps -----------------------
 
@@ -313,7 +326,8 @@ sleep 1
 send untrusted rc1@example.com "250" D	# log mode: goes the wrong way
 for i in $(seq 1 100); do
 	grep -qi 'route' "$E2E_DIR/milter-relay.log" &&
-	    grep -i 'route' "$E2E_DIR/milter-relay.log" | grep -q 'rc1@example.com' &&
+	    grep -i 'route' "$E2E_DIR/milter-relay.log" |
+	    grep -q 'rc1@example.com' &&
 	    break
 	sleep 0.1
 done
@@ -358,7 +372,8 @@ out=$("$E2E_CLIENT" smtp -b 127.0.0.2 -p "$SMTPD" down2@example.com 2>&1)
 echo "$out" | grep -q ' 4[0-9][0-9] ' ||
     e2e_fail "daemon stopped, untrusted client: $out"
 echo "$out" | grep -q '^DATA 250' && e2e_fail "accepted while down: $out"
-e2e_ok "daemon stopped: 451 4.7.1 (trusted), $(echo "$out" | grep -o ' 4[0-9][0-9] [0-9.]*' | head -n 1) (untrusted)"
+code=$(echo "$out" | grep -o ' 4[0-9][0-9] [0-9.]*' | head -n 1)
+e2e_ok "daemon stopped: 451 4.7.1 (trusted),$code (untrusted)"
 [ "$(pf_queue_count)" -ge 2 ] || e2e_fail "queued mail: $(pf_queue_count)"
 mr_start "$CONF"
 sink_start E 127.0.0.1 "$PORT_E"
@@ -366,7 +381,8 @@ pf_flush
 wait_delivered || e2e_fail "after restart: $(pf_queue_count) still queued"
 check_sinks
 pf_wait_queue_empty 30 || e2e_fail "queue not empty: $(pf_queue_count)"
-e2e_ok "after restart and flush: all $(wc -l <"$ACCEPTED") accepted recipients delivered, queue empty"
+e2e_ok "after restart and flush: all $(wc -l <"$ACCEPTED") accepted" \
+    "recipients delivered, queue empty"
 
 pf_stop
 mr_stop

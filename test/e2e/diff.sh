@@ -181,7 +181,8 @@ run_set() {	# $1 set number
 	    "$T.transport.table" "$T.transport.sm"
 	grep -q ' smtp:\[::1\]:2602$' "$T.transport.sm" ||
 	    e2e_fail "no IPv6 route among the answers"
-	e2e_ok "set $1: postfix-transport = socketmap for $n names ($(grep -vc ' -$' "$T.transport.sm") routed)"
+	e2e_ok "set $1: postfix-transport = socketmap for $n names" \
+	    "($(grep -vc ' -$' "$T.transport.sm") routed)"
 
 	socketmap_answers relay >"$T.relay.sm"
 	query_relay >"$T.relay.query"
