@@ -89,6 +89,7 @@ pf_create "$SMTPD" \
     "milter_default_action = tempfail" \
     "milter_connect_timeout = 10s" \
     "milter_command_timeout = 20s" \
+    "smtpd_peername_lookup = no" \
     "smtpd_error_sleep_time = 0" \
     "smtpd_soft_error_limit = 1000" \
     "smtpd_hard_error_limit = 1000" \
