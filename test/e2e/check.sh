@@ -365,6 +365,9 @@ sink_stop E
 send untrusted q1@moving.example "250" E
 send untrusted q2@moving.example "250" E
 mr_stop
+[ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
+[ -e "$MR_SOCKET" ] && e2e_fail "milter socket left behind"
+e2e_port_open 127.0.0.1 "$MR_SMPORT" && e2e_fail "socketmap still open"
 out=$("$E2E_CLIENT" smtp -p "$SMTPD" down1@example.com 2>&1)
 echo "$out" | grep -q '451 4.7.1' ||
     e2e_fail "daemon stopped, trusted client: $out"

@@ -45,7 +45,8 @@
 #   mr_start FILE               run milter-relay -f -c FILE -u nobody
 #                               -g postfix; waits for both sockets;
 #                               MR_PID is the supervisor's pid
-#   mr_stop / mr_reload         SIGTERM (and wait) / SIGHUP
+#   mr_stop / mr_reload         SIGTERM (and wait; exit status in
+#                               MR_STATUS) / SIGHUP
 #   sm_query                    stdin "MAP KEY" lines -> answers, one
 #                               persistent socketmap connection
 #   MR_SOCKET (milter socket path), MR_SMPORT (socketmap port), MR_BIN
@@ -332,6 +333,7 @@ pf_log() {
 # --- milter-relay ------------------------------------------------------------
 
 MR_PID=
+MR_STATUS=
 MR_SOCKET=
 MR_SMPORT=
 MR_BIN=
@@ -381,6 +383,7 @@ mr_stop() {
 		sleep 0.1
 	done
 	wait "$MR_PID" 2>/dev/null
+	MR_STATUS=$?
 	MR_PID=
 }
 
