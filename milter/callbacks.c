@@ -33,6 +33,7 @@
 #define CLIENT_TEXT_MAX	64
 #define RCPT_LOG_MAX	600
 #define HOST_MAX	300
+#define DECISION_LINE_MAX 2048	/* as log.c's LOG_LINE_MAX */
 
 struct session {
 	char		id[SESSION_ID_MAX];
@@ -291,6 +292,32 @@ decision_fail(struct decision *d, const char *reason)
 	    "Temporary failure of the relay check, try again later");
 }
 
+/* A log line built by copying strings, cut at DECISION_LINE_MAX - 1 octets. */
+struct line {
+	char	 buf[DECISION_LINE_MAX];
+	size_t	 len;
+};
+
+static void
+line_add1(struct line *l, const char *s)
+{
+	size_t	 n;
+
+	n = strlen(s);
+	if (n > sizeof(l->buf) - 1 - l->len)
+		n = sizeof(l->buf) - 1 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+static void
+line_add(struct line *l, const char *a, const char *b)
+{
+	line_add1(l, a);
+	line_add1(l, b);
+}
+
 static void
 decision_log(const struct session *s, const char *rcpt,
     const struct decision *d)
@@ -298,6 +325,7 @@ decision_log(const struct session *s, const char *rcpt,
 	char	 r[RCPT_LOG_MAX], reply[REPLY_TEXT_MAX + 32];
 	char	 q[REPLY_TEXT_MAX + 64], qreply[REPLY_TEXT_MAX + 80];
 	char	 enforced[40];
+	struct line line;
 
 	log_quote(rcpt, strlen(rcpt), 0, r, sizeof(r));
 	qreply[0] = '\0';
@@ -317,15 +345,20 @@ decision_log(const struct session *s, const char *rcpt,
 	if (d->enforced != d->outcome)
 		snprintf(enforced, sizeof(enforced), " enforced=%s",
 		    decision_outcome_name(d->enforced));
-	log_info("session=%s qid=%s client=%s rcpt=%s rule=%s outcome=%s%s "
-	    "trusted=%s reason=\"%s\"%s",
-	    s != NULL ? s->id : "-",
-	    s != NULL && s->qid[0] != '\0' ? s->qid : "-",
-	    s != NULL ? s->client_text : "unknown",
-	    r, d->pattern[0] != '\0' ? d->pattern : "-",
-	    decision_outcome_name(d->outcome), enforced,
-	    d->trusted ? "yes" : "no", d->reason != NULL ? d->reason : "",
-	    qreply);
+	/* one line a decision, made with copies: no printf pass (bench) */
+	line.len = 0;
+	line_add(&line, "session=", s != NULL ? s->id : "-");
+	line_add(&line, " qid=",
+	    s != NULL && s->qid[0] != '\0' ? s->qid : "-");
+	line_add(&line, " client=", s != NULL ? s->client_text : "unknown");
+	line_add(&line, " rcpt=", r);
+	line_add(&line, " rule=", d->pattern[0] != '\0' ? d->pattern : "-");
+	line_add(&line, " outcome=", decision_outcome_name(d->outcome));
+	line_add(&line, enforced, " trusted=");
+	line_add(&line, d->trusted ? "yes" : "no", " reason=\"");
+	line_add(&line, d->reason != NULL ? d->reason : "", "\"");
+	line_add(&line, qreply, "");
+	log_line(LOG_INFO, line.buf, line.len);
 }
 
 static void

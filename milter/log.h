@@ -12,6 +12,9 @@
  * log_warning() ("warning: " prefix) and log_error() ("error: ") are
  * shorthands.  Safe from any thread; never fails.
  *
+ * log_line() logs text[0..len) as one line at a priority, as it is (no
+ * format): for hot paths that build their line with plain copies.
+ *
  * log_quote() copies text into buf for a "key=value" log field: bytes
  * below 0x20, 0x7f, '"' and '\\' become "\xHH", and so does the space
  * unless quoted is set (the value goes between double quotes); the
@@ -33,6 +36,7 @@ void	log_warning(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+void	log_line(int priority, const char *text, size_t len);
 char	*log_quote(const char *text, size_t len, int quoted, char *buf,
 	    size_t buflen);
 
