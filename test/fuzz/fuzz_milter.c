@@ -173,7 +173,7 @@ check_optneg(struct mt_conn *c, int cmd, const unsigned char *data,
 			die("macro list lost");
 		if (strnlen(c->symlist[i], len) >= len - last[i] ||
 		    strcmp(c->symlist[i], (const char *)data + last[i]) != 0)
-			die("macro list is not the filter's NUL-terminated one");
+			die("macro list not the NUL-terminated one sent");
 	}
 }
 
