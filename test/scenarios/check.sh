@@ -499,6 +499,29 @@ wait "$p"
 [ $? -ne 0 ] && [ -f "$T/notasocket" ] && ok ||
     fail "a regular file at the socket path was replaced"
 
+# inet6 on ::1 where the loopback has IPv6 (some containers do not)
+IPORT=$(free_port)
+ISPEC="inet6:$IPORT@[::1]"
+grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null ||
+    ISPEC="inet:$IPORT@127.0.0.1"
+echo "-- ${ISPEC%%:*} socket (${SECONDS}s)"
+"${VG[@]}" "$MR" -f -c "$CONF/main.conf" -p "$ISPEC" 2>"$T/in6.log" &
+DPID=$!
+PIDS+=("$DPID")
+if wait_for "$WAIT" log_has "$T/in6.log" "serving $ISPEC"; then
+	WPID=$(worker_of "$T/in6.log")
+	PIDS+=("$WPID")
+	"$MT" -s "$ISPEC" -t "$TMO" "$HERE/01-namespace.scen" \
+	    >/dev/null 2>&1 && ok || fail "$ISPEC: no answer"
+	kill -TERM "$DPID"
+	wait_for "$WAIT" dead "$DPID"
+	wait "$DPID"
+	[ $? -eq 0 ] && ok || fail "$ISPEC: unclean exit"
+else
+	fail "$ISPEC: the daemon did not start"
+	sed 's/^/    /' "$T/in6.log"
+fi
+
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && [ -z "${VG[*]}" ]; then
 	echo "-- privilege drop (${SECONDS}s)"
 	grp=$(id -gn nobody)
