@@ -11,8 +11,11 @@
 #		old rules stay and the log says why; a good file then loads
 #	conns	1000 milter connections open at once (ulimit -n raised) while
 #		decisions keep flowing on all of them and on a new session
-#	slow	silent and byte-at-a-time clients of the milter socket and
-#		of the socketmap do not block other clients
+#	slow	silent and byte-at-a-time clients of the milter socket do
+#		not block other clients
+#	idle	(opt-in, FAULTS_ONLY=idle, ~1 min) a silent socketmap client
+#		is closed after the server's idle timeout while others are
+#		answered
 # With a Postfix (test/e2e/lib.sh, skipped with a message without it):
 #	kill	milter SIGKILLed (supervisor and worker) in the middle of
 #		sessions under load: Postfix answers 4xx while it is gone,
@@ -22,14 +25,21 @@
 #		the deferred mail is delivered once it is back
 #
 # MR_BUILD names the build tree (. or build-san).  FAULTS_ONLY="storm
-# conns" runs a subset.  Every process is stopped by pid on exit.
+# conns" runs a subset; under MR_SANITIZE the default is the daemon faults
+# only.  Every process is stopped by pid on exit.
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-ONLY=${FAULTS_ONLY:-storm badcfg conns slow kill smap}
 SAN=${MR_SANITIZE:-}
+# Under SANITIZE=1 (make san-check) the daemon faults run again with
+# ASan+UBSan; the Postfix ones, already run by make check, are left out.
+if [ -n "$SAN" ]; then
+	ONLY=${FAULTS_ONLY:-storm badcfg conns slow}
+else
+	ONLY=${FAULTS_ONLY:-storm badcfg conns slow kill smap}
+fi
 
 # a bulk domains_file, so that each reload does real work
 bulk_write() {
@@ -308,6 +318,35 @@ fault_slow() {
 	fl_sanitizer_clean "$DAEMON_LOG"
 }
 
+# --- idle (opt-in: FAULTS_ONLY=idle, about a minute) ---------------------------
+
+fault_idle() {
+	local port
+	echo "-- idle: the socketmap closes a silent connection, others go on"
+	bulk_write 10
+	conf_write "$T/idle.conf"
+	port=$(fl_free_port)
+	fl_daemon_start idle "$T/idle.conf" -m "inet:$port@127.0.0.1"
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+		    PeerPort => $ARGV[0], Proto => "tcp") or die "$!\n";
+		my $t0 = time;
+		$SIG{ALRM} = sub { print "open after 150 s\n"; exit 1 };
+		alarm 150;
+		my $b;
+		my $n = sysread($s, $b, 1);
+		printf "closed after %d s\n", time - $t0;
+		exit($n ? 1 : 0);' "$port" >"$T/idle.out" 2>&1 &
+	local ip=$!
+	fl_cleanup_add "$ip"
+	perl "$HERE/smap.pl" 127.0.0.1 "$port" 1000 'relay:example.com=OK RELAY' \
+	    >"$T/smap-idle.out" 2>&1 || { cat "$T/smap-idle.out"; fail "idle: socketmap blocked"; }
+	wait "$ip" || { cat "$T/idle.out"; fail "idle: silent socketmap client not closed"; }
+	echo "   silent socketmap client $(cat "$T/idle.out"); 1000 queries answered meanwhile"
+	fl_daemon_stop
+	fl_sanitizer_clean "$DAEMON_LOG"
+}
+
 PF=""
 for f in $ONLY; do
 	case $f in
@@ -315,6 +354,7 @@ for f in $ONLY; do
 	badcfg) fault_badcfg ;;
 	conns) fault_conns ;;
 	slow) fault_slow ;;
+	idle) fault_idle ;;
 	kill|smap) PF="$PF $f" ;;
 	*) fail "unknown fault $f" ;;
 	esac
