@@ -530,6 +530,15 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && [ -z "${VG[*]}" ]; then
 	sed 's/^policy = {/socket_mode = "0660";\npolicy = {/' \
 	    "$CONF/main.conf" >"$T/priv.conf"
 	chmod 644 "$T/priv.conf"
+fi
+# nobody must reach the temporary directory (TMPDIR may be private)
+if [ "$(id -u)" -eq 0 ] && [ -f "$T/priv.conf" ] &&
+    ! setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    test -r "$T/priv.conf" 2>/dev/null; then
+	echo "-- privilege drop: SKIPPED (nobody cannot read $T)"
+	rm -f "$T/priv.conf"
+fi
+if [ -f "$T/priv.conf" ]; then
 	"$MR" -f -c "$T/priv.conf" -u nobody -p "unix:$T/run/pv.sock" \
 	    -P "$T/run/pv.pid" 2>"$T/pv.log" &
 	DPID=$!
