@@ -14,7 +14,7 @@
 #   e2e_fail MSG         print "FAIL: MSG", the logs, exit 1 (cleanup runs)
 #   e2e_ok MSG           print "ok - MSG"
 #   e2e_free_port [HOST] a free TCP port on HOST (default 127.0.0.1)
-#   e2e_have_ipv6        0 when ::1 can be bound and reached
+#   e2e_have_ipv6        0 when ::1 can be bound (E2E_NO_IPV6=1: never)
 #   e2e_wait_port HOST PORT [SECONDS]   poll until something listens
 #   e2e_track_pid PID    stop PID at cleanup (SIGTERM, then SIGKILL)
 #
@@ -141,7 +141,8 @@ e2e_free_port() {
 }
 
 e2e_have_ipv6() {
-	"$E2E_CLIENT" port -H ::1 >/dev/null 2>&1
+	[ -z "${E2E_NO_IPV6:-}" ] &&
+	    "$E2E_CLIENT" port -H ::1 >/dev/null 2>&1
 }
 
 # Something accepts connections on HOST PORT (bash /dev/tcp, no data).
