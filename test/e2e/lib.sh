@@ -88,10 +88,7 @@ e2e_track_pid() {
 
 e2e_cleanup() {
 	local pid i
-	if [ "$PF_STARTED" = 1 ]; then
-		postfix -c "$PF_DIR" stop >/dev/null 2>&1 || true
-		PF_STARTED=0
-	fi
+	[ "$PF_STARTED" = 1 ] && pf_stop
 	for pid in "${E2E_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -301,8 +298,16 @@ pf_start() {
 	    e2e_fail "postfix did not start: $out"
 }
 
+# stop, and wait until the master is gone (abort after 20 s)
 pf_stop() {
+	local i
 	postfix -c "$PF_DIR" stop >/dev/null 2>&1 || true
+	for i in $(seq 1 200); do
+		postfix -c "$PF_DIR" status >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	postfix -c "$PF_DIR" status >/dev/null 2>&1 &&
+	    postfix -c "$PF_DIR" abort >/dev/null 2>&1
 	PF_STARTED=0
 }
 
