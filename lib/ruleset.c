@@ -541,11 +541,11 @@ arena_add(struct ruleset *set, const char *label, size_t len, uint32_t *off)
 	return 0;
 }
 
-/* The node for (parent, label), made when missing; NO_NODE when short
- * of memory. */
+/* The node for (parent, label), made when missing (then *made is 1);
+ * NO_NODE when short of memory. */
 static uint32_t
 node_get(struct ruleset *set, uint32_t parent, const char *label,
-    size_t len)
+    size_t len, int *made)
 {
 	struct node	*n;
 	uint64_t	 lhash, h;
@@ -555,8 +555,10 @@ node_get(struct ruleset *set, uint32_t parent, const char *label,
 	lhash = bytes_hash(label, len);
 	if (set->cap > 0) {
 		id = node_find(set, parent, label, len, lhash, label);
-		if (id != NO_NODE)
+		if (id != NO_NODE) {
+			*made = 0;
 			return id;
+		}
 	}
 	if ((set->used + 1) * LOAD_DEN > set->cap * LOAD_NUM) {
 		if (node_rebuild(set, set->cap < 1024 ? 1024 :
@@ -578,6 +580,7 @@ node_get(struct ruleset *set, uint32_t parent, const char *label,
 	n->parent = parent;
 	set->tags[i] = tag_of(h);
 	set->used++;
+	*made = 1;
 	if (parent == ROOT_ID)
 		set->root_children = 1;
 	else
@@ -721,6 +724,7 @@ ruleset_add(struct ruleset *set, const char *pattern,
 	const struct rule	*ir;
 	uint32_t		 id, tid;
 	size_t			 end, start;
+	int			 made;
 
 	if (pattern_parse(pattern, &kind, name, &why) == -1) {
 		snprintf(err, errlen, "bad pattern \"%s\": %s", pattern, why);
@@ -730,14 +734,15 @@ ruleset_add(struct ruleset *set, const char *pattern,
 	for (end = strlen(name); ; end = start - 1) {
 		for (start = end; start > 0 && name[start - 1] != '.'; start--)
 			;
-		id = node_get(set, id, name + start, end - start);
+		id = node_get(set, id, name + start, end - start, &made);
 		if (id == NO_NODE)
 			goto nomem;
 		if (start == 0)
 			break;
 	}
+	/* a node just made has no rules: do not wait for its cache line */
 	memset(&t, 0, sizeof(t));
-	if (set->nodes[id].triple != 0)
+	if (!made && set->nodes[id].triple != 0)
 		t = set->triples[set->nodes[id].triple - 1];
 	if (t.rule[kind] != NULL) {
 		snprintf(err, errlen, "duplicate pattern \"%s%s\"",
