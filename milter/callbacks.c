@@ -451,8 +451,10 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	decision_log(s, rcpt, &d);
 	ret = reply_send(ctx, &d);
 	live_release(config);
-	atomic_fetch_add_explicit(&counters.outcome[d.outcome & 3], 1,
-	    memory_order_relaxed);
+	if ((unsigned)d.outcome < sizeof(counters.outcome) /
+	    sizeof(counters.outcome[0]))
+		atomic_fetch_add_explicit(&counters.outcome[d.outcome], 1,
+		    memory_order_relaxed);
 	return ret;
 }
 
