@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,8 +293,20 @@ run_daemon(const struct options *o)
 	char	 err[1024], abspath[PATH_MAX];
 	struct creds c;
 	struct config *config;
+	sigset_t sigs;
 	int	 mode, status;
 
+	/*
+	 * A SIGTERM during start-up waits for the supervisor, which then
+	 * stops cleanly (socket and pid file removed).
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	memset(&d, 0, sizeof(d));
 	d.socketmap_fd = -1;
 	d.foreground = o->foreground;
