@@ -237,21 +237,46 @@ e2e_ok "socketmap: relay, transport, mailertable, unknown map"
 # many requests on one connection, several connections at once
 SMPIDS=()
 for i in $(seq 1 8); do
-	for j in $(seq 1 400); do
+	for j in $(seq 1 1000); do
 		echo "relay h$j.example.com"
 		echo "transport u$j@x$i.lab.example.com"
+		echo "transport u$j@h$i.example.com"
 	done | sm_query >"$E2E_DIR/sm$i.out" &
 	SMPIDS+=($!)
 done
+# reload the same rules over and over meanwhile: no answer may change
+reloads0=$(grep -c 'reload: .*: OK' "$E2E_DIR/milter-relay.log")
+touch "$E2E_DIR/reloading"
+(
+	n=$reloads0
+	while [ -e "$E2E_DIR/reloading" ]; do
+		kill -HUP "$MR_PID"
+		for j in $(seq 1 100); do
+			[ "$(grep -c 'reload: .*: OK' \
+			    "$E2E_DIR/milter-relay.log")" -gt "$n" ] && break
+			sleep 0.02
+		done
+		n=$(grep -c 'reload: .*: OK' "$E2E_DIR/milter-relay.log")
+	done
+) &
+RELOADER=$!
+e2e_track_pid "$RELOADER"
 for pid in "${SMPIDS[@]}"; do
 	wait "$pid"
 done
+rm -f "$E2E_DIR/reloading"
+wait "$RELOADER"
+reloads=$(( $(grep -c 'reload: .*: OK' "$E2E_DIR/milter-relay.log") - reloads0 ))
+[ "$reloads" -ge 1 ] || e2e_fail "no reload happened during the queries"
 for i in $(seq 1 8); do
-	[ "$(grep -c '^OK RELAY$' "$E2E_DIR/sm$i.out")" = 400 ] &&
-	    [ "$(grep -c '^NOTFOUND $' "$E2E_DIR/sm$i.out")" = 400 ] ||
+	[ "$(grep -c '^OK RELAY$' "$E2E_DIR/sm$i.out")" = 1000 ] &&
+	    [ "$(grep -c '^NOTFOUND $' "$E2E_DIR/sm$i.out")" = 1000 ] &&
+	    [ "$(grep -c "^OK smtp:\[127.0.0.1\]:$PORT_A\$" \
+	    "$E2E_DIR/sm$i.out")" = 1000 ] ||
 	    e2e_fail "concurrent client $i: $(sort "$E2E_DIR/sm$i.out" | uniq -c)"
 done
-e2e_ok "8 concurrent persistent connections x 800 requests"
+e2e_ok "8 concurrent persistent connections x 3000 requests," \
+    "$reloads reloads meanwhile"
 
 # a malformed netstring: PERM, that connection closed, another unaffected
 coproc SMQ { "$E2E_CLIENT" socketmap -p "$MR_SMPORT"; }
