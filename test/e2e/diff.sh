@@ -129,12 +129,18 @@ socketmap_answers() {	# $1 map
 	}' | sort
 }
 
+# "milter-relay query" for an untrusted client: "name RELAY|-" on
+# stdout, "name route" for accepted names with a route= in $1
 query_relay() {
 	sed 's/^/u@/' "$NAMES" | xargs "$MR_BIN" query -c "$CONF" \
-	    -a 203.0.113.9 | awk '{
-		sub(/^u@/, ""); sub(/:$/, "", $1)
-		print $1 " " ($2 == "accept" ? "RELAY" : "-")
-	}' | sort
+	    -a 203.0.113.9 >"$E2E_DIR/query.out"
+	awk '{ sub(/^u@/, ""); sub(/:$/, "", $1)
+		print $1 " " ($2 == "accept" ? "RELAY" : "-") }' \
+	    "$E2E_DIR/query.out" | sort
+	awk '$2 == "accept" { sub(/^u@/, ""); sub(/:$/, "", $1)
+		for (i = 3; i <= NF; i++)
+			if ($i ~ /^route=/) print $1 " " substr($i, 7) }' \
+	    "$E2E_DIR/query.out" | sort >"$1"
 }
 
 compare() {	# $1 label, $2 $3 files
@@ -185,10 +191,17 @@ run_set() {	# $1 set number
 	    "($(grep -vc ' -$' "$T.transport.sm") routed)"
 
 	socketmap_answers relay >"$T.relay.sm"
-	query_relay >"$T.relay.query"
+	query_relay "$T.route.query" >"$T.relay.query"
 	compare "set $1 relay: socketmap vs query" "$T.relay.sm" \
 	    "$T.relay.query"
-	e2e_ok "set $1: relay socketmap = milter-relay query ($(grep -c RELAY "$T.relay.sm") relayed)"
+	# the route query shows for relayed names = the transport answer
+	awk 'FILENAME == ARGV[1] { ok[$1] = 1; next } ($1 in ok)' \
+	    "$T.route.query" "$T.transport.sm" >"$T.route.sm"
+	compare "set $1 route: query vs transport socketmap" \
+	    "$T.route.query" "$T.route.sm"
+	e2e_ok "set $1: relay socketmap = milter-relay query" \
+	    "($(grep -c RELAY "$T.relay.sm") relayed," \
+	    "$(wc -l <"$T.route.query") routes alike)"
 
 	if [ "$1" = 1 ]; then
 		grep -q '	:$' "$T.transport" ||
