@@ -121,12 +121,15 @@ static void
 worker_stop(const char *why)
 {
 	pthread_t tid;
+	int	 kicking;
 
 	log_info("worker stopping: %s", why);
 	atomic_store(&worker_stopping, 1);
-	if (pthread_create(&tid, NULL, worker_kicker, NULL) == 0)
-		pthread_detach(tid);
+	kicking = pthread_create(&tid, NULL, worker_kicker, NULL) == 0;
 	smfi_stop();
+	/* it ends once smfi_main() returned: nothing runs at exit() */
+	if (kicking)
+		pthread_join(tid, NULL);
 }
 
 static void *
