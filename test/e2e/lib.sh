@@ -12,7 +12,7 @@
 #                        $E2E_CLIENT; needs root, postfix, smtp-sink
 #   e2e_skip MSG         print "SKIP: MSG" and exit 0 (loudly)
 #   e2e_fail MSG         print "FAIL: MSG", the logs, exit 1 (cleanup runs)
-#   e2e_ok MSG           print "ok - MSG"
+#   e2e_ok MSG           print "ok - MSG [elapsed seconds]"
 #   e2e_free_port [HOST] a free TCP port on HOST (default 127.0.0.1)
 #   e2e_have_ipv6        0 when ::1 can be bound (E2E_NO_IPV6=1: never)
 #   e2e_wait_port HOST PORT [SECONDS]   poll until something listens
@@ -53,6 +53,11 @@
 #
 # Variables after e2e_init: E2E_DIR, E2E_CLIENT, E2E_BUILD (the built tree,
 # $MR_BUILD or "."), E2E_SRC (the source tree), PF_DIR (after pf_create).
+# E2E_KEEP=1 in the environment keeps E2E_DIR (logs, sinks) for a look.
+#
+# e2e_client (test/e2e/e2e_client.c, built by e2e_init) is the network
+# client: "smtp [-b BIND] -p PORT RCPT..." (one session, one line per
+# reply), "socketmap -p PORT", "raw -p PORT", "port [-H HOST]".
 
 E2E_PIDS=()
 E2E_DIR=
