@@ -448,7 +448,7 @@ main(void)
 	s = suite_create("export");
 	tc = tcase_create("export");
 	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_formats);
 	tcase_add_test(tc, test_postfix_transport);
 	tcase_add_test(tc, test_relay_domains);

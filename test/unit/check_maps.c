@@ -301,7 +301,7 @@ main(void)
 
 	s = suite_create("maps");
 	tc = tcase_create("maps");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_route_forms);
 	tcase_add_test(tc, test_answers);
 	tcase_add_test(tc, test_log_only);
