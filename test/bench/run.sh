@@ -24,7 +24,7 @@
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
-# BENCH_LAT_CONNS (connections of the latency runs of 4, 2),
+# BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency runs of 4, 2),
 # BENCH_SKIP (words: trie rcpt smap reload rss e2e).
 #
 # Targets (DESIGN.md section 8) are printed next to the figures as "ok"
@@ -52,6 +52,7 @@ CONNS=${BENCH_CONNS:-8}
 LAT_CONNS=${BENCH_LAT_CONNS:-2}
 RSS_RCPTS=${BENCH_RSS_RCPTS:-1000000}
 E2E_MSGS=${BENCH_E2E_MSGS:-1000}
+E2E_ROUNDS=${BENCH_E2E_ROUNDS:-3}
 SKIP=" ${BENCH_SKIP:-} "
 OUT=${BENCH_OUT:-/tmp/milter-relay-bench.txt}
 WAIT=120
@@ -436,7 +437,7 @@ stop_pid "$MR_D"
 # 6. Postfix end to end
 if ! skipped e2e; then
 	note "6. Postfix end to end, $E2E_MSGS messages a run"
-	if MR_BUILD=$B bash "$HERE/e2e.sh" "$RULES" "$E2E_MSGS" \
+	if MR_BUILD=$B bash "$HERE/e2e.sh" "$RULES" "$E2E_MSGS" "$E2E_ROUNDS" \
 	    >"$T/e2e.out" 2>"$T/e2e.err"; then
 		cat "$T/e2e.err" >&2
 		while IFS='|' read -r a b c; do
