@@ -24,7 +24,8 @@
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
-# BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency runs of 4, 2),
+# BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
+# runs of part 4, 2),
 # BENCH_SKIP (words: trie rcpt smap reload rss e2e).
 #
 # Targets (DESIGN.md section 8) are printed next to the figures as "ok"
