@@ -29,7 +29,8 @@
 #              nothing else arrived (no bounce, no stray relay).
 #
 # Layers 2-4 need root and Postfix; without them they are skipped with a
-# message (layer 1 always runs).
+# message (layer 1 always runs).  Under make san-check (MR_SANITIZE set)
+# only layer 1 runs unless RELAY_POSTFIX=1.
 
 set -u
 cd "$(dirname "$0")/../.."
@@ -51,6 +52,13 @@ perl "$HERE/corpus.pl" query "$MRB" "$TMP/relay.conf" "$HERE/corpus.txt" \
     mr-e2e.localdomain 127.0.0.1 || { echo "FAIL: query layer"; exit 1; }
 rm -rf "$TMP"
 trap - EXIT
+# make san-check: the parser and decisions above ran under ASan+UBSan; the
+# Postfix layers already ran in make check (RELAY_POSTFIX=1 runs them here
+# too, about a minute more)
+if [ -n "${MR_SANITIZE:-}" ] && [ "${RELAY_POSTFIX:-0}" != 1 ]; then
+	echo "relay: Postfix layers left to make check (RELAY_POSTFIX=1 runs them here)"
+	exit 0
+fi
 
 # --- 2-4. Postfix ------------------------------------------------------------
 
