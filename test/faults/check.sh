@@ -258,7 +258,7 @@ sockets_of() {
 }
 
 fault_conns() {
-	local w lp max=0 s n=1000 per=100
+	local w lp max=0 s n=1000 secs=15
 	echo "-- conns: $n milter connections at once"
 	ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null ||
 	    fail "conns: cannot raise the open files limit"
@@ -267,10 +267,11 @@ fault_conns() {
 	conf_write "$T/conns.conf"
 	fl_daemon_start conns "$T/conns.conf"
 	w=$(fl_worker_pid)
-	[ -n "$SAN" ] && per=40
-	# one session a connection, kept open for all its messages
-	"$MT" -s "unix:$DAEMON_SOCK" --load -c $n -n $((n * per)) -r 5 \
-	    -m 1000000 -t 120 --duration-max 300 --expect continue \
+	[ -n "$SAN" ] && secs=30
+	# every connection keeps one session open and sends messages on it
+	# until the time is up: all of them are open together for most of it
+	"$MT" -s "unix:$DAEMON_SOCK" --load -c $n -n 1000000000 -r 5 \
+	    -m 1000000 -t 120 --duration-max $secs --expect continue \
 	    >"$T/load-conns.out" 2>&1 &
 	lp=$!
 	fl_cleanup_add "$lp"
@@ -287,7 +288,7 @@ fault_conns() {
 	done
 	wait "$lp" || { cat "$T/load-conns.out"; fail "conns: the load run failed"; }
 	[ "$max" -gt "$n" ] || fail "conns: at most $max sockets open in the worker, wanted > $n"
-	echo "   $max sockets open at once in the worker; $(grep -o 'rcpts=[0-9]*' "$T/load-conns.out" | head -n 1) answered, a new session too"
+	echo "   $max sockets open at once in the worker; $(grep -o 'rcpts=[0-9]*' "$T/load-conns.out" | head -n 1) answered in ${secs}s, a new session too"
 	fl_daemon_stop
 	fl_sanitizer_clean "$DAEMON_LOG"
 }
