@@ -504,17 +504,24 @@ postfix_route(struct source *src, const char *text)
 	return v;
 }
 
+/*
+ * One entry of a route table (Postfix transport, Sendmail mailertable):
+ * "name" or ".name" and a route that parse_route() converts.  The table's
+ * catch-all key and per-address keys name no domain and are refused.
+ */
 static int
-postfix_transport_entry(struct source *src, const char *key,
-    const char *val)
+route_entry(struct source *src, const char *key, const char *val,
+    const char *catchall, struct value *(*parse_route)(struct source *,
+    const char *))
 {
 	struct value	*v;
 	char		 name[DOMAIN_MAX + 1];
 	int		 below;
 
-	if (strcmp(key, "*") == 0)
-		return source_error(src, "the wildcard \"*\" cannot be "
-		    "expressed: rules name domains");
+	if (strcmp(key, catchall) == 0)
+		return source_error(src, "the catch-all (wildcard) key "
+		    "\"%s\" cannot be expressed: rules name domains",
+		    catchall);
 	if (strchr(key, '@') != NULL)
 		return source_error(src, "\"%s\": per-address routes cannot "
 		    "be expressed: rules name domains", key);
@@ -523,7 +530,7 @@ postfix_transport_entry(struct source *src, const char *key,
 	below = key[0] == '.';
 	if (key_name(src, key, key + below, name) == -1)
 		return -1;
-	if ((v = postfix_route(src, val)) == NULL)
+	if ((v = parse_route(src, val)) == NULL)
 		return -1;
 	return node_set(src, ROLE_ROUTE, name, below ? SPAN_BELOW : SPAN_SELF,
 	    v, key);
@@ -675,31 +682,6 @@ sendmail_route(struct source *src, const char *text)
 	return v;
 }
 
-static int
-sendmail_mailertable_entry(struct source *src, const char *key,
-    const char *val)
-{
-	struct value	*v;
-	char		 name[DOMAIN_MAX + 1];
-	int		 below;
-
-	if (strcmp(key, ".") == 0)
-		return source_error(src, "the catch-all \".\" cannot be "
-		    "expressed: rules name domains");
-	if (strchr(key, '@') != NULL)
-		return source_error(src, "\"%s\": per-address routes cannot "
-		    "be expressed: rules name domains", key);
-	if (*val == '\0')
-		return source_error(src, "\"%s\": missing value", key);
-	below = key[0] == '.';
-	if (key_name(src, key, key + below, name) == -1)
-		return -1;
-	if ((v = sendmail_route(src, val)) == NULL)
-		return -1;
-	return node_set(src, ROLE_ROUTE, name, below ? SPAN_BELOW : SPAN_SELF,
-	    v, key);
-}
-
 static struct value *
 sendmail_access_value(struct source *src, const char *val)
 {
@@ -782,11 +764,11 @@ source_entry(struct source *src, const char *key, const char *val)
 {
 	switch (src->format) {
 	case IMPORT_POSTFIX_TRANSPORT:
-		return postfix_transport_entry(src, key, val);
+		return route_entry(src, key, val, "*", postfix_route);
 	case IMPORT_POSTFIX_RELAY_DOMAINS:
 		return postfix_relay_entry(src, key, val);
 	case IMPORT_SENDMAIL_MAILERTABLE:
-		return sendmail_mailertable_entry(src, key, val);
+		return route_entry(src, key, val, ".", sendmail_route);
 	case IMPORT_SENDMAIL_ACCESS:
 		return sendmail_access_entry(src, key, val);
 	}
