@@ -40,6 +40,7 @@ set -u
 
 B=${MR_BUILD:-.}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/daemon.sh"
 MR=$B/milter/milter-relay
 MT=$B/test/harness/milter-test
 NULL=$B/test/harness/nullmilter
@@ -69,18 +70,7 @@ STATUS=0
 START=$SECONDS
 
 cleanup() {
-	local p i
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		for i in $(seq 1 50); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	stop_pids 5 "${PIDS[@]}"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -90,16 +80,6 @@ skipped() { [[ $SKIP == *" $1 "* ]]; }
 note() { echo "-- $* ($((SECONDS - START))s)" >&2; }
 bad() { echo "run.sh: $*" >&2; STATUS=1; : >"$T/failed"; }
 
-wait_for() {	# SECONDS COMMAND...: poll until COMMAND succeeds
-	local secs=$1 i
-	shift
-	for i in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-log_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
 count_in() { grep -cF -- "$2" "$1" 2>/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -204,24 +184,15 @@ EOF
 
 DPID=
 WPID=
-worker_of() {
-	sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-	    "$1" | tail -1
-}
-
 start_mr() {	# NAME CONF [SMPORT]: sets DPID, WPID
 	local name=$1 conf=$2 sm=()
 	[ -n "${3:-}" ] && sm=(-m "inet:$3@127.0.0.1")
-	"$MR" -f -c "$conf" -p "unix:$T/$name.sock" -P "$T/$name.pid" \
-	    "${sm[@]}" 2>>"$T/$name.log" &
-	DPID=$!
-	PIDS+=("$DPID")
-	if ! wait_for "$WAIT" log_has "$T/$name.log" "serving unix:"; then
+	if ! daemon_start "$WAIT" "$T/$name.log" "$T/$name.sock" \
+	    "$MR" -f -c "$conf" -p "unix:$T/$name.sock" -P "$T/$name.pid" \
+	    "${sm[@]}"; then
 		cat "$T/$name.log" >&2
 		return 1
 	fi
-	WPID=$(worker_of "$T/$name.log")
-	PIDS+=("$WPID")
 }
 
 stop_pid() {

@@ -22,6 +22,7 @@
 set -u
 
 B=${MR_BUILD:-.}
+. "$(dirname "$0")/../lib/daemon.sh"
 MR=$B/milter/milter-relay
 MT=$B/test/harness/milter-test
 T=$(mktemp -d "${TMPDIR:-/tmp}/mr-loadsmoke.XXXXXX") || exit 1
@@ -32,18 +33,7 @@ FAILS=0
 OKS=0
 
 cleanup() {
-	local p i
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		for i in $(seq 1 100); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	stop_pids 10 "${PIDS[@]}"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -51,16 +41,6 @@ trap 'exit 1' INT TERM
 
 ok() { OKS=$((OKS + 1)); }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-wait_for() {
-	local secs=$1 i
-	shift
-	for i in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-log_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
 for f in "$MR" "$MT"; do
@@ -99,17 +79,12 @@ awk 'BEGIN { for (k = 0; k < 25; k++) {
 	j = 50 * k + 11
 	print "<d" k "@d" j ".example-" (j % 100) ".com>" } }' >"$T/mixed"
 
-"$MR" -f -c "$T/mr.conf" -p "unix:$T/mr.sock" -P "$T/mr.pid" \
-    2>>"$T/mr.log" &
-DPID=$!
-PIDS+=("$DPID")
-if ! wait_for "$WAIT" log_has "$T/mr.log" "serving unix:"; then
+if ! daemon_start "$WAIT" "$T/mr.log" "$T/mr.sock" \
+    "$MR" -f -c "$T/mr.conf" -p "unix:$T/mr.sock" -P "$T/mr.pid"; then
 	echo "FAIL: milter-relay did not start"
 	cat "$T/mr.log"
 	exit 1
 fi
-WPID=$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-    "$T/mr.log" | tail -1)
 
 # load NAME STATUS [milter-test options]: run, check the exit status;
 # the machine line in $L
@@ -166,8 +141,7 @@ n=$(grep -c ' rcpt=<c[0-9]*@nowhere[0-9]*\.example> rule=- outcome=reject ' \
 n=$(grep -c ' rcpt=<d[0-9]*@d[0-9]*\.example-[0-9]*\.com> rule=d[0-9]*\.example-[0-9]*\.com outcome=reject ' \
     "$T/mr.log")
 [ "$n" -eq 100 ] && ok || fail "denied mixed recipients logged: $n of 100"
-[ "$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-    "$T/mr.log" | tail -1)" = "$WPID" ] && kill -0 "$WPID" 2>/dev/null && ok ||
+[ "$(worker_of "$T/mr.log")" = "$WPID" ] && kill -0 "$WPID" 2>/dev/null && ok ||
     fail "the worker was restarted during the load"
 
 kill -TERM "$DPID"

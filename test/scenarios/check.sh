@@ -32,6 +32,7 @@ B=${MR_BUILD:-.}
 MR=$B/milter/milter-relay
 MT=$B/test/harness/milter-test
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/daemon.sh"
 CONF=$HERE/conf
 T=$(mktemp -d "${TMPDIR:-/tmp}/mr-scen.XXXXXX") || exit 1
 chmod 755 "$T"
@@ -52,17 +53,7 @@ FAILS=0
 CHECKS=0
 
 cleanup() {
-	local p i
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		for i in $(seq 100); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null
-	done
+	stop_pids 10 "${PIDS[@]}"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -77,29 +68,10 @@ ok() {
 	CHECKS=$((CHECKS + 1))
 }
 
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-wait_for() {
-	local secs=$1 i
-	shift
-	for i in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
 is_socket() { [ -S "$1" ]; }
-# log_has FILE TEXT: TEXT (fixed string) occurs in FILE
-log_has() { grep -qF -- "$2" "$1"; }
 count_in() { grep -cF -- "$2" "$1"; }
-
-# The worker's pid: the last "worker N started" of a log.
-worker_of() {
-	sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-	    "$1" | tail -1
-}
 
 # start_daemon NAME CONF [OPTIONS...]: sets DPID (supervisor) and WPID.
 start_daemon() {
@@ -107,18 +79,13 @@ start_daemon() {
 	shift 2
 	# a log of an earlier run of NAME must not satisfy the waits below
 	[ -e "$T/$name.log" ] && mv "$T/$name.log" "$T/$name.log.$RANDOM"
-	"${VG[@]}" "$MR" -f -c "$conf" -p "unix:$T/$name.sock" \
-	    -P "$T/$name.pid" "$@" 2>>"$T/$name.log" &
-	DPID=$!
-	PIDS+=("$DPID")
-	if ! wait_for "$WAIT" is_socket "$T/$name.sock" ||
-	    ! wait_for "$WAIT" log_has "$T/$name.log" "serving unix:"; then
+	if ! daemon_start "$WAIT" "$T/$name.log" "$T/$name.sock" \
+	    "${VG[@]}" "$MR" -f -c "$conf" -p "unix:$T/$name.sock" \
+	    -P "$T/$name.pid" "$@"; then
 		fail "$name: the daemon did not start"
 		sed 's/^/    /' "$T/$name.log"
 		return 1
 	fi
-	WPID=$(worker_of "$T/$name.log")
-	PIDS+=("$WPID")
 	return 0
 }
 
