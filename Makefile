@@ -56,6 +56,9 @@ NULLMILTER	= $(O)/test/harness/nullmilter
 
 UNIT_SRCS	= $(sort $(wildcard test/unit/check_*.c))
 UNIT_BINS	= $(UNIT_SRCS:%.c=$(O)/%)
+# helpers shared by the unit tests, an archive: a test that uses none of
+# them (check_live replaces config_free) links none of lib/config.o
+UNIT_UTIL	= $(O)/test/unit/libunitutil.a
 
 BENCH_SRCS	= $(sort $(wildcard test/bench/bench_*.c))
 BENCH_BINS	= $(BENCH_SRCS:%.c=$(O)/%)
@@ -112,8 +115,13 @@ $(HARNESS): $(HARNESS_OBJS) $(LIB)
 $(NULLMILTER): $(O)/test/harness/nullmilter.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(MILTER_LDLIBS)
 
-$(O)/test/unit/check_%: $(O)/test/unit/check_%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CHECK_LDLIBS) $(LIB_LDLIBS)
+$(UNIT_UTIL): $(O)/test/unit/testutil.o
+	rm -f $@
+	ar rcs $@ $<
+
+$(O)/test/unit/check_%: $(O)/test/unit/check_%.o $(UNIT_UTIL) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_UTIL) $(LIB) $(CHECK_LDLIBS) \
+	    $(LIB_LDLIBS)
 
 $(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_LDLIBS)
@@ -221,6 +229,7 @@ install: $(DAEMON) $(HARNESS)
 clean:
 	rm -rf build-san build-tsan build-fuzz
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
-	rm -f $(LIB) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS)
+	rm -f $(LIB) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS) \
+	    $(UNIT_UTIL)
 
 -include $(shell find $(O) -name '*.d' -type f 2>/dev/null)

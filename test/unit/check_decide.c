@@ -19,6 +19,7 @@
 #include "config.h"
 #include "decide.h"
 #include "netaddr.h"
+#include "testutil.h"
 
 /* The rules every configuration shares. */
 #define RULES \
@@ -398,30 +399,13 @@ static const struct dcase cases[] = {
 
 static struct config *configs[NCFG];
 
-static struct config *
-load_text(const char *text)
-{
-	char		 path[] = "/tmp/check_decide.XXXXXX", err[512];
-	struct config	*c;
-	int		 fd;
-
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	c = config_load(path, err, sizeof(err));
-	unlink(path);
-	ck_assert_msg(c != NULL, "config_load: %s", err);
-	return c;
-}
-
 static const struct config *
 config_of(enum cfg cfg)
 {
 	if (cfg == NONE)
 		return NULL;
 	if (configs[cfg] == NULL)
-		configs[cfg] = load_text(cfg_text[cfg]);
+		configs[cfg] = unit_config_load(cfg_text[cfg]);
 	return configs[cfg];
 }
 

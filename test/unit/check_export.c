@@ -18,22 +18,21 @@
 #include "config.h"
 #include "export.h"
 #include "maps.h"
+#include "testutil.h"
 
 static char	tmpdir[] = "/tmp/check_export.XXXXXX";
-static char	conf_path[300], list_path[300];
+static char	list_path[300];
 
 static void
 setup(void)
 {
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(conf_path, sizeof(conf_path), "%s/mr.conf", tmpdir);
 	snprintf(list_path, sizeof(list_path), "%s/domains.list", tmpdir);
 }
 
 static void
 teardown(void)
 {
-	unlink(conf_path);
 	unlink(list_path);
 	rmdir(tmpdir);
 	strcpy(tmpdir, "/tmp/check_export.XXXXXX");
@@ -43,21 +42,15 @@ teardown(void)
 static struct config *
 load_lines(const char *lines)
 {
-	FILE		*fp;
-	struct config	*c;
-	char		 err[512];
+	FILE	*fp;
+	char	 text[sizeof(list_path) + 32];
 
 	fp = fopen(list_path, "w");
 	ck_assert_ptr_nonnull(fp);
 	fputs(lines, fp);
 	fclose(fp);
-	fp = fopen(conf_path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fprintf(fp, "domains_file = \"%s\";\n", list_path);
-	fclose(fp);
-	c = config_load(conf_path, err, sizeof(err));
-	ck_assert_msg(c != NULL, "config_load: %s", err);
-	return c;
+	snprintf(text, sizeof(text), "domains_file = \"%s\";\n", list_path);
+	return unit_config_load(text);
 }
 
 struct result {

@@ -17,8 +17,7 @@
 #include "config.h"
 #include "decide.h"
 #include "maps.h"
-
-static char	tmpdir[] = "/tmp/check_maps.XXXXXX";
+#include "testutil.h"
 
 static const char rules_text[] =
     "domains = (\n"
@@ -39,35 +38,14 @@ static const char rules_text[] =
 static struct config *
 load(const char *policy)
 {
-	char		 path[256], err[512];
-	FILE		*fp;
+	char		*text;
 	struct config	*config;
 
-	snprintf(path, sizeof(path), "%s/mr.conf", tmpdir);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fprintf(fp, "policy = { %s };\n%s", policy, rules_text);
-	fclose(fp);
-	config = config_load(path, err, sizeof(err));
-	ck_assert_msg(config != NULL, "config_load: %s", err);
+	ck_assert_int_ge(asprintf(&text, "policy = { %s };\n%s", policy,
+	    rules_text), 0);
+	config = unit_config_load(text);
+	free(text);
 	return config;
-}
-
-static void
-setup(void)
-{
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void
-teardown(void)
-{
-	char	path[256];
-
-	snprintf(path, sizeof(path), "%s/mr.conf", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
-	strcpy(tmpdir, "/tmp/check_maps.XXXXXX");
 }
 
 static void
@@ -301,7 +279,6 @@ main(void)
 
 	s = suite_create("maps");
 	tc = tcase_create("maps");
-	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_route_forms);
 	tcase_add_test(tc, test_answers);
 	tcase_add_test(tc, test_log_only);
