@@ -326,13 +326,8 @@ FLOW=$!
 e2e_track_pid "$FLOW"
 write_rules "$PORT_E"
 mr_reload
-for i in $(seq 1 300); do
-	out=$(echo "transport u@moving.example" | sm_query)
-	[ "$out" = "OK smtp:[127.0.0.1]:$PORT_E" ] && break
-	sleep 0.1
-done
-[ "$out" = "OK smtp:[127.0.0.1]:$PORT_E" ] ||
-    e2e_fail "reload did not change the socketmap: $out"
+sm_wait_answer "transport u@moving.example" "OK smtp:[127.0.0.1]:$PORT_E" ||
+    e2e_fail "reload did not change the socketmap: $SM_ANSWER"
 wait "$FLOW"
 [ "$(grep -c '^DATA 250' "$E2E_DIR/flow.out")" = 10 ] ||
     e2e_fail "mail during reload: $(cat "$E2E_DIR/flow.out")"

@@ -49,6 +49,8 @@
 #                               MR_STATUS) / SIGHUP
 #   sm_query                    stdin "MAP KEY" lines -> answers, one
 #                               persistent socketmap connection
+#   sm_wait_answer QUERY ANSWER  poll (30 s) until QUERY gets ANSWER, as
+#                               after a reload; the last answer in SM_ANSWER
 #   MR_SOCKET (milter socket path), MR_SMPORT (socketmap port), MR_BIN
 #
 # Variables after e2e_init: E2E_DIR, E2E_CLIENT, E2E_BUILD (the built tree,
@@ -404,4 +406,15 @@ mr_reload() {
 
 sm_query() {
 	"$E2E_CLIENT" socketmap -p "$MR_SMPORT"
+}
+
+SM_ANSWER=
+sm_wait_answer() {
+	local i
+	for i in $(seq 1 300); do
+		SM_ANSWER=$(echo "$1" | sm_query)
+		[ "$SM_ANSWER" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -329,13 +329,8 @@ sink_is D u4@sub.exact.example u9@unlisted.test
 SM_PID_FILE=$(head -n 1 "$SM_DIR/sendmail.pid")
 write_conf "[127.0.0.11]"
 mr_reload
-for i in $(seq 1 300); do
-	ans=$(echo "mailertable moved.example" | sm_query)
-	[ "$ans" = "OK esmtp:[127.0.0.11]" ] && break
-	sleep 0.1
-done
-[ "$ans" = "OK esmtp:[127.0.0.11]" ] ||
-    e2e_fail "reload: socket map still says \"$ans\""
+sm_wait_answer "mailertable moved.example" "OK esmtp:[127.0.0.11]" ||
+    e2e_fail "reload: socket map still says \"$SM_ANSWER\""
 send 127.0.0.1 reload w1@moved.example w2@example.com
 expect reload w1@moved.example '^250 '
 expect reload w2@example.com '^250 '
