@@ -283,6 +283,7 @@ reply_escape(const char *in, char *out, size_t outlen)
 static void
 decision_fail(struct decision *d, const char *reason)
 {
+	memset(d, 0, sizeof(*d));
 	d->outcome = OUTCOME_TEMPFAIL;
 	d->enforced = OUTCOME_TEMPFAIL;
 	d->reason = reason;
@@ -429,7 +430,6 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	sfsistat ret;
 
 	atomic_fetch_add_explicit(&counters.rcpts, 1, memory_order_relaxed);
-	memset(&d, 0, sizeof(d));
 	rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
 	if ((s = smfi_getpriv(ctx)) == NULL) {
 		atomic_fetch_add_explicit(&counters.failures, 1,
