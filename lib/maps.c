@@ -4,21 +4,10 @@
  * maps_answer() parses one socketmap request "NAME KEY", finds the
  * domain of the key, asks decide_domain() about it and formats the reply
  * for the map asked (see maps.h).  maps_route() turns a rule's smart
- * host into a Postfix transport(5) or Sendmail mailertable value:
- *
- *	smarthost		transport		mailertable
- *	mail.example.org	smtp:[mail.example.org]	esmtp:[mail.example.org]
- *	mx:example.net		smtp:example.net	esmtp:example.net
- *	192.0.2.7, [192.0.2.7]	smtp:[192.0.2.7]	esmtp:[192.0.2.7]
- *	[2001:db8::7]		smtp:[2001:db8::7]	esmtp:[IPv6:2001:db8::7]
- *	any of them with :2525	smtp:[...]:2525		esmtp2525:[...]
- *
- * Postfix takes "[host]:port" as next hop, also for IPv6 addresses
- * ("[2001:db8::7]:25"; the "[ipv6:...]" form is for SMTP address
- * literals, not next hops).  Sendmail's mailertable has no port field: a
- * port selects a mailer named "esmtpPORT" that contrib/sendmail defines
- * with "A=TCP $h PORT".  The transport name (default "smtp") is Postfix
- * only; Sendmail always gets esmtp.
+ * hosts into a Postfix transport(5) or Sendmail mailertable value with
+ * nexthop_route() (nexthop.c has the table of syntaxes): for example
+ * "smtp:[192.0.2.25],[192.0.2.26]:2525" and "esmtp:[192.0.2.25]:[...]".
+ * The transport name (default "smtp") is Postfix only.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,21 +16,13 @@
 #include "decide.h"
 #include "domain.h"
 #include "maps.h"
+#include "nexthop.h"
 
 enum map_name {
 	MAPNAME_RELAY,
 	MAPNAME_TRANSPORT,
 	MAPNAME_MAILERTABLE,
 	MAPNAME_ACCESS
-};
-
-/* A smart host taken apart: host without brackets, port or 0. */
-struct route_parts {
-	int		mx;
-	int		literal;	/* an IP address */
-	int		ipv6;
-	unsigned	port;
-	char		host[DOMAIN_MAX + 1];
 };
 
 static size_t	maps_reply(char *out, size_t outlen, const char *status,
@@ -53,7 +34,9 @@ static int	maps_key_domain(enum map_name map, const char *key,
 static int	maps_relayed(const struct config *config, const char *domain);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
-static int	route_split(const char *smarthost, struct route_parts *rp);
+
+/* A list whose hops have several ports: one mailer a route in Sendmail. */
+#define MAPS_NO_ROUTE	"smart hosts on different ports: no mailertable route"
 
 static const struct client maps_untrusted;	/* no address, no auth */
 
@@ -104,10 +87,13 @@ maps_answer(const struct config *config, const char *request, size_t len,
 	case MAPNAME_TRANSPORT:
 	case MAPNAME_MAILERTABLE:
 		rule = maps_rule(config, domain);
-		if (rule == NULL || maps_route(rule, map == MAPNAME_TRANSPORT ?
+		if (rule == NULL || rule->smarthost == NULL)
+			break;
+		if (maps_route(rule, map == MAPNAME_TRANSPORT ?
 		    MAP_POSTFIX_TRANSPORT : MAP_SENDMAIL_MAILERTABLE, route,
 		    sizeof(route)) == -1)
-			break;
+			return maps_reply(out, outlen, "TEMP", MAPS_NO_ROUTE,
+			    strlen(MAPS_NO_ROUTE));
 		return maps_reply(out, outlen, "OK", route, strlen(route));
 	}
 	return maps_reply(out, outlen, "NOTFOUND", "", 0);
@@ -219,88 +205,11 @@ int
 maps_route(const struct rule *rule, enum map_kind kind, char *buf,
     size_t buflen)
 {
-	struct route_parts rp;
-	char		 host[DOMAIN_MAX + 16], mailer[32];
-	int		 n;
+	const char	*why;
 
-	if (rule == NULL || rule->smarthost == NULL ||
-	    route_split(rule->smarthost, &rp) == -1)
+	if (rule == NULL || rule->smarthost == NULL)
 		return -1;
-	if (kind == MAP_POSTFIX_TRANSPORT) {
-		snprintf(host, sizeof(host), rp.mx ? "%s" : "[%s]", rp.host);
-		if (rp.port != 0)
-			n = snprintf(buf, buflen, "%s:%s:%u", rule->transport ?
-			    rule->transport : "smtp", host, rp.port);
-		else
-			n = snprintf(buf, buflen, "%s:%s", rule->transport ?
-			    rule->transport : "smtp", host);
-	} else {
-		snprintf(host, sizeof(host), rp.mx ? "%s" : rp.ipv6 ?
-		    "[IPv6:%s]" : "[%s]", rp.host);
-		if (rp.port != 0 && rp.port != 25)
-			snprintf(mailer, sizeof(mailer), "esmtp%u", rp.port);
-		else
-			snprintf(mailer, sizeof(mailer), "esmtp");
-		n = snprintf(buf, buflen, "%s:%s", mailer, host);
-	}
-	if (n < 0 || (size_t)n >= buflen)
-		return -1;
-	return 0;
-}
-
-/*
- * Take a smart host apart: "[addr]", "host", "mx:host", bare IPv4, each
- * with an optional ":port" (the forms smarthost_valid() lets through).
- */
-static int
-route_split(const char *smarthost, struct route_parts *rp)
-{
-	const char	*s, *end, *port;
-	size_t		 n;
-	unsigned long	 v;
-
-	memset(rp, 0, sizeof(*rp));
-	s = smarthost;
-	if (strncasecmp(s, "mx:", 3) == 0) {
-		rp->mx = 1;
-		s += 3;
-	}
-	if (*s == '[') {
-		end = strchr(s, ']');
-		if (end == NULL)
-			return -1;
-		s++;
-		port = end[1] == ':' ? end + 2 : NULL;
-		if (end[1] != '\0' && port == NULL)
-			return -1;
-		rp->literal = 1;
-	} else {
-		end = strchr(s, ':');
-		port = end == NULL ? NULL : end + 1;
-		if (end == NULL)
-			end = s + strlen(s);
-		else if (strchr(port, ':') != NULL)
-			return -1;		/* bare IPv6: not valid */
-	}
-	n = (size_t)(end - s);
-	if (n == 0 || n >= sizeof(rp->host))
-		return -1;
-	memcpy(rp->host, s, n);
-	rp->host[n] = '\0';
-	rp->ipv6 = strchr(rp->host, ':') != NULL;
-	if (rp->mx && rp->literal)
-		return -1;
-	if (port != NULL) {
-		if (*port < '1' || *port > '9' || strlen(port) > 5)
-			return -1;
-		for (v = 0; *port != '\0'; port++) {
-			if (*port < '0' || *port > '9')
-				return -1;
-			v = v * 10 + (unsigned long)(*port - '0');
-		}
-		if (v > 65535)
-			return -1;
-		rp->port = (unsigned)v;
-	}
-	return 0;
+	return nexthop_route(rule->smarthost, rule->transport,
+	    kind == MAP_POSTFIX_TRANSPORT ? NEXTHOP_POSTFIX : NEXTHOP_SENDMAIL,
+	    buf, buflen, &why);
 }

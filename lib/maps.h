@@ -6,11 +6,13 @@
  *
  *	relay		"OK RELAY" when any client may relay to the key's
  *			domain (an "always" rule covers it), else "NOTFOUND "
- *	transport	"OK transport:[host]:port" (Postfix syntax) when the
- *			covering relayed rule names a smart host
- *	mailertable	"OK esmtp:[host]" (Sendmail syntax), same rule; a
+ *	transport	"OK transport:[host]:port,..." (Postfix syntax) when
+ *			the covering relayed rule names smart hosts
+ *	mailertable	"OK esmtp:[host]:..." (Sendmail syntax), same rule; a
  *			port selects the mailer "esmtpPORT" (mailertable has
- *			no port field; contrib/sendmail defines the mailer)
+ *			no port field; contrib/sendmail defines the mailer);
+ *			"TEMP reason" for lists Sendmail cannot express
+			(hops on different ports), which defers the mail
  *	access		"OK RELAY" for "To:domain" keys any client may relay
  *			to, "OK SKIP" when not but a parent would be (stops
  *			Sendmail's own walk up to the parents)
@@ -43,8 +45,8 @@
 #define MAPS_ANSWER_MAX	1024
 
 enum map_kind {
-	MAP_POSTFIX_TRANSPORT,	/* smtp:[host]:port */
-	MAP_SENDMAIL_MAILERTABLE /* esmtp:[host]:port */
+	MAP_POSTFIX_TRANSPORT,	/* smtp:[host]:port,... */
+	MAP_SENDMAIL_MAILERTABLE /* esmtpPORT:[host]:... */
 };
 
 size_t	maps_answer(const struct config *config, const char *request,

@@ -34,8 +34,9 @@
  * returned.  ruleset_count() is the number of rules.  ruleset_free()
  * releases everything (NULL is fine).
  *
- * smarthost_valid(): "host", "mx:host", "192.0.2.7", "[192.0.2.7]",
- * "[2001:db8::7]", each optionally followed by ":port" (1-65535).
+ * smarthost_valid(): a list of next hops "hop,hop,..." (nexthop.c), each
+ * "host", "mx:host", "192.0.2.7", "[192.0.2.7]", "[2001:db8::7]",
+ * optionally followed by ":port" (1-65535).
  * reply_valid(): "ddd d.d.d text" where ddd is 4xx or 5xx and the
  * enhanced status class equals the first digit; text may be empty.
  * Both return 0 or -1 with *why.
@@ -56,6 +57,7 @@
 #include <stddef.h>
 
 #include "domain.h"
+#include "nexthop.h"
 
 enum rule_kind {
 	RULE_EXACT,		/* #name */
@@ -107,7 +109,7 @@ void	ruleset_free(struct ruleset *set);
 int	smarthost_valid(const char *text, const char **why);
 int	reply_valid(const char *text, const char **why);
 
-#define SMARTHOST_MAX	(3 + DOMAIN_MAX + 6)	/* "mx:" name ":port" */
+#define SMARTHOST_MAX	NEXTHOP_LIST_TEXT_MAX	/* a list of next hops */
 
 int	smarthost_normalize(const char *text, char *out, size_t outlen,
 	    const char **why);
