@@ -51,6 +51,8 @@ struct policy {
 	enum route_check route_check;
 };
 
+struct tlspolicy;
+
 struct config {
 	char		*path;		/* file it was loaded from */
 	/* daemon settings; NULL when unset */
@@ -63,6 +65,7 @@ struct config {
 	int		socket_mode;	/* -1 when unset */
 	struct policy	policy;
 	struct ruleset	*rules;
+	struct tlspolicy *tls;		/* next hop -> TLS policy, or NULL */
 };
 
 struct config *config_load(const char *path, char *err, size_t errlen);

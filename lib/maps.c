@@ -17,12 +17,14 @@
 #include "domain.h"
 #include "maps.h"
 #include "nexthop.h"
+#include "tlspolicy.h"
 
 enum map_name {
 	MAPNAME_RELAY,
 	MAPNAME_TRANSPORT,
 	MAPNAME_MAILERTABLE,
-	MAPNAME_ACCESS
+	MAPNAME_ACCESS,
+	MAPNAME_TLS
 };
 
 static size_t	maps_reply(char *out, size_t outlen, const char *status,
@@ -31,12 +33,18 @@ static int	maps_parse_name(const char *name, size_t len,
 		    enum map_name *out);
 static int	maps_key_domain(enum map_name map, const char *key,
 		    size_t len, char *domain);
+static size_t	maps_tls(const struct config *config, enum map_name map,
+		    const char *key, size_t len, char *out, size_t outlen);
 static int	maps_relayed(const struct config *config, const char *domain);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
 
 /* A list whose hops have several ports: one mailer a route in Sendmail. */
 #define MAPS_NO_ROUTE	"smart hosts on different ports: no mailertable route"
+
+/* Sendmail's tls_server ruleset looks TLS_Srv:server up in the access map. */
+#define TLS_SRV		"TLS_Srv:"
+#define TLS_SRV_LEN	8
 
 static const struct client maps_untrusted;	/* no address, no auth */
 
@@ -64,6 +72,11 @@ maps_answer(const struct config *config, const char *request, size_t len,
 	if (config == NULL)
 		return maps_reply(out, outlen, "TEMP",
 		    "no rule set loaded", 18);
+	if (map == MAPNAME_TLS || (map == MAPNAME_ACCESS &&
+	    len - namelen - 1 > TLS_SRV_LEN &&
+	    strncasecmp(space + 1, TLS_SRV, TLS_SRV_LEN) == 0))
+		return maps_tls(config, map, space + 1, len - namelen - 1, out,
+		    outlen);
 	if (maps_key_domain(map, space + 1, len - namelen - 1, domain) == -1)
 		return maps_reply(out, outlen, "NOTFOUND", "", 0);
 
@@ -84,6 +97,8 @@ maps_answer(const struct config *config, const char *request, size_t len,
 			if (maps_relayed(config, parent + 1))
 				return maps_reply(out, outlen, "OK", "SKIP", 4);
 		break;
+	case MAPNAME_TLS:
+		break;			/* answered above */
 	case MAPNAME_TRANSPORT:
 	case MAPNAME_MAILERTABLE:
 		rule = maps_rule(config, domain);
@@ -132,6 +147,7 @@ maps_parse_name(const char *name, size_t len, enum map_name *out)
 		{ "transport", MAPNAME_TRANSPORT },
 		{ "mailertable", MAPNAME_MAILERTABLE },
 		{ "access", MAPNAME_ACCESS },
+		{ "tls", MAPNAME_TLS },
 	};
 	size_t	i;
 
@@ -172,6 +188,31 @@ maps_key_domain(enum map_name map, const char *key, size_t len, char *domain)
 	if (domain_normalize(key, len, domain, &why) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * The TLS policy of a next hop: Postfix's key (map tls) or Sendmail's
+ * "TLS_Srv:server" (map access), from the table tlspolicy.c built.
+ */
+static size_t
+maps_tls(const struct config *config, enum map_name map, const char *key,
+    size_t len, char *out, size_t outlen)
+{
+	char	value[TLSPOLICY_VALUE_MAX + 1];
+	int	rc;
+
+	if (map == MAPNAME_TLS)
+		rc = tlspolicy_postfix(config->tls, key, len, value,
+		    sizeof(value));
+	else
+		rc = tlspolicy_sendmail(config->tls, key + TLS_SRV_LEN,
+		    len - TLS_SRV_LEN, value, sizeof(value));
+	if (rc == 1)
+		return maps_reply(out, outlen, "OK", value, strlen(value));
+	if (rc == -1)
+		return maps_reply(out, outlen, "TEMP", "TLS policy too long",
+		    19);
+	return maps_reply(out, outlen, "NOTFOUND", "", 0);
 }
 
 /* Any client may relay to domain: an "always" rule accepts it. */

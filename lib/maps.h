@@ -15,7 +15,12 @@
 			(hops on different ports), which defers the mail
  *	access		"OK RELAY" for "To:domain" keys any client may relay
  *			to, "OK SKIP" when not but a parent would be (stops
- *			Sendmail's own walk up to the parents)
+ *			Sendmail's own walk up to the parents); for
+ *			"TLS_Srv:server" keys Sendmail's TLS requirement
+ *			("OK ENCR:112", "OK VERIFY+CN", tlspolicy.c)
+ *	tls		"OK level [match=...]" for a next hop as Postfix's
+ *			smtp_tls_policy_maps looks it up ("[host]:port",
+ *			"[host]", "host:port", "host"; tlspolicy.c)
  *
  * transport and mailertable answer for "always" and "trusted" rules that
  * name a smart host (a trusted client's mail must take it too); deny

@@ -32,6 +32,7 @@
 
 #include "domain.h"
 #include "ruleset.h"
+#include "tlspolicy.h"
 
 #define NODE_INLINE	22
 #define NODE_CHILDREN	0x01		/* flags: has children */
@@ -265,7 +266,8 @@ rule_eq(const struct ruleset *set, uintptr_t val, const void *key)
 	(void)set;
 	return a->kind == b->kind && a->relay == b->relay &&
 	    a->smarthost == b->smarthost && a->transport == b->transport &&
-	    a->reply == b->reply;
+	    a->reply == b->reply && a->tls == b->tls &&
+	    a->tls_match == b->tls_match;
 }
 
 static const struct rule *
@@ -279,7 +281,8 @@ intern_rule(struct ruleset *set, const struct rule *r)
 		return NULL;
 	h = mix64(((uint64_t)r->kind << 8 | r->relay) +
 	    (uintptr_t)r->smarthost) ^ mix64((uintptr_t)r->transport + 1) ^
-	    mix64((uintptr_t)r->reply + 2);
+	    mix64((uintptr_t)r->reply + 2) ^
+	    mix64(((uintptr_t)r->tls_match + 3) ^ r->tls);
 	j = itab_slot(set, &set->rules, h, rule_eq, r);
 	if (set->rules.val[j] != 0)
 		return (const struct rule *)set->rules.val[j];
@@ -680,6 +683,11 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 		snprintf(err, errlen, "bad reply \"%s\": %s", spec->reply, why);
 		return -1;
 	}
+	if (tlspolicy_spec(spec->tls, spec->tls_match, spec->smarthost,
+	    &r->tls, &why) == -1) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
 	if (spec->transport != NULL && spec->smarthost == NULL) {
 		snprintf(err, errlen, "transport needs a smarthost");
 		return -1;
@@ -697,7 +705,9 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 	    intern_string(set, host);
 	r->transport = intern_string(set, spec->transport);
 	r->reply = intern_string(set, spec->reply);
-	if ((spec->smarthost != NULL && r->smarthost == NULL) ||
+	r->tls_match = intern_string(set, spec->tls_match);
+	if ((spec->tls_match != NULL && r->tls_match == NULL) ||
+	    (spec->smarthost != NULL && r->smarthost == NULL) ||
 	    (spec->transport != NULL && r->transport == NULL) ||
 	    (spec->reply != NULL && r->reply == NULL)) {
 		snprintf(err, errlen, "out of memory");

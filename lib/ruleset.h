@@ -77,6 +77,8 @@ struct rule {
 	const char	*smarthost;	/* NULL: MTA routes as usual */
 	const char	*transport;	/* NULL: "smtp" */
 	const char	*reply;		/* NULL: default reply */
+	unsigned char	tls;		/* enum tls_level; 0: unset */
+	const char	*tls_match;	/* NULL: Postfix's default */
 };
 
 /* The optional parts of a rule as the config gives them (NULL: unset). */
@@ -85,6 +87,8 @@ struct rule_spec {
 	const char	*smarthost;
 	const char	*transport;
 	const char	*reply;
+	const char	*tls;		/* "none" ... "secure" */
+	const char	*tls_match;
 };
 
 #define PATTERN_MAX	(DOMAIN_MAX + 1)	/* prefix + name */
