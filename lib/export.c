@@ -24,6 +24,7 @@
 #include "domain.h"
 #include "export.h"
 #include "maps.h"
+#include "tlspolicy.h"
 
 #define KIND_EXACT	0x01
 #define KIND_NAMESPACE	0x02
@@ -54,6 +55,7 @@ static const char *format_names[] = {
 	"postfix-relay-domains",
 	"sendmail-mailertable",
 	"sendmail-access",
+	"postfix-tls-policy",
 };
 
 static int	export_collect(const char *pattern, const struct rule *rule,
@@ -72,6 +74,8 @@ static int	export_refuse(struct export_state *st, const char *domain,
 static int	export_print(struct export_state *st, FILE *out);
 static void	export_free(struct export_state *st);
 static int	same(const char *a, const char *b);
+static int	export_tls(const struct config *config, FILE *out, char *err,
+		    size_t errlen);
 
 int
 export_format_parse(const char *name, enum export_format *out)
@@ -103,6 +107,8 @@ export_write(const struct config *config, enum export_format format,
 	size_t		 i;
 	int		 rc;
 
+	if (format == EXPORT_POSTFIX_TLS_POLICY && config != NULL)
+		return export_tls(config, out, err, errlen);
 	memset(&st, 0, sizeof(st));
 	st.config = config;
 	st.format = format;
@@ -130,6 +136,62 @@ export_write(const struct config *config, enum export_format format,
 		    "= debug_peer_list smtpd_access_maps\n");
 	export_free(&st);
 	return rc == 0 ? 0 : -1;
+}
+
+struct tls_export {
+	const struct config *config;
+	FILE		*out;		/* NULL: count only */
+	size_t		 n;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* tlspolicy_walk() callback: the socketmap's answer for one next hop. */
+static int
+export_tls_hop(const char *key, const char *value, void *arg)
+{
+	struct tls_export *te = arg;
+	char		 request[TLSPOLICY_KEY_MAX + 8], answer[MAPS_ANSWER_MAX];
+
+	(void)value;
+	snprintf(request, sizeof(request), "tls %s", key);
+	maps_answer(te->config, request, strlen(request), answer,
+	    sizeof(answer));
+	if (strncmp(answer, "OK ", 3) != 0) {
+		snprintf(te->err, te->errlen, "%s: %s", key, answer);
+		return -1;
+	}
+	te->n++;
+	if (te->out != NULL)
+		fprintf(te->out, "%s\t%s\n", key, answer + 3);
+	return 0;
+}
+
+/*
+ * The static smtp_tls_policy_maps table: one line a next hop that a rule
+ * gives a TLS policy, keyed as Postfix looks it up.
+ */
+static int
+export_tls(const struct config *config, FILE *out, char *err, size_t errlen)
+{
+	struct tls_export te;
+
+	memset(&te, 0, sizeof(te));
+	te.config = config;
+	te.err = err;
+	te.errlen = errlen;
+	if (tlspolicy_walk(config->tls, export_tls_hop, &te) != 0)
+		return -1;
+	fprintf(out, "# milter-relay export %s: %zu entries\n",
+	    export_format_name(EXPORT_POSTFIX_TLS_POLICY), te.n);
+	te.out = out;
+	if (tlspolicy_walk(config->tls, export_tls_hop, &te) != 0)
+		return -1;
+	if (fflush(out) == EOF || ferror(out)) {
+		snprintf(err, errlen, "write error");
+		return -1;
+	}
+	return 0;
 }
 
 /* ruleset_walk() callback: list each name once with the kinds at it. */
