@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ruleset.h"
 #include "tlspolicy.h"
@@ -306,11 +307,19 @@ tlspolicy_sendmail(const struct tlspolicy *tp, const char *host, size_t len,
 	const struct tls_entry *e, *best;
 	struct nexthop	 hop;
 	const char	*why, *cn;
+	char		 addr[NEXTHOP_TEXT_MAX + 3];
 	size_t		 i;
 	int		 n;
 
-	if (tp == NULL || len == 0 ||
-	    nexthop_parse_mta(host, len, NEXTHOP_SENDMAIL, &hop, &why) == -1)
+	if (tp == NULL || len == 0 || len > NEXTHOP_TEXT_MAX)
+		return 0;
+	if (len > 5 && strncasecmp(host, "IPv6:", 5) == 0) {
+		/* ${server_addr} of an IPv6 server: "IPv6:2001:db8::1" */
+		snprintf(addr, sizeof(addr), "[%.*s]", (int)len, host);
+		host = addr;
+		len += 2;
+	}
+	if (nexthop_parse_mta(host, len, NEXTHOP_SENDMAIL, &hop, &why) == -1)
 		return 0;
 	best = NULL;
 	for (i = 0; i < tp->n; i++) {

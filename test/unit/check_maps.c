@@ -233,6 +233,8 @@ START_TEST(test_lists_and_tls)
 		{ "access TLS_Srv:mail.c.example",
 		    "OK VERIFY+CN:mail.c.example" },
 		{ "access TLS_Srv:[IPv6:2001:db8::1]", "OK VERIFY+CN" },
+		{ "access tls_srv:IPv6:2001:DB8::1", "OK VERIFY+CN" },
+		{ "access TLS_Srv:IPv6:2001:db8::2", "NOTFOUND " },
 		{ "access TLS_Srv:192.0.2.30", "NOTFOUND " },
 		{ "access TLS_Srv:other.example", "NOTFOUND " },
 	};
