@@ -34,15 +34,19 @@ static const struct {
 	const char	*pattern;
 	struct rule_spec spec;
 } rules[] = {
-	{ "example.com", { NULL, "[10.1.2.3]", NULL, NULL } },
-	{ "#example.org", { "always", "mail.example.org:2525", NULL, NULL } },
-	{ "partner.example", { "trusted", "[2001:db8::25]", NULL, NULL } },
+	{ "example.com", { NULL, "[10.1.2.3]", NULL, NULL, NULL, NULL } },
+	{ "#example.org", { "always", "mail.example.org:2525", NULL, NULL,
+	    NULL, NULL } },
+	{ "partner.example", { "trusted", "[2001:db8::25]", NULL, NULL,
+	    NULL, NULL } },
 	{ "lab.example.com", { "deny", NULL, NULL,
-	    "550 5.7.1 No mail for the lab" } },
-	{ "open.lab.example.com", { "always", NULL, NULL, NULL } },
-	{ ".sub.example.net", { "always", "[192.0.2.7]:2525", "relay", NULL } },
-	{ "xn--bcher-kva.example", { "always", "mx:example.net", NULL, NULL } },
-	{ "victim.test", { "deny", NULL, NULL, NULL } },
+	    "550 5.7.1 No mail for the lab", NULL, NULL } },
+	{ "open.lab.example.com", { "always", NULL, NULL, NULL, NULL, NULL } },
+	{ ".sub.example.net", { "always", "[192.0.2.7]:2525", "relay", NULL,
+	    NULL, NULL } },
+	{ "xn--bcher-kva.example", { "always", "mx:example.net", NULL, NULL,
+	    NULL, NULL } },
+	{ "victim.test", { "deny", NULL, NULL, NULL, NULL, NULL } },
 };
 
 static void
