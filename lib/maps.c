@@ -41,6 +41,7 @@ static const struct rule *maps_rule(const struct config *config,
 
 /* A list whose hops have several ports: one mailer a route in Sendmail. */
 #define MAPS_NO_ROUTE	"smart hosts on different ports: no mailertable route"
+#define MAPS_TLS_TOO_LONG "TLS policy too long"
 
 /* Sendmail's tls_server ruleset looks TLS_Srv:server up in the access map. */
 #define TLS_SRV		"TLS_Srv:"
@@ -210,8 +211,8 @@ maps_tls(const struct config *config, enum map_name map, const char *key,
 	if (rc == 1)
 		return maps_reply(out, outlen, "OK", value, strlen(value));
 	if (rc == -1)
-		return maps_reply(out, outlen, "TEMP", "TLS policy too long",
-		    19);
+		return maps_reply(out, outlen, "TEMP", MAPS_TLS_TOO_LONG,
+		    strlen(MAPS_TLS_TOO_LONG));
 	return maps_reply(out, outlen, "NOTFOUND", "", 0);
 }
 
