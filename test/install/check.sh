@@ -112,7 +112,7 @@ if [ ! -x "$M" ]; then
 else
 	"$IM" -t -c etc/milter-relay.conf >"$tmp/t.out" 2>&1 ||
 	    { cat "$tmp/t.out"; fail "milter-relay -t rejects etc/milter-relay.conf"; }
-	grep -q ': OK, 6 rules$' "$tmp/t.out" || { cat "$tmp/t.out"; fail "-t output"; }
+	grep -q ': OK, 7 rules$' "$tmp/t.out" || { cat "$tmp/t.out"; fail "-t output"; }
 	ok "the example configuration passes -t: $(cat "$tmp/t.out")"
 
 	# The examples printed in milter-relay.conf(5) load too: the
