@@ -126,7 +126,7 @@ else
 	[ "$(grep -c smarthost "$tmp/man5.list")" -ge 3 ] ||
 	    fail "no domains_file example found in milter-relay.conf(5)"
 	printf 'domains_file = "man5.list";\n' >"$tmp/man5b.conf"
-	"$IM" -t -c "$tmp/man5b.conf" | grep -q ': OK, 5 rules$' ||
+	"$IM" -t -c "$tmp/man5b.conf" | grep -q ': OK, 6 rules$' ||
 	    fail "the domains_file example of milter-relay.conf(5) does not load"
 	ok "the examples of milter-relay.conf(5) load"
 
