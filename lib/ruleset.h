@@ -1,7 +1,7 @@
 /*
  * ruleset - domain rules in a trie of labels, root = TLD
  *
- * A rule set maps domain patterns to rules (DESIGN.md section 1):
+ * A rule set maps domain patterns to rules:
  *
  *	example.com	RULE_NAMESPACE	example.com and every name below it
  *	#example.com	RULE_EXACT	example.com only
@@ -34,16 +34,11 @@
  * returned.  ruleset_count() is the number of rules.  ruleset_free()
  * releases everything (NULL is fine).
  *
- * smarthost_valid(): "host", "mx:host", "192.0.2.7", "[192.0.2.7]",
- * "[2001:db8::7]", each optionally followed by ":port" (1-65535).
- * reply_valid(): "ddd d.d.d text" where ddd is 4xx or 5xx and the
- * enhanced status class equals the first digit; text may be empty.
- * Both return 0 or -1 with *why.
+ * The values of a rule are checked by rulevalue.h (smart host,
+ * transport) and reply.h (reply); this header includes both.
  *
- * Helpers for the config loader and the exporter: smarthost_normalize()
- * checks like smarthost_valid() and writes the canonical form the rule set
- * stores (host names as lower-case A-labels); transport_valid() checks a
- * Postfix transport name; pattern_normalize() writes the canonical text of
+ * Helpers for the config loader and the exporter: pattern_normalize()
+ * writes the canonical text of
  * a pattern ("#name", "name", ".name"); ruleset_has_pattern() is 1 when
  * the set holds a rule with that pattern (how a loader tells a duplicate
  * from other errors), else 0.  ruleset_reserve() makes room for about
@@ -56,6 +51,8 @@
 #include <stddef.h>
 
 #include "domain.h"
+#include "reply.h"
+#include "rulevalue.h"
 
 enum rule_kind {
 	RULE_EXACT,		/* #name */
@@ -104,14 +101,6 @@ int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
 size_t	ruleset_count(const struct ruleset *set);
 void	ruleset_free(struct ruleset *set);
 
-int	smarthost_valid(const char *text, const char **why);
-int	reply_valid(const char *text, const char **why);
-
-#define SMARTHOST_MAX	(3 + DOMAIN_MAX + 6)	/* "mx:" name ":port" */
-
-int	smarthost_normalize(const char *text, char *out, size_t outlen,
-	    const char **why);
-int	transport_valid(const char *text, const char **why);
 int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);
