@@ -30,6 +30,9 @@
  * route check), unless the config is log-only, where only d->enforced
  * changes.
  *
+ * A NULL client is an untrusted one (no address, not authenticated):
+ * the socketmap server and the exporter ask for any client.
+ *
  * client_trusted() is 1 when the client is in trusted_networks, or
  * authenticated with trust_authenticated, or a unix-socket client with
  * trust_local_socket.

@@ -34,6 +34,12 @@
  * returned.  ruleset_count() is the number of rules.  ruleset_free()
  * releases everything (NULL is fine).
  *
+ * rule_relay_parse() maps "always", "trusted", "deny" to enum rule_relay:
+ * 0 or -1; rule_relay_name() is the reverse.  rule_spec_field() is the
+ * field of a struct rule_spec that a setting names ("relay",
+ * "smarthost", "transport", "reply"), or NULL for another name: the one
+ * list of a rule's settings, for the config file and the domains_file.
+ *
  * The values of a rule are checked by rulevalue.h (smart host,
  * transport) and reply.h (reply); this header includes both.
  *
@@ -99,6 +105,9 @@ void	rule_format_pattern(const struct rule *rule, const char *name,
 int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
 	    void *arg);
 size_t	ruleset_count(const struct ruleset *set);
+int	rule_relay_parse(const char *word, enum rule_relay *out);
+const char *rule_relay_name(enum rule_relay relay);
+const char **rule_spec_field(struct rule_spec *spec, const char *key);
 void	ruleset_free(struct ruleset *set);
 
 int	pattern_normalize(const char *pattern, char *out, const char **why);

@@ -65,7 +65,7 @@ cmd_export(int argc, char **argv)
 	if (export_write(config, format, stdout, stderr, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "milter-relay: export: %s\n", err);
-		rc = strcmp(err, "write error") == 0 ? EX_IOERR : EX_DATAERR;
+		rc = ferror(stdout) ? EX_IOERR : EX_DATAERR;
 	}
 	config_free(config);
 	return rc;
