@@ -219,8 +219,10 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 	mode_t	 old;
 	int	 r;
 
+	/* a silent MTA-side peer is dropped after milter_timeout */
 	if (smfi_register(*callbacks_desc()) != MI_SUCCESS ||
-	    smfi_setconn(d->socket) != MI_SUCCESS) {
+	    smfi_setconn(d->socket) != MI_SUCCESS ||
+	    smfi_settimeout(d->config->milter_timeout) != MI_SUCCESS) {
 		log_error("libmilter: cannot register the filter on %s",
 		    d->socket);
 		return EX_SOFTWARE;

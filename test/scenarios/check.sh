@@ -414,6 +414,31 @@ scen i '<u@nowhere.test>' reject 554 5.7.1 && ok ||
     fail "SIGKILL: the new worker opened the relay"
 stop_daemon rl
 
+echo "-- milter_timeout closes a silent MTA-side peer (${SECONDS}s)"
+# A peer that stops in the middle of a packet; libmilter's default would
+# wait 7210 s for the rest.  (Debian's libmilter polls idle sessions in one
+# thread and closes them only every 600 s, so an idle peer cannot be tested
+# here.)  The 30 s wait is a bound of the test, not a measurement.
+{ cat "$CONF/main.conf"; echo 'milter_timeout = 2;'; } >"$T/timeout.conf"
+if start_daemon d-timeout "$T/timeout.conf"; then
+	out=$(perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
+		# half a packet: length 13, command O, then nothing
+		syswrite($s, pack("N", 13) . "O");
+		local $SIG{ALRM} = sub { print "still open\n"; exit 0 };
+		alarm 30;
+		my $n = sysread($s, my $buf, 1);
+		print defined $n && $n == 0 ? "closed\n" : "read $n\n";
+	    ' "$T/d-timeout.sock" 2>&1)
+	[ "$out" = closed ] && ok ||
+	    fail "milter_timeout = 2: a silent client is not dropped: $out"
+	# the daemon still serves after dropping it
+	"$MT" -s "unix:$T/d-timeout.sock" -t "$TMO" \
+	    "$HERE/02-exact.scen" >/dev/null 2>&1 && ok ||
+	    fail "milter_timeout: no service after a timeout"
+	stop_daemon d-timeout
+fi
+
 echo "-- stale and live sockets (${SECONDS}s)"
 start_daemon st "$CONF/main.conf" || exit 1
 sup=$DPID
