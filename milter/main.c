@@ -231,7 +231,8 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 		log_error("%s", err);
 		return EX_UNAVAILABLE;
 	}
-	old = umask(0177);
+	/* the mode at bind(2): never a chmod by name as root */
+	old = umask(listen_umask(mode));
 	r = smfi_opensocket(0);
 	umask(old);
 	if (r != MI_SUCCESS) {
@@ -240,7 +241,7 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 	}
 	if (listen_unix_path(d->socket, path, sizeof(path)) == 1) {
 		d->unix_path = xstrdup(path);
-		if (stat(path, &st) == 0) {
+		if (lstat(path, &st) == 0) {
 			d->sock_dev = st.st_dev;
 			d->sock_ino = st.st_ino;
 		}
@@ -257,6 +258,7 @@ static int
 open_socketmap(struct daemon *d, const struct creds *c, int mode)
 {
 	char	 err[1024], path[PATH_MAX];
+	mode_t	 old;
 
 	if (d->socketmap == NULL)
 		return 0;
@@ -264,8 +266,10 @@ open_socketmap(struct daemon *d, const struct creds *c, int mode)
 		log_error("socketmap: %s", err);
 		return EX_UNAVAILABLE;
 	}
-	if ((d->socketmap_fd = socketmap_open(d->socketmap, err,
-	    sizeof(err))) == -1) {
+	old = umask(listen_umask(mode));
+	d->socketmap_fd = socketmap_open(d->socketmap, err, sizeof(err));
+	umask(old);
+	if (d->socketmap_fd == -1) {
 		log_error("socketmap: %s", err);
 		return EX_UNAVAILABLE;
 	}

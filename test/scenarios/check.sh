@@ -529,6 +529,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && [ -z "${VG[*]}" ]; then
 	chown nobody "$T/run"
 	sed 's/^policy = {/socket_mode = "0660";\npolicy = {/' \
 	    "$CONF/main.conf" >"$T/priv.conf"
+	echo "socketmap = \"unix:$T/run/sm.sock\";" >>"$T/priv.conf"
 	chmod 644 "$T/priv.conf"
 fi
 # nobody must reach the temporary directory (TMPDIR may be private)
@@ -554,6 +555,9 @@ if [ -f "$T/priv.conf" ]; then
 		done
 		[ "$(stat -c '%U %G %a' "$T/run/pv.sock")" = "nobody $grp 660" ] &&
 		    ok || fail "socket owner/mode: $(stat -c '%U %G %a' "$T/run/pv.sock")"
+		# the socketmap's unix socket: its mode from the umask at bind
+		[ "$(stat -c '%U %G %a' "$T/run/sm.sock")" = "nobody $grp 660" ] &&
+		    ok || fail "socketmap socket owner/mode: $(stat -c '%U %G %a' "$T/run/sm.sock")"
 		printf 'connect 203.0.113.9 x.example\nmail <a@x.example>\nrcpt <u@example.com> expect continue\n' >"$T/pv.scen"
 		"$MT" -s "unix:$T/run/pv.sock" -t "$TMO" "$T/pv.scen" >/dev/null 2>&1 &&
 		    ok || fail "privilege drop: no answer"
@@ -564,6 +568,7 @@ if [ -f "$T/priv.conf" ]; then
 		wait_for "$WAIT" dead "$DPID"
 		wait "$DPID"
 		[ $? -eq 0 ] && [ ! -e "$T/run/pv.sock" ] && [ ! -e "$T/run/pv.pid" ] &&
+		    [ ! -e "$T/run/sm.sock" ] &&
 		    ok || fail "privilege drop: unclean exit"
 	else
 		fail "privilege drop: the daemon did not start"
