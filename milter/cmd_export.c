@@ -18,6 +18,7 @@
 
 #include "../lib/config.h"
 #include "../lib/export.h"
+#include "../lib/strutil.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -36,7 +37,7 @@ cmd_export(int argc, char **argv)
 	const char		*path = CONFIG_DEFAULT_PATH;
 	struct config		*config;
 	enum export_format	 format;
-	char			 err[1024];
+	char			 err[ERRMSG_MAX];
 	int			 ch, rc;
 
 	optind = 1;

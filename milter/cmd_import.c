@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../lib/import.h"
+#include "../lib/strutil.h"
 #include "../lib/safefile.h"
 #include "cli.h"
 #include "commands.h"
@@ -44,7 +45,7 @@ static int
 import_one(struct import *imp, const char *fmtname, const char *path)
 {
 	enum import_format	 format;
-	char			 err[1024];
+	char			 err[ERRMSG_MAX];
 	FILE			*fp;
 	int			 rc;
 
@@ -75,7 +76,7 @@ import_output(struct import *imp, const char *output)
 {
 	struct safefile	*sf;
 	FILE		*fp;
-	char		 err[1024];
+	char		 err[ERRMSG_MAX];
 
 	if (output == NULL) {
 		if (import_write(imp, stdout, err, sizeof(err)) == 0)

@@ -27,6 +27,7 @@
 #include "decide.h"
 #include "maps.h"
 #include "netaddr.h"
+#include "strutil.h"
 
 #include "cli.h"
 #include "commands.h"
@@ -75,7 +76,7 @@ cmd_query(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	const char *conf = CONFIG_DEFAULT_PATH, *client_ip = NULL;
 	struct client client;
 	struct config *config;

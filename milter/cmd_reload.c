@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "strutil.h"
 
 #include "cli.h"
 #include "commands.h"
@@ -58,7 +59,7 @@ reload_is_ours(pid_t pid)
 static const char *
 reload_pidfile(const char *conf, char *buf, size_t len, int *status)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 
 	if ((config = config_load(conf, err, sizeof(err))) == NULL) {
@@ -80,7 +81,7 @@ reload_pidfile(const char *conf, char *buf, size_t len, int *status)
 int
 cmd_reload(int argc, char **argv)
 {
-	char	 err[1024], buf[4096];
+	char	 err[ERRMSG_MAX], buf[4096];
 	const char *conf = CONFIG_DEFAULT_PATH, *path = NULL;
 	pid_t	 pid;
 	int	 ch, status;

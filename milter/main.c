@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 #include "callbacks.h"
 #include "cli.h"
@@ -119,7 +120,7 @@ version(void)
 static int
 config_test(const char *path)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 
 	if ((config = config_load(path, err, sizeof(err))) == NULL) {
@@ -213,7 +214,7 @@ xstrdup(const char *s)
 static int
 open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 {
-	char	 err[1024], path[PATH_MAX];
+	char	 err[ERRMSG_MAX], path[PATH_MAX];
 	struct stat st;
 	mode_t	 old;
 	int	 r;
@@ -256,7 +257,7 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 static int
 open_socketmap(struct daemon *d, const struct creds *c, int mode)
 {
-	char	 err[1024], path[PATH_MAX];
+	char	 err[ERRMSG_MAX], path[PATH_MAX];
 	mode_t	 old;
 
 	if (d->socketmap == NULL)
@@ -296,7 +297,7 @@ run_daemon(const struct options *o)
 {
 	/* static: the worker's pointers stay reachable until exit */
 	static struct daemon d;
-	char	 err[1024], abspath[PATH_MAX];
+	char	 err[ERRMSG_MAX], abspath[PATH_MAX];
 	struct creds c;
 	struct config *config;
 	sigset_t sigs;
