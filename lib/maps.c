@@ -1,13 +1,25 @@
 /*
  * maps - answers of the socketmap server, from the rule set
  *
- * maps_answer() parses one socketmap request "NAME KEY", finds the
- * domain of the key, asks decide_domain() about it and formats the reply
- * for the map asked (see maps.h).  maps_route() turns a rule's smart
- * hosts into a Postfix transport(5) or Sendmail mailertable value with
- * nexthop_route() (nexthop.c has the table of syntaxes): for example
- * "smtp:[192.0.2.25],[192.0.2.26]:2525" and "esmtp:[192.0.2.25]:[...]".
- * The transport name (default "smtp") is Postfix only.
+ * maps_request() parses one socketmap request "NAME KEY", finds the
+ * domain of the key, asks decide_domain() about it (as an untrusted
+ * client) and answers for the map asked (see maps.h); maps_format() is
+ * the one place that writes the protocol words.  maps_route() turns a rule's smart
+ * host into a Postfix transport(5) or Sendmail mailertable value:
+ *
+ *	smarthost		transport		mailertable
+ *	mail.example.org	smtp:[mail.example.org]	esmtp:[mail.example.org]
+ *	mx:example.net		smtp:example.net	esmtp:example.net
+ *	192.0.2.7, [192.0.2.7]	smtp:[192.0.2.7]	esmtp:[192.0.2.7]
+ *	[2001:db8::7]		smtp:[2001:db8::7]	esmtp:[IPv6:2001:db8::7]
+ *	any of them with :2525	smtp:[...]:2525		esmtp2525:[...]
+ *
+ * Postfix takes "[host]:port" as next hop, also for IPv6 addresses
+ * ("[2001:db8::7]:25"; the "[ipv6:...]" form is for SMTP address
+ * literals, not next hops).  Sendmail's mailertable has no port field: a
+ * port selects a mailer named "esmtpPORT" that contrib/sendmail defines
+ * with "A=TCP $h PORT".  The transport name (default "smtp") is Postfix
+ * only; Sendmail always gets esmtp.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,110 +31,206 @@
 #include "nexthop.h"
 #include "tlspolicy.h"
 
-enum map_name {
-	MAPNAME_RELAY,
-	MAPNAME_TRANSPORT,
-	MAPNAME_MAILERTABLE,
-	MAPNAME_ACCESS,
-	MAPNAME_TLS
-};
+/* The protocol words of Postfix socketmap and Sendmail socket maps. */
+#define MAPS_PROT_OK		"OK"
+#define MAPS_PROT_NOTFOUND	"NOTFOUND"
+#define MAPS_PROT_TEMP		"TEMP"
+#define MAPS_PROT_PERM		"PERM"
 
-static size_t	maps_reply(char *out, size_t outlen, const char *status,
-		    const char *text, size_t textlen);
-static int	maps_parse_name(const char *name, size_t len,
-		    enum map_name *out);
 static int	maps_key_domain(enum map_name map, const char *key,
 		    size_t len, char *domain);
-static size_t	maps_tls(const struct config *config, enum map_name map,
-		    const char *key, size_t len, char *out, size_t outlen);
 static int	maps_relayed(const struct config *config, const char *domain);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
+static void	maps_tls(const struct config *config, enum map_name map,
+		    const char *key, size_t len, struct map_answer *a);
+
+static const char *const map_names[] = {
+	[MAP_RELAY] = "relay",
+	[MAP_POSTFIX_TRANSPORT] = "transport",
+	[MAP_SENDMAIL_MAILERTABLE] = "mailertable",
+	[MAP_SENDMAIL_ACCESS] = "access",
+	[MAP_POSTFIX_TLS] = "tls",
+};
 
 /* A list whose hops have several ports: one mailer a route in Sendmail. */
 #define MAPS_NO_ROUTE	"smart hosts on different ports: no mailertable route"
-#define MAPS_TLS_TOO_LONG "TLS policy too long"
 
 /* Sendmail's tls_server ruleset looks TLS_Srv:server up in the access map. */
 #define TLS_SRV		"TLS_Srv:"
 #define TLS_SRV_LEN	8
 
-static const struct client maps_untrusted;	/* no address, no auth */
-
+/* maps_answer - one request, answered in protocol words */
 size_t
 maps_answer(const struct config *config, const char *request, size_t len,
     char *out, size_t outlen)
 {
-	const char	*space, *parent;
-	const struct rule *rule;
-	char		 domain[DOMAIN_MAX + 1], route[MAPS_ANSWER_MAX];
+	struct map_answer a;
+
+	maps_request(config, request, len, &a);
+	return maps_format(&a, out, outlen);
+}
+
+/* maps_request - parse "NAME KEY" and look it up */
+void
+maps_request(const struct config *config, const char *request, size_t len,
+    struct map_answer *a)
+{
+	const char	*space;
 	enum map_name	 map;
 	size_t		 namelen;
 
-	if (outlen == 0)
-		return 0;
-	if (memchr(request, '\0', len) != NULL)
-		return maps_reply(out, outlen, "PERM", "NUL in request", 14);
+	a->status = MAP_PERM;
+	a->value[0] = '\0';
+	if (memchr(request, '\0', len) != NULL) {
+		a->why = "NUL in request";
+		return;
+	}
 	space = memchr(request, ' ', len);
-	if (space == NULL || space == request || space + 1 == request + len)
-		return maps_reply(out, outlen, "PERM",
-		    "malformed request (want NAME KEY)", 33);
+	if (space == NULL || space == request || space + 1 == request + len) {
+		a->why = "malformed request (want NAME KEY)";
+		return;
+	}
 	namelen = (size_t)(space - request);
-	if (maps_parse_name(request, namelen, &map) == -1)
-		return maps_reply(out, outlen, "PERM", "unknown map name", 16);
-	if (config == NULL)
-		return maps_reply(out, outlen, "TEMP",
-		    "no rule set loaded", 18);
-	if (map == MAPNAME_TLS || (map == MAPNAME_ACCESS &&
-	    len - namelen - 1 > TLS_SRV_LEN &&
-	    strncasecmp(space + 1, TLS_SRV, TLS_SRV_LEN) == 0))
-		return maps_tls(config, map, space + 1, len - namelen - 1, out,
-		    outlen);
-	if (maps_key_domain(map, space + 1, len - namelen - 1, domain) == -1)
-		return maps_reply(out, outlen, "NOTFOUND", "", 0);
+	if (maps_name_parse(request, namelen, &map) == -1) {
+		a->why = "unknown map name";
+		return;
+	}
+	maps_lookup(config, map, space + 1, len - namelen - 1, a);
+}
+
+/* maps_answer_ok - MAP_OK with value */
+static void
+maps_answer_ok(struct map_answer *a, const char *value)
+{
+	a->status = MAP_OK;
+	a->why = NULL;
+	snprintf(a->value, sizeof(a->value), "%s", value);
+}
+
+/* maps_lookup - the answer of one map for one key */
+void
+maps_lookup(const struct config *config, enum map_name map, const char *key,
+    size_t len, struct map_answer *a)
+{
+	const char	*parent;
+	const struct rule *rule;
+	char		 domain[DOMAIN_MAX + 1];
+
+	a->status = MAP_NOTFOUND;
+	a->why = NULL;
+	a->value[0] = '\0';
+	if (config == NULL) {
+		a->status = MAP_TEMP;
+		a->why = "no rule set loaded";
+		return;
+	}
+	if (map == MAP_POSTFIX_TLS || (map == MAP_SENDMAIL_ACCESS &&
+	    len > TLS_SRV_LEN && strncasecmp(key, TLS_SRV, TLS_SRV_LEN) == 0)) {
+		maps_tls(config, map, key, len, a);
+		return;
+	}
+	if (maps_key_domain(map, key, len, domain) == -1)
+		return;
 
 	switch (map) {
-	case MAPNAME_RELAY:
+	case MAP_RELAY:
 		if (maps_relayed(config, domain))
-			return maps_reply(out, outlen, "OK", "RELAY", 5);
+			maps_answer_ok(a, MAPS_VALUE_RELAY);
 		break;
-	case MAPNAME_ACCESS:
-		if (maps_relayed(config, domain))
-			return maps_reply(out, outlen, "OK", "RELAY", 5);
+	case MAP_SENDMAIL_ACCESS:
+		if (maps_relayed(config, domain)) {
+			maps_answer_ok(a, MAPS_VALUE_RELAY);
+			break;
+		}
 		/*
 		 * Sendmail walks up to the parents itself after NOTFOUND:
 		 * stop it with SKIP when a parent would say RELAY.
 		 */
 		for (parent = strchr(domain, '.'); parent != NULL;
 		    parent = strchr(parent + 1, '.'))
-			if (maps_relayed(config, parent + 1))
-				return maps_reply(out, outlen, "OK", "SKIP", 4);
+			if (maps_relayed(config, parent + 1)) {
+				maps_answer_ok(a, MAPS_VALUE_SKIP);
+				break;
+			}
 		break;
-	case MAPNAME_TLS:
-		break;			/* answered above */
-	case MAPNAME_TRANSPORT:
-	case MAPNAME_MAILERTABLE:
+	case MAP_POSTFIX_TRANSPORT:
+	case MAP_SENDMAIL_MAILERTABLE:
 		rule = maps_rule(config, domain);
 		if (rule == NULL || rule->smarthost == NULL)
 			break;
-		if (maps_route(rule, map == MAPNAME_TRANSPORT ?
-		    MAP_POSTFIX_TRANSPORT : MAP_SENDMAIL_MAILERTABLE, route,
-		    sizeof(route)) == -1)
-			return maps_reply(out, outlen, "TEMP", MAPS_NO_ROUTE,
-			    strlen(MAPS_NO_ROUTE));
-		return maps_reply(out, outlen, "OK", route, strlen(route));
+		if (maps_route(rule, map, a->value, sizeof(a->value)) == 0)
+			a->status = MAP_OK;
+		else {
+			a->value[0] = '\0';
+			a->status = MAP_TEMP;
+			a->why = MAPS_NO_ROUTE;
+		}
+		break;
+	case MAP_POSTFIX_TLS:
+		break;			/* answered above */
 	}
-	return maps_reply(out, outlen, "NOTFOUND", "", 0);
 }
 
-/* "STATUS text", truncated to fit; returns its length. */
-static size_t
-maps_reply(char *out, size_t outlen, const char *status, const char *text,
-    size_t textlen)
+/*
+ * The TLS policy of a next hop: Postfix's key (map tls) or Sendmail's
+ * "TLS_Srv:server" (map access), from the table tlspolicy.c built.
+ */
+static void
+maps_tls(const struct config *config, enum map_name map, const char *key,
+    size_t len, struct map_answer *a)
 {
-	size_t	n, slen;
+	int	rc;
 
+	if (map == MAP_POSTFIX_TLS)
+		rc = tlspolicy_postfix(config->tls, key, len, a->value,
+		    sizeof(a->value));
+	else
+		rc = tlspolicy_sendmail(config->tls, key + TLS_SRV_LEN,
+		    len - TLS_SRV_LEN, a->value, sizeof(a->value));
+	if (rc == 1)
+		a->status = MAP_OK;
+	else {
+		a->value[0] = '\0';
+		if (rc == -1) {
+			a->status = MAP_TEMP;
+			a->why = "TLS policy too long";
+		}
+	}
+}
+
+/* maps_format - "STATUS text", truncated to fit; returns its length */
+size_t
+maps_format(const struct map_answer *a, char *out, size_t outlen)
+{
+	const char	*status, *text;
+	size_t		 n, slen, textlen;
+
+	if (outlen == 0)
+		return 0;
+	switch (a->status) {
+	case MAP_OK:
+		status = MAPS_PROT_OK;
+		text = a->value;
+		break;
+	case MAP_NOTFOUND:
+		status = MAPS_PROT_NOTFOUND;
+		text = "";
+		break;
+	case MAP_TEMP:
+		status = MAPS_PROT_TEMP;
+		text = a->why;
+		break;
+	case MAP_PERM:
+	default:
+		status = MAPS_PROT_PERM;
+		text = a->why;
+		break;
+	}
+	if (text == NULL)
+		text = "";
 	slen = strlen(status);
+	textlen = strlen(text);
 	n = 0;
 	if (slen + 1 < outlen) {
 		memcpy(out, status, slen);
@@ -137,25 +245,16 @@ maps_reply(char *out, size_t outlen, const char *status, const char *text,
 	return n;
 }
 
-static int
-maps_parse_name(const char *name, size_t len, enum map_name *out)
+/* maps_name_parse - "relay", "transport", ... to the enum: 0 or -1 */
+int
+maps_name_parse(const char *name, size_t len, enum map_name *out)
 {
-	static const struct {
-		const char	*name;
-		enum map_name	 map;
-	} names[] = {
-		{ "relay", MAPNAME_RELAY },
-		{ "transport", MAPNAME_TRANSPORT },
-		{ "mailertable", MAPNAME_MAILERTABLE },
-		{ "access", MAPNAME_ACCESS },
-		{ "tls", MAPNAME_TLS },
-	};
 	size_t	i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strlen(names[i].name) == len &&
-		    memcmp(names[i].name, name, len) == 0) {
-			*out = names[i].map;
+	for (i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		if (strlen(map_names[i]) == len &&
+		    memcmp(map_names[i], name, len) == 0) {
+			*out = (enum map_name)i;
 			return 0;
 		}
 	}
@@ -174,7 +273,7 @@ maps_key_domain(enum map_name map, const char *key, size_t len, char *domain)
 {
 	const char	*at, *why;
 
-	if (map == MAPNAME_ACCESS) {
+	if (map == MAP_SENDMAIL_ACCESS) {
 		if (len < 3 || strncasecmp(key, "To:", 3) != 0)
 			return -1;
 		key += 3;
@@ -191,38 +290,13 @@ maps_key_domain(enum map_name map, const char *key, size_t len, char *domain)
 	return 0;
 }
 
-/*
- * The TLS policy of a next hop: Postfix's key (map tls) or Sendmail's
- * "TLS_Srv:server" (map access), from the table tlspolicy.c built.
- */
-static size_t
-maps_tls(const struct config *config, enum map_name map, const char *key,
-    size_t len, char *out, size_t outlen)
-{
-	char	value[TLSPOLICY_VALUE_MAX + 1];
-	int	rc;
-
-	if (map == MAPNAME_TLS)
-		rc = tlspolicy_postfix(config->tls, key, len, value,
-		    sizeof(value));
-	else
-		rc = tlspolicy_sendmail(config->tls, key + TLS_SRV_LEN,
-		    len - TLS_SRV_LEN, value, sizeof(value));
-	if (rc == 1)
-		return maps_reply(out, outlen, "OK", value, strlen(value));
-	if (rc == -1)
-		return maps_reply(out, outlen, "TEMP", MAPS_TLS_TOO_LONG,
-		    strlen(MAPS_TLS_TOO_LONG));
-	return maps_reply(out, outlen, "NOTFOUND", "", 0);
-}
-
 /* Any client may relay to domain: an "always" rule accepts it. */
 static int
 maps_relayed(const struct config *config, const char *domain)
 {
 	struct decision	d;
 
-	decide_domain(config, &maps_untrusted, domain, &d);
+	decide_domain(config, NULL, domain, &d);
 	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
 	    d.rule->relay == RELAY_ALWAYS;
 }
@@ -237,21 +311,22 @@ maps_rule(const struct config *config, const char *domain)
 {
 	struct decision	d;
 
-	decide_domain(config, &maps_untrusted, domain, &d);
+	decide_domain(config, NULL, domain, &d);
 	if (d.rule == NULL || d.rule->relay == RELAY_DENY)
 		return NULL;
 	return d.rule;
 }
 
 int
-maps_route(const struct rule *rule, enum map_kind kind, char *buf,
+maps_route(const struct rule *rule, enum map_name map, char *buf,
     size_t buflen)
 {
 	const char	*why;
 
-	if (rule == NULL || rule->smarthost == NULL)
+	if (rule == NULL || rule->smarthost == NULL ||
+	    (map != MAP_POSTFIX_TRANSPORT && map != MAP_SENDMAIL_MAILERTABLE))
 		return -1;
 	return nexthop_route(rule->smarthost, rule->transport,
-	    kind == MAP_POSTFIX_TRANSPORT ? NEXTHOP_POSTFIX : NEXTHOP_SENDMAIL,
+	    map == MAP_POSTFIX_TRANSPORT ? NEXTHOP_POSTFIX : NEXTHOP_SENDMAIL,
 	    buf, buflen, &why);
 }

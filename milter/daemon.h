@@ -10,6 +10,9 @@
  * reload, SIGTERM/SIGINT stop, SIGUSR1 counters), writes and removes the
  * pid file, forks the worker and restarts it with a bounded backoff when
  * it dies.  It returns the process exit status.
+ * supervisor_block_signals() blocks those signals and puts them in set:
+ * main() calls it first, so that a signal during start-up waits for the
+ * supervisor.
  *
  * worker_run() is the child: it serves the milter (smfi_main()) and the
  * socketmap, and reads one-byte commands from the supervisor on ctl_fd:
@@ -20,12 +23,14 @@
  *
  * listen_prepare() removes a stale unix socket (only when connect(2) to
  * it is refused: nothing listens) and refuses to start when something
- * listens; listen_finish() applies the socket's mode and owner.  Both 0
- * or -1 with err.
+ * listens; listen_finish() checks that the socket file is a socket of
+ * the given mode (set by listen_umask() around bind(2)) and gives it its
+ * owner without following links.  Both 0 or -1 with err.
  */
 #ifndef MR_DAEMON_H
 #define MR_DAEMON_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -50,6 +55,7 @@ struct daemon {
 };
 
 int	supervisor_run(struct daemon *daemon);
+void	supervisor_block_signals(sigset_t *set);
 void	worker_run(struct daemon *daemon, int ctl_fd, int first)
 	    __attribute__((noreturn));
 
@@ -57,5 +63,6 @@ int	listen_unix_path(const char *spec, char *path, size_t pathlen);
 int	listen_prepare(const char *spec, char *err, size_t errlen);
 int	listen_finish(const char *spec, int mode, uid_t uid, gid_t gid,
 	    char *err, size_t errlen);
+mode_t	listen_umask(int mode);
 
 #endif
