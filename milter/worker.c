@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 #include "socketmap.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
@@ -55,13 +56,14 @@ worker_check_static(const struct config *old, const struct config *new)
 		return;
 	if (setting_differs(old->socket, new->socket) ||
 	    setting_differs(old->socketmap, new->socketmap) ||
+	    setting_differs(old->metrics, new->metrics) ||
 	    setting_differs(old->user, new->user) ||
 	    setting_differs(old->group, new->group) ||
 	    setting_differs(old->pidfile, new->pidfile) ||
 	    setting_differs(old->syslog_facility, new->syslog_facility) ||
 	    old->socket_mode != new->socket_mode)
-		log_warning("reload: %s: socket, socketmap, user, group, "
-		    "pidfile, socket_mode and syslog_facility take effect "
+		log_warning("reload: %s: socket, socketmap, metrics, user, "
+		    "group, pidfile, socket_mode and syslog_facility take effect "
 		    "only at restart", new->path);
 }
 
@@ -75,6 +77,7 @@ worker_reload(void)
 
 	config = config_load(worker_daemon->conf_path, err, sizeof(err));
 	if (config == NULL) {
+		metrics_reload_failed();
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
@@ -86,6 +89,7 @@ worker_reload(void)
 	worker_check_static(old, config);
 	live_release(old);
 	n = ruleset_count(config->rules);
+	metrics_loaded(config, 1);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
 }
@@ -124,6 +128,7 @@ worker_stop(const char *why)
 	int	 kicking;
 
 	log_info("worker stopping: %s", why);
+	metrics_serving(0);
 	atomic_store(&worker_stopping, 1);
 	kicking = pthread_create(&tid, NULL, worker_kicker, NULL) == 0;
 	smfi_stop();
@@ -175,6 +180,7 @@ worker_config(struct daemon *daemon, int first)
 	struct config *config;
 
 	if (first && daemon->config != NULL) {
+		metrics_loaded(daemon->config, 0);
 		live_replace(daemon->config);
 		daemon->config = NULL;
 		return 0;
@@ -185,6 +191,7 @@ worker_config(struct daemon *daemon, int first)
 		log_error("worker: %s", err);
 		return -1;
 	}
+	metrics_loaded(config, 0);
 	live_replace(config);
 	return 0;
 }
@@ -247,6 +254,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	log_info("worker %ld serving %s%s%s", (long)getpid(), daemon->socket,
 	    daemon->socketmap != NULL ? " and socketmap " : "",
 	    daemon->socketmap != NULL ? daemon->socketmap : "");
+	metrics_serving(1);
 	r = smfi_main();
 	atomic_store(&worker_done, 1);
 	if (!atomic_load(&worker_stopping)) {
