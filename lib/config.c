@@ -29,6 +29,7 @@
 #include "domain.h"
 #include "netaddr.h"
 #include "ruleset.h"
+#include "sockspec.h"
 
 #define DOMAINS_LINE_MAX	4096
 
@@ -157,16 +158,14 @@ get_choice(const struct load *ld, const config_setting_t *s,
 static int
 get_socket(const struct load *ld, const config_setting_t *s, char **out)
 {
-	const char	*v;
+	const char		*v, *rest;
+	enum sockspec_kind	 kind;
 
 	if (get_string(ld, s, &v) == -1)
 		return -1;
-	if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0 &&
-	    strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 &&
-	    v[0] != '/')
-		return setting_error(ld, s, "bad %s \"%s\" (unix:PATH, "
-		    "inet:PORT@HOST or inet6:PORT@HOST)",
-		    config_setting_name(s), v);
+	if (sockspec_parse(v, &kind, &rest) == -1)
+		return setting_error(ld, s, "bad %s \"%s\" (" SOCKSPEC_SYNTAX
+		    ")", config_setting_name(s), v);
 	return dup_string(ld, s, out);
 }
 
@@ -174,17 +173,14 @@ get_socket(const struct load *ld, const config_setting_t *s, char **out)
 static int
 get_metrics(const struct load *ld, const config_setting_t *s, char **out)
 {
-	const char	*v, *p;
-	size_t		 n;
-	long		 port;
+	const char		*v, *p;
+	enum sockspec_kind	 kind;
+	size_t			 n;
+	long			 port;
 
 	if (get_string(ld, s, &v) == -1)
 		return -1;
-	if (strncmp(v, "inet:", 5) == 0)
-		p = v + 5;
-	else if (strncmp(v, "inet6:", 6) == 0)
-		p = v + 6;
-	else
+	if (sockspec_parse(v, &kind, &p) == -1 || kind == SOCKSPEC_UNIX)
 		p = NULL;
 	n = p != NULL ? strspn(p, "0123456789") : 0;
 	port = n > 0 && n < 6 ? strtol(p, NULL, 10) : 0;
@@ -218,6 +214,22 @@ get_mode(const struct load *ld, const config_setting_t *s, int *out)
 bad:
 	return setting_error(ld, s, "socket_mode must be a string of octal "
 	    "digits, e.g. \"0660\"");
+}
+
+static int
+get_timeout(const struct load *ld, const config_setting_t *s, int *out)
+{
+	int	v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT)
+		return setting_error(ld, s, "%s must be a number of seconds",
+		    config_setting_name(s));
+	v = config_setting_get_int(s);
+	if (v < 1 || v > CONFIG_MILTER_TIMEOUT_MAX)
+		return setting_error(ld, s, "%s must be 1 to %d seconds",
+		    config_setting_name(s), CONFIG_MILTER_TIMEOUT_MAX);
+	*out = v;
+	return 0;
 }
 
 static int
@@ -384,15 +396,8 @@ load_domain(const struct load *ld, struct ruleset *rules,
 		if (strcmp(name, "match") == 0) {
 			match = s;
 			continue;
-		} else if (strcmp(name, "relay") == 0)
-			field = &spec.relay;
-		else if (strcmp(name, "smarthost") == 0)
-			field = &spec.smarthost;
-		else if (strcmp(name, "transport") == 0)
-			field = &spec.transport;
-		else if (strcmp(name, "reply") == 0)
-			field = &spec.reply;
-		else
+		}
+		if ((field = rule_spec_field(&spec, name)) == NULL)
 			return setting_error(ld, s, "unknown setting \"%s\" "
 			    "in domains entry", name);
 		if (get_string(ld, s, field) == -1)
@@ -516,15 +521,7 @@ line_split(char *buf, char **pattern, struct rule_spec *spec, char *err,
 			return -1;
 		}
 		*p++ = '\0';
-		if (strcmp(key, "relay") == 0)
-			field = &spec->relay;
-		else if (strcmp(key, "smarthost") == 0)
-			field = &spec->smarthost;
-		else if (strcmp(key, "transport") == 0)
-			field = &spec->transport;
-		else if (strcmp(key, "reply") == 0)
-			field = &spec->reply;
-		else {
+		if ((field = rule_spec_field(spec, key)) == NULL) {
 			seterr(err, errlen, "unknown setting \"%s\"", key);
 			return -1;
 		}
@@ -580,7 +577,6 @@ static unsigned long
 file_first(FILE *fp, const char *pattern, unsigned long limit)
 {
 	char		*line, *p, buf[DOMAINS_LINE_MAX + 1], canon[PATTERN_MAX + 1];
-	char		 err[8];
 	const char	*why;
 	struct rule_spec spec;
 	size_t		 cap;
@@ -593,9 +589,9 @@ file_first(FILE *fp, const char *pattern, unsigned long limit)
 	rewind(fp);
 	for (lineno = 1; lineno < limit &&
 	    (n = getline(&line, &cap, fp)) != -1; lineno++) {
-		if (line_copy(line, (size_t)n, buf, sizeof(buf), err,
-		    sizeof(err)) == -1 ||
-		    line_split(buf, &p, &spec, err, sizeof(err)) != 0)
+		/* a line that does not parse is not the one: no message */
+		if (line_copy(line, (size_t)n, buf, sizeof(buf), NULL, 0) == -1 ||
+		    line_split(buf, &p, &spec, NULL, 0) != 0)
 			continue;
 		if (pattern_normalize(p, canon, &why) == 0 &&
 		    strcmp(canon, pattern) == 0) {
@@ -749,6 +745,8 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 			rc = get_metrics(ld, s, &c->metrics);
 		else if (strcmp(name, "socket_mode") == 0)
 			rc = get_mode(ld, s, &c->socket_mode);
+		else if (strcmp(name, "milter_timeout") == 0)
+			rc = get_timeout(ld, s, &c->milter_timeout);
 		else if (strcmp(name, "user") == 0)
 			rc = dup_string(ld, s, &c->user);
 		else if (strcmp(name, "group") == 0)
@@ -787,6 +785,7 @@ config_new(const char *path)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->socket_mode = -1;
+	c->milter_timeout = CONFIG_MILTER_TIMEOUT;
 	c->policy.unmatched = UNMATCHED_REJECT;
 	c->policy.trust_authenticated = 1;
 	c->policy.route_check = ROUTE_CHECK_LOG;

@@ -1,7 +1,7 @@
 /*
  * config - load /etc/milter-relay.conf (libconfig) and its domains_file
  *
- * config_load() reads the file of DESIGN.md section 2 and returns a
+ * config_load() reads the file (see milter-relay.conf(5)) and returns a
  * complete, immutable configuration: daemon settings, the relay policy
  * and the rule set (inline "domains" list plus "domains_file").  It
  * returns NULL on the first error and writes "FILE:LINE: reason" into
@@ -29,6 +29,9 @@
 #include "ruleset.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/milter-relay.conf"
+/* how long the milter waits for the MTA's next command, in seconds */
+#define CONFIG_MILTER_TIMEOUT	1800
+#define CONFIG_MILTER_TIMEOUT_MAX	86400
 
 enum unmatched_policy {
 	UNMATCHED_REJECT,	/* 554 5.7.1 <addr>: Relay access denied */
@@ -62,6 +65,7 @@ struct config {
 	char		*pidfile;
 	char		*syslog_facility;
 	int		socket_mode;	/* -1 when unset */
+	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
 	struct policy	policy;
 	struct ruleset	*rules;
 	/* canonical patterns of the inline "domains" list, in order */

@@ -22,6 +22,7 @@
 #include "domain.h"
 #include "import.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 enum { ROLE_RELAY, ROLE_ROUTE };
 enum { SPAN_SELF, SPAN_BELOW };
@@ -42,7 +43,7 @@ struct value {
 	unsigned long	line;
 };
 
-struct node {
+struct import_node {
 	char		*name;
 	struct value	*slot[2][2];	/* [role][span] */
 };
@@ -50,7 +51,7 @@ struct node {
 struct import {
 	int		flags;
 	FILE		*warn;
-	struct node	**nodes;
+	struct import_node **nodes;
 	size_t		nnodes, nodes_cap;
 	size_t		*table;		/* node index + 1, 0 = empty */
 	size_t		table_cap;	/* power of two */
@@ -79,16 +80,6 @@ struct source {
 	size_t		errlen;
 };
 
-static const struct {
-	const char	*name;
-	enum import_format format;
-} formats[] = {
-	{ "postfix-transport", IMPORT_POSTFIX_TRANSPORT },
-	{ "postfix-relay-domains", IMPORT_POSTFIX_RELAY_DOMAINS },
-	{ "sendmail-mailertable", IMPORT_SENDMAIL_MAILERTABLE },
-	{ "sendmail-access", IMPORT_SENDMAIL_ACCESS },
-};
-
 /* Postfix transports that do not deliver by SMTP to a host. */
 static const char *const postfix_nonsmtp[] = {
 	"local", "virtual", "lmtp", "error", "discard", "retry", "pipe",
@@ -104,26 +95,12 @@ static const char *const sendmail_smtp[] = {
 int
 import_format_parse(const char *name, enum import_format *format)
 {
-	size_t	i;
+	enum tablefmt	 f;
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (strcmp(name, formats[i].name) == 0) {
-			*format = formats[i].format;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static const char *
-format_name(enum import_format format)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (formats[i].format == format)
-			return formats[i].name;
-	return "?";
+	if (tablefmt_parse(name, &f) == -1)
+		return -1;
+	*format = (enum import_format)f;
+	return 0;
 }
 
 static int
@@ -214,8 +191,8 @@ name_hash(const char *name)
 	return (size_t)h;
 }
 
-static struct node *
-node_find(const struct import *imp, const char *name)
+static struct import_node *
+import_node_find(const struct import *imp, const char *name)
 {
 	size_t	i, mask;
 
@@ -249,13 +226,13 @@ table_grow(struct import *imp)
 	return 0;
 }
 
-static struct node *
-node_get(struct import *imp, const char *name)
+static struct import_node *
+import_node_get(struct import *imp, const char *name)
 {
-	struct node	*node, **nodes;
+	struct import_node	*node, **nodes;
 	size_t		 i, mask, cap;
 
-	if ((node = node_find(imp, name)) != NULL)
+	if ((node = import_node_find(imp, name)) != NULL)
 		return node;
 	if ((imp->nnodes + 1) * 2 > imp->table_cap && table_grow(imp) == -1)
 		return NULL;
@@ -308,19 +285,11 @@ value_new(struct source *src, enum value_kind kind)
 }
 
 static int
-str_equal(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static int
 value_equal(const struct value *a, const struct value *b)
 {
-	return a->kind == b->kind && str_equal(a->reply, b->reply) &&
-	    str_equal(a->transport, b->transport) &&
-	    str_equal(a->smarthost, b->smarthost);
+	return a->kind == b->kind && str_same(a->reply, b->reply) &&
+	    str_same(a->transport, b->transport) &&
+	    str_same(a->smarthost, b->smarthost);
 }
 
 static int
@@ -344,11 +313,11 @@ static int
 node_set(struct source *src, int role, const char *name, int span,
     struct value *v, const char *key)
 {
-	struct node	*node;
+	struct import_node	*node;
 	struct value	*old;
 	int		 s;
 
-	if ((node = node_get(src->imp, name)) == NULL)
+	if ((node = import_node_get(src->imp, name)) == NULL)
 		return source_error(src, "out of memory");
 	for (s = SPAN_SELF; s <= SPAN_BELOW; s++) {
 		if (span != -1 && span != s)
@@ -883,7 +852,8 @@ import_file(struct import *imp, enum import_format format, const char *name,
 	files = realloc(imp->files, (imp->nfiles + 1) * sizeof(*files));
 	copy = NULL;
 	if (files == NULL ||
-	    asprintf(&copy, "%s %s", format_name(format), name) == -1) {
+	    asprintf(&copy, "%s %s", tablefmt_name((enum tablefmt)format),
+	    name) == -1) {
 		if (files != NULL)
 			imp->files = files;
 		snprintf(err, errlen, "%s: out of memory", name);
@@ -912,13 +882,13 @@ static const struct value *
 import_lookup(const struct import *imp, int role, const char *name,
     int below)
 {
-	const struct node	*node;
+	const struct import_node *node;
 	const struct value	*v;
 	int			 span;
 
 	span = below ? SPAN_BELOW : SPAN_SELF;
 	for (;;) {
-		if ((node = node_find(imp, name)) != NULL &&
+		if ((node = import_node_find(imp, name)) != NULL &&
 		    (v = node->slot[role][span]) != NULL)
 			return v;
 		if ((name = strchr(name, '.')) == NULL)
@@ -965,21 +935,20 @@ result_equal(const struct result *a, const struct result *b)
 		return 0;
 	if (!a->matched)
 		return 1;
-	return a->relay == b->relay && str_equal(a->smarthost, b->smarthost) &&
-	    str_equal(a->transport, b->transport) &&
-	    str_equal(a->reply, b->reply);
+	return a->relay == b->relay && str_same(a->smarthost, b->smarthost) &&
+	    str_same(a->transport, b->transport) &&
+	    str_same(a->reply, b->reply);
 }
 
 static int
 result_write(FILE *out, const char *prefix, const char *name,
     const struct result *r)
 {
-	static const char *const relays[] = { "always", "trusted", "deny" };
 	const char	*p;
 
 	fprintf(out, "%s%s", prefix, name);
 	if (r->relay != RELAY_ALWAYS)
-		fprintf(out, " relay=%s", relays[r->relay]);
+		fprintf(out, " relay=%s", rule_relay_name(r->relay));
 	if (r->smarthost != NULL)
 		fprintf(out, " smarthost=%s", r->smarthost);
 	if (r->transport != NULL)
@@ -1033,13 +1002,13 @@ name_compare(const char *a, const char *b)
 static int
 node_compare(const void *a, const void *b)
 {
-	return name_compare((*(struct node *const *)a)->name,
-	    (*(struct node *const *)b)->name);
+	return name_compare((*(struct import_node *const *)a)->name,
+	    (*(struct import_node *const *)b)->name);
 }
 
 static int
-node_write(const struct import *imp, const struct node *node, FILE *out,
-    char *err, size_t errlen)
+import_node_write(const struct import *imp, const struct import_node *node,
+    FILE *out, char *err, size_t errlen)
 {
 	struct result	 self, below, inherit;
 	const char	*parent;
@@ -1071,7 +1040,7 @@ node_write(const struct import *imp, const struct node *node, FILE *out,
 int
 import_write(struct import *imp, FILE *out, char *err, size_t errlen)
 {
-	struct node	**sorted;
+	struct import_node	**sorted;
 	size_t		 i;
 	int		 rc;
 
@@ -1097,7 +1066,7 @@ import_write(struct import *imp, FILE *out, char *err, size_t errlen)
 	}
 	rc = 0;
 	for (i = 0; rc == 0 && i < imp->nnodes; i++)
-		rc = node_write(imp, sorted[i], out, err, errlen);
+		rc = import_node_write(imp, sorted[i], out, err, errlen);
 	free(sorted);
 	if (rc == 0 && (fflush(out) == EOF || ferror(out))) {
 		snprintf(err, errlen, "write error: %s", strerror(errno));

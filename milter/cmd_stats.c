@@ -8,8 +8,8 @@
  * prints its samples, one "name{labels} value" a line, without the HELP
  * and TYPE comments: the figures Prometheus sees, for a shell and grep.
  * The request is one HTTP/1.0 GET on a blocking socket with a time
- * limit of STATS_TIMEOUT seconds.  Exit 0; EX_USAGE, EX_CONFIG (no
- * endpoint known), EX_UNAVAILABLE (cannot connect), EX_PROTOCOL (no
+ * limit of STATS_TIMEOUT seconds.  Exit 0; EX_USAGE (also for a unix:
+ * endpoint), EX_CONFIG (no endpoint known), EX_UNAVAILABLE (cannot connect), EX_PROTOCOL (no
  * 200 answer).
  */
 #include <errno.h>
@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "sockspec.h"
 
+#include "cli.h"
 #include "commands.h"
 
 #define STATS_TIMEOUT	10
@@ -36,18 +38,23 @@ stats_usage(void)
 	    "[-M metrics]\n");
 }
 
-/* stats_connect - "inet:PORT@HOST" or "inet6:PORT@HOST" */
+/* stats_connect - "inet:PORT@HOST" or "inet6:PORT@HOST"; -2 bad spec */
 static int
 stats_connect(const char *spec)
 {
 	struct addrinfo hints, *res, *ai;
 	struct timeval tv = { STATS_TIMEOUT, 0 };
+	enum sockspec_kind kind;
 	char	 port[16], host[256];
 	const char *p, *at;
 	int	 fd = -1, rc, family;
 
-	family = strncmp(spec, "inet6:", 6) == 0 ? AF_INET6 : AF_INET;
-	p = strchr(spec, ':') + 1;
+	if (sockspec_parse(spec, &kind, &p) == -1 || kind == SOCKSPEC_UNIX) {
+		cli_error("stats: %s: want inet:PORT@HOST or inet6:PORT@HOST",
+		    spec);
+		return -2;
+	}
+	family = kind == SOCKSPEC_INET6 ? AF_INET6 : AF_INET;
 	at = strchr(p, '@');
 	snprintf(port, sizeof(port), "%.*s", at != NULL ? (int)(at - p) :
 	    (int)strlen(p), p);
@@ -64,8 +71,7 @@ stats_connect(const char *spec)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "milter-relay: stats: %s: %s\n", spec,
-		    gai_strerror(rc));
+		cli_error("stats: %s: %s", spec, gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -80,8 +86,7 @@ stats_connect(const char *spec)
 		fd = -1;
 	}
 	if (fd == -1)
-		fprintf(stderr, "milter-relay: stats: %s: %s\n", spec,
-		    strerror(errno));
+		cli_error("stats: %s: %s", spec, strerror(errno));
 	freeaddrinfo(res);
 	return fd;
 }
@@ -133,15 +138,14 @@ stats_print(const char *spec)
 	size_t	 len;
 	int	 fd;
 
-	if ((fd = stats_connect(spec)) == -1)
-		return EX_UNAVAILABLE;
+	if ((fd = stats_connect(spec)) < 0)
+		return fd == -2 ? EX_USAGE : EX_UNAVAILABLE;
 	buf = stats_fetch(fd, &len);
 	close(fd);
 	if (buf == NULL || (strncmp(buf, "HTTP/1.0 200", 12) != 0 &&
 	    strncmp(buf, "HTTP/1.1 200", 12) != 0) ||
 	    (body = strstr(buf, "\r\n\r\n")) == NULL) {
-		fprintf(stderr, "milter-relay: stats: %s: no metrics in the "
-		    "answer\n", spec);
+		cli_error("stats: %s: no metrics in the answer", spec);
 		free(buf);
 		return EX_PROTOCOL;
 	}
@@ -166,8 +170,11 @@ cmd_stats(int argc, char **argv)
 	int	 ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "c:M:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:hM:")) != -1) {
 		switch (ch) {
+		case 'h':
+			stats_usage();
+			return 0;
 		case 'c':
 			conf = optarg;
 			break;
@@ -185,24 +192,17 @@ cmd_stats(int argc, char **argv)
 	}
 	if (metrics == NULL) {
 		if ((config = config_load(conf, err, sizeof(err))) == NULL) {
-			fprintf(stderr, "milter-relay: stats: %s\n", err);
+			cli_error("stats: %s", err);
 			return EX_CONFIG;
 		}
 		snprintf(spec, sizeof(spec), "%s", config->metrics != NULL ?
 		    config->metrics : "");
 		config_free(config);
 		if (spec[0] == '\0') {
-			fprintf(stderr, "milter-relay: stats: %s sets no "
-			    "metrics; use -M\n", conf);
+			cli_error("stats: %s sets no metrics; use -M", conf);
 			return EX_CONFIG;
 		}
 		metrics = spec;
-	}
-	if (strncmp(metrics, "inet:", 5) != 0 &&
-	    strncmp(metrics, "inet6:", 6) != 0) {
-		fprintf(stderr, "milter-relay: stats: %s: want inet:PORT@HOST "
-		    "or inet6:PORT@HOST\n", metrics);
-		return EX_USAGE;
 	}
 	return stats_print(metrics);
 }

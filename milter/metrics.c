@@ -8,7 +8,7 @@
  *	void	metrics_add(enum metrics_counter c);
  *	void	metrics_decision(const struct decision *d, uint64_t start);
  *	void	metrics_socketmap(const char *request, size_t len,
- *		    const char *answer, uint64_t start);
+ *		    int status, uint64_t start);
  *	void	metrics_loaded(const struct config *config, int reload);
  *	void	metrics_reload_failed(void);
  *	void	metrics_serving(int serving);
@@ -36,8 +36,8 @@
  *	are not counted one by one: there may be millions).  A reason the
  *	table below does not know is counted as "other".
  *	metrics_socketmap() counts one socketmap lookup by map (the word
- *	before the first space of the request) and answer (OK, NOTFOUND,
- *	TEMP, PERM) and observes its latency.
+ *	before the first space of the request) and answer (status, an enum
+ *	map_status of maps.h) and observes its latency.
  *	metrics_loaded() records a configuration now in use: the rule
  *	count, the time of the last successful load, the patterns of its
  *	inline rules; with reload set it counts a successful reload.
@@ -71,6 +71,7 @@
 
 #include "config.h"
 #include "decide.h"
+#include "maps.h"
 #include "ruleset.h"
 
 #include "log.h"
@@ -322,7 +323,7 @@ metrics_decision(const struct decision *d, uint64_t start)
 }
 
 void
-metrics_socketmap(const char *request, size_t len, const char *answer,
+metrics_socketmap(const char *request, size_t len, int status,
     uint64_t start)
 {
 	const char *sp;
@@ -333,14 +334,20 @@ metrics_socketmap(const char *request, size_t len, const char *answer,
 	for (i = 0; i < NMAPS - 1; i++)
 		if (strlen(maps[i]) == n && memcmp(maps[i], request, n) == 0)
 			break;
-	if (strncmp(answer, "OK", 2) == 0)
+	switch (status) {
+	case MAP_OK:
 		a = 0;
-	else if (strncmp(answer, "NOTFOUND", 8) == 0)
+		break;
+	case MAP_NOTFOUND:
 		a = 1;
-	else if (strncmp(answer, "TEMP", 4) == 0)
+		break;
+	case MAP_TEMP:
 		a = 2;
-	else
+		break;
+	default:
 		a = 3;
+		break;
+	}
 	inc(&m->lookups[i][a], 1);
 	observe(&m->sm_latency[i], start);
 }

@@ -45,6 +45,8 @@
 
 #include <microhttpd.h>
 
+#include "sockspec.h"
+
 #include "metrics.h"
 #include "metrics_http.h"
 #include "socketmap.h"
@@ -61,7 +63,11 @@ static int http_fd = -1;
 int
 metrics_http_open(const char *spec, char *err, size_t errlen)
 {
-	if (strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0) {
+	enum sockspec_kind kind;
+	const char *rest;
+
+	if (sockspec_parse(spec, &kind, &rest) == -1 ||
+	    kind == SOCKSPEC_UNIX) {
 		snprintf(err, errlen, "%s: want inet:PORT@HOST or "
 		    "inet6:PORT@HOST", spec);
 		return -1;

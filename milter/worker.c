@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 #include "callbacks.h"
 #include "daemon.h"
@@ -34,19 +35,14 @@
 #include "socketmap.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
+#define KICK_INTERVAL_MS 50	/* SIGUSR2 to smfi_main() this often */
+#define KICK_SECONDS	10	/* for at most this long */
 
 static struct daemon *worker_daemon;
 static atomic_int worker_stopping;
 static atomic_int worker_done;		/* smfi_main() returned */
 static pthread_t worker_main;		/* the thread in smfi_main() */
 
-static int
-setting_differs(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
 
 /* Settings read only at start-up: say so when a reload changes them. */
 static void
@@ -54,23 +50,24 @@ worker_check_static(const struct config *old, const struct config *new)
 {
 	if (old == NULL)
 		return;
-	if (setting_differs(old->socket, new->socket) ||
-	    setting_differs(old->socketmap, new->socketmap) ||
-	    setting_differs(old->metrics, new->metrics) ||
-	    setting_differs(old->user, new->user) ||
-	    setting_differs(old->group, new->group) ||
-	    setting_differs(old->pidfile, new->pidfile) ||
-	    setting_differs(old->syslog_facility, new->syslog_facility) ||
-	    old->socket_mode != new->socket_mode)
+	if (!str_same(old->socket, new->socket) ||
+	    !str_same(old->socketmap, new->socketmap) ||
+	    !str_same(old->metrics, new->metrics) ||
+	    !str_same(old->user, new->user) ||
+	    !str_same(old->group, new->group) ||
+	    !str_same(old->pidfile, new->pidfile) ||
+	    !str_same(old->syslog_facility, new->syslog_facility) ||
+	    old->socket_mode != new->socket_mode ||
+	    old->milter_timeout != new->milter_timeout)
 		log_warning("reload: %s: socket, socketmap, metrics, user, "
-		    "group, pidfile, socket_mode and syslog_facility take effect "
-		    "only at restart", new->path);
+		    "group, pidfile, socket_mode, milter_timeout and syslog_facility "
+		    "take effect only at restart", new->path);
 }
 
 static void
 worker_reload(void)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
@@ -110,11 +107,12 @@ worker_wake(int sig)
 static void *
 worker_kicker(void *arg)
 {
-	struct timespec ts = { 0, 50000000L };
+	struct timespec ts = { 0, KICK_INTERVAL_MS * 1000000L };
 	int	 i;
 
 	(void)arg;
-	for (i = 0; i < 200 && !atomic_load(&worker_done); i++) {
+	for (i = 0; i < KICK_SECONDS * 1000 / KICK_INTERVAL_MS &&
+	    !atomic_load(&worker_done); i++) {
 		pthread_kill(worker_main, SIGUSR2);
 		nanosleep(&ts, NULL);
 	}
@@ -176,7 +174,7 @@ worker_control(void *arg)
 static int
 worker_config(struct daemon *daemon, int first)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 
 	if (first && daemon->config != NULL) {
@@ -225,7 +223,7 @@ worker_signals(void)
 void
 worker_run(struct daemon *daemon, int ctl_fd, int first)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	pthread_t tid;
 	int	 r;
 

@@ -1,0 +1,12 @@
+/*
+ * strutil - small string helpers that know nothing of mail
+ * (interface in strutil.c)
+ */
+#ifndef MR_STRUTIL_H
+#define MR_STRUTIL_H
+
+#define ERRMSG_MAX	1024	/* an error message, "FILE:LINE: reason" */
+
+int	str_same(const char *a, const char *b);
+
+#endif
