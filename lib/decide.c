@@ -13,6 +13,10 @@
  *				denied
  *	cannot decide		451 4.7.1 Relay decision unavailable, try
  *				again later
+ *	unknown recipient	550 5.1.1 <ADDR>: Recipient address rejected:
+ *				User unknown (verify.unknown_reply)
+ *	unverified recipient	450 4.1.1 <ADDR>: Recipient address rejected:
+ *				unverified address, try again later
  *
  * ADDR is the recipient as the client gave it, without spaces and angle
  * brackets around it, cut at ADDR_SHOW_MAX octets, with every octet that
@@ -29,9 +33,11 @@
 #include "decide.h"
 #include "domain.h"
 #include "netaddr.h"
+#include "rcptlist.h"
 #include "ruleset.h"
 
 #define ADDR_SHOW_MAX	256
+#define UNKNOWN_REPLY	"550 5.1.1 Recipient address rejected: User unknown"
 
 int
 client_trusted(const struct policy *policy, const struct client *client)
@@ -215,6 +221,91 @@ decide_name(const struct config *config, struct decision *d,
 	}
 }
 
+static void	log_only(const struct config *config, struct decision *d);
+
+/* The reply for a recipient that does not exist. */
+static void
+recipient_unknown(const struct config *config, struct decision *d,
+    const char *show)
+{
+	const char	*reply, *sp;
+	char		 rcode[4], xcode[12];
+	size_t		 n;
+
+	reply = config->verify.unknown_reply != NULL ?
+	    config->verify.unknown_reply : UNKNOWN_REPLY;
+	memcpy(rcode, reply, 3);
+	rcode[3] = '\0';
+	reply += 4;
+	sp = strchr(reply, ' ');
+	n = sp == NULL ? strlen(reply) : (size_t)(sp - reply);
+	if (n >= sizeof(xcode))
+		n = sizeof(xcode) - 1;
+	memcpy(xcode, reply, n);
+	xcode[n] = '\0';
+	set_reply(d, OUTCOME_REJECT, rcode, xcode, show,
+	    sp == NULL ? "User unknown" : sp + 1);
+}
+
+/* Recipients of an accepting rule: a list, or a callout to come. */
+static void
+decide_recipients(const struct config *config, const struct address *a,
+    struct decision *d, const char *show)
+{
+	if (d->rule == NULL || d->enforced != OUTCOME_ACCEPT)
+		return;
+	switch (d->rule->recipients) {
+	case RECIPIENTS_LIST:
+		if (rcptlist_contains(d->rule->rcptlist, a->local, a->domain)) {
+			d->reason = "listed recipient";
+			break;
+		}
+		d->reason = "recipient not listed";
+		recipient_unknown(config, d, show);
+		break;
+	case RECIPIENTS_VERIFY:
+		d->verify = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+void
+decide_recipient(const struct config *config, const char *rcpt, size_t len,
+    enum recipient_status status, const char *reason, struct decision *d)
+{
+	char	show[ADDR_SHOW_MAX + 1];
+
+	d->verify = 0;
+	d->reason = reason;
+	if (config == NULL) {
+		set_reply(d, OUTCOME_TEMPFAIL, "451", "4.7.1", NULL,
+		    "Relay decision unavailable, try again later");
+		return;
+	}
+	show_address(rcpt, len, show, sizeof(show));
+	switch (status) {
+	case RECIPIENT_VALID:
+		set_outcome(d, OUTCOME_ACCEPT, reason);
+		break;
+	case RECIPIENT_INVALID:
+		recipient_unknown(config, d, show);
+		break;
+	case RECIPIENT_UNKNOWN:
+	default:
+		if (config->policy.verify_unknown == VERIFY_UNKNOWN_ACCEPT) {
+			set_outcome(d, OUTCOME_ACCEPT, reason);
+			break;
+		}
+		set_reply(d, OUTCOME_TEMPFAIL, "450", "4.1.1", show,
+		    "Recipient address rejected: unverified address, "
+		    "try again later");
+		break;
+	}
+	log_only(config, d);
+}
+
 /* Step 6. */
 static void
 log_only(const struct config *config, struct decision *d)
@@ -240,6 +331,7 @@ decide_address(const struct config *config, const struct address *a,
 	case ADDR_DOMAIN:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
 		decide_name(config, d, show);
+		decide_recipients(config, a, d, show);
 		break;
 	case ADDR_LITERAL:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);

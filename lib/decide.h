@@ -24,6 +24,18 @@
  * ("" when none).  decision_outcome_name() gives "accept", "reject",
  * "tempfail", "continue".
  *
+ * Recipients (every client alike: it is about existing users, not relay
+ * permission): when an accepting rule has recipients = "list", decide()
+ * rejects an address its list lacks with the unknown reply (default
+ * "550 5.1.1 <ADDR>: Recipient address rejected: User unknown"); with
+ * recipients = "verify" it sets d->verify and leaves the accept: the
+ * caller asks the next hop (verify module) and then calls
+ * decide_recipient() with what it learned, which turns the decision
+ * into accept (valid), the unknown reply (invalid), or for unknown the
+ * verify_unknown policy: tempfail "450 4.1.1 <ADDR>: Recipient address
+ * rejected: unverified address, try again later" or accept.  reason is
+ * a static phrase for the log.
+ *
  * client_trusted() is 1 when the client is in trusted_networks, or
  * authenticated with trust_authenticated, or a unix-socket client with
  * trust_local_socket.
@@ -63,6 +75,13 @@ struct decision {
 	char		rcode[4];	/* "554" */
 	char		xcode[12];	/* "5.7.1" */
 	char		text[REPLY_TEXT_MAX];	/* "<u@x>: Relay access denied" */
+	int		verify;		/* the rule wants a callout */
+};
+
+enum recipient_status {
+	RECIPIENT_VALID,	/* listed, or the next hop said 2xx */
+	RECIPIENT_INVALID,	/* not listed, or 5xx */
+	RECIPIENT_UNKNOWN	/* no answer, 4xx, ... */
 };
 
 int	client_trusted(const struct policy *policy,
@@ -71,6 +90,9 @@ void	decide(const struct config *config, const struct client *client,
 	    const char *rcpt, size_t len, struct decision *d);
 void	decide_domain(const struct config *config,
 	    const struct client *client, const char *domain,
+	    struct decision *d);
+void	decide_recipient(const struct config *config, const char *rcpt,
+	    size_t len, enum recipient_status status, const char *reason,
 	    struct decision *d);
 const char *decision_outcome_name(enum outcome outcome);
 

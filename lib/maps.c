@@ -27,12 +27,14 @@
 #include "decide.h"
 #include "domain.h"
 #include "maps.h"
+#include "rcptlist.h"
 
 enum map_name {
 	MAPNAME_RELAY,
 	MAPNAME_TRANSPORT,
 	MAPNAME_MAILERTABLE,
-	MAPNAME_ACCESS
+	MAPNAME_ACCESS,
+	MAPNAME_RECIPIENTS
 };
 
 /* A smart host taken apart: host without brackets, port or 0. */
@@ -54,6 +56,8 @@ static int	maps_relayed(const struct config *config, const char *domain);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
 static int	route_split(const char *smarthost, struct route_parts *rp);
+static int	maps_recipient(const struct config *config, const char *key,
+		    size_t len, const char *domain);
 
 static const struct client maps_untrusted;	/* no address, no auth */
 
@@ -101,6 +105,11 @@ maps_answer(const struct config *config, const char *request, size_t len,
 			if (maps_relayed(config, parent + 1))
 				return maps_reply(out, outlen, "OK", "SKIP", 4);
 		break;
+	case MAPNAME_RECIPIENTS:
+		if (maps_recipient(config, space + 1, len - namelen - 1,
+		    domain))
+			return maps_reply(out, outlen, "OK", "valid", 5);
+		break;
 	case MAPNAME_TRANSPORT:
 	case MAPNAME_MAILERTABLE:
 		rule = maps_rule(config, domain);
@@ -146,6 +155,7 @@ maps_parse_name(const char *name, size_t len, enum map_name *out)
 		{ "transport", MAPNAME_TRANSPORT },
 		{ "mailertable", MAPNAME_MAILERTABLE },
 		{ "access", MAPNAME_ACCESS },
+		{ "recipients", MAPNAME_RECIPIENTS },
 	};
 	size_t	i;
 
@@ -197,6 +207,35 @@ maps_relayed(const struct config *config, const char *domain)
 	decide_domain(config, &maps_untrusted, domain, &d);
 	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
 	    d.rule->relay == RELAY_ALWAYS;
+}
+
+/*
+ * A relay_recipient_maps key (user@domain or @domain) names a recipient
+ * the rule of its relayed domain accepts.
+ */
+static int
+maps_recipient(const struct config *config, const char *key, size_t len,
+    const char *domain)
+{
+	struct decision	d;
+	char		local[LOCAL_MAX + 1];
+	const char	*at;
+
+	if ((at = memchr(key, '@', len)) == NULL)
+		return 0;
+	for (at = key + len; at[-1] != '@'; at--)
+		;
+	if ((size_t)(at - 1 - key) > LOCAL_MAX)
+		return 0;
+	memcpy(local, key, (size_t)(at - 1 - key));
+	local[at - 1 - key] = '\0';
+	decide_domain(config, &maps_untrusted, domain, &d);
+	if (d.enforced != OUTCOME_ACCEPT || d.rule == NULL ||
+	    d.rule->relay != RELAY_ALWAYS)
+		return 0;
+	if (d.rule->recipients != RECIPIENTS_LIST)
+		return 1;
+	return rcptlist_contains(d.rule->rcptlist, local, domain);
 }
 
 /*

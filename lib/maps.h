@@ -14,6 +14,14 @@
  *	access		"OK RELAY" for "To:domain" keys any client may relay
  *			to, "OK SKIP" when not but a parent would be (stops
  *			Sendmail's own walk up to the parents)
+ *	recipients	for Postfix relay_recipient_maps: "OK valid" for
+ *			"user@domain" and "@domain" keys of a domain any
+ *			client may relay to, when its rule accepts every
+ *			user (recipients "any") or verifies them itself
+ *			(recipients "verify", the milter's callout); for a
+ *			recipients "list" rule only the keys its
+ *			recipients_file lists ("@domain" only with a
+ *			whole-domain entry); else "NOTFOUND "
  *
  * transport and mailertable answer for "always" and "trusted" rules that
  * name a smart host (a trusted client's mail must take it too); deny

@@ -49,6 +49,14 @@
  * from other errors), else 0.  ruleset_reserve() makes room for about
  * names more names (rule names and the parents they bring) so that a big
  * load does not rebuild the table as it grows: 0, or -1 out of memory.
+ *
+ * Recipients: spec->recipients is "any" (default), "list" or "verify";
+ * "list" needs spec->recipients_file, which ruleset_add() loads with
+ * rcptlist_load() (once per path and set: rules naming one file share
+ * it; a bad line is "FILE:LINE: reason" in err).  A relative path is
+ * taken from the directory that ruleset_set_dir() gave (the config
+ * file's), else from the current one.  ruleset_set_dir(): 0 or -1 out of
+ * memory.  recipients other than "any" are for relaying rules only.
  */
 #ifndef MR_RULESET_H
 #define MR_RULESET_H
@@ -57,10 +65,18 @@
 
 #include "domain.h"
 
+struct rcptlist;
+
 enum rule_kind {
 	RULE_EXACT,		/* #name */
 	RULE_NAMESPACE,		/* name */
 	RULE_SUBDOMAINS		/* .name */
+};
+
+enum rule_recipients {
+	RECIPIENTS_ANY,		/* every address of the domain (default) */
+	RECIPIENTS_LIST,	/* those of recipients_file */
+	RECIPIENTS_VERIFY	/* those the next hop accepts (callout) */
 };
 
 enum rule_relay {
@@ -75,6 +91,8 @@ struct rule {
 	const char	*smarthost;	/* NULL: MTA routes as usual */
 	const char	*transport;	/* NULL: "smtp" */
 	const char	*reply;		/* NULL: default reply */
+	unsigned char	recipients;	/* enum rule_recipients */
+	const struct rcptlist *rcptlist; /* RECIPIENTS_LIST: the file */
 };
 
 /* The optional parts of a rule as the config gives them (NULL: unset). */
@@ -83,6 +101,8 @@ struct rule_spec {
 	const char	*smarthost;
 	const char	*transport;
 	const char	*reply;
+	const char	*recipients;	/* "any", "list", "verify" */
+	const char	*recipients_file; /* with "list" */
 };
 
 #define PATTERN_MAX	(DOMAIN_MAX + 1)	/* prefix + name */
@@ -115,5 +135,6 @@ int	transport_valid(const char *text, const char **why);
 int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);
+int	ruleset_set_dir(struct ruleset *set, const char *dir);
 
 #endif

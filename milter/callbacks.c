@@ -27,6 +27,7 @@
 #include "callbacks.h"
 #include "live.h"
 #include "log.h"
+#include "verify.h"
 
 #define SESSION_ID_MAX	16
 #define QID_MAX		64
@@ -446,6 +447,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		decision_fail(&d, "no configuration loaded");
 	} else {
 		decide(config, &s->client, rcpt, strlen(rcpt), &d);
+		if (d.verify)
+			verify_recipient(config, rcpt, &d);
 		route_check(ctx, s, rcpt, config, &d);
 	}
 	decision_log(s, rcpt, &d);

@@ -7,12 +7,14 @@
  * same decide() the milter calls at RCPT:
  *
  *	ADDRESS: OUTCOME [enforced=OUTCOME] [reply="CODE X.Y.Z TEXT"]
- *	    rule=PATTERN|- [route=TRANSPORT:NEXTHOP] trusted=yes|no
+ *	    rule=PATTERN|- [route=TRANSPORT:NEXTHOP] [recipients=...]
+ *	    trusted=yes|no
  *	    reason="..."
  *
  * (one line; "enforced=" only in log-only mode when enforcing would
  * answer differently; "reply=" for reject and tempfail; "route=" when
- * the rule names a smart host).  -a gives the client address (without
+ * the rule names a smart host; "recipients=list:FILE" or
+ * "recipients=verify" when the rule checks its users).  -a gives the client address (without
  * it the client has no address, as a unix-socket client); --auth makes
  * it SMTP-authenticated.  Exit 0, EX_CONFIG on a configuration error,
  * EX_USAGE on bad usage.
@@ -26,6 +28,7 @@
 #include "decide.h"
 #include "maps.h"
 #include "netaddr.h"
+#include "rcptlist.h"
 
 #include "commands.h"
 #include "log.h"
@@ -61,6 +64,10 @@ query_print(const struct config *config, const struct client *client,
 	if (d.rule != NULL && maps_route(d.rule, MAP_POSTFIX_TRANSPORT,
 	    route, sizeof(route)) == 0)
 		printf(" route=%s", route);
+	if (d.rule != NULL && d.rule->recipients == RECIPIENTS_LIST)
+		printf(" recipients=list:%s", rcptlist_path(d.rule->rcptlist));
+	else if (d.rule != NULL && d.rule->recipients == RECIPIENTS_VERIFY)
+		printf(" recipients=verify");
 	printf(" trusted=%s reason=\"%s\"\n", d.trusted ? "yes" : "no",
 	    d.reason != NULL ? d.reason : "");
 }
