@@ -524,4 +524,5 @@ callbacks_log_counters(void)
 	    atomic_load(&counters.outcome[OUTCOME_CONTINUE]),
 	    atomic_load(&counters.route_mismatch),
 	    atomic_load(&counters.failures));
+	verify_log_counters();
 }

@@ -9,7 +9,19 @@
 #include "config.h"
 #include "decide.h"
 
+struct verify_counts {
+	unsigned long	valid;		/* RCPTs found valid */
+	unsigned long	invalid;	/* RCPTs refused as unknown users */
+	unsigned long	unknown;	/* RCPTs left unverified */
+	unsigned long	hits;		/* answered from the cache */
+	unsigned long	misses;		/* not in the cache */
+	unsigned long	probes;		/* callouts started */
+	unsigned long	busy;		/* refused: too many callouts */
+};
+
 void	verify_recipient(const struct config *config, const char *rcpt,
 	    struct decision *d);
+void	verify_counters(struct verify_counts *out);
+void	verify_log_counters(void);
 
 #endif
