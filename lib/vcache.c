@@ -31,8 +31,14 @@
  *	average age, so it never grows past its bound.  0, or -1 on an LMDB
  *	error (the caller carries on without the cache).
  *	vcache_count() is the number of keys; vcache_close() closes
- *	(NULL is fine).
+ *	(NULL is fine); call it when no other thread uses the cache.
+ *
+ *	Each thread keeps one read transaction, reset between lookups and
+ *	aborted when the thread ends, so that a lookup takes neither a lock
+ *	nor an allocation (LMDB with MDB_NOTLS: the reader slot belongs to
+ *	the transaction).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +55,8 @@ struct vcache {
 	MDB_env		*env;
 	MDB_dbi		 dbi;
 	size_t		 max;
+	pthread_key_t	 reader;	/* a thread's read transaction */
+	int		 has_key;
 };
 
 struct value {
@@ -62,6 +70,34 @@ seterr(char *err, size_t errlen, const char *path, const char *what, int rc)
 	if (errlen > 0)
 		snprintf(err, errlen, "%s: %s: %s", path, what,
 		    mdb_strerror(rc));
+}
+
+/* reader_end - a thread ends: its read transaction goes */
+static void
+reader_end(void *txn)
+{
+	mdb_txn_abort(txn);
+}
+
+/* reader_begin - this thread's read transaction, renewed; NULL: error */
+static MDB_txn *
+reader_begin(struct vcache *c)
+{
+	MDB_txn	*txn;
+
+	if ((txn = pthread_getspecific(c->reader)) != NULL) {
+		if (mdb_txn_renew(txn) == 0)
+			return txn;
+		mdb_txn_abort(txn);
+		pthread_setspecific(c->reader, NULL);
+	}
+	if (mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn) != 0)
+		return NULL;
+	if (pthread_setspecific(c->reader, txn) != 0) {
+		mdb_txn_abort(txn);
+		return NULL;
+	}
+	return txn;
 }
 
 struct vcache *
@@ -85,13 +121,20 @@ vcache_open(const char *path, size_t max_entries, char *err, size_t errlen)
 		return NULL;
 	}
 	if ((rc = mdb_env_set_mapsize(c->env, mapsize)) != 0 ||
-	    (rc = mdb_env_set_maxreaders(c->env, 1024)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(c->env, 4096)) != 0 ||
 	    (rc = mdb_env_open(c->env, path, MDB_NOSUBDIR | MDB_NOTLS |
 	    MDB_NOSYNC, 0600)) != 0) {
 		seterr(err, errlen, path, "cannot open", rc);
 		goto fail;
 	}
 	(void)mdb_reader_check(c->env, &dead);
+	if ((rc = pthread_key_create(&c->reader, reader_end)) != 0) {
+		if (errlen > 0)
+			snprintf(err, errlen, "%s: pthread_key_create: %s",
+			    path, strerror(rc));
+		goto fail;
+	}
+	c->has_key = 1;
 	if ((rc = mdb_txn_begin(c->env, NULL, 0, &txn)) != 0) {
 		seterr(err, errlen, path, "mdb_txn_begin", rc);
 		goto fail;
@@ -103,6 +146,8 @@ vcache_open(const char *path, size_t max_entries, char *err, size_t errlen)
 	}
 	return c;
 fail:
+	if (c->has_key)
+		pthread_key_delete(c->reader);
 	mdb_env_close(c->env);
 	free(c);
 	return NULL;
@@ -134,7 +179,7 @@ vcache_get(struct vcache *c, const char *key, time_t now,
 	k.mv_data = (void *)key;
 	if (k.mv_size == 0 || k.mv_size > KEY_MAX)
 		return 0;
-	if (mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn) != 0)
+	if ((txn = reader_begin(c)) == NULL)
 		return -1;
 	rc = mdb_get(txn, c->dbi, &k, &v);
 	found = 0;
@@ -147,7 +192,7 @@ vcache_get(struct vcache *c, const char *key, time_t now,
 			found = 1;
 		}
 	}
-	mdb_txn_abort(txn);
+	mdb_txn_reset(txn);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return -1;
 	return found;
@@ -253,8 +298,13 @@ vcache_count(struct vcache *c)
 void
 vcache_close(struct vcache *c)
 {
+	MDB_txn	*txn;
+
 	if (c == NULL)
 		return;
+	if ((txn = pthread_getspecific(c->reader)) != NULL)
+		mdb_txn_abort(txn);
+	pthread_key_delete(c->reader);
 	mdb_env_close(c->env);
 	free(c);
 }

@@ -80,8 +80,9 @@ static pthread_once_t	 verify_once = PTHREAD_ONCE_INIT;
 static struct flight	*flights;
 static long		 probes_running;
 static struct vcache	*cache;
-static char		*cache_path;
-static int		 cache_tried;
+static char		*cache_path;	/* set once, with cache_ready */
+static atomic_int	 cache_ready;
+static atomic_int	 cache_warned;
 
 static atomic_ulong	 c_valid, c_invalid, c_unknown, c_hits, c_misses,
 			 c_probes, c_busy;
@@ -112,22 +113,26 @@ verify_cache(const struct config *config)
 
 	path = config->verify.cache != NULL ? config->verify.cache :
 	    VERIFY_CACHE_DEFAULT;
-	pthread_mutex_lock(&verify_lock);
-	if (!cache_tried) {
-		cache_tried = 1;
-		cache = vcache_open(path, (size_t)config->verify.cache_size,
-		    err, sizeof(err));
-		if (cache == NULL)
-			log_error("verify cache: %s; every recipient of a "
-			    "verify rule takes a callout", err);
-		cache_path = strdup(path);
-	} else if (cache_path != NULL && strcmp(cache_path, path) != 0) {
+	if (!atomic_load_explicit(&cache_ready, memory_order_acquire)) {
+		pthread_mutex_lock(&verify_lock);
+		if (!atomic_load_explicit(&cache_ready,
+		    memory_order_relaxed)) {
+			cache = vcache_open(path,
+			    (size_t)config->verify.cache_size, err,
+			    sizeof(err));
+			if (cache == NULL)
+				log_error("verify cache: %s; every recipient "
+				    "of a verify rule takes a callout", err);
+			cache_path = strdup(path);
+			atomic_store_explicit(&cache_ready, 1,
+			    memory_order_release);
+		}
+		pthread_mutex_unlock(&verify_lock);
+	}
+	if (cache_path != NULL && strcmp(cache_path, path) != 0 &&
+	    !atomic_exchange(&cache_warned, 1))
 		log_warning("verify cache: %s stays in use until restart, "
 		    "not %s", cache_path, path);
-		free(cache_path);
-		cache_path = strdup(path);
-	}
-	pthread_mutex_unlock(&verify_lock);
 	return cache;
 }
 
