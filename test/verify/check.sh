@@ -257,4 +257,7 @@ e2e_ok "query shows the hops; query --verify makes the callout"
 
 mr_stop
 [ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
+if grep -q 'Sanitizer' "$MRLOG"; then
+	e2e_fail "sanitizer report in milter-relay.log"
+fi
 echo "verify: all passed"
