@@ -29,7 +29,8 @@
  *
  *	rcptlist_load() reads a whole file; on the first bad line it
  *	returns NULL with "FILE:LINE: reason" in err (also for a file that
- *	cannot be read: "FILE: reason").  Nothing is half loaded.
+ *	cannot be read, or is not a regular file: "FILE: reason").  Nothing
+ *	is half loaded.
  *
  *	rcptlist_contains() is 1 when "local@domain" or "@domain" is listed,
  *	else 0; domain must be normalized already (as address_parse()
@@ -44,11 +45,15 @@
  *	entries for lookups (0, or -1 out of memory).  A repeated entry is
  *	not an error: a list is a set.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "address.h"
 #include "domain.h"
@@ -212,17 +217,27 @@ struct rcptlist *
 rcptlist_load(const char *path, char *err, size_t errlen)
 {
 	struct rcptlist	*list;
+	struct stat	 st;
 	FILE		*fp;
+	int		 fd;
 	char		*line, msg[256];
 	size_t		 cap;
 	ssize_t		 n;
 	unsigned long	 lineno;
 	int		 rc;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (errlen > 0)
 			snprintf(err, errlen, "%s: cannot open: %s", path,
 			    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		if (errlen > 0)
+			snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
 		return NULL;
 	}
 	if ((list = rcptlist_new()) == NULL ||
