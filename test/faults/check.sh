@@ -169,7 +169,8 @@ bad_reload() {
 	local what=$1 before
 	before=$(reloads_failed)
 	kill -HUP "$DAEMON_PID"
-	fl_wait_for 60 test "$(reloads_failed)" -gt "$before" ||
+	# eval: count again at every poll, not once before the first one
+	fl_wait_for 60 eval '[ "$(reloads_failed)" -gt "$before" ]' ||
 	    fail "badcfg: $what: no 'reload failed' in the log"
 	fl_scenario "$T/old.scn" || { cat "$T/mt.out"; fail "badcfg: $what: old rules lost"; }
 	fl_scenario "$T/new.scn" || { cat "$T/mt.out"; fail "badcfg: $what: partial new rules"; }
