@@ -27,7 +27,9 @@
  *	part is 1 to LOCAL_MAX octets, printable and without blanks, '@',
  *	'"' or '\' (quoted local parts cannot be listed).
  *
- *	rcptlist_load() reads a whole file; on the first bad line it
+ *	rcptlist_load() reads a whole file; every line ends with a newline
+ *	(a last line without one is refused, "incomplete last line": the
+ *	file was read while it was being written).  On the first bad line it
  *	returns NULL with "FILE:LINE: reason" in err (also for a file that
  *	cannot be read, or is not a regular file: "FILE: reason").  Nothing
  *	is half loaded.
@@ -252,8 +254,16 @@ rcptlist_load(const char *path, char *err, size_t errlen)
 	cap = 0;
 	rc = 0;
 	for (lineno = 1; (n = getline(&line, &cap, fp)) != -1; lineno++) {
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
+		/* a file cut while being written: refuse, do not guess */
+		if (line[n - 1] != '\n') {
+			if (errlen > 0)
+				snprintf(err, errlen, "%s:%lu: incomplete last "
+				    "line (no newline at the end of the file)",
+				    path, lineno);
+			rc = -1;
+			break;
+		}
+		n--;
 		if (rcptlist_parse_line(list, line, (size_t)n, msg,
 		    sizeof(msg)) != -1)
 			continue;

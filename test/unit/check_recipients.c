@@ -123,6 +123,12 @@ START_TEST(test_list_file_errors)
 	snprintf(want, sizeof(want), "%s:3: not an address", path);
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
 	unlink(path);
+	write_file(path, sizeof(path), "a@x.test\nb@x.te");
+	l = rcptlist_load(path, err, sizeof(err));
+	ck_assert_ptr_null(l);
+	snprintf(want, sizeof(want), "%s:2: incomplete last line", path);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+	unlink(path);
 	l = rcptlist_load(path, err, sizeof(err));
 	ck_assert_ptr_null(l);
 	ck_assert_ptr_nonnull(strstr(err, "cannot open"));
