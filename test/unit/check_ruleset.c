@@ -288,7 +288,8 @@ static const struct acase adds[] = {
 	    "brackets must hold an IPv4 or IPv6 address" },
 	{ "a.test", { .smarthost = "h.test", .transport = "smtp:" },
 	    "bad transport \"smtp:\": bad transport name" },
-	{ "a.test", { .relay = "deny", .reply = "250 ok" }, "bad reply \"250 ok\": "
+	{ "a.test", { .relay = "deny", .reply = "250 ok" },
+	    "bad reply \"250 ok\": "
 	    "reply must start with a 4xx or 5xx code and a space" },
 	{ "a.test", { .transport = "smtp" },
 	    "transport needs a smarthost" },
