@@ -646,6 +646,87 @@ rule_format_pattern(const struct rule *rule, const char *name,
 	    (int)name_len, name);
 }
 
+static const char *const relay_names[] = {
+	[RELAY_ALWAYS] = "always",
+	[RELAY_TRUSTED] = "trusted",
+	[RELAY_DENY] = "deny",
+};
+
+/* rule_relay_parse - "always", "trusted", "deny" to the enum */
+int
+rule_relay_parse(const char *word, enum rule_relay *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(relay_names) / sizeof(relay_names[0]); i++) {
+		if (strcmp(word, relay_names[i]) == 0) {
+			*out = (enum rule_relay)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* rule_relay_name - the keyword of a relay value */
+const char *
+rule_relay_name(enum rule_relay relay)
+{
+	if ((size_t)relay >= sizeof(relay_names) / sizeof(relay_names[0]))
+		return "unknown";
+	return relay_names[relay];
+}
+
+static const char *const recipients_names[] = {
+	[RECIPIENTS_ANY] = "any",
+	[RECIPIENTS_LIST] = "list",
+	[RECIPIENTS_VERIFY] = "verify",
+};
+
+/* rule_recipients_parse - "any", "list", "verify" to the enum */
+int
+rule_recipients_parse(const char *word, enum rule_recipients *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(recipients_names) /
+	    sizeof(recipients_names[0]); i++) {
+		if (strcmp(word, recipients_names[i]) == 0) {
+			*out = (enum rule_recipients)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* rule_recipients_name - the keyword of a recipients value */
+const char *
+rule_recipients_name(enum rule_recipients recipients)
+{
+	if ((size_t)recipients >= sizeof(recipients_names) /
+	    sizeof(recipients_names[0]))
+		return "unknown";
+	return recipients_names[recipients];
+}
+
+/* rule_spec_field - the field of spec that key names, or NULL */
+const char **
+rule_spec_field(struct rule_spec *spec, const char *key)
+{
+	if (strcmp(key, "relay") == 0)
+		return &spec->relay;
+	if (strcmp(key, "smarthost") == 0)
+		return &spec->smarthost;
+	if (strcmp(key, "transport") == 0)
+		return &spec->transport;
+	if (strcmp(key, "reply") == 0)
+		return &spec->reply;
+	if (strcmp(key, "recipients") == 0)
+		return &spec->recipients;
+	if (strcmp(key, "recipients_file") == 0)
+		return &spec->recipients_file;
+	return NULL;
+}
+
 /* ruleset_list - the list of a recipients_file, loaded once per set */
 static const struct rcptlist *
 ruleset_list(struct ruleset *set, const char *file, char *err,
@@ -688,17 +769,16 @@ static int
 spec_recipients(struct ruleset *set, const struct rule_spec *spec,
     struct rule *r, char *err, size_t errlen)
 {
+	enum rule_recipients	recipients;
+
 	r->recipients = RECIPIENTS_ANY;
-	if (spec->recipients == NULL || strcmp(spec->recipients, "any") == 0)
-		r->recipients = RECIPIENTS_ANY;
-	else if (strcmp(spec->recipients, "list") == 0)
-		r->recipients = RECIPIENTS_LIST;
-	else if (strcmp(spec->recipients, "verify") == 0)
-		r->recipients = RECIPIENTS_VERIFY;
-	else {
-		snprintf(err, errlen, "bad recipients \"%s\" "
-		    "(any, list or verify)", spec->recipients);
-		return -1;
+	if (spec->recipients != NULL) {
+		if (rule_recipients_parse(spec->recipients, &recipients) == -1) {
+			snprintf(err, errlen, "bad recipients \"%s\" "
+			    "(any, list or verify)", spec->recipients);
+			return -1;
+		}
+		r->recipients = recipients;
 	}
 	if (r->recipients != RECIPIENTS_ANY && r->relay == RELAY_DENY) {
 		snprintf(err, errlen, "recipients makes no sense with "
@@ -728,22 +808,20 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 {
 	char		 host[SMARTHOST_MAX + 1];
 	const char	*why;
+	enum rule_relay	 relay;
 
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->relay = RELAY_ALWAYS;
 	if (spec == NULL)
 		return 0;
-	if (spec->relay == NULL || strcmp(spec->relay, "always") == 0)
-		r->relay = RELAY_ALWAYS;
-	else if (strcmp(spec->relay, "trusted") == 0)
-		r->relay = RELAY_TRUSTED;
-	else if (strcmp(spec->relay, "deny") == 0)
-		r->relay = RELAY_DENY;
-	else {
-		snprintf(err, errlen, "bad relay \"%s\" "
-		    "(always, trusted or deny)", spec->relay);
-		return -1;
+	if (spec->relay != NULL) {
+		if (rule_relay_parse(spec->relay, &relay) == -1) {
+			snprintf(err, errlen, "bad relay \"%s\" "
+			    "(always, trusted or deny)", spec->relay);
+			return -1;
+		}
+		r->relay = relay;
 	}
 	if (spec->smarthost != NULL && smarthost_normalize(spec->smarthost,
 	    host, sizeof(host), &why) == -1) {

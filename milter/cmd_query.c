@@ -110,7 +110,7 @@ query_print(const struct config *config, const struct client *client,
 {
 	struct decision d;
 	struct callout_answer ans;
-	char	 reply[REPLY_TEXT_MAX + 32], q[REPLY_TEXT_MAX * 4 + 64];
+	char	 reply[REPLY_MAX + 32], q[REPLY_MAX * 4 + 64];
 	char	 route[MAPS_ANSWER_MAX], a[1024], hops[1024];
 	int	 verified = 0;
 

@@ -140,7 +140,7 @@ check_rcpt(const struct config *c, const struct client *cl, const char *rcpt,
     enum outcome want, const char *reply)
 {
 	struct decision	d;
-	char		got[REPLY_TEXT_MAX + 32];
+	char		got[REPLY_MAX + 32];
 
 	decide(c, cl, rcpt, strlen(rcpt), &d);
 	ck_assert_msg(d.outcome == want, "%s: %s (%s)", rcpt,
