@@ -60,6 +60,7 @@
 #include "address.h"
 #include "domain.h"
 #include "rcptlist.h"
+#include "strutil.h"
 
 #define ENTRY_MAX	(LOCAL_MAX + 1 + DOMAIN_MAX)
 
@@ -222,7 +223,7 @@ rcptlist_load(const char *path, char *err, size_t errlen)
 	struct stat	 st;
 	FILE		*fp;
 	int		 fd;
-	char		*line, msg[256];
+	char		*line, msg[ERRMSG_MAX];
 	size_t		 cap;
 	ssize_t		 n;
 	unsigned long	 lineno;

@@ -15,8 +15,9 @@
  * (one line; "enforced=" only in log-only mode when enforcing would
  * answer differently; "reply=" for reject and tempfail; "route=" when
  * the rule names a smart host; "recipients=list:FILE" or
- * "recipients=verify" when the rule checks its users).  -a gives the client address (without
- * it the client has no address, as a unix-socket client); --auth makes
+ * "recipients=verify" when the rule checks its users).  -a gives the
+ * client address (without it the client has no address, as a unix-socket
+ * client); --auth makes
  * it SMTP-authenticated.  For a recipients = "verify" rule the line
  * says "recipients=verify hops=HOP,..." (what a callout would ask); with
  * --verify the callout is made (not through the daemon's cache, which
@@ -25,20 +26,23 @@
  * verify_reply="..."".  Exit 0, EX_CONFIG on a configuration error,
  * EX_USAGE on bad usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "address.h"
+#include "callout.h"
 #include "config.h"
 #include "decide.h"
-#include "callout.h"
 #include "maps.h"
-#include "address.h"
 #include "netaddr.h"
 #include "rcptlist.h"
+#include "strutil.h"
 
+#include "cli.h"
 #include "commands.h"
 #include "log.h"
 
@@ -161,7 +165,7 @@ cmd_query(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	const char *conf = CONFIG_DEFAULT_PATH, *client_ip = NULL;
 	struct client client;
 	struct config *config;
@@ -197,21 +201,21 @@ cmd_query(int argc, char **argv)
 	}
 	if (client_ip != NULL) {
 		if (netaddr_parse(client_ip, &client.addr) != 0) {
-			fprintf(stderr, "milter-relay: query: not an IP "
-			    "address: %s\n", client_ip);
+			cli_error("query: not an IP address: %s",
+			    client_ip);
 			return EX_USAGE;
 		}
 		client.has_addr = 1;
 	}
 	if ((config = config_load(conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return EX_CONFIG;
 	}
 	for (i = optind; i < argc; i++)
 		query_print(config, &client, argv[i], verify);
 	config_free(config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("milter-relay: query: stdout");
+		cli_error("query: stdout: %s", strerror(errno));
 		return EX_IOERR;
 	}
 	return 0;

@@ -47,6 +47,7 @@
 #include "callout.h"
 #include "config.h"
 #include "decide.h"
+#include "strutil.h"
 #include "vcache.h"
 
 #include "log.h"
@@ -109,7 +110,7 @@ static struct vcache *
 verify_cache(const struct config *config)
 {
 	const char	*path;
-	char		 err[512];
+	char		 err[ERRMSG_MAX];
 
 	path = config->verify.cache != NULL ? config->verify.cache :
 	    VERIFY_CACHE_DEFAULT;
