@@ -84,6 +84,7 @@ struct config {
 	/* daemon settings; NULL when unset */
 	char		*socket;
 	char		*socketmap;
+	char		*metrics;	/* HTTP endpoint, inet:PORT@HOST */
 	char		*user;
 	char		*group;
 	char		*pidfile;
@@ -93,6 +94,9 @@ struct config {
 	struct policy	policy;
 	struct verify_settings verify;
 	struct ruleset	*rules;
+	/* canonical patterns of the inline "domains" list, in order */
+	char		**inline_patterns;
+	size_t		ninline_patterns;
 };
 
 struct config *config_load(const char *path, char *err, size_t errlen);

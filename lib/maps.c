@@ -36,12 +36,6 @@
 #define MAPS_PROT_TEMP		"TEMP"
 #define MAPS_PROT_PERM		"PERM"
 
-/* The values of the relay and access maps. */
-#define MAPS_VALUE_RELAY	"RELAY"
-#define MAPS_VALUE_SKIP		"SKIP"
-/* The value of the recipients map (Postfix ignores it). */
-#define MAPS_VALUE_VALID	"valid"
-
 /* A smart host taken apart: host without brackets, port or 0. */
 struct route_parts {
 	int		mx;

@@ -29,10 +29,11 @@
  *	milliseconds.  Without a usable cache file (logged once) every
  *	recipient takes a callout.
  *
- *	verify_counters() copies the counters (valid, invalid, unknown
- *	results given to RCPTs; cache hits and misses; callouts started;
- *	RCPTs refused for too many callouts); verify_log_counters() logs
- *	them.
+ *	The counters are the metrics module's (MC_VERIFY_*, shared with
+ *	the supervisor, served as milter_relay_verify_*): valid, invalid,
+ *	unknown results given to RCPTs; cache hits and misses; callouts
+ *	started; RCPTs refused for too many callouts.  verify_counters()
+ *	copies them; verify_log_counters() logs them (SIGUSR1).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -51,6 +52,7 @@
 #include "vcache.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "verify.h"
 
 #define KEY_MAX		(LOCAL_MAX + 1 + DOMAIN_MAX)
@@ -85,8 +87,6 @@ static char		*cache_path;	/* set once, with cache_ready */
 static atomic_int	 cache_ready;
 static atomic_int	 cache_warned;
 
-static atomic_ulong	 c_valid, c_invalid, c_unknown, c_hits, c_misses,
-			 c_probes, c_busy;
 
 static void
 verify_init(void)
@@ -99,10 +99,13 @@ verify_init(void)
 	pthread_condattr_destroy(&attr);
 }
 
+/* count_result - one more RCPT with this result */
 static void
-count(atomic_ulong *c)
+count_result(enum recipient_status status)
 {
-	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+	metrics_add(status == RECIPIENT_VALID ? MC_VERIFY_VALID :
+	    status == RECIPIENT_INVALID ? MC_VERIFY_INVALID :
+	    MC_VERIFY_UNKNOWN);
 }
 
 /* verify_cache - the cache, opened at first use; NULL without one */
@@ -245,7 +248,7 @@ flight_new(const struct config *config, const struct decision *d,
 	f->next = flights;
 	flights = f;
 	probes_running++;
-	count(&c_probes);
+	metrics_add(MC_VERIFY_PROBES);
 	return f;
 }
 
@@ -265,7 +268,7 @@ verify_probe(const struct config *config, const struct decision *d,
 		f->refs++;
 	else if (probes_running >= config->verify.max_probes) {
 		pthread_mutex_unlock(&verify_lock);
-		count(&c_busy);
+		metrics_add(MC_VERIFY_BUSY);
 		*reason = "too many callouts at once";
 		return RECIPIENT_UNKNOWN;
 	} else if ((f = flight_new(config, d, a, key)) == NULL) {
@@ -305,7 +308,7 @@ verify_recipient(const struct config *config, const char *rcpt,
 	pthread_once(&verify_once, verify_init);
 	if (address_parse(rcpt, strlen(rcpt), &a, &why) == -1 ||
 	    a.kind != ADDR_DOMAIN) {
-		count(&c_unknown);
+		count_result(RECIPIENT_UNKNOWN);
 		decide_recipient(config, rcpt, strlen(rcpt), RECIPIENT_UNKNOWN,
 		    "cannot verify this address", d);
 		return;
@@ -319,30 +322,29 @@ verify_recipient(const struct config *config, const char *rcpt,
 	    (rc = vcache_get(c, key, time(NULL),
 	    config->verify.positive_expire, config->verify.negative_expire,
 	    &status)) == 1) {
-		count(&c_hits);
-		count(status == RECIPIENT_VALID ? &c_valid : &c_invalid);
+		metrics_add(MC_VERIFY_HITS);
+		count_result(status);
 		decide_recipient(config, rcpt, strlen(rcpt), status,
 		    status == RECIPIENT_VALID ? "verified recipient (cached)" :
 		    "recipient refused by the next hop (cached)", d);
 		return;
 	}
-	count(&c_misses);
+	metrics_add(MC_VERIFY_MISSES);
 	status = verify_probe(config, d, &a, key, &reason);
-	count(status == RECIPIENT_VALID ? &c_valid :
-	    status == RECIPIENT_INVALID ? &c_invalid : &c_unknown);
+	count_result(status);
 	decide_recipient(config, rcpt, strlen(rcpt), status, reason, d);
 }
 
 void
 verify_counters(struct verify_counts *out)
 {
-	out->valid = atomic_load(&c_valid);
-	out->invalid = atomic_load(&c_invalid);
-	out->unknown = atomic_load(&c_unknown);
-	out->hits = atomic_load(&c_hits);
-	out->misses = atomic_load(&c_misses);
-	out->probes = atomic_load(&c_probes);
-	out->busy = atomic_load(&c_busy);
+	out->valid = metrics_get(MC_VERIFY_VALID);
+	out->invalid = metrics_get(MC_VERIFY_INVALID);
+	out->unknown = metrics_get(MC_VERIFY_UNKNOWN);
+	out->hits = metrics_get(MC_VERIFY_HITS);
+	out->misses = metrics_get(MC_VERIFY_MISSES);
+	out->probes = metrics_get(MC_VERIFY_PROBES);
+	out->busy = metrics_get(MC_VERIFY_BUSY);
 }
 
 void

@@ -1,5 +1,5 @@
 #!/bin/bash
-# verify.sh - part 7 of "make bench": recipients = "verify"
+# verify.sh - part 8 of "make bench": recipients = "verify"
 #
 # usage: MR_BUILD=DIR bash test/bench/verify.sh RCPTS [ROUNDS] [CONNS]
 #
@@ -128,7 +128,7 @@ pm=$(median <"$T/probe.rates")
 am=$(median <"$T/any.rates")
 vm=$(median <"$T/ver.rates")
 rr=$(ratio "$vm" "$am")
-echo "7. callouts/s, smtp-sink on loopback|$pm|$CONNS connections, 2 x 1000 new addresses"
+echo "8. callouts/s, smtp-sink on loopback|$pm|$CONNS connections, 2 x 1000 new addresses"
 echo "   RCPT/s recipients=any (median of $ROUNDS)|$am|rounds: $(tr '\n' ' ' <"$T/any.rates")"
 echo "   RCPT/s recipients=verify, cached|$vm|rounds: $(tr '\n' ' ' <"$T/ver.rates")"
 echo "   ratio verify cached / any|$rr|>= 0.9: $(verdict "$rr" '>=' 0.9)"
