@@ -24,7 +24,9 @@
 #      unlisted 550 5.1.1), then Postfix's own relay_recipient_maps
 #      through the "recipients" socketmap map;
 #   7. query shows what would be checked; query --verify makes the
-#      callout.
+#      callout;
+#   8. the metrics endpoint counts every callout the log shows, and the
+#      results valid, invalid and unknown.
 set -u
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
@@ -98,7 +100,9 @@ mkdir -p "$CACHE_DIR"
 chown nobody "$CACHE_DIR"
 CONF=$E2E_DIR/milter-relay.conf
 MR_SOCKET=$E2E_DIR/pf/queue/milter-relay/milter.sock
+MPORT=$(e2e_free_port)
 mr_config "$CONF" \
+    "metrics = \"inet:$MPORT@127.0.0.1\";" \
     "policy = { trusted_networks = [ \"127.0.0.1/32\" ]; };" \
     "verify = { cache = \"$CACHE_DIR/verify.lmdb\"; timeout = \"3s\";" \
     "  max_probes = 4; helo_name = \"front.test\"; };" \
@@ -254,6 +258,27 @@ echo "$out" | grep -q '^carol@corp.test: reject .*verify=invalid' ||
 echo "$out" | grep -q '^dave@corp.test: accept .*verify=valid' ||
     e2e_fail "query --verify: $out"
 e2e_ok "query shows the hops; query --verify makes the callout"
+
+# --- 8. metrics -------------------------------------------------------------------
+if command -v curl >/dev/null 2>&1; then
+	m=$(curl -sf "http://127.0.0.1:$MPORT/metrics") ||
+	    e2e_fail "no metrics on port $MPORT"
+	metric() { echo "$m" | sed -n "s/^$1 //p"; }
+	probes=$(metric milter_relay_verify_probes_total)
+	logged=$(grep -c 'verify: rcpt=' "$MRLOG")
+	[ -n "$probes" ] && [ "$probes" = "$logged" ] ||
+	    e2e_fail "metrics: $probes callouts, the log shows $logged"
+	for r in valid invalid unknown; do
+		v=$(metric "milter_relay_verify_results_total{result=\"$r\"}")
+		[ -n "$v" ] && [ "$v" -gt 0 ] ||
+		    e2e_fail "metrics: no $r results ($v)"
+	done
+	h=$(metric milter_relay_verify_cache_hits_total)
+	[ -n "$h" ] && [ "$h" -gt 0 ] || e2e_fail "metrics: no cache hits"
+	e2e_ok "metrics: $probes callouts as logged, $h cache hits, results counted"
+else
+	echo "NOTE: no curl: the metrics part is SKIPPED"
+fi
 
 mr_stop
 [ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
