@@ -85,8 +85,9 @@ CHECK_SCRIPTS	= $(foreach d,$(CHECK_ONLY),test/$(d)/check.sh)
 endif
 # The areas "make san-check" runs under ASan+UBSan (CI runs it after "make
 # check"): the daemon's scenarios, the relay corpus, the faults and the
-# recipient callouts.
-SAN_CHECK	?= scenarios relay faults verify
+# metrics endpoint (HTTP in the supervisor, workers forked beside it) and
+# the recipient callouts.
+SAN_CHECK	?= scenarios relay faults metrics verify
 
 PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \
