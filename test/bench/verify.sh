@@ -15,7 +15,8 @@
 #      1000 ver.test addresses and a second, fresh set;
 #   b. RCPT decisions/s, ver.test from the cache vs any.test: ROUNDS
 #      interleaved rounds of RCPTS each, the median of each, the ratio
-#      (target >= 0.9).
+#      (target >= 0.9); and the worker's own CPU time per RCPT (user +
+#      system from /proc), the steadier figure on a shared machine.
 #
 # Prints "what|figure|note" lines on stdout, the runs on stderr.  Exit 1
 # when a run went wrong; every process is stopped at exit.
@@ -51,6 +52,7 @@ free_port() {
 }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 verdict() {
 	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
@@ -115,9 +117,14 @@ load "$T/any.rcpts" 5000 >/dev/null
 for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then order="any ver"; else order="ver any"; fi
 	for who in $order; do
+		c0=$(cpu_ticks "$WPID")
 		l=$(load "$T/$who.rcpts" "$NRCPT")
+		c1=$(cpu_ticks "$WPID")
 		echo "   round $r $who: $l" >&2
 		field rcpts_per_s "$l" >>"$T/$who.rates"
+		awk -v a="$c0" -v b="$c1" -v n="$NRCPT" \
+		    -v hz="$(getconf CLK_TCK)" 'BEGIN {
+			printf "%.1f\n", (b - a) / hz / n * 1e6 }' >>"$T/$who.cpu"
 	done
 done
 probes2=$(grep -c 'verify: rcpt=' "$T/mr.log")
@@ -132,4 +139,7 @@ echo "8. callouts/s, smtp-sink on loopback|$pm|$CONNS connections, 2 x 1000 new 
 echo "   RCPT/s recipients=any (median of $ROUNDS)|$am|rounds: $(tr '\n' ' ' <"$T/any.rates")"
 echo "   RCPT/s recipients=verify, cached|$vm|rounds: $(tr '\n' ' ' <"$T/ver.rates")"
 echo "   ratio verify cached / any|$rr|>= 0.9: $(verdict "$rr" '>=' 0.9)"
+ac=$(median <"$T/any.cpu")
+vc=$(median <"$T/ver.cpu")
+echo "   worker CPU us/RCPT any, verify cached|$ac, $vc|ratio $(ratio "$ac" "$vc") (any/verify, user+sys; steadier on a shared machine)"
 exit "$STATUS"
