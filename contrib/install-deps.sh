@@ -10,6 +10,8 @@ apt-get install -y --no-install-recommends \
 	postfix miltertest mandoc valgrind clang \
 	procps iproute2 util-linux ca-certificates \
 	prometheus curl jq
+# recipients = "verify": the callout cache (LMDB, linked with -llmdb)
+apt-get install -y --no-install-recommends liblmdb-dev
 # test/delivery: certificates for the STARTTLS smart host
 apt-get install -y --no-install-recommends openssl
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
