@@ -235,10 +235,10 @@ else
 	    "$up/milter-relay" reload -P "$up/p.pid" >/dev/null ||
 	    fail "milter-relay reload as the daemon's user"
 	for _ in $(seq 300); do
-		grep -q 'reload: .*: OK, 6 rules' "$tmp/unpriv.log" && break
+		grep -q 'reload: .*: OK, 7 rules' "$tmp/unpriv.log" && break
 		sleep 0.1
 	done
-	grep -q 'reload: .*: OK, 6 rules' "$tmp/unpriv.log" ||
+	grep -q 'reload: .*: OK, 7 rules' "$tmp/unpriv.log" ||
 	    { cat "$tmp/unpriv.log"; fail "no reload after milter-relay reload"; }
 	kill "$daemon_pid"
 	wait "$daemon_pid" ||
