@@ -37,6 +37,9 @@ ALL_CFLAGS	= -std=c11 $(WARN_FLAGS) $(SAN_FLAGS) $(CFLAGS) \
 		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS))
 LIB_LDLIBS	= $(shell $(PKG_CONFIG) --libs $(LIB_PKGS)) -lpthread
 MILTER_LDLIBS	= $(shell $(PKG_CONFIG) --libs milter) $(LIB_LDLIBS)
+# the daemon alone talks to PostgreSQL (rules_source); lib/ does not
+PQ_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libpq)
+PQ_LDLIBS	= $(shell $(PKG_CONFIG) --libs libpq)
 CHECK_CFLAGS	= $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LDLIBS	= $(shell $(PKG_CONFIG) --libs check)
 ALL_LDFLAGS	= $(SAN_FLAGS) $(LDFLAGS)
@@ -106,8 +109,11 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
+$(DAEMON_OBJS): ALL_CFLAGS += $(PQ_CFLAGS)
+
 $(DAEMON): $(DAEMON_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(MILTER_LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(PQ_LDLIBS) \
+	    $(MILTER_LDLIBS)
 
 $(HARNESS): $(HARNESS_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_OBJS) $(LIB) $(LIB_LDLIBS)

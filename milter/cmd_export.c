@@ -20,6 +20,7 @@
 #include "../lib/config.h"
 #include "../lib/export.h"
 #include "commands.h"
+#include "source.h"
 
 static int
 export_usage(void)
@@ -56,7 +57,7 @@ cmd_export(int argc, char **argv)
 		    argv[optind]);
 		return export_usage();
 	}
-	config = config_load(path, err, sizeof(err));
+	config = source_load(path, 0, NULL, err, sizeof(err));
 	if (config == NULL) {
 		fprintf(stderr, "milter-relay: %s\n", err);
 		return EX_CONFIG;

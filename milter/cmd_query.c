@@ -29,6 +29,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "source.h"
 
 static void
 query_usage(void)
@@ -112,7 +113,7 @@ cmd_query(int argc, char **argv)
 		}
 		client.has_addr = 1;
 	}
-	if ((config = config_load(conf, err, sizeof(err))) == NULL) {
+	if ((config = source_load(conf, 0, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "milter-relay: %s\n", err);
 		return EX_CONFIG;
 	}

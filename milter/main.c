@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "pidfile.h"
+#include "source.h"
 #include "socketmap.h"
 
 #ifndef MR_VERSION
@@ -121,7 +122,7 @@ config_test(const char *path)
 	char	 err[1024];
 	struct config *config;
 
-	if ((config = config_load(path, err, sizeof(err))) == NULL) {
+	if ((config = source_load(path, 0, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "milter-relay: %s\n", err);
 		return 1;
 	}
@@ -295,7 +296,7 @@ run_daemon(const struct options *o)
 	struct creds c;
 	struct config *config;
 	sigset_t sigs;
-	int	 mode, status;
+	int	 mode, status, cached;
 
 	/*
 	 * A SIGTERM during start-up waits for the supervisor, which then
@@ -311,10 +312,13 @@ run_daemon(const struct options *o)
 	memset(&d, 0, sizeof(d));
 	d.socketmap_fd = -1;
 	d.foreground = o->foreground;
-	if ((config = config_load(o->conf, err, sizeof(err))) == NULL) {
+	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "milter-relay: %s\n", err);
 		return EX_CONFIG;
 	}
+	if (cached)
+		fprintf(stderr, "milter-relay: warning: %s\n", err);
 	/* reloads run after chdir("/") */
 	d.conf_path = xstrdup(realpath(o->conf, abspath) != NULL ?
 	    abspath : o->conf);

@@ -30,7 +30,9 @@
 #include "daemon.h"
 #include "live.h"
 #include "log.h"
+#include "pgsource.h"
 #include "socketmap.h"
+#include "source.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
 
@@ -65,29 +67,42 @@ worker_check_static(const struct config *old, const struct config *new)
 		    "only at restart", new->path);
 }
 
+/*
+ * Reloads come from the control thread (SIGHUP) and from the rules_source
+ * listener: one at a time, so that an older snapshot is never published
+ * after a newer one.
+ */
 static void
 worker_reload(void)
 {
-	char	 err[1024];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	char	 err[2048];
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
+	int	 cached;
 
-	config = config_load(worker_daemon->conf_path, err, sizeof(err));
+	pthread_mutex_lock(&lock);
+	config = source_load(worker_daemon->conf_path, SOURCE_CACHE, &cached,
+	    err, sizeof(err));
 	if (config == NULL) {
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
 		    old != NULL ? ruleset_count(old->rules) : (size_t)0);
 		live_release(old);
+		pthread_mutex_unlock(&lock);
 		return;
 	}
+	if (cached)
+		log_warning("reload: %s", err);
 	old = live_acquire();
 	worker_check_static(old, config);
 	live_release(old);
 	n = ruleset_count(config->rules);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
+	pthread_mutex_unlock(&lock);
 }
 
 static void
@@ -171,18 +186,24 @@ worker_control(void *arg)
 static int
 worker_config(struct daemon *daemon, int first)
 {
-	char	 err[1024];
+	char	 err[2048];
 	struct config *config;
+	int	 cached;
 
 	if (first && daemon->config != NULL) {
-		live_replace(daemon->config);
+		config = daemon->config;
 		daemon->config = NULL;
-		return 0;
-	}
-	/* a restarted worker reads the file as it is now */
-	if ((config = config_load(daemon->conf_path, err, sizeof(err))) ==
-	    NULL) {
+	} else if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
+	    &cached, err, sizeof(err))) == NULL) {
+		/* a restarted worker reads the file as it is now */
 		log_error("worker: %s", err);
+		return -1;
+	} else if (cached)
+		log_warning("worker: %s", err);
+	if (config->rules_source != NULL && pgsource_listen_start(
+	    source_conninfo(config), worker_reload, err, sizeof(err)) == -1) {
+		log_error("worker: rules_source listener: %s", err);
+		config_free(config);
 		return -1;
 	}
 	live_replace(config);
@@ -257,6 +278,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	}
 	/* the control thread returns right after its smfi_stop() */
 	pthread_join(tid, NULL);
+	pgsource_listen_stop();
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
 	live_shutdown();
