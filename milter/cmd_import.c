@@ -1,19 +1,28 @@
 /*
  * cmd_import - "milter-relay import": Postfix and Sendmail tables to rules
  *
- *	milter-relay import [-n] FORMAT FILE [FORMAT FILE ...]
+ *	milter-relay import [-n] [--to postgresql:CONNINFO] FORMAT FILE
+ *	    [FORMAT FILE ...]
  *
  * Reads each FILE (the source text of a postmap/makemap table; "-" is
  * standard input) in its FORMAT (postfix-transport, postfix-relay-domains,
  * sendmail-mailertable, sendmail-access) and prints on standard output the
  * domains_file lines that give, together, the same result (lib/import.h
  * says how).  -n: relay_domains is not in parent_domain_matches_subdomains
- * ("name" exact, ".name" below).  Warnings go to standard error.
+ * ("name" exact, ".name" below).  Warnings go to standard error.  FORMAT
+ * domains-file takes a domains_file as it is; its lines follow those of
+ * the other sources.
+ *
+ * --to postgresql:CONNINFO: instead of printing them, the lines are
+ * checked as a domains_file (all of them, duplicates included) and then
+ * replace every row of the table "rules" in one transaction
+ * (pgsource_store()); the daemons listening reload.
  *
  * Exit: EX_OK; EX_USAGE for bad arguments; EX_NOINPUT when a file cannot
  * be opened; EX_DATAERR, naming FILE:LINE, at the first entry that cannot
- * be expressed exactly (nothing is printed then); EX_IOERR when writing
- * fails; EX_OSERR when memory runs out.
+ * be expressed exactly (nothing is printed or stored then); EX_IOERR when
+ * writing fails; EX_UNAVAILABLE when the database refuses; EX_OSERR when
+ * memory runs out.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,16 +31,23 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <getopt.h>
+
+#include "../lib/config.h"
 #include "../lib/import.h"
+#include "../lib/ruleset.h"
 #include "commands.h"
+#include "pgsource.h"
+
+#define IMPORT_DOMAINS_FILE	"domains-file"
 
 static int
 import_usage(void)
 {
-	fprintf(stderr, "usage: milter-relay import [-n] FORMAT FILE "
-	    "[FORMAT FILE ...]\n"
+	fprintf(stderr, "usage: milter-relay import [-n] "
+	    "[--to postgresql:CONNINFO] FORMAT FILE [FORMAT FILE ...]\n"
 	    "formats: postfix-transport postfix-relay-domains "
-	    "sendmail-mailertable sendmail-access\n");
+	    "sendmail-mailertable sendmail-access domains-file\n");
 	return EX_USAGE;
 }
 
@@ -66,19 +82,119 @@ import_one(struct import *imp, const char *fmtname, const char *path)
 	return EX_OK;
 }
 
+/* import_copy - a domains_file as it is */
+static int
+import_copy(const char *path, FILE *out)
+{
+	char	 buf[65536];
+	FILE	*fp;
+	size_t	 n;
+	int	 rc;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "milter-relay: import: %s: %s\n", path,
+		    strerror(errno));
+		return EX_NOINPUT;
+	}
+	rc = EX_OK;
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = EX_IOERR;
+	if (ferror(fp)) {
+		fprintf(stderr, "milter-relay: import: %s: read error\n", path);
+		rc = EX_IOERR;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+/* import_store - check the lines as a domains_file, then store them */
+static int
+import_store(const char *to, char *text)
+{
+	struct ruleset	*rules;
+	char		**lines, **grown, *p, *nl, err[1024], where[512];
+	size_t		 n, cap;
+	unsigned long	 lineno;
+	int		 r, rc;
+
+	if (strncmp(to, CONFIG_SOURCE_PGSQL, strlen(CONFIG_SOURCE_PGSQL)) != 0) {
+		fprintf(stderr, "milter-relay: import: --to must be "
+		    "%sCONNINFO\n", CONFIG_SOURCE_PGSQL);
+		return EX_USAGE;
+	}
+	to += strlen(CONFIG_SOURCE_PGSQL);
+	if ((rules = ruleset_new()) == NULL)
+		return EX_OSERR;
+	lines = NULL;
+	n = cap = 0;
+	rc = EX_OK;
+	for (p = text, lineno = 1; rc == EX_OK && *p != '\0'; p = nl,
+	    lineno++) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		else
+			nl = p + strlen(p);
+		r = config_parse_domains_line(rules, p, strlen(p), err,
+		    sizeof(err));
+		if (r == -1) {
+			fprintf(stderr, "milter-relay: import: line %lu: %s\n",
+			    lineno, err);
+			rc = EX_DATAERR;
+		} else if (r == 0) {
+			if (n == cap) {
+				cap = cap == 0 ? 1024 : cap * 2;
+				if ((grown = reallocarray(lines, cap,
+				    sizeof(*lines))) == NULL)
+					rc = EX_OSERR;
+				else
+					lines = grown;
+			}
+			if (rc == EX_OK)
+				lines[n++] = p;
+		}
+	}
+	ruleset_free(rules);
+	if (rc == EX_OK && pgsource_store(to, lines, n, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "milter-relay: import: %s: %s\n",
+		    pgsource_mask(to, where, sizeof(where)), err);
+		rc = EX_UNAVAILABLE;
+	}
+	if (rc == EX_OK)
+		fprintf(stderr, "milter-relay: import: %zu rules stored in "
+		    "%s\n", n, pgsource_mask(to, where, sizeof(where)));
+	free(lines);
+	return rc;
+}
+
 int
 cmd_import(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct import	*imp;
-	char		 err[1024];
+	const char	*to;
+	char		 err[1024], *text;
+	size_t		 len;
+	FILE		*out;
 	int		 ch, flags, i, rc;
 
 	flags = 0;
+	to = NULL;
 	optind = 1;
-	while ((ch = getopt(argc, argv, "n")) != -1) {
+	while ((ch = getopt_long(argc, argv, "n", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			flags |= IMPORT_EXACT_RELAY_DOMAINS;
+			break;
+		case 't':
+			to = optarg;
 			break;
 		default:
 			return import_usage();
@@ -92,13 +208,32 @@ cmd_import(int argc, char **argv)
 		fprintf(stderr, "milter-relay: import: out of memory\n");
 		return EX_OSERR;
 	}
+	text = NULL;
+	if ((out = open_memstream(&text, &len)) == NULL) {
+		import_free(imp);
+		return EX_OSERR;
+	}
 	rc = EX_OK;
 	for (i = 0; rc == EX_OK && i < argc; i += 2)
-		rc = import_one(imp, argv[i], argv[i + 1]);
-	if (rc == EX_OK && import_write(imp, stdout, err, sizeof(err)) == -1) {
+		if (strcmp(argv[i], IMPORT_DOMAINS_FILE) != 0)
+			rc = import_one(imp, argv[i], argv[i + 1]);
+	if (rc == EX_OK && import_write(imp, out, err, sizeof(err)) == -1) {
 		fprintf(stderr, "milter-relay: import: %s\n", err);
 		rc = EX_IOERR;
 	}
+	for (i = 0; rc == EX_OK && i < argc; i += 2)
+		if (strcmp(argv[i], IMPORT_DOMAINS_FILE) == 0)
+			rc = import_copy(argv[i + 1], out);
 	import_free(imp);
+	if (fclose(out) != 0 && rc == EX_OK)
+		rc = EX_OSERR;
+	if (rc == EX_OK && to != NULL)
+		rc = import_store(to, text);
+	else if (rc == EX_OK && (fwrite(text, 1, len, stdout) != len ||
+	    fflush(stdout) != 0)) {
+		fprintf(stderr, "milter-relay: import: write error\n");
+		rc = EX_IOERR;
+	}
+	free(text);
 	return rc;
 }

@@ -141,6 +141,17 @@ pgsource_mask(const char *conninfo, char *buf, size_t len)
 	return buf;
 }
 
+/* pg_notice - the server's notices and warnings go to the log */
+static void
+pg_notice(void *arg, const char *message)
+{
+	char	 q[512];
+
+	(void)arg;
+	log_info("rules_source: server says \"%s\"", log_quote(message,
+	    strcspn(message, "\n"), 1, q, sizeof(q)));
+}
+
 static PGconn *
 pg_connect(const char *conninfo, char *err, size_t errlen)
 {
@@ -152,6 +163,7 @@ pg_connect(const char *conninfo, char *err, size_t errlen)
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeProcessor(conn, pg_notice, NULL);
 	return conn;
 }
 

@@ -200,14 +200,28 @@ worker_config(struct daemon *daemon, int first)
 		return -1;
 	} else if (cached)
 		log_warning("worker: %s", err);
-	if (config->rules_source != NULL && pgsource_listen_start(
-	    source_conninfo(config), worker_reload, err, sizeof(err)) == -1) {
-		log_error("worker: rules_source listener: %s", err);
-		config_free(config);
-		return -1;
-	}
 	live_replace(config);
 	return 0;
+}
+
+/* The rules_source listener, once the first config is published. */
+static int
+worker_listen(void)
+{
+	char	 err[1024];
+	const struct config *config;
+	int	 rc;
+
+	config = live_acquire();
+	rc = 0;
+	if (config != NULL && config->rules_source != NULL &&
+	    pgsource_listen_start(source_conninfo(config), worker_reload,
+	    err, sizeof(err)) == -1) {
+		log_error("worker: rules_source listener: %s", err);
+		rc = -1;
+	}
+	live_release(config);
+	return rc;
 }
 
 static void
@@ -254,6 +268,8 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	callbacks_init();
 	if (worker_config(daemon, first) != 0)
 		exit(EX_CONFIG);
+	if (worker_listen() != 0)
+		exit(EX_OSERR);
 	if ((r = pthread_create(&tid, NULL, worker_control,
 	    (void *)(intptr_t)ctl_fd)) != 0) {
 		log_error("worker: pthread_create: %s", strerror(r));
