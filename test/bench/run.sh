@@ -19,14 +19,18 @@
 #      RCPTs in total (plus a daemon with 10 rules for the per-rule size);
 #   6. Postfix end to end (test/bench/e2e.sh, needs root and Postfix):
 #      smtp-source -> private Postfix -> smtp-sink, (a) hash maps, (b)
-#      milter-relay as milter and socketmap, (c) nullmilter + hash maps.
+#      milter-relay as milter and socketmap, (c) nullmilter + hash maps;
+#   7. rules from PostgreSQL (test/bench/pgsql.sh, needs root and the
+#      postgresql package): import --to of N rules, daemon start with N
+#      rules from the table vs from a domains_file, NOTIFY-to-answer time
+#      with N rows and with 10 rows.
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
 # BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
 # runs of part 4, 2),
-# BENCH_SKIP (words: trie rcpt smap reload rss e2e).
+# BENCH_SKIP (words: trie rcpt smap reload rss e2e pgsql).
 #
 # Targets (DESIGN.md section 8) are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
@@ -418,6 +422,24 @@ if ! skipped e2e; then
 	else
 		cat "$T/e2e.out" "$T/e2e.err" >&2
 		bad "Postfix end to end failed"
+	fi
+fi
+
+# 7. rules from PostgreSQL
+if ! skipped pgsql; then
+	note "7. rules from PostgreSQL, $RULES rows"
+	if MR_BUILD=$B bash "$HERE/pgsql.sh" "$RULES" >"$T/pgsql.out" \
+	    2>"$T/pgsql.err"; then
+		cat "$T/pgsql.err" >&2
+		first=1
+		while IFS='|' read -r n a b c; do
+			[ "$first" = 1 ] && a="$n. $a" || a="   $a"
+			first=0
+			row "$a" "$b" "$c"
+		done <"$T/pgsql.out"
+	else
+		cat "$T/pgsql.out" "$T/pgsql.err" >&2
+		bad "rules from PostgreSQL failed"
 	fi
 fi
 
