@@ -183,8 +183,8 @@ deps:
 
 # Installation.  The daemon goes to sbin/, milter-test to bin/, the manual
 # pages to share/man/, the systemd unit, setup-user.sh, the pristine
-# example configuration and the contrib/postfix and contrib/sendmail
-# snippets to share/milter-relay/, the README to share/doc/milter-relay/.
+# example configuration and the contrib/postfix, contrib/sendmail and
+# contrib/postgresql files to share/milter-relay/, the README to share/doc/milter-relay/.
 # The configuration goes to SYSCONFDIR, /etc by default whatever PREFIX
 # is, since that is where the daemon looks for it, and only when there is
 # none yet.  The unit is installed with the paths of this installation.
@@ -195,7 +195,8 @@ DATADIR		?= $(PREFIX)/share/milter-relay
 DOCDIR		?= $(PREFIX)/share/doc/milter-relay
 SYSCONFDIR	?= /etc
 INSTALL		?= install
-CONTRIB_FILES	= $(sort $(wildcard contrib/postfix/* contrib/sendmail/*))
+CONTRIB_FILES	= $(sort $(wildcard contrib/postfix/* contrib/sendmail/* \
+		  contrib/postgresql/*))
 DOC_FILES	= README.md $(wildcard SECURITY.md)
 
 install: $(DAEMON) $(HARNESS)
