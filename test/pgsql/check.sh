@@ -275,4 +275,9 @@ for n in 1 2 3; do
 	stop "$n"
 done
 pg_stop
-e2e_ok "done"
+# under "make SANITIZE=1": no report from ASan, UBSan or LSan
+if grep -lE "AddressSanitizer|LeakSanitizer|runtime error:" \
+    "$E2E_DIR"/*.log "$E2E_DIR"/*.out 2>/dev/null; then
+	e2e_fail "a sanitizer report"
+fi
+e2e_ok "daemons stopped, no sanitizer report"
