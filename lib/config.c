@@ -13,6 +13,9 @@
  * domains_file lines: "pattern [key=value]...", keys relay, smarthost,
  * transport and reply; a value is a word or a "quoted string" with \"
  * and \\ escapes.  Lines are at most DOMAINS_LINE_MAX octets.
+ * Every line ends with a newline: a last line without one is the mark of
+ * a file read while it was being written, and is refused ("incomplete
+ * last line") rather than loaded as a shorter rule.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -629,6 +632,13 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 	cap = 0;
 	rc = 0;
 	for (lineno = 1; (n = getline(&line, &cap, fp)) != -1; lineno++) {
+		/* a file cut while being written: refuse, do not guess */
+		if (line[n - 1] != '\n') {
+			seterr(err, errlen, "%s:%lu: incomplete last line (no "
+			    "newline at the end of the file)", path, lineno);
+			rc = -1;
+			break;
+		}
 		if (config_parse_domains_line(rules, line, (size_t)n, msg,
 		    sizeof(msg)) != -1)
 			continue;

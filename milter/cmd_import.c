@@ -1,17 +1,20 @@
 /*
  * cmd_import - "milter-relay import": Postfix and Sendmail tables to rules
  *
- *	milter-relay import [-n] [--to postgresql:CONNINFO] FORMAT FILE
- *	    [FORMAT FILE ...]
+ *	milter-relay import [-n] [-o OUTPUT | --to postgresql:CONNINFO]
+ *	    FORMAT FILE [FORMAT FILE ...]
  *
  * Reads each FILE (the source text of a postmap/makemap table; "-" is
  * standard input) in its FORMAT (postfix-transport, postfix-relay-domains,
  * sendmail-mailertable, sendmail-access) and prints on standard output the
  * domains_file lines that give, together, the same result (lib/import.h
  * says how).  -n: relay_domains is not in parent_domain_matches_subdomains
- * ("name" exact, ".name" below).  Warnings go to standard error.  FORMAT
- * domains-file takes a domains_file as it is; its lines follow those of
- * the other sources.
+ * ("name" exact, ".name" below).  -o: write OUTPUT instead, under a
+ * temporary name in its directory, renamed into place once complete
+ * (lib/safefile.h), so that a reload never reads half a file.  Warnings
+ * go to standard error.  FORMAT domains-file takes a domains_file as it
+ * is (a last line without a newline is refused, as the loader refuses
+ * it); its lines follow those of the other sources.
  *
  * --to postgresql:CONNINFO: instead of printing them, the lines are
  * checked as a domains_file (all of them, duplicates included) and then
@@ -20,9 +23,10 @@
  *
  * Exit: EX_OK; EX_USAGE for bad arguments; EX_NOINPUT when a file cannot
  * be opened; EX_DATAERR, naming FILE:LINE, at the first entry that cannot
- * be expressed exactly (nothing is printed or stored then); EX_IOERR when
- * writing fails; EX_UNAVAILABLE when the database refuses; EX_OSERR when
- * memory runs out.
+ * be expressed exactly (nothing is printed or stored then); EX_CANTCREAT
+ * when OUTPUT cannot be created; EX_IOERR when writing fails;
+ * EX_UNAVAILABLE when the database refuses; EX_OSERR when memory runs
+ * out.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +40,7 @@
 #include "../lib/config.h"
 #include "../lib/import.h"
 #include "../lib/ruleset.h"
+#include "../lib/safefile.h"
 #include "commands.h"
 #include "pgsource.h"
 
@@ -44,8 +49,8 @@
 static int
 import_usage(void)
 {
-	fprintf(stderr, "usage: milter-relay import [-n] "
-	    "[--to postgresql:CONNINFO] FORMAT FILE [FORMAT FILE ...]\n"
+	fprintf(stderr, "usage: milter-relay import [-n] [-o output | "
+	    "--to postgresql:CONNINFO] FORMAT FILE [FORMAT FILE ...]\n"
 	    "formats: postfix-transport postfix-relay-domains "
 	    "sendmail-mailertable sendmail-access domains-file\n");
 	return EX_USAGE;
@@ -90,6 +95,7 @@ import_copy(const char *path, FILE *out)
 	FILE	*fp;
 	size_t	 n;
 	int	 rc;
+	char	 last;
 
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
@@ -99,12 +105,19 @@ import_copy(const char *path, FILE *out)
 		return EX_NOINPUT;
 	}
 	rc = EX_OK;
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+	last = '\n';
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
 		if (fwrite(buf, 1, n, out) != n)
 			rc = EX_IOERR;
+		last = buf[n - 1];
+	}
 	if (ferror(fp)) {
 		fprintf(stderr, "milter-relay: import: %s: read error\n", path);
 		rc = EX_IOERR;
+	} else if (rc == EX_OK && last != '\n') {
+		fprintf(stderr, "milter-relay: import: %s: incomplete last "
+		    "line (no newline)\n", path);
+		rc = EX_DATAERR;
 	}
 	if (fp != stdin)
 		fclose(fp);
@@ -171,6 +184,37 @@ import_store(const char *to, char *text)
 	return rc;
 }
 
+/* import_output - the lines to standard output, or through a renamed file */
+static int
+import_output(const char *text, size_t len, const char *output)
+{
+	struct safefile	*sf;
+	FILE		*fp;
+	char		 err[1024];
+
+	if (output == NULL) {
+		if (fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0)
+			return EX_OK;
+		fprintf(stderr, "milter-relay: import: write error\n");
+		return EX_IOERR;
+	}
+	if ((sf = safefile_open(output, &fp, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		return EX_CANTCREAT;
+	}
+	if (fwrite(text, 1, len, fp) != len) {
+		fprintf(stderr, "milter-relay: import: %s: write error\n",
+		    output);
+		safefile_abort(sf);
+		return EX_IOERR;
+	}
+	if (safefile_commit(sf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
 int
 cmd_import(int argc, char **argv)
 {
@@ -179,19 +223,22 @@ cmd_import(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct import	*imp;
-	const char	*to;
+	const char	*to, *output;
 	char		 err[1024], *text;
 	size_t		 len;
 	FILE		*out;
 	int		 ch, flags, i, rc;
 
 	flags = 0;
-	to = NULL;
+	to = output = NULL;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "n", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "no:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			flags |= IMPORT_EXACT_RELAY_DOMAINS;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 't':
 			to = optarg;
@@ -202,7 +249,7 @@ cmd_import(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0 || argc % 2 != 0)
+	if (argc == 0 || argc % 2 != 0 || (to != NULL && output != NULL))
 		return import_usage();
 	if ((imp = import_new(flags, stderr)) == NULL) {
 		fprintf(stderr, "milter-relay: import: out of memory\n");
@@ -229,11 +276,8 @@ cmd_import(int argc, char **argv)
 		rc = EX_OSERR;
 	if (rc == EX_OK && to != NULL)
 		rc = import_store(to, text);
-	else if (rc == EX_OK && (fwrite(text, 1, len, stdout) != len ||
-	    fflush(stdout) != 0)) {
-		fprintf(stderr, "milter-relay: import: write error\n");
-		rc = EX_IOERR;
-	}
+	else if (rc == EX_OK)
+		rc = import_output(text, len, output);
 	free(text);
 	return rc;
 }

@@ -4,7 +4,8 @@
  *	milter-relay query [-c conf] [-a CLIENT_IP] [--auth] ADDRESS...
  *	milter-relay reload [-c conf] [-P pidfile]
  *	milter-relay export [-c conf] FORMAT
- *	milter-relay import [-n] [--to postgresql:CONNINFO] FORMAT FILE ...
+ *	milter-relay import [-n] [-o OUTPUT | --to postgresql:CONNINFO]
+ *	    FORMAT FILE ...
  *
  * main() dispatches on argv[1]; each cmd_*() gets argc/argv starting at
  * the subcommand's name and returns a sysexits.h exit status.

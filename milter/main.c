@@ -78,8 +78,8 @@ usage(FILE *fp)
 	    "address ...\n"
 	    "       milter-relay reload [-c config] [-P pidfile]\n"
 	    "       milter-relay export [-c config] format\n"
-	    "       milter-relay import [-n] [--to postgresql:conninfo] "
-	    "format file ...\n");
+	    "       milter-relay import [-n] [-o output | "
+	    "--to postgresql:conninfo] format file ...\n");
 }
 
 static int

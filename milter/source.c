@@ -15,9 +15,9 @@
  *	duplicate.  Either everything loads or nothing does.
  *
  *	With SOURCE_CACHE (the daemon) the rows read are also written to
- *	rules_cache, in domains_file format: into "rules_cache.tmp.PID",
- *	which is synced and renamed over rules_cache once the whole set is
- *	good, so the cache is always one complete good snapshot.  When the
+ *	rules_cache, in domains_file format, through lib/safefile.h: a
+ *	temporary file, synced and renamed over rules_cache once every row
+ *	was good, so the cache is always one complete good snapshot.  When the
  *	database cannot be reached, the rules come from rules_cache
  *	instead (loaded as a domains_file), *from_cache is set to 1 and
  *	err says why the database was not used, for a warning.  A cache
@@ -41,6 +41,7 @@
 
 #include "config.h"
 #include "ruleset.h"
+#include "safefile.h"
 
 #include "log.h"
 #include "pgsource.h"
@@ -55,58 +56,50 @@ source_conninfo(const struct config *config)
 }
 
 /* cache_open - the temporary file of a new snapshot, or NULL */
-static FILE *
-cache_open(const char *cache, char *tmp, size_t tmplen)
+static struct safefile *
+cache_open(const char *cache, FILE **fp)
 {
-	FILE	*fp;
-	int	 fd;
+	struct safefile	*sf;
+	char		 err[1024];
 
-	snprintf(tmp, tmplen, "%s.tmp.%ld", cache, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		log_warning("rules_cache %s: cannot write: %s", tmp,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((sf = safefile_open(cache, fp, err, sizeof(err))) == NULL) {
+		log_warning("rules_cache: %s", err);
 		return NULL;
 	}
-	fprintf(fp, "# milter-relay rules_cache: the rows of the last good "
+	fprintf(*fp, "# milter-relay rules_cache: the rows of the last good "
 	    "load of rules_source\n");
-	return fp;
+	return sf;
 }
 
-/* cache_commit - sync and rename the snapshot in place; or drop it */
+/* cache_commit - rename the snapshot in place when good; or drop it */
 static void
-cache_commit(FILE *fp, const char *tmp, const char *cache, int good)
+cache_commit(struct safefile *sf, int good)
 {
-	int	 ok;
+	char	 err[1024];
 
-	ok = fflush(fp) == 0 && !ferror(fp) && fsync(fileno(fp)) == 0;
-	if (fclose(fp) != 0)
-		ok = 0;
-	if (good && ok && rename(tmp, cache) == 0)
-		return;
-	if (good)
-		log_warning("rules_cache %s: cannot write: %s", cache,
-		    strerror(errno));
-	(void)unlink(tmp);
+	if (!good)
+		safefile_abort(sf);
+	else if (safefile_commit(sf, err, sizeof(err)) == -1)
+		log_warning("rules_cache: %s", err);
 }
 
 static int
 source_rows(struct config *c, int flags, char *err,
     size_t errlen)
 {
-	char	 msg[768], where[256], tmp[4096];
-	FILE	*snap;
-	int	 rc;
+	struct safefile	*sf;
+	char		 msg[768], where[256];
+	FILE		*snap;
+	int		 rc;
 
+	sf = NULL;
 	snap = NULL;
 	if ((flags & SOURCE_CACHE) && c->rules_cache != NULL)
-		snap = cache_open(c->rules_cache, tmp, sizeof(tmp));
+		sf = cache_open(c->rules_cache, &snap);
 	rc = pgsource_load(c->rules, source_conninfo(c), snap, msg,
 	    sizeof(msg));
-	if (snap != NULL)
-		cache_commit(snap, tmp, c->rules_cache, rc == PGSOURCE_OK);
+	if (sf != NULL)
+		cache_commit(sf, rc == PGSOURCE_OK);
 	if (rc == PGSOURCE_OK)
 		return 0;
 	pgsource_mask(source_conninfo(c), where, sizeof(where));

@@ -196,6 +196,14 @@ done
 [ "$nscen" -ge 25 ] && ok || fail "only $nscen scenario files"
 echo "   $nscen scenario files"
 
+echo "-- no line forged through MTA macros (${SECONDS}s)"
+# 33-route-check-quoting.scen sends {rcpt_host} with CR LF "451 4.7.1 ..."
+if grep -n 'forged' "$T"/d-main.log* | grep -v 'route mismatch'; then
+	fail "an MTA macro started a log line of its own (above)"
+else
+	ok
+fi
+
 echo "-- config test (-t) (${SECONDS}s)"
 out=$("$MR" -t -c "$CONF/main.conf" 2>&1)
 [ $? -eq 0 ] && [ "$out" = "$CONF/main.conf: OK, 8 rules" ] && ok ||

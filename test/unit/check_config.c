@@ -385,7 +385,7 @@ START_TEST(test_domains_file)
 	    "  lab.example.com relay=deny reply=\"550 5.7.1 Not \\\"here\\\"\"\n"
 	    "quoted.example smarthost=\"mail.example.net\" relay=always\n"
 	    "B\xc3\x9c" "CHER.example.\n"
-	    "last.example relay=deny";
+	    "last.example relay=deny\n";
 	struct config		*c;
 	const struct rule	*r;
 	char			 err[512], path[128], lpath[128];
@@ -454,6 +454,13 @@ static const struct badline badlines[] = {
 	{ "ok.test\n*.test\n",
 	    "L:2: bad pattern \"*.test\": bad character in domain name" },
 	{ "a.test\nb.te\0st\n", "L:2: NUL octet in line" },
+	/* a file read while it was being written: torn after the pattern */
+	{ "a.test\nlab.relay.test",
+	    "L:2: incomplete last line (no newline at the end of the file)" },
+	{ "a.test\nb.test relay=deny reply=\"550 5.7.1 x\"",
+	    "L:2: incomplete last line (no newline at the end of the file)" },
+	{ "a.test\n# a comment", "L:2: incomplete last line (no newline at "
+	    "the end of the file)" },
 };
 
 static void
@@ -481,7 +488,7 @@ START_TEST(test_domains_file_bad)
 
 	len = strlen(t->list);
 	if (strstr(t->err, "NUL") != NULL)
-		len = 14;
+		len = 15;
 	put("d.list", t->list, len, lpath, sizeof(lpath));
 	ck_assert_ptr_null(load("domains = (\n { match = \"inline.test\"; }\n"
 	    ");\ndomains_file = \"d.list\";\n", err, sizeof(err), path,
