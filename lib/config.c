@@ -195,6 +195,22 @@ bad:
 }
 
 static int
+get_timeout(const struct load *ld, const config_setting_t *s, int *out)
+{
+	int	v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT)
+		return setting_error(ld, s, "%s must be a number of seconds",
+		    config_setting_name(s));
+	v = config_setting_get_int(s);
+	if (v < 1 || v > CONFIG_MILTER_TIMEOUT_MAX)
+		return setting_error(ld, s, "%s must be 1 to %d seconds",
+		    config_setting_name(s), CONFIG_MILTER_TIMEOUT_MAX);
+	*out = v;
+	return 0;
+}
+
+static int
 get_facility(const struct load *ld, const config_setting_t *s, char **out)
 {
 	static const char *const names[] = {
@@ -732,6 +748,8 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 			rc = get_socket(ld, s, &c->socketmap);
 		else if (strcmp(name, "socket_mode") == 0)
 			rc = get_mode(ld, s, &c->socket_mode);
+		else if (strcmp(name, "milter_timeout") == 0)
+			rc = get_timeout(ld, s, &c->milter_timeout);
 		else if (strcmp(name, "user") == 0)
 			rc = dup_string(ld, s, &c->user);
 		else if (strcmp(name, "group") == 0)
@@ -776,6 +794,7 @@ config_new(const char *path)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->socket_mode = -1;
+	c->milter_timeout = CONFIG_MILTER_TIMEOUT;
 	c->policy.unmatched = UNMATCHED_REJECT;
 	c->policy.trust_authenticated = 1;
 	c->policy.route_check = ROUTE_CHECK_LOG;

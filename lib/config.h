@@ -35,6 +35,9 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/milter-relay.conf"
 #define CONFIG_SOURCE_PGSQL	"postgresql:"	/* rules_source prefix */
+/* how long the milter waits for the MTA's next command, in seconds */
+#define CONFIG_MILTER_TIMEOUT	1800
+#define CONFIG_MILTER_TIMEOUT_MAX	86400
 
 enum unmatched_policy {
 	UNMATCHED_REJECT,	/* 554 5.7.1 <addr>: Relay access denied */
@@ -67,6 +70,7 @@ struct config {
 	char		*pidfile;
 	char		*syslog_facility;
 	int		socket_mode;	/* -1 when unset */
+	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
 	char		*rules_source;	/* "postgresql:CONNINFO", or NULL */
 	char		*rules_cache;	/* snapshot of its rules, or NULL */
 	struct policy	policy;

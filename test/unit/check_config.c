@@ -150,6 +150,8 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(c->pidfile);
 	ck_assert_ptr_null(c->syslog_facility);
 	ck_assert_int_eq(c->socket_mode, -1);
+	ck_assert_int_eq(c->milter_timeout, CONFIG_MILTER_TIMEOUT);
+	ck_assert_int_eq(CONFIG_MILTER_TIMEOUT, 1800);
 	ck_assert_int_eq(c->policy.unmatched, UNMATCHED_REJECT);
 	ck_assert_int_eq(c->policy.trust_authenticated, 1);
 	ck_assert_int_eq(c->policy.trust_local_socket, 0);
@@ -173,9 +175,10 @@ START_TEST(test_policy_values)
 	    "  trust_local_socket = true; trusted_networks = ( ); };\n"
 	    "socket = \"inet6:10025@[::1]\"; socket_mode = \"600\";\n"
 	    "socketmap = \"unix:/run/m.sock\";\n"
-	    "syslog_facility = \"local3\";\n", err, sizeof(err), path,
-	    sizeof(path));
+	    "syslog_facility = \"local3\"; milter_timeout = 90;\n", err,
+	    sizeof(err), path, sizeof(path));
 	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->milter_timeout, 90);
 	ck_assert_int_eq(c->policy.unmatched, UNMATCHED_TEMPFAIL);
 	ck_assert_int_eq(c->policy.log_only, 1);
 	ck_assert_int_eq(c->policy.route_check, ROUTE_CHECK_ENFORCE);
@@ -279,6 +282,14 @@ static const struct bad bads[] = {
 	    " { match = \"#B.test\"; relay = \"bogus\"; }\n);\n",
 	    "%s:4: duplicate pattern \"#b.test\" (first at %s:2)" },
 	{ "domains_file = 7;\n", "%s:1: domains_file must be a string" },
+	{ "\nmilter_timeout = \"30\";\n",
+	    "%s:2: milter_timeout must be a number of seconds" },
+	{ "milter_timeout = 0;\n",
+	    "%s:1: milter_timeout must be 1 to 86400 seconds" },
+	{ "milter_timeout = 86401;\n",
+	    "%s:1: milter_timeout must be 1 to 86400 seconds" },
+	{ "milter_timeout = 2.5;\n",
+	    "%s:1: milter_timeout must be a number of seconds" },
 	{ "domains_file = \"\";\n", "%s:1: domains_file must not be empty" },
 };
 
