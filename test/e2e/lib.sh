@@ -199,10 +199,17 @@ sink_rcpts() {
 	    2>/dev/null | sed 's/^X-Rcpt-Args: *//; s/^TO://i; s/[<>]//g; s/ .*//'
 }
 
+# smtp-sink creates a message's file before it writes it: wait until N
+# files hold their headers too, so that sink_rcpts sees their recipients
+sink_written() {
+	find "$E2E_DIR/sink-$1" -type f -exec grep -l '^X-Rcpt-Args:' {} + \
+	    2>/dev/null | wc -l
+}
+
 sink_wait() {
 	local name=$1 n=$2 secs=${3:-60} i
 	for i in $(seq 1 $((secs * 5))); do
-		[ "$(sink_count "$name")" -ge "$n" ] && return 0
+		[ "$(sink_written "$name")" -ge "$n" ] && return 0
 		sleep 0.2
 	done
 	return 1
