@@ -24,6 +24,7 @@
 #   sink_count NAME             messages received so far
 #   sink_rcpts NAME             recipients received (one per line)
 #   sink_wait NAME N [SECONDS]  poll until NAME has received N messages
+#                               (their recipients written)
 #
 #   pf_create PORT [main.cf lines...]  private instance in $E2E_DIR/pf:
 #                               smtpd on 127.0.0.1:PORT, own queue and
@@ -199,8 +200,8 @@ sink_rcpts() {
 	    2>/dev/null | sed 's/^X-Rcpt-Args: *//; s/^TO://i; s/[<>]//g; s/ .*//'
 }
 
-# smtp-sink creates a message's file before it writes it: wait until N
-# files hold their headers too, so that sink_rcpts sees their recipients
+# Messages whose recipients are written: smtp-sink creates the file before
+# it has written (flushed) them, so sink_wait waits for these.
 sink_written() {
 	find "$E2E_DIR/sink-$1" -type f -exec grep -l '^X-Rcpt-Args:' {} + \
 	    2>/dev/null | wc -l
