@@ -21,12 +21,12 @@
  * replace every row of the table "rules" in one transaction
  * (pgsource_store()); the daemons listening reload.
  *
- * Exit: EX_OK; EX_USAGE for bad arguments; EX_NOINPUT when a file cannot
- * be opened; EX_DATAERR, naming FILE:LINE, at the first entry that cannot
- * be expressed exactly (nothing is printed or stored then); EX_CANTCREAT
- * when OUTPUT cannot be created; EX_IOERR when writing fails;
- * EX_UNAVAILABLE when the database refuses; EX_OSERR when memory runs
- * out.
+ * Exit: EX_OK (also for -h, the usage); EX_USAGE for bad arguments;
+ * EX_NOINPUT when a file cannot be opened; EX_DATAERR, naming FILE:LINE,
+ * at the first entry that cannot be expressed exactly (nothing is printed
+ * or stored then); EX_CANTCREAT when OUTPUT cannot be created; EX_IOERR
+ * when writing fails; EX_UNAVAILABLE when the database refuses; EX_OSERR
+ * when memory runs out.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,7 +40,9 @@
 #include "../lib/config.h"
 #include "../lib/import.h"
 #include "../lib/ruleset.h"
+#include "../lib/strutil.h"
 #include "../lib/safefile.h"
+#include "cli.h"
 #include "commands.h"
 #include "pgsource.h"
 
@@ -60,20 +62,18 @@ static int
 import_one(struct import *imp, const char *fmtname, const char *path)
 {
 	enum import_format	 format;
-	char			 err[1024];
+	char			 err[ERRMSG_MAX];
 	FILE			*fp;
 	int			 rc;
 
 	if (import_format_parse(fmtname, &format) == -1) {
-		fprintf(stderr, "milter-relay: import: unknown format "
-		    "\"%s\"\n", fmtname);
+		cli_error("import: unknown format \"%s\"", fmtname);
 		return import_usage();
 	}
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "milter-relay: import: %s: %s\n", path,
-		    strerror(errno));
+		cli_error("import: %s: %s", path, strerror(errno));
 		return EX_NOINPUT;
 	}
 	rc = import_file(imp, format, strcmp(path, "-") == 0 ? "(stdin)" :
@@ -81,7 +81,7 @@ import_one(struct import *imp, const char *fmtname, const char *path)
 	if (fp != stdin)
 		fclose(fp);
 	if (rc == -1) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		return EX_DATAERR;
 	}
 	return EX_OK;
@@ -100,7 +100,7 @@ import_copy(const char *path, FILE *out)
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "milter-relay: import: %s: %s\n", path,
+		cli_error("import: %s: %s", path,
 		    strerror(errno));
 		return EX_NOINPUT;
 	}
@@ -112,11 +112,11 @@ import_copy(const char *path, FILE *out)
 		last = buf[n - 1];
 	}
 	if (ferror(fp)) {
-		fprintf(stderr, "milter-relay: import: %s: read error\n", path);
+		cli_error("import: %s: read error", path);
 		rc = EX_IOERR;
 	} else if (rc == EX_OK && last != '\n') {
-		fprintf(stderr, "milter-relay: import: %s: incomplete last "
-		    "line (no newline)\n", path);
+		cli_error("import: %s: incomplete last line (no newline)",
+		    path);
 		rc = EX_DATAERR;
 	}
 	if (fp != stdin)
@@ -129,14 +129,14 @@ static int
 import_store(const char *to, char *text)
 {
 	struct ruleset	*rules;
-	char		**lines, **grown, *p, *nl, err[1024], where[512];
+	char		**lines, **grown, *p, *nl, err[ERRMSG_MAX], where[512];
 	size_t		 n, cap;
 	unsigned long	 lineno;
 	int		 r, rc;
 
 	if (strncmp(to, CONFIG_SOURCE_PGSQL, strlen(CONFIG_SOURCE_PGSQL)) != 0) {
-		fprintf(stderr, "milter-relay: import: --to must be "
-		    "%sCONNINFO\n", CONFIG_SOURCE_PGSQL);
+		cli_error("import: --to must be %sCONNINFO",
+		    CONFIG_SOURCE_PGSQL);
 		return EX_USAGE;
 	}
 	to += strlen(CONFIG_SOURCE_PGSQL);
@@ -154,7 +154,7 @@ import_store(const char *to, char *text)
 		r = config_parse_domains_line(rules, p, strlen(p), err,
 		    sizeof(err));
 		if (r == -1) {
-			fprintf(stderr, "milter-relay: import: line %lu: %s\n",
+			cli_error("import: line %lu: %s",
 			    lineno, err);
 			rc = EX_DATAERR;
 		} else if (r == 0) {
@@ -173,13 +173,13 @@ import_store(const char *to, char *text)
 	ruleset_free(rules);
 	if (rc == EX_OK && pgsource_store(to, lines, n, err,
 	    sizeof(err)) == -1) {
-		fprintf(stderr, "milter-relay: import: %s: %s\n",
+		cli_error("import: %s: %s",
 		    pgsource_mask(to, where, sizeof(where)), err);
 		rc = EX_UNAVAILABLE;
 	}
 	if (rc == EX_OK)
-		fprintf(stderr, "milter-relay: import: %zu rules stored in "
-		    "%s\n", n, pgsource_mask(to, where, sizeof(where)));
+		cli_error("import: %zu rules stored in %s", n,
+		    pgsource_mask(to, where, sizeof(where)));
 	free(lines);
 	return rc;
 }
@@ -190,26 +190,25 @@ import_output(const char *text, size_t len, const char *output)
 {
 	struct safefile	*sf;
 	FILE		*fp;
-	char		 err[1024];
+	char		 err[ERRMSG_MAX];
 
 	if (output == NULL) {
 		if (fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0)
 			return EX_OK;
-		fprintf(stderr, "milter-relay: import: write error\n");
+		cli_error("import: write error");
 		return EX_IOERR;
 	}
 	if ((sf = safefile_open(output, &fp, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		return EX_CANTCREAT;
 	}
 	if (fwrite(text, 1, len, fp) != len) {
-		fprintf(stderr, "milter-relay: import: %s: write error\n",
-		    output);
+		cli_error("import: %s: write error", output);
 		safefile_abort(sf);
 		return EX_IOERR;
 	}
 	if (safefile_commit(sf, err, sizeof(err)) == -1) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		return EX_IOERR;
 	}
 	return EX_OK;
@@ -224,7 +223,7 @@ cmd_import(int argc, char **argv)
 	};
 	struct import	*imp;
 	const char	*to, *output;
-	char		 err[1024], *text;
+	char		 err[ERRMSG_MAX], *text;
 	size_t		 len;
 	FILE		*out;
 	int		 ch, flags, i, rc;
@@ -232,8 +231,11 @@ cmd_import(int argc, char **argv)
 	flags = 0;
 	to = output = NULL;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "no:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hno:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			import_usage();
+			return EX_OK;
 		case 'n':
 			flags |= IMPORT_EXACT_RELAY_DOMAINS;
 			break;
@@ -252,7 +254,7 @@ cmd_import(int argc, char **argv)
 	if (argc == 0 || argc % 2 != 0 || (to != NULL && output != NULL))
 		return import_usage();
 	if ((imp = import_new(flags, stderr)) == NULL) {
-		fprintf(stderr, "milter-relay: import: out of memory\n");
+		cli_error("import: out of memory");
 		return EX_OSERR;
 	}
 	text = NULL;
@@ -265,7 +267,7 @@ cmd_import(int argc, char **argv)
 		if (strcmp(argv[i], IMPORT_DOMAINS_FILE) != 0)
 			rc = import_one(imp, argv[i], argv[i + 1]);
 	if (rc == EX_OK && import_write(imp, out, err, sizeof(err)) == -1) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		rc = EX_IOERR;
 	}
 	for (i = 0; rc == EX_OK && i < argc; i += 2)

@@ -340,7 +340,7 @@ store_copy(char **lines, size_t n, const char **keys, size_t nkeys,
     size_t *len)
 {
 	struct rulerow	 r;
-	char		*buf, *copy, e[8];
+	char		*buf, *copy;
 	FILE		*fp;
 	size_t		 i, k, f;
 
@@ -350,7 +350,7 @@ store_copy(char **lines, size_t n, const char **keys, size_t nkeys,
 	for (i = 0; i < n; i++) {
 		if ((copy = strdup(lines[i])) == NULL)
 			break;
-		if (rulerow_split(copy, &r, e, sizeof(e)) != 0) {
+		if (rulerow_split(copy, &r, NULL, 0) != 0) {
 			free(copy);
 			continue;
 		}
