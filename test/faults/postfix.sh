@@ -194,6 +194,13 @@ fault_smap() {
 	[ -n "$w" ] || e2e_fail "no socketmap worker"
 	kill -KILL "$SM_PID" "$w"
 	wait "$SM_PID" 2>/dev/null
+	# the worker (not our child) closes its sockets once it has died,
+	# which takes a moment for a process of many threads under load
+	for i in $(seq 1 50); do
+		[ -e "/proc/$w" ] && ! grep -q '^State:[[:space:]]*Z' \
+		    "/proc/$w/status" 2>/dev/null || break
+		sleep 0.1
+	done
 	e2e_wait_port 127.0.0.1 "$SMPORT" 1 && e2e_fail "socketmap still answers"
 	e2e_ok "socketmap daemon SIGKILLed (supervisor $SM_PID, worker $w), 10 messages queued"
 	# Postfix needs relay_domains to classify any recipient: 4xx for all
