@@ -6,10 +6,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config \
-	libmilter-dev libconfig-dev libidn2-dev libpq-dev check \
-	postfix miltertest mandoc valgrind clang \
-	procps iproute2 util-linux ca-certificates
-# test/pgsql and bench part 7: a private cluster made with initdb
+	libmilter-dev libconfig-dev libidn2-dev libmicrohttpd-dev libpq-dev \
+	check postfix miltertest mandoc valgrind clang \
+	procps iproute2 util-linux ca-certificates \
+	prometheus curl jq
+# test/pgsql and bench part 8: a private cluster made with initdb
 apt-get install -y --no-install-recommends postgresql
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).

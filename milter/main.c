@@ -2,7 +2,7 @@
  * main - milter-relay: options, subcommands, start-up of the daemon
  *
  *	milter-relay [-ft] [-c config] [-p socket] [-m socketmap]
- *	    [-u user] [-g group] [-P pidfile]
+ *	    [-M metrics] [-u user] [-g group] [-P pidfile]
  *	milter-relay -V | -h
  *	milter-relay query|reload|export|import ...	(see commands.h)
  *
@@ -10,7 +10,9 @@
  * the error), open the milter socket through libmilter (a stale unix
  * socket is removed only when nothing listens on it; the mode comes from
  * socket_mode, default 0660, the owner from -u/-g so that a Postfix in
- * group postfix can connect) and the socketmap socket, go to the
+ * group postfix can connect), the socketmap socket and the metrics
+ * socket (HTTP, served by the supervisor), create the shared counters
+ * (metrics.c), go to the
  * background unless -f, write the pid file, drop privileges
  * (initgroups, setgid, setuid), then become the supervisor
  * (supervisor.c), which forks the worker.  Options override the file's
@@ -41,6 +43,8 @@
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "pidfile.h"
 #include "source.h"
 #include "socketmap.h"
@@ -55,6 +59,7 @@ struct options {
 	const char	*conf;
 	const char	*socket;
 	const char	*socketmap;
+	const char	*metrics;
 	const char	*user;
 	const char	*group;
 	const char	*pidfile;
@@ -74,11 +79,13 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: milter-relay [-ft] [-c config] [-p socket] "
 	    "[-m socketmap]\n"
-	    "                    [-u user] [-g group] [-P pidfile]\n"
+	    "                    [-M metrics] [-u user] [-g group] "
+	    "[-P pidfile]\n"
 	    "       milter-relay -V | -h\n"
 	    "       milter-relay query [-c config] [-a client] [--auth] "
 	    "address ...\n"
 	    "       milter-relay reload [-c config] [-P pidfile]\n"
+	    "       milter-relay stats [-c config] [-M metrics]\n"
 	    "       milter-relay export [-c config] format\n"
 	    "       milter-relay import [-n] [-o output | "
 	    "--to postgresql:conninfo] format file ...\n");
@@ -95,6 +102,7 @@ subcommand(int argc, char **argv, int *status)
 		{ "reload", cmd_reload },
 		{ "export", cmd_export },
 		{ "import", cmd_import },
+		{ "stats", cmd_stats },
 	};
 	size_t	 i;
 
@@ -285,6 +293,21 @@ open_socketmap(struct daemon *d, const struct creds *c, int mode)
 	return 0;
 }
 
+static int
+open_metrics(struct daemon *d)
+{
+	char	 err[1024];
+
+	if (d->metrics == NULL)
+		return 0;
+	if ((d->metrics_fd = metrics_http_open(d->metrics, err,
+	    sizeof(err))) == -1) {
+		log_error("metrics: %s", err);
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
 static void
 startup_cleanup(struct daemon *d)
 {
@@ -309,15 +332,10 @@ run_daemon(const struct options *o)
 	 * A SIGTERM during start-up waits for the supervisor, which then
 	 * stops cleanly (socket and pid file removed).
 	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	supervisor_block_signals(&sigs);
 	memset(&d, 0, sizeof(d));
 	d.socketmap_fd = -1;
+	d.metrics_fd = -1;
 	d.foreground = o->foreground;
 	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
 	    sizeof(err))) == NULL) {
@@ -333,6 +351,8 @@ run_daemon(const struct options *o)
 	d.socket = xstrdup(o->socket != NULL ? o->socket : config->socket);
 	d.socketmap = xstrdup(o->socketmap != NULL ? o->socketmap :
 	    config->socketmap);
+	d.metrics = xstrdup(o->metrics != NULL ? o->metrics :
+	    config->metrics);
 	d.pidfile = xstrdup(o->pidfile != NULL ? o->pidfile :
 	    config->pidfile);
 	if (d.socket == NULL) {
@@ -351,7 +371,8 @@ run_daemon(const struct options *o)
 	mode = config->socket_mode >= 0 ? config->socket_mode :
 	    DEFAULT_SOCKET_MODE;
 	if ((status = open_milter_socket(&d, &c, mode)) != 0 ||
-	    (status = open_socketmap(&d, &c, mode)) != 0) {
+	    (status = open_socketmap(&d, &c, mode)) != 0 ||
+	    (status = open_metrics(&d)) != 0) {
 		startup_cleanup(&d);
 		return status;
 	}
@@ -361,6 +382,9 @@ run_daemon(const struct options *o)
 		return EX_OSERR;
 	}
 	(void)log_open("milter-relay", o->foreground, config->syslog_facility);
+	if (metrics_init() != 0)
+		log_warning("metrics: no shared memory (%s); counters start "
+		    "over when a worker restarts", strerror(errno));
 	if (d.pidfile != NULL && pidfile_write(d.pidfile, err,
 	    sizeof(err)) != 0) {
 		log_error("pidfile: %s", err);
@@ -378,6 +402,7 @@ run_daemon(const struct options *o)
 	free(d.conf_path);
 	free(d.socket);
 	free(d.socketmap);
+	free(d.metrics);
 	free(d.pidfile);
 	free(d.unix_path);
 	free(d.socketmap_path);
@@ -394,7 +419,7 @@ main(int argc, char **argv)
 		return status;
 	memset(&o, 0, sizeof(o));
 	o.conf = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "c:fg:hm:p:P:tu:V")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fg:hm:M:p:P:tu:V")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.conf = optarg;
@@ -410,6 +435,9 @@ main(int argc, char **argv)
 			return 0;
 		case 'm':
 			o.socketmap = optarg;
+			break;
+		case 'M':
+			o.metrics = optarg;
 			break;
 		case 'p':
 			o.socket = optarg;

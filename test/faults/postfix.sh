@@ -194,11 +194,11 @@ fault_smap() {
 	[ -n "$w" ] || e2e_fail "no socketmap worker"
 	kill -KILL "$SM_PID" "$w"
 	wait "$SM_PID" 2>/dev/null
-	# the worker (not our child) closes its sockets once it has died,
-	# which takes a moment for a process of many threads under load
-	for i in $(seq 1 50); do
-		[ -e "/proc/$w" ] && ! grep -q '^State:[[:space:]]*Z' \
-		    "/proc/$w/status" 2>/dev/null || break
+	# the worker is not our child and dies in its own time on a loaded
+	# machine: wait until it is gone or a zombie (its sockets closed)
+	for i in $(seq 1 300); do
+		st=$(awk '/^State:/ { print $2 }' "/proc/$w/status" 2>/dev/null)
+		{ [ -z "$st" ] || [ "$st" = Z ]; } && break
 		sleep 0.1
 	done
 	e2e_wait_port 127.0.0.1 "$SMPORT" 1 && e2e_fail "socketmap still answers"
