@@ -18,6 +18,7 @@
  * last line") rather than loaded as a shorter rule.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "netaddr.h"
 #include "ruleset.h"
 #include "sockspec.h"
+#include "strutil.h"
 
 #define DOMAINS_LINE_MAX	4096
 
@@ -83,7 +85,7 @@ static int
 setting_error(const struct load *ld, const config_setting_t *s,
     const char *fmt, ...)
 {
-	char	msg[512], file[1024];
+	char	msg[ERRMSG_MAX], file[PATH_MAX];
 	va_list	ap;
 
 	va_start(ap, fmt);
@@ -381,7 +383,8 @@ load_domain(const struct load *ld, struct ruleset *rules,
 	const config_setting_t	*s, *match, *first;
 	struct rule_spec	 spec;
 	const char		*name, **field, *why;
-	char			 msg[512], canon[PATTERN_MAX + 1], file[1024];
+	char			 msg[ERRMSG_MAX], canon[PATTERN_MAX + 1];
+	char			 file[PATH_MAX];
 	int			 i, n;
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
@@ -610,16 +613,16 @@ file_duplicate(const struct load *ld, FILE *fp, const char *path,
     size_t len, char *msg, size_t msglen)
 {
 	char			 buf[DOMAINS_LINE_MAX + 1], canon[PATTERN_MAX + 1];
-	char			*pattern, file[1024];
+	char			*pattern, file[PATH_MAX];
 	const char		*why;
 	const config_setting_t	*first;
 	struct rule_spec	 spec;
 	unsigned long		 at;
-	char			 e[8];
 	size_t			 used;
 
-	if (line_copy(line, len, buf, sizeof(buf), e, sizeof(e)) == -1 ||
-	    line_split(buf, &pattern, &spec, e, sizeof(e)) != 0 ||
+	/* the line failed to load already: no second message */
+	if (line_copy(line, len, buf, sizeof(buf), NULL, 0) == -1 ||
+	    line_split(buf, &pattern, &spec, NULL, 0) != 0 ||
 	    !ruleset_has_pattern(rules, pattern) ||
 	    pattern_normalize(pattern, canon, &why) == -1)
 		return;
@@ -655,7 +658,7 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
     const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
-	char		*line, msg[768];
+	char		*line, msg[ERRMSG_MAX];
 	size_t		 cap, lines;
 	ssize_t		 n;
 	unsigned long	 lineno;
@@ -842,7 +845,7 @@ config_new(const char *path)
 static int
 config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 {
-	char	*dir, *slash, file[1024];
+	char	*dir, *slash, file[PATH_MAX];
 	int	 saved;
 
 	if ((dir = strdup(path)) == NULL) {
