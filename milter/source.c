@@ -42,6 +42,7 @@
 #include "config.h"
 #include "ruleset.h"
 #include "safefile.h"
+#include "strutil.h"
 
 #include "log.h"
 #include "pgsource.h"
@@ -60,7 +61,7 @@ static struct safefile *
 cache_open(const char *cache, FILE **fp)
 {
 	struct safefile	*sf;
-	char		 err[1024];
+	char		 err[ERRMSG_MAX];
 
 	if ((sf = safefile_open(cache, fp, err, sizeof(err))) == NULL) {
 		log_warning("rules_cache: %s", err);
@@ -75,7 +76,7 @@ cache_open(const char *cache, FILE **fp)
 static void
 cache_commit(struct safefile *sf, int good)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 
 	if (!good)
 		safefile_abort(sf);
