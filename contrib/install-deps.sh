@@ -10,7 +10,9 @@ apt-get install -y --no-install-recommends \
 	check postfix miltertest mandoc valgrind clang \
 	procps iproute2 util-linux ca-certificates \
 	prometheus curl jq
-# test/pgsql and bench part 8: a private cluster made with initdb
+# recipients = "verify": the callout cache (LMDB, linked with -llmdb)
+apt-get install -y --no-install-recommends liblmdb-dev
+# test/pgsql and bench part 9: a private cluster made with initdb
 apt-get install -y --no-install-recommends postgresql
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# pgsql.sh - part 8 of "make bench": rules from PostgreSQL
+# pgsql.sh - part 9 of "make bench": rules from PostgreSQL
 #
 # usage: MR_BUILD=DIR bash test/bench/pgsql.sh RULES [ROUNDS]
 #
@@ -44,7 +44,7 @@ t0=$(now_ms)
 "$MR" import domains-file "$E2E_DIR/rules" --to "postgresql:$PG_CONNINFO" \
     >&2 || e2e_fail "import --to of $RULES rules failed"
 t_import=$(($(now_ms) - t0))
-echo "8|import --to of $RULES rules, s|$(secs "$t_import")"
+echo "9|import --to of $RULES rules, s|$(secs "$t_import")"
 
 PORT=()
 # start_daemon NAME CONFIG-LINE: start, wait for "serving"; ms in T_START
@@ -78,7 +78,7 @@ start_daemon db "rules_source = \"postgresql:$PG_CONNINFO\";
 rules_cache = \"$E2E_DIR/db/cache\";"
 t_db=$T_START
 DBPORT=$SMPORT
-echo "8|daemon start, $RULES rules from the table, s|$(secs "$t_db")|$(awk -v a="$t_db" -v b="$t_file" 'BEGIN { printf "%.2f x the domains_file (%.2f s)", a / b, b / 1000 }')"
+echo "9|daemon start, $RULES rules from the table, s|$(secs "$t_db")|$(awk -v a="$t_db" -v b="$t_file" 'BEGIN { printf "%.2f x the domains_file (%.2f s)", a / b, b / 1000 }')"
 # the listener's first reload (after its LISTEN) must be over
 for i in $(seq 1 6000); do
 	grep -q "reload: .*OK" "$E2E_DIR/db.log" && break
@@ -104,7 +104,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	notify_to_answer "big$r.example"
 done >"$E2E_DIR/big.ms"
 echo "   NOTIFY to answer, $RULES rows, ms: $(tr '\n' ' ' <"$E2E_DIR/big.ms")" >&2
-echo "8|NOTIFY to answer, $RULES rows, s (median)|$(secs "$(median <"$E2E_DIR/big.ms")")|a full reload of the table"
+echo "9|NOTIFY to answer, $RULES rows, s (median)|$(secs "$(median <"$E2E_DIR/big.ms")")|a full reload of the table"
 
 "$MR" import domains-file "$E2E_DIR/small" --to "postgresql:$PG_CONNINFO" \
     >&2 || e2e_fail "import --to of 10 rules failed"
@@ -113,4 +113,4 @@ for r in $(seq 1 "$ROUNDS"); do
 	notify_to_answer "small$r.example"
 done >"$E2E_DIR/small.ms"
 echo "   NOTIFY to answer, 10 rows, ms: $(tr '\n' ' ' <"$E2E_DIR/small.ms")" >&2
-echo "8|NOTIFY to answer, 10 rows, ms (median)|$(median <"$E2E_DIR/small.ms")|includes the 100 ms wait for the end of a burst"
+echo "9|NOTIFY to answer, 10 rows, ms (median)|$(median <"$E2E_DIR/small.ms")|includes the 100 ms wait for the end of a burst"

@@ -24,7 +24,9 @@
 #      inline rules (every decision counts a rule hit), one without
 #      "metrics", one with it scraped 10 times a second, interleaved
 #      rounds, the median of BENCH_ROUNDS each;
-#   8. rules from PostgreSQL (test/bench/pgsql.sh, needs root and the
+#   8. recipients = "verify" (test/bench/verify.sh): callouts/s to an
+#      smtp-sink on loopback, and cached verify decisions/s vs "any";
+#   9. rules from PostgreSQL (test/bench/pgsql.sh, needs root and the
 #      postgresql package): import --to of N rules, daemon start with N
 #      rules from the table vs from a domains_file, NOTIFY-to-answer time
 #      with N rows and with 10 rows.
@@ -34,7 +36,7 @@
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
 # BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
 # runs of part 4, 2),
-# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics pgsql).
+# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify pgsql).
 #
 # Targets (DESIGN.md section 8) are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
@@ -487,9 +489,24 @@ if ! skipped e2e; then
 	fi
 fi
 
-# 8. rules from PostgreSQL
+# 8. recipient verification
+if ! skipped verify; then
+	note "8. recipients = verify"
+	if MR_BUILD=$B bash "$HERE/verify.sh" "$((NRCPT / 2))" "$ROUNDS" \
+	    "$CONNS" >"$T/verify.out" 2>"$T/verify.err"; then
+		cat "$T/verify.err" >&2
+		while IFS='|' read -r a b c; do
+			row "$a" "$b" "$c"
+		done <"$T/verify.out"
+	else
+		cat "$T/verify.out" "$T/verify.err" >&2
+		bad "recipients = verify bench failed"
+	fi
+fi
+
+# 9. rules from PostgreSQL
 if ! skipped pgsql; then
-	note "8. rules from PostgreSQL, $RULES rows"
+	note "9. rules from PostgreSQL, $RULES rows"
 	if MR_BUILD=$B bash "$HERE/pgsql.sh" "$RULES" >"$T/pgsql.out" \
 	    2>"$T/pgsql.err"; then
 		cat "$T/pgsql.err" >&2
