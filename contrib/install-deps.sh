@@ -6,12 +6,14 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config \
-	libmilter-dev libconfig-dev libidn2-dev libmicrohttpd-dev check \
-	postfix miltertest mandoc valgrind clang \
+	libmilter-dev libconfig-dev libidn2-dev libmicrohttpd-dev libpq-dev \
+	check postfix miltertest mandoc valgrind clang \
 	procps iproute2 util-linux ca-certificates \
 	prometheus curl jq
 # recipients = "verify": the callout cache (LMDB, linked with -llmdb)
 apt-get install -y --no-install-recommends liblmdb-dev
+# test/pgsql and bench part 9: a private cluster made with initdb
+apt-get install -y --no-install-recommends postgresql
 # test/delivery: certificates for the STARTTLS smart host
 apt-get install -y --no-install-recommends openssl
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
