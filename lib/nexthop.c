@@ -287,7 +287,14 @@ nexthop_parse(const char *text, size_t len, struct nexthop *hop,
 		}
 		return 0;
 	}
-	return name_parse(text, n, hop, why);
+	if (name_parse(text, n, hop, why) == -1)
+		return -1;
+	if (!hop->mx && hop->port != 0 && strcmp(hop->host, "mx") == 0) {
+		/* it would be written "mx:PORT", an MX lookup of PORT */
+		*why = "host \"mx\" with a port reads as mx:PORT";
+		return -1;
+	}
+	return 0;
 }
 
 /* nexthop_parse_mta - one hop in Postfix or Sendmail syntax */

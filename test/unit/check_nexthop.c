@@ -50,6 +50,9 @@ static const struct pcase parse_cases[] = {
 	{ "a.test:0", NULL, "bad port (1 to 65535)", NULL },
 	{ "a.test:65536", NULL, "bad port (1 to 65535)", NULL },
 	{ "a.test:-1", NULL, "bad port (1 to 65535)", NULL },
+	{ "mx.:1", NULL, "host \"mx\" with a port reads as mx:PORT", NULL },
+	{ "mx", "mx", "[mx]", "[mx]" },
+	{ "mx:mx:1", "mx:mx:1", "mx:1", "mx" },
 };
 
 START_TEST(test_parse)
