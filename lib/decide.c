@@ -28,6 +28,7 @@
 #include "config.h"
 #include "decide.h"
 #include "domain.h"
+#include "localmail.h"
 #include "netaddr.h"
 #include "ruleset.h"
 
@@ -169,10 +170,25 @@ unmatched(const struct config *config, struct decision *d,
 	}
 }
 
+/*
+ * A name no rule covers, which the MTA delivers itself (its mailer is
+ * one of policy.local_mailers): not relaying, left to the MTA, for any
+ * client.  1 when it is, 0 otherwise.
+ */
+static int
+final_delivery(const struct config *config, const char *mailer,
+    struct decision *d)
+{
+	if (!localmail_is_local(&config->policy.local_mailers, mailer))
+		return 0;
+	set_outcome(d, OUTCOME_CONTINUE, DECIDE_REASON_FINAL);
+	return 1;
+}
+
 /* Steps 3 to 5 for a normalized domain already in d->domain. */
 static void
 decide_name(const struct config *config, struct decision *d,
-    const char *show)
+    const char *show, const char *mailer)
 {
 	const struct rule	*rule;
 	size_t			 name_len, len;
@@ -180,6 +196,8 @@ decide_name(const struct config *config, struct decision *d,
 	len = strlen(d->domain);
 	rule = ruleset_lookup(config->rules, d->domain, &name_len);
 	if (rule == NULL) {
+		if (final_delivery(config, mailer, d))
+			return;
 		unmatched(config, d, show, "no rule", "no rule, trusted client");
 		return;
 	}
@@ -228,7 +246,7 @@ log_only(const struct config *config, struct decision *d)
 /* Steps 1 to 5 for a parsed RCPT TO path. */
 static void
 decide_address(const struct config *config, const struct address *a,
-    struct decision *d, const char *show)
+    struct decision *d, const char *show, const char *mailer)
 {
 	if (a->routing != 0 && !d->trusted) {
 		d->reason = "sender-specified routing";
@@ -239,14 +257,18 @@ decide_address(const struct config *config, const struct address *a,
 	switch (a->kind) {
 	case ADDR_DOMAIN:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
-		decide_name(config, d, show);
+		decide_name(config, d, show, mailer);
 		break;
 	case ADDR_LITERAL:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
+		if (final_delivery(config, mailer, d))
+			break;
 		unmatched(config, d, show, "address literal",
 		    "address literal, trusted client");
 		break;
 	case ADDR_UNQUALIFIED:
+		if (final_delivery(config, mailer, d))
+			break;
 		unmatched(config, d, show, "unqualified address",
 		    "unqualified address, trusted client");
 		break;
@@ -266,6 +288,13 @@ void
 decide(const struct config *config, const struct client *client,
     const char *rcpt, size_t len, struct decision *d)
 {
+	decide_rcpt(config, client, rcpt, len, NULL, d);
+}
+
+void
+decide_rcpt(const struct config *config, const struct client *client,
+    const char *rcpt, size_t len, const char *mailer, struct decision *d)
+{
 	struct address	 a;
 	const char	*why;
 	char		 show[ADDR_SHOW_MAX + 1];
@@ -282,7 +311,7 @@ decide(const struct config *config, const struct client *client,
 		set_reply(d, OUTCOME_REJECT, "501", "5.1.3", NULL,
 		    "Bad recipient address syntax");
 	} else
-		decide_address(config, &a, d, show);
+		decide_address(config, &a, d, show, mailer);
 	log_only(config, d);
 }
 
@@ -306,6 +335,33 @@ decide_domain(const struct config *config, const struct client *client,
 		set_reply(d, OUTCOME_REJECT, "501", "5.1.3", NULL,
 		    "Bad recipient address syntax");
 	} else
-		decide_name(config, d, show);
+		decide_name(config, d, show, NULL);
+	log_only(config, d);
+}
+
+void
+decide_key(const struct config *config, const struct client *client,
+    const char *key, size_t len, struct decision *d)
+{
+	const char	*at, *why;
+	char		 show[ADDR_SHOW_MAX + 1];
+
+	decision_init(d);
+	if (config == NULL || config->rules == NULL || key == NULL) {
+		d->reason = "no configuration";
+		return;
+	}
+	d->trusted = client_trusted(&config->policy, client);
+	show_address(key, len, show, sizeof(show));
+	for (at = key + len; at > key && at[-1] != '@'; at--)
+		;
+	if (domain_normalize(at, len - (size_t)(at - key), d->domain,
+	    &why) == -1) {
+		d->domain[0] = '\0';
+		d->reason = why;
+		set_reply(d, OUTCOME_REJECT, "501", "5.1.3", NULL,
+		    "Bad recipient address syntax");
+	} else
+		decide_name(config, d, show, NULL);
 	log_only(config, d);
 }

@@ -51,6 +51,9 @@ static int	maps_parse_name(const char *name, size_t len,
 static int	maps_key_domain(enum map_name map, const char *key,
 		    size_t len, char *domain);
 static int	maps_relayed(const struct config *config, const char *domain);
+static int	maps_sendmail_tag(const char *key, size_t len);
+static size_t	maps_access_postfix(const struct config *config,
+		    const char *key, size_t len, char *out, size_t outlen);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
 static int	route_split(const char *smarthost, struct route_parts *rp);
@@ -81,6 +84,10 @@ maps_answer(const struct config *config, const char *request, size_t len,
 	if (config == NULL)
 		return maps_reply(out, outlen, "TEMP",
 		    "no rule set loaded", 18);
+	if (map == MAPNAME_ACCESS &&
+	    !maps_sendmail_tag(space + 1, len - namelen - 1))
+		return maps_access_postfix(config, space + 1,
+		    len - namelen - 1, out, outlen);
 	if (maps_key_domain(map, space + 1, len - namelen - 1, domain) == -1)
 		return maps_reply(out, outlen, "NOTFOUND", "", 0);
 
@@ -186,6 +193,52 @@ maps_key_domain(enum map_name map, const char *key, size_t len, char *domain)
 	if (domain_normalize(key, len, domain, &why) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * A Sendmail access key carries a tag ("To:", "From:", "Connect:" ...);
+ * a Postfix check_recipient_access key is the bare address.  An address
+ * whose local part itself looks like a tag can only come quoted: it gets
+ * the Sendmail answer, never more than relay_domains already says.
+ */
+static int
+maps_sendmail_tag(const char *key, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (key[i] == ':')
+			return i > 0;
+		if ((key[i] < 'A' || key[i] > 'Z') &&
+		    (key[i] < 'a' || key[i] > 'z'))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Postfix check_recipient_access: the full address; a deny rule's names
+ * get its reply, exactly as the milter would refuse them ("OK 550 5.7.1
+ * text"), everything else NOTFOUND.  In log-only mode nothing is
+ * refused.
+ */
+static size_t
+maps_access_postfix(const struct config *config, const char *key,
+    size_t len, char *out, size_t outlen)
+{
+	struct decision	d;
+	char		 reply[MAPS_ANSWER_MAX];
+	int		 n;
+
+	decide_key(config, &maps_untrusted, key, len, &d);
+	if (d.outcome != OUTCOME_REJECT || d.rule == NULL ||
+	    d.rule->relay != RELAY_DENY)
+		return maps_reply(out, outlen, "NOTFOUND", "", 0);
+	n = snprintf(reply, sizeof(reply), "%s %s %s", d.rcode, d.xcode,
+	    d.text);
+	if (n < 0 || (size_t)n >= sizeof(reply))
+		return maps_reply(out, outlen, "TEMP", "reply too long", 14);
+	return maps_reply(out, outlen, "OK", reply, (size_t)n);
 }
 
 /* Any client may relay to domain: an "always" rule accepts it. */

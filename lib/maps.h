@@ -11,9 +11,15 @@
  *	mailertable	"OK esmtp:[host]" (Sendmail syntax), same rule; a
  *			port selects the mailer "esmtpPORT" (mailertable has
  *			no port field; contrib/sendmail defines the mailer)
- *	access		"OK RELAY" for "To:domain" keys any client may relay
- *			to, "OK SKIP" when not but a parent would be (stops
- *			Sendmail's own walk up to the parents)
+ *	access		Postfix check_recipient_access, a key without a
+ *			Sendmail tag (the full address): "OK 550 5.7.1
+ *			text", the reply of the deny rule that covers the
+ *			domain, as the milter gives it (not in log-only
+ *			mode); "NOTFOUND " for everything else.
+ *			Sendmail, tagged keys: "OK RELAY" for "To:domain"
+ *			keys any client may relay to, "OK SKIP" when not
+ *			but a parent would be (stops Sendmail's own walk up
+ *			to the parents); other tags "NOTFOUND "
  *
  * transport and mailertable answer for "always" and "trusted" rules that
  * name a smart host (a trusted client's mail must take it too); deny

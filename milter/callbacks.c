@@ -47,6 +47,7 @@ struct counters {
 	atomic_ulong	rcpts;
 	atomic_ulong	outcome[4];	/* enum outcome */
 	atomic_ulong	route_mismatch;
+	atomic_ulong	final_delivery;	/* left to the MTA's own mailers */
 	atomic_ulong	failures;	/* no session, no reply, ... */
 };
 
@@ -445,7 +446,11 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		    memory_order_relaxed);
 		decision_fail(&d, "no configuration loaded");
 	} else {
-		decide(config, &s->client, rcpt, strlen(rcpt), &d);
+		decide_rcpt(config, &s->client, rcpt, strlen(rcpt),
+		    smfi_getsymval(ctx, "{rcpt_mailer}"), &d);
+		if (d.reason != NULL && strcmp(d.reason, DECIDE_REASON_FINAL) == 0)
+			atomic_fetch_add_explicit(&counters.final_delivery, 1,
+			    memory_order_relaxed);
 		route_check(ctx, s, rcpt, config, &d);
 	}
 	decision_log(s, rcpt, &d);
@@ -513,12 +518,14 @@ void
 callbacks_log_counters(void)
 {
 	log_info("counters: sessions=%lu rcpts=%lu accept=%lu reject=%lu "
-	    "tempfail=%lu continue=%lu route_mismatch=%lu failures=%lu",
+	    "tempfail=%lu continue=%lu final_delivery=%lu route_mismatch=%lu "
+	    "failures=%lu",
 	    atomic_load(&counters.sessions), atomic_load(&counters.rcpts),
 	    atomic_load(&counters.outcome[OUTCOME_ACCEPT]),
 	    atomic_load(&counters.outcome[OUTCOME_REJECT]),
 	    atomic_load(&counters.outcome[OUTCOME_TEMPFAIL]),
 	    atomic_load(&counters.outcome[OUTCOME_CONTINUE]),
+	    atomic_load(&counters.final_delivery),
 	    atomic_load(&counters.route_mismatch),
 	    atomic_load(&counters.failures));
 }

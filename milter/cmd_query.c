@@ -1,7 +1,8 @@
 /*
  * cmd_query - "milter-relay query": the decision for addresses, offline
  *
- *	milter-relay query [-c config] [-a CLIENT_IP] [--auth] ADDRESS...
+ *	milter-relay query [-c config] [-a CLIENT_IP] [--auth]
+ *	    [--mailer NAME] ADDRESS...
  *
  * Loads the configuration and prints one line per address, through the
  * same decide() the milter calls at RCPT:
@@ -14,7 +15,9 @@
  * answer differently; "reply=" for reject and tempfail; "route=" when
  * the rule names a smart host).  -a gives the client address (without
  * it the client has no address, as a unix-socket client); --auth makes
- * it SMTP-authenticated.  Exit 0, EX_CONFIG on a configuration error,
+ * it SMTP-authenticated; --mailer asks as the MTA would after resolving
+ * the recipient to the delivery agent NAME ({rcpt_mailer}, e.g. "local":
+ * a name no rule covers is then "MTA final delivery").  Exit 0, EX_CONFIG on a configuration error,
  * EX_USAGE on bad usage.
  */
 #include <getopt.h>
@@ -34,18 +37,18 @@ static void
 query_usage(void)
 {
 	fprintf(stderr, "usage: milter-relay query [-c config] [-a client] "
-	    "[--auth] address ...\n");
+	    "[--auth] [--mailer name] address ...\n");
 }
 
 static void
 query_print(const struct config *config, const struct client *client,
-    const char *addr)
+    const char *mailer, const char *addr)
 {
 	struct decision d;
 	char	 reply[REPLY_TEXT_MAX + 32], q[REPLY_TEXT_MAX * 4 + 64];
 	char	 route[MAPS_ANSWER_MAX], a[1024];
 
-	decide(config, client, addr, strlen(addr), &d);
+	decide_rcpt(config, client, addr, strlen(addr), mailer, &d);
 	printf("%s: %s", log_quote(addr, strlen(addr), 0, a, sizeof(a)),
 	    decision_outcome_name(d.outcome));
 	if (d.enforced != d.outcome)
@@ -71,10 +74,12 @@ cmd_query(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "auth", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "mailer", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char	 err[1024];
 	const char *conf = CONFIG_DEFAULT_PATH, *client_ip = NULL;
+	const char *mailer = NULL;
 	struct client client;
 	struct config *config;
 	int	 ch, i;
@@ -91,6 +96,9 @@ cmd_query(int argc, char **argv)
 			break;
 		case 'c':
 			conf = optarg;
+			break;
+		case 'M':
+			mailer = optarg;
 			break;
 		case 'h':
 			query_usage();
@@ -117,7 +125,7 @@ cmd_query(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	for (i = optind; i < argc; i++)
-		query_print(config, &client, argv[i]);
+		query_print(config, &client, mailer, argv[i]);
 	config_free(config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("milter-relay: query: stdout");
