@@ -18,8 +18,9 @@
 #   e2e_wait_port HOST PORT [SECONDS]   poll until something listens
 #   e2e_track_pid PID    stop PID at cleanup (SIGTERM, then SIGKILL)
 #
-#   sink_start NAME HOST PORT   smtp-sink dumping each message to a file
-#                               under $E2E_DIR/sink-NAME/; waits for it
+#   sink_start NAME HOST PORT [OPTION...]  smtp-sink dumping each message
+#                               to a file under $E2E_DIR/sink-NAME/; waits
+#                               for it; options go to smtp-sink (-L: LMTP)
 #   sink_stop NAME              stop that sink (its files stay)
 #   sink_count NAME             messages received so far
 #   sink_rcpts NAME             recipients received (one per line)
@@ -167,10 +168,11 @@ e2e_wait_port() {
 
 sink_start() {
 	local name=$1 host=$2 port=$3 dir=$E2E_DIR/sink-$1 addr pid
+	shift 3
 	mkdir -p "$dir"
 	chown postfix "$dir"
 	case $host in *:*) addr="[$host]:$port" ;; *) addr="$host:$port" ;; esac
-	smtp-sink -u postfix -d "$dir/%M%S." -h "sink-$name" "$addr" 64 \
+	smtp-sink "$@" -u postfix -d "$dir/%M%S." -h "sink-$name" "$addr" 64 \
 	    >"$E2E_DIR/sink-$name.log" 2>&1 &
 	pid=$!
 	e2e_track_pid "$pid"
