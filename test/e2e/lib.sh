@@ -203,8 +203,11 @@ sink_rcpts() {
 
 sink_wait() {
 	local name=$1 n=$2 secs=${3:-60} i
+	# a file appears before smtp-sink has written its headers: count
+	# the recipients too
 	for i in $(seq 1 $((secs * 5))); do
-		[ "$(sink_count "$name")" -ge "$n" ] && return 0
+		[ "$(sink_count "$name")" -ge "$n" ] &&
+		    [ "$(sink_rcpts "$name" | wc -l)" -ge "$n" ] && return 0
 		sleep 0.2
 	done
 	return 1
