@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/relay/check.sh - the open-relay corpus through every layer (make check)
 #
-# corpus.txt holds 170 address forms (nmap's smtp-open-relay tests, the
+# corpus.txt holds 190 address forms (nmap's smtp-open-relay tests, the
 # classic relay testers' forms, RFC 5321/5322 edge cases, label-boundary
 # and IDN look-alikes, over-long names, control characters), each with
 # the class expected from an untrusted and from a trusted client under the
