@@ -123,6 +123,12 @@ $(O)/test/unit/check_%: $(O)/test/unit/check_%.o $(UNIT_UTIL) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_UTIL) $(LIB) $(CHECK_LDLIBS) \
 	    $(LIB_LDLIBS)
 
+# check_listen tests the daemon's socket module (no libmilter in it).
+$(O)/test/unit/check_listen: $(O)/test/unit/check_listen.o \
+    $(O)/milter/listen.o $(UNIT_UTIL) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/milter/listen.o $(UNIT_UTIL) \
+	    $(LIB) $(CHECK_LDLIBS) $(LIB_LDLIBS)
+
 $(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_LDLIBS)
 

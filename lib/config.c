@@ -13,6 +13,9 @@
  * domains_file lines: "pattern [key=value]...", keys relay, smarthost,
  * transport and reply; a value is a word or a "quoted string" with \"
  * and \\ escapes.  Lines are at most DOMAINS_LINE_MAX octets.
+ * Every line ends with a newline: a last line without one is the mark of
+ * a file read while it was being written, and is refused ("incomplete
+ * last line") rather than loaded as a shorter rule.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -189,6 +192,22 @@ get_mode(const struct load *ld, const config_setting_t *s, int *out)
 bad:
 	return setting_error(ld, s, "socket_mode must be a string of octal "
 	    "digits, e.g. \"0660\"");
+}
+
+static int
+get_timeout(const struct load *ld, const config_setting_t *s, int *out)
+{
+	int	v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT)
+		return setting_error(ld, s, "%s must be a number of seconds",
+		    config_setting_name(s));
+	v = config_setting_get_int(s);
+	if (v < 1 || v > CONFIG_MILTER_TIMEOUT_MAX)
+		return setting_error(ld, s, "%s must be 1 to %d seconds",
+		    config_setting_name(s), CONFIG_MILTER_TIMEOUT_MAX);
+	*out = v;
+	return 0;
 }
 
 static int
@@ -659,6 +678,13 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 	cap = 0;
 	rc = 0;
 	for (lineno = 1; (n = getline(&line, &cap, fp)) != -1; lineno++) {
+		/* a file cut while being written: refuse, do not guess */
+		if (line[n - 1] != '\n') {
+			seterr(err, errlen, "%s:%lu: incomplete last line (no "
+			    "newline at the end of the file)", path, lineno);
+			rc = -1;
+			break;
+		}
 		if (config_parse_domains_line(rules, line, (size_t)n, msg,
 		    sizeof(msg)) != -1)
 			continue;
@@ -719,6 +745,8 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 			rc = get_socket(ld, s, &c->socketmap);
 		else if (strcmp(name, "socket_mode") == 0)
 			rc = get_mode(ld, s, &c->socket_mode);
+		else if (strcmp(name, "milter_timeout") == 0)
+			rc = get_timeout(ld, s, &c->milter_timeout);
 		else if (strcmp(name, "user") == 0)
 			rc = dup_string(ld, s, &c->user);
 		else if (strcmp(name, "group") == 0)
@@ -757,6 +785,7 @@ config_new(const char *path)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->socket_mode = -1;
+	c->milter_timeout = CONFIG_MILTER_TIMEOUT;
 	c->policy.unmatched = UNMATCHED_REJECT;
 	c->policy.trust_authenticated = 1;
 	c->policy.route_check = ROUTE_CHECK_LOG;

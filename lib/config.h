@@ -30,6 +30,9 @@
 #include "ruleset.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/milter-relay.conf"
+/* how long the milter waits for the MTA's next command, in seconds */
+#define CONFIG_MILTER_TIMEOUT	1800
+#define CONFIG_MILTER_TIMEOUT_MAX	86400
 
 enum unmatched_policy {
 	UNMATCHED_REJECT,	/* 554 5.7.1 <addr>: Relay access denied */
@@ -63,6 +66,7 @@ struct config {
 	char		*pidfile;
 	char		*syslog_facility;
 	int		socket_mode;	/* -1 when unset */
+	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
 	struct policy	policy;
 	struct ruleset	*rules;
 };

@@ -368,6 +368,7 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
     const struct config *config, struct decision *d)
 {
 	char	 want[MAPS_ANSWER_MAX], got[HOST_MAX * 2], r[RCPT_LOG_MAX];
+	char	 qgot[HOST_MAX * 8];
 
 	if (config == NULL || config->policy.route_check == ROUTE_CHECK_OFF)
 		return;
@@ -377,9 +378,11 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
 		return;
 	atomic_fetch_add_explicit(&counters.route_mismatch, 1,
 	    memory_order_relaxed);
+	/* {rcpt_mailer} and {rcpt_host} are the MTA's: quoted, as rcpt */
 	log_quote(rcpt, strlen(rcpt), 0, r, sizeof(r));
+	log_quote(got, strlen(got), 1, qgot, sizeof(qgot));
 	log_warning("session=%s rcpt=%s rule=%s route mismatch: the rule "
-	    "says %s, the MTA chose %s%s", s->id, r, d->pattern, want, got,
+	    "says %s, the MTA chose \"%s\"%s", s->id, r, d->pattern, want, qgot,
 	    config->policy.route_check == ROUTE_CHECK_ENFORCE ?
 	    "; deferring the recipient" : "");
 	if (config->policy.route_check != ROUTE_CHECK_ENFORCE)
@@ -397,7 +400,7 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
 static sfsistat
 reply_send(SMFICTX *ctx, struct decision *d)
 {
-	char	 text[REPLY_TEXT_MAX * 2];
+	char	 text[REPLY_TEXT_MAX * 2], q[REPLY_TEXT_MAX * 4];
 
 	switch (d->outcome) {
 	case OUTCOME_ACCEPT:
@@ -412,8 +415,10 @@ reply_send(SMFICTX *ctx, struct decision *d)
 	if (smfi_setreply(ctx, d->rcode, d->xcode, text) != MI_SUCCESS) {
 		atomic_fetch_add_explicit(&counters.failures, 1,
 		    memory_order_relaxed);
-		log_error("smfi_setreply(%s %s %s) failed; deferring",
-		    d->rcode, d->xcode, d->text);
+		/* the text may hold the recipient: quoted */
+		log_quote(d->text, strlen(d->text), 1, q, sizeof(q));
+		log_error("smfi_setreply(%s %s \"%s\") failed; deferring",
+		    d->rcode, d->xcode, q);
 		(void)smfi_setreply(ctx, "451", "4.7.1",
 		    "Temporary failure of the relay check, try again later");
 		return SMFIS_TEMPFAIL;

@@ -1,14 +1,17 @@
 /*
  * cmd_import - "milter-relay import": Postfix and Sendmail tables to rules
  *
- *	milter-relay import [-n] FORMAT FILE [FORMAT FILE ...]
+ *	milter-relay import [-n] [-o OUTPUT] FORMAT FILE [FORMAT FILE ...]
  *
  * Reads each FILE (the source text of a postmap/makemap table; "-" is
  * standard input) in its FORMAT (postfix-transport, postfix-relay-domains,
  * sendmail-mailertable, sendmail-access) and prints on standard output the
  * domains_file lines that give, together, the same result (lib/import.h
  * says how).  -n: relay_domains is not in parent_domain_matches_subdomains
- * ("name" exact, ".name" below).  Warnings go to standard error.
+ * ("name" exact, ".name" below).  -o: write OUTPUT instead, under a
+ * temporary name in its directory, renamed into place once complete
+ * (lib/safefile.h), so that a reload never reads half a file.  Warnings
+ * go to standard error.
  *
  * Exit: EX_OK; EX_USAGE for bad arguments; EX_NOINPUT when a file cannot
  * be opened; EX_DATAERR, naming FILE:LINE, at the first entry that cannot
@@ -23,13 +26,14 @@
 #include <unistd.h>
 
 #include "../lib/import.h"
+#include "../lib/safefile.h"
 #include "commands.h"
 
 static int
 import_usage(void)
 {
-	fprintf(stderr, "usage: milter-relay import [-n] FORMAT FILE "
-	    "[FORMAT FILE ...]\n"
+	fprintf(stderr, "usage: milter-relay import [-n] [-o output] FORMAT "
+	    "FILE [FORMAT FILE ...]\n"
 	    "formats: postfix-transport postfix-relay-domains "
 	    "sendmail-mailertable sendmail-access\n");
 	return EX_USAGE;
@@ -66,19 +70,52 @@ import_one(struct import *imp, const char *fmtname, const char *path)
 	return EX_OK;
 }
 
+/* The rules to standard output, or to output through a renamed file. */
+static int
+import_output(struct import *imp, const char *output)
+{
+	struct safefile	*sf;
+	FILE		*fp;
+	char		 err[1024];
+
+	if (output == NULL) {
+		if (import_write(imp, stdout, err, sizeof(err)) == 0)
+			return EX_OK;
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		return EX_IOERR;
+	}
+	if ((sf = safefile_open(output, &fp, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		return EX_CANTCREAT;
+	}
+	if (import_write(imp, fp, err, sizeof(err)) == -1) {
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		safefile_abort(sf);
+		return EX_IOERR;
+	}
+	if (safefile_commit(sf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "milter-relay: import: %s\n", err);
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
 int
 cmd_import(int argc, char **argv)
 {
 	struct import	*imp;
-	char		 err[1024];
+	const char	*output = NULL;
 	int		 ch, flags, i, rc;
 
 	flags = 0;
 	optind = 1;
-	while ((ch = getopt(argc, argv, "n")) != -1) {
+	while ((ch = getopt(argc, argv, "no:")) != -1) {
 		switch (ch) {
 		case 'n':
 			flags |= IMPORT_EXACT_RELAY_DOMAINS;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		default:
 			return import_usage();
@@ -95,10 +132,8 @@ cmd_import(int argc, char **argv)
 	rc = EX_OK;
 	for (i = 0; rc == EX_OK && i < argc; i += 2)
 		rc = import_one(imp, argv[i], argv[i + 1]);
-	if (rc == EX_OK && import_write(imp, stdout, err, sizeof(err)) == -1) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
-		rc = EX_IOERR;
-	}
+	if (rc == EX_OK)
+		rc = import_output(imp, output);
 	import_free(imp);
 	return rc;
 }

@@ -20,8 +20,9 @@
  *
  * listen_prepare() removes a stale unix socket (only when connect(2) to
  * it is refused: nothing listens) and refuses to start when something
- * listens; listen_finish() applies the socket's mode and owner.  Both 0
- * or -1 with err.
+ * listens; listen_finish() checks that the socket file is a socket of
+ * the given mode (set by listen_umask() around bind(2)) and gives it its
+ * owner without following links.  Both 0 or -1 with err.
  */
 #ifndef MR_DAEMON_H
 #define MR_DAEMON_H
@@ -57,5 +58,6 @@ int	listen_unix_path(const char *spec, char *path, size_t pathlen);
 int	listen_prepare(const char *spec, char *err, size_t errlen);
 int	listen_finish(const char *spec, int mode, uid_t uid, gid_t gid,
 	    char *err, size_t errlen);
+mode_t	listen_umask(int mode);
 
 #endif

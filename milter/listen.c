@@ -3,9 +3,18 @@
  *
  * See daemon.h: listen_unix_path(), listen_prepare(), listen_finish().
  * libmilter itself creates the milter socket (smfi_opensocket()); these
- * run just before (stale socket) and just after (mode, owner).
+ * run just before (stale socket) and just after (owner).
+ *
+ * Root runs these in a directory the service user may own, who can
+ * replace the fresh socket with a link to any file between bind(2) and
+ * a chmod(2) or chown(2) by name.  So the mode comes from the umask at
+ * bind(2) (the caller sets it: listen_umask()), and listen_finish() sets
+ * the owner through a descriptor of the file itself (O_PATH|O_NOFOLLOW),
+ * after checking that it is a socket: a symbolic link is never followed,
+ * anything else is refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -88,23 +97,48 @@ listen_prepare(const char *spec, char *err, size_t errlen)
 	return 0;
 }
 
+/* listen_umask - the umask that makes bind(2) create a socket of mode */
+mode_t
+listen_umask(int mode)
+{
+	return (mode_t)(~mode & 0777);
+}
+
 int
 listen_finish(const char *spec, int mode, uid_t uid, gid_t gid, char *err,
     size_t errlen)
 {
 	char	 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+	int	 fd;
 
 	if (listen_unix_path(spec, path, sizeof(path)) != 1)
 		return 0;
-	if (chmod(path, mode) == -1) {
-		snprintf(err, errlen, "%s: chmod %04o: %s", path, mode,
-		    strerror(errno));
+	/* the file itself, never what a link points to */
+	if ((fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode) || (int)(st.st_mode & 07777) != mode) {
+		snprintf(err, errlen, "%s: not the socket just created (a "
+		    "%s of mode %04o): was it replaced?", path,
+		    S_ISLNK(st.st_mode) ? "symbolic link" :
+		    S_ISSOCK(st.st_mode) ? "socket" : "file",
+		    (unsigned)(st.st_mode & 07777));
+		close(fd);
 		return -1;
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, uid, gid) == -1) {
+	    fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == -1) {
 		snprintf(err, errlen, "%s: chown: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
+	close(fd);
 	return 0;
 }

@@ -219,8 +219,10 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 	mode_t	 old;
 	int	 r;
 
+	/* a silent MTA-side peer is dropped after milter_timeout */
 	if (smfi_register(*callbacks_desc()) != MI_SUCCESS ||
-	    smfi_setconn(d->socket) != MI_SUCCESS) {
+	    smfi_setconn(d->socket) != MI_SUCCESS ||
+	    smfi_settimeout(d->config->milter_timeout) != MI_SUCCESS) {
 		log_error("libmilter: cannot register the filter on %s",
 		    d->socket);
 		return EX_SOFTWARE;
@@ -229,7 +231,8 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 		log_error("%s", err);
 		return EX_UNAVAILABLE;
 	}
-	old = umask(0177);
+	/* the mode at bind(2): never a chmod by name as root */
+	old = umask(listen_umask(mode));
 	r = smfi_opensocket(0);
 	umask(old);
 	if (r != MI_SUCCESS) {
@@ -238,7 +241,7 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 	}
 	if (listen_unix_path(d->socket, path, sizeof(path)) == 1) {
 		d->unix_path = xstrdup(path);
-		if (stat(path, &st) == 0) {
+		if (lstat(path, &st) == 0) {
 			d->sock_dev = st.st_dev;
 			d->sock_ino = st.st_ino;
 		}
@@ -255,6 +258,7 @@ static int
 open_socketmap(struct daemon *d, const struct creds *c, int mode)
 {
 	char	 err[1024], path[PATH_MAX];
+	mode_t	 old;
 
 	if (d->socketmap == NULL)
 		return 0;
@@ -262,8 +266,10 @@ open_socketmap(struct daemon *d, const struct creds *c, int mode)
 		log_error("socketmap: %s", err);
 		return EX_UNAVAILABLE;
 	}
-	if ((d->socketmap_fd = socketmap_open(d->socketmap, err,
-	    sizeof(err))) == -1) {
+	old = umask(listen_umask(mode));
+	d->socketmap_fd = socketmap_open(d->socketmap, err, sizeof(err));
+	umask(old);
+	if (d->socketmap_fd == -1) {
 		log_error("socketmap: %s", err);
 		return EX_UNAVAILABLE;
 	}

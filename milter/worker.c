@@ -59,10 +59,11 @@ worker_check_static(const struct config *old, const struct config *new)
 	    setting_differs(old->group, new->group) ||
 	    setting_differs(old->pidfile, new->pidfile) ||
 	    setting_differs(old->syslog_facility, new->syslog_facility) ||
-	    old->socket_mode != new->socket_mode)
+	    old->socket_mode != new->socket_mode ||
+	    old->milter_timeout != new->milter_timeout)
 		log_warning("reload: %s: socket, socketmap, user, group, "
-		    "pidfile, socket_mode and syslog_facility take effect "
-		    "only at restart", new->path);
+		    "pidfile, socket_mode, milter_timeout and syslog_facility "
+		    "take effect only at restart", new->path);
 }
 
 static void

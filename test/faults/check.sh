@@ -79,6 +79,8 @@ scn() {
 
 reloads_ok() { grep -c 'reload: .*: OK' "$DAEMON_LOG"; }
 reloads_failed() { grep -c 'reload failed' "$DAEMON_LOG"; }
+# counted again at every try (an argument "$(reloads_failed)" would not be)
+reloads_failed_gt() { [ "$(reloads_failed)" -gt "$1" ]; }
 
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
@@ -169,7 +171,7 @@ bad_reload() {
 	local what=$1 before
 	before=$(reloads_failed)
 	kill -HUP "$DAEMON_PID"
-	fl_wait_for 60 test "$(reloads_failed)" -gt "$before" ||
+	fl_wait_for 60 reloads_failed_gt "$before" ||
 	    fail "badcfg: $what: no 'reload failed' in the log"
 	fl_scenario "$T/old.scn" || { cat "$T/mt.out"; fail "badcfg: $what: old rules lost"; }
 	fl_scenario "$T/new.scn" || { cat "$T/mt.out"; fail "badcfg: $what: partial new rules"; }

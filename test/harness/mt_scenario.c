@@ -29,7 +29,10 @@
  *					macro packet, so a stage whose
  *					macros are all unset keeps the
  *					previous values, as with Postfix:
- *					use "" to clear a value.
+ *					use "" to clear a value.  In a
+ *					VALUE, \r, \n, \t and \\ stand for
+ *					CR, LF, TAB and a backslash (the
+ *					MTA's hostile macros, in tests).
  *	helo NAME
  *	mail ADDR [ESMTP-ARGS...]
  *	rcpt ADDR [ESMTP-ARGS...]
@@ -470,6 +473,36 @@ static const struct cmd commands[] = {
 	{ NULL,		0, 0, 0, NULL }
 };
 
+/* macro_unescape - \r, \n, \t and \\ in a macro value, in place */
+static void
+macro_unescape(char *v)
+{
+	char	*o = v;
+
+	for (; *v != '\0'; v++) {
+		if (*v != '\\' || v[1] == '\0') {
+			*o++ = *v;
+			continue;
+		}
+		v++;
+		switch (*v) {
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		default:
+			*o++ = *v;
+			break;
+		}
+	}
+	*o = '\0';
+}
+
 static int
 do_macro(struct run *r, char **w, int n)
 {
@@ -489,6 +522,7 @@ do_macro(struct run *r, char **w, int n)
 	for (i = 2; i < n && off < sizeof(value); i++)
 		off += (size_t)snprintf(value + off, sizeof(value) - off,
 		    "%s%s", i > 2 ? " " : "", w[i]);
+	macro_unescape(value);
 	if (mt_macros_set(&r->macros, w[1], value) < 0) {
 		run_msg(r, "error: too many macros (at most %d)",
 		    MT_MACROS_MAX);

@@ -428,4 +428,29 @@ set -e
 [ -s "$rt/bad.out" ] && fail "a refused import printed rules"
 grep -q "$rt/bad:2: " "$rt/bad.err" || { cat "$rt/bad.err"; fail "refusal without FILE:LINE"; }
 ok "import refuses what it cannot express: $(cat "$rt/bad.err")"
+
+# import -o: the output appears whole, through a renamed temporary file;
+# a refused import leaves the file as it was and no temporary behind.
+"$M" import -o "$rt/out.list" postfix-transport "$rt/postfix-transport" \
+    >"$rt/o.out" || fail "import -o"
+[ -s "$rt/o.out" ] && fail "import -o also printed the rules"
+cmp -s "$rt/out.list" "$rt/postfix-transport.list" ||
+    fail "import -o wrote other rules than import to standard output"
+cp "$rt/out.list" "$rt/out.before"
+set +e
+"$M" import -o "$rt/out.list" postfix-transport "$rt/bad" 2>/dev/null
+rc=$?
+set -e
+[ $rc -eq 65 ] || fail "refused import -o: exit $rc, want 65"
+cmp -s "$rt/out.list" "$rt/out.before" ||
+    fail "a refused import -o changed the output file"
+ls "$rt" | grep -q '^out\.list\.' && fail "import -o left a temporary file"
+# the rename is what makes it safe: strace shows it when installed
+if command -v strace >/dev/null; then
+	strace -f -e trace=rename,renameat,renameat2 -o "$rt/trace" "$M" \
+	    import -o "$rt/out.list" postfix-transport "$rt/postfix-transport"
+	grep -q "out\.list\.[A-Za-z0-9]*\", .*out\.list\"" "$rt/trace" ||
+	    { cat "$rt/trace"; fail "import -o did not rename into place"; }
+fi
+ok "import -o writes the file whole (temporary file, renamed)"
 echo "install: all checks passed"

@@ -196,6 +196,14 @@ done
 [ "$nscen" -ge 25 ] && ok || fail "only $nscen scenario files"
 echo "   $nscen scenario files"
 
+echo "-- no line forged through MTA macros (${SECONDS}s)"
+# 33-route-check-quoting.scen sends {rcpt_host} with CR LF "451 4.7.1 ..."
+if grep -n 'forged' "$T"/d-main.log* | grep -v 'route mismatch'; then
+	fail "an MTA macro started a log line of its own (above)"
+else
+	ok
+fi
+
 echo "-- config test (-t) (${SECONDS}s)"
 out=$("$MR" -t -c "$CONF/main.conf" 2>&1)
 [ $? -eq 0 ] && [ "$out" = "$CONF/main.conf: OK, 8 rules" ] && ok ||
@@ -413,6 +421,31 @@ scen i '<u@nowhere.test>' reject 554 5.7.1 && ok ||
     fail "SIGKILL: the new worker opened the relay"
 stop_daemon rl
 
+echo "-- milter_timeout closes a silent MTA-side peer (${SECONDS}s)"
+# A peer that stops in the middle of a packet; libmilter's default would
+# wait 7210 s for the rest.  (Debian's libmilter polls idle sessions in one
+# thread and closes them only every 600 s, so an idle peer cannot be tested
+# here.)  The 30 s wait is a bound of the test, not a measurement.
+{ cat "$CONF/main.conf"; echo 'milter_timeout = 2;'; } >"$T/timeout.conf"
+if start_daemon d-timeout "$T/timeout.conf"; then
+	out=$(perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
+		# half a packet: length 13, command O, then nothing
+		syswrite($s, pack("N", 13) . "O");
+		local $SIG{ALRM} = sub { print "still open\n"; exit 0 };
+		alarm 30;
+		my $n = sysread($s, my $buf, 1);
+		print defined $n && $n == 0 ? "closed\n" : "read $n\n";
+	    ' "$T/d-timeout.sock" 2>&1)
+	[ "$out" = closed ] && ok ||
+	    fail "milter_timeout = 2: a silent client is not dropped: $out"
+	# the daemon still serves after dropping it
+	"$MT" -s "unix:$T/d-timeout.sock" -t "$TMO" \
+	    "$HERE/02-exact.scen" >/dev/null 2>&1 && ok ||
+	    fail "milter_timeout: no service after a timeout"
+	stop_daemon d-timeout
+fi
+
 echo "-- stale and live sockets (${SECONDS}s)"
 start_daemon st "$CONF/main.conf" || exit 1
 sup=$DPID
@@ -503,6 +536,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && [ -z "${VG[*]}" ]; then
 	chown nobody "$T/run"
 	sed 's/^policy = {/socket_mode = "0660";\npolicy = {/' \
 	    "$CONF/main.conf" >"$T/priv.conf"
+	echo "socketmap = \"unix:$T/run/sm.sock\";" >>"$T/priv.conf"
 	chmod 644 "$T/priv.conf"
 fi
 # nobody must reach the temporary directory (TMPDIR may be private)
@@ -528,6 +562,9 @@ if [ -f "$T/priv.conf" ]; then
 		done
 		[ "$(stat -c '%U %G %a' "$T/run/pv.sock")" = "nobody $grp 660" ] &&
 		    ok || fail "socket owner/mode: $(stat -c '%U %G %a' "$T/run/pv.sock")"
+		# the socketmap's unix socket: its mode from the umask at bind
+		[ "$(stat -c '%U %G %a' "$T/run/sm.sock")" = "nobody $grp 660" ] &&
+		    ok || fail "socketmap socket owner/mode: $(stat -c '%U %G %a' "$T/run/sm.sock")"
 		printf 'connect 203.0.113.9 x.example\nmail <a@x.example>\nrcpt <u@example.com> expect continue\n' >"$T/pv.scen"
 		"$MT" -s "unix:$T/run/pv.sock" -t "$TMO" "$T/pv.scen" >/dev/null 2>&1 &&
 		    ok || fail "privilege drop: no answer"
@@ -538,6 +575,7 @@ if [ -f "$T/priv.conf" ]; then
 		wait_for "$WAIT" dead "$DPID"
 		wait "$DPID"
 		[ $? -eq 0 ] && [ ! -e "$T/run/pv.sock" ] && [ ! -e "$T/run/pv.pid" ] &&
+		    [ ! -e "$T/run/sm.sock" ] &&
 		    ok || fail "privilege drop: unclean exit"
 	else
 		fail "privilege drop: the daemon did not start"

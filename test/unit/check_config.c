@@ -150,6 +150,8 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(c->pidfile);
 	ck_assert_ptr_null(c->syslog_facility);
 	ck_assert_int_eq(c->socket_mode, -1);
+	ck_assert_int_eq(c->milter_timeout, CONFIG_MILTER_TIMEOUT);
+	ck_assert_int_eq(CONFIG_MILTER_TIMEOUT, 1800);
 	ck_assert_int_eq(c->policy.unmatched, UNMATCHED_REJECT);
 	ck_assert_int_eq(c->policy.trust_authenticated, 1);
 	ck_assert_int_eq(c->policy.trust_local_socket, 0);
@@ -177,9 +179,10 @@ START_TEST(test_policy_values)
 	    "  trust_local_socket = true; trusted_networks = ( ); };\n"
 	    "socket = \"inet6:10025@[::1]\"; socket_mode = \"600\";\n"
 	    "socketmap = \"unix:/run/m.sock\";\n"
-	    "syslog_facility = \"local3\";\n", err, sizeof(err), path,
-	    sizeof(path));
+	    "syslog_facility = \"local3\"; milter_timeout = 90;\n", err,
+	    sizeof(err), path, sizeof(path));
 	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->milter_timeout, 90);
 	ck_assert_int_eq(c->policy.unmatched, UNMATCHED_TEMPFAIL);
 	ck_assert_int_eq(c->policy.log_only, 1);
 	ck_assert_int_eq(c->policy.route_check, ROUTE_CHECK_ENFORCE);
@@ -302,6 +305,14 @@ static const struct bad bads[] = {
 	    "%s:1: bad local mailer \"lmtp\": listed twice" },
 	{ "policy = { local_mailers = ( \"local\", 1 ); };\n",
 	    "%s:1: local_mailers must be a list of strings" },
+	{ "\nmilter_timeout = \"30\";\n",
+	    "%s:2: milter_timeout must be a number of seconds" },
+	{ "milter_timeout = 0;\n",
+	    "%s:1: milter_timeout must be 1 to 86400 seconds" },
+	{ "milter_timeout = 86401;\n",
+	    "%s:1: milter_timeout must be 1 to 86400 seconds" },
+	{ "milter_timeout = 2.5;\n",
+	    "%s:1: milter_timeout must be a number of seconds" },
 	{ "domains_file = \"\";\n", "%s:1: domains_file must not be empty" },
 };
 
@@ -408,7 +419,7 @@ START_TEST(test_domains_file)
 	    "  lab.example.com relay=deny reply=\"550 5.7.1 Not \\\"here\\\"\"\n"
 	    "quoted.example smarthost=\"mail.example.net\" relay=always\n"
 	    "B\xc3\x9c" "CHER.example.\n"
-	    "last.example relay=deny";
+	    "last.example relay=deny\n";
 	struct config		*c;
 	const struct rule	*r;
 	char			 err[512], path[128], lpath[128];
@@ -477,6 +488,13 @@ static const struct badline badlines[] = {
 	{ "ok.test\n*.test\n",
 	    "L:2: bad pattern \"*.test\": bad character in domain name" },
 	{ "a.test\nb.te\0st\n", "L:2: NUL octet in line" },
+	/* a file read while it was being written: torn after the pattern */
+	{ "a.test\nlab.relay.test",
+	    "L:2: incomplete last line (no newline at the end of the file)" },
+	{ "a.test\nb.test relay=deny reply=\"550 5.7.1 x\"",
+	    "L:2: incomplete last line (no newline at the end of the file)" },
+	{ "a.test\n# a comment", "L:2: incomplete last line (no newline at "
+	    "the end of the file)" },
 };
 
 static void
@@ -504,7 +522,7 @@ START_TEST(test_domains_file_bad)
 
 	len = strlen(t->list);
 	if (strstr(t->err, "NUL") != NULL)
-		len = 14;
+		len = 15;
 	put("d.list", t->list, len, lpath, sizeof(lpath));
 	ck_assert_ptr_null(load("domains = (\n { match = \"inline.test\"; }\n"
 	    ");\ndomains_file = \"d.list\";\n", err, sizeof(err), path,
