@@ -141,8 +141,8 @@ send untrusted u3@EXAMPLE.COM "250" A
 send untrusted u4@exact.example "250" B
 send untrusted u5@sub.exact.example "554 5.7.1"
 send trusted   u6@sub.exact.example "250" D
-send untrusted u7@lab.example.com "550 5.7.1 No mail for the lab"
-send untrusted u8@x.lab.example.com "550 5.7.1 No mail for the lab"
+send untrusted u7@lab.example.com "550 5.7.1 <u7@lab.example.com>: Recipient address rejected: No mail for the lab"
+send untrusted u8@x.lab.example.com "550 5.7.1 <u8@x.lab.example.com>: Recipient address rejected: No mail for the lab"
 send trusted   u9@lab.example.com "550 5.7.1 No mail for the lab"
 send trusted   u10@x.lab.example.com "550 5.7.1 No mail for the lab"
 send untrusted u11@partner.example "554 5.7.1"
