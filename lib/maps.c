@@ -32,7 +32,8 @@ enum map_name {
 	MAPNAME_RELAY,
 	MAPNAME_TRANSPORT,
 	MAPNAME_MAILERTABLE,
-	MAPNAME_ACCESS
+	MAPNAME_ACCESS,
+	MAPNAME_RCPT
 };
 
 /* A smart host taken apart: host without brackets, port or 0. */
@@ -53,7 +54,9 @@ static int	maps_key_domain(enum map_name map, const char *key,
 static int	maps_relayed(const struct config *config, const char *domain);
 static int	maps_sendmail_tag(const char *key, size_t len);
 static size_t	maps_access_postfix(const struct config *config,
-		    const char *key, size_t len, char *out, size_t outlen);
+		    const char *key, size_t len, int relay, char *out,
+		    size_t outlen);
+static int	maps_routed(const char *key, size_t len);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
 static int	route_split(const char *smarthost, struct route_parts *rp);
@@ -87,7 +90,10 @@ maps_answer(const struct config *config, const char *request, size_t len,
 	if (map == MAPNAME_ACCESS &&
 	    !maps_sendmail_tag(space + 1, len - namelen - 1))
 		return maps_access_postfix(config, space + 1,
-		    len - namelen - 1, out, outlen);
+		    len - namelen - 1, 0, out, outlen);
+	if (map == MAPNAME_RCPT)
+		return maps_access_postfix(config, space + 1,
+		    len - namelen - 1, 1, out, outlen);
 	if (maps_key_domain(map, space + 1, len - namelen - 1, domain) == -1)
 		return maps_reply(out, outlen, "NOTFOUND", "", 0);
 
@@ -116,6 +122,8 @@ maps_answer(const struct config *config, const char *request, size_t len,
 		    sizeof(route)) == -1)
 			break;
 		return maps_reply(out, outlen, "OK", route, strlen(route));
+	case MAPNAME_RCPT:
+		break;		/* answered above, from the full address */
 	}
 	return maps_reply(out, outlen, "NOTFOUND", "", 0);
 }
@@ -153,6 +161,7 @@ maps_parse_name(const char *name, size_t len, enum map_name *out)
 		{ "transport", MAPNAME_TRANSPORT },
 		{ "mailertable", MAPNAME_MAILERTABLE },
 		{ "access", MAPNAME_ACCESS },
+		{ "rcpt", MAPNAME_RCPT },
 	};
 	size_t	i;
 
@@ -224,21 +233,44 @@ maps_sendmail_tag(const char *key, size_t len)
  */
 static size_t
 maps_access_postfix(const struct config *config, const char *key,
-    size_t len, char *out, size_t outlen)
+    size_t len, int relay, char *out, size_t outlen)
 {
 	struct decision	d;
 	char		 reply[MAPS_ANSWER_MAX];
 	int		 n;
 
 	decide_key(config, &maps_untrusted, key, len, &d);
-	if (d.outcome != OUTCOME_REJECT || d.rule == NULL ||
-	    d.rule->relay != RELAY_DENY)
+	if (relay && d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
+	    d.rule->relay == RELAY_ALWAYS && !maps_routed(key, len))
+		return maps_reply(out, outlen, "OK", "OK", 2);
+	if ((relay ? d.enforced : d.outcome) != OUTCOME_REJECT ||
+	    d.rule == NULL || d.rule->relay != RELAY_DENY)
 		return maps_reply(out, outlen, "NOTFOUND", "", 0);
 	n = snprintf(reply, sizeof(reply), "%s %s %s", d.rcode, d.xcode,
 	    d.text);
 	if (n < 0 || (size_t)n >= sizeof(reply))
 		return maps_reply(out, outlen, "TEMP", "reply too long", 14);
 	return maps_reply(out, outlen, "OK", reply, (size_t)n);
+}
+
+/*
+ * Sender-specified routing in a Postfix key: '%', '!' or '@' before the
+ * last '@' (a quoted "u@v"@d arrives unquoted).  Never "OK" for those:
+ * Postfix's allow_untrusted_routing = no, in reject_unauth_destination,
+ * refuses them.
+ */
+static int
+maps_routed(const char *key, size_t len)
+{
+	const char	*at;
+
+	for (at = key + len; at > key && at[-1] != '@'; at--)
+		;
+	if (at == key)
+		return 0;
+	return memchr(key, '%', (size_t)(at - 1 - key)) != NULL ||
+	    memchr(key, '!', (size_t)(at - 1 - key)) != NULL ||
+	    memchr(key, '@', (size_t)(at - 1 - key)) != NULL;
 }
 
 /* Any client may relay to domain: an "always" rule accepts it. */

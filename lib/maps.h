@@ -20,6 +20,14 @@
  *			keys any client may relay to, "OK SKIP" when not
  *			but a parent would be (stops Sendmail's own walk up
  *			to the parents); other tags "NOTFOUND "
+ *	rcpt		Postfix maps-only mode (check_recipient_access
+ *			before permit_mynetworks, no milter): the full
+ *			address; "OK OK" when any client may relay to it
+ *			(an "always" rule covers its domain) and its local
+ *			part has no '%', '!' or '@'; a deny rule's reply as
+ *			for access, also in log-only mode (Postfix's
+ *			warn_if_reject does log-only there); else
+ *			"NOTFOUND ".
  *
  * transport and mailertable answer for "always" and "trusted" rules that
  * name a smart host (a trusted client's mail must take it too); deny

@@ -22,7 +22,9 @@
  * maps_answer() on the config of live_acquire(), released right after,
  * so a reload changes the next answer.  Pipelined requests are answered
  * in order.  A malformed or oversized netstring gets "PERM reason" and
- * the connection is closed; nothing else is affected.
+ * the connection is closed; nothing else is affected.  Requests of the
+ * "rcpt" map (maps-only mode) are decisions: maplog_request() logs one
+ * line for each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +47,7 @@
 #include "../lib/netstring.h"
 #include "live.h"
 #include "log.h"
+#include "maplog.h"
 #include "socketmap.h"
 
 #define SM_MAX_CONNS	512
@@ -398,6 +401,7 @@ sm_request(int fd, const char *data, size_t len)
 	atomic_fetch_add(&counters.requests, 1);
 	config = live_acquire();
 	n = maps_answer(config, data, len, answer, sizeof(answer));
+	maplog_request(config, data, len, answer);
 	live_release(config);
 	if (strncmp(answer, "OK ", 3) == 0)
 		atomic_fetch_add(&counters.ok, 1);

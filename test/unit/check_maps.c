@@ -185,6 +185,24 @@ START_TEST(test_answers)
 	X(c, "access lab.example.com", "OK 550 5.7.1 No mail for the lab");
 	X(c, "access From:u@lab.example.com", "NOTFOUND ");
 	X(c, "access To:u@lab.example.com", "OK SKIP");
+	/* rcpt, maps-only mode: OK for always names, deny replies */
+	X(c, "rcpt u@a.example.com", "OK OK");
+	X(c, "rcpt U@EXAMPLE.COM.", "OK OK");
+	X(c, "rcpt u@lab.example.com", "OK 550 5.7.1 No mail for the lab");
+	X(c, "rcpt u@gw.example.com",
+	    "OK 554 5.7.1 <u@gw.example.com>: Relay access denied");
+	X(c, "rcpt u@partner.example", "NOTFOUND ");
+	X(c, "rcpt u@unlisted.test", "NOTFOUND ");
+	X(c, "rcpt u@exact.example", "OK OK");
+	X(c, "rcpt u@x.exact.example", "NOTFOUND ");
+	X(c, "rcpt u@sub.example", "NOTFOUND ");
+	X(c, "rcpt u@a.sub.example", "OK OK");
+	X(c, "rcpt u@[127.0.0.1]", "NOTFOUND ");
+	/* never OK with sender-specified routing in the local part */
+	X(c, "rcpt u%victim.test@example.com", "NOTFOUND ");
+	X(c, "rcpt victim.test!u@example.com", "NOTFOUND ");
+	X(c, "rcpt u@victim.test@example.com", "NOTFOUND ");
+	X(c, "rcpt u%x@lab.example.com", "OK 550 5.7.1 No mail for the lab");
 	/* errors */
 	X(c, "bogus example.com", "PERM unknown map name");
 	X(c, "relay", "PERM malformed request (want NAME KEY)");
@@ -212,6 +230,9 @@ START_TEST(test_log_only)
 	X(c, "relay a.example.com", "OK RELAY");
 	X(c, "transport u@lab.example.com", "NOTFOUND ");
 	X(c, "access u@lab.example.com", "NOTFOUND ");
+	/* rcpt: log-only is Postfix's warn_if_reject there */
+	X(c, "rcpt u@lab.example.com", "OK 550 5.7.1 No mail for the lab");
+	X(c, "rcpt u@a.example.com", "OK OK");
 	config_free(c);
 	/* a trusted everything does not make relay rules of trusted ones */
 	c = load("trusted_networks = [ \"0.0.0.0/0\", \"::/0\" ]; "
