@@ -5,7 +5,7 @@
  * exporter, "milter-relay query") asks these functions and nothing else
  * decides whether a recipient may be relayed.
  *
- * decide() applies DESIGN.md section 1 to one RCPT TO argument:
+ * decide() applies the relay rules to one RCPT TO argument:
  *	1. parse the path: syntax error -> reject 501 5.1.3;
  *	2. sender-specified routing from an untrusted client -> 554 5.7.1;
  *	3. address literals and unmatched names are unmatched; unqualified
@@ -16,16 +16,17 @@
  *	6. log-only mode turns every reject/tempfail into accept, keeping
  *	   the would-be outcome in d->enforced for the log.
  * A NULL config, or any internal failure, yields tempfail 451 4.7.1:
- * never accept when unsure.
+ * never accept when unsure.  The replies are reply.c's.
  *
  * decide_rcpt() is decide() for a recipient the MTA resolved to the
  * delivery agent mailer ({rcpt_mailer}; NULL when the MTA did not say):
  * a recipient that no rule covers (a name without rule, an address
  * literal, an unqualified address) whose mailer is in
  * policy.local_mailers is mail the MTA delivers itself: continue, reason
- * "MTA final delivery", for every client.  A covering rule decides as
- * always, and sender-specified routing from an untrusted client is
- * refused first.  decide() is decide_rcpt() without a mailer.
+ * DECIDE_REASON_FINAL ("MTA final delivery"), for every client.  A
+ * covering rule decides as always, and sender-specified routing from an
+ * untrusted client is refused first.  decide() is decide_rcpt() without
+ * a mailer.
  *
  * decide_key() is decide_domain() for a map key "local@domain" (the
  * domain after the last '@') or "domain", the key shown in the reply as
@@ -37,6 +38,15 @@
  * ("" when none).  decision_outcome_name() gives "accept", "reject",
  * "tempfail", "continue".
  *
+ * decision_fail() makes *d the tempfail of a decision that could not be
+ * made (reason: a static phrase for the log).  decision_defer() turns an
+ * accepted decision into a tempfail with the reply of kind for rcpt (the
+ * route check), unless the config is log-only, where only d->enforced
+ * changes.
+ *
+ * A NULL client is an untrusted one (no address, not authenticated):
+ * the socketmap server and the exporter ask for any client.
+ *
  * client_trusted() is 1 when the client is in trusted_networks, or
  * authenticated with trust_authenticated, or a unix-socket client with
  * trust_local_socket.
@@ -47,6 +57,7 @@
 #include "address.h"
 #include "config.h"
 #include "netaddr.h"
+#include "reply.h"
 #include "ruleset.h"
 
 enum outcome {
@@ -62,7 +73,6 @@ struct client {
 	int		authenticated;	/* {auth_authen} was non-empty */
 };
 
-#define REPLY_TEXT_MAX	600
 #define DECIDE_REASON_FINAL	"MTA final delivery"	/* decide_rcpt() */
 
 struct decision {
@@ -74,9 +84,9 @@ struct decision {
 	char		domain[DOMAIN_MAX + 1];	/* normalized, "" if none */
 	const char	*reason;	/* static */
 	/* SMTP reply for reject/tempfail; empty strings otherwise */
-	char		rcode[4];	/* "554" */
-	char		xcode[12];	/* "5.7.1" */
-	char		text[REPLY_TEXT_MAX];	/* "<u@x>: Relay access denied" */
+	char		rcode[REPLY_CODE_SIZE];	/* "554" */
+	char		xcode[REPLY_XCODE_SIZE];	/* "5.7.1" */
+	char		text[REPLY_MAX + 1];	/* "<u@x>: Relay access denied" */
 };
 
 int	client_trusted(const struct policy *policy,
@@ -92,5 +102,9 @@ void	decide_domain(const struct config *config,
 	    const struct client *client, const char *domain,
 	    struct decision *d);
 const char *decision_outcome_name(enum outcome outcome);
+void	decision_fail(struct decision *d, const char *reason);
+void	decision_defer(const struct config *config, struct decision *d,
+	    enum reply_kind kind, const char *reason, const char *rcpt,
+	    size_t len);
 
 #endif

@@ -5,7 +5,8 @@
  *	#include "maplog.h"
  *
  *	void	maplog_request(const struct config *config,
- *		    const char *request, size_t len, const char *answer);
+ *		    const char *request, size_t len,
+ *		    const struct map_answer *a);
  *
  * DESCRIPTION
  *	In maps-only mode (contrib/postfix/main-maps.cf) no milter sees the
@@ -39,12 +40,12 @@
 /* maplog_request - one decision line for a "rcpt KEY" request */
 void
 maplog_request(const struct config *config, const char *request,
-    size_t len, const char *answer)
+    size_t len, const struct map_answer *ans)
 {
-	static const struct client untrusted;
 	struct decision	 d;
 	const char	*key, *outcome;
 	char		 k[MAPLOG_MAX / 2], a[MAPLOG_MAX / 2], line[MAPLOG_MAX];
+	char		 answer[MAPS_ANSWER_MAX];
 	size_t		 keylen, n;
 	int		 r;
 
@@ -53,15 +54,16 @@ maplog_request(const struct config *config, const char *request,
 		return;
 	key = request + n;
 	keylen = len - n;
-	decide_key(config, &untrusted, key, keylen, &d);
-	if (strncmp(answer, "OK OK", 5) == 0)
+	decide_key(config, NULL, key, keylen, &d);
+	if (ans->status == MAP_OK && strcmp(ans->value, MAPS_VALUE_PERMIT) == 0)
 		outcome = "accept";
-	else if (strncmp(answer, "OK ", 3) == 0)
+	else if (ans->status == MAP_OK)
 		outcome = "reject";
-	else if (strncmp(answer, "NOTFOUND", 8) == 0)
+	else if (ans->status == MAP_NOTFOUND)
 		outcome = "continue";
 	else
 		outcome = "tempfail";
+	maps_format(ans, answer, sizeof(answer));
 	log_quote(key, keylen, 0, k, sizeof(k));
 	log_quote(answer, strlen(answer), 1, a, sizeof(a));
 	r = snprintf(line, sizeof(line), "map=rcpt rcpt=<%s> rule=%s "

@@ -9,8 +9,9 @@
 #include <stddef.h>
 
 #include "../lib/config.h"
+#include "../lib/maps.h"
 
 void	maplog_request(const struct config *config, const char *request,
-	    size_t len, const char *answer);
+	    size_t len, const struct map_answer *a);
 
 #endif
