@@ -19,7 +19,8 @@
 #      RCPTs in total (plus a daemon with 10 rules for the per-rule size);
 #   6. Postfix end to end (test/bench/e2e.sh, needs root and Postfix):
 #      smtp-source -> private Postfix -> smtp-sink, (a) hash maps, (b)
-#      milter-relay as milter and socketmap, (c) nullmilter + hash maps.
+#      milter-relay as milter and socketmap, (c) nullmilter + hash maps,
+#      (d) maps-only mode (socketmap relay, transport, rcpt; no milter).
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
