@@ -1,7 +1,7 @@
 /*
  * config - load /etc/milter-relay.conf (libconfig) and its domains_file
  *
- * config_load() reads the file of DESIGN.md section 2 and returns a
+ * config_load() reads the file (see milter-relay.conf(5)) and returns a
  * complete, immutable configuration: daemon settings, the relay policy
  * and the rule set (inline "domains" list plus "domains_file").  It
  * returns NULL on the first error and writes "FILE:LINE: reason" into
@@ -61,6 +61,7 @@ struct config {
 	/* daemon settings; NULL when unset */
 	char		*socket;
 	char		*socketmap;
+	char		*metrics;	/* HTTP endpoint, inet:PORT@HOST */
 	char		*user;
 	char		*group;
 	char		*pidfile;
@@ -69,6 +70,9 @@ struct config {
 	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
 	struct policy	policy;
 	struct ruleset	*rules;
+	/* canonical patterns of the inline "domains" list, in order */
+	char		**inline_patterns;
+	size_t		ninline_patterns;
 };
 
 struct config *config_load(const char *path, char *err, size_t errlen);

@@ -20,6 +20,7 @@
  * a name no rule covers is then "MTA final delivery").  Exit 0, EX_CONFIG on a configuration error,
  * EX_USAGE on bad usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +30,9 @@
 #include "decide.h"
 #include "maps.h"
 #include "netaddr.h"
+#include "strutil.h"
 
+#include "cli.h"
 #include "commands.h"
 #include "log.h"
 
@@ -77,7 +80,7 @@ cmd_query(int argc, char **argv)
 		{ "mailer", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	const char *conf = CONFIG_DEFAULT_PATH, *client_ip = NULL;
 	const char *mailer = NULL;
 	struct client client;
@@ -114,21 +117,21 @@ cmd_query(int argc, char **argv)
 	}
 	if (client_ip != NULL) {
 		if (netaddr_parse(client_ip, &client.addr) != 0) {
-			fprintf(stderr, "milter-relay: query: not an IP "
-			    "address: %s\n", client_ip);
+			cli_error("query: not an IP address: %s",
+			    client_ip);
 			return EX_USAGE;
 		}
 		client.has_addr = 1;
 	}
 	if ((config = config_load(conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return EX_CONFIG;
 	}
 	for (i = optind; i < argc; i++)
 		query_print(config, &client, mailer, argv[i]);
 	config_free(config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("milter-relay: query: stdout");
+		cli_error("query: stdout: %s", strerror(errno));
 		return EX_IOERR;
 	}
 	return 0;

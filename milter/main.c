@@ -2,7 +2,7 @@
  * main - milter-relay: options, subcommands, start-up of the daemon
  *
  *	milter-relay [-ft] [-c config] [-p socket] [-m socketmap]
- *	    [-u user] [-g group] [-P pidfile]
+ *	    [-M metrics] [-u user] [-g group] [-P pidfile]
  *	milter-relay -V | -h
  *	milter-relay query|reload|export|import ...	(see commands.h)
  *
@@ -10,13 +10,15 @@
  * the error), open the milter socket through libmilter (a stale unix
  * socket is removed only when nothing listens on it; the mode comes from
  * socket_mode, default 0660, the owner from -u/-g so that a Postfix in
- * group postfix can connect) and the socketmap socket, go to the
+ * group postfix can connect), the socketmap socket and the metrics
+ * socket (HTTP, served by the supervisor), create the shared counters
+ * (metrics.c), go to the
  * background unless -f, write the pid file, drop privileges
  * (initgroups, setgid, setuid), then become the supervisor
  * (supervisor.c), which forks the worker.  Options override the file's
  * settings.  -t only checks the configuration: "FILE: OK, N rules" and
- * exit 0, or the error and exit 1 (as DESIGN.md and "nginx -t" or
- * "postfix check" do, so that scripts test one status).
+ * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
+ * do, so that scripts test one status).
  */
 #include <errno.h>
 #include <grp.h>
@@ -34,11 +36,15 @@
 
 #include "config.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 #include "callbacks.h"
+#include "cli.h"
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "pidfile.h"
 #include "socketmap.h"
 
@@ -52,6 +58,7 @@ struct options {
 	const char	*conf;
 	const char	*socket;
 	const char	*socketmap;
+	const char	*metrics;
 	const char	*user;
 	const char	*group;
 	const char	*pidfile;
@@ -71,11 +78,13 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: milter-relay [-ft] [-c config] [-p socket] "
 	    "[-m socketmap]\n"
-	    "                    [-u user] [-g group] [-P pidfile]\n"
+	    "                    [-M metrics] [-u user] [-g group] "
+	    "[-P pidfile]\n"
 	    "       milter-relay -V | -h\n"
 	    "       milter-relay query [-c config] [-a client] [--auth] "
 	    "address ...\n"
 	    "       milter-relay reload [-c config] [-P pidfile]\n"
+	    "       milter-relay stats [-c config] [-M metrics]\n"
 	    "       milter-relay export [-c config] format\n"
 	    "       milter-relay import [-n] format file ...\n");
 }
@@ -91,6 +100,7 @@ subcommand(int argc, char **argv, int *status)
 		{ "reload", cmd_reload },
 		{ "export", cmd_export },
 		{ "import", cmd_import },
+		{ "stats", cmd_stats },
 	};
 	size_t	 i;
 
@@ -118,11 +128,11 @@ version(void)
 static int
 config_test(const char *path)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 
 	if ((config = config_load(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return 1;
 	}
 	printf("%s: OK, %zu rules\n", path, ruleset_count(config->rules));
@@ -141,8 +151,7 @@ creds_resolve(const char *user, const char *group, struct creds *c)
 	c->user = user;
 	if (user != NULL) {
 		if ((pw = getpwnam(user)) == NULL) {
-			fprintf(stderr, "milter-relay: no such user: %s\n",
-			    user);
+			cli_error("no such user: %s", user);
 			return -1;
 		}
 		c->uid = pw->pw_uid;
@@ -150,8 +159,7 @@ creds_resolve(const char *user, const char *group, struct creds *c)
 	}
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
-			fprintf(stderr, "milter-relay: no such group: %s\n",
-			    group);
+			cli_error("no such group: %s", group);
 			return -1;
 		}
 		c->gid = gr->gr_gid;
@@ -205,7 +213,7 @@ xstrdup(const char *s)
 	if (s == NULL)
 		return NULL;
 	if ((p = strdup(s)) == NULL) {
-		fprintf(stderr, "milter-relay: out of memory\n");
+		cli_error("out of memory");
 		exit(EX_OSERR);
 	}
 	return p;
@@ -214,7 +222,7 @@ xstrdup(const char *s)
 static int
 open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 {
-	char	 err[1024], path[PATH_MAX];
+	char	 err[ERRMSG_MAX], path[PATH_MAX];
 	struct stat st;
 	mode_t	 old;
 	int	 r;
@@ -257,7 +265,7 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 static int
 open_socketmap(struct daemon *d, const struct creds *c, int mode)
 {
-	char	 err[1024], path[PATH_MAX];
+	char	 err[ERRMSG_MAX], path[PATH_MAX];
 	mode_t	 old;
 
 	if (d->socketmap == NULL)
@@ -283,6 +291,21 @@ open_socketmap(struct daemon *d, const struct creds *c, int mode)
 	return 0;
 }
 
+static int
+open_metrics(struct daemon *d)
+{
+	char	 err[1024];
+
+	if (d->metrics == NULL)
+		return 0;
+	if ((d->metrics_fd = metrics_http_open(d->metrics, err,
+	    sizeof(err))) == -1) {
+		log_error("metrics: %s", err);
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
 static void
 startup_cleanup(struct daemon *d)
 {
@@ -297,7 +320,7 @@ run_daemon(const struct options *o)
 {
 	/* static: the worker's pointers stay reachable until exit */
 	static struct daemon d;
-	char	 err[1024], abspath[PATH_MAX];
+	char	 err[ERRMSG_MAX], abspath[PATH_MAX];
 	struct creds c;
 	struct config *config;
 	sigset_t sigs;
@@ -307,18 +330,13 @@ run_daemon(const struct options *o)
 	 * A SIGTERM during start-up waits for the supervisor, which then
 	 * stops cleanly (socket and pid file removed).
 	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	supervisor_block_signals(&sigs);
 	memset(&d, 0, sizeof(d));
 	d.socketmap_fd = -1;
+	d.metrics_fd = -1;
 	d.foreground = o->foreground;
 	if ((config = config_load(o->conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return EX_CONFIG;
 	}
 	/* reloads run after chdir("/") */
@@ -328,11 +346,13 @@ run_daemon(const struct options *o)
 	d.socket = xstrdup(o->socket != NULL ? o->socket : config->socket);
 	d.socketmap = xstrdup(o->socketmap != NULL ? o->socketmap :
 	    config->socketmap);
+	d.metrics = xstrdup(o->metrics != NULL ? o->metrics :
+	    config->metrics);
 	d.pidfile = xstrdup(o->pidfile != NULL ? o->pidfile :
 	    config->pidfile);
 	if (d.socket == NULL) {
-		fprintf(stderr, "milter-relay: no milter socket: set "
-		    "\"socket\" in %s or use -p\n", o->conf);
+		cli_error("no milter socket: set \"socket\" in %s or use -p",
+		    o->conf);
 		return EX_USAGE;
 	}
 	if (creds_resolve(o->user != NULL ? o->user : config->user,
@@ -340,14 +360,14 @@ run_daemon(const struct options *o)
 		return EX_NOUSER;
 	/* start-up errors go to the terminal, later ones to syslog */
 	if (log_open("milter-relay", 1, config->syslog_facility) != 0) {
-		fprintf(stderr, "milter-relay: unknown syslog facility %s\n",
-		    config->syslog_facility);
+		cli_error("unknown syslog facility %s", config->syslog_facility);
 		return EX_CONFIG;
 	}
 	mode = config->socket_mode >= 0 ? config->socket_mode :
 	    DEFAULT_SOCKET_MODE;
 	if ((status = open_milter_socket(&d, &c, mode)) != 0 ||
-	    (status = open_socketmap(&d, &c, mode)) != 0) {
+	    (status = open_socketmap(&d, &c, mode)) != 0 ||
+	    (status = open_metrics(&d)) != 0) {
 		startup_cleanup(&d);
 		return status;
 	}
@@ -357,6 +377,9 @@ run_daemon(const struct options *o)
 		return EX_OSERR;
 	}
 	(void)log_open("milter-relay", o->foreground, config->syslog_facility);
+	if (metrics_init() != 0)
+		log_warning("metrics: no shared memory (%s); counters start "
+		    "over when a worker restarts", strerror(errno));
 	if (d.pidfile != NULL && pidfile_write(d.pidfile, err,
 	    sizeof(err)) != 0) {
 		log_error("pidfile: %s", err);
@@ -374,6 +397,7 @@ run_daemon(const struct options *o)
 	free(d.conf_path);
 	free(d.socket);
 	free(d.socketmap);
+	free(d.metrics);
 	free(d.pidfile);
 	free(d.unix_path);
 	free(d.socketmap_path);
@@ -390,7 +414,7 @@ main(int argc, char **argv)
 		return status;
 	memset(&o, 0, sizeof(o));
 	o.conf = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "c:fg:hm:p:P:tu:V")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fg:hm:M:p:P:tu:V")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.conf = optarg;
@@ -406,6 +430,9 @@ main(int argc, char **argv)
 			return 0;
 		case 'm':
 			o.socketmap = optarg;
+			break;
+		case 'M':
+			o.metrics = optarg;
 			break;
 		case 'p':
 			o.socket = optarg;

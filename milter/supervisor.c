@@ -33,6 +33,8 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "pidfile.h"
 
 #define SUPERVISOR_HEALTHY	60	/* s of life that reset backoff */
@@ -48,8 +50,6 @@ struct supervisor {
 	time_t		 started;
 	time_t		 restart_at;	/* when pid == -1 */
 	int		 fails;
-	unsigned long	 restarts;
-	unsigned long	 reloads;
 };
 
 static time_t
@@ -80,6 +80,7 @@ supervisor_spawn(struct supervisor *sv, int first)
 	}
 	if (pid == 0) {
 		close(fds[1]);
+		metrics_http_forget();
 		worker_run(sv->daemon, fds[0], first);
 	}
 	close(fds[0]);
@@ -156,6 +157,7 @@ supervisor_reap(struct supervisor *sv, int stopping)
 		close(sv->ctl);
 		sv->ctl = -1;
 		sv->pid = -1;
+		metrics_serving(0);
 		if (stopping) {
 			log_info("supervisor: worker %ld %s", (long)pid, how);
 			return 0;
@@ -235,7 +237,7 @@ supervisor_signal(struct supervisor *sv, int sig)
 {
 	switch (sig) {
 	case SIGHUP:
-		sv->reloads++;
+		metrics_add(MC_RELOAD_REQUESTS);
 		if (sv->pid == -1) {
 			log_info("supervisor: SIGHUP with no worker running; "
 			    "the next worker reads the file");
@@ -246,11 +248,25 @@ supervisor_signal(struct supervisor *sv, int sig)
 		supervisor_tell(sv, WORKER_RELOAD);
 		break;
 	case SIGUSR1:
-		log_info("counters: worker_restarts=%lu reload_requests=%lu",
-		    sv->restarts, sv->reloads);
+		log_info("counters: worker_restarts=%llu reload_requests=%llu",
+		    (unsigned long long)metrics_get(MC_WORKER_RESTARTS),
+		    (unsigned long long)metrics_get(MC_RELOAD_REQUESTS));
 		supervisor_tell(sv, WORKER_COUNTERS);
 		break;
 	}
+}
+
+/* supervisor_block_signals - block the signals it waits for */
+void
+supervisor_block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
 int
@@ -260,23 +276,25 @@ supervisor_run(struct daemon *daemon)
 	struct timespec ts;
 	sigset_t set;
 	time_t	 now;
+	char	 err[256];
 	int	 sig, status = 0;
 
 	memset(&sv, 0, sizeof(sv));
 	sv.daemon = daemon;
 	sv.pid = -1;
 	sv.ctl = -1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	supervisor_block_signals(&set);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (supervisor_spawn(&sv, 1) != 0)
+	/* its thread inherits the blocked signals */
+	if (daemon->metrics_fd != -1 && metrics_http_start(daemon->metrics_fd,
+	    err, sizeof(err)) != 0)
+		log_error("metrics %s: %s; serving mail without", daemon->metrics,
+		    err);
+	if (supervisor_spawn(&sv, 1) != 0) {
+		metrics_http_stop();
 		return EX_OSERR;
+	}
 	for (;;) {
 		ts.tv_sec = 1;
 		ts.tv_nsec = 0;
@@ -293,12 +311,13 @@ supervisor_run(struct daemon *daemon)
 			supervisor_signal(&sv, sig);
 		now = mono_now();
 		if (sv.pid == -1 && now >= sv.restart_at) {
-			sv.restarts++;
+			metrics_add(MC_WORKER_RESTARTS);
 			if (supervisor_spawn(&sv, 0) != 0)
 				sv.restart_at = now + SUPERVISOR_MAX_DELAY;
 		}
 	}
 	supervisor_shutdown(&sv, &set);
+	metrics_http_stop();
 	log_info("supervisor %ld: exit %d", (long)getpid(), status);
 	return status;
 }

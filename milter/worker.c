@@ -31,9 +31,12 @@
 #include "daemon.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 #include "socketmap.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
+#define KICK_INTERVAL_MS 50	/* SIGUSR2 to smfi_main() this often */
+#define KICK_SECONDS	10	/* for at most this long */
 
 static struct daemon *worker_daemon;
 static atomic_int worker_stopping;
@@ -49,27 +52,29 @@ worker_check_static(const struct config *old, const struct config *new)
 		return;
 	if (!str_same(old->socket, new->socket) ||
 	    !str_same(old->socketmap, new->socketmap) ||
+	    !str_same(old->metrics, new->metrics) ||
 	    !str_same(old->user, new->user) ||
 	    !str_same(old->group, new->group) ||
 	    !str_same(old->pidfile, new->pidfile) ||
 	    !str_same(old->syslog_facility, new->syslog_facility) ||
 	    old->socket_mode != new->socket_mode ||
 	    old->milter_timeout != new->milter_timeout)
-		log_warning("reload: %s: socket, socketmap, user, group, "
-		    "pidfile, socket_mode, milter_timeout and syslog_facility "
+		log_warning("reload: %s: socket, socketmap, metrics, user, "
+		    "group, pidfile, socket_mode, milter_timeout and syslog_facility "
 		    "take effect only at restart", new->path);
 }
 
 static void
 worker_reload(void)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
 
 	config = config_load(worker_daemon->conf_path, err, sizeof(err));
 	if (config == NULL) {
+		metrics_reload_failed();
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
@@ -81,6 +86,7 @@ worker_reload(void)
 	worker_check_static(old, config);
 	live_release(old);
 	n = ruleset_count(config->rules);
+	metrics_loaded(config, 1);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
 }
@@ -101,11 +107,12 @@ worker_wake(int sig)
 static void *
 worker_kicker(void *arg)
 {
-	struct timespec ts = { 0, 50000000L };
+	struct timespec ts = { 0, KICK_INTERVAL_MS * 1000000L };
 	int	 i;
 
 	(void)arg;
-	for (i = 0; i < 200 && !atomic_load(&worker_done); i++) {
+	for (i = 0; i < KICK_SECONDS * 1000 / KICK_INTERVAL_MS &&
+	    !atomic_load(&worker_done); i++) {
 		pthread_kill(worker_main, SIGUSR2);
 		nanosleep(&ts, NULL);
 	}
@@ -119,6 +126,7 @@ worker_stop(const char *why)
 	int	 kicking;
 
 	log_info("worker stopping: %s", why);
+	metrics_serving(0);
 	atomic_store(&worker_stopping, 1);
 	kicking = pthread_create(&tid, NULL, worker_kicker, NULL) == 0;
 	smfi_stop();
@@ -166,10 +174,11 @@ worker_control(void *arg)
 static int
 worker_config(struct daemon *daemon, int first)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 
 	if (first && daemon->config != NULL) {
+		metrics_loaded(daemon->config, 0);
 		live_replace(daemon->config);
 		daemon->config = NULL;
 		return 0;
@@ -180,6 +189,7 @@ worker_config(struct daemon *daemon, int first)
 		log_error("worker: %s", err);
 		return -1;
 	}
+	metrics_loaded(config, 0);
 	live_replace(config);
 	return 0;
 }
@@ -213,7 +223,7 @@ worker_signals(void)
 void
 worker_run(struct daemon *daemon, int ctl_fd, int first)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	pthread_t tid;
 	int	 r;
 
@@ -242,6 +252,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	log_info("worker %ld serving %s%s%s", (long)getpid(), daemon->socket,
 	    daemon->socketmap != NULL ? " and socketmap " : "",
 	    daemon->socketmap != NULL ? daemon->socketmap : "");
+	metrics_serving(1);
 	r = smfi_main();
 	atomic_store(&worker_done, 1);
 	if (!atomic_load(&worker_stopping)) {
