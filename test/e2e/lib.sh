@@ -265,9 +265,20 @@ queue_run_delay = 2s
 biff = no
 append_dot_mydomain = no
 EOF
+	# a setting given as an argument replaces the default above rather
+	# than follow it: every Postfix process warns about a repeated
+	# setting at start, and postlogd, warning too into its own full
+	# socket under load, can stop logging (and with it the instance)
 	for line in "$@"; do
-		echo "$line" >>"$PF_DIR/main.cf"
-	done
+		printf '%s\n' "$line"
+	done >"$PF_DIR/main.extra"
+	sed -n 's/^\([a-z0-9_]*\) *=.*/\1/p' "$PF_DIR/main.extra" |
+	    sort -u >"$PF_DIR/main.names"
+	awk 'NR == FNR { given[$1] = 1; next }
+	    { n = $1; sub(/=.*/, "", n) } !(n in given)' \
+	    "$PF_DIR/main.names" "$PF_DIR/main.cf" >"$PF_DIR/main.base"
+	cat "$PF_DIR/main.base" "$PF_DIR/main.extra" >"$PF_DIR/main.cf"
+	rm -f "$PF_DIR/main.extra" "$PF_DIR/main.names" "$PF_DIR/main.base"
 	cat >"$PF_DIR/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command
 127.0.0.1:$port inet n  -       n       -       -       smtpd
