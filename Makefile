@@ -84,8 +84,9 @@ ifdef CHECK_ONLY
 CHECK_SCRIPTS	= $(foreach d,$(CHECK_ONLY),test/$(d)/check.sh)
 endif
 # The areas "make san-check" runs under ASan+UBSan (CI runs it after "make
-# check"): the daemon's scenarios, the relay corpus and the faults.
-SAN_CHECK	?= scenarios relay faults
+# check"): the daemon's scenarios, the relay corpus, the faults and the
+# metrics endpoint (HTTP in the supervisor, workers forked beside it).
+SAN_CHECK	?= scenarios relay faults metrics
 
 PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \

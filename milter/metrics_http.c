@@ -6,6 +6,9 @@
  *
  *	int	metrics_http_open(const char *spec, char *err, size_t errlen);
  *	int	metrics_http_start(int fd, char *err, size_t errlen);
+ *	int	metrics_http_fd(void);
+ *	int	metrics_http_timeout(int max_ms);
+ *	void	metrics_http_run(void);
  *	void	metrics_http_forget(void);
  *	void	metrics_http_stop(void);
  *
@@ -14,9 +17,15 @@
  *	(as root, before privileges go, like the other sockets) and
  *	returns the listening socket.
  *
- *	metrics_http_start() serves it from libmicrohttpd's own thread in
- *	the supervisor, which outlives every worker and reads the counters
- *	of the shared mapping (metrics.c):
+ *	metrics_http_start() has libmicrohttpd serve it from the
+ *	supervisor, which outlives every worker and reads the counters of
+ *	the shared mapping (metrics.c).  No thread: the supervisor forks
+ *	workers, and a fork while another thread holds a lock (of malloc,
+ *	of a sanitizer) could leave the child stuck.  The supervisor's loop
+ *	polls metrics_http_fd() (libmicrohttpd's epoll descriptor) with at
+ *	most metrics_http_timeout() milliseconds (max_ms, or less when a
+ *	connection times out sooner) and calls metrics_http_run(), which
+ *	does what is ready and never blocks.
  *
  *	GET /metrics	200, every metric in the Prometheus text format
  *	GET /healthz	200 "ok" while a worker serves a loaded rule set,
@@ -24,15 +33,15 @@
  *	other paths	404; other methods on these paths 405
  *
  *	HEAD works as GET without the body.  A scrape takes no lock that
- *	mail takes: it reads atomic counters.  The number of connections
+ *	mail takes: it reads atomic counters; the worker does not see it.  The number of connections
  *	(HTTP_CONN_LIMIT), their idle time (HTTP_TIMEOUT) and the memory of
  *	a request (HTTP_MEMORY) are bounded, so that many or malformed
  *	requests cost the supervisor little and the worker nothing.
  *
  *	metrics_http_forget() is for a forked worker: it closes its copies
- *	of the server's descriptors (the server's thread does not exist in
- *	the child).  metrics_http_stop() stops the server and closes the
- *	socket; without a server both do nothing.
+ *	of the server's listening and epoll descriptors.
+ *	metrics_http_stop() stops the server and closes the socket; without
+ *	a server metrics_http_fd() is -1 and the others do nothing.
  *
  * DIAGNOSTICS
  *	metrics_http_open() returns -1 and metrics_http_start() -1 with a
@@ -158,8 +167,8 @@ http_answer(void *cls, struct MHD_Connection *c, const char *url,
 int
 metrics_http_start(int fd, char *err, size_t errlen)
 {
-	http_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL, 0, NULL, NULL, http_answer, NULL,
+	http_daemon = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL,
+	    http_answer, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT,
@@ -172,6 +181,35 @@ metrics_http_start(int fd, char *err, size_t errlen)
 	}
 	http_fd = fd;
 	return 0;
+}
+
+int
+metrics_http_fd(void)
+{
+	const union MHD_DaemonInfo *i;
+
+	if (http_daemon == NULL)
+		return -1;
+	i = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	return i != NULL ? i->epoll_fd : -1;
+}
+
+int
+metrics_http_timeout(int max_ms)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (http_daemon != NULL && MHD_get_timeout(http_daemon, &t) ==
+	    MHD_YES && t < (MHD_UNSIGNED_LONG_LONG)max_ms)
+		return (int)t;
+	return max_ms;
+}
+
+void
+metrics_http_run(void)
+{
+	if (http_daemon != NULL)
+		(void)MHD_run(http_daemon);
 }
 
 void

@@ -10,6 +10,9 @@
 
 int	metrics_http_open(const char *spec, char *err, size_t errlen);
 int	metrics_http_start(int fd, char *err, size_t errlen);
+int	metrics_http_fd(void);
+int	metrics_http_timeout(int max_ms);
+void	metrics_http_run(void);
 void	metrics_http_forget(void);
 void	metrics_http_stop(void);
 

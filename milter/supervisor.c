@@ -4,7 +4,8 @@
  * See daemon.h, supervisor_run().  libmilter's signal thread takes
  * SIGHUP for "stop", so the process that runs smfi_main() cannot reload
  * on SIGHUP.  The supervisor is a single-threaded parent that receives
- * every signal with sigtimedwait() and passes the administrator's intent
+ * every signal with sigtimedwait() (through a signalfd polled beside the
+ * metrics server's descriptor when metrics are served) and passes the administrator's intent
  * to the worker over a pipe: SIGHUP -> WORKER_RELOAD, SIGUSR1 ->
  * WORKER_COUNTERS, SIGTERM/SIGINT -> WORKER_STOP (then SIGTERM, then
  * SIGKILL if the worker does not exit in time).
@@ -23,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -50,6 +53,7 @@ struct supervisor {
 	time_t		 started;
 	time_t		 restart_at;	/* when pid == -1 */
 	int		 fails;
+	int		 sigfd;		/* signalfd with metrics, else -1 */
 };
 
 static time_t
@@ -80,6 +84,8 @@ supervisor_spawn(struct supervisor *sv, int first)
 	}
 	if (pid == 0) {
 		close(fds[1]);
+		if (sv->sigfd != -1)
+			close(sv->sigfd);
 		metrics_http_forget();
 		worker_run(sv->daemon, fds[0], first);
 	}
@@ -269,11 +275,37 @@ supervisor_block_signals(sigset_t *set)
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
+/*
+ * The next signal of set, or -1 after about a second.  With metrics, a
+ * signalfd and the HTTP server's descriptor are polled together and the
+ * server does what is ready: one thread, so that forks stay safe.
+ */
+static int
+supervisor_next(struct supervisor *sv, const sigset_t *set)
+{
+	struct timespec ts = { 1, 0 };
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	int	 n;
+
+	if (sv->sigfd == -1)
+		return sigtimedwait(set, NULL, &ts);
+	pfd[0].fd = sv->sigfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = metrics_http_fd();
+	pfd[1].events = POLLIN;
+	n = poll(pfd, 2, metrics_http_timeout(1000));
+	metrics_http_run();
+	if (n > 0 && (pfd[0].revents & POLLIN) != 0 &&
+	    read(sv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		return (int)si.ssi_signo;
+	return -1;
+}
+
 int
 supervisor_run(struct daemon *daemon)
 {
 	struct supervisor sv;
-	struct timespec ts;
 	sigset_t set;
 	time_t	 now;
 	char	 err[256];
@@ -283,22 +315,28 @@ supervisor_run(struct daemon *daemon)
 	sv.daemon = daemon;
 	sv.pid = -1;
 	sv.ctl = -1;
+	sv.sigfd = -1;
 	supervisor_block_signals(&set);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* its thread inherits the blocked signals */
-	if (daemon->metrics_fd != -1 && metrics_http_start(daemon->metrics_fd,
-	    err, sizeof(err)) != 0)
-		log_error("metrics %s: %s; serving mail without", daemon->metrics,
-		    err);
+	if (daemon->metrics_fd != -1) {
+		if (metrics_http_start(daemon->metrics_fd, err,
+		    sizeof(err)) != 0)
+			log_error("metrics %s: %s; serving mail without",
+			    daemon->metrics, err);
+		else if ((sv.sigfd = signalfd(-1, &set, SFD_CLOEXEC |
+		    SFD_NONBLOCK)) == -1) {
+			log_error("metrics %s: signalfd: %s; serving mail "
+			    "without", daemon->metrics, strerror(errno));
+			metrics_http_stop();
+		}
+	}
 	if (supervisor_spawn(&sv, 1) != 0) {
 		metrics_http_stop();
 		return EX_OSERR;
 	}
 	for (;;) {
-		ts.tv_sec = 1;
-		ts.tv_nsec = 0;
-		sig = sigtimedwait(&set, NULL, &ts);
+		sig = supervisor_next(&sv, &set);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("supervisor: %s: stopping", strsignal(sig));
 			break;
@@ -318,6 +356,8 @@ supervisor_run(struct daemon *daemon)
 	}
 	supervisor_shutdown(&sv, &set);
 	metrics_http_stop();
+	if (sv.sigfd != -1)
+		close(sv.sigfd);
 	log_info("supervisor %ld: exit %d", (long)getpid(), status);
 	return status;
 }
