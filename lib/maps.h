@@ -28,14 +28,14 @@
  *			for access, also in log-only mode (Postfix's
  *			warn_if_reject does log-only there); else
  *			"NOTFOUND ".
- *	rcpt		Postfix maps-only mode (check_recipient_access
- *			before permit_mynetworks, no milter): the full
- *			address; "OK OK" when any client may relay to it
- *			(an "always" rule covers its domain) and its local
- *			part has no '%', '!' or '@'; a deny rule's reply as
- *			for access, also in log-only mode (Postfix's
- *			warn_if_reject does log-only there); else
- *			"NOTFOUND ".
+ *	recipients	for Postfix relay_recipient_maps: "OK valid" for
+ *			"user@domain" and "@domain" keys of a domain any
+ *			client may relay to, when its rule accepts every
+ *			user (recipients "any") or verifies them itself
+ *			(recipients "verify", the milter's callout); for a
+ *			recipients "list" rule only the keys its
+ *			recipients_file lists ("@domain" only with a
+ *			whole-domain entry); else "NOTFOUND "
  *
  * transport and mailertable answer for "always" and "trusted" rules that
  * name a smart host (a trusted client's mail must take it too); deny
@@ -79,13 +79,15 @@
 #define MAPS_VALUE_RELAY	"RELAY"	/* relay and access: relayed */
 #define MAPS_VALUE_SKIP		"SKIP"	/* access: not, stop the search */
 #define MAPS_VALUE_NOCHANGE	":"	/* transport: "do not change" */
+#define MAPS_VALUE_VALID	"valid"	/* recipients: a user (not read) */
 
 enum map_name {
 	MAP_RELAY,			/* "relay": OK RELAY */
 	MAP_POSTFIX_TRANSPORT,		/* "transport": smtp:[host]:port */
 	MAP_SENDMAIL_MAILERTABLE,	/* "mailertable": esmtpPORT:[host] */
 	MAP_SENDMAIL_ACCESS,		/* "access": OK RELAY, OK SKIP */
-	MAP_POSTFIX_RCPT		/* "rcpt": OK OK, OK 550 ... */
+	MAP_POSTFIX_RCPT,		/* "rcpt": OK OK, OK 550 ... */
+	MAP_RECIPIENTS			/* "recipients": OK valid */
 };
 
 /* The rcpt map's value for names any client may relay to (access(5)). */

@@ -29,6 +29,7 @@
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
+#include "verify.h"
 
 #define SESSION_ID_MAX	16
 #define QID_MAX		64
@@ -413,6 +414,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		if (d.reason != NULL &&
 		    strcmp(d.reason, DECIDE_REASON_FINAL) == 0)
 			metrics_add(MC_FINAL_DELIVERY);
+		if (d.verify)
+			verify_recipient(config, rcpt, &d);
 		route_check(ctx, s, rcpt, config, &d);
 	}
 	decision_log(s, rcpt, &d);
@@ -482,4 +485,5 @@ callbacks_log_counters(void)
 	    (unsigned long long)metrics_get(MC_FINAL_DELIVERY),
 	    (unsigned long long)metrics_get(MC_ROUTE_MISMATCH),
 	    (unsigned long long)metrics_get(MC_FAILURES));
+	verify_log_counters();
 }

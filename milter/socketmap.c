@@ -17,12 +17,13 @@
  * pipe, so idle connections are closed after SM_IDLE_SECONDS and stop is
  * immediate; writes are bounded by SO_SNDTIMEO.
  *
- * Protocol: requests are netstrings "NAME KEY" of at most
- * NETSTRING_QUERY_MAX octets; each is answered by a netstring from
- * maps_request() and maps_format() on the config of live_acquire(),
- * released right after, so a reload changes the next answer.  Pipelined requests are answered
- * in order.  A malformed or oversized netstring gets "PERM reason" and
- * the connection is closed; nothing else is affected.  Requests of the
+ * Protocol: requests are netstrings "NAME KEY" of at most SM_REQUEST_MAX
+ * octets (10000, the limit of Postfix's socketmap client); each is
+ * answered by a netstring from maps_request() and maps_format() on the
+ * config of live_acquire(), released right after, so a reload changes
+ * the next answer.  Pipelined requests are answered in order.  A
+ * malformed or oversized netstring gets "PERM reason" and the
+ * connection is closed; nothing else is affected.  Requests of the
  * "rcpt" map (maps-only mode) are decisions: maplog_request() logs one
  * line for each.
  */
@@ -55,7 +56,8 @@
 #define SM_MAX_CONNS	512
 #define SM_IDLE_SECONDS	60
 #define SM_BACKLOG	128
-#define SM_BUF_SIZE	(NETSTRING_QUERY_MAX + 32)
+#define SM_REQUEST_MAX	NETSTRING_QUERY_MAX	/* Postfix socketmap limit */
+#define SM_BUF_SIZE	(SM_REQUEST_MAX + 32)
 #define SM_STACK_SIZE	(256 * 1024)
 
 static struct {
@@ -353,7 +355,7 @@ sm_serve(void *arg)
 	pfd[1].events = POLLIN;
 	for (;;) {
 		/* Answer what is complete. */
-		used = netstring_decode(buf, len, NETSTRING_QUERY_MAX, &data,
+		used = netstring_decode(buf, len, SM_REQUEST_MAX, &data,
 		    &dlen, &why);
 		if (used > 0) {
 			if (sm_request(fd, data, dlen) == -1)
