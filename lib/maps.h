@@ -14,11 +14,25 @@
  *			no port field; contrib/sendmail defines the mailer);
  *			"TEMP reason" for lists Sendmail cannot express
  *			(hops on different ports), which defers the mail
- *	access		"OK RELAY" for "To:domain" keys any client may relay
- *			to, "OK SKIP" when not but a parent would be (stops
- *			Sendmail's own walk up to the parents); for
- *			"TLS_Srv:server" keys Sendmail's TLS requirement
- *			("OK ENCR:112", "OK VERIFY+CN", tlspolicy.c)
+ *	access		Postfix check_recipient_access, a key without a
+ *			Sendmail tag (the full address): "OK 550 5.7.1
+ *			text", the reply of the deny rule that covers the
+ *			domain, as the milter gives it (not in log-only
+ *			mode); "NOTFOUND " for everything else.
+ *			Sendmail, tagged keys: "OK RELAY" for "To:domain"
+ *			keys any client may relay to, "OK SKIP" when not
+ *			but a parent would be (stops Sendmail's own walk up
+ *			to the parents); "TLS_Srv:server" keys Sendmail's
+ *			TLS requirement ("OK ENCR:112", "OK VERIFY+CN",
+ *			tlspolicy.c); other tags "NOTFOUND "
+ *	rcpt		Postfix maps-only mode (check_recipient_access
+ *			before permit_mynetworks, no milter): the full
+ *			address; "OK OK" when any client may relay to it
+ *			(an "always" rule covers its domain) and its local
+ *			part has no '%', '!' or '@'; a deny rule's reply as
+ *			for access, also in log-only mode (Postfix's
+ *			warn_if_reject does log-only there); else
+ *			"NOTFOUND ".
  *	tls		"OK level [match=...]" for a next hop as Postfix's
  *			smtp_tls_policy_maps looks it up ("[host]:port",
  *			"[host]", "host:port", "host"; tlspolicy.c)
@@ -81,9 +95,13 @@ enum map_name {
 	MAP_POSTFIX_TRANSPORT,		/* "transport": smtp:[host]:port */
 	MAP_SENDMAIL_MAILERTABLE,	/* "mailertable": esmtpPORT:[host] */
 	MAP_SENDMAIL_ACCESS,		/* "access": OK RELAY, OK SKIP */
+	MAP_POSTFIX_RCPT,		/* "rcpt": OK OK, OK 550 ... */
 	MAP_RECIPIENTS,			/* "recipients": OK valid */
 	MAP_POSTFIX_TLS			/* "tls": OK encrypt */
 };
+
+/* The rcpt map's value for names any client may relay to (access(5)). */
+#define MAPS_VALUE_PERMIT	"OK"
 
 enum map_status {
 	MAP_OK,
