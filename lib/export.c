@@ -289,6 +289,23 @@ out:
 	return rc;
 }
 
+/*
+ * A deny reply names the domain it was asked about ("554 5.7.1 <name>:
+ * Relay access denied"); the table's entry stands for every name it
+ * covers, and Postfix puts the recipient before the text: drop "<name>: ".
+ */
+static void
+export_unname(char *value, const char *domain)
+{
+	char	 tag[DOMAIN_MAX + 8], *p;
+	size_t	 len;
+
+	snprintf(tag, sizeof(tag), "<%s>: ", domain);
+	len = strlen(tag);
+	if ((p = strstr(value, tag)) != NULL)
+		memmove(p, p + len, strlen(p + len) + 1);
+}
+
 /* maps_lookup() for domain in the map of the format: value or NULL. */
 static int
 export_answer(struct export_state *st, const char *domain, char **value)
@@ -312,6 +329,8 @@ export_answer(struct export_state *st, const char *domain, char **value)
 			snprintf(st->err, st->errlen, "out of memory");
 			return -1;
 		}
+		if (st->format == EXPORT_POSTFIX_ACCESS)
+			export_unname(*value, domain);
 		return 0;
 	case MAP_NOTFOUND:
 		return 0;
