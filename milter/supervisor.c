@@ -15,6 +15,15 @@
  * up and exits (EX_SOFTWARE) so that the service manager sees it.  The
  * listening milter socket stays open in the supervisor, so connections
  * that arrive during a restart wait in its backlog.
+ *
+ * A restarted worker serves the last rule set that loaded, whatever the
+ * file on disk holds now: the supervisor keeps the configuration of the
+ * start (shared with the first worker, copy-on-write) and, on SIGHUP,
+ * loads the file itself after telling the worker, keeping the new set
+ * when it loads and the old one when it does not.  Each restart forks
+ * the worker with that set; the worker then checks the file and logs
+ * when it does not load.  The cost is one more copy of the rules in the
+ * supervisor once a reload has happened.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +39,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ruleset.h"
 
 #include "daemon.h"
 #include "log.h"
@@ -90,13 +100,28 @@ supervisor_spawn(struct supervisor *sv, int first)
 	sv->started = mono_now();
 	log_info("supervisor %ld: worker %ld started", (long)getpid(),
 	    (long)pid);
-	if (sv->daemon->config != NULL) {
-		/* the worker has its copy; restarts read the file again */
-		config_free(sv->daemon->config);
-		sv->daemon->config = NULL;
-		malloc_trim(0);
-	}
+	/* sv->daemon->config stays: the rules of the next restart */
 	return 0;
+}
+
+/* Load the file for the next restarts; keep the old set if it fails. */
+static void
+supervisor_load(struct supervisor *sv)
+{
+	struct config *config;
+	char	 err[1024];
+
+	if ((config = config_load(sv->daemon->conf_path, err,
+	    sizeof(err))) == NULL) {
+		log_warning("supervisor: %s; a restarted worker serves the "
+		    "last rules that loaded (%zu rules)", err,
+		    sv->daemon->config != NULL ?
+		    ruleset_count(sv->daemon->config->rules) : (size_t)0);
+		return;
+	}
+	config_free(sv->daemon->config);
+	sv->daemon->config = config;
+	malloc_trim(0);
 }
 
 static void
@@ -238,12 +263,15 @@ supervisor_signal(struct supervisor *sv, int sig)
 		sv->reloads++;
 		if (sv->pid == -1) {
 			log_info("supervisor: SIGHUP with no worker running; "
-			    "the next worker reads the file");
+			    "the next worker serves what loads now");
+			supervisor_load(sv);
 			break;
 		}
 		log_info("supervisor: SIGHUP: reloading %s",
 		    sv->daemon->conf_path);
 		supervisor_tell(sv, WORKER_RELOAD);
+		/* while the worker loads it too, on the other core */
+		supervisor_load(sv);
 		break;
 	case SIGUSR1:
 		log_info("counters: worker_restarts=%lu reload_requests=%lu",
@@ -299,6 +327,8 @@ supervisor_run(struct daemon *daemon)
 		}
 	}
 	supervisor_shutdown(&sv, &set);
+	config_free(daemon->config);
+	daemon->config = NULL;
 	log_info("supervisor %ld: exit %d", (long)getpid(), status);
 	return status;
 }

@@ -37,6 +37,7 @@
 static struct daemon *worker_daemon;
 static atomic_int worker_stopping;
 static atomic_int worker_done;		/* smfi_main() returned */
+static atomic_int worker_restarted;	/* not the first worker */
 static pthread_t worker_main;		/* the thread in smfi_main() */
 
 static int
@@ -133,6 +134,29 @@ worker_stop(const char *why)
 		pthread_join(tid, NULL);
 }
 
+/* A restarted worker, serving already: is the file on disk good? */
+static void
+worker_check_file(void)
+{
+	char	 err[1024];
+	struct config *config;
+	const struct config *cur;
+	size_t	 n;
+
+	cur = live_acquire();
+	n = cur != NULL ? ruleset_count(cur->rules) : 0;
+	live_release(cur);
+	if ((config = config_load(worker_daemon->conf_path, err,
+	    sizeof(err))) == NULL) {
+		log_error("worker: the file on disk does not load: %s; "
+		    "serving the last rules that loaded (%zu rules)", err, n);
+		return;
+	}
+	config_free(config);
+	log_info("worker: restarted with the last rules that loaded (%zu "
+	    "rules); changes on disk take effect at the next reload", n);
+}
+
 static void *
 worker_control(void *arg)
 {
@@ -141,6 +165,8 @@ worker_control(void *arg)
 	ssize_t	 n, i;
 	int	 reload, counters;
 
+	if (atomic_load(&worker_restarted))
+		worker_check_file();
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
@@ -169,26 +195,24 @@ worker_control(void *arg)
 	}
 }
 
+/*
+ * The rules the supervisor holds: those of the start or of the last
+ * reload that loaded.  A restarted worker serves them even when the file
+ * on disk is broken now, and says so.
+ */
 static int
 worker_config(struct daemon *daemon, int first)
 {
-	char	 err[1024];
-	struct config *config;
-
-	if (first && daemon->config != NULL) {
-		live_replace(daemon->config);
-		daemon->config = NULL;
-		return 0;
-	}
-	/* a restarted worker reads the file as it is now */
-	if ((config = config_load(daemon->conf_path, err, sizeof(err))) ==
-	    NULL) {
-		log_error("worker: %s", err);
+	if (daemon->config == NULL) {
+		log_error("worker: no rules loaded");
 		return -1;
 	}
-	live_replace(config);
+	live_replace(daemon->config);
+	daemon->config = NULL;
+	atomic_store(&worker_restarted, !first);
 	return 0;
 }
+
 
 static void
 worker_signals(void)
