@@ -23,10 +23,10 @@
  * client's address already holds SM_MAX_PER_PEER of them (inet only: unix
  * clients have no address), the new connection takes the slot of a slow
  * one: first the one whose request has been incomplete the longest (for
- * more than SM_SLOW_MS), else the one idle the longest (Postfix reconnects
- * when it finds a persistent connection closed); it is refused only when
- * every candidate is busy with a fresh request.  A client that is not
- * slow keeps being served.
+ * more than SM_SLOW_MS), else the one that has waited the longest (idle
+ * since its last answer, or in a request; Postfix reconnects when it
+ * finds a persistent connection closed).  A client that asks often
+ * keeps being served.
  *
  * Protocol: requests are netstrings "NAME KEY" of at most
  * NETSTRING_QUERY_MAX octets; each is answered by a netstring from
@@ -327,8 +327,9 @@ sm_same_peer(const struct sm_slot *s, int family, const unsigned char *addr)
 /*
  * sm_victim - the slot a new client may take (family != 0: among that
  * peer's slots only): the request incomplete for the longest time, over
- * SM_SLOW_MS; else the connection idle for the longest time; -1 when all
- * are busy with a fresh request.  Under sm.lock.
+ * SM_SLOW_MS; else the connection that has waited the longest, for the
+ * rest of its request or for its next one; -1 when none is left.  Under
+ * sm.lock.
  */
 static int
 sm_victim(int family, const unsigned char *addr, long long now)
@@ -344,9 +345,7 @@ sm_victim(int family, const unsigned char *addr, long long now)
 		if (family != 0 && !sm_same_peer(s, family, addr))
 			continue;
 		t = atomic_load(&s->partial_since);
-		if (t != 0 && now - t < SM_SLOW_MS)
-			continue;
-		class = t != 0 ? 0 : 1;
+		class = t != 0 && now - t >= SM_SLOW_MS ? 0 : 1;
 		if (t == 0)
 			t = atomic_load(&s->active_at);
 		if (class < best_class || (class == best_class && t < best_t)) {

@@ -5,8 +5,8 @@
 #	trickle.pl PORT COUNT SECONDS SRC...
 #
 # First opens one "active" connection to 127.0.0.1:PORT that asks
-# "relay example.com" every 200 ms and expects "OK" each time, on the same
-# connection.  Then opens COUNT connections spread over the source
+# "relay example.com" every 200 ms (also while the others connect) and
+# expects "OK" each time, on the same connection.  Then opens COUNT connections spread over the source
 # addresses SRC (127.0.0.x), each sending the start of a request ("100:")
 # and then one octet every 2 s, as a slow attacker would; prints "ready"
 # once all are open.  It goes on until every slow connection has been
@@ -48,6 +48,7 @@ sub ask {
 }
 
 ask();
+my $next_ask = time + 0.2;
 my @slow;
 my $sel = IO::Select->new;
 for my $i (0 .. $count - 1) {
@@ -57,12 +58,17 @@ for my $i (0 .. $count - 1) {
 	syswrite($s, '100:');
 	push @slow, $s;
 	$sel->add($s);
+	# every 200 ms, and after every 50 connections: always newer than
+	# the first slow ones
+	if ((time >= $next_ask || $i % 50 == 0) && !$active_closed) {
+		ask();
+		$next_ask = time + 0.2;
+	}
 }
 print "ready\n";
 
 my $end = time + $secs;
 my $tick = time + 2;
-my $next_ask = time;
 while ($sel->count > 0 && time < $end) {
 	if (time >= $next_ask && !$active_closed) {
 		ask();
