@@ -29,6 +29,7 @@
 #include "domain.h"
 #include "netaddr.h"
 #include "ruleset.h"
+#include "sockspec.h"
 
 #define DOMAINS_LINE_MAX	4096
 
@@ -156,16 +157,14 @@ get_choice(const struct load *ld, const config_setting_t *s,
 static int
 get_socket(const struct load *ld, const config_setting_t *s, char **out)
 {
-	const char	*v;
+	const char		*v, *rest;
+	enum sockspec_kind	 kind;
 
 	if (get_string(ld, s, &v) == -1)
 		return -1;
-	if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0 &&
-	    strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 &&
-	    v[0] != '/')
-		return setting_error(ld, s, "bad %s \"%s\" (unix:PATH, "
-		    "inet:PORT@HOST or inet6:PORT@HOST)",
-		    config_setting_name(s), v);
+	if (sockspec_parse(v, &kind, &rest) == -1)
+		return setting_error(ld, s, "bad %s \"%s\" (" SOCKSPEC_SYNTAX
+		    ")", config_setting_name(s), v);
 	return dup_string(ld, s, out);
 }
 
@@ -352,15 +351,8 @@ load_domain(const struct load *ld, struct ruleset *rules,
 		if (strcmp(name, "match") == 0) {
 			match = s;
 			continue;
-		} else if (strcmp(name, "relay") == 0)
-			field = &spec.relay;
-		else if (strcmp(name, "smarthost") == 0)
-			field = &spec.smarthost;
-		else if (strcmp(name, "transport") == 0)
-			field = &spec.transport;
-		else if (strcmp(name, "reply") == 0)
-			field = &spec.reply;
-		else
+		}
+		if ((field = rule_spec_field(&spec, name)) == NULL)
 			return setting_error(ld, s, "unknown setting \"%s\" "
 			    "in domains entry", name);
 		if (get_string(ld, s, field) == -1)
@@ -484,15 +476,7 @@ line_split(char *buf, char **pattern, struct rule_spec *spec, char *err,
 			return -1;
 		}
 		*p++ = '\0';
-		if (strcmp(key, "relay") == 0)
-			field = &spec->relay;
-		else if (strcmp(key, "smarthost") == 0)
-			field = &spec->smarthost;
-		else if (strcmp(key, "transport") == 0)
-			field = &spec->transport;
-		else if (strcmp(key, "reply") == 0)
-			field = &spec->reply;
-		else {
+		if ((field = rule_spec_field(spec, key)) == NULL) {
 			seterr(err, errlen, "unknown setting \"%s\"", key);
 			return -1;
 		}

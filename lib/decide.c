@@ -1,25 +1,10 @@
 /*
  * decide - the one decision function of milter-relay
  *
- * Interface in decide.h; the steps are DESIGN.md section 1.  Replies:
- *
- *	syntax error		501 5.1.3 Bad recipient address syntax
- *	sender routing		554 5.7.1 <ADDR>: Sender-specified routing is
- *				not allowed
- *	unmatched, reject	554 5.7.1 <ADDR>: Relay access denied
- *	unmatched, tempfail	451 4.7.1 <ADDR>: Relay access temporarily
- *				denied, try again later
- *	deny rule		its reply, or 554 5.7.1 <ADDR>: Relay access
- *				denied
- *	cannot decide		451 4.7.1 Relay decision unavailable, try
- *				again later
- *
- * ADDR is the recipient as the client gave it, without spaces and angle
- * brackets around it, cut at ADDR_SHOW_MAX octets, with every octet that
- * is not printable ASCII, and '%' (a format character to libmilter),
- * shown as '?'.  So d->text is always printable ASCII without '%'.  In
- * log-only mode the would-be reply stays in rcode/xcode/text for the log
- * while outcome says accept.
+ * Interface in decide.h.  The replies themselves (codes, texts, how the
+ * recipient is shown in them) belong to reply.c; this module only picks
+ * which one.  In log-only mode the would-be reply stays in
+ * rcode/xcode/text for the log while outcome says accept.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,9 +14,8 @@
 #include "decide.h"
 #include "domain.h"
 #include "netaddr.h"
+#include "reply.h"
 #include "ruleset.h"
-
-#define ADDR_SHOW_MAX	256
 
 int
 client_trusted(const struct policy *policy, const struct client *client)
@@ -64,44 +48,19 @@ decision_outcome_name(enum outcome outcome)
 	}
 }
 
-/* The recipient as shown in replies, see above. */
-static void
-show_address(const char *rcpt, size_t len, char *out, size_t outlen)
-{
-	size_t	i, n;
-	int	c;
-
-	while (len > 0 && (*rcpt == ' ' || *rcpt == '\t')) {
-		rcpt++;
-		len--;
-	}
-	while (len > 0 && (rcpt[len - 1] == ' ' || rcpt[len - 1] == '\t'))
-		len--;
-	if (len >= 2 && rcpt[0] == '<' && rcpt[len - 1] == '>') {
-		rcpt++;
-		len -= 2;
-	}
-	if (len > ADDR_SHOW_MAX)
-		len = ADDR_SHOW_MAX;
-	for (i = n = 0; i < len && n + 1 < outlen; i++) {
-		c = (unsigned char)rcpt[i];
-		out[n++] = c > 0x20 && c < 0x7f && c != '%' ? (char)c : '?';
-	}
-	if (outlen > 0)
-		out[n] = '\0';
-}
+/* The RCPT TO argument as the client gave it, for replies. */
+struct rcpt_arg {
+	const char	*text;
+	size_t		 len;
+};
 
 static void
-set_reply(struct decision *d, enum outcome outcome, const char *rcode,
-    const char *xcode, const char *show, const char *text)
+set_reply(struct decision *d, enum outcome outcome, enum reply_kind kind,
+    const struct rcpt_arg *rcpt)
 {
 	d->outcome = d->enforced = outcome;
-	snprintf(d->rcode, sizeof(d->rcode), "%s", rcode);
-	snprintf(d->xcode, sizeof(d->xcode), "%s", xcode);
-	if (show != NULL)
-		snprintf(d->text, sizeof(d->text), "<%s>: %s", show, text);
-	else
-		snprintf(d->text, sizeof(d->text), "%s", text);
+	reply_set(d, kind, rcpt != NULL ? rcpt->text : NULL,
+	    rcpt != NULL ? rcpt->len : 0);
 }
 
 static void
@@ -109,44 +68,14 @@ set_outcome(struct decision *d, enum outcome outcome, const char *reason)
 {
 	d->outcome = d->enforced = outcome;
 	d->reason = reason;
-	d->rcode[0] = d->xcode[0] = d->text[0] = '\0';
-}
-
-static void
-decision_init(struct decision *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->rule = NULL;
-	d->outcome = d->enforced = OUTCOME_TEMPFAIL;
-	d->reason = "cannot decide";
-	set_reply(d, OUTCOME_TEMPFAIL, "451", "4.7.1", NULL,
-	    "Relay decision unavailable, try again later");
-}
-
-/* A deny rule's own reply, "ddd x.y.z text", checked at load. */
-static void
-deny_reply(struct decision *d, const char *reply)
-{
-	const char	*sp;
-	size_t		 n;
-
-	d->outcome = d->enforced = OUTCOME_REJECT;
-	memcpy(d->rcode, reply, 3);
-	d->rcode[3] = '\0';
-	reply += 4;
-	sp = strchr(reply, ' ');
-	n = sp == NULL ? strlen(reply) : (size_t)(sp - reply);
-	if (n >= sizeof(d->xcode))
-		n = sizeof(d->xcode) - 1;
-	memcpy(d->xcode, reply, n);
-	d->xcode[n] = '\0';
-	snprintf(d->text, sizeof(d->text), "%s", sp == NULL ? "" : sp + 1);
+	reply_clear(d);
 }
 
 /* Step 5: no rule lets this client relay here. */
 static void
 unmatched(const struct config *config, struct decision *d,
-    const char *show, const char *reason, const char *trusted_reason)
+    const struct rcpt_arg *rcpt, const char *reason,
+    const char *trusted_reason)
 {
 	if (d->trusted) {
 		set_outcome(d, OUTCOME_CONTINUE, trusted_reason);
@@ -158,13 +87,11 @@ unmatched(const struct config *config, struct decision *d,
 		set_outcome(d, OUTCOME_CONTINUE, reason);
 		break;
 	case UNMATCHED_TEMPFAIL:
-		set_reply(d, OUTCOME_TEMPFAIL, "451", "4.7.1", show,
-		    "Relay access temporarily denied, try again later");
+		set_reply(d, OUTCOME_TEMPFAIL, REPLY_DENIED_LATER, rcpt);
 		break;
 	case UNMATCHED_REJECT:
 	default:
-		set_reply(d, OUTCOME_REJECT, "554", "5.7.1", show,
-		    "Relay access denied");
+		set_reply(d, OUTCOME_REJECT, REPLY_DENIED, rcpt);
 		break;
 	}
 }
@@ -172,7 +99,7 @@ unmatched(const struct config *config, struct decision *d,
 /* Steps 3 to 5 for a normalized domain already in d->domain. */
 static void
 decide_name(const struct config *config, struct decision *d,
-    const char *show)
+    const struct rcpt_arg *rcpt)
 {
 	const struct rule	*rule;
 	size_t			 name_len, len;
@@ -180,7 +107,7 @@ decide_name(const struct config *config, struct decision *d,
 	len = strlen(d->domain);
 	rule = ruleset_lookup(config->rules, d->domain, &name_len);
 	if (rule == NULL) {
-		unmatched(config, d, show, "no rule", "no rule, trusted client");
+		unmatched(config, d, rcpt, "no rule", "no rule, trusted client");
 		return;
 	}
 	d->rule = rule;
@@ -195,22 +122,21 @@ decide_name(const struct config *config, struct decision *d,
 			set_outcome(d, OUTCOME_ACCEPT,
 			    "trusted-only rule, trusted client");
 		else
-			unmatched(config, d, show,
+			unmatched(config, d, rcpt,
 			    "trusted-only rule, untrusted client", "");
 		break;
 	case RELAY_DENY:
 		d->reason = "deny rule";
-		if (rule->reply != NULL)
-			deny_reply(d, rule->reply);
-		else
-			set_reply(d, OUTCOME_REJECT, "554", "5.7.1", show,
-			    "Relay access denied");
+		if (rule->reply != NULL) {
+			d->outcome = d->enforced = OUTCOME_REJECT;
+			reply_rule(d, rule->reply);
+		} else
+			set_reply(d, OUTCOME_REJECT, REPLY_DENIED, rcpt);
 		break;
 	default:
 		/* Unknown relay value: fail closed. */
 		d->reason = "cannot decide";
-		set_reply(d, OUTCOME_TEMPFAIL, "451", "4.7.1", NULL,
-		    "Relay decision unavailable, try again later");
+		set_reply(d, OUTCOME_TEMPFAIL, REPLY_UNAVAILABLE, NULL);
 		break;
 	}
 }
@@ -228,26 +154,25 @@ log_only(const struct config *config, struct decision *d)
 /* Steps 1 to 5 for a parsed RCPT TO path. */
 static void
 decide_address(const struct config *config, const struct address *a,
-    struct decision *d, const char *show)
+    struct decision *d, const struct rcpt_arg *rcpt)
 {
 	if (a->routing != 0 && !d->trusted) {
 		d->reason = "sender-specified routing";
-		set_reply(d, OUTCOME_REJECT, "554", "5.7.1", show,
-		    "Sender-specified routing is not allowed");
+		set_reply(d, OUTCOME_REJECT, REPLY_ROUTING, rcpt);
 		return;
 	}
 	switch (a->kind) {
 	case ADDR_DOMAIN:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
-		decide_name(config, d, show);
+		decide_name(config, d, rcpt);
 		break;
 	case ADDR_LITERAL:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
-		unmatched(config, d, show, "address literal",
+		unmatched(config, d, rcpt, "address literal",
 		    "address literal, trusted client");
 		break;
 	case ADDR_UNQUALIFIED:
-		unmatched(config, d, show, "unqualified address",
+		unmatched(config, d, rcpt, "unqualified address",
 		    "unqualified address, trusted client");
 		break;
 	case ADDR_POSTMASTER:
@@ -256,10 +181,30 @@ decide_address(const struct config *config, const struct address *a,
 	case ADDR_NULL:
 	default:
 		d->reason = "null recipient";
-		set_reply(d, OUTCOME_REJECT, "501", "5.1.3", NULL,
-		    "Bad recipient address syntax");
+		set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
 		break;
 	}
+}
+
+/* decision_fail - tempfail, cannot decide */
+void
+decision_fail(struct decision *d, const char *reason)
+{
+	memset(d, 0, sizeof(*d));
+	d->reason = reason;
+	set_reply(d, OUTCOME_TEMPFAIL, REPLY_UNAVAILABLE, NULL);
+}
+
+/* decision_defer - tempfail what was accepted, unless log-only */
+void
+decision_defer(const struct config *config, struct decision *d,
+    enum reply_kind kind, const char *reason, const char *rcpt, size_t len)
+{
+	d->enforced = OUTCOME_TEMPFAIL;
+	d->reason = reason;
+	reply_set(d, kind, rcpt, len);
+	if (!config->policy.log_only)
+		d->outcome = OUTCOME_TEMPFAIL;
 }
 
 void
@@ -267,22 +212,22 @@ decide(const struct config *config, const struct client *client,
     const char *rcpt, size_t len, struct decision *d)
 {
 	struct address	 a;
+	struct rcpt_arg	 arg;
 	const char	*why;
-	char		 show[ADDR_SHOW_MAX + 1];
 
-	decision_init(d);
 	if (config == NULL || config->rules == NULL || rcpt == NULL) {
-		d->reason = "no configuration";
+		decision_fail(d, "no configuration");
 		return;
 	}
+	decision_fail(d, "cannot decide");
 	d->trusted = client_trusted(&config->policy, client);
-	show_address(rcpt, len, show, sizeof(show));
+	arg.text = rcpt;
+	arg.len = len;
 	if (address_parse(rcpt, len, &a, &why) == -1) {
 		d->reason = why;
-		set_reply(d, OUTCOME_REJECT, "501", "5.1.3", NULL,
-		    "Bad recipient address syntax");
+		set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
 	} else
-		decide_address(config, &a, d, show);
+		decide_address(config, &a, d, &arg);
 	log_only(config, d);
 }
 
@@ -290,22 +235,22 @@ void
 decide_domain(const struct config *config, const struct client *client,
     const char *domain, struct decision *d)
 {
+	struct rcpt_arg	 arg;
 	const char	*why;
-	char		 show[ADDR_SHOW_MAX + 1];
 
-	decision_init(d);
 	if (config == NULL || config->rules == NULL || domain == NULL) {
-		d->reason = "no configuration";
+		decision_fail(d, "no configuration");
 		return;
 	}
+	decision_fail(d, "cannot decide");
 	d->trusted = client_trusted(&config->policy, client);
-	show_address(domain, strlen(domain), show, sizeof(show));
-	if (domain_normalize(domain, strlen(domain), d->domain, &why) == -1) {
+	arg.text = domain;
+	arg.len = strlen(domain);
+	if (domain_normalize(domain, arg.len, d->domain, &why) == -1) {
 		d->domain[0] = '\0';
 		d->reason = why;
-		set_reply(d, OUTCOME_REJECT, "501", "5.1.3", NULL,
-		    "Bad recipient address syntax");
+		set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
 	} else
-		decide_name(config, d, show);
+		decide_name(config, d, &arg);
 	log_only(config, d);
 }

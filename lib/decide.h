@@ -5,7 +5,7 @@
  * exporter, "milter-relay query") asks these functions and nothing else
  * decides whether a recipient may be relayed.
  *
- * decide() applies DESIGN.md section 1 to one RCPT TO argument:
+ * decide() applies the relay rules to one RCPT TO argument:
  *	1. parse the path: syntax error -> reject 501 5.1.3;
  *	2. sender-specified routing from an untrusted client -> 554 5.7.1;
  *	3. address literals and unmatched names are unmatched; unqualified
@@ -16,13 +16,22 @@
  *	6. log-only mode turns every reject/tempfail into accept, keeping
  *	   the would-be outcome in d->enforced for the log.
  * A NULL config, or any internal failure, yields tempfail 451 4.7.1:
- * never accept when unsure.
+ * never accept when unsure.  The replies are reply.c's.
  *
  * decide_domain() is steps 3-6 for a domain that is already normalized
  * (the socketmap server's keys).  Both fill *d completely; d->reason is a
  * short static phrase for logs; d->pattern is the matched rule's pattern
  * ("" when none).  decision_outcome_name() gives "accept", "reject",
  * "tempfail", "continue".
+ *
+ * decision_fail() makes *d the tempfail of a decision that could not be
+ * made (reason: a static phrase for the log).  decision_defer() turns an
+ * accepted decision into a tempfail with the reply of kind for rcpt (the
+ * route check), unless the config is log-only, where only d->enforced
+ * changes.
+ *
+ * A NULL client is an untrusted one (no address, not authenticated):
+ * the socketmap server and the exporter ask for any client.
  *
  * client_trusted() is 1 when the client is in trusted_networks, or
  * authenticated with trust_authenticated, or a unix-socket client with
@@ -34,6 +43,7 @@
 #include "address.h"
 #include "config.h"
 #include "netaddr.h"
+#include "reply.h"
 #include "ruleset.h"
 
 enum outcome {
@@ -49,8 +59,6 @@ struct client {
 	int		authenticated;	/* {auth_authen} was non-empty */
 };
 
-#define REPLY_TEXT_MAX	600
-
 struct decision {
 	enum outcome	outcome;	/* what the MTA is told */
 	enum outcome	enforced;	/* what enforce mode would say */
@@ -60,9 +68,9 @@ struct decision {
 	char		domain[DOMAIN_MAX + 1];	/* normalized, "" if none */
 	const char	*reason;	/* static */
 	/* SMTP reply for reject/tempfail; empty strings otherwise */
-	char		rcode[4];	/* "554" */
-	char		xcode[12];	/* "5.7.1" */
-	char		text[REPLY_TEXT_MAX];	/* "<u@x>: Relay access denied" */
+	char		rcode[REPLY_CODE_SIZE];	/* "554" */
+	char		xcode[REPLY_XCODE_SIZE];	/* "5.7.1" */
+	char		text[REPLY_MAX + 1];	/* "<u@x>: Relay access denied" */
 };
 
 int	client_trusted(const struct policy *policy,
@@ -73,5 +81,9 @@ void	decide_domain(const struct config *config,
 	    const struct client *client, const char *domain,
 	    struct decision *d);
 const char *decision_outcome_name(enum outcome outcome);
+void	decision_fail(struct decision *d, const char *reason);
+void	decision_defer(const struct config *config, struct decision *d,
+	    enum reply_kind kind, const char *reason, const char *rcpt,
+	    size_t len);
 
 #endif

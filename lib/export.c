@@ -1,13 +1,13 @@
 /*
  * export - print the rule set as static MTA lookup tables
  *
- * See export.h for the formats.  Every value comes from maps_answer(),
+ * See export.h for the formats.  Every value comes from maps_lookup(),
  * the socketmap server's own answer, so the static table and the server
  * cannot disagree on what a name maps to; this module only decides which
  * keys a table needs.
  *
  * For each name that carries rules (walk order: a name before the names
- * below it) it asks maps_answer() about the name itself and about a probe
+ * below it) it asks maps_lookup() about the name itself and about a probe
  * name just below it that no rule is written at (what every other name
  * below gets).  It emulates the MTA's search over the entries written so
  * far (those of the parents) and writes an entry when the answer differs
@@ -24,6 +24,7 @@
 #include "domain.h"
 #include "export.h"
 #include "maps.h"
+#include "strutil.h"
 
 #define KIND_EXACT	0x01
 #define KIND_NAMESPACE	0x02
@@ -49,13 +50,6 @@ struct export_state {
 	size_t		 errlen;
 };
 
-static const char *format_names[] = {
-	"postfix-transport",
-	"postfix-relay-domains",
-	"sendmail-mailertable",
-	"sendmail-access",
-};
-
 static int	export_collect(const char *pattern, const struct rule *rule,
 		    void *arg);
 static int	export_name(struct export_state *st, size_t i);
@@ -71,28 +65,22 @@ static int	export_refuse(struct export_state *st, const char *domain,
 		    const char *below, const char *why);
 static int	export_print(struct export_state *st, FILE *out);
 static void	export_free(struct export_state *st);
-static int	same(const char *a, const char *b);
 
 int
 export_format_parse(const char *name, enum export_format *out)
 {
-	size_t	i;
+	enum tablefmt	 f;
 
-	for (i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++) {
-		if (strcmp(name, format_names[i]) == 0) {
-			*out = (enum export_format)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (tablefmt_parse(name, &f) == -1)
+		return -1;
+	*out = (enum export_format)f;
+	return 0;
 }
 
 const char *
 export_format_name(enum export_format format)
 {
-	if ((size_t)format >= sizeof(format_names) / sizeof(format_names[0]))
-		return "unknown";
-	return format_names[format];
+	return tablefmt_name((enum tablefmt)format);
 }
 
 int
@@ -191,27 +179,27 @@ export_name(struct export_state *st, size_t i)
 	inherited = export_inherited(st, name);
 	if (access) {
 		/* One key covers the name and everything below it. */
-		if (has_below && !same(self, below)) {
+		if (has_below && !str_same(self, below)) {
 			export_refuse(st, self != NULL ? name : probe,
 			    self != NULL ? NULL : name, "a Sendmail access "
 			    "entry covers a name and all names below it "
 			    "alike");
 			goto out;
 		}
-		if (!same(self, inherited) || (self != NULL && kinds))
+		if (!str_same(self, inherited) || (self != NULL && kinds))
 			if (export_emit(st, "To:", name, self) == -1)
 				goto out;
 		rc = 0;
 		goto out;
 	}
 	if (st->format == EXPORT_POSTFIX_RELAY_DOMAINS && has_below &&
-	    !same(self, below))
+	    !str_same(self, below))
 		st->advice = 1;
-	if (!same(self, inherited) ||
+	if (!str_same(self, inherited) ||
 	    (self != NULL && (kinds & (KIND_EXACT | KIND_NAMESPACE))))
 		if (export_emit(st, "", name, self) == -1)
 			goto out;
-	if (has_below && (!same(below, inherited) ||
+	if (has_below && (!str_same(below, inherited) ||
 	    (below != NULL && (kinds & (KIND_NAMESPACE | KIND_SUBDOMAINS)))))
 		if (export_emit(st, ".", name, below) == -1)
 			goto out;
@@ -222,31 +210,35 @@ out:
 	return rc;
 }
 
-/* maps_answer() for domain in the map of the format: value or NULL. */
+/* maps_lookup() for domain in the map of the format: value or NULL. */
 static int
 export_answer(struct export_state *st, const char *domain, char **value)
 {
-	static const char *maps[] = {
-		"transport", "relay", "mailertable", "relay"
+	static const enum map_name maps[] = {
+		[EXPORT_POSTFIX_TRANSPORT] = MAP_POSTFIX_TRANSPORT,
+		[EXPORT_POSTFIX_RELAY_DOMAINS] = MAP_RELAY,
+		[EXPORT_SENDMAIL_MAILERTABLE] = MAP_SENDMAIL_MAILERTABLE,
+		[EXPORT_SENDMAIL_ACCESS] = MAP_RELAY,
 	};
-	char	request[DOMAIN_MAX + 32], answer[MAPS_ANSWER_MAX];
-	size_t	n;
+	struct map_answer a;
+	char		 text[MAPS_ANSWER_MAX];
 
 	*value = NULL;
-	snprintf(request, sizeof(request), "%s %s", maps[st->format], domain);
-	n = maps_answer(st->config, request, strlen(request), answer,
-	    sizeof(answer));
-	if (n >= 3 && strncmp(answer, "OK ", 3) == 0) {
-		if ((*value = strdup(answer + 3)) == NULL) {
+	maps_lookup(st->config, maps[st->format], domain, strlen(domain), &a);
+	switch (a.status) {
+	case MAP_OK:
+		if ((*value = strdup(a.value)) == NULL) {
 			snprintf(st->err, st->errlen, "out of memory");
 			return -1;
 		}
 		return 0;
-	}
-	if (strncmp(answer, "NOTFOUND", 8) == 0)
+	case MAP_NOTFOUND:
 		return 0;
-	snprintf(st->err, st->errlen, "%s: %s", domain, answer);
-	return -1;
+	default:
+		maps_format(&a, text, sizeof(text));
+		snprintf(st->err, st->errlen, "%s: %s", domain, text);
+		return -1;
+	}
 }
 
 /*
@@ -376,9 +368,8 @@ export_refuse(struct export_state *st, const char *domain, const char *below,
     const char *why)
 {
 	struct decision	d;
-	static const struct client nobody;
 
-	decide_domain(st->config, &nobody, domain, &d);
+	decide_domain(st->config, NULL, domain, &d);
 	snprintf(st->err, st->errlen, "%s cannot express rule \"%s\" "
 	    "(for %s%s): %s", export_format_name(st->format),
 	    d.pattern[0] != '\0' ? d.pattern : domain,
@@ -420,12 +411,4 @@ export_free(struct export_state *st)
 		free(st->entries[i].value);
 	}
 	free(st->entries);
-}
-
-static int
-same(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
 }

@@ -32,7 +32,7 @@
  * returns -1 on an output error.  0 on success.
  *
  * export_format_parse() maps "postfix-transport" etc. to the enum: 0 or
- * -1.  export_format_name() is the reverse.
+ * -1.  export_format_name() is the reverse.  Both are tablefmt.h's.
  */
 #ifndef MR_EXPORT_H
 #define MR_EXPORT_H
@@ -41,12 +41,14 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "tablefmt.h"
 
+/* The formats of tablefmt.h, under this module's names. */
 enum export_format {
-	EXPORT_POSTFIX_TRANSPORT,
-	EXPORT_POSTFIX_RELAY_DOMAINS,
-	EXPORT_SENDMAIL_MAILERTABLE,
-	EXPORT_SENDMAIL_ACCESS
+	EXPORT_POSTFIX_TRANSPORT = TABLEFMT_POSTFIX_TRANSPORT,
+	EXPORT_POSTFIX_RELAY_DOMAINS = TABLEFMT_POSTFIX_RELAY_DOMAINS,
+	EXPORT_SENDMAIL_MAILERTABLE = TABLEFMT_SENDMAIL_MAILERTABLE,
+	EXPORT_SENDMAIL_ACCESS = TABLEFMT_SENDMAIL_ACCESS
 };
 
 int	export_format_parse(const char *name, enum export_format *out);

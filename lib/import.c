@@ -22,6 +22,7 @@
 #include "domain.h"
 #include "import.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 enum { ROLE_RELAY, ROLE_ROUTE };
 enum { SPAN_SELF, SPAN_BELOW };
@@ -79,16 +80,6 @@ struct source {
 	size_t		errlen;
 };
 
-static const struct {
-	const char	*name;
-	enum import_format format;
-} formats[] = {
-	{ "postfix-transport", IMPORT_POSTFIX_TRANSPORT },
-	{ "postfix-relay-domains", IMPORT_POSTFIX_RELAY_DOMAINS },
-	{ "sendmail-mailertable", IMPORT_SENDMAIL_MAILERTABLE },
-	{ "sendmail-access", IMPORT_SENDMAIL_ACCESS },
-};
-
 /* Postfix transports that do not deliver by SMTP to a host. */
 static const char *const postfix_nonsmtp[] = {
 	"local", "virtual", "lmtp", "error", "discard", "retry", "pipe",
@@ -104,26 +95,12 @@ static const char *const sendmail_smtp[] = {
 int
 import_format_parse(const char *name, enum import_format *format)
 {
-	size_t	i;
+	enum tablefmt	 f;
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (strcmp(name, formats[i].name) == 0) {
-			*format = formats[i].format;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static const char *
-format_name(enum import_format format)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (formats[i].format == format)
-			return formats[i].name;
-	return "?";
+	if (tablefmt_parse(name, &f) == -1)
+		return -1;
+	*format = (enum import_format)f;
+	return 0;
 }
 
 static int
@@ -308,19 +285,11 @@ value_new(struct source *src, enum value_kind kind)
 }
 
 static int
-str_equal(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static int
 value_equal(const struct value *a, const struct value *b)
 {
-	return a->kind == b->kind && str_equal(a->reply, b->reply) &&
-	    str_equal(a->transport, b->transport) &&
-	    str_equal(a->smarthost, b->smarthost);
+	return a->kind == b->kind && str_same(a->reply, b->reply) &&
+	    str_same(a->transport, b->transport) &&
+	    str_same(a->smarthost, b->smarthost);
 }
 
 static int
@@ -883,7 +852,8 @@ import_file(struct import *imp, enum import_format format, const char *name,
 	files = realloc(imp->files, (imp->nfiles + 1) * sizeof(*files));
 	copy = NULL;
 	if (files == NULL ||
-	    asprintf(&copy, "%s %s", format_name(format), name) == -1) {
+	    asprintf(&copy, "%s %s", tablefmt_name((enum tablefmt)format),
+	    name) == -1) {
 		if (files != NULL)
 			imp->files = files;
 		snprintf(err, errlen, "%s: out of memory", name);
@@ -965,21 +935,20 @@ result_equal(const struct result *a, const struct result *b)
 		return 0;
 	if (!a->matched)
 		return 1;
-	return a->relay == b->relay && str_equal(a->smarthost, b->smarthost) &&
-	    str_equal(a->transport, b->transport) &&
-	    str_equal(a->reply, b->reply);
+	return a->relay == b->relay && str_same(a->smarthost, b->smarthost) &&
+	    str_same(a->transport, b->transport) &&
+	    str_same(a->reply, b->reply);
 }
 
 static int
 result_write(FILE *out, const char *prefix, const char *name,
     const struct result *r)
 {
-	static const char *const relays[] = { "always", "trusted", "deny" };
 	const char	*p;
 
 	fprintf(out, "%s%s", prefix, name);
 	if (r->relay != RELAY_ALWAYS)
-		fprintf(out, " relay=%s", relays[r->relay]);
+		fprintf(out, " relay=%s", rule_relay_name(r->relay));
 	if (r->smarthost != NULL)
 		fprintf(out, " smarthost=%s", r->smarthost);
 	if (r->transport != NULL)

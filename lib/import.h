@@ -41,7 +41,7 @@
  * messages); it returns 0, or -1 with "FILE:LINE: reason" in err at the
  * first entry that cannot be expressed exactly.  import_write() writes the
  * domains_file lines to out: 0, or -1 with err.  import_format_parse()
- * maps a format name to its value: 0 or -1.  import_free() releases
+ * maps a format name to its value (tablefmt.h): 0 or -1.  import_free() releases
  * everything (NULL is fine).
  */
 #ifndef MR_IMPORT_H
@@ -50,11 +50,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "tablefmt.h"
+
+/* The formats of tablefmt.h, under this module's names. */
 enum import_format {
-	IMPORT_POSTFIX_TRANSPORT,
-	IMPORT_POSTFIX_RELAY_DOMAINS,
-	IMPORT_SENDMAIL_MAILERTABLE,
-	IMPORT_SENDMAIL_ACCESS
+	IMPORT_POSTFIX_TRANSPORT = TABLEFMT_POSTFIX_TRANSPORT,
+	IMPORT_POSTFIX_RELAY_DOMAINS = TABLEFMT_POSTFIX_RELAY_DOMAINS,
+	IMPORT_SENDMAIL_MAILERTABLE = TABLEFMT_SENDMAIL_MAILERTABLE,
+	IMPORT_SENDMAIL_ACCESS = TABLEFMT_SENDMAIL_ACCESS
 };
 
 #define IMPORT_EXACT_RELAY_DOMAINS	0x01	/* relay_domains not in

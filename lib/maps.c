@@ -1,9 +1,10 @@
 /*
  * maps - answers of the socketmap server, from the rule set
  *
- * maps_answer() parses one socketmap request "NAME KEY", finds the
- * domain of the key, asks decide_domain() about it and formats the reply
- * for the map asked (see maps.h).  maps_route() turns a rule's smart
+ * maps_request() parses one socketmap request "NAME KEY", finds the
+ * domain of the key, asks decide_domain() about it (as an untrusted
+ * client) and answers for the map asked (see maps.h); maps_format() is
+ * the one place that writes the protocol words.  maps_route() turns a rule's smart
  * host into a Postfix transport(5) or Sendmail mailertable value:
  *
  *	smarthost		transport		mailertable
@@ -28,12 +29,15 @@
 #include "domain.h"
 #include "maps.h"
 
-enum map_name {
-	MAPNAME_RELAY,
-	MAPNAME_TRANSPORT,
-	MAPNAME_MAILERTABLE,
-	MAPNAME_ACCESS
-};
+/* The protocol words of Postfix socketmap and Sendmail socket maps. */
+#define MAPS_PROT_OK		"OK"
+#define MAPS_PROT_NOTFOUND	"NOTFOUND"
+#define MAPS_PROT_TEMP		"TEMP"
+#define MAPS_PROT_PERM		"PERM"
+
+/* The values of the relay and access maps. */
+#define MAPS_VALUE_RELAY	"RELAY"
+#define MAPS_VALUE_SKIP		"SKIP"
 
 /* A smart host taken apart: host without brackets, port or 0. */
 struct route_parts {
@@ -44,10 +48,6 @@ struct route_parts {
 	char		host[DOMAIN_MAX + 1];
 };
 
-static size_t	maps_reply(char *out, size_t outlen, const char *status,
-		    const char *text, size_t textlen);
-static int	maps_parse_name(const char *name, size_t len,
-		    enum map_name *out);
 static int	maps_key_domain(enum map_name map, const char *key,
 		    size_t len, char *domain);
 static int	maps_relayed(const struct config *config, const char *domain);
@@ -55,72 +55,146 @@ static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
 static int	route_split(const char *smarthost, struct route_parts *rp);
 
-static const struct client maps_untrusted;	/* no address, no auth */
+static const char *const map_names[] = {
+	[MAP_RELAY] = "relay",
+	[MAP_POSTFIX_TRANSPORT] = "transport",
+	[MAP_SENDMAIL_MAILERTABLE] = "mailertable",
+	[MAP_SENDMAIL_ACCESS] = "access",
+};
 
+/* maps_answer - one request, answered in protocol words */
 size_t
 maps_answer(const struct config *config, const char *request, size_t len,
     char *out, size_t outlen)
 {
-	const char	*space, *parent;
-	const struct rule *rule;
-	char		 domain[DOMAIN_MAX + 1], route[MAPS_ANSWER_MAX];
+	struct map_answer a;
+
+	maps_request(config, request, len, &a);
+	return maps_format(&a, out, outlen);
+}
+
+/* maps_request - parse "NAME KEY" and look it up */
+void
+maps_request(const struct config *config, const char *request, size_t len,
+    struct map_answer *a)
+{
+	const char	*space;
 	enum map_name	 map;
 	size_t		 namelen;
 
-	if (outlen == 0)
-		return 0;
-	if (memchr(request, '\0', len) != NULL)
-		return maps_reply(out, outlen, "PERM", "NUL in request", 14);
+	a->status = MAP_PERM;
+	a->value[0] = '\0';
+	if (memchr(request, '\0', len) != NULL) {
+		a->why = "NUL in request";
+		return;
+	}
 	space = memchr(request, ' ', len);
-	if (space == NULL || space == request || space + 1 == request + len)
-		return maps_reply(out, outlen, "PERM",
-		    "malformed request (want NAME KEY)", 33);
+	if (space == NULL || space == request || space + 1 == request + len) {
+		a->why = "malformed request (want NAME KEY)";
+		return;
+	}
 	namelen = (size_t)(space - request);
-	if (maps_parse_name(request, namelen, &map) == -1)
-		return maps_reply(out, outlen, "PERM", "unknown map name", 16);
-	if (config == NULL)
-		return maps_reply(out, outlen, "TEMP",
-		    "no rule set loaded", 18);
-	if (maps_key_domain(map, space + 1, len - namelen - 1, domain) == -1)
-		return maps_reply(out, outlen, "NOTFOUND", "", 0);
+	if (maps_name_parse(request, namelen, &map) == -1) {
+		a->why = "unknown map name";
+		return;
+	}
+	maps_lookup(config, map, space + 1, len - namelen - 1, a);
+}
+
+/* maps_answer_ok - MAP_OK with value */
+static void
+maps_answer_ok(struct map_answer *a, const char *value)
+{
+	a->status = MAP_OK;
+	a->why = NULL;
+	snprintf(a->value, sizeof(a->value), "%s", value);
+}
+
+/* maps_lookup - the answer of one map for one key */
+void
+maps_lookup(const struct config *config, enum map_name map, const char *key,
+    size_t len, struct map_answer *a)
+{
+	const char	*parent;
+	const struct rule *rule;
+	char		 domain[DOMAIN_MAX + 1];
+
+	a->status = MAP_NOTFOUND;
+	a->why = NULL;
+	a->value[0] = '\0';
+	if (config == NULL) {
+		a->status = MAP_TEMP;
+		a->why = "no rule set loaded";
+		return;
+	}
+	if (maps_key_domain(map, key, len, domain) == -1)
+		return;
 
 	switch (map) {
-	case MAPNAME_RELAY:
+	case MAP_RELAY:
 		if (maps_relayed(config, domain))
-			return maps_reply(out, outlen, "OK", "RELAY", 5);
+			maps_answer_ok(a, MAPS_VALUE_RELAY);
 		break;
-	case MAPNAME_ACCESS:
-		if (maps_relayed(config, domain))
-			return maps_reply(out, outlen, "OK", "RELAY", 5);
+	case MAP_SENDMAIL_ACCESS:
+		if (maps_relayed(config, domain)) {
+			maps_answer_ok(a, MAPS_VALUE_RELAY);
+			break;
+		}
 		/*
 		 * Sendmail walks up to the parents itself after NOTFOUND:
 		 * stop it with SKIP when a parent would say RELAY.
 		 */
 		for (parent = strchr(domain, '.'); parent != NULL;
 		    parent = strchr(parent + 1, '.'))
-			if (maps_relayed(config, parent + 1))
-				return maps_reply(out, outlen, "OK", "SKIP", 4);
+			if (maps_relayed(config, parent + 1)) {
+				maps_answer_ok(a, MAPS_VALUE_SKIP);
+				break;
+			}
 		break;
-	case MAPNAME_TRANSPORT:
-	case MAPNAME_MAILERTABLE:
+	case MAP_POSTFIX_TRANSPORT:
+	case MAP_SENDMAIL_MAILERTABLE:
 		rule = maps_rule(config, domain);
-		if (rule == NULL || maps_route(rule, map == MAPNAME_TRANSPORT ?
-		    MAP_POSTFIX_TRANSPORT : MAP_SENDMAIL_MAILERTABLE, route,
-		    sizeof(route)) == -1)
-			break;
-		return maps_reply(out, outlen, "OK", route, strlen(route));
+		if (rule != NULL && maps_route(rule, map, a->value,
+		    sizeof(a->value)) == 0)
+			a->status = MAP_OK;
+		else
+			a->value[0] = '\0';
+		break;
 	}
-	return maps_reply(out, outlen, "NOTFOUND", "", 0);
 }
 
-/* "STATUS text", truncated to fit; returns its length. */
-static size_t
-maps_reply(char *out, size_t outlen, const char *status, const char *text,
-    size_t textlen)
+/* maps_format - "STATUS text", truncated to fit; returns its length */
+size_t
+maps_format(const struct map_answer *a, char *out, size_t outlen)
 {
-	size_t	n, slen;
+	const char	*status, *text;
+	size_t		 n, slen, textlen;
 
+	if (outlen == 0)
+		return 0;
+	switch (a->status) {
+	case MAP_OK:
+		status = MAPS_PROT_OK;
+		text = a->value;
+		break;
+	case MAP_NOTFOUND:
+		status = MAPS_PROT_NOTFOUND;
+		text = "";
+		break;
+	case MAP_TEMP:
+		status = MAPS_PROT_TEMP;
+		text = a->why;
+		break;
+	case MAP_PERM:
+	default:
+		status = MAPS_PROT_PERM;
+		text = a->why;
+		break;
+	}
+	if (text == NULL)
+		text = "";
 	slen = strlen(status);
+	textlen = strlen(text);
 	n = 0;
 	if (slen + 1 < outlen) {
 		memcpy(out, status, slen);
@@ -135,24 +209,16 @@ maps_reply(char *out, size_t outlen, const char *status, const char *text,
 	return n;
 }
 
-static int
-maps_parse_name(const char *name, size_t len, enum map_name *out)
+/* maps_name_parse - "relay", "transport", ... to the enum: 0 or -1 */
+int
+maps_name_parse(const char *name, size_t len, enum map_name *out)
 {
-	static const struct {
-		const char	*name;
-		enum map_name	 map;
-	} names[] = {
-		{ "relay", MAPNAME_RELAY },
-		{ "transport", MAPNAME_TRANSPORT },
-		{ "mailertable", MAPNAME_MAILERTABLE },
-		{ "access", MAPNAME_ACCESS },
-	};
 	size_t	i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strlen(names[i].name) == len &&
-		    memcmp(names[i].name, name, len) == 0) {
-			*out = names[i].map;
+	for (i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		if (strlen(map_names[i]) == len &&
+		    memcmp(map_names[i], name, len) == 0) {
+			*out = (enum map_name)i;
 			return 0;
 		}
 	}
@@ -171,7 +237,7 @@ maps_key_domain(enum map_name map, const char *key, size_t len, char *domain)
 {
 	const char	*at, *why;
 
-	if (map == MAPNAME_ACCESS) {
+	if (map == MAP_SENDMAIL_ACCESS) {
 		if (len < 3 || strncasecmp(key, "To:", 3) != 0)
 			return -1;
 		key += 3;
@@ -194,7 +260,7 @@ maps_relayed(const struct config *config, const char *domain)
 {
 	struct decision	d;
 
-	decide_domain(config, &maps_untrusted, domain, &d);
+	decide_domain(config, NULL, domain, &d);
 	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
 	    d.rule->relay == RELAY_ALWAYS;
 }
@@ -209,14 +275,14 @@ maps_rule(const struct config *config, const char *domain)
 {
 	struct decision	d;
 
-	decide_domain(config, &maps_untrusted, domain, &d);
+	decide_domain(config, NULL, domain, &d);
 	if (d.rule == NULL || d.rule->relay == RELAY_DENY)
 		return NULL;
 	return d.rule;
 }
 
 int
-maps_route(const struct rule *rule, enum map_kind kind, char *buf,
+maps_route(const struct rule *rule, enum map_name map, char *buf,
     size_t buflen)
 {
 	struct route_parts rp;
@@ -224,9 +290,10 @@ maps_route(const struct rule *rule, enum map_kind kind, char *buf,
 	int		 n;
 
 	if (rule == NULL || rule->smarthost == NULL ||
+	    (map != MAP_POSTFIX_TRANSPORT && map != MAP_SENDMAIL_MAILERTABLE) ||
 	    route_split(rule->smarthost, &rp) == -1)
 		return -1;
-	if (kind == MAP_POSTFIX_TRANSPORT) {
+	if (map == MAP_POSTFIX_TRANSPORT) {
 		snprintf(host, sizeof(host), rp.mx ? "%s" : "[%s]", rp.host);
 		if (rp.port != 0)
 			n = snprintf(buf, buflen, "%s:%s:%u", rule->transport ?

@@ -26,11 +26,22 @@
  * names that are not domain names) are "NOTFOUND " too.  An unknown map
  * name or a malformed request yields "PERM reason"; no config yields
  * "TEMP reason".  Every answer comes from decide_domain(): this module
- * only formats.  Returns the length of the answer written.
+ * only asks and formats.
  *
- * maps_route() formats the route of a rule for a map ("transport" or
- * "mailertable"): 0 and the value in buf, or -1 when the rule names no
- * smart host.  The exporter and the milter's route check use it too.
+ * The answer is typed (struct map_answer: a status and a value or a
+ * reason); only maps_format() writes the protocol words OK, NOTFOUND,
+ * TEMP and PERM:
+ *
+ * maps_lookup() answers key[0..len) in one map.  maps_request() parses a
+ * request "NAME KEY" (the payload of one netstring; maps_name_parse()
+ * knows the names) and looks it up.  maps_format() writes "STATUS text"
+ * into out, truncated to fit, and returns its length.  maps_answer() is
+ * maps_request() and maps_format() in one call.
+ *
+ * maps_route() formats the route of a rule for MAP_POSTFIX_TRANSPORT or
+ * MAP_SENDMAIL_MAILERTABLE: 0 and the value in buf, or -1 when the rule
+ * names no smart host.  The exporter and the milter's route check use it
+ * too.
  */
 #ifndef MR_MAPS_H
 #define MR_MAPS_H
@@ -42,14 +53,35 @@
 
 #define MAPS_ANSWER_MAX	1024
 
-enum map_kind {
-	MAP_POSTFIX_TRANSPORT,	/* smtp:[host]:port */
-	MAP_SENDMAIL_MAILERTABLE /* esmtp:[host]:port */
+enum map_name {
+	MAP_RELAY,			/* "relay": OK RELAY */
+	MAP_POSTFIX_TRANSPORT,		/* "transport": smtp:[host]:port */
+	MAP_SENDMAIL_MAILERTABLE,	/* "mailertable": esmtpPORT:[host] */
+	MAP_SENDMAIL_ACCESS		/* "access": OK RELAY, OK SKIP */
 };
 
+enum map_status {
+	MAP_OK,
+	MAP_NOTFOUND,
+	MAP_TEMP,		/* try again later */
+	MAP_PERM		/* a bad request */
+};
+
+struct map_answer {
+	enum map_status	status;
+	const char	*why;			/* TEMP, PERM: static */
+	char		value[MAPS_ANSWER_MAX];	/* OK */
+};
+
+int	maps_name_parse(const char *name, size_t len, enum map_name *out);
+void	maps_lookup(const struct config *config, enum map_name map,
+	    const char *key, size_t len, struct map_answer *a);
+void	maps_request(const struct config *config, const char *request,
+	    size_t len, struct map_answer *a);
+size_t	maps_format(const struct map_answer *a, char *out, size_t outlen);
 size_t	maps_answer(const struct config *config, const char *request,
 	    size_t len, char *out, size_t outlen);
-int	maps_route(const struct rule *rule, enum map_kind kind, char *buf,
+int	maps_route(const struct rule *rule, enum map_name map, char *buf,
 	    size_t buflen);
 
 #endif

@@ -640,6 +640,51 @@ rule_format_pattern(const struct rule *rule, const char *name,
 	    (int)name_len, name);
 }
 
+static const char *const relay_names[] = {
+	[RELAY_ALWAYS] = "always",
+	[RELAY_TRUSTED] = "trusted",
+	[RELAY_DENY] = "deny",
+};
+
+/* rule_relay_parse - "always", "trusted", "deny" to the enum */
+int
+rule_relay_parse(const char *word, enum rule_relay *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(relay_names) / sizeof(relay_names[0]); i++) {
+		if (strcmp(word, relay_names[i]) == 0) {
+			*out = (enum rule_relay)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* rule_relay_name - the keyword of a relay value */
+const char *
+rule_relay_name(enum rule_relay relay)
+{
+	if ((size_t)relay >= sizeof(relay_names) / sizeof(relay_names[0]))
+		return "unknown";
+	return relay_names[relay];
+}
+
+/* rule_spec_field - the field of spec that key names, or NULL */
+const char **
+rule_spec_field(struct rule_spec *spec, const char *key)
+{
+	if (strcmp(key, "relay") == 0)
+		return &spec->relay;
+	if (strcmp(key, "smarthost") == 0)
+		return &spec->smarthost;
+	if (strcmp(key, "transport") == 0)
+		return &spec->transport;
+	if (strcmp(key, "reply") == 0)
+		return &spec->reply;
+	return NULL;
+}
+
 /* The rule spec, checked, with its strings interned. */
 static int
 spec_rule(struct ruleset *set, enum rule_kind kind,
@@ -647,22 +692,20 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 {
 	char		 host[SMARTHOST_MAX + 1];
 	const char	*why;
+	enum rule_relay	 relay;
 
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->relay = RELAY_ALWAYS;
 	if (spec == NULL)
 		return 0;
-	if (spec->relay == NULL || strcmp(spec->relay, "always") == 0)
-		r->relay = RELAY_ALWAYS;
-	else if (strcmp(spec->relay, "trusted") == 0)
-		r->relay = RELAY_TRUSTED;
-	else if (strcmp(spec->relay, "deny") == 0)
-		r->relay = RELAY_DENY;
-	else {
-		snprintf(err, errlen, "bad relay \"%s\" "
-		    "(always, trusted or deny)", spec->relay);
-		return -1;
+	if (spec->relay != NULL) {
+		if (rule_relay_parse(spec->relay, &relay) == -1) {
+			snprintf(err, errlen, "bad relay \"%s\" "
+			    "(always, trusted or deny)", spec->relay);
+			return -1;
+		}
+		r->relay = relay;
 	}
 	if (spec->smarthost != NULL && smarthost_normalize(spec->smarthost,
 	    host, sizeof(host), &why) == -1) {

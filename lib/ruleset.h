@@ -1,7 +1,7 @@
 /*
  * ruleset - domain rules in a trie of labels, root = TLD
  *
- * A rule set maps domain patterns to rules (DESIGN.md section 1):
+ * A rule set maps domain patterns to rules:
  *
  *	example.com	RULE_NAMESPACE	example.com and every name below it
  *	#example.com	RULE_EXACT	example.com only
@@ -34,16 +34,17 @@
  * returned.  ruleset_count() is the number of rules.  ruleset_free()
  * releases everything (NULL is fine).
  *
- * smarthost_valid(): "host", "mx:host", "192.0.2.7", "[192.0.2.7]",
- * "[2001:db8::7]", each optionally followed by ":port" (1-65535).
- * reply_valid(): "ddd d.d.d text" where ddd is 4xx or 5xx and the
- * enhanced status class equals the first digit; text may be empty.
- * Both return 0 or -1 with *why.
+ * rule_relay_parse() maps "always", "trusted", "deny" to enum rule_relay:
+ * 0 or -1; rule_relay_name() is the reverse.  rule_spec_field() is the
+ * field of a struct rule_spec that a setting names ("relay",
+ * "smarthost", "transport", "reply"), or NULL for another name: the one
+ * list of a rule's settings, for the config file and the domains_file.
  *
- * Helpers for the config loader and the exporter: smarthost_normalize()
- * checks like smarthost_valid() and writes the canonical form the rule set
- * stores (host names as lower-case A-labels); transport_valid() checks a
- * Postfix transport name; pattern_normalize() writes the canonical text of
+ * The values of a rule are checked by rulevalue.h (smart host,
+ * transport) and reply.h (reply); this header includes both.
+ *
+ * Helpers for the config loader and the exporter: pattern_normalize()
+ * writes the canonical text of
  * a pattern ("#name", "name", ".name"); ruleset_has_pattern() is 1 when
  * the set holds a rule with that pattern (how a loader tells a duplicate
  * from other errors), else 0.  ruleset_reserve() makes room for about
@@ -56,6 +57,8 @@
 #include <stddef.h>
 
 #include "domain.h"
+#include "reply.h"
+#include "rulevalue.h"
 
 enum rule_kind {
 	RULE_EXACT,		/* #name */
@@ -102,16 +105,11 @@ void	rule_format_pattern(const struct rule *rule, const char *name,
 int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
 	    void *arg);
 size_t	ruleset_count(const struct ruleset *set);
+int	rule_relay_parse(const char *word, enum rule_relay *out);
+const char *rule_relay_name(enum rule_relay relay);
+const char **rule_spec_field(struct rule_spec *spec, const char *key);
 void	ruleset_free(struct ruleset *set);
 
-int	smarthost_valid(const char *text, const char **why);
-int	reply_valid(const char *text, const char **why);
-
-#define SMARTHOST_MAX	(3 + DOMAIN_MAX + 6)	/* "mx:" name ":port" */
-
-int	smarthost_normalize(const char *text, char *out, size_t outlen,
-	    const char **why);
-int	transport_valid(const char *text, const char **why);
 int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);

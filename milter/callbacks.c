@@ -23,6 +23,7 @@
 #include "decide.h"
 #include "maps.h"
 #include "netaddr.h"
+#include "reply.h"
 
 #include "callbacks.h"
 #include "live.h"
@@ -33,7 +34,6 @@
 #define CLIENT_TEXT_MAX	64
 #define RCPT_LOG_MAX	600
 #define HOST_MAX	300
-#define DECISION_LINE_MAX 2048	/* as log.c's LOG_LINE_MAX */
 
 struct session {
 	char		id[SESSION_ID_MAX];
@@ -266,36 +266,9 @@ route_differs(SMFICTX *ctx, const struct decision *d, char *want,
 	    route_port(want, 1) != route_mta_port(mailer, rhost);
 }
 
-/* smfi_setreply() treats its text as a format: double every '%'. */
-static void
-reply_escape(const char *in, char *out, size_t outlen)
-{
-	size_t	 o = 0;
-
-	for (; *in != '\0' && o + 2 < outlen; in++) {
-		if (*in == '%')
-			out[o++] = '%';
-		out[o++] = *in;
-	}
-	out[o] = '\0';
-}
-
-static void
-decision_fail(struct decision *d, const char *reason)
-{
-	memset(d, 0, sizeof(*d));
-	d->outcome = OUTCOME_TEMPFAIL;
-	d->enforced = OUTCOME_TEMPFAIL;
-	d->reason = reason;
-	snprintf(d->rcode, sizeof(d->rcode), "451");
-	snprintf(d->xcode, sizeof(d->xcode), "4.7.1");
-	snprintf(d->text, sizeof(d->text),
-	    "Temporary failure of the relay check, try again later");
-}
-
-/* A log line built by copying strings, cut at DECISION_LINE_MAX - 1 octets. */
+/* A log line built by copying strings, cut at LOG_LINE_MAX - 1 octets. */
 struct line {
-	char	 buf[DECISION_LINE_MAX];
+	char	 buf[LOG_LINE_MAX];
 	size_t	 len;
 };
 
@@ -323,8 +296,8 @@ static void
 decision_log(const struct session *s, const char *rcpt,
     const struct decision *d)
 {
-	char	 r[RCPT_LOG_MAX], reply[REPLY_TEXT_MAX + 32];
-	char	 q[REPLY_TEXT_MAX + 64], qreply[REPLY_TEXT_MAX + 80];
+	char	 r[RCPT_LOG_MAX], reply[REPLY_MAX + 32];
+	char	 q[REPLY_MAX + 64], qreply[REPLY_MAX + 80];
 	char	 enforced[40];
 	struct line line;
 
@@ -386,20 +359,15 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
 	    "; deferring the recipient" : "");
 	if (config->policy.route_check != ROUTE_CHECK_ENFORCE)
 		return;
-	d->enforced = OUTCOME_TEMPFAIL;
-	d->reason = "route mismatch";
-	snprintf(d->rcode, sizeof(d->rcode), "451");
-	snprintf(d->xcode, sizeof(d->xcode), "4.7.1");
-	snprintf(d->text, sizeof(d->text),
-	    "%s: Relay route mismatch, try again later", rcpt);
-	if (!config->policy.log_only)
-		d->outcome = OUTCOME_TEMPFAIL;
+	decision_defer(config, d, REPLY_ROUTE_MISMATCH, "route mismatch",
+	    rcpt, strlen(rcpt));
 }
 
 static sfsistat
 reply_send(SMFICTX *ctx, struct decision *d)
 {
-	char	 text[REPLY_TEXT_MAX * 2], q[REPLY_TEXT_MAX * 4];
+	struct decision fail;
+	char	 text[REPLY_MAX * 2 + 1], q[REPLY_MAX * 4 + 1];
 
 	switch (d->outcome) {
 	case OUTCOME_ACCEPT:
@@ -418,8 +386,8 @@ reply_send(SMFICTX *ctx, struct decision *d)
 		log_quote(d->text, strlen(d->text), 1, q, sizeof(q));
 		log_error("smfi_setreply(%s %s \"%s\") failed; deferring",
 		    d->rcode, d->xcode, q);
-		(void)smfi_setreply(ctx, "451", "4.7.1",
-		    "Temporary failure of the relay check, try again later");
+		decision_fail(&fail, "no reply");
+		(void)smfi_setreply(ctx, fail.rcode, fail.xcode, fail.text);
 		return SMFIS_TEMPFAIL;
 	}
 	return d->outcome == OUTCOME_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
@@ -463,18 +431,9 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	return ret;
 }
 
+/* End of message or abort: the transaction, and its queue id, are over. */
 static sfsistat
-cb_eom(SMFICTX *ctx)
-{
-	struct session *s;
-
-	if ((s = smfi_getpriv(ctx)) != NULL)
-		s->qid[0] = '\0';
-	return SMFIS_CONTINUE;
-}
-
-static sfsistat
-cb_abort(SMFICTX *ctx)
+cb_reset(SMFICTX *ctx)
 {
 	struct session *s;
 
@@ -502,8 +461,8 @@ static struct smfiDesc callbacks_filter = {
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
-	.xxfi_eom = cb_eom,
-	.xxfi_abort = cb_abort,
+	.xxfi_eom = cb_reset,
+	.xxfi_abort = cb_reset,
 	.xxfi_close = cb_close,
 	.xxfi_negotiate = cb_negotiate,
 };

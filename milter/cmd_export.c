@@ -14,7 +14,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 #include <sysexits.h>
 
 #include "../lib/config.h"
@@ -65,7 +64,7 @@ cmd_export(int argc, char **argv)
 	if (export_write(config, format, stdout, stderr, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "milter-relay: export: %s\n", err);
-		rc = strcmp(err, "write error") == 0 ? EX_IOERR : EX_DATAERR;
+		rc = ferror(stdout) ? EX_IOERR : EX_DATAERR;
 	}
 	config_free(config);
 	return rc;

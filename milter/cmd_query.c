@@ -42,7 +42,7 @@ query_print(const struct config *config, const struct client *client,
     const char *addr)
 {
 	struct decision d;
-	char	 reply[REPLY_TEXT_MAX + 32], q[REPLY_TEXT_MAX * 4 + 64];
+	char	 reply[REPLY_MAX + 32], q[REPLY_MAX * 4 + 64];
 	char	 route[MAPS_ANSWER_MAX], a[1024];
 
 	decide(config, client, addr, strlen(addr), &d);

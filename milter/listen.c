@@ -22,20 +22,21 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../lib/sockspec.h"
 #include "daemon.h"
 
 /* 1 and the path for a unix socket spec, 0 for inet, -1 if too long */
 int
 listen_unix_path(const char *spec, char *path, size_t pathlen)
 {
-	const char *p;
+	enum sockspec_kind kind;
+	const char	*p;
 
-	if (strncasecmp(spec, "unix:", 5) == 0)
-		p = spec + 5;
-	else if (strncasecmp(spec, "local:", 6) == 0)
-		p = spec + 6;
-	else if (strchr(spec, ':') == NULL)
-		p = spec;
+	if (sockspec_parse(spec, &kind, &p) == 0) {
+		if (kind != SOCKSPEC_UNIX)
+			return 0;
+	} else if (strchr(spec, ':') == NULL)
+		p = spec;		/* libmilter: a path without prefix */
 	else
 		return 0;
 	if (strlen(p) >= pathlen ||

@@ -22,7 +22,6 @@
 
 #include "log.h"
 
-#define LOG_LINE_MAX	2048
 
 static int	 log_foreground;
 static char	 log_ident[64] = "milter-relay";
@@ -218,16 +217,6 @@ log_line(int priority, const char *text, size_t len)
 	memcpy(line + log_prefix_len, text, len);
 	n = log_prefix_len + len;
 	log_write(line, n);
-}
-
-void
-log_msg(int priority, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	log_vmsg(priority, "", fmt, ap);
-	va_end(ap);
 }
 
 void

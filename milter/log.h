@@ -8,9 +8,9 @@
  * other code (libmilter) also reach stderr in the foreground
  * (LOG_PERROR).  It returns 0, or -1 for an unknown facility name.
  *
- * log_msg() logs one line at a syslog priority; log_info(),
- * log_warning() ("warning: " prefix) and log_error() ("error: ") are
- * shorthands.  Safe from any thread; never fails.
+ * log_info(), log_warning() ("warning: " prefix) and log_error()
+ * ("error: ") log one line at LOG_INFO, LOG_WARNING and LOG_ERR.  Safe
+ * from any thread; never fail.  A line is cut at LOG_LINE_MAX octets.
  *
  * log_line() logs text[0..len) as one line at a priority, as it is (no
  * format): for hot paths that build their line with plain copies.
@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <syslog.h>
 
+#define LOG_LINE_MAX	2048
+
 int	log_open(const char *ident, int foreground, const char *facility);
-void	log_msg(int priority, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 void	log_info(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_warning(const char *fmt, ...)

@@ -30,8 +30,8 @@
  *
  * Protocol: requests are netstrings "NAME KEY" of at most
  * NETSTRING_QUERY_MAX octets; each is answered by a netstring from
- * maps_answer() on the config of live_acquire(), released right after,
- * so a reload changes the next answer.  Pipelined requests are answered
+ * maps_request() and maps_format() on the config of live_acquire(),
+ * released right after, so a reload changes the next answer.  Pipelined requests are answered
  * in order.  A malformed or oversized netstring gets "PERM reason" and
  * the connection is closed; nothing else is affected.
  */
@@ -55,6 +55,7 @@
 
 #include "../lib/maps.h"
 #include "../lib/netstring.h"
+#include "../lib/sockspec.h"
 #include "live.h"
 #include "log.h"
 #include "socketmap.h"
@@ -118,25 +119,29 @@ static int	sm_open_inet(const char *spec, int family, char *err,
 static void	*sm_listen(void *arg);
 static void	*sm_serve(void *arg);
 static int	sm_request(int fd, const char *data, size_t len);
-static int	sm_send(int fd, const char *answer, size_t len);
+static int	sm_send(int fd, const struct map_answer *a);
+static int	sm_send_perm(int fd, const char *why);
 static void	sm_conn_done(int slot);
 
 int
 socketmap_open(const char *spec, char *err, size_t errlen)
 {
-	if (strncasecmp(spec, "unix:", 5) == 0)
-		return sm_open_unix(spec + 5, err, errlen);
-	if (strncasecmp(spec, "local:", 6) == 0)
-		return sm_open_unix(spec + 6, err, errlen);
-	if (strncasecmp(spec, "inet:", 5) == 0)
-		return sm_open_inet(spec + 5, AF_INET, err, errlen);
-	if (strncasecmp(spec, "inet6:", 6) == 0)
-		return sm_open_inet(spec + 6, AF_INET6, err, errlen);
-	if (spec[0] == '/')
-		return sm_open_unix(spec, err, errlen);
-	snprintf(err, errlen, "%s: want inet:PORT@HOST, inet6:PORT@HOST or "
-	    "unix:/path", spec);
-	return -1;
+	enum sockspec_kind kind;
+	const char	*rest;
+
+	if (sockspec_parse(spec, &kind, &rest) == -1) {
+		snprintf(err, errlen, "%s: want " SOCKSPEC_SYNTAX, spec);
+		return -1;
+	}
+	switch (kind) {
+	case SOCKSPEC_UNIX:
+		return sm_open_unix(rest, err, errlen);
+	case SOCKSPEC_INET:
+		return sm_open_inet(rest, AF_INET, err, errlen);
+	case SOCKSPEC_INET6:
+	default:
+		return sm_open_inet(rest, AF_INET6, err, errlen);
+	}
 }
 
 static int
@@ -516,12 +521,9 @@ sm_serve(void *arg)
 			continue;
 		}
 		if (used == -1 || len == SM_BUF_SIZE) {
-			char	 answer[128];
-
 			atomic_fetch_add(&counters.malformed, 1);
-			snprintf(answer, sizeof(answer), "PERM %s", used == -1 ?
-			    why : "request too long");
-			(void)sm_send(fd, answer, strlen(answer));
+			(void)sm_send_perm(fd, used == -1 ? why :
+			    "request too long");
 			break;
 		}
 		/* idle: SM_IDLE_SECONDS; in a request: what is left of it */
@@ -564,28 +566,42 @@ static int
 sm_request(int fd, const char *data, size_t len)
 {
 	const struct config *config;
-	char		 answer[MAPS_ANSWER_MAX];
-	size_t		 n;
+	struct map_answer a;
 
 	atomic_fetch_add(&counters.requests, 1);
 	config = live_acquire();
-	n = maps_answer(config, data, len, answer, sizeof(answer));
+	maps_request(config, data, len, &a);
 	live_release(config);
-	if (strncmp(answer, "OK ", 3) == 0)
+	if (a.status == MAP_OK)
 		atomic_fetch_add(&counters.ok, 1);
-	else if (strncmp(answer, "NOTFOUND", 8) == 0)
+	else if (a.status == MAP_NOTFOUND)
 		atomic_fetch_add(&counters.notfound, 1);
 	else
 		atomic_fetch_add(&counters.errors, 1);
-	return sm_send(fd, answer, n);
+	return sm_send(fd, &a);
 }
 
+/* A PERM answer for a request that is not even a netstring. */
 static int
-sm_send(int fd, const char *answer, size_t len)
+sm_send_perm(int fd, const char *why)
 {
-	char	 out[MAPS_ANSWER_MAX + 16];
-	ssize_t	 n, off, total;
+	struct map_answer a;
 
+	a.status = MAP_PERM;
+	a.why = why;
+	a.value[0] = '\0';
+	return sm_send(fd, &a);
+}
+
+/* Send one answer as a netstring; -1 when the connection must close. */
+static int
+sm_send(int fd, const struct map_answer *a)
+{
+	char	 answer[MAPS_ANSWER_MAX], out[MAPS_ANSWER_MAX + 16];
+	ssize_t	 n, off, total;
+	size_t	 len;
+
+	len = maps_format(a, answer, sizeof(answer));
 	total = netstring_encode(answer, len, out, sizeof(out));
 	if (total == -1)
 		return -1;

@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 #include "callbacks.h"
 #include "daemon.h"
@@ -40,13 +41,6 @@ static atomic_int worker_done;		/* smfi_main() returned */
 static atomic_int worker_restarted;	/* not the first worker */
 static pthread_t worker_main;		/* the thread in smfi_main() */
 
-static int
-setting_differs(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
 
 /* Settings read only at start-up: say so when a reload changes them. */
 static void
@@ -54,12 +48,12 @@ worker_check_static(const struct config *old, const struct config *new)
 {
 	if (old == NULL)
 		return;
-	if (setting_differs(old->socket, new->socket) ||
-	    setting_differs(old->socketmap, new->socketmap) ||
-	    setting_differs(old->user, new->user) ||
-	    setting_differs(old->group, new->group) ||
-	    setting_differs(old->pidfile, new->pidfile) ||
-	    setting_differs(old->syslog_facility, new->syslog_facility) ||
+	if (!str_same(old->socket, new->socket) ||
+	    !str_same(old->socketmap, new->socketmap) ||
+	    !str_same(old->user, new->user) ||
+	    !str_same(old->group, new->group) ||
+	    !str_same(old->pidfile, new->pidfile) ||
+	    !str_same(old->syslog_facility, new->syslog_facility) ||
 	    old->socket_mode != new->socket_mode ||
 	    old->milter_timeout != new->milter_timeout)
 		log_warning("reload: %s: socket, socketmap, user, group, "

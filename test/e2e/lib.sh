@@ -24,6 +24,7 @@
 #   sink_count NAME             messages received so far
 #   sink_rcpts NAME             recipients received (one per line)
 #   sink_wait NAME N [SECONDS]  poll until NAME has received N messages
+#                               (their recipients written)
 #
 #   pf_create PORT [main.cf lines...]  private instance in $E2E_DIR/pf:
 #                               smtpd on 127.0.0.1:PORT, own queue and
@@ -199,10 +200,17 @@ sink_rcpts() {
 	    2>/dev/null | sed 's/^X-Rcpt-Args: *//; s/^TO://i; s/[<>]//g; s/ .*//'
 }
 
+# Messages whose recipients are written: smtp-sink creates the file before
+# it has written (flushed) them, so sink_wait waits for these.
+sink_written() {
+	find "$E2E_DIR/sink-$1" -type f -exec grep -l '^X-Rcpt-Args:' {} + \
+	    2>/dev/null | wc -l
+}
+
 sink_wait() {
 	local name=$1 n=$2 secs=${3:-60} i
 	for i in $(seq 1 $((secs * 5))); do
-		[ "$(sink_count "$name")" -ge "$n" ] && return 0
+		[ "$(sink_written "$name")" -ge "$n" ] && return 0
 		sleep 0.2
 	done
 	return 1

@@ -1,0 +1,19 @@
+/*
+ * sockspec - socket addresses as libmilter writes them
+ * (interface in sockspec.c)
+ */
+#ifndef MR_SOCKSPEC_H
+#define MR_SOCKSPEC_H
+
+enum sockspec_kind {
+	SOCKSPEC_UNIX,		/* unix:/path, local:/path, /path */
+	SOCKSPEC_INET,		/* inet:PORT@HOST */
+	SOCKSPEC_INET6		/* inet6:PORT@HOST */
+};
+
+#define SOCKSPEC_SYNTAX	"unix:PATH, inet:PORT@HOST or inet6:PORT@HOST"
+
+int	sockspec_parse(const char *spec, enum sockspec_kind *kind,
+	    const char **rest);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * tablefmt - the names of the MTA table formats (interface in tablefmt.c)
+ */
+#ifndef MR_TABLEFMT_H
+#define MR_TABLEFMT_H
+
+enum tablefmt {
+	TABLEFMT_POSTFIX_TRANSPORT,
+	TABLEFMT_POSTFIX_RELAY_DOMAINS,
+	TABLEFMT_SENDMAIL_MAILERTABLE,
+	TABLEFMT_SENDMAIL_ACCESS
+};
+
+int	tablefmt_parse(const char *name, enum tablefmt *out);
+const char *tablefmt_name(enum tablefmt format);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * check_sockspec - unit tests of lib/sockspec.c and lib/strutil.c
+ *
+ * Every prefix in lower and upper case, bare paths, and what is refused;
+ * str_same() with NULLs.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockspec.h"
+#include "strutil.h"
+
+struct scase {
+	const char		*in;
+	int			 rc;
+	enum sockspec_kind	 kind;
+	const char		*rest;
+};
+
+static const struct scase cases[] = {
+	{ "unix:/run/m.sock", 0, SOCKSPEC_UNIX, "/run/m.sock" },
+	{ "UNIX:/run/m.sock", 0, SOCKSPEC_UNIX, "/run/m.sock" },
+	{ "local:/run/m.sock", 0, SOCKSPEC_UNIX, "/run/m.sock" },
+	{ "Local:rel", 0, SOCKSPEC_UNIX, "rel" },
+	{ "/run/m.sock", 0, SOCKSPEC_UNIX, "/run/m.sock" },
+	{ "inet:10026@127.0.0.1", 0, SOCKSPEC_INET, "10026@127.0.0.1" },
+	{ "INET:10026", 0, SOCKSPEC_INET, "10026" },
+	{ "inet6:10026@[::1]", 0, SOCKSPEC_INET6, "10026@[::1]" },
+	{ "Inet6:1@::1", 0, SOCKSPEC_INET6, "1@::1" },
+	{ "run/m.sock", -1, 0, NULL },
+	{ "tcp:25@host", -1, 0, NULL },
+	{ "", -1, 0, NULL },
+	{ "inet", -1, 0, NULL },
+};
+
+START_TEST(test_parse)
+{
+	const struct scase	*t = &cases[_i];
+	enum sockspec_kind	 kind;
+	const char		*rest = NULL;
+
+	ck_assert_int_eq(sockspec_parse(t->in, &kind, &rest), t->rc);
+	if (t->rc == 0) {
+		ck_assert_int_eq(kind, t->kind);
+		ck_assert_str_eq(rest, t->rest);
+	}
+}
+END_TEST
+
+START_TEST(test_str_same)
+{
+	ck_assert_int_eq(str_same(NULL, NULL), 1);
+	ck_assert_int_eq(str_same("a", NULL), 0);
+	ck_assert_int_eq(str_same(NULL, "a"), 0);
+	ck_assert_int_eq(str_same("a", "a"), 1);
+	ck_assert_int_eq(str_same("a", "b"), 0);
+	ck_assert_int_eq(str_same("", ""), 1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("sockspec");
+	TCase	*tc = tcase_create("sockspec");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_loop_test(tc, test_parse, 0,
+	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, test_str_same);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
