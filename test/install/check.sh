@@ -141,8 +141,10 @@ else
 	"$M" -f -c "$tmp/run.conf" -p "unix:$tmp/milter.sock" \
 	    >"$tmp/daemon.log" 2>&1 &
 	daemon_pid=$!
+	# the file appears at bind(2), before listen(2): wait for the worker
 	for _ in $(seq 300); do
-		[ -S "$tmp/milter.sock" ] && break
+		[ -S "$tmp/milter.sock" ] &&
+		    grep -q 'serving unix:' "$tmp/daemon.log" && break
 		kill -0 "$daemon_pid" 2>/dev/null ||
 		    { cat "$tmp/daemon.log"; fail "the daemon died at start"; }
 		sleep 0.1
