@@ -532,7 +532,6 @@ static unsigned long
 file_first(FILE *fp, const char *pattern, unsigned long limit)
 {
 	char		*line, *p, buf[DOMAINS_LINE_MAX + 1], canon[PATTERN_MAX + 1];
-	char		 err[8];
 	const char	*why;
 	struct rule_spec spec;
 	size_t		 cap;
@@ -545,9 +544,9 @@ file_first(FILE *fp, const char *pattern, unsigned long limit)
 	rewind(fp);
 	for (lineno = 1; lineno < limit &&
 	    (n = getline(&line, &cap, fp)) != -1; lineno++) {
-		if (line_copy(line, (size_t)n, buf, sizeof(buf), err,
-		    sizeof(err)) == -1 ||
-		    line_split(buf, &p, &spec, err, sizeof(err)) != 0)
+		/* a line that does not parse is not the one: no message */
+		if (line_copy(line, (size_t)n, buf, sizeof(buf), NULL, 0) == -1 ||
+		    line_split(buf, &p, &spec, NULL, 0) != 0)
 			continue;
 		if (pattern_normalize(p, canon, &why) == 0 &&
 		    strcmp(canon, pattern) == 0) {

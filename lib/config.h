@@ -1,7 +1,7 @@
 /*
  * config - load /etc/milter-relay.conf (libconfig) and its domains_file
  *
- * config_load() reads the file of DESIGN.md section 2 and returns a
+ * config_load() reads the file (see milter-relay.conf(5)) and returns a
  * complete, immutable configuration: daemon settings, the relay policy
  * and the rule set (inline "domains" list plus "domains_file").  It
  * returns NULL on the first error and writes "FILE:LINE: reason" into

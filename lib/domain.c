@@ -36,10 +36,10 @@ domain_normalize(const char *in, size_t len, char *out, const char **why)
 }
 
 /*
- * The syntax check of DESIGN.md section 1 on an ASCII name: lower case,
- * one trailing dot dropped, labels of 1 to LABEL_MAX octets made of
- * letters, digits, '-' and '_', no hyphen at either end of a label, at
- * most DOMAIN_MAX octets in all.
+ * The syntax check of a domain name (of a rule or a recipient), on an
+ * ASCII name: lower case, one trailing dot dropped, labels of 1 to
+ * LABEL_MAX octets made of letters, digits, '-' and '_', no hyphen at
+ * either end of a label, at most DOMAIN_MAX octets in all.
  */
 static int
 domain_ascii(const char *in, size_t len, char *out, const char **why)

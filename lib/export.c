@@ -26,6 +26,9 @@
 #include "maps.h"
 #include "strutil.h"
 
+#define PROBE_LABEL_MAX	3	/* probe labels "0" to "zzz" */
+#define EXPORT_TABLE_SLACK 64	/* spare room in the hash table of keys */
+
 #define KIND_EXACT	0x01
 #define KIND_NAMESPACE	0x02
 #define KIND_SUBDOMAINS	0x04
@@ -101,7 +104,9 @@ export_write(const struct config *config, enum export_format format,
 		return -1;
 	}
 	rc = ruleset_walk(config->rules, export_collect, &st);
-	if (rc == 0 && hcreate_r(2 * st.nnames + 64, &st.table) == 0) {
+	/* at most "name" and ".name" (or "To:name") a name */
+	if (rc == 0 && hcreate_r(2 * st.nnames + EXPORT_TABLE_SLACK,
+	    &st.table) == 0) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
 	} else if (rc == 0)
@@ -250,20 +255,23 @@ static int
 export_probe(struct export_state *st, const char *name, char *probe)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	char		 label[8];
-	size_t		 len, name_len, k, v;
+	const size_t	 base = sizeof(digits) - 1;
+	char		 label[PROBE_LABEL_MAX + 1];
+	size_t		 len, name_len, k, v, tries;
 	int		 j;
 
 	len = strlen(name);
 	if (len + 2 > DOMAIN_MAX)
 		return 0;
-	for (k = 0; k < 36 * 36 * 36; k++) {
+	for (tries = 1, k = 0; k < PROBE_LABEL_MAX; k++)
+		tries *= base;
+	for (k = 0; k < tries; k++) {
 		j = sizeof(label) - 1;
 		label[j] = '\0';
 		v = k;
 		do {
-			label[--j] = digits[v % 36];
-			v /= 36;
+			label[--j] = digits[v % base];
+			v /= base;
 		} while (v > 0);
 		if (len + 1 + strlen(label + j) > DOMAIN_MAX)
 			break;

@@ -43,7 +43,7 @@ struct value {
 	unsigned long	line;
 };
 
-struct node {
+struct import_node {
 	char		*name;
 	struct value	*slot[2][2];	/* [role][span] */
 };
@@ -51,7 +51,7 @@ struct node {
 struct import {
 	int		flags;
 	FILE		*warn;
-	struct node	**nodes;
+	struct import_node **nodes;
 	size_t		nnodes, nodes_cap;
 	size_t		*table;		/* node index + 1, 0 = empty */
 	size_t		table_cap;	/* power of two */
@@ -191,8 +191,8 @@ name_hash(const char *name)
 	return (size_t)h;
 }
 
-static struct node *
-node_find(const struct import *imp, const char *name)
+static struct import_node *
+import_node_find(const struct import *imp, const char *name)
 {
 	size_t	i, mask;
 
@@ -226,13 +226,13 @@ table_grow(struct import *imp)
 	return 0;
 }
 
-static struct node *
-node_get(struct import *imp, const char *name)
+static struct import_node *
+import_node_get(struct import *imp, const char *name)
 {
-	struct node	*node, **nodes;
+	struct import_node	*node, **nodes;
 	size_t		 i, mask, cap;
 
-	if ((node = node_find(imp, name)) != NULL)
+	if ((node = import_node_find(imp, name)) != NULL)
 		return node;
 	if ((imp->nnodes + 1) * 2 > imp->table_cap && table_grow(imp) == -1)
 		return NULL;
@@ -313,11 +313,11 @@ static int
 node_set(struct source *src, int role, const char *name, int span,
     struct value *v, const char *key)
 {
-	struct node	*node;
+	struct import_node	*node;
 	struct value	*old;
 	int		 s;
 
-	if ((node = node_get(src->imp, name)) == NULL)
+	if ((node = import_node_get(src->imp, name)) == NULL)
 		return source_error(src, "out of memory");
 	for (s = SPAN_SELF; s <= SPAN_BELOW; s++) {
 		if (span != -1 && span != s)
@@ -882,13 +882,13 @@ static const struct value *
 import_lookup(const struct import *imp, int role, const char *name,
     int below)
 {
-	const struct node	*node;
+	const struct import_node *node;
 	const struct value	*v;
 	int			 span;
 
 	span = below ? SPAN_BELOW : SPAN_SELF;
 	for (;;) {
-		if ((node = node_find(imp, name)) != NULL &&
+		if ((node = import_node_find(imp, name)) != NULL &&
 		    (v = node->slot[role][span]) != NULL)
 			return v;
 		if ((name = strchr(name, '.')) == NULL)
@@ -1002,13 +1002,13 @@ name_compare(const char *a, const char *b)
 static int
 node_compare(const void *a, const void *b)
 {
-	return name_compare((*(struct node *const *)a)->name,
-	    (*(struct node *const *)b)->name);
+	return name_compare((*(struct import_node *const *)a)->name,
+	    (*(struct import_node *const *)b)->name);
 }
 
 static int
-node_write(const struct import *imp, const struct node *node, FILE *out,
-    char *err, size_t errlen)
+import_node_write(const struct import *imp, const struct import_node *node,
+    FILE *out, char *err, size_t errlen)
 {
 	struct result	 self, below, inherit;
 	const char	*parent;
@@ -1040,7 +1040,7 @@ node_write(const struct import *imp, const struct node *node, FILE *out,
 int
 import_write(struct import *imp, FILE *out, char *err, size_t errlen)
 {
-	struct node	**sorted;
+	struct import_node	**sorted;
 	size_t		 i;
 	int		 rc;
 
@@ -1066,7 +1066,7 @@ import_write(struct import *imp, FILE *out, char *err, size_t errlen)
 	}
 	rc = 0;
 	for (i = 0; rc == 0 && i < imp->nnodes; i++)
-		rc = node_write(imp, sorted[i], out, err, errlen);
+		rc = import_node_write(imp, sorted[i], out, err, errlen);
 	free(sorted);
 	if (rc == 0 && (fflush(out) == EOF || ferror(out))) {
 		snprintf(err, errlen, "write error: %s", strerror(errno));

@@ -10,6 +10,9 @@
  * DESCRIPTION
  *	str_same() is 1 when a and b are both NULL or both hold the same
  *	text, else 0: the compare of optional settings and values.
+ *
+ *	ERRMSG_MAX is the size of the buffers that receive the error
+ *	messages of the library ("FILE:LINE: reason").
  */
 #include <string.h>
 

@@ -5,6 +5,8 @@
 #ifndef MR_STRUTIL_H
 #define MR_STRUTIL_H
 
+#define ERRMSG_MAX	1024	/* an error message, "FILE:LINE: reason" */
+
 int	str_same(const char *a, const char *b);
 
 #endif

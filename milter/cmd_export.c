@@ -7,8 +7,8 @@
  * table goes to stdout, advice (relay_domains and
  * parent_domain_matches_subdomains) to stderr.
  *
- * Exit: 0; EX_USAGE for bad arguments; EX_CONFIG when the configuration
- * does not load; EX_DATAERR when the format cannot express the rule set
+ * Exit: 0 (also for -h, the usage); EX_USAGE for bad arguments;
+ * EX_CONFIG when the configuration does not load; EX_DATAERR when the format cannot express the rule set
  * (the message names the rule; nothing is printed to stdout); EX_IOERR
  * when stdout cannot be written.
  */
@@ -18,6 +18,8 @@
 
 #include "../lib/config.h"
 #include "../lib/export.h"
+#include "../lib/strutil.h"
+#include "cli.h"
 #include "commands.h"
 
 static int
@@ -35,7 +37,7 @@ cmd_export(int argc, char **argv)
 	const char		*path = CONFIG_DEFAULT_PATH;
 	struct config		*config;
 	enum export_format	 format;
-	char			 err[1024];
+	char			 err[ERRMSG_MAX];
 	int			 ch, rc;
 
 	optind = 1;
@@ -44,6 +46,9 @@ cmd_export(int argc, char **argv)
 		case 'c':
 			path = optarg;
 			break;
+		case 'h':
+			export_usage();
+			return EX_OK;
 		default:
 			return export_usage();
 		}
@@ -51,19 +56,18 @@ cmd_export(int argc, char **argv)
 	if (argc - optind != 1)
 		return export_usage();
 	if (export_format_parse(argv[optind], &format) == -1) {
-		fprintf(stderr, "milter-relay: export: unknown format \"%s\"\n",
-		    argv[optind]);
+		cli_error("export: unknown format \"%s\"", argv[optind]);
 		return export_usage();
 	}
 	config = config_load(path, err, sizeof(err));
 	if (config == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return EX_CONFIG;
 	}
 	rc = EX_OK;
 	if (export_write(config, format, stdout, stderr, err,
 	    sizeof(err)) == -1) {
-		fprintf(stderr, "milter-relay: export: %s\n", err);
+		cli_error("export: %s", err);
 		rc = ferror(stdout) ? EX_IOERR : EX_DATAERR;
 	}
 	config_free(config);

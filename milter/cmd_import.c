@@ -13,8 +13,8 @@
  * (lib/safefile.h), so that a reload never reads half a file.  Warnings
  * go to standard error.
  *
- * Exit: EX_OK; EX_USAGE for bad arguments; EX_NOINPUT when a file cannot
- * be opened; EX_DATAERR, naming FILE:LINE, at the first entry that cannot
+ * Exit: EX_OK (also for -h, the usage); EX_USAGE for bad arguments;
+ * EX_NOINPUT when a file cannot be opened; EX_DATAERR, naming FILE:LINE, at the first entry that cannot
  * be expressed exactly (nothing is printed then); EX_IOERR when writing
  * fails; EX_OSERR when memory runs out.
  */
@@ -26,7 +26,9 @@
 #include <unistd.h>
 
 #include "../lib/import.h"
+#include "../lib/strutil.h"
 #include "../lib/safefile.h"
+#include "cli.h"
 #include "commands.h"
 
 static int
@@ -43,20 +45,18 @@ static int
 import_one(struct import *imp, const char *fmtname, const char *path)
 {
 	enum import_format	 format;
-	char			 err[1024];
+	char			 err[ERRMSG_MAX];
 	FILE			*fp;
 	int			 rc;
 
 	if (import_format_parse(fmtname, &format) == -1) {
-		fprintf(stderr, "milter-relay: import: unknown format "
-		    "\"%s\"\n", fmtname);
+		cli_error("import: unknown format \"%s\"", fmtname);
 		return import_usage();
 	}
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "milter-relay: import: %s: %s\n", path,
-		    strerror(errno));
+		cli_error("import: %s: %s", path, strerror(errno));
 		return EX_NOINPUT;
 	}
 	rc = import_file(imp, format, strcmp(path, "-") == 0 ? "(stdin)" :
@@ -64,7 +64,7 @@ import_one(struct import *imp, const char *fmtname, const char *path)
 	if (fp != stdin)
 		fclose(fp);
 	if (rc == -1) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		return EX_DATAERR;
 	}
 	return EX_OK;
@@ -76,25 +76,25 @@ import_output(struct import *imp, const char *output)
 {
 	struct safefile	*sf;
 	FILE		*fp;
-	char		 err[1024];
+	char		 err[ERRMSG_MAX];
 
 	if (output == NULL) {
 		if (import_write(imp, stdout, err, sizeof(err)) == 0)
 			return EX_OK;
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		return EX_IOERR;
 	}
 	if ((sf = safefile_open(output, &fp, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		return EX_CANTCREAT;
 	}
 	if (import_write(imp, fp, err, sizeof(err)) == -1) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		safefile_abort(sf);
 		return EX_IOERR;
 	}
 	if (safefile_commit(sf, err, sizeof(err)) == -1) {
-		fprintf(stderr, "milter-relay: import: %s\n", err);
+		cli_error("import: %s", err);
 		return EX_IOERR;
 	}
 	return EX_OK;
@@ -109,8 +109,11 @@ cmd_import(int argc, char **argv)
 
 	flags = 0;
 	optind = 1;
-	while ((ch = getopt(argc, argv, "no:")) != -1) {
+	while ((ch = getopt(argc, argv, "hno:")) != -1) {
 		switch (ch) {
+		case 'h':
+			import_usage();
+			return EX_OK;
 		case 'n':
 			flags |= IMPORT_EXACT_RELAY_DOMAINS;
 			break;
@@ -126,7 +129,7 @@ cmd_import(int argc, char **argv)
 	if (argc == 0 || argc % 2 != 0)
 		return import_usage();
 	if ((imp = import_new(flags, stderr)) == NULL) {
-		fprintf(stderr, "milter-relay: import: out of memory\n");
+		cli_error("import: out of memory");
 		return EX_OSERR;
 	}
 	rc = EX_OK;

@@ -17,6 +17,7 @@
  * it SMTP-authenticated.  Exit 0, EX_CONFIG on a configuration error,
  * EX_USAGE on bad usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,9 @@
 #include "decide.h"
 #include "maps.h"
 #include "netaddr.h"
+#include "strutil.h"
 
+#include "cli.h"
 #include "commands.h"
 #include "log.h"
 
@@ -73,7 +76,7 @@ cmd_query(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	const char *conf = CONFIG_DEFAULT_PATH, *client_ip = NULL;
 	struct client client;
 	struct config *config;
@@ -106,21 +109,21 @@ cmd_query(int argc, char **argv)
 	}
 	if (client_ip != NULL) {
 		if (netaddr_parse(client_ip, &client.addr) != 0) {
-			fprintf(stderr, "milter-relay: query: not an IP "
-			    "address: %s\n", client_ip);
+			cli_error("query: not an IP address: %s",
+			    client_ip);
 			return EX_USAGE;
 		}
 		client.has_addr = 1;
 	}
 	if ((config = config_load(conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return EX_CONFIG;
 	}
 	for (i = optind; i < argc; i++)
 		query_print(config, &client, argv[i]);
 	config_free(config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("milter-relay: query: stdout");
+		cli_error("query: stdout: %s", strerror(errno));
 		return EX_IOERR;
 	}
 	return 0;

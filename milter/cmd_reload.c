@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "strutil.h"
 
+#include "cli.h"
 #include "commands.h"
 #include "pidfile.h"
 
@@ -57,17 +59,16 @@ reload_is_ours(pid_t pid)
 static const char *
 reload_pidfile(const char *conf, char *buf, size_t len, int *status)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 
 	if ((config = config_load(conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: reload: %s\n", err);
+		cli_error("reload: %s", err);
 		*status = EX_CONFIG;
 		return NULL;
 	}
 	if (config->pidfile == NULL) {
-		fprintf(stderr, "milter-relay: reload: %s sets no pidfile; "
-		    "use -P\n", conf);
+		cli_error("reload: %s sets no pidfile; use -P", conf);
 		config_free(config);
 		*status = EX_CONFIG;
 		return NULL;
@@ -80,7 +81,7 @@ reload_pidfile(const char *conf, char *buf, size_t len, int *status)
 int
 cmd_reload(int argc, char **argv)
 {
-	char	 err[1024], buf[4096];
+	char	 err[ERRMSG_MAX], buf[4096];
 	const char *conf = CONFIG_DEFAULT_PATH, *path = NULL;
 	pid_t	 pid;
 	int	 ch, status;
@@ -110,17 +111,16 @@ cmd_reload(int argc, char **argv)
 	    (path = reload_pidfile(conf, buf, sizeof(buf), &status)) == NULL)
 		return status;
 	if (pidfile_read(path, &pid, err, sizeof(err)) != 0) {
-		fprintf(stderr, "milter-relay: reload: %s (is milter-relay "
-		    "running?)\n", err);
+		cli_error("reload: %s (is milter-relay running?)", err);
 		return errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
 	}
 	if (reload_is_ours(pid) == 0) {
-		fprintf(stderr, "milter-relay: reload: %s: process %ld is not "
-		    "milter-relay (stale pid file?)\n", path, (long)pid);
+		cli_error("reload: %s: process %ld is not "
+		    "milter-relay (stale pid file?)", path, (long)pid);
 		return EX_UNAVAILABLE;
 	}
 	if (kill(pid, SIGHUP) == -1) {
-		fprintf(stderr, "milter-relay: reload: process %ld: %s\n",
+		cli_error("reload: process %ld: %s",
 		    (long)pid, strerror(errno));
 		return errno == EPERM ? EX_NOPERM : EX_UNAVAILABLE;
 	}

@@ -15,8 +15,8 @@
  * (initgroups, setgid, setuid), then become the supervisor
  * (supervisor.c), which forks the worker.  Options override the file's
  * settings.  -t only checks the configuration: "FILE: OK, N rules" and
- * exit 0, or the error and exit 1 (as DESIGN.md and "nginx -t" or
- * "postfix check" do, so that scripts test one status).
+ * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
+ * do, so that scripts test one status).
  */
 #include <errno.h>
 #include <grp.h>
@@ -34,8 +34,10 @@
 
 #include "config.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 #include "callbacks.h"
+#include "cli.h"
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
@@ -118,11 +120,11 @@ version(void)
 static int
 config_test(const char *path)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 
 	if ((config = config_load(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return 1;
 	}
 	printf("%s: OK, %zu rules\n", path, ruleset_count(config->rules));
@@ -141,8 +143,7 @@ creds_resolve(const char *user, const char *group, struct creds *c)
 	c->user = user;
 	if (user != NULL) {
 		if ((pw = getpwnam(user)) == NULL) {
-			fprintf(stderr, "milter-relay: no such user: %s\n",
-			    user);
+			cli_error("no such user: %s", user);
 			return -1;
 		}
 		c->uid = pw->pw_uid;
@@ -150,8 +151,7 @@ creds_resolve(const char *user, const char *group, struct creds *c)
 	}
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
-			fprintf(stderr, "milter-relay: no such group: %s\n",
-			    group);
+			cli_error("no such group: %s", group);
 			return -1;
 		}
 		c->gid = gr->gr_gid;
@@ -205,7 +205,7 @@ xstrdup(const char *s)
 	if (s == NULL)
 		return NULL;
 	if ((p = strdup(s)) == NULL) {
-		fprintf(stderr, "milter-relay: out of memory\n");
+		cli_error("out of memory");
 		exit(EX_OSERR);
 	}
 	return p;
@@ -214,7 +214,7 @@ xstrdup(const char *s)
 static int
 open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 {
-	char	 err[1024], path[PATH_MAX];
+	char	 err[ERRMSG_MAX], path[PATH_MAX];
 	struct stat st;
 	mode_t	 old;
 	int	 r;
@@ -257,7 +257,7 @@ open_milter_socket(struct daemon *d, const struct creds *c, int mode)
 static int
 open_socketmap(struct daemon *d, const struct creds *c, int mode)
 {
-	char	 err[1024], path[PATH_MAX];
+	char	 err[ERRMSG_MAX], path[PATH_MAX];
 	mode_t	 old;
 
 	if (d->socketmap == NULL)
@@ -297,7 +297,7 @@ run_daemon(const struct options *o)
 {
 	/* static: the worker's pointers stay reachable until exit */
 	static struct daemon d;
-	char	 err[1024], abspath[PATH_MAX];
+	char	 err[ERRMSG_MAX], abspath[PATH_MAX];
 	struct creds c;
 	struct config *config;
 	sigset_t sigs;
@@ -318,7 +318,7 @@ run_daemon(const struct options *o)
 	d.socketmap_fd = -1;
 	d.foreground = o->foreground;
 	if ((config = config_load(o->conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "milter-relay: %s\n", err);
+		cli_error("%s", err);
 		return EX_CONFIG;
 	}
 	/* reloads run after chdir("/") */
@@ -331,8 +331,8 @@ run_daemon(const struct options *o)
 	d.pidfile = xstrdup(o->pidfile != NULL ? o->pidfile :
 	    config->pidfile);
 	if (d.socket == NULL) {
-		fprintf(stderr, "milter-relay: no milter socket: set "
-		    "\"socket\" in %s or use -p\n", o->conf);
+		cli_error("no milter socket: set \"socket\" in %s or use -p",
+		    o->conf);
 		return EX_USAGE;
 	}
 	if (creds_resolve(o->user != NULL ? o->user : config->user,
@@ -340,8 +340,7 @@ run_daemon(const struct options *o)
 		return EX_NOUSER;
 	/* start-up errors go to the terminal, later ones to syslog */
 	if (log_open("milter-relay", 1, config->syslog_facility) != 0) {
-		fprintf(stderr, "milter-relay: unknown syslog facility %s\n",
-		    config->syslog_facility);
+		cli_error("unknown syslog facility %s", config->syslog_facility);
 		return EX_CONFIG;
 	}
 	mode = config->socket_mode >= 0 ? config->socket_mode :

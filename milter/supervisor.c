@@ -40,6 +40,7 @@
 
 #include "config.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 #include "daemon.h"
 #include "log.h"
@@ -109,7 +110,7 @@ static void
 supervisor_load(struct supervisor *sv)
 {
 	struct config *config;
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 
 	if ((config = config_load(sv->daemon->conf_path, err,
 	    sizeof(err))) == NULL) {

@@ -34,6 +34,8 @@
 #include "socketmap.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
+#define KICK_INTERVAL_MS 50	/* SIGUSR2 to smfi_main() this often */
+#define KICK_SECONDS	10	/* for at most this long */
 
 static struct daemon *worker_daemon;
 static atomic_int worker_stopping;
@@ -64,7 +66,7 @@ worker_check_static(const struct config *old, const struct config *new)
 static void
 worker_reload(void)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
@@ -102,11 +104,12 @@ worker_wake(int sig)
 static void *
 worker_kicker(void *arg)
 {
-	struct timespec ts = { 0, 50000000L };
+	struct timespec ts = { 0, KICK_INTERVAL_MS * 1000000L };
 	int	 i;
 
 	(void)arg;
-	for (i = 0; i < 200 && !atomic_load(&worker_done); i++) {
+	for (i = 0; i < KICK_SECONDS * 1000 / KICK_INTERVAL_MS &&
+	    !atomic_load(&worker_done); i++) {
 		pthread_kill(worker_main, SIGUSR2);
 		nanosleep(&ts, NULL);
 	}
@@ -132,7 +135,7 @@ worker_stop(const char *why)
 static void
 worker_check_file(void)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	struct config *config;
 	const struct config *cur;
 	size_t	 n;
@@ -237,7 +240,7 @@ worker_signals(void)
 void
 worker_run(struct daemon *daemon, int ctl_fd, int first)
 {
-	char	 err[1024];
+	char	 err[ERRMSG_MAX];
 	pthread_t tid;
 	int	 r;
 
