@@ -207,6 +207,28 @@ decision_defer(const struct config *config, struct decision *d,
 		d->outcome = OUTCOME_TEMPFAIL;
 }
 
+/* The start of decide() and decide_domain(): 0, or -1 without config. */
+static int
+decide_begin(const struct config *config, const struct client *client,
+    const char *text, struct decision *d)
+{
+	if (config == NULL || config->rules == NULL || text == NULL) {
+		decision_fail(d, "no configuration");
+		return -1;
+	}
+	decision_fail(d, "cannot decide");
+	d->trusted = client_trusted(&config->policy, client);
+	return 0;
+}
+
+/* Step 1: a recipient that does not parse. */
+static void
+bad_syntax(struct decision *d, const char *why)
+{
+	d->reason = why;
+	set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
+}
+
 void
 decide(const struct config *config, const struct client *client,
     const char *rcpt, size_t len, struct decision *d)
@@ -215,18 +237,13 @@ decide(const struct config *config, const struct client *client,
 	struct rcpt_arg	 arg;
 	const char	*why;
 
-	if (config == NULL || config->rules == NULL || rcpt == NULL) {
-		decision_fail(d, "no configuration");
+	if (decide_begin(config, client, rcpt, d) == -1)
 		return;
-	}
-	decision_fail(d, "cannot decide");
-	d->trusted = client_trusted(&config->policy, client);
 	arg.text = rcpt;
 	arg.len = len;
-	if (address_parse(rcpt, len, &a, &why) == -1) {
-		d->reason = why;
-		set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
-	} else
+	if (address_parse(rcpt, len, &a, &why) == -1)
+		bad_syntax(d, why);
+	else
 		decide_address(config, &a, d, &arg);
 	log_only(config, d);
 }
@@ -238,18 +255,13 @@ decide_domain(const struct config *config, const struct client *client,
 	struct rcpt_arg	 arg;
 	const char	*why;
 
-	if (config == NULL || config->rules == NULL || domain == NULL) {
-		decision_fail(d, "no configuration");
+	if (decide_begin(config, client, domain, d) == -1)
 		return;
-	}
-	decision_fail(d, "cannot decide");
-	d->trusted = client_trusted(&config->policy, client);
 	arg.text = domain;
 	arg.len = strlen(domain);
 	if (domain_normalize(domain, arg.len, d->domain, &why) == -1) {
 		d->domain[0] = '\0';
-		d->reason = why;
-		set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
+		bad_syntax(d, why);
 	} else
 		decide_name(config, d, &arg);
 	log_only(config, d);

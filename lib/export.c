@@ -307,7 +307,8 @@ export_inherited(struct export_state *st, const char *name)
 		if (hsearch_r(item, FIND, &found, &st->table) == 0)
 			continue;
 		value = st->entries[(uintptr_t)found->data].value;
-		if (strcmp(value, ":") == 0 || strcmp(value, "SKIP") == 0)
+		if (strcmp(value, MAPS_VALUE_NOCHANGE) == 0 ||
+		    strcmp(value, MAPS_VALUE_SKIP) == 0)
 			return NULL;
 		return value;
 	}
@@ -326,9 +327,9 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 
 	if (value == NULL) {
 		if (st->format == EXPORT_POSTFIX_TRANSPORT)
-			value = ":";
+			value = MAPS_VALUE_NOCHANGE;
 		else if (st->format == EXPORT_SENDMAIL_ACCESS)
-			value = "SKIP";
+			value = MAPS_VALUE_SKIP;
 		else {
 			if (prefix[0] == '.' &&
 			    export_probe(st, name, probe) == 1)

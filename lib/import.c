@@ -21,6 +21,7 @@
 
 #include "domain.h"
 #include "import.h"
+#include "maps.h"
 #include "ruleset.h"
 #include "strutil.h"
 
@@ -656,12 +657,12 @@ sendmail_access_value(struct source *src, const char *val)
 {
 	struct value	*v;
 
-	if (strcasecmp(val, "RELAY") == 0) {
+	if (strcasecmp(val, MAPS_VALUE_RELAY) == 0) {
 		if ((v = value_new(src, VAL_RELAY)) == NULL)
 			source_error(src, "out of memory");
 		return v;
 	}
-	if (strcasecmp(val, "SKIP") == 0) {
+	if (strcasecmp(val, MAPS_VALUE_SKIP) == 0) {
 		if ((v = value_new(src, VAL_NORELAY)) == NULL)
 			source_error(src, "out of memory");
 		return v;

@@ -35,10 +35,6 @@
 #define MAPS_PROT_TEMP		"TEMP"
 #define MAPS_PROT_PERM		"PERM"
 
-/* The values of the relay and access maps. */
-#define MAPS_VALUE_RELAY	"RELAY"
-#define MAPS_VALUE_SKIP		"SKIP"
-
 /* A smart host taken apart: host without brackets, port or 0. */
 struct route_parts {
 	int		mx;

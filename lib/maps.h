@@ -53,6 +53,11 @@
 
 #define MAPS_ANSWER_MAX	1024
 
+/* Values of the relay and access maps, and of the tables export writes. */
+#define MAPS_VALUE_RELAY	"RELAY"	/* relay and access: relayed */
+#define MAPS_VALUE_SKIP		"SKIP"	/* access: not, stop the search */
+#define MAPS_VALUE_NOCHANGE	":"	/* transport: "do not change" */
+
 enum map_name {
 	MAP_RELAY,			/* "relay": OK RELAY */
 	MAP_POSTFIX_TRANSPORT,		/* "transport": smtp:[host]:port */

@@ -10,6 +10,9 @@
  * reload, SIGTERM/SIGINT stop, SIGUSR1 counters), writes and removes the
  * pid file, forks the worker and restarts it with a bounded backoff when
  * it dies.  It returns the process exit status.
+ * supervisor_block_signals() blocks those signals and puts them in set:
+ * main() calls it first, so that a signal during start-up waits for the
+ * supervisor.
  *
  * worker_run() is the child: it serves the milter (smfi_main()) and the
  * socketmap, and reads one-byte commands from the supervisor on ctl_fd:
@@ -27,6 +30,7 @@
 #ifndef MR_DAEMON_H
 #define MR_DAEMON_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -51,6 +55,7 @@ struct daemon {
 };
 
 int	supervisor_run(struct daemon *daemon);
+void	supervisor_block_signals(sigset_t *set);
 void	worker_run(struct daemon *daemon, int ctl_fd, int first)
 	    __attribute__((noreturn));
 

@@ -151,10 +151,24 @@ live_free_slot(void)
 	return NULL;
 }
 
+/* Make slot (NULL: none) current, retire the old one; live_writer held. */
+static void
+live_swap(struct live_slot *slot)
+{
+	struct live_slot *old;
+
+	pthread_mutex_lock(&live_lock);
+	old = live_current;
+	live_current = slot;
+	pthread_mutex_unlock(&live_lock);
+	if (old != NULL)
+		live_retire(old);
+}
+
 void
 live_replace(struct config *config)
 {
-	struct live_slot *slot, *old;
+	struct live_slot *slot;
 
 	if (config == NULL)
 		return;
@@ -168,28 +182,14 @@ live_replace(struct config *config)
 	}
 	atomic_store_explicit(&slot->refs, 1, memory_order_relaxed);
 	atomic_store_explicit(&slot->config, config, memory_order_release);
-
-	pthread_mutex_lock(&live_lock);
-	old = live_current;
-	live_current = slot;
-	pthread_mutex_unlock(&live_lock);
-
-	if (old != NULL)
-		live_retire(old);
+	live_swap(slot);
 	pthread_mutex_unlock(&live_writer);
 }
 
 void
 live_shutdown(void)
 {
-	struct live_slot *old;
-
 	pthread_mutex_lock(&live_writer);
-	pthread_mutex_lock(&live_lock);
-	old = live_current;
-	live_current = NULL;
-	pthread_mutex_unlock(&live_lock);
-	if (old != NULL)
-		live_retire(old);
+	live_swap(NULL);
 	pthread_mutex_unlock(&live_writer);
 }

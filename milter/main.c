@@ -307,13 +307,7 @@ run_daemon(const struct options *o)
 	 * A SIGTERM during start-up waits for the supervisor, which then
 	 * stops cleanly (socket and pid file removed).
 	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	supervisor_block_signals(&sigs);
 	memset(&d, 0, sizeof(d));
 	d.socketmap_fd = -1;
 	d.foreground = o->foreground;

@@ -282,6 +282,19 @@ supervisor_signal(struct supervisor *sv, int sig)
 	}
 }
 
+/* supervisor_block_signals - block the signals it waits for */
+void
+supervisor_block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
 int
 supervisor_run(struct daemon *daemon)
 {
@@ -295,13 +308,7 @@ supervisor_run(struct daemon *daemon)
 	sv.daemon = daemon;
 	sv.pid = -1;
 	sv.ctl = -1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	supervisor_block_signals(&set);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (supervisor_spawn(&sv, 1) != 0)
