@@ -18,12 +18,14 @@
  *
  * A restarted worker serves the last rule set that loaded, whatever the
  * file on disk holds now: the supervisor keeps the configuration of the
- * start (shared with the first worker, copy-on-write) and, on SIGHUP,
- * loads the file itself after telling the worker, keeping the new set
- * when it loads and the old one when it does not.  Each restart forks
- * the worker with that set; the worker then checks the file and logs
- * when it does not load.  The cost is one more copy of the rules in the
- * supervisor once a reload has happened.
+ * start (shared with the first worker, copy-on-write) and, after a
+ * SIGHUP, loads the file itself, keeping the new set when it loads and
+ * the old one when it does not.  That load waits until no signal came
+ * for a second (a burst of SIGHUPs costs one load, and each SIGHUP is
+ * passed on at once), or until a worker is to be restarted.  Each
+ * restart forks the worker with that set; the worker then checks the
+ * file and logs when it does not load.  The cost is one more copy of the
+ * rules in the supervisor once a reload has happened.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +63,7 @@ struct supervisor {
 	int		 fails;
 	unsigned long	 restarts;
 	unsigned long	 reloads;
+	int		 load_pending;	/* a SIGHUP since the last load */
 };
 
 static time_t
@@ -265,14 +268,13 @@ supervisor_signal(struct supervisor *sv, int sig)
 		if (sv->pid == -1) {
 			log_info("supervisor: SIGHUP with no worker running; "
 			    "the next worker serves what loads now");
-			supervisor_load(sv);
+			sv->load_pending = 1;
 			break;
 		}
 		log_info("supervisor: SIGHUP: reloading %s",
 		    sv->daemon->conf_path);
 		supervisor_tell(sv, WORKER_RELOAD);
-		/* while the worker loads it too, on the other core */
-		supervisor_load(sv);
+		sv->load_pending = 1;
 		break;
 	case SIGUSR1:
 		log_info("counters: worker_restarts=%lu reload_requests=%lu",
@@ -328,6 +330,11 @@ supervisor_run(struct daemon *daemon)
 		if (sig == SIGHUP || sig == SIGUSR1)
 			supervisor_signal(&sv, sig);
 		now = mono_now();
+		if (sv.load_pending && (sig == -1 ||
+		    (sv.pid == -1 && now >= sv.restart_at))) {
+			sv.load_pending = 0;
+			supervisor_load(&sv);
+		}
 		if (sv.pid == -1 && now >= sv.restart_at) {
 			sv.restarts++;
 			if (supervisor_spawn(&sv, 0) != 0)
