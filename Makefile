@@ -34,9 +34,11 @@ WARN_FLAGS	= -Wall -Wextra -Werror
 LIB_PKGS	= libconfig libidn2
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DMR_VERSION=\"$(VERSION)\" -Ilib $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARN_FLAGS) $(SAN_FLAGS) $(CFLAGS) \
-		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS))
+		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DAEMON_PKGS))
 LIB_LDLIBS	= $(shell $(PKG_CONFIG) --libs $(LIB_PKGS)) -lpthread
-MILTER_LDLIBS	= $(shell $(PKG_CONFIG) --libs milter) $(LIB_LDLIBS)
+DAEMON_PKGS	= libmicrohttpd
+MILTER_LDLIBS	= $(shell $(PKG_CONFIG) --libs milter $(DAEMON_PKGS)) \
+		  $(LIB_LDLIBS)
 CHECK_CFLAGS	= $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LDLIBS	= $(shell $(PKG_CONFIG) --libs check)
 ALL_LDFLAGS	= $(SAN_FLAGS) $(LDFLAGS)
@@ -82,8 +84,9 @@ ifdef CHECK_ONLY
 CHECK_SCRIPTS	= $(foreach d,$(CHECK_ONLY),test/$(d)/check.sh)
 endif
 # The areas "make san-check" runs under ASan+UBSan (CI runs it after "make
-# check"): the daemon's scenarios, the relay corpus and the faults.
-SAN_CHECK	?= scenarios relay faults
+# check"): the daemon's scenarios, the relay corpus, the faults and the
+# metrics endpoint (HTTP in the supervisor, workers forked beside it).
+SAN_CHECK	?= scenarios relay faults metrics
 
 PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \

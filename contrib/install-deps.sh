@@ -6,9 +6,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config \
-	libmilter-dev libconfig-dev libidn2-dev check \
+	libmilter-dev libconfig-dev libidn2-dev libmicrohttpd-dev check \
 	postfix miltertest mandoc valgrind clang \
-	procps iproute2 util-linux ca-certificates
+	procps iproute2 util-linux ca-certificates \
+	prometheus curl jq
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).
 apt-get install -y --no-install-recommends m4 $(apt-cache depends sendmail-bin | awk '$1 ~ /Depends:$/ && $2 ~ /^lib/ { print $2 }')

@@ -18,6 +18,7 @@
  * last line") rather than loaded as a shorter rule.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "netaddr.h"
 #include "ruleset.h"
 #include "sockspec.h"
+#include "strutil.h"
 
 #define DOMAINS_LINE_MAX	4096
 
@@ -37,6 +39,7 @@
 struct load {
 	const char	*path;		/* main config file */
 	config_setting_t *domains;	/* inline list, or NULL */
+	struct config	*config;	/* being loaded */
 	char		*err;
 	size_t		 errlen;
 };
@@ -82,7 +85,7 @@ static int
 setting_error(const struct load *ld, const config_setting_t *s,
     const char *fmt, ...)
 {
-	char	msg[512], file[1024];
+	char	msg[ERRMSG_MAX], file[PATH_MAX];
 	va_list	ap;
 
 	va_start(ap, fmt);
@@ -165,6 +168,28 @@ get_socket(const struct load *ld, const config_setting_t *s, char **out)
 	if (sockspec_parse(v, &kind, &rest) == -1)
 		return setting_error(ld, s, "bad %s \"%s\" (" SOCKSPEC_SYNTAX
 		    ")", config_setting_name(s), v);
+	return dup_string(ld, s, out);
+}
+
+/* "inet:PORT@HOST" or "inet6:PORT@HOST", PORT 1-65535, for HTTP. */
+static int
+get_metrics(const struct load *ld, const config_setting_t *s, char **out)
+{
+	const char		*v, *p;
+	enum sockspec_kind	 kind;
+	size_t			 n;
+	long			 port;
+
+	if (get_string(ld, s, &v) == -1)
+		return -1;
+	if (sockspec_parse(v, &kind, &p) == -1 || kind == SOCKSPEC_UNIX)
+		p = NULL;
+	n = p != NULL ? strspn(p, "0123456789") : 0;
+	port = n > 0 && n < 6 ? strtol(p, NULL, 10) : 0;
+	if (p == NULL || port < 1 || port > 65535 ||
+	    (p[n] != '\0' && (p[n] != '@' || p[n + 1] == '\0')))
+		return setting_error(ld, s, "bad metrics \"%s\" (inet:PORT@HOST "
+		    "or inet6:PORT@HOST)", v);
 	return dup_string(ld, s, out);
 }
 
@@ -302,6 +327,28 @@ load_policy(const struct load *ld, const config_setting_t *g,
 	return 0;
 }
 
+/* Remember the canonical pattern of an inline rule (metrics count them). */
+static int
+inline_pattern_add(const struct load *ld, const config_setting_t *match,
+    const char *pattern)
+{
+	struct config	*c = ld->config;
+	char		 canon[PATTERN_MAX + 1], **v;
+	const char	*why;
+
+	if (c == NULL || pattern_normalize(pattern, canon, &why) != 0)
+		return 0;
+	v = realloc(c->inline_patterns, (c->ninline_patterns + 1) *
+	    sizeof(*v));
+	if (v == NULL)
+		return setting_error(ld, match, "out of memory");
+	c->inline_patterns = v;
+	if ((v[c->ninline_patterns] = strdup(canon)) == NULL)
+		return setting_error(ld, match, "out of memory");
+	c->ninline_patterns++;
+	return 0;
+}
+
 /* Where the inline list first gives pattern (canonical), before entry
  * limit; the setting, or NULL. */
 static const config_setting_t *
@@ -336,7 +383,8 @@ load_domain(const struct load *ld, struct ruleset *rules,
 	const config_setting_t	*s, *match, *first;
 	struct rule_spec	 spec;
 	const char		*name, **field, *why;
-	char			 msg[512], canon[PATTERN_MAX + 1], file[1024];
+	char			 msg[ERRMSG_MAX], canon[PATTERN_MAX + 1];
+	char			 file[PATH_MAX];
 	int			 i, n;
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
@@ -363,7 +411,7 @@ load_domain(const struct load *ld, struct ruleset *rules,
 	if (get_string(ld, match, &name) == -1)
 		return -1;
 	if (ruleset_add(rules, name, &spec, msg, sizeof(msg)) == 0)
-		return 0;
+		return inline_pattern_add(ld, match, name);
 	if (ruleset_has_pattern(rules, name) &&
 	    pattern_normalize(name, canon, &why) == 0 &&
 	    (first = domains_first(ld, canon, index)) != NULL)
@@ -565,16 +613,16 @@ file_duplicate(const struct load *ld, FILE *fp, const char *path,
     size_t len, char *msg, size_t msglen)
 {
 	char			 buf[DOMAINS_LINE_MAX + 1], canon[PATTERN_MAX + 1];
-	char			*pattern, file[1024];
+	char			*pattern, file[PATH_MAX];
 	const char		*why;
 	const config_setting_t	*first;
 	struct rule_spec	 spec;
 	unsigned long		 at;
-	char			 e[8];
 	size_t			 used;
 
-	if (line_copy(line, len, buf, sizeof(buf), e, sizeof(e)) == -1 ||
-	    line_split(buf, &pattern, &spec, e, sizeof(e)) != 0 ||
+	/* the line failed to load already: no second message */
+	if (line_copy(line, len, buf, sizeof(buf), NULL, 0) == -1 ||
+	    line_split(buf, &pattern, &spec, NULL, 0) != 0 ||
 	    !ruleset_has_pattern(rules, pattern) ||
 	    pattern_normalize(pattern, canon, &why) == -1)
 		return;
@@ -610,7 +658,7 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
     const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
-	char		*line, msg[768];
+	char		*line, msg[ERRMSG_MAX];
 	size_t		 cap, lines;
 	ssize_t		 n;
 	unsigned long	 lineno;
@@ -696,6 +744,8 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 			rc = get_socket(ld, s, &c->socket);
 		else if (strcmp(name, "socketmap") == 0)
 			rc = get_socket(ld, s, &c->socketmap);
+		else if (strcmp(name, "metrics") == 0)
+			rc = get_metrics(ld, s, &c->metrics);
 		else if (strcmp(name, "socket_mode") == 0)
 			rc = get_mode(ld, s, &c->socket_mode);
 		else if (strcmp(name, "milter_timeout") == 0)
@@ -756,7 +806,7 @@ config_new(const char *path)
 static int
 config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 {
-	char	*dir, *slash, file[1024];
+	char	*dir, *slash, file[PATH_MAX];
 	int	 saved;
 
 	if ((dir = strdup(path)) == NULL) {
@@ -804,6 +854,7 @@ config_load(const char *path, char *err, size_t errlen)
 	ld.path = path;
 	ld.err = err;
 	ld.errlen = errlen;
+	ld.config = c;
 	file = NULL;
 	if (rc == 0)
 		rc = load_top(&ld, config_root_setting(&cf), c, &file);
@@ -829,11 +880,17 @@ config_load(const char *path, char *err, size_t errlen)
 void
 config_free(struct config *c)
 {
+	size_t	 i;
+
 	if (c == NULL)
 		return;
 	free(c->path);
 	free(c->socket);
 	free(c->socketmap);
+	free(c->metrics);
+	for (i = 0; i < c->ninline_patterns; i++)
+		free(c->inline_patterns[i]);
+	free(c->inline_patterns);
 	free(c->user);
 	free(c->group);
 	free(c->pidfile);

@@ -59,6 +59,7 @@ struct config {
 	/* daemon settings; NULL when unset */
 	char		*socket;
 	char		*socketmap;
+	char		*metrics;	/* HTTP endpoint, inet:PORT@HOST */
 	char		*user;
 	char		*group;
 	char		*pidfile;
@@ -67,6 +68,9 @@ struct config {
 	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
 	struct policy	policy;
 	struct ruleset	*rules;
+	/* canonical patterns of the inline "domains" list, in order */
+	char		**inline_patterns;
+	size_t		ninline_patterns;
 };
 
 struct config *config_load(const char *path, char *err, size_t errlen);

@@ -215,6 +215,26 @@ itab_reserve(struct itab *t)
 	return 0;
 }
 
+/* Room for one more, then the slot of key in *j: 0, or -1 out of memory. */
+static int
+itab_find(const struct ruleset *set, struct itab *t, uint64_t h,
+    itab_eq_fn *eq, const void *key, size_t *j)
+{
+	if (itab_reserve(t) == -1)
+		return -1;
+	*j = itab_slot(set, t, h, eq, key);
+	return 0;
+}
+
+/* Store a new value in the free slot j that itab_find() gave. */
+static void
+itab_put(struct itab *t, size_t j, uint64_t h, uintptr_t val)
+{
+	t->hash[j] = h;
+	t->val[j] = val;
+	t->count++;
+}
+
 static void
 itab_free(struct itab *t, int free_vals)
 {
@@ -243,17 +263,14 @@ intern_string(struct ruleset *set, const char *s)
 
 	if (s == NULL)
 		return NULL;
-	if (itab_reserve(&set->strings) == -1)
-		return NULL;
 	h = bytes_hash(s, strlen(s));
-	j = itab_slot(set, &set->strings, h, string_eq, s);
+	if (itab_find(set, &set->strings, h, string_eq, s, &j) == -1)
+		return NULL;
 	if (set->strings.val[j] != 0)
 		return (const char *)set->strings.val[j];
 	if ((copy = strdup(s)) == NULL)
 		return NULL;
-	set->strings.hash[j] = h;
-	set->strings.val[j] = (uintptr_t)copy;
-	set->strings.count++;
+	itab_put(&set->strings, j, h, (uintptr_t)copy);
 	return copy;
 }
 
@@ -275,20 +292,17 @@ intern_rule(struct ruleset *set, const struct rule *r)
 	size_t		 j;
 	struct rule	*copy;
 
-	if (itab_reserve(&set->rules) == -1)
-		return NULL;
 	h = mix64(((uint64_t)r->kind << 8 | r->relay) +
 	    (uintptr_t)r->smarthost) ^ mix64((uintptr_t)r->transport + 1) ^
 	    mix64((uintptr_t)r->reply + 2);
-	j = itab_slot(set, &set->rules, h, rule_eq, r);
+	if (itab_find(set, &set->rules, h, rule_eq, r, &j) == -1)
+		return NULL;
 	if (set->rules.val[j] != 0)
 		return (const struct rule *)set->rules.val[j];
 	if ((copy = malloc(sizeof(*copy))) == NULL)
 		return NULL;
 	*copy = *r;
-	set->rules.hash[j] = h;
-	set->rules.val[j] = (uintptr_t)copy;
-	set->rules.count++;
+	itab_put(&set->rules, j, h, (uintptr_t)copy);
 	return copy;
 }
 
@@ -309,11 +323,10 @@ intern_triple(struct ruleset *set, const struct triple *t)
 	size_t		 j, ncap;
 	struct triple	*n;
 
-	if (itab_reserve(&set->tripletab) == -1)
-		return 0;
 	h = mix64((uintptr_t)t->rule[0]) ^ mix64((uintptr_t)t->rule[1] + 1) ^
 	    mix64((uintptr_t)t->rule[2] + 2);
-	j = itab_slot(set, &set->tripletab, h, triple_eq, t);
+	if (itab_find(set, &set->tripletab, h, triple_eq, t, &j) == -1)
+		return 0;
 	if (set->tripletab.val[j] != 0)
 		return (uint32_t)set->tripletab.val[j];
 	if (set->ntriples == set->triples_cap) {
@@ -325,9 +338,7 @@ intern_triple(struct ruleset *set, const struct triple *t)
 		set->triples_cap = ncap;
 	}
 	set->triples[set->ntriples++] = *t;
-	set->tripletab.hash[j] = h;
-	set->tripletab.val[j] = set->ntriples;
-	set->tripletab.count++;
+	itab_put(&set->tripletab, j, h, set->ntriples);
 	return (uint32_t)set->ntriples;
 }
 

@@ -28,6 +28,7 @@
 #include "callbacks.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 
 #define SESSION_ID_MAX	16
 #define QID_MAX		64
@@ -42,15 +43,6 @@ struct session {
 	char		qid[QID_MAX];
 };
 
-struct counters {
-	atomic_ulong	sessions;
-	atomic_ulong	rcpts;
-	atomic_ulong	outcome[4];	/* enum outcome */
-	atomic_ulong	route_mismatch;
-	atomic_ulong	failures;	/* no session, no reply, ... */
-};
-
-static struct counters counters;
 static unsigned long session_seed;
 static atomic_ulong session_next;
 
@@ -117,8 +109,7 @@ cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 	struct session *s;
 
 	(void)hostname;
-	atomic_fetch_add_explicit(&counters.sessions, 1,
-	    memory_order_relaxed);
+	metrics_add(MC_SESSIONS);
 	if ((s = smfi_getpriv(ctx)) == NULL) {
 		if ((s = calloc(1, sizeof(*s))) == NULL) {
 			/* cb_envrcpt tempfails every RCPT without a session */
@@ -348,8 +339,7 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
 		return;
 	if (!route_differs(ctx, d, want, sizeof(want), got, sizeof(got)))
 		return;
-	atomic_fetch_add_explicit(&counters.route_mismatch, 1,
-	    memory_order_relaxed);
+	metrics_add(MC_ROUTE_MISMATCH);
 	/* {rcpt_mailer} and {rcpt_host} are the MTA's: quoted, as rcpt */
 	log_quote(rcpt, strlen(rcpt), 0, r, sizeof(r));
 	log_quote(got, strlen(got), 1, qgot, sizeof(qgot));
@@ -380,8 +370,7 @@ reply_send(SMFICTX *ctx, struct decision *d)
 	}
 	reply_escape(d->text, text, sizeof(text));
 	if (smfi_setreply(ctx, d->rcode, d->xcode, text) != MI_SUCCESS) {
-		atomic_fetch_add_explicit(&counters.failures, 1,
-		    memory_order_relaxed);
+		metrics_add(MC_FAILURES);
 		/* the text may hold the recipient: quoted */
 		log_quote(d->text, strlen(d->text), 1, q, sizeof(q));
 		log_error("smfi_setreply(%s %s \"%s\") failed; deferring",
@@ -401,21 +390,22 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct decision d;
 	const char *rcpt;
 	sfsistat ret;
+	uint64_t start;
 
-	atomic_fetch_add_explicit(&counters.rcpts, 1, memory_order_relaxed);
+	start = metrics_now();
 	rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
 	if ((s = smfi_getpriv(ctx)) == NULL) {
-		atomic_fetch_add_explicit(&counters.failures, 1,
-		    memory_order_relaxed);
+		metrics_add(MC_FAILURES);
 		decision_fail(&d, "no session context");
 		decision_log(NULL, rcpt, &d);
-		return reply_send(ctx, &d);
+		ret = reply_send(ctx, &d);
+		metrics_decision(&d, start);
+		return ret;
 	}
 	session_set_qid(s, ctx);
 	config = live_acquire();
 	if (config == NULL) {
-		atomic_fetch_add_explicit(&counters.failures, 1,
-		    memory_order_relaxed);
+		metrics_add(MC_FAILURES);
 		decision_fail(&d, "no configuration loaded");
 	} else {
 		decide(config, &s->client, rcpt, strlen(rcpt), &d);
@@ -424,10 +414,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	decision_log(s, rcpt, &d);
 	ret = reply_send(ctx, &d);
 	live_release(config);
-	if ((unsigned)d.outcome < sizeof(counters.outcome) /
-	    sizeof(counters.outcome[0]))
-		atomic_fetch_add_explicit(&counters.outcome[d.outcome], 1,
-		    memory_order_relaxed);
+	metrics_decision(&d, start);
 	return ret;
 }
 
@@ -473,16 +460,20 @@ callbacks_desc(void)
 	return &callbacks_filter;
 }
 
+/* callbacks_log_counters - the SIGUSR1 line, a view of metrics.c */
 void
 callbacks_log_counters(void)
 {
-	log_info("counters: sessions=%lu rcpts=%lu accept=%lu reject=%lu "
-	    "tempfail=%lu continue=%lu route_mismatch=%lu failures=%lu",
-	    atomic_load(&counters.sessions), atomic_load(&counters.rcpts),
-	    atomic_load(&counters.outcome[OUTCOME_ACCEPT]),
-	    atomic_load(&counters.outcome[OUTCOME_REJECT]),
-	    atomic_load(&counters.outcome[OUTCOME_TEMPFAIL]),
-	    atomic_load(&counters.outcome[OUTCOME_CONTINUE]),
-	    atomic_load(&counters.route_mismatch),
-	    atomic_load(&counters.failures));
+	unsigned long long o[4], rcpts = 0;
+	int	 i;
+
+	for (i = 0; i < 4; i++)
+		rcpts += o[i] = metrics_decisions(i);
+	log_info("counters: sessions=%llu rcpts=%llu accept=%llu reject=%llu "
+	    "tempfail=%llu continue=%llu route_mismatch=%llu failures=%llu",
+	    (unsigned long long)metrics_get(MC_SESSIONS), rcpts,
+	    o[OUTCOME_ACCEPT], o[OUTCOME_REJECT], o[OUTCOME_TEMPFAIL],
+	    o[OUTCOME_CONTINUE],
+	    (unsigned long long)metrics_get(MC_ROUTE_MISMATCH),
+	    (unsigned long long)metrics_get(MC_FAILURES));
 }

@@ -13,6 +13,7 @@
  * EX_UNAVAILABLE (no such process, or not milter-relay), EX_NOPERM.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,7 +82,7 @@ reload_pidfile(const char *conf, char *buf, size_t len, int *status)
 int
 cmd_reload(int argc, char **argv)
 {
-	char	 err[ERRMSG_MAX], buf[4096];
+	char	 err[ERRMSG_MAX], buf[PATH_MAX];
 	const char *conf = CONFIG_DEFAULT_PATH, *path = NULL;
 	pid_t	 pid;
 	int	 ch, status;

@@ -5,6 +5,7 @@
  *	milter-relay reload [-c conf] [-P pidfile]
  *	milter-relay export [-c conf] FORMAT
  *	milter-relay import [-n] FORMAT FILE [FORMAT FILE ...]
+ *	milter-relay stats [-c conf] [-M inet:PORT@HOST]
  *
  * main() dispatches on argv[1]; each cmd_*() gets argc/argv starting at
  * the subcommand's name and returns a sysexits.h exit status.
@@ -16,5 +17,6 @@ int	cmd_query(int argc, char **argv);
 int	cmd_reload(int argc, char **argv);
 int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
+int	cmd_stats(int argc, char **argv);
 
 #endif

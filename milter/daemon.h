@@ -8,8 +8,9 @@
  *
  * supervisor_run() is the parent process: it owns the signals (SIGHUP
  * reload, SIGTERM/SIGINT stop, SIGUSR1 counters), writes and removes the
- * pid file, forks the worker and restarts it with a bounded backoff when
- * it dies.  It returns the process exit status.
+ * pid file, serves the metrics over HTTP (metrics_http.c) when
+ * metrics_fd is open, forks the worker and restarts it with a bounded
+ * backoff when it dies.  It returns the process exit status.
  * supervisor_block_signals() blocks those signals and puts them in set:
  * main() calls it first, so that a signal during start-up waits for the
  * supervisor.
@@ -44,6 +45,8 @@ struct daemon {
 	char		*conf_path;
 	char		*socket;	/* milter socket spec */
 	char		*socketmap;	/* NULL: none */
+	char		*metrics;	/* HTTP endpoint, NULL: none */
+	int		 metrics_fd;	/* -1: none */
 	char		*pidfile;	/* NULL: none */
 	int		 foreground;
 	int		 socketmap_fd;	/* -1: none */

@@ -2,7 +2,7 @@
  * main - milter-relay: options, subcommands, start-up of the daemon
  *
  *	milter-relay [-ft] [-c config] [-p socket] [-m socketmap]
- *	    [-u user] [-g group] [-P pidfile]
+ *	    [-M metrics] [-u user] [-g group] [-P pidfile]
  *	milter-relay -V | -h
  *	milter-relay query|reload|export|import ...	(see commands.h)
  *
@@ -10,7 +10,9 @@
  * the error), open the milter socket through libmilter (a stale unix
  * socket is removed only when nothing listens on it; the mode comes from
  * socket_mode, default 0660, the owner from -u/-g so that a Postfix in
- * group postfix can connect) and the socketmap socket, go to the
+ * group postfix can connect), the socketmap socket and the metrics
+ * socket (HTTP, served by the supervisor), create the shared counters
+ * (metrics.c), go to the
  * background unless -f, write the pid file, drop privileges
  * (initgroups, setgid, setuid), then become the supervisor
  * (supervisor.c), which forks the worker.  Options override the file's
@@ -41,6 +43,8 @@
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "pidfile.h"
 #include "socketmap.h"
 
@@ -54,6 +58,7 @@ struct options {
 	const char	*conf;
 	const char	*socket;
 	const char	*socketmap;
+	const char	*metrics;
 	const char	*user;
 	const char	*group;
 	const char	*pidfile;
@@ -73,11 +78,13 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: milter-relay [-ft] [-c config] [-p socket] "
 	    "[-m socketmap]\n"
-	    "                    [-u user] [-g group] [-P pidfile]\n"
+	    "                    [-M metrics] [-u user] [-g group] "
+	    "[-P pidfile]\n"
 	    "       milter-relay -V | -h\n"
 	    "       milter-relay query [-c config] [-a client] [--auth] "
 	    "address ...\n"
 	    "       milter-relay reload [-c config] [-P pidfile]\n"
+	    "       milter-relay stats [-c config] [-M metrics]\n"
 	    "       milter-relay export [-c config] format\n"
 	    "       milter-relay import [-n] format file ...\n");
 }
@@ -93,6 +100,7 @@ subcommand(int argc, char **argv, int *status)
 		{ "reload", cmd_reload },
 		{ "export", cmd_export },
 		{ "import", cmd_import },
+		{ "stats", cmd_stats },
 	};
 	size_t	 i;
 
@@ -283,6 +291,21 @@ open_socketmap(struct daemon *d, const struct creds *c, int mode)
 	return 0;
 }
 
+static int
+open_metrics(struct daemon *d)
+{
+	char	 err[1024];
+
+	if (d->metrics == NULL)
+		return 0;
+	if ((d->metrics_fd = metrics_http_open(d->metrics, err,
+	    sizeof(err))) == -1) {
+		log_error("metrics: %s", err);
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
 static void
 startup_cleanup(struct daemon *d)
 {
@@ -310,6 +333,7 @@ run_daemon(const struct options *o)
 	supervisor_block_signals(&sigs);
 	memset(&d, 0, sizeof(d));
 	d.socketmap_fd = -1;
+	d.metrics_fd = -1;
 	d.foreground = o->foreground;
 	if ((config = config_load(o->conf, err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
@@ -322,6 +346,8 @@ run_daemon(const struct options *o)
 	d.socket = xstrdup(o->socket != NULL ? o->socket : config->socket);
 	d.socketmap = xstrdup(o->socketmap != NULL ? o->socketmap :
 	    config->socketmap);
+	d.metrics = xstrdup(o->metrics != NULL ? o->metrics :
+	    config->metrics);
 	d.pidfile = xstrdup(o->pidfile != NULL ? o->pidfile :
 	    config->pidfile);
 	if (d.socket == NULL) {
@@ -340,7 +366,8 @@ run_daemon(const struct options *o)
 	mode = config->socket_mode >= 0 ? config->socket_mode :
 	    DEFAULT_SOCKET_MODE;
 	if ((status = open_milter_socket(&d, &c, mode)) != 0 ||
-	    (status = open_socketmap(&d, &c, mode)) != 0) {
+	    (status = open_socketmap(&d, &c, mode)) != 0 ||
+	    (status = open_metrics(&d)) != 0) {
 		startup_cleanup(&d);
 		return status;
 	}
@@ -350,6 +377,9 @@ run_daemon(const struct options *o)
 		return EX_OSERR;
 	}
 	(void)log_open("milter-relay", o->foreground, config->syslog_facility);
+	if (metrics_init() != 0)
+		log_warning("metrics: no shared memory (%s); counters start "
+		    "over when a worker restarts", strerror(errno));
 	if (d.pidfile != NULL && pidfile_write(d.pidfile, err,
 	    sizeof(err)) != 0) {
 		log_error("pidfile: %s", err);
@@ -367,6 +397,7 @@ run_daemon(const struct options *o)
 	free(d.conf_path);
 	free(d.socket);
 	free(d.socketmap);
+	free(d.metrics);
 	free(d.pidfile);
 	free(d.unix_path);
 	free(d.socketmap_path);
@@ -383,7 +414,7 @@ main(int argc, char **argv)
 		return status;
 	memset(&o, 0, sizeof(o));
 	o.conf = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "c:fg:hm:p:P:tu:V")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fg:hm:M:p:P:tu:V")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.conf = optarg;
@@ -399,6 +430,9 @@ main(int argc, char **argv)
 			return 0;
 		case 'm':
 			o.socketmap = optarg;
+			break;
+		case 'M':
+			o.metrics = optarg;
 			break;
 		case 'p':
 			o.socket = optarg;

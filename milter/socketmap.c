@@ -58,6 +58,7 @@
 #include "../lib/sockspec.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 #include "socketmap.h"
 
 #define SM_MAX_CONNS	512
@@ -69,19 +70,6 @@
 #define SM_BACKLOG	128
 #define SM_BUF_SIZE	(NETSTRING_QUERY_MAX + 32)
 #define SM_STACK_SIZE	(256 * 1024)
-
-struct sm_counters {
-	atomic_ulong	connections;
-	atomic_ulong	refused;	/* over SM_MAX_CONNS */
-	atomic_ulong	requests;
-	atomic_ulong	ok;
-	atomic_ulong	notfound;
-	atomic_ulong	errors;		/* TEMP or PERM answers */
-	atomic_ulong	malformed;	/* bad netstrings: connection closed */
-	atomic_ulong	idle_closed;
-	atomic_ulong	slow_closed;	/* request not whole in time */
-	atomic_ulong	evicted;	/* slot given to a new client */
-};
 
 /* One connection slot; fd and peer change under sm.lock only. */
 struct sm_slot {
@@ -110,8 +98,6 @@ static struct {
 	.idle = PTHREAD_COND_INITIALIZER,
 	.freed = PTHREAD_COND_INITIALIZER,
 };
-
-static struct sm_counters counters;
 
 static int	sm_open_unix(const char *path, char *err, size_t errlen);
 static int	sm_open_inet(const char *spec, int family, char *err,
@@ -281,20 +267,26 @@ socketmap_stop(void)
 	sm.running = 0;
 }
 
+/* socketmap_log_counters - the SIGUSR1 line, a view of metrics.c */
 void
 socketmap_log_counters(void)
 {
-	log_info("socketmap: connections=%lu refused=%lu open=%d "
-	    "requests=%lu ok=%lu notfound=%lu errors=%lu malformed=%lu "
-	    "idle_closed=%lu slow_closed=%lu evicted=%lu",
-	    atomic_load(&counters.connections),
-	    atomic_load(&counters.refused), sm.nconns,
-	    atomic_load(&counters.requests), atomic_load(&counters.ok),
-	    atomic_load(&counters.notfound), atomic_load(&counters.errors),
-	    atomic_load(&counters.malformed),
-	    atomic_load(&counters.idle_closed),
-	    atomic_load(&counters.slow_closed),
-	    atomic_load(&counters.evicted));
+	unsigned long long ok, nf, temp, perm;
+
+	ok = metrics_socketmap_answers(0);
+	nf = metrics_socketmap_answers(1);
+	temp = metrics_socketmap_answers(2);
+	perm = metrics_socketmap_answers(3);
+	log_info("socketmap: connections=%llu refused=%llu open=%d "
+	    "requests=%llu ok=%llu notfound=%llu errors=%llu malformed=%llu "
+	    "idle_closed=%llu slow_closed=%llu evicted=%llu",
+	    (unsigned long long)metrics_get(MC_SM_CONNECTIONS),
+	    (unsigned long long)metrics_get(MC_SM_REFUSED), sm.nconns,
+	    ok + nf + temp + perm, ok, nf, temp + perm,
+	    (unsigned long long)metrics_get(MC_SM_MALFORMED),
+	    (unsigned long long)metrics_get(MC_SM_IDLE_CLOSED),
+	    (unsigned long long)metrics_get(MC_SM_SLOW_CLOSED),
+	    (unsigned long long)metrics_get(MC_SM_EVICTED));
 }
 
 /* sm_now - monotonic milliseconds */
@@ -394,7 +386,7 @@ sm_slot_take(int fd, int family, const unsigned char *addr)
 		s = &sm.slots[victim];
 		atomic_store(&s->evicted, 1);
 		(void)shutdown(s->fd, SHUT_RDWR);
-		atomic_fetch_add(&counters.evicted, 1);
+		metrics_add(MC_SM_EVICTED);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += SM_EVICT_WAIT_MS / 1000;
 		while (s->fd != -1)
@@ -465,11 +457,11 @@ sm_listen(void *arg)
 		slot = sm_slot_take(fd, family, peer);
 		pthread_mutex_unlock(&sm.lock);
 		if (slot == -1) {
-			atomic_fetch_add(&counters.refused, 1);
+			metrics_add(MC_SM_REFUSED);
 			close(fd);
 			continue;
 		}
-		atomic_fetch_add(&counters.connections, 1);
+		metrics_add(MC_SM_CONNECTIONS);
 		if (pthread_create(&tid, &attr, sm_serve, (void *)slot) != 0) {
 			log_warning("socketmap: cannot start a thread");
 			sm_conn_done((int)slot);
@@ -521,7 +513,7 @@ sm_serve(void *arg)
 			continue;
 		}
 		if (used == -1 || len == SM_BUF_SIZE) {
-			atomic_fetch_add(&counters.malformed, 1);
+			metrics_add(MC_SM_MALFORMED);
 			(void)sm_send_perm(fd, used == -1 ? why :
 			    "request too long");
 			break;
@@ -532,7 +524,7 @@ sm_serve(void *arg)
 			left = atomic_load(&s->partial_since) +
 			    SM_REQUEST_SECONDS * 1000 - sm_now();
 			if (left <= 0) {
-				atomic_fetch_add(&counters.slow_closed, 1);
+				metrics_add(MC_SM_SLOW_CLOSED);
 				break;
 			}
 			if (left < timeout)
@@ -544,7 +536,7 @@ sm_serve(void *arg)
 		if (rc == 0 && len > 0)
 			continue;	/* the deadline, checked above */
 		if (rc == 0)
-			atomic_fetch_add(&counters.idle_closed, 1);
+			metrics_add(MC_SM_IDLE_CLOSED);
 		if (rc <= 0 || pfd[1].revents != 0)
 			break;
 		n = read(fd, buf + len, SM_BUF_SIZE - len);
@@ -567,17 +559,13 @@ sm_request(int fd, const char *data, size_t len)
 {
 	const struct config *config;
 	struct map_answer a;
+	uint64_t	 start;
 
-	atomic_fetch_add(&counters.requests, 1);
+	start = metrics_now();
 	config = live_acquire();
 	maps_request(config, data, len, &a);
 	live_release(config);
-	if (a.status == MAP_OK)
-		atomic_fetch_add(&counters.ok, 1);
-	else if (a.status == MAP_NOTFOUND)
-		atomic_fetch_add(&counters.notfound, 1);
-	else
-		atomic_fetch_add(&counters.errors, 1);
+	metrics_socketmap(data, len, a.status, start);
 	return sm_send(fd, &a);
 }
 

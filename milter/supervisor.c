@@ -4,7 +4,8 @@
  * See daemon.h, supervisor_run().  libmilter's signal thread takes
  * SIGHUP for "stop", so the process that runs smfi_main() cannot reload
  * on SIGHUP.  The supervisor is a single-threaded parent that receives
- * every signal with sigtimedwait() and passes the administrator's intent
+ * every signal with sigtimedwait() (through a signalfd polled beside the
+ * metrics server's descriptor when metrics are served) and passes the administrator's intent
  * to the worker over a pipe: SIGHUP -> WORKER_RELOAD, SIGUSR1 ->
  * WORKER_COUNTERS, SIGTERM/SIGINT -> WORKER_STOP (then SIGTERM, then
  * SIGKILL if the worker does not exit in time).
@@ -20,9 +21,10 @@
  * file on disk holds now: the supervisor keeps the configuration of the
  * start (shared with the first worker, copy-on-write) and, after a
  * SIGHUP, loads the file itself, keeping the new set when it loads and
- * the old one when it does not.  That load waits until no signal came
- * for a second (a burst of SIGHUPs costs one load, and each SIGHUP is
- * passed on at once), or until a worker is to be restarted.  Each
+ * the old one when it does not.  That load waits until a wait of the
+ * main loop ends without a signal (a burst of SIGHUPs costs one load,
+ * and each SIGHUP is passed on at once), or until a worker is to be
+ * restarted; while it runs, the metrics endpoint waits.  Each
  * restart forks the worker with that set; the worker then checks the
  * file and logs when it does not load.  The cost is one more copy of the
  * rules in the supervisor once a reload has happened.
@@ -34,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -46,6 +50,8 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "pidfile.h"
 
 #define SUPERVISOR_HEALTHY	60	/* s of life that reset backoff */
@@ -61,9 +67,8 @@ struct supervisor {
 	time_t		 started;
 	time_t		 restart_at;	/* when pid == -1 */
 	int		 fails;
-	unsigned long	 restarts;
-	unsigned long	 reloads;
 	int		 load_pending;	/* a SIGHUP since the last load */
+	int		 sigfd;		/* signalfd with metrics, else -1 */
 };
 
 static time_t
@@ -94,6 +99,9 @@ supervisor_spawn(struct supervisor *sv, int first)
 	}
 	if (pid == 0) {
 		close(fds[1]);
+		if (sv->sigfd != -1)
+			close(sv->sigfd);
+		metrics_http_forget();
 		worker_run(sv->daemon, fds[0], first);
 	}
 	close(fds[0]);
@@ -185,6 +193,7 @@ supervisor_reap(struct supervisor *sv, int stopping)
 		close(sv->ctl);
 		sv->ctl = -1;
 		sv->pid = -1;
+		metrics_serving(0);
 		if (stopping) {
 			log_info("supervisor: worker %ld %s", (long)pid, how);
 			return 0;
@@ -264,7 +273,7 @@ supervisor_signal(struct supervisor *sv, int sig)
 {
 	switch (sig) {
 	case SIGHUP:
-		sv->reloads++;
+		metrics_add(MC_RELOAD_REQUESTS);
 		if (sv->pid == -1) {
 			log_info("supervisor: SIGHUP with no worker running; "
 			    "the next worker serves what loads now");
@@ -277,8 +286,9 @@ supervisor_signal(struct supervisor *sv, int sig)
 		sv->load_pending = 1;
 		break;
 	case SIGUSR1:
-		log_info("counters: worker_restarts=%lu reload_requests=%lu",
-		    sv->restarts, sv->reloads);
+		log_info("counters: worker_restarts=%llu reload_requests=%llu",
+		    (unsigned long long)metrics_get(MC_WORKER_RESTARTS),
+		    (unsigned long long)metrics_get(MC_RELOAD_REQUESTS));
 		supervisor_tell(sv, WORKER_COUNTERS);
 		break;
 	}
@@ -297,28 +307,68 @@ supervisor_block_signals(sigset_t *set)
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
+/*
+ * The next signal of set, or -1 after about a second.  With metrics, a
+ * signalfd and the HTTP server's descriptor are polled together and the
+ * server does what is ready: one thread, so that forks stay safe.
+ */
+static int
+supervisor_next(struct supervisor *sv, const sigset_t *set)
+{
+	struct timespec ts = { 1, 0 };
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	int	 n;
+
+	if (sv->sigfd == -1)
+		return sigtimedwait(set, NULL, &ts);
+	pfd[0].fd = sv->sigfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = metrics_http_fd();
+	pfd[1].events = POLLIN;
+	n = poll(pfd, 2, metrics_http_timeout(1000));
+	metrics_http_run();
+	if (n > 0 && (pfd[0].revents & POLLIN) != 0 &&
+	    read(sv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		return (int)si.ssi_signo;
+	return -1;
+}
+
 int
 supervisor_run(struct daemon *daemon)
 {
 	struct supervisor sv;
-	struct timespec ts;
 	sigset_t set;
 	time_t	 now;
+	char	 err[256];
 	int	 sig, status = 0;
 
 	memset(&sv, 0, sizeof(sv));
 	sv.daemon = daemon;
 	sv.pid = -1;
 	sv.ctl = -1;
+	sv.sigfd = -1;
 	supervisor_block_signals(&set);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (supervisor_spawn(&sv, 1) != 0)
+	if (daemon->metrics_fd != -1) {
+		if (metrics_http_start(daemon->metrics_fd, err,
+		    sizeof(err)) != 0)
+			log_error("metrics %s: %s; serving mail without",
+			    daemon->metrics, err);
+		else if ((sv.sigfd = signalfd(-1, &set, SFD_CLOEXEC |
+		    SFD_NONBLOCK)) == -1) {
+			log_error("metrics %s: signalfd: %s; serving mail "
+			    "without", daemon->metrics, strerror(errno));
+			metrics_http_stop();
+		}
+	}
+	if (supervisor_spawn(&sv, 1) != 0) {
+		metrics_http_stop();
 		return EX_OSERR;
+	}
 	for (;;) {
-		ts.tv_sec = 1;
-		ts.tv_nsec = 0;
-		sig = sigtimedwait(&set, NULL, &ts);
+		sig = supervisor_next(&sv, &set);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("supervisor: %s: stopping", strsignal(sig));
 			break;
@@ -336,7 +386,7 @@ supervisor_run(struct daemon *daemon)
 			supervisor_load(&sv);
 		}
 		if (sv.pid == -1 && now >= sv.restart_at) {
-			sv.restarts++;
+			metrics_add(MC_WORKER_RESTARTS);
 			if (supervisor_spawn(&sv, 0) != 0)
 				sv.restart_at = now + SUPERVISOR_MAX_DELAY;
 		}
@@ -344,6 +394,9 @@ supervisor_run(struct daemon *daemon)
 	supervisor_shutdown(&sv, &set);
 	config_free(daemon->config);
 	daemon->config = NULL;
+	metrics_http_stop();
+	if (sv.sigfd != -1)
+		close(sv.sigfd);
 	log_info("supervisor %ld: exit %d", (long)getpid(), status);
 	return status;
 }

@@ -31,6 +31,7 @@
 #include "daemon.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 #include "socketmap.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
@@ -52,14 +53,15 @@ worker_check_static(const struct config *old, const struct config *new)
 		return;
 	if (!str_same(old->socket, new->socket) ||
 	    !str_same(old->socketmap, new->socketmap) ||
+	    !str_same(old->metrics, new->metrics) ||
 	    !str_same(old->user, new->user) ||
 	    !str_same(old->group, new->group) ||
 	    !str_same(old->pidfile, new->pidfile) ||
 	    !str_same(old->syslog_facility, new->syslog_facility) ||
 	    old->socket_mode != new->socket_mode ||
 	    old->milter_timeout != new->milter_timeout)
-		log_warning("reload: %s: socket, socketmap, user, group, "
-		    "pidfile, socket_mode, milter_timeout and syslog_facility "
+		log_warning("reload: %s: socket, socketmap, metrics, user, "
+		    "group, pidfile, socket_mode, milter_timeout and syslog_facility "
 		    "take effect only at restart", new->path);
 }
 
@@ -73,6 +75,7 @@ worker_reload(void)
 
 	config = config_load(worker_daemon->conf_path, err, sizeof(err));
 	if (config == NULL) {
+		metrics_reload_failed();
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
@@ -84,6 +87,7 @@ worker_reload(void)
 	worker_check_static(old, config);
 	live_release(old);
 	n = ruleset_count(config->rules);
+	metrics_loaded(config, 1);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
 }
@@ -123,6 +127,7 @@ worker_stop(const char *why)
 	int	 kicking;
 
 	log_info("worker stopping: %s", why);
+	metrics_serving(0);
 	atomic_store(&worker_stopping, 1);
 	kicking = pthread_create(&tid, NULL, worker_kicker, NULL) == 0;
 	smfi_stop();
@@ -204,6 +209,7 @@ worker_config(struct daemon *daemon, int first)
 		log_error("worker: no rules loaded");
 		return -1;
 	}
+	metrics_loaded(daemon->config, 0);
 	live_replace(daemon->config);
 	daemon->config = NULL;
 	atomic_store(&worker_restarted, !first);
@@ -269,6 +275,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	log_info("worker %ld serving %s%s%s", (long)getpid(), daemon->socket,
 	    daemon->socketmap != NULL ? " and socketmap " : "",
 	    daemon->socketmap != NULL ? daemon->socketmap : "");
+	metrics_serving(1);
 	r = smfi_main();
 	atomic_store(&worker_done, 1);
 	if (!atomic_load(&worker_stopping)) {

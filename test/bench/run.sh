@@ -19,14 +19,18 @@
 #      RCPTs in total (plus a daemon with 10 rules for the per-rule size);
 #   6. Postfix end to end (test/bench/e2e.sh, needs root and Postfix):
 #      smtp-source -> private Postfix -> smtp-sink, (a) hash maps, (b)
-#      milter-relay as milter and socketmap, (c) nullmilter + hash maps.
+#      milter-relay as milter and socketmap, (c) nullmilter + hash maps;
+#   7. the metrics endpoint: RCPT/s of two daemons with the same 1000
+#      inline rules (every decision counts a rule hit), one without
+#      "metrics", one with it scraped 10 times a second, interleaved
+#      rounds, the median of BENCH_ROUNDS each.
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
 # BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
 # runs of part 4, 2),
-# BENCH_SKIP (words: trie rcpt smap reload rss e2e).
+# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics).
 #
 # Targets (DESIGN.md section 8) are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
@@ -184,12 +188,14 @@ EOF
 
 DPID=
 WPID=
-start_mr() {	# NAME CONF [SMPORT]: sets DPID, WPID
+start_mr() {	# NAME CONF [SMPORT [OPTIONS...]]: sets DPID, WPID
 	local name=$1 conf=$2 sm=()
 	[ -n "${3:-}" ] && sm=(-m "inet:$3@127.0.0.1")
+	shift 2
+	[ $# -gt 0 ] && shift
 	if ! daemon_start "$WAIT" "$T/$name.log" "$T/$name.sock" \
 	    "$MR" -f -c "$conf" -p "unix:$T/$name.sock" -P "$T/$name.pid" \
-	    "${sm[@]}"; then
+	    "${sm[@]}" "$@"; then
 		cat "$T/$name.log" >&2
 		return 1
 	fi
@@ -405,6 +411,62 @@ if ! skipped rss; then
 fi
 
 stop_pid "$MR_D"
+
+# 7. metrics endpoint on vs off
+if ! skipped metrics; then
+	note "7. metrics: $ROUNDS x $NRCPT RCPTs, scraped 10/s vs no endpoint"
+	HPORT=$(free_port) || { echo "no free port" >&2; exit 1; }
+	{
+		echo 'policy = { unmatched = "reject"; };'
+		echo 'domains = ('
+		awk 'BEGIN { for (i = 0; i < 1000; i++)
+			printf "  { match = \"example-%d.com\"; smarthost = \"[192.0.2.1]\"; }%s\n",
+			    i, i < 999 ? "," : "" }'
+		echo ');'
+	} >"$T/inline.conf"
+	start_mr moff "$T/inline.conf" || bad "moff did not start"
+	OFF_D=$DPID
+	start_mr mon "$T/inline.conf" "" -M "inet:$HPORT@127.0.0.1" ||
+	    bad "mon did not start"
+	ON_D=$DPID
+	wait_for "$WAIT" port_open "$HPORT" || bad "no metrics on $HPORT"
+	( while :; do
+		curl -sf -o /dev/null "http://127.0.0.1:$HPORT/metrics" ||
+		    echo fail >>"$T/scrape.fail"
+		sleep 0.1
+	done ) &
+	SCRAPER=$!
+	PIDS+=("$SCRAPER")
+	load "$T/moff.sock" 5000 >/dev/null
+	load "$T/mon.sock" 5000 >/dev/null
+	: >"$T/moff.rates"
+	: >"$T/mon.rates"
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then order="moff mon"; else order="mon moff"; fi
+		for who in $order; do
+			l=$(load "$T/$who.sock" "$NRCPT")
+			echo "   round $r $who: $l" >&2
+			field rcpts_per_s "$l" >>"$T/$who.rates"
+		done
+	done
+	kill "$SCRAPER" 2>/dev/null
+	wait "$SCRAPER" 2>/dev/null
+	hits=$(curl -sf "http://127.0.0.1:$HPORT/metrics" |
+	    awk 'index($1, "milter_relay_rule_hits_total{") == 1 { n += $NF }
+	    END { print n + 0 }')
+	[ -s "$T/scrape.fail" ] && bad "$(wc -l <"$T/scrape.fail") scrapes failed"
+	off=$(median <"$T/moff.rates")
+	on=$(median <"$T/mon.rates")
+	rr=$(ratio "$on" "$off")
+	row "7. RCPT/s, 1000 inline rules, no endpoint" "$off" \
+	    "rounds: $(tr '\n' ' ' <"$T/moff.rates")"
+	row "   RCPT/s, endpoint scraped 10/s" "$on" \
+	    "rounds: $(tr '\n' ' ' <"$T/mon.rates")"
+	row "   ratio metrics on / off" "$rr" \
+	    ">= 0.95: $(verdict "$rr" '>=' 0.95); rule hits $hits"
+	stop_pid "$OFF_D"
+	stop_pid "$ON_D"
+fi
 
 # 6. Postfix end to end
 if ! skipped e2e; then

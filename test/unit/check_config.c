@@ -65,6 +65,7 @@ static const char example[] =
 	"socket    = \"unix:/var/spool/postfix/milter-relay/milter.sock\";\n"
 	"socket_mode = \"0660\";\n"
 	"socketmap = \"inet:10026@127.0.0.1\";\n"
+	"metrics = \"inet:9187@127.0.0.1\";\n"
 	"user  = \"milter-relay\";\n"
 	"group = \"postfix\";\n"
 	"pidfile = \"/run/milter-relay/milter-relay.pid\";\n"
@@ -103,6 +104,10 @@ START_TEST(test_example)
 	    "unix:/var/spool/postfix/milter-relay/milter.sock");
 	ck_assert_int_eq(c->socket_mode, 0660);
 	ck_assert_str_eq(c->socketmap, "inet:10026@127.0.0.1");
+	ck_assert_str_eq(c->metrics, "inet:9187@127.0.0.1");
+	ck_assert_uint_eq(c->ninline_patterns, 4);
+	ck_assert_str_eq(c->inline_patterns[0], "example.com");
+	ck_assert_str_eq(c->inline_patterns[1], "#example.org");
 	ck_assert_str_eq(c->user, "milter-relay");
 	ck_assert_str_eq(c->group, "postfix");
 	ck_assert_str_eq(c->pidfile, "/run/milter-relay/milter-relay.pid");
@@ -145,6 +150,8 @@ START_TEST(test_defaults)
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_ptr_null(c->socket);
 	ck_assert_ptr_null(c->socketmap);
+	ck_assert_ptr_null(c->metrics);
+	ck_assert_uint_eq(c->ninline_patterns, 0);
 	ck_assert_ptr_null(c->user);
 	ck_assert_ptr_null(c->group);
 	ck_assert_ptr_null(c->pidfile);
@@ -219,6 +226,15 @@ static const struct bad bads[] = {
 	    "%s:2: socketmap must be a string" },
 	{ "socket = \"milter.sock\";\n", "%s:1: bad socket \"milter.sock\" "
 	    "(unix:PATH, inet:PORT@HOST or inet6:PORT@HOST)" },
+	{ "metrics = \"unix:/run/m.sock\";\n", "%s:1: bad metrics "
+	    "\"unix:/run/m.sock\" (inet:PORT@HOST or inet6:PORT@HOST)" },
+	{ "\nmetrics = \"inet:99999@127.0.0.1\";\n", "%s:2: bad metrics "
+	    "\"inet:99999@127.0.0.1\" (inet:PORT@HOST or inet6:PORT@HOST)" },
+	{ "metrics = \"inet:9187@\";\n", "%s:1: bad metrics "
+	    "\"inet:9187@\" (inet:PORT@HOST or inet6:PORT@HOST)" },
+	{ "metrics = \"inet:x@h\";\n", "%s:1: bad metrics "
+	    "\"inet:x@h\" (inet:PORT@HOST or inet6:PORT@HOST)" },
+	{ "metrics = 9187;\n", "%s:1: metrics must be a string" },
 	{ "user = \"\";\n", "%s:1: user must not be empty" },
 	{ "group = [ \"a\" ];\n", "%s:1: group must be a string" },
 	{ "pidfile = 1.5;\n", "%s:1: pidfile must be a string" },

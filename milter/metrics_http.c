@@ -1,0 +1,239 @@
+/*
+ * metrics_http - the HTTP endpoint of the metrics (libmicrohttpd)
+ *
+ * SYNOPSIS
+ *	#include "metrics_http.h"
+ *
+ *	int	metrics_http_open(const char *spec, char *err, size_t errlen);
+ *	int	metrics_http_start(int fd, char *err, size_t errlen);
+ *	int	metrics_http_fd(void);
+ *	int	metrics_http_timeout(int max_ms);
+ *	void	metrics_http_run(void);
+ *	void	metrics_http_forget(void);
+ *	void	metrics_http_stop(void);
+ *
+ * DESCRIPTION
+ *	metrics_http_open() binds "inet:PORT@HOST" or "inet6:PORT@HOST"
+ *	(as root, before privileges go, like the other sockets) and
+ *	returns the listening socket.
+ *
+ *	metrics_http_start() has libmicrohttpd serve it from the
+ *	supervisor, which outlives every worker and reads the counters of
+ *	the shared mapping (metrics.c).  No thread: the supervisor forks
+ *	workers, and a fork while another thread holds a lock (of malloc,
+ *	of a sanitizer) could leave the child stuck.  The supervisor's loop
+ *	polls metrics_http_fd() (libmicrohttpd's epoll descriptor) with at
+ *	most metrics_http_timeout() milliseconds (max_ms, or less when a
+ *	connection times out sooner) and calls metrics_http_run(), which
+ *	does what is ready and never blocks.
+ *
+ *	GET /metrics	200, every metric in the Prometheus text format
+ *	GET /healthz	200 "ok" while a worker serves a loaded rule set,
+ *			503 otherwise (no worker, worker restarting)
+ *	other paths	404; other methods on these paths 405
+ *
+ *	HEAD works as GET without the body.  A scrape takes no lock that
+ *	mail takes: it reads atomic counters; the worker does not see it.  The number of connections
+ *	(HTTP_CONN_LIMIT), their idle time (HTTP_TIMEOUT) and the memory of
+ *	a request (HTTP_MEMORY) are bounded, so that many or malformed
+ *	requests cost the supervisor little and the worker nothing.
+ *
+ *	metrics_http_forget() is for a forked worker: it closes its copies
+ *	of the server's listening and epoll descriptors.
+ *	metrics_http_stop() stops the server and closes the socket; without
+ *	a server metrics_http_fd() is -1 and the others do nothing.
+ *
+ * DIAGNOSTICS
+ *	metrics_http_open() returns -1 and metrics_http_start() -1 with a
+ *	message in err.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "sockspec.h"
+
+#include "metrics.h"
+#include "metrics_http.h"
+#include "socketmap.h"
+
+#define HTTP_CONN_LIMIT	2048
+#define HTTP_TIMEOUT	10		/* s */
+#define HTTP_MEMORY	(32 * 1024)	/* per connection */
+#define HTTP_CTYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
+#define HTTP_CTYPE_TEXT	"text/plain; charset=utf-8"
+
+static struct MHD_Daemon *http_daemon;
+static int http_fd = -1;
+
+int
+metrics_http_open(const char *spec, char *err, size_t errlen)
+{
+	enum sockspec_kind kind;
+	const char *rest;
+
+	if (sockspec_parse(spec, &kind, &rest) == -1 ||
+	    kind == SOCKSPEC_UNIX) {
+		snprintf(err, errlen, "%s: want inet:PORT@HOST or "
+		    "inet6:PORT@HOST", spec);
+		return -1;
+	}
+	/* the socketmap's opener binds inet sockets the same way */
+	return socketmap_open(spec, err, errlen);
+}
+
+/* http_send - queue a response made from buf (taken) or text (copied) */
+static enum MHD_Result
+http_send(struct MHD_Connection *c, unsigned status, const char *ctype,
+    char *buf, size_t len, const char *text)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (buf != NULL)
+		r = MHD_create_response_from_buffer(len, buf,
+		    MHD_RESPMEM_MUST_FREE);
+	else
+		r = MHD_create_response_from_buffer(strlen(text),
+		    (void *)text, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		free(buf);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+		    "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+http_metrics(struct MHD_Connection *c)
+{
+	FILE	*fp;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return http_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    HTTP_CTYPE_TEXT, NULL, 0, "out of memory\n");
+	rc = metrics_format(fp);
+	if (fclose(fp) != 0 || rc != 0) {
+		free(buf);
+		return http_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    HTTP_CTYPE_TEXT, NULL, 0, "out of memory\n");
+	}
+	return http_send(c, MHD_HTTP_OK, HTTP_CTYPE_METRICS, buf, len, NULL);
+}
+
+static enum MHD_Result
+http_answer(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_size, void **con_cls)
+{
+	int	 known, get;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	known = strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0;
+	get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	*upload_size = 0;	/* a body is never read */
+	if (!known)
+		return http_send(c, MHD_HTTP_NOT_FOUND, HTTP_CTYPE_TEXT, NULL,
+		    0, "not found\n");
+	if (!get)
+		return http_send(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    HTTP_CTYPE_TEXT, NULL, 0, "method not allowed\n");
+	if (strcmp(url, "/metrics") == 0)
+		return http_metrics(c);
+	if (metrics_healthy())
+		return http_send(c, MHD_HTTP_OK, HTTP_CTYPE_TEXT, NULL, 0,
+		    "ok\n");
+	return http_send(c, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_CTYPE_TEXT,
+	    NULL, 0, "no worker serves a rule set\n");
+}
+
+int
+metrics_http_start(int fd, char *err, size_t errlen)
+{
+	http_daemon = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL,
+	    http_answer, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY,
+	    MHD_OPTION_END);
+	if (http_daemon == NULL) {
+		snprintf(err, errlen, "libmicrohttpd cannot serve the "
+		    "metrics socket");
+		return -1;
+	}
+	http_fd = fd;
+	return 0;
+}
+
+int
+metrics_http_fd(void)
+{
+	const union MHD_DaemonInfo *i;
+
+	if (http_daemon == NULL)
+		return -1;
+	i = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	return i != NULL ? i->epoll_fd : -1;
+}
+
+int
+metrics_http_timeout(int max_ms)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (http_daemon != NULL && MHD_get_timeout(http_daemon, &t) ==
+	    MHD_YES && t < (MHD_UNSIGNED_LONG_LONG)max_ms)
+		return (int)t;
+	return max_ms;
+}
+
+void
+metrics_http_run(void)
+{
+	if (http_daemon != NULL)
+		(void)MHD_run(http_daemon);
+}
+
+void
+metrics_http_forget(void)
+{
+	const union MHD_DaemonInfo *i;
+
+	if (http_daemon == NULL)
+		return;
+	i = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	if (i != NULL && i->epoll_fd >= 0)
+		(void)close(i->epoll_fd);
+	(void)close(http_fd);
+	http_daemon = NULL;
+	http_fd = -1;
+}
+
+void
+metrics_http_stop(void)
+{
+	if (http_daemon == NULL)
+		return;
+	/* libmicrohttpd closes the listening socket */
+	MHD_stop_daemon(http_daemon);
+	http_daemon = NULL;
+	http_fd = -1;
+}
