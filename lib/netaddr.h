@@ -1,5 +1,5 @@
 /*
- * netaddr - IPv4/IPv6 addresses and CIDR lists for trusted networks
+ * netaddr - IPv4/IPv6 addresses and lists of CIDR blocks
  *
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is stored as the IPv4
  * address it maps, both in lists and in clients, so that "127.0.0.0/8"

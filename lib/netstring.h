@@ -1,6 +1,5 @@
 /*
- * netstring - the netstring codec of Postfix socketmap and Sendmail socket
- * maps: "LEN:DATA," with LEN in decimal.
+ * netstring - the netstring codec: "LEN:DATA," with LEN in decimal
  *
  * netstring_decode() looks for one complete netstring at the start of
  * buf[0..len).  It returns the number of octets consumed (> 0) and sets
@@ -18,7 +17,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define NETSTRING_QUERY_MAX	10000	/* Postfix socketmap limit */
+#define NETSTRING_QUERY_MAX	10000	/* a bound for callers' max */
 
 ssize_t	netstring_decode(const char *buf, size_t len, size_t max,
 	    const char **data, size_t *data_len, const char **why);

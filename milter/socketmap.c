@@ -28,12 +28,13 @@
  * finds a persistent connection closed).  A client that asks often
  * keeps being served.
  *
- * Protocol: requests are netstrings "NAME KEY" of at most
- * NETSTRING_QUERY_MAX octets; each is answered by a netstring from
- * maps_request() and maps_format() on the config of live_acquire(),
- * released right after, so a reload changes the next answer.  Pipelined requests are answered
- * in order.  A malformed or oversized netstring gets "PERM reason" and
- * the connection is closed; nothing else is affected.
+ * Protocol: requests are netstrings "NAME KEY" of at most SM_REQUEST_MAX
+ * octets (10000, the limit of Postfix's socketmap client); each is
+ * answered by a netstring from maps_request() and maps_format() on the
+ * config of live_acquire(), released right after, so a reload changes
+ * the next answer.  Pipelined requests are answered in order.  A
+ * malformed or oversized netstring gets "PERM reason" and the
+ * connection is closed; nothing else is affected.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +69,8 @@
 #define SM_SLOW_MS	1000	/* incomplete this long: slow */
 #define SM_EVICT_WAIT_MS 2000	/* for an evicted thread to let go */
 #define SM_BACKLOG	128
-#define SM_BUF_SIZE	(NETSTRING_QUERY_MAX + 32)
+#define SM_REQUEST_MAX	NETSTRING_QUERY_MAX	/* Postfix socketmap limit */
+#define SM_BUF_SIZE	(SM_REQUEST_MAX + 32)
 #define SM_STACK_SIZE	(256 * 1024)
 
 /* One connection slot; fd and peer change under sm.lock only. */
@@ -499,7 +501,7 @@ sm_serve(void *arg)
 	pfd[1].events = POLLIN;
 	for (;;) {
 		/* Answer what is complete. */
-		used = netstring_decode(buf, len, NETSTRING_QUERY_MAX, &data,
+		used = netstring_decode(buf, len, SM_REQUEST_MAX, &data,
 		    &dlen, &why);
 		if (used > 0) {
 			if (sm_request(fd, data, dlen) == -1)
