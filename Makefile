@@ -35,7 +35,7 @@ LIB_PKGS	= libconfig libidn2
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DMR_VERSION=\"$(VERSION)\" -Ilib $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARN_FLAGS) $(SAN_FLAGS) $(CFLAGS) \
 		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DAEMON_PKGS))
-LIB_LDLIBS	= $(shell $(PKG_CONFIG) --libs $(LIB_PKGS)) -lpthread
+LIB_LDLIBS	= $(shell $(PKG_CONFIG) --libs $(LIB_PKGS)) -llmdb -lresolv -lpthread
 DAEMON_PKGS	= libmicrohttpd
 MILTER_LDLIBS	= $(shell $(PKG_CONFIG) --libs milter $(DAEMON_PKGS)) \
 		  $(LIB_LDLIBS)
@@ -85,8 +85,9 @@ CHECK_SCRIPTS	= $(foreach d,$(CHECK_ONLY),test/$(d)/check.sh)
 endif
 # The areas "make san-check" runs under ASan+UBSan (CI runs it after "make
 # check"): the daemon's scenarios, the relay corpus, the faults and the
-# metrics endpoint (HTTP in the supervisor, workers forked beside it).
-SAN_CHECK	?= scenarios relay faults metrics
+# metrics endpoint (HTTP in the supervisor, workers forked beside it) and
+# the recipient callouts.
+SAN_CHECK	?= scenarios relay faults metrics verify
 
 PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \

@@ -10,6 +10,8 @@ apt-get install -y --no-install-recommends \
 	postfix miltertest mandoc valgrind clang \
 	procps iproute2 util-linux ca-certificates \
 	prometheus curl jq
+# recipients = "verify": the callout cache (LMDB, linked with -llmdb)
+apt-get install -y --no-install-recommends liblmdb-dev
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).
 apt-get install -y --no-install-recommends m4 $(apt-cache depends sendmail-bin | awk '$1 ~ /Depends:$/ && $2 ~ /^lib/ { print $2 }')

@@ -286,6 +286,7 @@ load_policy(const struct load *ld, const config_setting_t *g,
 	};
 	static const char *const modes[] = { "enforce", "log-only", NULL };
 	static const char *const checks[] = { "off", "log", "enforce", NULL };
+	static const char *const unknown[] = { "tempfail", "accept", NULL };
 	const config_setting_t	*s;
 	const char		*name;
 	int			 i, n, v;
@@ -320,9 +321,135 @@ load_policy(const struct load *ld, const config_setting_t *g,
 			    &v) == -1)
 				return -1;
 			p->route_check = (enum route_check)v;
+		} else if (strcmp(name, "verify_unknown") == 0) {
+			if (get_choice(ld, s, unknown, "tempfail or accept",
+			    &v) == -1)
+				return -1;
+			p->verify_unknown = (enum verify_unknown)v;
 		} else
 			return setting_error(ld, s, "unknown setting "
 			    "\"policy.%s\"", name);
+	}
+	return 0;
+}
+
+/*
+ * A duration: a number of seconds, or a string "N" followed by ms, s, m,
+ * h or d; in units of unit_ms milliseconds, from min to max of them.
+ */
+static int
+get_duration(const struct load *ld, const config_setting_t *s,
+    long unit_ms, long min, long max, long *out)
+{
+	const char	*v;
+	char		*end;
+	long long	 n, mul;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT) {
+		n = (long long)config_setting_get_int(s) * 1000;
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		v = config_setting_get_string(s);
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (end == v || *v == '-' || *v == '+' || errno != 0 ||
+		    n > 100000000)
+			goto bad;
+		if (strcmp(end, "ms") == 0)
+			mul = 1;
+		else if (strcmp(end, "s") == 0 || *end == '\0')
+			mul = 1000;
+		else if (strcmp(end, "m") == 0)
+			mul = 60000;
+		else if (strcmp(end, "h") == 0)
+			mul = 3600000;
+		else if (strcmp(end, "d") == 0)
+			mul = 86400000;
+		else
+			goto bad;
+		n *= mul;
+	} else
+		goto bad;
+	n /= unit_ms;
+	if (n < min || n > max)
+		return setting_error(ld, s, "%s out of range",
+		    config_setting_name(s));
+	*out = (long)n;
+	return 0;
+bad:
+	return setting_error(ld, s, "%s must be a duration such as 30s, "
+	    "10m, 3h or 31d", config_setting_name(s));
+}
+
+static int
+get_count(const struct load *ld, const config_setting_t *s, long min,
+    long max, long *out)
+{
+	long long	v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return setting_error(ld, s, "%s must be a number",
+		    config_setting_name(s));
+	v = config_setting_get_int64(s);
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	if (v < min || v > max)
+		return setting_error(ld, s, "%s must be from %ld to %ld",
+		    config_setting_name(s), min, max);
+	*out = (long)v;
+	return 0;
+}
+
+static int
+load_verify(const struct load *ld, const config_setting_t *g,
+    struct verify_settings *v)
+{
+	const config_setting_t	*s;
+	const char		*name, *why, *text;
+	int			 i, n, rc;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return setting_error(ld, g, "verify must be a group { ... }");
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		name = config_setting_name(s);
+		if (strcmp(name, "cache") == 0)
+			rc = dup_string(ld, s, &v->cache);
+		else if (strcmp(name, "positive_expire") == 0)
+			rc = get_duration(ld, s, 1000, 1, 3650L * 86400,
+			    &v->positive_expire);
+		else if (strcmp(name, "negative_expire") == 0)
+			rc = get_duration(ld, s, 1000, 1, 3650L * 86400,
+			    &v->negative_expire);
+		else if (strcmp(name, "timeout") == 0)
+			rc = get_duration(ld, s, 1, 100, 300000,
+			    &v->timeout_ms);
+		else if (strcmp(name, "cache_size") == 0)
+			rc = get_count(ld, s, 16, 100000000, &v->cache_size);
+		else if (strcmp(name, "max_probes") == 0)
+			rc = get_count(ld, s, 1, 4096, &v->max_probes);
+		else if (strcmp(name, "helo_name") == 0) {
+			rc = dup_string(ld, s, &v->helo_name);
+			if (rc == 0 && strspn(v->helo_name,
+			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789-.[]:") != strlen(v->helo_name))
+				rc = setting_error(ld, s, "bad helo_name");
+		} else if (strcmp(name, "unknown_reply") == 0) {
+			rc = get_string(ld, s, &text);
+			if (rc == 0 && reply_valid(text, &why) == -1)
+				rc = setting_error(ld, s, "bad unknown_reply "
+				    "\"%s\": %s", text, why);
+			if (rc == 0 && text[0] != '5')
+				rc = setting_error(ld, s, "unknown_reply "
+				    "must be a 5xx reply");
+			if (rc == 0)
+				rc = dup_string(ld, s, &v->unknown_reply);
+		} else
+			rc = setting_error(ld, s, "unknown setting "
+			    "\"verify.%s\"", name);
+		if (rc == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -728,6 +855,28 @@ relative_path(const char *config_path, const char *file)
 	return out;
 }
 
+/* recipients_file names are relative to the config file's directory */
+static int
+rules_dir(const struct load *ld, struct ruleset *rules, const char *path)
+{
+	const char	*slash;
+	char		*dir;
+	int		 rc;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		return 0;
+	if (asprintf(&dir, "%.*s", slash == path ? 1 : (int)(slash - path),
+	    path) == -1) {
+		seterr(ld->err, ld->errlen, "%s: out of memory", path);
+		return -1;
+	}
+	rc = ruleset_set_dir(rules, dir);
+	free(dir);
+	if (rc == -1)
+		seterr(ld->err, ld->errlen, "%s: out of memory", path);
+	return rc;
+}
+
 static int
 load_top(struct load *ld, const config_setting_t *root, struct config *c,
     const config_setting_t **file)
@@ -760,6 +909,8 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 			rc = get_facility(ld, s, &c->syslog_facility);
 		else if (strcmp(name, "policy") == 0)
 			rc = load_policy(ld, s, &c->policy);
+		else if (strcmp(name, "verify") == 0)
+			rc = load_verify(ld, s, &c->verify);
 		else if (strcmp(name, "domains") == 0) {
 			ld->domains = (config_setting_t *)s;
 			rc = config_setting_type(s) == CONFIG_TYPE_LIST ? 0 :
@@ -792,6 +943,11 @@ config_new(const char *path)
 	c->policy.unmatched = UNMATCHED_REJECT;
 	c->policy.trust_authenticated = 1;
 	c->policy.route_check = ROUTE_CHECK_LOG;
+	c->verify.positive_expire = VERIFY_POSITIVE_EXPIRE;
+	c->verify.negative_expire = VERIFY_NEGATIVE_EXPIRE;
+	c->verify.cache_size = VERIFY_CACHE_SIZE;
+	c->verify.timeout_ms = VERIFY_TIMEOUT_MS;
+	c->verify.max_probes = VERIFY_MAX_PROBES;
 	c->path = strdup(path);
 	c->policy.trusted_networks = netlist_new();
 	c->rules = ruleset_new();
@@ -858,6 +1014,8 @@ config_load(const char *path, char *err, size_t errlen)
 	file = NULL;
 	if (rc == 0)
 		rc = load_top(&ld, config_root_setting(&cf), c, &file);
+	if (rc == 0)
+		rc = rules_dir(&ld, c->rules, path);
 	if (rc == 0 && ld.domains != NULL)
 		rc = load_domains(&ld, ld.domains, c->rules);
 	if (rc == 0 && file != NULL) {
@@ -896,6 +1054,9 @@ config_free(struct config *c)
 	free(c->pidfile);
 	free(c->syslog_facility);
 	netlist_free(c->policy.trusted_networks);
+	free(c->verify.cache);
+	free(c->verify.helo_name);
+	free(c->verify.unknown_reply);
 	ruleset_free(c->rules);
 	free(c);
 }

@@ -45,6 +45,30 @@ enum route_check {
 	ROUTE_CHECK_ENFORCE	/* and tempfail that recipient */
 };
 
+enum verify_unknown {
+	VERIFY_UNKNOWN_TEMPFAIL,	/* 450 4.1.1 (default) */
+	VERIFY_UNKNOWN_ACCEPT
+};
+
+/* The "verify" group: recipient callouts and their cache. */
+struct verify_settings {
+	char		*cache;		/* LMDB file; NULL: VERIFY_CACHE_DEFAULT */
+	long		 positive_expire;	/* seconds */
+	long		 negative_expire;	/* seconds */
+	long		 cache_size;		/* entries */
+	long		 timeout_ms;		/* one probe, in all */
+	long		 max_probes;		/* at once */
+	char		*helo_name;		/* NULL: the host name */
+	char		*unknown_reply;		/* NULL: the default */
+};
+
+#define VERIFY_CACHE_DEFAULT	"/var/lib/milter-relay/verify.lmdb"
+#define VERIFY_POSITIVE_EXPIRE	(31L * 86400)	/* as Postfix */
+#define VERIFY_NEGATIVE_EXPIRE	(3L * 86400)	/* as Postfix */
+#define VERIFY_CACHE_SIZE	100000L
+#define VERIFY_TIMEOUT_MS	8000L	/* below Sendmail's 10 s R= */
+#define VERIFY_MAX_PROBES	32L
+
 struct policy {
 	enum unmatched_policy unmatched;
 	struct netlist	*trusted_networks;
@@ -52,6 +76,7 @@ struct policy {
 	int		trust_local_socket;	/* unix-socket clients; default 0 */
 	int		log_only;		/* mode = "log-only" */
 	enum route_check route_check;
+	enum verify_unknown verify_unknown;
 };
 
 struct config {
@@ -67,6 +92,7 @@ struct config {
 	int		socket_mode;	/* -1 when unset */
 	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
 	struct policy	policy;
+	struct verify_settings verify;
 	struct ruleset	*rules;
 	/* canonical patterns of the inline "domains" list, in order */
 	char		**inline_patterns;

@@ -14,6 +14,7 @@
 #include "decide.h"
 #include "domain.h"
 #include "netaddr.h"
+#include "rcptlist.h"
 #include "reply.h"
 #include "ruleset.h"
 
@@ -151,6 +152,75 @@ log_only(const struct config *config, struct decision *d)
 		d->outcome = OUTCOME_ACCEPT;
 }
 
+/* The reply for a recipient that does not exist. */
+static void
+recipient_unknown(const struct config *config, struct decision *d,
+    const struct rcpt_arg *rcpt)
+{
+	d->outcome = d->enforced = OUTCOME_REJECT;
+	if (config->verify.unknown_reply != NULL)
+		reply_custom(d, config->verify.unknown_reply, rcpt->text,
+		    rcpt->len);
+	else
+		reply_set(d, REPLY_UNKNOWN_USER, rcpt->text, rcpt->len);
+}
+
+/* Recipients of an accepting rule: a list, or a callout to come. */
+static void
+decide_recipients(const struct config *config, const struct address *a,
+    struct decision *d, const struct rcpt_arg *rcpt)
+{
+	if (d->rule == NULL || d->enforced != OUTCOME_ACCEPT)
+		return;
+	switch (d->rule->recipients) {
+	case RECIPIENTS_LIST:
+		if (rcptlist_contains(d->rule->rcptlist, a->local, a->domain)) {
+			d->reason = "listed recipient";
+			break;
+		}
+		d->reason = "recipient not listed";
+		recipient_unknown(config, d, rcpt);
+		break;
+	case RECIPIENTS_VERIFY:
+		d->verify = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+void
+decide_recipient(const struct config *config, const char *rcpt, size_t len,
+    enum recipient_status status, const char *reason, struct decision *d)
+{
+	struct rcpt_arg	arg;
+
+	d->verify = 0;
+	if (config == NULL) {
+		decision_fail(d, "no configuration");
+		return;
+	}
+	arg.text = rcpt;
+	arg.len = len;
+	d->reason = reason;
+	switch (status) {
+	case RECIPIENT_VALID:
+		set_outcome(d, OUTCOME_ACCEPT, reason);
+		break;
+	case RECIPIENT_INVALID:
+		recipient_unknown(config, d, &arg);
+		break;
+	case RECIPIENT_UNKNOWN:
+	default:
+		if (config->policy.verify_unknown == VERIFY_UNKNOWN_ACCEPT)
+			set_outcome(d, OUTCOME_ACCEPT, reason);
+		else
+			set_reply(d, OUTCOME_TEMPFAIL, REPLY_UNVERIFIED, &arg);
+		break;
+	}
+	log_only(config, d);
+}
+
 /* Steps 1 to 5 for a parsed RCPT TO path. */
 static void
 decide_address(const struct config *config, const struct address *a,
@@ -165,6 +235,7 @@ decide_address(const struct config *config, const struct address *a,
 	case ADDR_DOMAIN:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
 		decide_name(config, d, rcpt);
+		decide_recipients(config, a, d, rcpt);
 		break;
 	case ADDR_LITERAL:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);

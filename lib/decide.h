@@ -30,6 +30,16 @@
  * route check), unless the config is log-only, where only d->enforced
  * changes.
  *
+ * Recipients (every client alike: it is about existing users, not relay
+ * permission): when an accepting rule has recipients = "list", decide()
+ * rejects an address its list lacks with the unknown-user reply
+ * (REPLY_UNKNOWN_USER, or verify.unknown_reply); with recipients =
+ * "verify" it sets d->verify and leaves the accept: the caller asks the
+ * next hop (verify module) and then calls decide_recipient() with what it
+ * learned, which turns the decision into accept (valid), the unknown-user
+ * reply (invalid), or for unknown the verify_unknown policy: tempfail
+ * (REPLY_UNVERIFIED) or accept.  reason is a static phrase for the log.
+ *
  * A NULL client is an untrusted one (no address, not authenticated):
  * the socketmap server and the exporter ask for any client.
  *
@@ -71,6 +81,13 @@ struct decision {
 	char		rcode[REPLY_CODE_SIZE];	/* "554" */
 	char		xcode[REPLY_XCODE_SIZE];	/* "5.7.1" */
 	char		text[REPLY_MAX + 1];	/* "<u@x>: Relay access denied" */
+	int		verify;		/* the rule wants a callout */
+};
+
+enum recipient_status {
+	RECIPIENT_VALID,	/* listed, or the next hop said 2xx */
+	RECIPIENT_INVALID,	/* not listed, or 5xx */
+	RECIPIENT_UNKNOWN	/* no answer, 4xx, ... */
 };
 
 int	client_trusted(const struct policy *policy,
@@ -79,6 +96,9 @@ void	decide(const struct config *config, const struct client *client,
 	    const char *rcpt, size_t len, struct decision *d);
 void	decide_domain(const struct config *config,
 	    const struct client *client, const char *domain,
+	    struct decision *d);
+void	decide_recipient(const struct config *config, const char *rcpt,
+	    size_t len, enum recipient_status status, const char *reason,
 	    struct decision *d);
 const char *decision_outcome_name(enum outcome outcome);
 void	decision_fail(struct decision *d, const char *reason);

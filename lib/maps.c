@@ -28,6 +28,7 @@
 #include "decide.h"
 #include "domain.h"
 #include "maps.h"
+#include "rcptlist.h"
 
 /* The protocol words of Postfix socketmap and Sendmail socket maps. */
 #define MAPS_PROT_OK		"OK"
@@ -50,12 +51,15 @@ static int	maps_relayed(const struct config *config, const char *domain);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
 static int	route_split(const char *smarthost, struct route_parts *rp);
+static int	maps_recipient(const struct config *config, const char *key,
+		    size_t len, const char *domain);
 
 static const char *const map_names[] = {
 	[MAP_RELAY] = "relay",
 	[MAP_POSTFIX_TRANSPORT] = "transport",
 	[MAP_SENDMAIL_MAILERTABLE] = "mailertable",
 	[MAP_SENDMAIL_ACCESS] = "access",
+	[MAP_RECIPIENTS] = "recipients",
 };
 
 /* maps_answer - one request, answered in protocol words */
@@ -146,6 +150,10 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 				maps_answer_ok(a, MAPS_VALUE_SKIP);
 				break;
 			}
+		break;
+	case MAP_RECIPIENTS:
+		if (maps_recipient(config, key, len, domain))
+			maps_answer_ok(a, MAPS_VALUE_VALID);
 		break;
 	case MAP_POSTFIX_TRANSPORT:
 	case MAP_SENDMAIL_MAILERTABLE:
@@ -259,6 +267,35 @@ maps_relayed(const struct config *config, const char *domain)
 	decide_domain(config, NULL, domain, &d);
 	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
 	    d.rule->relay == RELAY_ALWAYS;
+}
+
+/*
+ * A relay_recipient_maps key (user@domain or @domain) names a recipient
+ * the rule of its relayed domain accepts.
+ */
+static int
+maps_recipient(const struct config *config, const char *key, size_t len,
+    const char *domain)
+{
+	struct decision	d;
+	char		local[LOCAL_MAX + 1];
+	const char	*at;
+
+	if (memchr(key, '@', len) == NULL)
+		return 0;
+	for (at = key + len; at[-1] != '@'; at--)
+		;
+	if ((size_t)(at - 1 - key) > LOCAL_MAX)
+		return 0;
+	memcpy(local, key, (size_t)(at - 1 - key));
+	local[at - 1 - key] = '\0';
+	decide_domain(config, NULL, domain, &d);
+	if (d.enforced != OUTCOME_ACCEPT || d.rule == NULL ||
+	    d.rule->relay != RELAY_ALWAYS)
+		return 0;
+	if (d.rule->recipients != RECIPIENTS_LIST)
+		return 1;
+	return rcptlist_contains(d.rule->rcptlist, local, domain);
 }
 
 /*

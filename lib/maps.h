@@ -14,6 +14,14 @@
  *	access		"OK RELAY" for "To:domain" keys any client may relay
  *			to, "OK SKIP" when not but a parent would be (stops
  *			Sendmail's own walk up to the parents)
+ *	recipients	for Postfix relay_recipient_maps: "OK valid" for
+ *			"user@domain" and "@domain" keys of a domain any
+ *			client may relay to, when its rule accepts every
+ *			user (recipients "any") or verifies them itself
+ *			(recipients "verify", the milter's callout); for a
+ *			recipients "list" rule only the keys its
+ *			recipients_file lists ("@domain" only with a
+ *			whole-domain entry); else "NOTFOUND "
  *
  * transport and mailertable answer for "always" and "trusted" rules that
  * name a smart host (a trusted client's mail must take it too); deny
@@ -57,12 +65,14 @@
 #define MAPS_VALUE_RELAY	"RELAY"	/* relay and access: relayed */
 #define MAPS_VALUE_SKIP		"SKIP"	/* access: not, stop the search */
 #define MAPS_VALUE_NOCHANGE	":"	/* transport: "do not change" */
+#define MAPS_VALUE_VALID	"valid"	/* recipients: a user (not read) */
 
 enum map_name {
 	MAP_RELAY,			/* "relay": OK RELAY */
 	MAP_POSTFIX_TRANSPORT,		/* "transport": smtp:[host]:port */
 	MAP_SENDMAIL_MAILERTABLE,	/* "mailertable": esmtpPORT:[host] */
-	MAP_SENDMAIL_ACCESS		/* "access": OK RELAY, OK SKIP */
+	MAP_SENDMAIL_ACCESS,		/* "access": OK RELAY, OK SKIP */
+	MAP_RECIPIENTS			/* "recipients": OK valid */
 };
 
 enum map_status {

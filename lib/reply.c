@@ -9,6 +9,8 @@
  *	void reply_set(struct decision *d, enum reply_kind kind,
  *	    const char *rcpt, size_t len);
  *	void reply_rule(struct decision *d, const char *reply);
+ *	void reply_custom(struct decision *d, const char *reply,
+ *	    const char *rcpt, size_t len);
  *	void reply_clear(struct decision *d);
  *	int reply_valid(const char *text, const char **why);
  *	void reply_escape(const char *in, char *out, size_t outlen);
@@ -26,6 +28,10 @@
  *				again later
  *	REPLY_ROUTE_MISMATCH	451 4.7.1 <ADDR>: Relay route mismatch, try
  *				again later
+ *	REPLY_UNKNOWN_USER	550 5.1.1 <ADDR>: Recipient address rejected:
+ *				User unknown
+ *	REPLY_UNVERIFIED	450 4.1.1 <ADDR>: Recipient address rejected:
+ *				unverified address, try again later
  *
  *	ADDR is rcpt[0..len) as the client gave it, without the spaces and
  *	angle brackets around it, cut at REPLY_ADDR_MAX octets, with every
@@ -34,7 +40,10 @@
  *	d->text is always printable ASCII without '%'.
  *
  *	reply_rule() writes a deny rule's own reply, "ddd x.y.z text" that
- *	reply_valid() accepted at load.  reply_clear() empties the three.
+ *	reply_valid() accepted at load.  reply_custom() does the same for a
+ *	configured reply that stands for a kind with ADDR
+ *	(verify.unknown_reply): "ddd x.y.z <ADDR>: text".  reply_clear()
+ *	empties the three.
  *
  *	reply_valid() accepts "ddd x.y.z text": ddd is 4xx or 5xx (second
  *	digit 0-5), the enhanced status class x equals the first digit, y
@@ -57,6 +66,10 @@
 #define XCODE_DENIED	"5.7.1"
 #define RCODE_TEMPFAIL	"451"
 #define XCODE_TEMPFAIL	"4.7.1"
+#define RCODE_NO_USER	"550"
+#define XCODE_NO_USER	"5.1.1"
+#define RCODE_UNVERIFIED "450"
+#define XCODE_UNVERIFIED "4.1.1"
 
 #define REPLY_ADDR_MAX	256
 
@@ -78,6 +91,11 @@ static const struct {
 	    "Relay decision unavailable, try again later" },
 	[REPLY_ROUTE_MISMATCH] = { RCODE_TEMPFAIL, XCODE_TEMPFAIL, 1,
 	    "Relay route mismatch, try again later" },
+	[REPLY_UNKNOWN_USER] = { RCODE_NO_USER, XCODE_NO_USER, 1,
+	    "Recipient address rejected: User unknown" },
+	[REPLY_UNVERIFIED] = { RCODE_UNVERIFIED, XCODE_UNVERIFIED, 1,
+	    "Recipient address rejected: unverified address, try again "
+	    "later" },
 };
 
 static void	reply_show(const char *rcpt, size_t len, char *out,
@@ -121,6 +139,27 @@ reply_rule(struct decision *d, const char *reply)
 	memcpy(d->xcode, reply, n);
 	d->xcode[n] = '\0';
 	snprintf(d->text, sizeof(d->text), "%s", sp == NULL ? "" : sp + 1);
+}
+
+/* reply_custom - a configured reply with ADDR, checked at load */
+void
+reply_custom(struct decision *d, const char *reply, const char *rcpt,
+    size_t len)
+{
+	char	show[REPLY_ADDR_MAX + 1], text[REPLY_MAX + 1];
+	size_t	n, t;
+
+	reply_rule(d, reply);
+	memcpy(text, d->text, sizeof(text));
+	reply_show(rcpt, len, show, sizeof(show));
+	n = (size_t)snprintf(d->text, sizeof(d->text), "<%s>: ", show);
+	if (n >= sizeof(d->text))
+		return;
+	t = strlen(text);
+	if (t > sizeof(d->text) - 1 - n)
+		t = sizeof(d->text) - 1 - n;
+	memcpy(d->text + n, text, t);
+	d->text[n + t] = '\0';
 }
 
 /* reply_clear - no reply (accept, continue) */

@@ -16,7 +16,9 @@ enum reply_kind {
 	REPLY_DENIED,		/* 554 5.7.1 */
 	REPLY_DENIED_LATER,	/* 451 4.7.1 */
 	REPLY_UNAVAILABLE,	/* 451 4.7.1 cannot decide */
-	REPLY_ROUTE_MISMATCH	/* 451 4.7.1 the MTA routes elsewhere */
+	REPLY_ROUTE_MISMATCH,	/* 451 4.7.1 the MTA routes elsewhere */
+	REPLY_UNKNOWN_USER,	/* 550 5.1.1 no such recipient */
+	REPLY_UNVERIFIED	/* 450 4.1.1 recipient not verified */
 };
 
 struct decision;
@@ -24,6 +26,8 @@ struct decision;
 void	reply_set(struct decision *d, enum reply_kind kind, const char *rcpt,
 	    size_t len);
 void	reply_rule(struct decision *d, const char *reply);
+void	reply_custom(struct decision *d, const char *reply, const char *rcpt,
+	    size_t len);
 void	reply_clear(struct decision *d);
 int	reply_valid(const char *text, const char **why);
 void	reply_escape(const char *in, char *out, size_t outlen);

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "domain.h"
+#include "rcptlist.h"
 #include "ruleset.h"
 
 #define NODE_INLINE	22
@@ -76,6 +77,9 @@ struct ruleset {
 	struct itab	 rules;		/* struct rule * */
 	struct itab	 tripletab;	/* index + 1 in triples */
 	size_t		 nrules;
+	struct rcptlist	**lists;	/* recipients_file lists loaded */
+	size_t		 nlists;
+	char		*dir;		/* for relative recipients_file */
 };
 
 /* Hashing. */
@@ -282,7 +286,8 @@ rule_eq(const struct ruleset *set, uintptr_t val, const void *key)
 	(void)set;
 	return a->kind == b->kind && a->relay == b->relay &&
 	    a->smarthost == b->smarthost && a->transport == b->transport &&
-	    a->reply == b->reply;
+	    a->reply == b->reply && a->recipients == b->recipients &&
+	    a->rcptlist == b->rcptlist;
 }
 
 static const struct rule *
@@ -294,7 +299,8 @@ intern_rule(struct ruleset *set, const struct rule *r)
 
 	h = mix64(((uint64_t)r->kind << 8 | r->relay) +
 	    (uintptr_t)r->smarthost) ^ mix64((uintptr_t)r->transport + 1) ^
-	    mix64((uintptr_t)r->reply + 2);
+	    mix64((uintptr_t)r->reply + 2) ^
+	    mix64((uintptr_t)r->rcptlist + r->recipients + 3);
 	if (itab_find(set, &set->rules, h, rule_eq, r, &j) == -1)
 		return NULL;
 	if (set->rules.val[j] != 0)
@@ -681,6 +687,38 @@ rule_relay_name(enum rule_relay relay)
 	return relay_names[relay];
 }
 
+static const char *const recipients_names[] = {
+	[RECIPIENTS_ANY] = "any",
+	[RECIPIENTS_LIST] = "list",
+	[RECIPIENTS_VERIFY] = "verify",
+};
+
+/* rule_recipients_parse - "any", "list", "verify" to the enum */
+int
+rule_recipients_parse(const char *word, enum rule_recipients *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(recipients_names) /
+	    sizeof(recipients_names[0]); i++) {
+		if (strcmp(word, recipients_names[i]) == 0) {
+			*out = (enum rule_recipients)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* rule_recipients_name - the keyword of a recipients value */
+const char *
+rule_recipients_name(enum rule_recipients recipients)
+{
+	if ((size_t)recipients >= sizeof(recipients_names) /
+	    sizeof(recipients_names[0]))
+		return "unknown";
+	return recipients_names[recipients];
+}
+
 /* rule_spec_field - the field of spec that key names, or NULL */
 const char **
 rule_spec_field(struct rule_spec *spec, const char *key)
@@ -693,7 +731,85 @@ rule_spec_field(struct rule_spec *spec, const char *key)
 		return &spec->transport;
 	if (strcmp(key, "reply") == 0)
 		return &spec->reply;
+	if (strcmp(key, "recipients") == 0)
+		return &spec->recipients;
+	if (strcmp(key, "recipients_file") == 0)
+		return &spec->recipients_file;
 	return NULL;
+}
+
+/* ruleset_list - the list of a recipients_file, loaded once per set */
+static const struct rcptlist *
+ruleset_list(struct ruleset *set, const char *file, char *err,
+    size_t errlen)
+{
+	struct rcptlist	**grown, *list;
+	char		 *path;
+	size_t		  i;
+
+	if (file[0] == '/' || set->dir == NULL)
+		path = strdup(file);
+	else if (asprintf(&path, "%s/%s", set->dir, file) == -1)
+		path = NULL;
+	if (path == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < set->nlists; i++)
+		if (strcmp(rcptlist_path(set->lists[i]), path) == 0) {
+			free(path);
+			return set->lists[i];
+		}
+	list = rcptlist_load(path, err, errlen);
+	free(path);
+	if (list == NULL)
+		return NULL;
+	grown = realloc(set->lists, (set->nlists + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		rcptlist_free(list);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	set->lists = grown;
+	set->lists[set->nlists++] = list;
+	return list;
+}
+
+/* spec_recipients - recipients and recipients_file of a rule spec */
+static int
+spec_recipients(struct ruleset *set, const struct rule_spec *spec,
+    struct rule *r, char *err, size_t errlen)
+{
+	enum rule_recipients	recipients;
+
+	r->recipients = RECIPIENTS_ANY;
+	if (spec->recipients != NULL) {
+		if (rule_recipients_parse(spec->recipients, &recipients) == -1) {
+			snprintf(err, errlen, "bad recipients \"%s\" "
+			    "(any, list or verify)", spec->recipients);
+			return -1;
+		}
+		r->recipients = recipients;
+	}
+	if (r->recipients != RECIPIENTS_ANY && r->relay == RELAY_DENY) {
+		snprintf(err, errlen, "recipients makes no sense with "
+		    "relay = \"deny\"");
+		return -1;
+	}
+	if (r->recipients == RECIPIENTS_LIST && spec->recipients_file == NULL) {
+		snprintf(err, errlen, "recipients = \"list\" needs "
+		    "recipients_file");
+		return -1;
+	}
+	if (r->recipients != RECIPIENTS_LIST && spec->recipients_file != NULL) {
+		snprintf(err, errlen, "recipients_file is only for "
+		    "recipients = \"list\"");
+		return -1;
+	}
+	if (r->recipients == RECIPIENTS_LIST && (r->rcptlist =
+	    ruleset_list(set, spec->recipients_file, err, errlen)) == NULL)
+		return -1;
+	return 0;
 }
 
 /* The rule spec, checked, with its strings interned. */
@@ -747,6 +863,8 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 		snprintf(err, errlen, "reply is only for relay = \"deny\"");
 		return -1;
 	}
+	if (spec_recipients(set, spec, r, err, errlen) == -1)
+		return -1;
 	r->smarthost = spec->smarthost == NULL ? NULL :
 	    intern_string(set, host);
 	r->transport = intern_string(set, spec->transport);
@@ -1031,9 +1149,23 @@ out:
 	return rc;
 }
 
+int
+ruleset_set_dir(struct ruleset *set, const char *dir)
+{
+	char	*copy;
+
+	if ((copy = strdup(dir)) == NULL)
+		return -1;
+	free(set->dir);
+	set->dir = copy;
+	return 0;
+}
+
 void
 ruleset_free(struct ruleset *set)
 {
+	size_t	i;
+
 	if (set == NULL)
 		return;
 	table_free(set->nodes, set->cap);
@@ -1043,5 +1175,9 @@ ruleset_free(struct ruleset *set)
 	itab_free(&set->strings, 1);
 	itab_free(&set->rules, 1);
 	itab_free(&set->tripletab, 0);
+	for (i = 0; i < set->nlists; i++)
+		rcptlist_free(set->lists[i]);
+	free(set->lists);
+	free(set->dir);
 	free(set);
 }

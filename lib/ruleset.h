@@ -35,10 +35,12 @@
  * releases everything (NULL is fine).
  *
  * rule_relay_parse() maps "always", "trusted", "deny" to enum rule_relay:
- * 0 or -1; rule_relay_name() is the reverse.  rule_spec_field() is the
- * field of a struct rule_spec that a setting names ("relay",
- * "smarthost", "transport", "reply"), or NULL for another name: the one
- * list of a rule's settings, for the config file and the domains_file.
+ * 0 or -1; rule_relay_name() is the reverse; rule_recipients_parse() and
+ * rule_recipients_name() do the same for "any", "list", "verify".
+ * rule_spec_field() is the field of a struct rule_spec that a setting
+ * names ("relay", "smarthost", "transport", "reply", "recipients",
+ * "recipients_file"), or NULL for another name: the one list of a rule's
+ * settings, for the config file and the domains_file.
  *
  * The values of a rule are checked by rulevalue.h (smart host,
  * transport) and reply.h (reply); this header includes both.
@@ -50,6 +52,14 @@
  * from other errors), else 0.  ruleset_reserve() makes room for about
  * names more names (rule names and the parents they bring) so that a big
  * load does not rebuild the table as it grows: 0, or -1 out of memory.
+ *
+ * Recipients: spec->recipients is "any" (default), "list" or "verify";
+ * "list" needs spec->recipients_file, which ruleset_add() loads with
+ * rcptlist_load() (once per path and set: rules naming one file share
+ * it; a bad line is "FILE:LINE: reason" in err).  A relative path is
+ * taken from the directory that ruleset_set_dir() gave (the config
+ * file's), else from the current one.  ruleset_set_dir(): 0 or -1 out of
+ * memory.  recipients other than "any" are for relaying rules only.
  */
 #ifndef MR_RULESET_H
 #define MR_RULESET_H
@@ -60,10 +70,18 @@
 #include "reply.h"
 #include "rulevalue.h"
 
+struct rcptlist;
+
 enum rule_kind {
 	RULE_EXACT,		/* #name */
 	RULE_NAMESPACE,		/* name */
 	RULE_SUBDOMAINS		/* .name */
+};
+
+enum rule_recipients {
+	RECIPIENTS_ANY,		/* every address of the domain (default) */
+	RECIPIENTS_LIST,	/* those of recipients_file */
+	RECIPIENTS_VERIFY	/* those the next hop accepts (callout) */
 };
 
 enum rule_relay {
@@ -78,6 +96,8 @@ struct rule {
 	const char	*smarthost;	/* NULL: MTA routes as usual */
 	const char	*transport;	/* NULL: "smtp" */
 	const char	*reply;		/* NULL: default reply */
+	unsigned char	recipients;	/* enum rule_recipients */
+	const struct rcptlist *rcptlist; /* RECIPIENTS_LIST: the file */
 };
 
 /* The optional parts of a rule as the config gives them (NULL: unset). */
@@ -86,6 +106,8 @@ struct rule_spec {
 	const char	*smarthost;
 	const char	*transport;
 	const char	*reply;
+	const char	*recipients;	/* "any", "list", "verify" */
+	const char	*recipients_file; /* with "list" */
 };
 
 #define PATTERN_MAX	(DOMAIN_MAX + 1)	/* prefix + name */
@@ -107,11 +129,15 @@ int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
 size_t	ruleset_count(const struct ruleset *set);
 int	rule_relay_parse(const char *word, enum rule_relay *out);
 const char *rule_relay_name(enum rule_relay relay);
+int	rule_recipients_parse(const char *word,
+	    enum rule_recipients *out);
+const char *rule_recipients_name(enum rule_recipients recipients);
 const char **rule_spec_field(struct rule_spec *spec, const char *key);
 void	ruleset_free(struct ruleset *set);
 
 int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);
+int	ruleset_set_dir(struct ruleset *set, const char *dir);
 
 #endif

@@ -29,6 +29,7 @@
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
+#include "verify.h"
 
 #define SESSION_ID_MAX	16
 #define QID_MAX		64
@@ -409,6 +410,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		decision_fail(&d, "no configuration loaded");
 	} else {
 		decide(config, &s->client, rcpt, strlen(rcpt), &d);
+		if (d.verify)
+			verify_recipient(config, rcpt, &d);
 		route_check(ctx, s, rcpt, config, &d);
 	}
 	decision_log(s, rcpt, &d);
@@ -476,4 +479,5 @@ callbacks_log_counters(void)
 	    o[OUTCOME_CONTINUE],
 	    (unsigned long long)metrics_get(MC_ROUTE_MISMATCH),
 	    (unsigned long long)metrics_get(MC_FAILURES));
+	verify_log_counters();
 }

@@ -593,6 +593,18 @@ format_daemon(FILE *fp)
 	scalar(fp, "milter_relay_verify_probes_total", "counter",
 	    "Recipient verification callouts made to next hops.",
 	    get(&m->counter[MC_VERIFY_PROBES]));
+	family(fp, "milter_relay_verify_results_total", "counter",
+	    "Recipients of verify rules by result, cached or not.");
+	fprintf(fp, "milter_relay_verify_results_total{result=\"valid\"} "
+	    "%llu\n"
+	    "milter_relay_verify_results_total{result=\"invalid\"} %llu\n"
+	    "milter_relay_verify_results_total{result=\"unknown\"} %llu\n",
+	    (unsigned long long)get(&m->counter[MC_VERIFY_VALID]),
+	    (unsigned long long)get(&m->counter[MC_VERIFY_INVALID]),
+	    (unsigned long long)get(&m->counter[MC_VERIFY_UNKNOWN]));
+	scalar(fp, "milter_relay_verify_busy_total", "counter",
+	    "Recipients left unverified: too many callouts at once.",
+	    get(&m->counter[MC_VERIFY_BUSY]));
 	family(fp, "milter_relay_start_time_seconds", "gauge",
 	    "Unix time the daemon started.");
 	fprintf(fp, "milter_relay_start_time_seconds %lld\n",

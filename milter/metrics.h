@@ -32,6 +32,10 @@ enum metrics_counter {
 	MC_VERIFY_HITS,		/* recipient verification cache */
 	MC_VERIFY_MISSES,
 	MC_VERIFY_PROBES,	/* callouts made */
+	MC_VERIFY_VALID,	/* RCPTs verified: valid, invalid, unknown */
+	MC_VERIFY_INVALID,
+	MC_VERIFY_UNKNOWN,
+	MC_VERIFY_BUSY,		/* refused: too many callouts at once */
 	MC_COUNT
 };
 

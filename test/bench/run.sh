@@ -23,14 +23,16 @@
 #   7. the metrics endpoint: RCPT/s of two daemons with the same 1000
 #      inline rules (every decision counts a rule hit), one without
 #      "metrics", one with it scraped 10 times a second, interleaved
-#      rounds, the median of BENCH_ROUNDS each.
+#      rounds, the median of BENCH_ROUNDS each;
+#   8. recipients = "verify" (test/bench/verify.sh): callouts/s to an
+#      smtp-sink on loopback, and cached verify decisions/s vs "any".
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
 # BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
 # runs of part 4, 2),
-# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics).
+# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify).
 #
 # Targets (DESIGN.md section 8) are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
@@ -480,6 +482,21 @@ if ! skipped e2e; then
 	else
 		cat "$T/e2e.out" "$T/e2e.err" >&2
 		bad "Postfix end to end failed"
+	fi
+fi
+
+# 8. recipient verification
+if ! skipped verify; then
+	note "8. recipients = verify"
+	if MR_BUILD=$B bash "$HERE/verify.sh" "$((NRCPT / 2))" "$ROUNDS" \
+	    "$CONNS" >"$T/verify.out" 2>"$T/verify.err"; then
+		cat "$T/verify.err" >&2
+		while IFS='|' read -r a b c; do
+			row "$a" "$b" "$c"
+		done <"$T/verify.out"
+	else
+		cat "$T/verify.out" "$T/verify.err" >&2
+		bad "recipients = verify bench failed"
 	fi
 fi
 

@@ -34,13 +34,17 @@ static const struct {
 	const char	*pattern;
 	struct rule_spec spec;
 } rules[] = {
-	{ "example.com", { NULL, "[10.1.2.3]", NULL, NULL } },
-	{ "#example.org", { "always", "mail.example.org:2525", NULL, NULL } },
-	{ "partner.example", { "trusted", "[2001:db8::25]", NULL, NULL } },
-	{ "lab.example.com", { "deny", NULL, NULL,
-	    "550 5.7.1 No mail for the lab" } },
-	{ ".sub.example.net", { "always", "[192.0.2.7]:2525", "relay", NULL } },
-	{ "xn--bcher-kva.example", { "always", "mx:example.net", NULL, NULL } },
+	{ "example.com", { .smarthost = "[10.1.2.3]" } },
+	{ "#example.org", { .relay = "always",
+	    .smarthost = "mail.example.org:2525" } },
+	{ "partner.example", { .relay = "trusted",
+	    .smarthost = "[2001:db8::25]" } },
+	{ "lab.example.com", { .relay = "deny",
+	    .reply = "550 5.7.1 No mail for the lab" } },
+	{ ".sub.example.net", { .relay = "always",
+	    .smarthost = "[192.0.2.7]:2525", .transport = "relay" } },
+	{ "xn--bcher-kva.example", { .relay = "always",
+	    .smarthost = "mx:example.net" } },
 };
 
 static char	text[MAPS_ANSWER_MAX], again[MAPS_ANSWER_MAX];

@@ -31,6 +31,11 @@
 #      also holds Sendmail's choice of mailer and host against the rule);
 #   4. reload: rules edited and SIGHUP sent, a domain moves to another
 #      sink, Sendmail and milter-relay keep their pids;
+#   6. recipients per rule (run after 2): a "list" rule accepts
+#      its listed user and refuses another with 550 5.1.1, a "verify"
+#      rule accepts what its smart host (an smtp-sink) accepts, and one
+#      whose smart host is down gets 450 4.1.1; the accepted ones are
+#      delivered;
 #   5. milter-relay stopped: Sendmail answers 4xx; a message queued before
 #      (its sink down) stays queued through a queue run, neither lost nor
 #      routed elsewhere; milter alone down, maps up: 451 4.3.2 (F=T);
@@ -121,8 +126,13 @@ fi
 # --- milter-relay --------------------------------------------------------
 
 CONF=$E2E_DIR/milter-relay.conf
+mkdir -p "$E2E_DIR/cache"
+chown nobody "$E2E_DIR/cache"
+printf 'r1@listed.example\n' >"$E2E_DIR/listed.users"
+chmod 644 "$E2E_DIR/listed.users"
 write_conf() {	# $1: smart host of moved.example
 	mr_config "$CONF" \
+	    "verify = { cache = \"$E2E_DIR/cache/verify.lmdb\"; timeout = \"3s\"; };" \
 	    'policy = {' \
 	    '	unmatched = "reject";' \
 	    '	trusted_networks = [ "127.0.0.1/32" ];' \
@@ -139,6 +149,12 @@ write_conf() {	# $1: smart host of moved.example
 	    '	  smarthost = "[127.0.0.11]"; },' \
 	    "	{ match = \"ported.example\"; smarthost = \"[127.0.0.12]:$PORT2\"; }," \
 	    '	{ match = "v6.example"; smarthost = "[::1]"; },' \
+	    "	{ match = \"listed.example\"; smarthost = \"[127.0.0.12]:$PORT2\";" \
+	    "	  recipients = \"list\"; recipients_file = \"$E2E_DIR/listed.users\"; }," \
+	    "	{ match = \"checked.example\"; smarthost = \"[127.0.0.12]:$PORT2\";" \
+	    '	  recipients = "verify"; },' \
+	    "	{ match = \"deadhop.example\"; smarthost = \"[127.0.0.13]:$PORT2\";" \
+	    '	  recipients = "verify"; },' \
 	    "	{ match = \"moved.example\"; smarthost = \"$1\"; }" \
 	    ');'
 }
@@ -217,12 +233,17 @@ has() {
 	sink_rcpts "$1" | grep -qxi -- "$2"
 }
 
-# sink_is SINK RCPT...: exactly these recipients, in any order
+# sink_is SINK RCPT...: exactly these recipients, in any order (polled
+# for 10 s: smtp-sink creates a message's file before it has written it)
 sink_is() {
-	local sink=$1 want got
+	local sink=$1 want got i
 	shift
 	want=$(printf '%s\n' "$@" | tr 'A-Z' 'a-z' | sort)
-	got=$(sink_rcpts "$sink" | tr 'A-Z' 'a-z' | sort)
+	for i in $(seq 1 50); do
+		got=$(sink_rcpts "$sink" | tr 'A-Z' 'a-z' | sort)
+		[ "$want" = "$got" ] && break
+		sleep 0.2
+	done
 	if [ "$want" != "$got" ]; then
 		e2e_fail "sink $sink: want {$(echo $want)}, got {$(echo $got)}"
 	fi
@@ -306,9 +327,19 @@ sm_expect from:sender@client.example "NOTFOUND "
 sm_expect example.com "NOTFOUND "
 e2e_ok "access socket map: RELAY, SKIP and NOTFOUND as Sendmail asks"
 
+# --- 6. recipients per rule ------------------------------------------------
+
+send 127.0.0.2 recipients r1@listed.example r2@listed.example \
+    r3@checked.example r4@deadhop.example
+expect recipients r1@listed.example '^250 '
+expect recipients r2@listed.example '^550 5\.1\.1 .*User unknown$'
+expect recipients r3@checked.example '^250 '
+expect recipients r4@deadhop.example '^450 4\.1\.1 .*unverified address'
+expect_data recipients
+
 # --- 3. where it all went ------------------------------------------------
 
-sink_wait A 2 90 && sink_wait B 2 90 && sink_wait C 1 90 &&
+sink_wait A 2 90 && sink_wait B 2 90 && sink_wait C 2 90 &&
     sink_wait D 1 90 || e2e_fail "messages did not arrive:" \
     "A=$(sink_count A) B=$(sink_count B) C=$(sink_count C) D=$(sink_count D)"
 # Sendmail sends one copy per host: wait for the queue to drain too.
@@ -321,7 +352,7 @@ sink_is A u1@example.com u2@a.b.example.com u8@moved.example \
     v1@example.com v2@x.example.com
 sink_is B u3@exact.example u6@partner.example v3@exact.example \
     v9@solo.example
-sink_is C u7@ported.example
+sink_is C u7@ported.example r1@listed.example r3@checked.example
 sink_is D u4@sub.exact.example u9@unlisted.test
 
 # --- 4. reload -------------------------------------------------------------
@@ -437,17 +468,25 @@ expect after a1@example.com '^250 '
 expect_data after
 sink_wait A $((A_BEFORE + 2)) 90 || e2e_fail "after restart: a1 not delivered"
 
-# every accepted recipient is in exactly one sink
-all=$(for s in A B C D E; do sink_rcpts $s; done | tr 'A-Z' 'a-z' | sort)
+# every accepted recipient is in exactly one sink (polled for 10 s, as
+# sink_is)
+for i in $(seq 1 50); do
+	all=$(for s in A B C D E; do sink_rcpts $s; done | tr 'A-Z' 'a-z' | sort)
+	missing=
+	for r in u1@example.com u2@a.b.example.com u3@exact.example \
+	    u4@sub.exact.example u6@partner.example u7@ported.example \
+	    u8@moved.example u9@unlisted.test v1@example.com \
+	    v2@x.example.com v3@exact.example v9@solo.example \
+	    w1@moved.example w2@example.com q1@example.com a1@example.com \
+	    r1@listed.example r3@checked.example; do
+		echo "$all" | grep -qx "$r" || missing=$r
+	done
+	[ -z "$missing" ] && break
+	sleep 0.2
+done
+[ -z "$missing" ] || e2e_fail "accepted $missing never delivered"
 dups=$(echo "$all" | uniq -d)
 [ -z "$dups" ] || e2e_fail "delivered twice: $dups"
-for r in u1@example.com u2@a.b.example.com u3@exact.example \
-    u4@sub.exact.example u6@partner.example u7@ported.example \
-    u8@moved.example u9@unlisted.test v1@example.com v2@x.example.com \
-    v3@exact.example v9@solo.example w1@moved.example w2@example.com \
-    q1@example.com a1@example.com; do
-	echo "$all" | grep -qx "$r" || e2e_fail "accepted $r never delivered"
-done
 e2e_ok "every accepted recipient delivered once, nothing refused delivered"
 mr_stop
 if grep -q 'Sanitizer' "$E2E_DIR/milter-relay.log"; then

@@ -262,43 +262,46 @@ struct acase {
 };
 
 static const struct acase adds[] = {
-	{ "example.com", { NULL, NULL, NULL, NULL }, NULL },
-	{ "#example.com", { "deny", NULL, NULL, "550 5.7.1 No" }, NULL },
-	{ ".example.com", { "trusted", "[192.0.2.1]", "relay", NULL }, NULL },
-	{ "EXAMPLE.COM.", { NULL, NULL, NULL, NULL },
+	{ "example.com", { 0 }, NULL },
+	{ "#example.com", { .relay = "deny", .reply = "550 5.7.1 No" }, NULL },
+	{ ".example.com", { .relay = "trusted", .smarthost = "[192.0.2.1]",
+	    .transport = "relay" }, NULL },
+	{ "EXAMPLE.COM.", { 0 },
 	    "duplicate pattern \"example.com\"" },
-	{ "#Example.Com", { "always", NULL, NULL, NULL },
+	{ "#Example.Com", { .relay = "always" },
 	    "duplicate pattern \"#example.com\"" },
-	{ ".example.com.", { NULL, NULL, NULL, NULL },
+	{ ".example.com.", { 0 },
 	    "duplicate pattern \".example.com\"" },
-	{ "", { NULL, NULL, NULL, NULL },
+	{ "", { 0 },
 	    "bad pattern \"\": empty domain name" },
-	{ "#", { NULL, NULL, NULL, NULL },
+	{ "#", { 0 },
 	    "bad pattern \"#\": empty domain name" },
-	{ "..example.com", { NULL, NULL, NULL, NULL },
+	{ "..example.com", { 0 },
 	    "bad pattern \"..example.com\": empty label in domain name" },
-	{ "#.example.com", { NULL, NULL, NULL, NULL },
+	{ "#.example.com", { 0 },
 	    "bad pattern \"#.example.com\": empty label in domain name" },
-	{ "*.example.com", { NULL, NULL, NULL, NULL },
+	{ "*.example.com", { 0 },
 	    "bad pattern \"*.example.com\": bad character in domain name" },
-	{ "a.test", { "sometimes", NULL, NULL, NULL },
+	{ "a.test", { .relay = "sometimes" },
 	    "bad relay \"sometimes\" (always, trusted or deny)" },
-	{ "a.test", { NULL, "[mail]", NULL, NULL }, "bad smarthost \"[mail]\": "
+	{ "a.test", { .smarthost = "[mail]" }, "bad smarthost \"[mail]\": "
 	    "brackets must hold an IPv4 or IPv6 address" },
-	{ "a.test", { NULL, "h.test", "smtp:", NULL },
+	{ "a.test", { .smarthost = "h.test", .transport = "smtp:" },
 	    "bad transport \"smtp:\": bad transport name" },
-	{ "a.test", { "deny", NULL, NULL, "250 ok" }, "bad reply \"250 ok\": "
+	{ "a.test", { .relay = "deny", .reply = "250 ok" },
+	    "bad reply \"250 ok\": "
 	    "reply must start with a 4xx or 5xx code and a space" },
-	{ "a.test", { NULL, NULL, "smtp", NULL },
+	{ "a.test", { .transport = "smtp" },
 	    "transport needs a smarthost" },
-	{ "a.test", { "deny", "h.test", NULL, NULL },
+	{ "a.test", { .relay = "deny", .smarthost = "h.test" },
 	    "smarthost makes no sense with relay = \"deny\"" },
-	{ "a.test", { NULL, NULL, NULL, "550 5.7.1 x" },
+	{ "a.test", { .reply = "550 5.7.1 x" },
 	    "reply is only for relay = \"deny\"" },
-	{ "a.test", { "trusted", NULL, NULL, "550 5.7.1 x" },
+	{ "a.test", { .relay = "trusted", .reply = "550 5.7.1 x" },
 	    "reply is only for relay = \"deny\"" },
-	{ "a.test", { "always", "H.Test:25", "lmtp", NULL }, NULL },
-	{ "a.test", { NULL, NULL, NULL, NULL }, "duplicate pattern \"a.test\"" },
+	{ "a.test", { .relay = "always", .smarthost = "H.Test:25",
+	    .transport = "lmtp" }, NULL },
+	{ "a.test", { 0 }, "duplicate pattern \"a.test\"" },
 };
 
 START_TEST(test_add_errors)
@@ -471,8 +474,7 @@ END_TEST
 START_TEST(test_intern)
 {
 	struct ruleset		*set;
-	struct rule_spec	 spec = { NULL, "Relay.Example.NET:25", NULL,
-				    NULL };
+	struct rule_spec	 spec = { .smarthost = "Relay.Example.NET:25" };
 	const struct rule	*a, *b, *c;
 	char			 err[256];
 
@@ -528,7 +530,7 @@ START_TEST(test_walk)
 		"x-" L61 ".example.com", NULL
 	};
 	struct ruleset		*set;
-	struct rule_spec	 deny = { "deny", NULL, NULL, NULL };
+	struct rule_spec	 deny = { .relay = "deny" };
 	struct walkbuf		 w;
 	char			 err[256];
 	size_t			 i;

@@ -1,0 +1,494 @@
+/*
+ * callout - ask a next hop whether a recipient exists (SMTP, no DATA)
+ *
+ * SYNOPSIS
+ *	size_t callout_hops(rule, domain, hops, max)
+ *	void callout_probe(hops, nhops, helo, rcpt, timeout_ms, answer)
+ *	int callout_rcpt_path(local, domain, out, outlen)
+ *
+ * DESCRIPTION
+ *	callout_hops() turns a rule's smart host (the canonical forms the
+ *	rule set stores: "host", "mx:host", "[addr]", "addr", each with an
+ *	optional ":port") into the hops to ask, in order; without a smart
+ *	host the MX hosts of the recipient domain.  It returns the number
+ *	of hops written, 0 when there is none.
+ *
+ *	callout_probe() asks the hops in order, within timeout_ms in all:
+ *	connect, read the greeting, EHLO helo (HELO when EHLO is refused),
+ *	MAIL FROM:<>, RCPT TO:rcpt, QUIT; never DATA.  A 2xx reply to RCPT
+ *	is RECIPIENT_VALID, 5xx RECIPIENT_INVALID; when a hop cannot be
+ *	reached, or refuses or defers the session before RCPT, or answers
+ *	RCPT with anything else, the next hop is asked; when none answered
+ *	2xx or 5xx, RECIPIENT_UNKNOWN.  An "mx:" hop is its MX hosts by
+ *	preference (res_query; a name without MX records is its own host,
+ *	as RFC 5321 says); names are resolved with getaddrinfo() (every
+ *	address of a name in turn).  answer->reply holds the RCPT reply, or
+ *	what went wrong, as printable ASCII; answer->hop the hop that gave
+ *	it.  Reading stops at the time limit; a name lookup is not
+ *	interruptible and can take longer (callers run probes in threads of
+ *	their own).
+ *
+ *	callout_rcpt_path() writes "<local@domain>", the local part quoted
+ *	when it is not a dot-string: 0, or -1 when it does not fit or holds
+ *	a character that cannot be sent (control characters, CR, LF).
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callout.h"
+#include "decide.h"
+
+#define LINE_MAX_SMTP	1024
+#define MX_MAX		CALLOUT_HOPS_MAX
+
+/* One SMTP conversation. */
+struct conv {
+	int		 fd;
+	struct timespec	 deadline;
+	char		 buf[LINE_MAX_SMTP * 2];
+	size_t		 len;
+	int		 code;			/* last reply's code */
+	char		 text[CALLOUT_REPLY_MAX]; /* last reply, first line */
+};
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec	now;
+	long		ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms;
+}
+
+static void
+printable(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t	i, n;
+
+	for (i = n = 0; i < len && n + 1 < outlen; i++)
+		out[n++] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[n] = '\0';
+}
+
+/* port_parse - ":port" text to a number, 0 when bad */
+static unsigned
+port_parse(const char *s)
+{
+	unsigned long	v;
+	char		*end;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	v = strtoul(s, &end, 10);
+	return *end != '\0' || v == 0 || v > 65535 ? 0 : (unsigned)v;
+}
+
+size_t
+callout_hops(const struct rule *rule, const char *domain,
+    struct callout_hop *hops, size_t max)
+{
+	const char	*smarthost, *s, *end, *port;
+	size_t		 n;
+
+	if (max == 0 || rule == NULL)
+		return 0;
+	smarthost = rule->smarthost;
+	memset(hops, 0, sizeof(*hops));
+	hops->port = 25;
+	if (smarthost == NULL) {
+		if (domain == NULL || strlen(domain) > DOMAIN_MAX)
+			return 0;
+		snprintf(hops->host, sizeof(hops->host), "%s", domain);
+		hops->mx = 1;
+		return 1;
+	}
+	s = smarthost;
+	if (strncasecmp(s, "mx:", 3) == 0) {
+		hops->mx = 1;
+		s += 3;
+	}
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return 0;
+		s++;
+		port = end[1] == ':' ? end + 2 : NULL;
+		if (end[1] != '\0' && port == NULL)
+			return 0;
+	} else {
+		end = strchr(s, ':');
+		port = end == NULL ? NULL : end + 1;
+		if (end == NULL)
+			end = s + strlen(s);
+	}
+	n = (size_t)(end - s);
+	if (n == 0 || n >= sizeof(hops->host))
+		return 0;
+	memcpy(hops->host, s, n);
+	hops->host[n] = '\0';
+	if (port != NULL && (hops->port = port_parse(port)) == 0)
+		return 0;
+	return 1;
+}
+
+int
+callout_rcpt_path(const char *local, const char *domain, char *out,
+    size_t outlen)
+{
+	size_t	 i, o, len;
+	int	 quote, c;
+
+	len = strlen(local);
+	quote = len == 0 || local[0] == '.' || local[len - 1] == '.' ||
+	    strstr(local, "..") != NULL;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)local[i];
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		if (!isalnum(c) && c < 0x80 &&
+		    strchr("!#$%&'*+-/=?^_`{|}~.", c) == NULL)
+			quote = 1;
+	}
+	o = 0;
+	if (o + 2 > outlen)
+		return -1;
+	out[o++] = '<';
+	if (quote)
+		out[o++] = '"';
+	for (i = 0; i < len; i++) {
+		if (o + 3 > outlen)
+			return -1;
+		if (quote && (local[i] == '"' || local[i] == '\\'))
+			out[o++] = '\\';
+		out[o++] = local[i];
+	}
+	if (quote)
+		out[o++] = '"';
+	if (o + strlen(domain) + 3 > outlen)
+		return -1;
+	o += (size_t)snprintf(out + o, outlen - o, "@%s>", domain);
+	return 0;
+}
+
+/* conv_connect - a connection to addr within the deadline: 0 or -1 */
+static int
+conv_connect(struct conv *c, const struct addrinfo *ai)
+{
+	struct pollfd	p;
+	socklen_t	len;
+	int		err, saved;
+
+	c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (c->fd == -1)
+		return -1;
+	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		goto fail;
+	p.fd = c->fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, (int)ms_left(&c->deadline)) != 1) {
+		errno = ETIMEDOUT;
+		goto fail;
+	}
+	len = sizeof(err);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		goto fail;
+	if (err != 0) {
+		errno = err;
+		goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	close(c->fd);
+	c->fd = -1;
+	errno = saved;
+	return -1;
+}
+
+/* conv_line - the next line into line (without CRLF): 0, or -1 */
+static int
+conv_line(struct conv *c, char *line, size_t linelen)
+{
+	struct pollfd	 p;
+	char		*nl;
+	ssize_t		 n;
+	size_t		 l;
+
+	for (;;) {
+		if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
+			l = (size_t)(nl - c->buf);
+			if (l > 0 && c->buf[l - 1] == '\r')
+				l--;
+			printable(c->buf, l, line, linelen);
+			l = (size_t)(nl - c->buf) + 1;
+			memmove(c->buf, c->buf + l, c->len - l);
+			c->len -= l;
+			return 0;
+		}
+		if (c->len == sizeof(c->buf))
+			return -1;		/* a line too long */
+		p.fd = c->fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)ms_left(&c->deadline)) != 1)
+			return -1;
+		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+		if (n <= 0)
+			return -1;
+		c->len += (size_t)n;
+	}
+}
+
+/* conv_reply - one reply (all its lines); its code, or -1 */
+static int
+conv_reply(struct conv *c)
+{
+	char	line[LINE_MAX_SMTP];
+	int	first = 1;
+
+	for (;;) {
+		if (conv_line(c, line, sizeof(line)) == -1)
+			return -1;
+		if (strlen(line) < 3 || !isdigit((unsigned char)line[0]) ||
+		    !isdigit((unsigned char)line[1]) ||
+		    !isdigit((unsigned char)line[2]) ||
+		    (line[3] != '\0' && line[3] != ' ' && line[3] != '-'))
+			return -1;
+		if (first) {
+			line[sizeof(c->text) - 1] = '\0';
+			memcpy(c->text, line, strlen(line) + 1);
+		}
+		first = 0;
+		if (line[3] != '-')
+			break;
+	}
+	c->code = atoi(c->text);
+	return c->code;
+}
+
+/* conv_cmd - send a command, read its reply: the code, or -1 */
+static int
+conv_cmd(struct conv *c, const char *cmd)
+{
+	char		 out[LINE_MAX_SMTP];
+	struct pollfd	 p;
+	size_t		 len, off;
+	ssize_t		 n;
+
+	len = (size_t)snprintf(out, sizeof(out), "%s\r\n", cmd);
+	if (len >= sizeof(out))
+		return -1;
+	for (off = 0; off < len; off += (size_t)n) {
+		p.fd = c->fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, (int)ms_left(&c->deadline)) != 1)
+			return -1;
+		n = send(c->fd, out + off, len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			return -1;
+	}
+	return conv_reply(c);
+}
+
+/*
+ * conv_session - one SMTP session on a connected socket: 1 when the
+ * RCPT reply settled it (answer filled), 0 to try the next address.
+ */
+static int
+conv_session(struct conv *c, const char *helo, const char *rcpt,
+    struct callout_answer *a)
+{
+	char	cmd[LINE_MAX_SMTP];
+	int	code;
+
+	if ((code = conv_reply(c)) != 220)
+		goto fail;
+	snprintf(cmd, sizeof(cmd), "EHLO %s", helo);
+	if ((code = conv_cmd(c, cmd)) / 100 == 5) {
+		snprintf(cmd, sizeof(cmd), "HELO %s", helo);
+		code = conv_cmd(c, cmd);
+	}
+	if (code / 100 != 2)
+		goto fail;
+	if (conv_cmd(c, "MAIL FROM:<>") / 100 != 2)
+		goto fail;
+	snprintf(cmd, sizeof(cmd), "RCPT TO:%s", rcpt);
+	code = conv_cmd(c, cmd);
+	if (code / 100 != 2 && code / 100 != 5)
+		goto fail;
+	a->status = code / 100 == 2 ? RECIPIENT_VALID : RECIPIENT_INVALID;
+	snprintf(a->reply, sizeof(a->reply), "%s", c->text);
+	c->len = 0;
+	(void)conv_cmd(c, "QUIT");
+	return 1;
+fail:
+	if (code == -1)
+		snprintf(a->reply, sizeof(a->reply), "%s",
+		    ms_left(&c->deadline) == 0 ? "time limit reached" :
+		    "connection lost or bad reply");
+	else
+		snprintf(a->reply, sizeof(a->reply), "%s", c->text);
+	if (code != -1)
+		(void)conv_cmd(c, "QUIT");
+	return 0;
+}
+
+/* probe_host - every address of one host: 1 settled, 0 not */
+static int
+probe_host(const char *host, unsigned port, const char *helo,
+    const char *rcpt, const struct timespec *deadline,
+    struct callout_answer *a)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct conv	 c;
+	char		 service[8];
+	int		 rc, done;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	snprintf(service, sizeof(service), "%u", port);
+	if (strchr(host, ':') != NULL)
+		snprintf(a->hop, sizeof(a->hop), "[%s]:%u", host, port);
+	else
+		snprintf(a->hop, sizeof(a->hop), "%s:%u", host, port);
+	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+		snprintf(a->reply, sizeof(a->reply), "cannot resolve: %s",
+		    gai_strerror(rc));
+		return 0;
+	}
+	done = 0;
+	for (ai = res; ai != NULL && !done; ai = ai->ai_next) {
+		memset(&c, 0, sizeof(c));
+		c.deadline = *deadline;
+		if (ms_left(deadline) == 0) {
+			snprintf(a->reply, sizeof(a->reply),
+			    "time limit reached");
+			break;
+		}
+		if (conv_connect(&c, ai) == -1) {
+			snprintf(a->reply, sizeof(a->reply), "cannot connect: "
+			    "%s", ms_left(deadline) == 0 ?
+			    "time limit reached" : strerror(errno));
+			continue;
+		}
+		done = conv_session(&c, helo, rcpt, a);
+		close(c.fd);
+	}
+	freeaddrinfo(res);
+	return done;
+}
+
+struct mx {
+	unsigned	pref;
+	char		host[DOMAIN_MAX + 1];
+};
+
+static int
+mx_cmp(const void *a, const void *b)
+{
+	const struct mx	*x = a, *y = b;
+
+	return x->pref < y->pref ? -1 : x->pref > y->pref;
+}
+
+/* mx_lookup - the MX hosts of name by preference; -1: lookup failed */
+static int
+mx_lookup(const char *name, struct mx *mx, size_t max)
+{
+	unsigned char	 answer[NS_PACKETSZ * 4];
+	ns_msg		 msg;
+	ns_rr		 rr;
+	int		 len, i, count;
+	size_t		 n;
+
+	len = res_query(name, ns_c_in, ns_t_mx, answer, sizeof(answer));
+	if (len < 0)
+		return h_errno == HOST_NOT_FOUND || h_errno == NO_DATA ?
+		    0 : -1;
+	if (ns_initparse(answer, len, &msg) == -1)
+		return -1;
+	count = ns_msg_count(msg, ns_s_an);
+	n = 0;
+	for (i = 0; i < count && n < max; i++) {
+		if (ns_parserr(&msg, ns_s_an, i, &rr) == -1)
+			return -1;
+		if (ns_rr_type(rr) != ns_t_mx || ns_rr_rdlen(rr) < 3)
+			continue;
+		mx[n].pref = ns_get16(ns_rr_rdata(rr));
+		if (dn_expand(ns_msg_base(msg), ns_msg_end(msg),
+		    ns_rr_rdata(rr) + 2, mx[n].host, sizeof(mx[n].host)) < 0)
+			continue;
+		n++;
+	}
+	qsort(mx, n, sizeof(*mx), mx_cmp);
+	return (int)n;
+}
+
+void
+callout_probe(const struct callout_hop *hops, size_t nhops,
+    const char *helo, const char *rcpt, long timeout_ms,
+    struct callout_answer *a)
+{
+	struct timespec	 deadline;
+	struct mx	 mx[MX_MAX];
+	size_t		 i, j;
+	int		 n;
+
+	memset(a, 0, sizeof(*a));
+	a->status = RECIPIENT_UNKNOWN;
+	snprintf(a->reply, sizeof(a->reply), "no next hop");
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	for (i = 0; i < nhops; i++) {
+		if (!hops[i].mx) {
+			if (probe_host(hops[i].host, hops[i].port, helo, rcpt,
+			    &deadline, a))
+				return;
+			continue;
+		}
+		if ((n = mx_lookup(hops[i].host, mx, MX_MAX)) == -1) {
+			snprintf(a->hop, sizeof(a->hop), "mx:%s",
+			    hops[i].host);
+			snprintf(a->reply, sizeof(a->reply), "MX lookup "
+			    "failed");
+			continue;
+		}
+		if (n == 0) {
+			if (probe_host(hops[i].host, hops[i].port, helo, rcpt,
+			    &deadline, a))
+				return;
+			continue;
+		}
+		for (j = 0; j < (size_t)n; j++)
+			if (probe_host(mx[j].host, hops[i].port, helo, rcpt,
+			    &deadline, a))
+				return;
+	}
+	a->status = RECIPIENT_UNKNOWN;
+}

@@ -1,0 +1,288 @@
+#!/bin/bash
+# check.sh - recipient validation per rule, end to end (run by "make
+# check" as root): recipients = "verify" and "list" with real Postfix.
+#
+# The front is a private Postfix on 127.0.0.1 with milter-relay's milter
+# and socketmap; untrusted mail comes from 127.0.0.2.  The smart host of
+# corp.test is a second private Postfix, the backend, that knows its
+# users (relay_recipient_maps) and delivers to an smtp-sink.  Callouts
+# are the backend's sessions with RCPT and without DATA ("disconnect
+# from ... rcpt=..." lines without "data="): the test counts them.  It proves:
+#   1. verify: a known user accepted and delivered to the backend's sink,
+#      an unknown one 550 5.1.1 from the front;
+#   2. the second time neither takes a callout (the cache);
+#   3. backend stopped: the known user still accepted (cache), an
+#      uncached one 450 4.1.1; the cache outlives a reload and a killed
+#      worker;
+#   4. 200 concurrent RCPTs for one uncached address (milter-test load
+#      mode against the milter socket, backend slowed by "sleep 1") cause
+#      one callout;
+#   5. a next hop that accepts the connection and never answers: 450
+#      4.1.1 within the time limit; a storm of distinct addresses takes at
+#      most max_probes callouts, the rest 450 at once;
+#   6. list mode through the milter (listed accepted and delivered,
+#      unlisted 550 5.1.1), then Postfix's own relay_recipient_maps
+#      through the "recipients" socketmap map;
+#   7. query shows what would be checked; query --verify makes the
+#      callout;
+#   8. the metrics endpoint counts every callout the log shows, and the
+#      results valid, invalid and unknown.
+set -u
+cd "$(dirname "$0")/../.."
+source test/e2e/lib.sh
+source test/lib/daemon.sh
+e2e_init verify
+
+FRONT=$(e2e_free_port)
+BACK=$(e2e_free_port)
+SINK=$(e2e_free_port)
+HANG=$(e2e_free_port)
+sink_start S 127.0.0.1 "$SINK"
+
+# --- a listener that takes connections and never says a word ------------
+perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
+	    LocalPort => $ARGV[0], Listen => 64, ReuseAddr => 1) or die $!;
+	my @held; while (my $c = $s->accept) { push @held, $c }' "$HANG" &
+e2e_track_pid $!
+e2e_wait_port 127.0.0.1 "$HANG" 10 || e2e_fail "hang listener"
+
+# --- the backend: a second private Postfix that knows its users ---------
+BDIR=$E2E_DIR/backend
+BACK_UP=0
+back_create() {
+	pf_create "$BACK" \
+	    "syslog_name = postfix-mr-backend" \
+	    "relay_domains = corp.test" \
+	    "relay_recipient_maps = inline:{ alice@corp.test=ok, dave@corp.test=ok }" \
+	    "transport_maps = inline:{ corp.test=smtp:[127.0.0.1]:$SINK }" \
+	    "smtpd_recipient_restrictions = sleep 1, permit"
+	mv "$E2E_DIR/pf" "$BDIR"
+	sed -i "s#$E2E_DIR/pf#$BDIR#g" "$BDIR/main.cf"
+	PF_DIR=
+}
+back_start() {
+	script -qc "postfix -c '$BDIR' start" /dev/null >/dev/null 2>&1
+	BACK_UP=1
+	e2e_wait_port 127.0.0.1 "$BACK" 30 || e2e_fail "backend does not start"
+}
+back_stop() {
+	local i
+	postfix -c "$BDIR" stop >/dev/null 2>&1 || true
+	for i in $(seq 1 200); do
+		postfix -c "$BDIR" status >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	postfix -c "$BDIR" status >/dev/null 2>&1 &&
+	    postfix -c "$BDIR" abort >/dev/null 2>&1
+	BACK_UP=0
+}
+# callouts the backend saw: sessions with RCPT that never sent DATA
+callouts() {
+	grep 'postfix-mr-backend/smtpd.*disconnect from' "$BDIR/maillog" |
+	    grep ' rcpt=' | grep -vc ' data=' || true
+}
+cleanup() {
+	[ "$BACK_UP" = 1 ] && back_stop
+	e2e_cleanup
+}
+trap cleanup EXIT
+back_create
+back_start
+
+# --- milter-relay -------------------------------------------------------------
+LISTF=$E2E_DIR/list.users
+printf '# users of list.test\nalice@list.test\nBob@List.Test # note\n' \
+    >"$LISTF"
+chmod 644 "$LISTF"
+CACHE_DIR=$E2E_DIR/cache
+mkdir -p "$CACHE_DIR"
+chown nobody "$CACHE_DIR"
+CONF=$E2E_DIR/milter-relay.conf
+MR_SOCKET=$E2E_DIR/pf/queue/milter-relay/milter.sock
+MPORT=$(e2e_free_port)
+mr_config "$CONF" \
+    "metrics = \"inet:$MPORT@127.0.0.1\";" \
+    "policy = { trusted_networks = [ \"127.0.0.1/32\" ]; };" \
+    "verify = { cache = \"$CACHE_DIR/verify.lmdb\"; timeout = \"3s\";" \
+    "  max_probes = 4; helo_name = \"front.test\"; };" \
+    "domains = (" \
+    " { match = \"corp.test\"; smarthost = \"[127.0.0.1]:$BACK\";" \
+    "   recipients = \"verify\"; }," \
+    " { match = \"hang.test\"; smarthost = \"[127.0.0.1]:$HANG\";" \
+    "   recipients = \"verify\"; }," \
+    " { match = \"list.test\"; smarthost = \"[127.0.0.1]:$SINK\";" \
+    "   recipients = \"list\"; recipients_file = \"$LISTF\"; }" \
+    ");"
+"$MR_BIN" -t -c "$CONF" >/dev/null || e2e_fail "config does not check"
+mr_start "$CONF"
+MRLOG=$E2E_DIR/milter-relay.log
+
+# --- the front Postfix -----------------------------------------------------------
+SOCKETMAP="socketmap:inet:127.0.0.1:$MR_SMPORT"
+pf_create "$FRONT" \
+    "relay_domains = $SOCKETMAP:relay" \
+    "transport_maps = $SOCKETMAP:transport" \
+    "smtpd_milters = unix:milter-relay/milter.sock" \
+    "milter_protocol = 6" \
+    "milter_default_action = tempfail" \
+    "milter_command_timeout = 20s" \
+    "milter_rcpt_macros = i {rcpt_addr} {rcpt_host} {rcpt_mailer}"
+pf_start
+e2e_wait_port 127.0.0.1 "$FRONT" 30 || e2e_fail "front smtpd does not listen"
+e2e_ok "front Postfix :$FRONT, backend Postfix :$BACK, sink :$SINK"
+
+N=0
+# send RCPT EXPECTED: one untrusted session, one recipient
+send() {
+	local rcpt=$1 want=$2 out got
+	N=$((N + 1))
+	out=$("$E2E_CLIENT" smtp -b 127.0.0.2 -p "$FRONT" -s "msg$N" "$rcpt" \
+	    2>&1)
+	got=$(echo "$out" | sed -n 's/^RCPT <[^>]*> //p' | head -n 1)
+	case $got in
+	"$want"*) ;;
+	*) e2e_fail "<$rcpt>: want \"$want\", got \"$got\" ($out)" ;;
+	esac
+	case $want in
+	250*) echo "$out" | grep -q '^DATA 250' ||
+		e2e_fail "<$rcpt>: not queued: $out" ;;
+	esac
+	e2e_ok "<$rcpt>: $got"
+}
+
+delivered() {	# delivered RCPT: wait until the sink has it
+	local i
+	for i in $(seq 1 150); do
+		sink_rcpts S | grep -qx "$1" && return 0
+		[ $((i % 20)) = 0 ] && pf_flush
+		sleep 0.2
+	done
+	e2e_fail "$1 never reached the backend's sink"
+}
+
+# --- 1. verify: known accepted and delivered, unknown 550 5.1.1 ------------------
+send alice@corp.test "250"
+send nobody@corp.test "550 5.1.1 <nobody@corp.test>: Recipient address rejected: User unknown"
+delivered alice@corp.test
+c1=$(callouts)
+[ "$c1" = 2 ] || e2e_fail "want 2 callouts, the backend saw $c1"
+log_has "$MRLOG" "verify: rcpt=nobody@corp.test hop=127.0.0.1:$BACK result=invalid" ||
+    e2e_fail "no log line for the invalid callout"
+e2e_ok "known user delivered through the backend, unknown 550 5.1.1; 2 callouts"
+
+# --- 2. the second time: no callout ------------------------------------------
+send Alice@corp.test "250"
+send nobody@corp.test "550 5.1.1"
+delivered Alice@corp.test
+c2=$(callouts)
+[ "$c2" = "$c1" ] || e2e_fail "cached results took callouts ($c1 -> $c2)"
+log_has "$MRLOG" 'reason="verified recipient (cached)"' ||
+    e2e_fail "no cached decision logged"
+e2e_ok "second time from the cache: still $c2 callouts"
+
+# --- 3. backend stopped; reload; worker killed ----------------------------------
+back_stop
+send alice@corp.test "250"
+send carol@corp.test "450 4.1.1 <carol@corp.test>: Recipient address rejected: unverified address"
+mr_reload
+wait_for 10 log_has "$MRLOG" "reload: $CONF: OK" ||
+    e2e_fail "the reload was not logged"
+send alice@corp.test "250"
+W=$(worker_of "$MRLOG")
+[ -n "$W" ] || e2e_fail "no worker pid in the log"
+kill -KILL "$W"
+wait_for 20 sh -c "[ \"\$(sed -n 's/.*worker \([0-9]*\) started.*/\1/p' '$MRLOG' | tail -1)\" != '$W' ]" ||
+    e2e_fail "the worker was not restarted"
+sleep 0.5
+send alice@corp.test "250"
+send nobody@corp.test "550 5.1.1"
+e2e_ok "backend down: cached known user accepted (also after a reload and a new worker), uncached 450 4.1.1"
+
+# --- 4. 200 concurrent RCPTs, one uncached address: one callout -----------------
+back_start
+pf_flush
+c3=$(callouts)
+echo dave@corp.test >"$E2E_DIR/dave"
+out=$("$E2E_BUILD/test/harness/milter-test" -s "unix:$MR_SOCKET" --load \
+    -a 203.0.113.9 -c 200 -n 200 -r 1 -f "$E2E_DIR/dave" \
+    --expect continue -t 30 2>&1 | tail -1)
+echo "$out" | grep -q 'continue=200 .*unexpected=0' ||
+    e2e_fail "200 RCPTs for dave: $out"
+wait_for 10 sh -c "[ \$(grep 'postfix-mr-backend/smtpd.*disconnect from' '$BDIR/maillog' | grep ' rcpt=' | grep -vc ' data=') -gt $c3 ]" || true
+c4=$(callouts)
+[ $((c4 - c3)) = 1 ] || e2e_fail "200 RCPTs took $((c4 - c3)) callouts"
+n=$(grep -c 'verify: rcpt=dave@corp.test' "$MRLOG")
+[ "$n" = 1 ] || e2e_fail "$n callouts logged for dave"
+e2e_ok "200 concurrent RCPTs for one uncached address: 1 callout"
+
+# --- 5. a next hop that never answers; a storm of distinct addresses -----------
+start=$SECONDS
+send u1@hang.test "450 4.1.1"
+[ $((SECONDS - start)) -le 6 ] || e2e_fail "a hung next hop held the RCPT $((SECONDS - start)) s"
+for i in $(seq 1 40); do echo "storm$i@hang.test"; done >"$E2E_DIR/storm"
+before=$(grep -c 'verify: rcpt=storm' "$MRLOG" || true)
+out=$("$E2E_BUILD/test/harness/milter-test" -s "unix:$MR_SOCKET" --load \
+    -a 203.0.113.9 -c 40 -n 40 -r 1 -f "$E2E_DIR/storm" \
+    --expect "tempfail 450 4.1.1" -t 30 2>&1 | tail -1)
+echo "$out" | grep -q 'tempfail=40 .*unexpected=0' ||
+    e2e_fail "storm: $out"
+wait_for 10 sh -c "[ \$(grep -c 'verify: rcpt=storm' '$MRLOG') -ge 4 ]" || true
+sleep 4
+probes=$(( $(grep -c 'verify: rcpt=storm' "$MRLOG") - before ))
+busy=$(grep -c 'reason="too many callouts at once"' "$MRLOG")
+[ "$probes" -le 4 ] || e2e_fail "storm: $probes callouts, max_probes is 4"
+[ "$busy" -ge 30 ] || e2e_fail "storm: only $busy refused as too many"
+e2e_ok "hung next hop: 450 4.1.1 in time; storm of 40: $probes callouts, $busy refused at once"
+
+# --- 6. list mode, through the milter, then through relay_recipient_maps ------
+send alice@list.test "250"
+send BOB@list.test "250"
+send eve@list.test "550 5.1.1 <eve@list.test>: Recipient address rejected: User unknown"
+delivered alice@list.test
+pf_set "relay_recipient_maps = $SOCKETMAP:recipients"
+pf_reload
+sleep 1
+send eve@list.test "550 5.1.1 <eve@list.test>: Recipient address rejected: User unknown in relay recipient table"
+send alice@list.test "250"
+send alice@corp.test "250"
+e2e_ok "list mode: listed delivered, unlisted 550 5.1.1 (milter, then Postfix's relay_recipient_maps)"
+
+# --- 7. query -------------------------------------------------------------------
+out=$("$MR_BIN" query -c "$CONF" carol@corp.test)
+echo "$out" | grep -q "recipients=verify hops=127.0.0.1:$BACK " ||
+    e2e_fail "query: $out"
+out=$("$MR_BIN" query --verify -c "$CONF" carol@corp.test dave@corp.test)
+echo "$out" | grep -q '^carol@corp.test: reject .*verify=invalid' ||
+    e2e_fail "query --verify: $out"
+echo "$out" | grep -q '^dave@corp.test: accept .*verify=valid' ||
+    e2e_fail "query --verify: $out"
+e2e_ok "query shows the hops; query --verify makes the callout"
+
+# --- 8. metrics -------------------------------------------------------------------
+if command -v curl >/dev/null 2>&1; then
+	m=$(curl -sf "http://127.0.0.1:$MPORT/metrics") ||
+	    e2e_fail "no metrics on port $MPORT"
+	metric() { echo "$m" | sed -n "s/^$1 //p"; }
+	probes=$(metric milter_relay_verify_probes_total)
+	logged=$(grep -c 'verify: rcpt=' "$MRLOG")
+	[ -n "$probes" ] && [ "$probes" = "$logged" ] ||
+	    e2e_fail "metrics: $probes callouts, the log shows $logged"
+	for r in valid invalid unknown; do
+		v=$(metric "milter_relay_verify_results_total{result=\"$r\"}")
+		[ -n "$v" ] && [ "$v" -gt 0 ] ||
+		    e2e_fail "metrics: no $r results ($v)"
+	done
+	h=$(metric milter_relay_verify_cache_hits_total)
+	[ -n "$h" ] && [ "$h" -gt 0 ] || e2e_fail "metrics: no cache hits"
+	e2e_ok "metrics: $probes callouts as logged, $h cache hits, results counted"
+else
+	echo "NOTE: no curl: the metrics part is SKIPPED"
+fi
+
+mr_stop
+[ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
+if grep -q 'Sanitizer' "$MRLOG"; then
+	e2e_fail "sanitizer report in milter-relay.log"
+fi
+echo "verify: all passed"
