@@ -39,6 +39,9 @@ LIB_LDLIBS	= $(shell $(PKG_CONFIG) --libs $(LIB_PKGS)) -llmdb -lresolv -lpthread
 DAEMON_PKGS	= libmicrohttpd
 MILTER_LDLIBS	= $(shell $(PKG_CONFIG) --libs milter $(DAEMON_PKGS)) \
 		  $(LIB_LDLIBS)
+# the daemon alone talks to PostgreSQL (rules_source); lib/ does not
+PQ_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libpq)
+PQ_LDLIBS	= $(shell $(PKG_CONFIG) --libs libpq)
 CHECK_CFLAGS	= $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LDLIBS	= $(shell $(PKG_CONFIG) --libs check)
 ALL_LDFLAGS	= $(SAN_FLAGS) $(LDFLAGS)
@@ -110,8 +113,11 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
+$(DAEMON_OBJS): ALL_CFLAGS += $(PQ_CFLAGS)
+
 $(DAEMON): $(DAEMON_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(MILTER_LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(PQ_LDLIBS) \
+	    $(MILTER_LDLIBS)
 
 $(HARNESS): $(HARNESS_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_OBJS) $(LIB) $(LIB_LDLIBS)
@@ -187,8 +193,8 @@ deps:
 
 # Installation.  The daemon goes to sbin/, milter-test to bin/, the manual
 # pages to share/man/, the systemd unit, setup-user.sh, the pristine
-# example configuration and the contrib/postfix and contrib/sendmail
-# snippets to share/milter-relay/, the README to share/doc/milter-relay/.
+# example configuration and the contrib/postfix, contrib/sendmail and
+# contrib/postgresql files to share/milter-relay/, the README to share/doc/milter-relay/.
 # The configuration goes to SYSCONFDIR, /etc by default whatever PREFIX
 # is, since that is where the daemon looks for it, and only when there is
 # none yet.  The unit is installed with the paths of this installation.
@@ -199,7 +205,8 @@ DATADIR		?= $(PREFIX)/share/milter-relay
 DOCDIR		?= $(PREFIX)/share/doc/milter-relay
 SYSCONFDIR	?= /etc
 INSTALL		?= install
-CONTRIB_FILES	= $(sort $(wildcard contrib/postfix/* contrib/sendmail/*))
+CONTRIB_FILES	= $(sort $(wildcard contrib/postfix/* contrib/sendmail/* \
+		  contrib/postgresql/*))
 DOC_FILES	= README.md $(wildcard SECURITY.md)
 
 install: $(DAEMON) $(HARNESS)

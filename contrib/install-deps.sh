@@ -6,12 +6,14 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config \
-	libmilter-dev libconfig-dev libidn2-dev libmicrohttpd-dev check \
-	postfix miltertest mandoc valgrind clang \
+	libmilter-dev libconfig-dev libidn2-dev libmicrohttpd-dev libpq-dev \
+	check postfix miltertest mandoc valgrind clang \
 	procps iproute2 util-linux ca-certificates \
 	prometheus curl jq
 # recipients = "verify": the callout cache (LMDB, linked with -llmdb)
 apt-get install -y --no-install-recommends liblmdb-dev
+# test/pgsql and bench part 9: a private cluster made with initdb
+apt-get install -y --no-install-recommends postgresql
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).
 apt-get install -y --no-install-recommends m4 $(apt-cache depends sendmail-bin | awk '$1 ~ /Depends:$/ && $2 ~ /^lib/ { print $2 }')

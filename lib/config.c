@@ -855,6 +855,39 @@ relative_path(const char *config_path, const char *file)
 	return out;
 }
 
+/*
+ * "postgresql:CONNINFO".  The value is never echoed: a connection
+ * string may hold a password.
+ */
+static int
+get_rules_source(const struct load *ld, const config_setting_t *s,
+    char **out)
+{
+	const char	*v;
+
+	if (get_string(ld, s, &v) == -1)
+		return -1;
+	if (strncmp(v, CONFIG_SOURCE_PGSQL, strlen(CONFIG_SOURCE_PGSQL)) != 0
+	    || v[strlen(CONFIG_SOURCE_PGSQL)] == '\0')
+		return setting_error(ld, s, "rules_source must be "
+		    "\"%sCONNINFO\" (a libpq connection string or URI)",
+		    CONFIG_SOURCE_PGSQL);
+	return dup_string(ld, s, out);
+}
+
+/* A path setting made relative to the directory of the config file. */
+static int
+relative_set(const struct load *ld, const config_setting_t *s, char **path)
+{
+	char	*abs;
+
+	if ((abs = relative_path(ld->path, *path)) == NULL)
+		return setting_error(ld, s, "out of memory");
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
 /* recipients_file names are relative to the config file's directory */
 static int
 rules_dir(const struct load *ld, struct ruleset *rules, const char *path)
@@ -916,6 +949,12 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 			rc = config_setting_type(s) == CONFIG_TYPE_LIST ? 0 :
 			    setting_error(ld, s, "domains must be a list "
 			    "( { match = \"...\"; }, ... )");
+		} else if (strcmp(name, "rules_source") == 0)
+			rc = get_rules_source(ld, s, &c->rules_source);
+		else if (strcmp(name, "rules_cache") == 0) {
+			rc = dup_string(ld, s, &c->rules_cache);
+			if (rc == 0 && relative_set(ld, s, &c->rules_cache) == -1)
+				rc = -1;
 		} else if (strcmp(name, "domains_file") == 0) {
 			*file = s;
 			rc = get_string(ld, s, &name);
@@ -1027,6 +1066,9 @@ config_load(const char *path, char *err, size_t errlen)
 			    errlen);
 		free(fpath);
 	}
+	if (rc == 0 && c->rules_cache != NULL && c->rules_source == NULL)
+		rc = setting_error(&ld, config_lookup(&cf, "rules_cache"),
+		    "rules_cache without rules_source");
 	config_destroy(&cf);
 	if (rc == -1) {
 		config_free(c);
@@ -1053,6 +1095,8 @@ config_free(struct config *c)
 	free(c->group);
 	free(c->pidfile);
 	free(c->syslog_facility);
+	free(c->rules_source);
+	free(c->rules_cache);
 	netlist_free(c->policy.trusted_networks);
 	free(c->verify.cache);
 	free(c->verify.helo_name);

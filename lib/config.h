@@ -18,6 +18,11 @@
  * config_parse_domains_line() parses one such line (the unit that the
  * domains_file fuzz target drives); 0 added, 1 comment or blank, -1 error.
  *
+ * rules_source ("postgresql:CONNINFO") and rules_cache (a path, relative
+ * to the config file's directory) are only checked and kept here: the
+ * daemon adds the database's rules (milter/source.c); config_load()
+ * itself never opens a connection.  rules_cache needs rules_source.
+ *
  * config_free() releases everything (NULL is fine).
  */
 #ifndef MR_CONFIG_H
@@ -29,6 +34,7 @@
 #include "ruleset.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/milter-relay.conf"
+#define CONFIG_SOURCE_PGSQL	"postgresql:"	/* rules_source prefix */
 /* how long the milter waits for the MTA's next command, in seconds */
 #define CONFIG_MILTER_TIMEOUT	1800
 #define CONFIG_MILTER_TIMEOUT_MAX	86400
@@ -91,6 +97,8 @@ struct config {
 	char		*syslog_facility;
 	int		socket_mode;	/* -1 when unset */
 	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
+	char		*rules_source;	/* "postgresql:CONNINFO", or NULL */
+	char		*rules_cache;	/* snapshot of its rules, or NULL */
 	struct policy	policy;
 	struct verify_settings verify;
 	struct ruleset	*rules;

@@ -21,6 +21,7 @@
 #include "../lib/strutil.h"
 #include "cli.h"
 #include "commands.h"
+#include "source.h"
 
 static int
 export_usage(void)
@@ -59,7 +60,7 @@ cmd_export(int argc, char **argv)
 		cli_error("export: unknown format \"%s\"", argv[optind]);
 		return export_usage();
 	}
-	config = config_load(path, err, sizeof(err));
+	config = source_load(path, 0, NULL, err, sizeof(err));
 	if (config == NULL) {
 		cli_error("%s", err);
 		return EX_CONFIG;

@@ -45,6 +45,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "log.h"
+#include "source.h"
 
 static void
 query_usage(void)
@@ -207,7 +208,7 @@ cmd_query(int argc, char **argv)
 		}
 		client.has_addr = 1;
 	}
-	if ((config = config_load(conf, err, sizeof(err))) == NULL) {
+	if ((config = source_load(conf, 0, NULL, err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
 		return EX_CONFIG;
 	}

@@ -4,7 +4,8 @@
  *	milter-relay query [-c conf] [-a CLIENT_IP] [--auth] ADDRESS...
  *	milter-relay reload [-c conf] [-P pidfile]
  *	milter-relay export [-c conf] FORMAT
- *	milter-relay import [-n] FORMAT FILE [FORMAT FILE ...]
+ *	milter-relay import [-n] [-o OUTPUT | --to postgresql:CONNINFO]
+ *	    FORMAT FILE ...
  *	milter-relay stats [-c conf] [-M inet:PORT@HOST]
  *
  * main() dispatches on argv[1]; each cmd_*() gets argc/argv starting at

@@ -46,6 +46,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "pidfile.h"
+#include "source.h"
 #include "socketmap.h"
 
 #ifndef MR_VERSION
@@ -86,7 +87,8 @@ usage(FILE *fp)
 	    "       milter-relay reload [-c config] [-P pidfile]\n"
 	    "       milter-relay stats [-c config] [-M metrics]\n"
 	    "       milter-relay export [-c config] format\n"
-	    "       milter-relay import [-n] format file ...\n");
+	    "       milter-relay import [-n] [-o output | "
+	    "--to postgresql:conninfo] format file ...\n");
 }
 
 static int
@@ -131,7 +133,7 @@ config_test(const char *path)
 	char	 err[ERRMSG_MAX];
 	struct config *config;
 
-	if ((config = config_load(path, err, sizeof(err))) == NULL) {
+	if ((config = source_load(path, 0, NULL, err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
 		return 1;
 	}
@@ -324,7 +326,7 @@ run_daemon(const struct options *o)
 	struct creds c;
 	struct config *config;
 	sigset_t sigs;
-	int	 mode, status;
+	int	 mode, status, cached;
 
 	/*
 	 * A SIGTERM during start-up waits for the supervisor, which then
@@ -335,10 +337,13 @@ run_daemon(const struct options *o)
 	d.socketmap_fd = -1;
 	d.metrics_fd = -1;
 	d.foreground = o->foreground;
-	if ((config = config_load(o->conf, err, sizeof(err))) == NULL) {
+	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
+	    sizeof(err))) == NULL) {
 		cli_error("%s", err);
 		return EX_CONFIG;
 	}
+	if (cached)
+		cli_error("warning: %s", err);
 	/* reloads run after chdir("/") */
 	d.conf_path = xstrdup(realpath(o->conf, abspath) != NULL ?
 	    abspath : o->conf);

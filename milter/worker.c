@@ -32,7 +32,9 @@
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
+#include "pgsource.h"
 #include "socketmap.h"
+#include "source.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
 #define KICK_INTERVAL_MS 50	/* SIGUSR2 to smfi_main() this often */
@@ -65,15 +67,24 @@ worker_check_static(const struct config *old, const struct config *new)
 		    "take effect only at restart", new->path);
 }
 
+/*
+ * Reloads come from the control thread (SIGHUP) and from the rules_source
+ * listener: one at a time, so that an older snapshot is never published
+ * after a newer one.
+ */
 static void
 worker_reload(void)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	char	 err[ERRMSG_MAX];
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
+	int	 cached;
 
-	config = config_load(worker_daemon->conf_path, err, sizeof(err));
+	pthread_mutex_lock(&lock);
+	config = source_load(worker_daemon->conf_path, SOURCE_CACHE, &cached,
+	    err, sizeof(err));
 	if (config == NULL) {
 		metrics_reload_failed();
 		old = live_acquire();
@@ -81,8 +92,11 @@ worker_reload(void)
 		    "configuration (%zu rules)", err,
 		    old != NULL ? ruleset_count(old->rules) : (size_t)0);
 		live_release(old);
+		pthread_mutex_unlock(&lock);
 		return;
 	}
+	if (cached)
+		log_warning("reload: %s", err);
 	old = live_acquire();
 	worker_check_static(old, config);
 	live_release(old);
@@ -90,6 +104,7 @@ worker_reload(void)
 	metrics_loaded(config, 1);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
+	pthread_mutex_unlock(&lock);
 }
 
 static void
@@ -205,17 +220,57 @@ worker_control(void *arg)
 static int
 worker_config(struct daemon *daemon, int first)
 {
+	char	 err[ERRMSG_MAX];
+	struct config *config;
+	int	 cached;
+
 	if (daemon->config == NULL) {
 		log_error("worker: no rules loaded");
 		return -1;
 	}
-	metrics_loaded(daemon->config, 0);
-	live_replace(daemon->config);
-	daemon->config = NULL;
-	atomic_store(&worker_restarted, !first);
+	if (first || daemon->config->rules_source == NULL) {
+		config = daemon->config;
+		daemon->config = NULL;
+		atomic_store(&worker_restarted, !first);
+	} else {
+		/*
+		 * Rules from a database reload without the supervisor: the
+		 * rules_cache holds the last set that loaded.
+		 */
+		config_free(daemon->config);
+		daemon->config = NULL;
+		if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
+		    &cached, err, sizeof(err))) == NULL) {
+			log_error("worker: %s", err);
+			return -1;
+		}
+		if (cached)
+			log_warning("worker: %s", err);
+	}
+	metrics_loaded(config, 0);
+	live_replace(config);
 	return 0;
 }
 
+/* The rules_source listener, once the first config is published. */
+static int
+worker_listen(void)
+{
+	char	 err[1024];
+	const struct config *config;
+	int	 rc;
+
+	config = live_acquire();
+	rc = 0;
+	if (config != NULL && config->rules_source != NULL &&
+	    pgsource_listen_start(source_conninfo(config), worker_reload,
+	    err, sizeof(err)) == -1) {
+		log_error("worker: rules_source listener: %s", err);
+		rc = -1;
+	}
+	live_release(config);
+	return rc;
+}
 
 static void
 worker_signals(void)
@@ -261,6 +316,8 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	callbacks_init();
 	if (worker_config(daemon, first) != 0)
 		exit(EX_CONFIG);
+	if (worker_listen() != 0)
+		exit(EX_OSERR);
 	if ((r = pthread_create(&tid, NULL, worker_control,
 	    (void *)(intptr_t)ctl_fd)) != 0) {
 		log_error("worker: pthread_create: %s", strerror(r));
@@ -286,6 +343,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	}
 	/* the control thread returns right after its smfi_stop() */
 	pthread_join(tid, NULL);
+	pgsource_listen_stop();
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
 	live_shutdown();

@@ -25,14 +25,18 @@
 #      "metrics", one with it scraped 10 times a second, interleaved
 #      rounds, the median of BENCH_ROUNDS each;
 #   8. recipients = "verify" (test/bench/verify.sh): callouts/s to an
-#      smtp-sink on loopback, and cached verify decisions/s vs "any".
+#      smtp-sink on loopback, and cached verify decisions/s vs "any";
+#   9. rules from PostgreSQL (test/bench/pgsql.sh, needs root and the
+#      postgresql package): import --to of N rules, daemon start with N
+#      rules from the table vs from a domains_file, NOTIFY-to-answer time
+#      with N rows and with 10 rows.
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
 # BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
 # runs of part 4, 2),
-# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify).
+# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify pgsql).
 #
 # Targets (DESIGN.md section 8) are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
@@ -497,6 +501,24 @@ if ! skipped verify; then
 	else
 		cat "$T/verify.out" "$T/verify.err" >&2
 		bad "recipients = verify bench failed"
+	fi
+fi
+
+# 9. rules from PostgreSQL
+if ! skipped pgsql; then
+	note "9. rules from PostgreSQL, $RULES rows"
+	if MR_BUILD=$B bash "$HERE/pgsql.sh" "$RULES" >"$T/pgsql.out" \
+	    2>"$T/pgsql.err"; then
+		cat "$T/pgsql.err" >&2
+		first=1
+		while IFS='|' read -r n a b c; do
+			[ "$first" = 1 ] && a="$n. $a" || a="   $a"
+			first=0
+			row "$a" "$b" "$c"
+		done <"$T/pgsql.out"
+	else
+		cat "$T/pgsql.out" "$T/pgsql.err" >&2
+		bad "rules from PostgreSQL failed"
 	fi
 fi
 

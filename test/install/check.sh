@@ -71,7 +71,7 @@ make -s install DESTDIR="$dest" SANITIZE="${MR_SANITIZE:-}" \
 	echo "644 usr/local/share/milter-relay/milter-relay.conf"
 	echo "644 usr/local/share/milter-relay/milter-relay.service"
 	echo "755 usr/local/share/milter-relay/setup-user.sh"
-	for f in contrib/postfix/* contrib/sendmail/*; do
+	for f in contrib/postfix/* contrib/sendmail/* contrib/postgresql/*; do
 		[ -f "$f" ] || continue
 		if [ -x "$f" ]; then m=755; else m=644; fi
 		echo "$m usr/local/share/milter-relay/${f#contrib/}"

@@ -1,0 +1,663 @@
+/*
+ * pgsource - rules from a PostgreSQL table, through libpq
+ *
+ * SYNOPSIS
+ *	#include "pgsource.h"
+ *
+ *	int pgsource_load(struct ruleset *rules, const char *conninfo,
+ *	    FILE *snap, char *err, size_t errlen);
+ *	int pgsource_store(const char *conninfo, char **lines, size_t n,
+ *	    char *err, size_t errlen);
+ *	char *pgsource_mask(const char *conninfo, char *buf, size_t len);
+ *	int pgsource_listen_start(const char *conninfo, void (*reload)(void),
+ *	    char *err, size_t errlen);
+ *	void pgsource_listen_stop(void);
+ *
+ * DESCRIPTION
+ *	The table is "rules" (contrib/postgresql/schema.sql): a column
+ *	"pattern" and one column per domains_file key (relay, smarthost,
+ *	transport, reply, ...).  Every row becomes the domains_file line
+ *	"pattern key=value ..." of its non-NULL columns (rulerow_format())
+ *	and goes through the domains_file parser, config_parse_domains_line():
+ *	a row is valid exactly when that line in a file would be, and a
+ *	column the parser does not know is refused as an unknown key.
+ *
+ *	pgsource_load() connects, reads every row in one REPEATABLE READ,
+ *	READ ONLY transaction (one snapshot) through a cursor, FETCH by
+ *	PGSOURCE_FETCH rows, and adds them to rules.  Each line added is
+ *	written to snap when it is not NULL (the caller's rules_cache).
+ *	It returns PGSOURCE_OK, PGSOURCE_BAD when a row is refused (err
+ *	names its pattern; the caller drops the whole set), or
+ *	PGSOURCE_DOWN when the database cannot be reached or the query
+ *	fails (err has libpq's reason).  The connection is closed before
+ *	it returns.
+ *
+ *	pgsource_store() replaces every row of the table with the given
+ *	domains_file lines in one transaction (DELETE, then COPY of the
+ *	columns the lines name): all or nothing.  The caller has validated
+ *	the lines.  0, or -1 with err.
+ *
+ *	pgsource_mask() writes the connection string as it may be logged:
+ *	keyword=value pairs as libpq parses them (a URI too), the password
+ *	replaced with "********"; a string libpq cannot parse is not shown
+ *	at all.  It returns buf.  No message of this module holds the
+ *	connection string itself.
+ *
+ *	pgsource_listen_start() starts the listener thread: it connects,
+ *	runs LISTEN milter_relay, and then calls reload() once (changes
+ *	made before the LISTEN are not missed) and again after each burst
+ *	of notifications: it waits until none came for PGSOURCE_QUIET_MS,
+ *	at most PGSOURCE_BURST_MS after the first, so a burst of updates
+ *	is a few reloads.  When the connection is lost or cannot be made
+ *	it logs once (and once when it is back), retries after 0.5 s,
+ *	doubling up to PGSOURCE_BACKOFF_MAX_MS, and calls reload() when
+ *	it is back.  reload() runs in the listener thread.  0, or -1 with
+ *	err when the thread cannot start.  pgsource_listen_stop() stops
+ *	and joins it (harmless when none runs).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "rulerow.h"
+#include "ruleset.h"
+
+#include "log.h"
+#include "pgsource.h"
+
+#define PGSOURCE_TABLE		"rules"
+#define PGSOURCE_CHANNEL	"milter_relay"
+#define PGSOURCE_FETCH		"10000"
+#define PGSOURCE_LINE_MAX	4096
+#define PGSOURCE_QUIET_MS	100
+#define PGSOURCE_BURST_MS	1000
+#define PGSOURCE_BACKOFF_MS	500
+#define PGSOURCE_BACKOFF_MAX_MS	8000
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* pg_reason - libpq's last message on one line */
+static void
+pg_reason(PGconn *conn, const char *what, char *err, size_t errlen)
+{
+	char	 msg[512];
+	size_t	 n;
+
+	snprintf(msg, sizeof(msg), "%s", conn != NULL ?
+	    PQerrorMessage(conn) : "out of memory");
+	for (n = strlen(msg); n > 0 && (msg[n - 1] == '\n' ||
+	    msg[n - 1] == ' '); n--)
+		msg[n - 1] = '\0';
+	for (n = 0; msg[n] != '\0'; n++)
+		if (msg[n] == '\n' || msg[n] == '\t')
+			msg[n] = ' ';
+	seterr(err, errlen, "%s: %s", what, msg);
+}
+
+/* pgsource_mask - a connection string that can be logged */
+char *
+pgsource_mask(const char *conninfo, char *buf, size_t len)
+{
+	PQconninfoOption *opts, *o;
+	size_t	 used;
+	int	 n;
+
+	snprintf(buf, len, "(a connection string libpq cannot parse)");
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL)
+		return buf;
+	used = 0;
+	buf[0] = '\0';
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0' || used >= len)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s=%s",
+		    used > 0 ? " " : "", o->keyword,
+		    strcmp(o->keyword, "password") == 0 ? "********" :
+		    o->val);
+		if (n > 0)
+			used += (size_t)n;
+	}
+	PQconninfoFree(opts);
+	return buf;
+}
+
+/* pg_notice - the server's notices and warnings go to the log */
+static void
+pg_notice(void *arg, const char *message)
+{
+	char	 q[512];
+
+	(void)arg;
+	log_info("rules_source: server says \"%s\"", log_quote(message,
+	    strcspn(message, "\n"), 1, q, sizeof(q)));
+}
+
+static PGconn *
+pg_connect(const char *conninfo, char *err, size_t errlen)
+{
+	PGconn	*conn;
+
+	conn = PQconnectdb(conninfo);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		pg_reason(conn, "cannot connect", err, errlen);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetNoticeProcessor(conn, pg_notice, NULL);
+	return conn;
+}
+
+/* pg_command - run a statement that returns no rows; 0 or -1 */
+static int
+pg_command(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+	PGresult *res;
+	int	 ok;
+
+	res = PQexec(conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_reason(conn, sql, err, errlen);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* load_row - one row through the domains_file parser */
+static int
+load_row(struct ruleset *rules, PGresult *res, int row, int pcol,
+    FILE *snap, char *err, size_t errlen)
+{
+	struct rulerow	 r;
+	char		 line[PGSOURCE_LINE_MAX + 2], msg[768], q[256];
+	int		 col, ncol;
+	size_t		 len;
+
+	memset(&r, 0, sizeof(r));
+	r.pattern = PQgetisnull(res, row, pcol) ? "" :
+	    PQgetvalue(res, row, pcol);
+	ncol = PQnfields(res);
+	for (col = 0; col < ncol; col++) {
+		if (col == pcol || PQgetisnull(res, row, col))
+			continue;
+		if (r.n == RULEROW_FIELDS_MAX) {
+			snprintf(msg, sizeof(msg), "more than %d columns",
+			    RULEROW_FIELDS_MAX);
+			goto bad;
+		}
+		r.key[r.n] = PQfname(res, col);
+		r.value[r.n] = PQgetvalue(res, row, col);
+		r.n++;
+	}
+	if (rulerow_format(&r, line, PGSOURCE_LINE_MAX + 1, msg,
+	    sizeof(msg)) == -1 ||
+	    config_parse_domains_line(rules, line, strlen(line), msg,
+	    sizeof(msg)) != 0)
+		goto bad;
+	if (snap != NULL) {
+		len = strlen(line);
+		line[len++] = '\n';
+		/* a short write: the caller sees ferror() */
+		(void)fwrite(line, 1, len, snap);
+	}
+	return 0;
+bad:
+	log_quote(r.pattern, strlen(r.pattern), 1, q, sizeof(q));
+	seterr(err, errlen, "table %s, row \"%s\": %s", PGSOURCE_TABLE, q,
+	    msg);
+	return -1;
+}
+
+/* load_rows - FETCH until the cursor is exhausted */
+static int
+load_rows(PGconn *conn, struct ruleset *rules, FILE *snap, char *err,
+    size_t errlen)
+{
+	PGresult *res;
+	int	 pcol, row, n;
+
+	for (;;) {
+		res = PQexec(conn, "FETCH FORWARD " PGSOURCE_FETCH " FROM r");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			pg_reason(conn, "reading table " PGSOURCE_TABLE, err,
+			    errlen);
+			PQclear(res);
+			return PGSOURCE_DOWN;
+		}
+		if ((n = PQntuples(res)) == 0) {
+			PQclear(res);
+			return PGSOURCE_OK;
+		}
+		if ((pcol = PQfnumber(res, "pattern")) < 0) {
+			seterr(err, errlen, "table %s has no column pattern",
+			    PGSOURCE_TABLE);
+			PQclear(res);
+			return PGSOURCE_BAD;
+		}
+		for (row = 0; row < n; row++)
+			if (load_row(rules, res, row, pcol, snap, err,
+			    errlen) == -1) {
+				PQclear(res);
+				return PGSOURCE_BAD;
+			}
+		PQclear(res);
+	}
+}
+
+/* pgsource_load - every row of the table, in one snapshot */
+int
+pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
+    char *err, size_t errlen)
+{
+	PGconn	 *conn;
+	PGresult *res;
+	long	  count;
+	int	  rc;
+
+	if ((conn = pg_connect(conninfo, err, errlen)) == NULL)
+		return PGSOURCE_DOWN;
+	rc = PGSOURCE_DOWN;
+	if (pg_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    err, errlen) == -1)
+		goto done;
+	res = PQexec(conn, "SELECT count(*) FROM " PGSOURCE_TABLE);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		pg_reason(conn, "counting table " PGSOURCE_TABLE, err, errlen);
+		PQclear(res);
+		goto done;
+	}
+	count = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (count > 0 && ruleset_reserve(rules, (size_t)count +
+	    (size_t)count / 16) == -1) {
+		seterr(err, errlen, "table %s: out of memory", PGSOURCE_TABLE);
+		rc = PGSOURCE_BAD;
+		goto done;
+	}
+	if (pg_command(conn, "DECLARE r NO SCROLL CURSOR FOR SELECT * FROM "
+	    PGSOURCE_TABLE, err, errlen) == -1)
+		goto done;
+	rc = load_rows(conn, rules, snap, err, errlen);
+	if (rc == PGSOURCE_OK && pg_command(conn, "COMMIT", err,
+	    errlen) == -1)
+		rc = PGSOURCE_DOWN;
+done:
+	PQfinish(conn);
+	return rc;
+}
+
+/* copy_field - a COPY text-format field: \N for NULL, escapes */
+static int
+copy_field(FILE *fp, const char *v, int last)
+{
+	const char	*p;
+
+	if (v == NULL)
+		fputs("\\N", fp);
+	for (p = v; p != NULL && *p != '\0'; p++) {
+		switch (*p) {
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\r':
+			fputs("\\r", fp);
+			break;
+		default:
+			fputc(*p, fp);
+		}
+	}
+	return fputc(last ? '\n' : '\t', fp) == EOF ? -1 : 0;
+}
+
+/* store_copy - the COPY data of the lines, columns key[0..nkeys) */
+static char *
+store_copy(char **lines, size_t n, const char **keys, size_t nkeys,
+    size_t *len)
+{
+	struct rulerow	 r;
+	char		*buf, *copy;
+	FILE		*fp;
+	size_t		 i, k, f;
+
+	buf = NULL;
+	if ((fp = open_memstream(&buf, len)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((copy = strdup(lines[i])) == NULL)
+			break;
+		if (rulerow_split(copy, &r, NULL, 0) != 0) {
+			free(copy);
+			continue;
+		}
+		copy_field(fp, r.pattern, nkeys == 0);
+		for (k = 0; k < nkeys; k++) {
+			for (f = 0; f < r.n; f++)
+				if (strcmp(r.key[f], keys[k]) == 0)
+					break;
+			copy_field(fp, f < r.n ? r.value[f] : NULL,
+			    k + 1 == nkeys);
+		}
+		free(copy);
+	}
+	if (fclose(fp) != 0 || i < n) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* store_keys - the keys the lines use, each once; -1 when too many */
+static int
+store_keys(char **lines, size_t n, char **keys, size_t *nkeys, char *err,
+    size_t errlen)
+{
+	struct rulerow	 r;
+	char		*copy;
+	size_t		 i, f, k;
+
+	*nkeys = 0;
+	for (i = 0; i < n; i++) {
+		if ((copy = strdup(lines[i])) == NULL) {
+			seterr(err, errlen, "out of memory");
+			return -1;
+		}
+		if (rulerow_split(copy, &r, err, errlen) == -1) {
+			free(copy);
+			return -1;
+		}
+		for (f = 0; f < r.n; f++) {
+			for (k = 0; k < *nkeys; k++)
+				if (strcmp(keys[k], r.key[f]) == 0)
+					break;
+			if (k < *nkeys)
+				continue;
+			if (*nkeys == RULEROW_FIELDS_MAX ||
+			    (keys[k] = strdup(r.key[f])) == NULL) {
+				seterr(err, errlen, "too many keys");
+				free(copy);
+				return -1;
+			}
+			(*nkeys)++;
+		}
+		free(copy);
+	}
+	return 0;
+}
+
+/* pgsource_store - the table's rows become the lines, all or nothing */
+int
+pgsource_store(const char *conninfo, char **lines, size_t n, char *err,
+    size_t errlen)
+{
+	PGconn	 *conn;
+	PGresult *res;
+	char	 *keys[RULEROW_FIELDS_MAX], *data, *sql;
+	size_t	  nkeys, k, len, used;
+	int	  rc;
+
+	nkeys = 0;
+	data = sql = NULL;
+	conn = NULL;
+	rc = -1;
+	if (store_keys(lines, n, keys, &nkeys, err, errlen) == -1)
+		goto done;
+	len = 64 + strlen(PGSOURCE_TABLE);
+	for (k = 0; k < nkeys; k++)
+		len += strlen(keys[k]) + 4;
+	if ((sql = malloc(len)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	used = (size_t)snprintf(sql, len, "COPY %s (pattern", PGSOURCE_TABLE);
+	/* keys are [A-Za-z0-9_]+ (rulerow_split() and the parser agree) */
+	for (k = 0; k < nkeys; k++)
+		used += (size_t)snprintf(sql + used, len - used, ", \"%s\"",
+		    keys[k]);
+	snprintf(sql + used, len - used, ") FROM STDIN");
+	if ((data = store_copy(lines, n, (const char **)keys, nkeys,
+	    &len)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	if ((conn = pg_connect(conninfo, err, errlen)) == NULL)
+		goto done;
+	if (pg_command(conn, "BEGIN", err, errlen) == -1 ||
+	    pg_command(conn, "DELETE FROM " PGSOURCE_TABLE, err,
+	    errlen) == -1)
+		goto done;
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pg_reason(conn, "COPY", err, errlen);
+		PQclear(res);
+		goto done;
+	}
+	PQclear(res);
+	if (PQputCopyData(conn, data, (int)len) != 1 ||
+	    PQputCopyEnd(conn, NULL) != 1) {
+		pg_reason(conn, "COPY", err, errlen);
+		goto done;
+	}
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_reason(conn, "COPY", err, errlen);
+		PQclear(res);
+		goto done;
+	}
+	PQclear(res);
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+	if (pg_command(conn, "COMMIT", err, errlen) == 0)
+		rc = 0;
+done:
+	PQfinish(conn);
+	for (k = 0; k < nkeys; k++)
+		free(keys[k]);
+	free(data);
+	free(sql);
+	return rc;
+}
+
+/* The listener thread. */
+
+struct listener {
+	char		*conninfo;
+	void		(*reload)(void);
+	int		 wake[2];	/* written to stop the thread */
+	pthread_t	 tid;
+	int		 running;
+	atomic_int	 stop;
+};
+
+static struct listener pg_listener = { .wake = { -1, -1 } };
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* listen_wait - poll fd (or nothing when -1) and the stop pipe; 1 stop */
+static int
+listen_wait(struct listener *l, int fd, long ms)
+{
+	struct pollfd	 p[2];
+	int		 n;
+
+	p[0].fd = l->wake[0];
+	p[0].events = POLLIN;
+	p[1].fd = fd;
+	p[1].events = POLLIN;
+	n = poll(p, fd == -1 ? 1 : 2, ms < 0 ? 0 : (int)ms);
+	if (n > 0 && p[0].revents != 0)
+		return 1;
+	return atomic_load(&l->stop);
+}
+
+/* listen_drain - take pending notifications; -1 when the link broke */
+static int
+listen_drain(PGconn *conn, int *got)
+{
+	PGnotify *n;
+
+	if (PQconsumeInput(conn) == 0)
+		return -1;
+	while ((n = PQnotifies(conn)) != NULL) {
+		*got = 1;
+		PQfreemem(n);
+	}
+	return PQstatus(conn) == CONNECTION_OK ? 0 : -1;
+}
+
+/* listen_serve - wait for bursts and reload; returns when the link broke */
+static void
+listen_serve(struct listener *l, PGconn *conn, char *err, size_t errlen)
+{
+	long	 first, last;
+	int	 fd, got;
+
+	fd = PQsocket(conn);
+	for (;;) {
+		got = 0;
+		if (listen_wait(l, fd, 60000))
+			return;
+		if (listen_drain(conn, &got) == -1)
+			break;
+		if (!got)
+			continue;
+		first = last = mono_ms();
+		/* the burst: until quiet for QUIET_MS, at most BURST_MS */
+		while (mono_ms() - last < PGSOURCE_QUIET_MS &&
+		    mono_ms() - first < PGSOURCE_BURST_MS) {
+			if (listen_wait(l, fd, PGSOURCE_QUIET_MS -
+			    (mono_ms() - last)))
+				return;
+			got = 0;
+			if (listen_drain(conn, &got) == -1)
+				goto broken;
+			if (got)
+				last = mono_ms();
+		}
+		l->reload();
+	}
+broken:
+	pg_reason(conn, "connection lost", err, errlen);
+}
+
+static void *
+listen_main(void *arg)
+{
+	struct listener	*l = arg;
+	PGconn		*conn;
+	char		 err[768], where[512];
+	long		 backoff;
+	int		 down;
+
+	pgsource_mask(l->conninfo, where, sizeof(where));
+	down = 0;
+	backoff = PGSOURCE_BACKOFF_MS;
+	while (!atomic_load(&l->stop)) {
+		conn = pg_connect(l->conninfo, err, sizeof(err));
+		if (conn != NULL && pg_command(conn, "LISTEN " PGSOURCE_CHANNEL,
+		    err, sizeof(err)) == 0) {
+			if (down)
+				log_info("rules_source %s: database reachable "
+				    "again; reloading", where);
+			down = 0;
+			backoff = PGSOURCE_BACKOFF_MS;
+			/* what changed before the LISTEN */
+			l->reload();
+			listen_serve(l, conn, err, sizeof(err));
+		}
+		PQfinish(conn);
+		if (atomic_load(&l->stop))
+			break;
+		if (!down)
+			log_warning("rules_source %s: database unreachable "
+			    "(%s); keeping the last good rules, retrying",
+			    where, err);
+		down = 1;
+		if (listen_wait(l, -1, backoff))
+			break;
+		backoff *= 2;
+		if (backoff > PGSOURCE_BACKOFF_MAX_MS)
+			backoff = PGSOURCE_BACKOFF_MAX_MS;
+	}
+	return NULL;
+}
+
+int
+pgsource_listen_start(const char *conninfo, void (*reload)(void),
+    char *err, size_t errlen)
+{
+	struct listener	*l = &pg_listener;
+	int		 r;
+
+	if (l->running)
+		return 0;
+	if ((l->conninfo = strdup(conninfo)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	if (pipe(l->wake) == -1) {
+		seterr(err, errlen, "pipe: %s", strerror(errno));
+		free(l->conninfo);
+		return -1;
+	}
+	l->reload = reload;
+	atomic_store(&l->stop, 0);
+	if ((r = pthread_create(&l->tid, NULL, listen_main, l)) != 0) {
+		seterr(err, errlen, "pthread_create: %s", strerror(r));
+		close(l->wake[0]);
+		close(l->wake[1]);
+		free(l->conninfo);
+		return -1;
+	}
+	l->running = 1;
+	return 0;
+}
+
+void
+pgsource_listen_stop(void)
+{
+	struct listener	*l = &pg_listener;
+
+	if (!l->running)
+		return;
+	atomic_store(&l->stop, 1);
+	if (write(l->wake[1], "", 1) == -1)
+		log_warning("rules_source: cannot wake the listener: %s",
+		    strerror(errno));
+	pthread_join(l->tid, NULL);
+	close(l->wake[0]);
+	close(l->wake[1]);
+	free(l->conninfo);
+	l->running = 0;
+}

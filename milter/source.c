@@ -1,0 +1,158 @@
+/*
+ * source - a configuration with the rules of its rules_source
+ *
+ * SYNOPSIS
+ *	#include "source.h"
+ *
+ *	struct config *source_load(const char *path, int flags,
+ *	    int *from_cache, char *err, size_t errlen);
+ *	const char *source_conninfo(const struct config *config);
+ *
+ * DESCRIPTION
+ *	source_load() is config_load() plus the rules of the database that
+ *	rules_source names (pgsource_load()): the file's rules and the
+ *	table's rows make one rule set, and a pattern given in both is a
+ *	duplicate.  Either everything loads or nothing does.
+ *
+ *	With SOURCE_CACHE (the daemon) the rows read are also written to
+ *	rules_cache, in domains_file format, through lib/safefile.h: a
+ *	temporary file, synced and renamed over rules_cache once every row
+ *	was good, so the cache is always one complete good snapshot.  When the
+ *	database cannot be reached, the rules come from rules_cache
+ *	instead (loaded as a domains_file), *from_cache is set to 1 and
+ *	err says why the database was not used, for a warning.  A cache
+ *	that cannot be written is logged and does not fail the load.
+ *	Without SOURCE_CACHE (query, export, -t) the database must answer.
+ *
+ *	It returns the configuration, or NULL with err: the file is bad, a
+ *	row is refused (err names its pattern), or the database cannot be
+ *	reached and there is no cache to fall back on.  Messages show the
+ *	connection string only through pgsource_mask(), without password.
+ *
+ *	source_conninfo() is the connection string of rules_source (after
+ *	"postgresql:"), or NULL when the configuration has none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ruleset.h"
+#include "safefile.h"
+#include "strutil.h"
+
+#include "log.h"
+#include "pgsource.h"
+#include "source.h"
+
+const char *
+source_conninfo(const struct config *config)
+{
+	if (config->rules_source == NULL)
+		return NULL;
+	return config->rules_source + strlen(CONFIG_SOURCE_PGSQL);
+}
+
+/* cache_open - the temporary file of a new snapshot, or NULL */
+static struct safefile *
+cache_open(const char *cache, FILE **fp)
+{
+	struct safefile	*sf;
+	char		 err[ERRMSG_MAX];
+
+	if ((sf = safefile_open(cache, fp, err, sizeof(err))) == NULL) {
+		log_warning("rules_cache: %s", err);
+		return NULL;
+	}
+	fprintf(*fp, "# milter-relay rules_cache: the rows of the last good "
+	    "load of rules_source\n");
+	return sf;
+}
+
+/* cache_commit - rename the snapshot in place when good; or drop it */
+static void
+cache_commit(struct safefile *sf, int good)
+{
+	char	 err[ERRMSG_MAX];
+
+	if (!good)
+		safefile_abort(sf);
+	else if (safefile_commit(sf, err, sizeof(err)) == -1)
+		log_warning("rules_cache: %s", err);
+}
+
+static int
+source_rows(struct config *c, int flags, char *err,
+    size_t errlen)
+{
+	struct safefile	*sf;
+	char		 msg[768], where[256];
+	FILE		*snap;
+	int		 rc;
+
+	sf = NULL;
+	snap = NULL;
+	if ((flags & SOURCE_CACHE) && c->rules_cache != NULL)
+		sf = cache_open(c->rules_cache, &snap);
+	rc = pgsource_load(c->rules, source_conninfo(c), snap, msg,
+	    sizeof(msg));
+	if (sf != NULL)
+		cache_commit(sf, rc == PGSOURCE_OK);
+	if (rc == PGSOURCE_OK)
+		return 0;
+	pgsource_mask(source_conninfo(c), where, sizeof(where));
+	if (rc == PGSOURCE_BAD) {
+		snprintf(err, errlen, "rules_source %s: %s", where, msg);
+		return -1;
+	}
+	if (!(flags & SOURCE_CACHE) || c->rules_cache == NULL ||
+	    access(c->rules_cache, F_OK) == -1) {
+		snprintf(err, errlen, "rules_source %s: %s%s", where, msg,
+		    (flags & SOURCE_CACHE) ? "; and no rules_cache snapshot "
+		    "to start from" : "");
+		return -1;
+	}
+	snprintf(err, errlen, "rules_source %s: %s; rules from rules_cache "
+	    "%s", where, msg, c->rules_cache);
+	return 1;
+}
+
+struct config *
+source_load(const char *path, int flags, int *from_cache, char *err,
+    size_t errlen)
+{
+	struct config	*c;
+	char		 why[2048];
+	int		 rc;
+
+	if (from_cache != NULL)
+		*from_cache = 0;
+	if ((c = config_load(path, err, errlen)) == NULL)
+		return NULL;
+	if (c->rules_source == NULL)
+		return c;
+	rc = source_rows(c, flags, why, sizeof(why));
+	if (rc == 0)
+		return c;
+	if (rc == -1) {
+		snprintf(err, errlen, "%s", why);
+		config_free(c);
+		return NULL;
+	}
+	/* the file's rules again, without the rows read before the failure */
+	config_free(c);
+	if ((c = config_load(path, err, errlen)) == NULL)
+		return NULL;
+	if (config_load_domains_file(c->rules, c->rules_cache, err,
+	    errlen) == -1) {
+		config_free(c);
+		return NULL;
+	}
+	if (from_cache != NULL)
+		*from_cache = 1;
+	snprintf(err, errlen, "%s", why);
+	return c;
+}

@@ -1,0 +1,283 @@
+#!/bin/bash
+# check.sh - rules from PostgreSQL: three daemons on one database
+#
+# Run by "make check" (as root) with MR_BUILD.  Creates a private
+# PostgreSQL cluster with initdb (Debian's postgresql package,
+# /usr/lib/postgresql/*/bin) in a temporary directory, run by the
+# unprivileged postgres user, on a unix socket directory of its own (no
+# TCP port), loads contrib/postgresql/schema.sql and starts three
+# milter-relay daemons (as nobody) with rules_source on that database and
+# a rules_cache each.  It proves:
+#
+#   - an INSERT, an UPDATE and a DELETE each show in the socketmap and
+#     milter answers of all three daemons within 2 s (NOTIFY, no polling);
+#   - a row the domains_file parser refuses is named in the log (by its
+#     pattern) and the whole set is refused: a good row inserted with it
+#     is not served, the previous rules stay;
+#   - a burst of 10,000 updates is a few reloads, not 10,000;
+#   - the database stopped: all three keep answering with the last rules
+#     and log it once; a daemon restarted while it is down starts from
+#     its rules_cache; one without a cache refuses to start, clearly;
+#   - the database back: changes flow again;
+#   - "import --to postgresql:..." replaces the table (all or nothing),
+#     "export" reads the table;
+#   - the password of the connection string is in no log and no output.
+#
+# Every process started here is stopped by pid, and the cluster removed,
+# also on failure.  About 30 s.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../e2e/lib.sh"
+
+e2e_init pgsql
+. "$HERE/../lib/pgsql.sh"
+pg_init
+
+MR=$E2E_BUILD/milter/milter-relay
+MT=$E2E_BUILD/test/harness/milter-test
+SECRET=pw-Never-In-Logs-7731
+CONNINFO="$PG_CONNINFO password=$SECRET"
+
+sql -c "INSERT INTO rules (pattern, smarthost) VALUES ('a.example', '[192.0.2.25]')" ||
+    e2e_fail "first row"
+e2e_ok "private PostgreSQL cluster ($PG_BIN), schema.sql loaded"
+
+# --- three daemons --------------------------------------------------------
+
+PORT=()
+MPID=()
+# conf N [extra lines]: the configuration of daemon N
+conf() {
+	local n=$1 d=$E2E_DIR/mr$1
+	shift
+	mkdir -p "$d"
+	chown nobody "$d"
+	[ -n "${PORT[$n]:-}" ] || PORT[$n]=$(e2e_free_port)
+	{
+		echo "socket = \"unix:$d/milter.sock\";"
+		echo "socketmap = \"inet:${PORT[$n]}@127.0.0.1\";"
+		echo "policy = { unmatched = \"reject\"; trusted_networks = [ \"127.0.0.1/32\" ]; };"
+		echo "rules_source = \"postgresql:$CONNINFO\";"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$d/mr.conf"
+	chmod 644 "$d/mr.conf"
+}
+
+start() {
+	local n=$1 d=$E2E_DIR/mr$1
+	"$MR" -f -c "$d/mr.conf" -u nobody -g nogroup >>"$E2E_DIR/mr$n.log" 2>&1 &
+	MPID[$n]=$!
+	e2e_track_pid "${MPID[$n]}"
+	for i in $(seq 1 100); do
+		[ -S "$d/milter.sock" ] && e2e_port_open 127.0.0.1 "${PORT[$n]}" &&
+		    grep -q "serving unix:" "$E2E_DIR/mr$n.log" && return 0
+		kill -0 "${MPID[$n]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	e2e_fail "daemon $n did not start"
+}
+
+stop() {
+	kill -TERM "${MPID[$1]}" 2>/dev/null
+	wait "${MPID[$1]}" 2>/dev/null
+}
+
+# smq N "MAP KEY": the socketmap answer of daemon N
+smq() {
+	echo "$2" | "$E2E_CLIENT" socketmap -p "${PORT[$1]}"
+}
+
+# mtest N DOMAIN accept|reject: milter answer of daemon N for an
+# untrusted client's RCPT to u@DOMAIN
+mtest() {
+	local n=$1 dom=$2 want f=$E2E_DIR/scen.$1
+	case $3 in
+	accept) want="expect continue" ;;
+	reject) want="expect reject" ;;
+	esac
+	printf '%s\n' "connect 203.0.113.5 client.example" \
+	    "mail <s@client.example>" "rcpt <u@$dom> $want" >"$f"
+	"$MT" -s "unix:$E2E_DIR/mr$n/milter.sock" -t 10 "$f" >/dev/null 2>&1
+}
+
+# all_see SECONDS "MAP KEY" ANSWER DOMAIN accept|reject: all three
+# daemons give ANSWER on the socketmap and the milter outcome within
+# SECONDS; the time taken in WAITED
+all_see() {
+	local secs=$1 q=$2 want=$3 dom=$4 outcome=$5 n start end
+	start=$(date +%s%N)
+	for n in 1 2 3; do
+		while [ "$(smq "$n" "$q")" != "$want" ]; do
+			end=$(date +%s%N)
+			[ $(((end - start) / 1000000)) -lt $((secs * 1000)) ] ||
+			    return 1
+			sleep 0.05
+		done
+	done
+	end=$(date +%s%N)
+	WAITED=$(((end - start) / 1000000))
+	for n in 1 2 3; do
+		mtest "$n" "$dom" "$outcome" || return 1
+	done
+}
+
+for n in 1 2 3; do
+	conf "$n" "rules_cache = \"$E2E_DIR/mr$n/cache\";"
+	start "$n"
+done
+for n in 1 2 3; do
+	[ "$(smq "$n" "relay a.example")" = "OK RELAY" ] ||
+	    e2e_fail "daemon $n: a.example not relayed at start"
+	mtest "$n" a.example accept || e2e_fail "daemon $n: milter a.example"
+	mtest "$n" b.example reject || e2e_fail "daemon $n: milter b.example"
+	[ -s "$E2E_DIR/mr$n/cache" ] || e2e_fail "daemon $n: no rules_cache"
+done
+e2e_ok "three daemons serve the table's rules; rules_cache written"
+
+# --- INSERT, UPDATE, DELETE -------------------------------------------------
+
+sql -c "INSERT INTO rules (pattern) VALUES ('b.example')"
+all_see 2 "relay u@b.example" "OK RELAY" b.example accept ||
+    e2e_fail "INSERT not seen by all three within 2 s"
+e2e_ok "INSERT seen by all three daemons (socketmap + milter) in $WAITED ms"
+
+sql -c "UPDATE rules SET relay = 'deny' WHERE pattern = 'b.example'"
+all_see 2 "relay b.example" "NOTFOUND " b.example reject ||
+    e2e_fail "UPDATE not seen by all three within 2 s"
+e2e_ok "UPDATE seen by all three daemons in $WAITED ms"
+
+sql -c "DELETE FROM rules WHERE pattern = 'a.example'"
+all_see 2 "relay a.example" "NOTFOUND " a.example reject ||
+    e2e_fail "DELETE not seen by all three within 2 s"
+e2e_ok "DELETE seen by all three daemons in $WAITED ms"
+
+# --- a bad row ------------------------------------------------------------
+
+sql -c "BEGIN; INSERT INTO rules (pattern) VALUES ('good.example');
+    INSERT INTO rules (pattern, smarthost) VALUES ('bad.example', 'mx.example:99999'); COMMIT"
+for n in 1 2 3; do
+	wait_log() { grep -qF "row \"bad.example\"" "$E2E_DIR/mr$n.log"; }
+	for i in $(seq 1 50); do wait_log && break; sleep 0.1; done
+	wait_log || e2e_fail "daemon $n: the bad row is not named in the log"
+	[ "$(smq "$n" "relay good.example")" = "NOTFOUND " ] ||
+	    e2e_fail "daemon $n: a set with a bad row was applied"
+	[ "$(smq "$n" "relay b.example")" = "NOTFOUND " ] &&
+	    mtest "$n" b.example reject ||
+	    e2e_fail "daemon $n: the previous rules are gone"
+done
+grep -h "row \"bad.example\"" "$E2E_DIR/mr1.log" | head -1 | sed 's/^/    /'
+sql -c "DELETE FROM rules WHERE pattern = 'bad.example'"
+all_see 2 "relay good.example" "OK RELAY" good.example accept ||
+    e2e_fail "the table fixed is not seen"
+e2e_ok "a bad row is refused with its pattern, the old rules stay; fixed, it flows"
+
+# --- a burst --------------------------------------------------------------
+
+before=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
+t0=$SECONDS
+sql -c "INSERT INTO rules (pattern) SELECT 'n' || i || '.burst.example' FROM generate_series(1, 100) i"
+seq 1 10000 | awk '{ printf "UPDATE rules SET relay = '\''%s'\'' WHERE pattern = '\''n%d.burst.example'\'';\n", ($1 % 2 ? "trusted" : "always"), $1 % 100 + 1 }' |
+    sql >/dev/null || e2e_fail "the burst of updates failed"
+burst=$((SECONDS - t0 + 1))
+sql -c "INSERT INTO rules (pattern) VALUES ('after-burst.example')"
+all_see 5 "relay after-burst.example" "OK RELAY" after-burst.example accept ||
+    e2e_fail "the end of the burst is not seen"
+sleep 0.5
+after=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
+reloads=$((after - before))
+# one reload a second of burst at most (the listener's longest wait)
+[ "$reloads" -le $((2 * burst + 5)) ] ||
+    e2e_fail "10,000 updates in $burst s made $reloads reloads"
+e2e_ok "10,000 updates (one transaction each, $burst s) made $reloads reloads"
+
+# --- the database stopped -------------------------------------------------
+
+pg_stop
+for n in 1 2 3; do
+	for i in $(seq 1 50); do
+		grep -q "database unreachable" "$E2E_DIR/mr$n.log" && break
+		sleep 0.1
+	done
+	[ "$(smq "$n" "relay good.example")" = "OK RELAY" ] &&
+	    mtest "$n" good.example accept && mtest "$n" b.example reject ||
+	    e2e_fail "daemon $n stopped answering with the database down"
+done
+sleep 3
+for n in 1 2 3; do
+	c=$(grep -c "database unreachable" "$E2E_DIR/mr$n.log")
+	[ "$c" = 1 ] || e2e_fail "daemon $n: $c 'unreachable' lines, not 1"
+done
+e2e_ok "database stopped: all three answer with the last rules, logged once"
+
+stop 3
+start 3
+grep -q "rules from rules_cache" "$E2E_DIR/mr3.log" ||
+    e2e_fail "daemon 3 did not say it started from rules_cache"
+[ "$(smq 3 "relay after-burst.example")" = "OK RELAY" ] &&
+    mtest 3 good.example accept && mtest 3 b.example reject ||
+    e2e_fail "daemon 3 restarted without the database lacks the rules"
+e2e_ok "a daemon restarted with the database down starts from its snapshot"
+
+conf 4
+out=$("$MR" -f -c "$E2E_DIR/mr4/mr.conf" -u nobody -g nogroup 2>&1)
+rc=$?
+[ "$rc" = 78 ] && printf '%s' "$out" | grep -q "no rules_cache" ||
+    e2e_fail "without database nor cache: exit $rc: $out"
+e2e_ok "without database nor rules_cache the daemon refuses to start (78)"
+
+# --- the database back ----------------------------------------------------
+
+pg_start
+sql -c "INSERT INTO rules (pattern) VALUES ('back.example')"
+all_see 20 "relay back.example" "OK RELAY" back.example accept ||
+    e2e_fail "changes do not flow after the database came back"
+for n in 1 2 3; do
+	grep -q "database reachable again" "$E2E_DIR/mr$n.log" ||
+	    [ "$n" = 3 ] || e2e_fail "daemon $n: no 'reachable again' line"
+done
+e2e_ok "database back: changes flow again ($WAITED ms after the INSERT)"
+
+# --- import --to, export --------------------------------------------------
+
+printf 'imported.example OK\nb.example OK\n' >"$E2E_DIR/relay_domains"
+"$MR" import postfix-relay-domains "$E2E_DIR/relay_domains" \
+    --to "postgresql:$CONNINFO" >"$E2E_DIR/import.out" 2>&1 ||
+    e2e_fail "import --to: $(cat "$E2E_DIR/import.out")"
+[ "$(sql -c "SELECT count(*) FROM rules")" = 2 ] ||
+    e2e_fail "import --to did not replace the table"
+all_see 2 "relay imported.example" "OK RELAY" imported.example accept ||
+    e2e_fail "imported rows not seen"
+printf 'x.example relay=always\nx.example\n' >"$E2E_DIR/dup"
+"$MR" import domains-file "$E2E_DIR/dup" --to "postgresql:$CONNINFO" \
+    >"$E2E_DIR/import2.out" 2>&1 && e2e_fail "import of a bad file succeeded"
+[ "$(sql -c "SELECT count(*) FROM rules")" = 2 ] ||
+    e2e_fail "a refused import changed the table"
+"$MR" export -c "$E2E_DIR/mr1/mr.conf" postfix-relay-domains \
+    >"$E2E_DIR/export.out" 2>&1 || e2e_fail "export failed"
+grep -q "^imported.example[[:space:]]RELAY" "$E2E_DIR/export.out" ||
+    e2e_fail "export does not show the table: $(cat "$E2E_DIR/export.out")"
+e2e_ok "import --to replaces the table (a bad input changes nothing); export reads it"
+
+# --- no password anywhere -------------------------------------------------
+
+if grep -rlF "$SECRET" "$E2E_DIR"/*.log "$E2E_DIR"/*.out "$E2E_DIR"/mr*/cache \
+    2>/dev/null; then
+	e2e_fail "the password is in a log or an output"
+fi
+grep -q "password=\*\*\*\*\*\*\*\*" "$E2E_DIR/mr1.log" ||
+    e2e_fail "the log does not show the masked connection string"
+e2e_ok "the password is masked in every log line"
+
+for n in 1 2 3; do
+	stop "$n"
+done
+pg_stop
+# under "make SANITIZE=1": no report from ASan, UBSan or LSan
+if grep -lE "AddressSanitizer|LeakSanitizer|runtime error:" \
+    "$E2E_DIR"/*.log "$E2E_DIR"/*.out 2>/dev/null; then
+	e2e_fail "a sanitizer report"
+fi
+e2e_ok "daemons stopped, no sanitizer report"
