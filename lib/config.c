@@ -278,6 +278,33 @@ load_networks(const struct load *ld, const config_setting_t *s,
 }
 
 static int
+load_mailers(const struct load *ld, const config_setting_t *s,
+    struct localmail *lm)
+{
+	const config_setting_t	*e;
+	const char		*why;
+	int			 i, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return setting_error(ld, s, "local_mailers must be a list of "
+		    "strings, e.g. [ \"local\", \"virtual\", \"lmtp\" ]");
+	memset(lm, 0, sizeof(*lm));
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return setting_error(ld, e, "local_mailers must be "
+			    "a list of strings");
+		if (localmail_add(lm, config_setting_get_string(e),
+		    &why) == -1)
+			return setting_error(ld, e, "bad local mailer "
+			    "\"%s\": %s", config_setting_get_string(e), why);
+	}
+	return 0;
+}
+
+static int
 load_policy(const struct load *ld, const config_setting_t *g,
     struct policy *p)
 {
@@ -321,6 +348,9 @@ load_policy(const struct load *ld, const config_setting_t *g,
 			    &v) == -1)
 				return -1;
 			p->route_check = (enum route_check)v;
+		} else if (strcmp(name, "local_mailers") == 0) {
+			if (load_mailers(ld, s, &p->local_mailers) == -1)
+				return -1;
 		} else if (strcmp(name, "verify_unknown") == 0) {
 			if (get_choice(ld, s, unknown, "tempfail or accept",
 			    &v) == -1)
@@ -982,6 +1012,7 @@ config_new(const char *path)
 	c->policy.unmatched = UNMATCHED_REJECT;
 	c->policy.trust_authenticated = 1;
 	c->policy.route_check = ROUTE_CHECK_LOG;
+	localmail_default(&c->policy.local_mailers);
 	c->verify.positive_expire = VERIFY_POSITIVE_EXPIRE;
 	c->verify.negative_expire = VERIFY_NEGATIVE_EXPIRE;
 	c->verify.cache_size = VERIFY_CACHE_SIZE;

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 
+#include "localmail.h"
 #include "netaddr.h"
 #include "ruleset.h"
 
@@ -82,6 +83,7 @@ struct policy {
 	int		trust_local_socket;	/* unix-socket clients; default 0 */
 	int		log_only;		/* mode = "log-only" */
 	enum route_check route_check;
+	struct localmail local_mailers;	/* default local, virtual, lmtp */
 	enum verify_unknown verify_unknown;
 };
 

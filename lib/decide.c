@@ -13,6 +13,7 @@
 #include "config.h"
 #include "decide.h"
 #include "domain.h"
+#include "localmail.h"
 #include "netaddr.h"
 #include "rcptlist.h"
 #include "reply.h"
@@ -97,10 +98,25 @@ unmatched(const struct config *config, struct decision *d,
 	}
 }
 
+/*
+ * A name no rule covers, which the MTA delivers itself (its mailer is
+ * one of policy.local_mailers): not relaying, left to the MTA, for any
+ * client.  1 when it is, 0 otherwise.
+ */
+static int
+final_delivery(const struct config *config, const char *mailer,
+    struct decision *d)
+{
+	if (!localmail_is_local(&config->policy.local_mailers, mailer))
+		return 0;
+	set_outcome(d, OUTCOME_CONTINUE, DECIDE_REASON_FINAL);
+	return 1;
+}
+
 /* Steps 3 to 5 for a normalized domain already in d->domain. */
 static void
 decide_name(const struct config *config, struct decision *d,
-    const struct rcpt_arg *rcpt)
+    const struct rcpt_arg *rcpt, const char *mailer)
 {
 	const struct rule	*rule;
 	size_t			 name_len, len;
@@ -108,6 +124,8 @@ decide_name(const struct config *config, struct decision *d,
 	len = strlen(d->domain);
 	rule = ruleset_lookup(config->rules, d->domain, &name_len);
 	if (rule == NULL) {
+		if (final_delivery(config, mailer, d))
+			return;
 		unmatched(config, d, rcpt, "no rule", "no rule, trusted client");
 		return;
 	}
@@ -224,7 +242,7 @@ decide_recipient(const struct config *config, const char *rcpt, size_t len,
 /* Steps 1 to 5 for a parsed RCPT TO path. */
 static void
 decide_address(const struct config *config, const struct address *a,
-    struct decision *d, const struct rcpt_arg *rcpt)
+    struct decision *d, const struct rcpt_arg *rcpt, const char *mailer)
 {
 	if (a->routing != 0 && !d->trusted) {
 		d->reason = "sender-specified routing";
@@ -234,15 +252,19 @@ decide_address(const struct config *config, const struct address *a,
 	switch (a->kind) {
 	case ADDR_DOMAIN:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
-		decide_name(config, d, rcpt);
+		decide_name(config, d, rcpt, mailer);
 		decide_recipients(config, a, d, rcpt);
 		break;
 	case ADDR_LITERAL:
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
+		if (final_delivery(config, mailer, d))
+			break;
 		unmatched(config, d, rcpt, "address literal",
 		    "address literal, trusted client");
 		break;
 	case ADDR_UNQUALIFIED:
+		if (final_delivery(config, mailer, d))
+			break;
 		unmatched(config, d, rcpt, "unqualified address",
 		    "unqualified address, trusted client");
 		break;
@@ -304,6 +326,13 @@ void
 decide(const struct config *config, const struct client *client,
     const char *rcpt, size_t len, struct decision *d)
 {
+	decide_rcpt(config, client, rcpt, len, NULL, d);
+}
+
+void
+decide_rcpt(const struct config *config, const struct client *client,
+    const char *rcpt, size_t len, const char *mailer, struct decision *d)
+{
 	struct address	 a;
 	struct rcpt_arg	 arg;
 	const char	*why;
@@ -315,7 +344,7 @@ decide(const struct config *config, const struct client *client,
 	if (address_parse(rcpt, len, &a, &why) == -1)
 		bad_syntax(d, why);
 	else
-		decide_address(config, &a, d, &arg);
+		decide_address(config, &a, d, &arg, mailer);
 	log_only(config, d);
 }
 
@@ -334,6 +363,28 @@ decide_domain(const struct config *config, const struct client *client,
 		d->domain[0] = '\0';
 		bad_syntax(d, why);
 	} else
-		decide_name(config, d, &arg);
+		decide_name(config, d, &arg, NULL);
+	log_only(config, d);
+}
+
+void
+decide_key(const struct config *config, const struct client *client,
+    const char *key, size_t len, struct decision *d)
+{
+	struct rcpt_arg	 arg;
+	const char	*at, *why;
+
+	if (decide_begin(config, client, key, d) == -1)
+		return;
+	arg.text = key;
+	arg.len = len;
+	for (at = key + len; at > key && at[-1] != '@'; at--)
+		;
+	if (domain_normalize(at, len - (size_t)(at - key), d->domain,
+	    &why) == -1) {
+		d->domain[0] = '\0';
+		bad_syntax(d, why);
+	} else
+		decide_name(config, d, &arg, NULL);
 	log_only(config, d);
 }

@@ -18,6 +18,20 @@
  * A NULL config, or any internal failure, yields tempfail 451 4.7.1:
  * never accept when unsure.  The replies are reply.c's.
  *
+ * decide_rcpt() is decide() for a recipient the MTA resolved to the
+ * delivery agent mailer ({rcpt_mailer}; NULL when the MTA did not say):
+ * a recipient that no rule covers (a name without rule, an address
+ * literal, an unqualified address) whose mailer is in
+ * policy.local_mailers is mail the MTA delivers itself: continue, reason
+ * DECIDE_REASON_FINAL ("MTA final delivery"), for every client.  A
+ * covering rule decides as always, and sender-specified routing from an
+ * untrusted client is refused first.  decide() is decide_rcpt() without
+ * a mailer.
+ *
+ * decide_key() is decide_domain() for a map key "local@domain" (the
+ * domain after the last '@') or "domain", the key shown in the reply as
+ * decide() shows a recipient.
+ *
  * decide_domain() is steps 3-6 for a domain that is already normalized
  * (the socketmap server's keys).  Both fill *d completely; d->reason is a
  * short static phrase for logs; d->pattern is the matched rule's pattern
@@ -69,6 +83,8 @@ struct client {
 	int		authenticated;	/* {auth_authen} was non-empty */
 };
 
+#define DECIDE_REASON_FINAL	"MTA final delivery"	/* decide_rcpt() */
+
 struct decision {
 	enum outcome	outcome;	/* what the MTA is told */
 	enum outcome	enforced;	/* what enforce mode would say */
@@ -94,6 +110,11 @@ int	client_trusted(const struct policy *policy,
 	    const struct client *client);
 void	decide(const struct config *config, const struct client *client,
 	    const char *rcpt, size_t len, struct decision *d);
+void	decide_rcpt(const struct config *config,
+	    const struct client *client, const char *rcpt, size_t len,
+	    const char *mailer, struct decision *d);
+void	decide_key(const struct config *config, const struct client *client,
+	    const char *key, size_t len, struct decision *d);
 void	decide_domain(const struct config *config,
 	    const struct client *client, const char *domain,
 	    struct decision *d);

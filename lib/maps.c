@@ -48,6 +48,11 @@ struct route_parts {
 static int	maps_key_domain(enum map_name map, const char *key,
 		    size_t len, char *domain);
 static int	maps_relayed(const struct config *config, const char *domain);
+static int	maps_sendmail_tag(const char *key, size_t len);
+static void	maps_access_postfix(const struct config *config,
+		    const char *key, size_t len, int rcpt,
+		    struct map_answer *a);
+static int	maps_routed(const char *key, size_t len);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
 static int	route_split(const char *smarthost, struct route_parts *rp);
@@ -59,6 +64,7 @@ static const char *const map_names[] = {
 	[MAP_POSTFIX_TRANSPORT] = "transport",
 	[MAP_SENDMAIL_MAILERTABLE] = "mailertable",
 	[MAP_SENDMAIL_ACCESS] = "access",
+	[MAP_POSTFIX_RCPT] = "rcpt",
 	[MAP_RECIPIENTS] = "recipients",
 };
 
@@ -127,6 +133,14 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 		a->why = "no rule set loaded";
 		return;
 	}
+	if (map == MAP_SENDMAIL_ACCESS && !maps_sendmail_tag(key, len)) {
+		maps_access_postfix(config, key, len, 0, a);
+		return;
+	}
+	if (map == MAP_POSTFIX_RCPT) {
+		maps_access_postfix(config, key, len, 1, a);
+		return;
+	}
 	if (maps_key_domain(map, key, len, domain) == -1)
 		return;
 
@@ -164,6 +178,8 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 		else
 			a->value[0] = '\0';
 		break;
+	case MAP_POSTFIX_RCPT:
+		break;		/* answered above, from the full address */
 	}
 }
 
@@ -256,6 +272,81 @@ maps_key_domain(enum map_name map, const char *key, size_t len, char *domain)
 	if (domain_normalize(key, len, domain, &why) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * A Sendmail access key carries a tag ("To:", "From:", "Connect:" ...);
+ * a Postfix check_recipient_access key is the bare address.  An address
+ * whose local part itself looks like a tag can only come quoted: it gets
+ * the Sendmail answer, never more than relay_domains already says.
+ */
+static int
+maps_sendmail_tag(const char *key, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (key[i] == ':')
+			return i > 0;
+		if ((key[i] < 'A' || key[i] > 'Z') &&
+		    (key[i] < 'a' || key[i] > 'z'))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Postfix check_recipient_access: the full address; a deny rule's names
+ * get its reply, exactly as the milter would refuse them ("550 5.7.1
+ * text"), everything else NOTFOUND.  In log-only mode nothing is
+ * refused.
+ */
+static void
+maps_access_postfix(const struct config *config, const char *key,
+    size_t len, int rcpt, struct map_answer *a)
+{
+	struct decision	d;
+	int		n;
+
+	decide_key(config, NULL, key, len, &d);
+	if (rcpt && d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
+	    d.rule->relay == RELAY_ALWAYS && !maps_routed(key, len)) {
+		maps_answer_ok(a, MAPS_VALUE_PERMIT);
+		return;
+	}
+	if ((rcpt ? d.enforced : d.outcome) != OUTCOME_REJECT ||
+	    d.rule == NULL || d.rule->relay != RELAY_DENY)
+		return;
+	n = snprintf(a->value, sizeof(a->value), "%s %s %s", d.rcode,
+	    d.xcode, d.text);
+	if (n < 0 || (size_t)n >= sizeof(a->value)) {
+		a->value[0] = '\0';
+		a->status = MAP_TEMP;
+		a->why = "reply too long";
+		return;
+	}
+	a->status = MAP_OK;
+}
+
+/*
+ * Sender-specified routing in a Postfix key: '%', '!' or '@' before the
+ * last '@' (a quoted "u@v"@d arrives unquoted).  Never "OK" for those:
+ * Postfix's allow_untrusted_routing = no, in reject_unauth_destination,
+ * refuses them.
+ */
+static int
+maps_routed(const char *key, size_t len)
+{
+	const char	*at;
+	size_t		 n;
+
+	for (at = key + len; at > key && at[-1] != '@'; at--)
+		;
+	if (at == key)
+		return 0;
+	n = (size_t)(at - 1 - key);
+	return memchr(key, '%', n) != NULL || memchr(key, '!', n) != NULL ||
+	    memchr(key, '@', n) != NULL;
 }
 
 /* Any client may relay to domain: an "always" rule accepts it. */

@@ -11,9 +11,23 @@
  *	mailertable	"OK esmtp:[host]" (Sendmail syntax), same rule; a
  *			port selects the mailer "esmtpPORT" (mailertable has
  *			no port field; contrib/sendmail defines the mailer)
- *	access		"OK RELAY" for "To:domain" keys any client may relay
- *			to, "OK SKIP" when not but a parent would be (stops
- *			Sendmail's own walk up to the parents)
+ *	access		Postfix check_recipient_access, a key without a
+ *			Sendmail tag (the full address): "OK 550 5.7.1
+ *			text", the reply of the deny rule that covers the
+ *			domain, as the milter gives it (not in log-only
+ *			mode); "NOTFOUND " for everything else.
+ *			Sendmail, tagged keys: "OK RELAY" for "To:domain"
+ *			keys any client may relay to, "OK SKIP" when not
+ *			but a parent would be (stops Sendmail's own walk up
+ *			to the parents); other tags "NOTFOUND "
+ *	rcpt		Postfix maps-only mode (check_recipient_access
+ *			before permit_mynetworks, no milter): the full
+ *			address; "OK OK" when any client may relay to it
+ *			(an "always" rule covers its domain) and its local
+ *			part has no '%', '!' or '@'; a deny rule's reply as
+ *			for access, also in log-only mode (Postfix's
+ *			warn_if_reject does log-only there); else
+ *			"NOTFOUND ".
  *	recipients	for Postfix relay_recipient_maps: "OK valid" for
  *			"user@domain" and "@domain" keys of a domain any
  *			client may relay to, when its rule accepts every
@@ -72,8 +86,12 @@ enum map_name {
 	MAP_POSTFIX_TRANSPORT,		/* "transport": smtp:[host]:port */
 	MAP_SENDMAIL_MAILERTABLE,	/* "mailertable": esmtpPORT:[host] */
 	MAP_SENDMAIL_ACCESS,		/* "access": OK RELAY, OK SKIP */
+	MAP_POSTFIX_RCPT,		/* "rcpt": OK OK, OK 550 ... */
 	MAP_RECIPIENTS			/* "recipients": OK valid */
 };
+
+/* The rcpt map's value for names any client may relay to (access(5)). */
+#define MAPS_VALUE_PERMIT	"OK"
 
 enum map_status {
 	MAP_OK,

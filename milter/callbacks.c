@@ -409,7 +409,11 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		metrics_add(MC_FAILURES);
 		decision_fail(&d, "no configuration loaded");
 	} else {
-		decide(config, &s->client, rcpt, strlen(rcpt), &d);
+		decide_rcpt(config, &s->client, rcpt, strlen(rcpt),
+		    smfi_getsymval(ctx, "{rcpt_mailer}"), &d);
+		if (d.reason != NULL &&
+		    strcmp(d.reason, DECIDE_REASON_FINAL) == 0)
+			metrics_add(MC_FINAL_DELIVERY);
 		if (d.verify)
 			verify_recipient(config, rcpt, &d);
 		route_check(ctx, s, rcpt, config, &d);
@@ -473,10 +477,12 @@ callbacks_log_counters(void)
 	for (i = 0; i < 4; i++)
 		rcpts += o[i] = metrics_decisions(i);
 	log_info("counters: sessions=%llu rcpts=%llu accept=%llu reject=%llu "
-	    "tempfail=%llu continue=%llu route_mismatch=%llu failures=%llu",
+	    "tempfail=%llu continue=%llu final_delivery=%llu "
+	    "route_mismatch=%llu failures=%llu",
 	    (unsigned long long)metrics_get(MC_SESSIONS), rcpts,
 	    o[OUTCOME_ACCEPT], o[OUTCOME_REJECT], o[OUTCOME_TEMPFAIL],
 	    o[OUTCOME_CONTINUE],
+	    (unsigned long long)metrics_get(MC_FINAL_DELIVERY),
 	    (unsigned long long)metrics_get(MC_ROUTE_MISMATCH),
 	    (unsigned long long)metrics_get(MC_FAILURES));
 	verify_log_counters();

@@ -2,7 +2,7 @@
  * cmd_query - "milter-relay query": the decision for addresses, offline
  *
  *	milter-relay query [-c config] [-a CLIENT_IP] [--auth] [--verify]
- *	    ADDRESS...
+ *	    [--mailer NAME] ADDRESS...
  *
  * Loads the configuration and prints one line per address, through the
  * same decide() the milter calls at RCPT:
@@ -18,7 +18,9 @@
  * "recipients=verify" when the rule checks its users).  -a gives the
  * client address (without it the client has no address, as a unix-socket
  * client); --auth makes
- * it SMTP-authenticated.  For a recipients = "verify" rule the line
+ * it SMTP-authenticated; --mailer asks as the MTA would after resolving
+ * the recipient to the delivery agent NAME ({rcpt_mailer}, e.g. "local":
+ * a name no rule covers is then "MTA final delivery").  For a recipients = "verify" rule the line
  * says "recipients=verify hops=HOP,..." (what a callout would ask); with
  * --verify the callout is made (not through the daemon's cache, which
  * it neither reads nor fills) and the line shows the decision it leads
@@ -51,7 +53,7 @@ static void
 query_usage(void)
 {
 	fprintf(stderr, "usage: milter-relay query [-c config] [-a client] "
-	    "[--auth] [--verify] address ...\n");
+	    "[--auth] [--verify] [--mailer name] address ...\n");
 }
 
 /* query_hops - the hops a callout would ask, "a:25,mx:b:25" */
@@ -111,7 +113,7 @@ query_verify(const struct config *config, const char *addr,
 
 static void
 query_print(const struct config *config, const struct client *client,
-    const char *addr, int verify)
+    const char *mailer, const char *addr, int verify)
 {
 	struct decision d;
 	struct callout_answer ans;
@@ -119,7 +121,7 @@ query_print(const struct config *config, const struct client *client,
 	char	 route[MAPS_ANSWER_MAX], a[1024], hops[1024];
 	int	 verified = 0;
 
-	decide(config, client, addr, strlen(addr), &d);
+	decide_rcpt(config, client, addr, strlen(addr), mailer, &d);
 	if (d.verify)
 		query_hops(&d, addr, hops, sizeof(hops));
 	if (d.verify && verify) {
@@ -164,10 +166,12 @@ cmd_query(int argc, char **argv)
 		{ "auth", no_argument, NULL, 'A' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "mailer", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char	 err[ERRMSG_MAX];
 	const char *conf = CONFIG_DEFAULT_PATH, *client_ip = NULL;
+	const char *mailer = NULL;
 	struct client client;
 	struct config *config;
 	int	 ch, i, verify = 0;
@@ -184,6 +188,9 @@ cmd_query(int argc, char **argv)
 			break;
 		case 'V':
 			verify = 1;
+			break;
+		case 'M':
+			mailer = optarg;
 			break;
 		case 'c':
 			conf = optarg;
@@ -213,7 +220,7 @@ cmd_query(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	for (i = optind; i < argc; i++)
-		query_print(config, &client, argv[i], verify);
+		query_print(config, &client, mailer, argv[i], verify);
 	config_free(config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("query: stdout: %s", strerror(errno));

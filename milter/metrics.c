@@ -106,6 +106,7 @@ static const char *const reasons[] = {
 	"no configuration loaded",
 	"no session context",
 	"cannot decide",
+	"MTA final delivery",
 	"other"
 };
 #define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
@@ -117,7 +118,8 @@ static const char *const outcomes[NOUTCOMES] = {
 
 /* Socketmap map names; the last is "other". */
 static const char *const maps[] = {
-	"relay", "transport", "mailertable", "access", "recipients", "other"
+	"relay", "transport", "mailertable", "access", "recipients", "rcpt",
+	"other"
 };
 #define NMAPS		(sizeof(maps) / sizeof(maps[0]))
 
@@ -557,6 +559,9 @@ format_daemon(FILE *fp)
 	scalar(fp, "milter_relay_sessions_total", "counter",
 	    "Milter sessions (SMTP connections) seen.",
 	    get(&m->counter[MC_SESSIONS]));
+	scalar(fp, "milter_relay_final_deliveries_total", "counter",
+	    "Recipients no rule covers that the MTA delivers itself "
+	    "(policy.local_mailers).", get(&m->counter[MC_FINAL_DELIVERY]));
 	scalar(fp, "milter_relay_route_mismatches_total", "counter",
 	    "Recipients the MTA routed elsewhere than the rule's smart host.",
 	    get(&m->counter[MC_ROUTE_MISMATCH]));

@@ -32,6 +32,7 @@ enum metrics_counter {
 	MC_VERIFY_HITS,		/* recipient verification cache */
 	MC_VERIFY_MISSES,
 	MC_VERIFY_PROBES,	/* callouts made */
+	MC_FINAL_DELIVERY,	/* left to the MTA's own mailers */
 	MC_VERIFY_VALID,	/* RCPTs verified: valid, invalid, unknown */
 	MC_VERIFY_INVALID,
 	MC_VERIFY_UNKNOWN,

@@ -34,7 +34,9 @@
  * config of live_acquire(), released right after, so a reload changes
  * the next answer.  Pipelined requests are answered in order.  A
  * malformed or oversized netstring gets "PERM reason" and the
- * connection is closed; nothing else is affected.
+ * connection is closed; nothing else is affected.  Requests of the
+ * "rcpt" map (maps-only mode) are decisions: maplog_request() logs one
+ * line for each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +61,7 @@
 #include "../lib/sockspec.h"
 #include "live.h"
 #include "log.h"
+#include "maplog.h"
 #include "metrics.h"
 #include "socketmap.h"
 
@@ -566,6 +569,7 @@ sm_request(int fd, const char *data, size_t len)
 	start = metrics_now();
 	config = live_acquire();
 	maps_request(config, data, len, &a);
+	maplog_request(config, data, len, &a);
 	live_release(config);
 	metrics_socketmap(data, len, a.status, start);
 	return sm_send(fd, &a);

@@ -13,11 +13,14 @@
 #      ignores the value), no milter;
 #   b. relay_domains and transport_maps from milter-relay's socketmap,
 #      milter-relay as smtpd_milters, the same RULES names as rules;
-#   c. the hash maps of a, test/harness/nullmilter as smtpd_milters.
+#   c. the hash maps of a, test/harness/nullmilter as smtpd_milters;
+#   d. maps-only mode (contrib/postfix/main-maps.cf): relay_domains,
+#      transport_maps and the "rcpt" map in smtpd_relay_restrictions from
+#      milter-relay's socketmap, no milter.
 #
-# ROUNDS (default 3) rounds of a, b, c, interleaved; a run is timed from
+# ROUNDS (default 3) rounds of a, b, c, d interleaved; a run is timed from
 # the start of smtp-source until the sink holds every message.  Prints
-# "what|figure|note" lines (the median of each set-up, b/a, c/a) on
+# "what|figure|note" lines (the median of each set-up, b/a, c/a, d/a) on
 # stdout, the runs on stderr.  Exit 1 when a run lost a message or a
 # daemon did not start; every process is stopped at exit (lib.sh).
 set -u
@@ -82,14 +85,20 @@ chmod 666 "$E2E_DIR/null/null.sock"
 
 HASH="hash:$E2E_DIR/hash"
 SM="socketmap:inet:127.0.0.1:$MR_SMPORT"
-setup() {	# a | b | c
+RELAY0="permit_mynetworks, reject_unauth_destination"
+RELAYD="check_recipient_access $SM:rcpt, $RELAY0"
+setup() {	# a | b | c | d
 	case $1 in
 	a) pf_set "relay_domains = $HASH" "transport_maps = $HASH" \
-	    "smtpd_milters =" ;;
+	    "smtpd_milters =" "smtpd_relay_restrictions = $RELAY0" ;;
 	b) pf_set "relay_domains = $SM:relay" "transport_maps = $SM:transport" \
-	    "smtpd_milters = unix:$MR_SOCKET" ;;
+	    "smtpd_milters = unix:$MR_SOCKET" \
+	    "smtpd_relay_restrictions = $RELAY0" ;;
 	c) pf_set "relay_domains = $HASH" "transport_maps = $HASH" \
-	    "smtpd_milters = unix:$E2E_DIR/null/null.sock" ;;
+	    "smtpd_milters = unix:$E2E_DIR/null/null.sock" \
+	    "smtpd_relay_restrictions = $RELAY0" ;;
+	d) pf_set "relay_domains = $SM:relay" "transport_maps = $SM:transport" \
+	    "smtpd_milters =" "smtpd_relay_restrictions = $RELAYD" ;;
 	esac
 }
 
@@ -122,9 +131,9 @@ run() {
 		printf "%.1f\n", n / (c - a) }'
 }
 
-: >"$E2E_DIR/a" ; : >"$E2E_DIR/b" ; : >"$E2E_DIR/c"
+: >"$E2E_DIR/a" ; : >"$E2E_DIR/b" ; : >"$E2E_DIR/c" ; : >"$E2E_DIR/d"
 for r in $(seq 1 "$ROUNDS"); do
-	for s in a b c; do
+	for s in a b c d; do
 		run "$s" >>"$E2E_DIR/$s" || exit 1
 	done
 done
@@ -138,12 +147,22 @@ median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }
 ma=$(median "$E2E_DIR/a")
 mb=$(median "$E2E_DIR/b")
 mc=$(median "$E2E_DIR/c")
+md=$(median "$E2E_DIR/d")
 rb=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
 rc=$(awk -v a="$ma" -v c="$mc" 'BEGIN { printf "%.2f", (a > 0 ? c / a : 0) }')
+rd=$(awk -v a="$ma" -v d="$md" 'BEGIN { printf "%.2f", (a > 0 ? d / a : 0) }')
 ok=$(awk -v r="$rb" 'BEGIN { print (r >= 0.9 ? "ok" : "MISSED") }')
+okd=$(awk -v r="$rd" 'BEGIN { print (r >= 0.9 ? "ok" : "MISSED") }')
+# maps-only: one decision line per recipient from the rcpt map
+nd=$(grep -c "map=rcpt rcpt=<[0-9]*user@$DOMAIN> rule=$DOMAIN outcome=accept " \
+    "$E2E_DIR/milter-relay.log")
+[ "$nd" -ge $((MSGS * ROUNDS)) ] ||
+    e2e_fail "maps-only: $nd decision lines for $((MSGS * ROUNDS)) messages"
 echo "6. Postfix msgs/s (a) hash maps, no milter|$ma|median of $ROUNDS: $(tr '\n' ' ' <"$E2E_DIR/a")"
 echo "   (b) milter-relay milter + socketmap|$mb|median of $ROUNDS: $(tr '\n' ' ' <"$E2E_DIR/b")"
 echo "   (c) nullmilter + hash maps|$mc|median of $ROUNDS: $(tr '\n' ' ' <"$E2E_DIR/c")"
 echo "   ratio b/a|$rb|>= 0.9: $ok"
+echo "   (d) maps-only: socketmap rcpt, relay, transport|$md|median of $ROUNDS: $(tr '\n' ' ' <"$E2E_DIR/d")"
 echo "   ratio c/a|$rc|"
+echo "   ratio d/a (maps-only)|$rd|>= 0.9: $okd"
 exit 0

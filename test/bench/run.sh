@@ -19,7 +19,8 @@
 #      RCPTs in total (plus a daemon with 10 rules for the per-rule size);
 #   6. Postfix end to end (test/bench/e2e.sh, needs root and Postfix):
 #      smtp-source -> private Postfix -> smtp-sink, (a) hash maps, (b)
-#      milter-relay as milter and socketmap, (c) nullmilter + hash maps;
+#      milter-relay as milter and socketmap, (c) nullmilter + hash maps,
+#      (d) maps-only mode (socketmap relay, transport, rcpt; no milter);
 #   7. the metrics endpoint: RCPT/s of two daemons with the same 1000
 #      inline rules (every decision counts a rule hit), one without
 #      "metrics", one with it scraped 10 times a second, interleaved

@@ -9,8 +9,9 @@
 # own port that files every message; the test counts what each received.
 # It proves, in this order:
 #   1. replies: namespace, subdomain, #exact and its subdomain, deny
-#      exception (Postfix's 554 for untrusted, the rule's own 550 for
-#      trusted), trusted-only rule, unlisted domain (554 untrusted,
+#      exception (the rule's own 550: for untrusted clients from the
+#      access socketmap in smtpd_relay_restrictions, for trusted ones
+#      from the milter), trusted-only rule, unlisted domain (554 untrusted,
 #      accepted trusted), IPv6 smart host, a rule's transport name;
 #   2. every accepted recipient reached the sink its rule names;
 #   3. the socketmap protocol against the running daemon (persistent
@@ -140,8 +141,8 @@ send untrusted u3@EXAMPLE.COM "250" A
 send untrusted u4@exact.example "250" B
 send untrusted u5@sub.exact.example "554 5.7.1"
 send trusted   u6@sub.exact.example "250" D
-send untrusted u7@lab.example.com "554 5.7.1"
-send untrusted u8@x.lab.example.com "554 5.7.1"
+send untrusted u7@lab.example.com "550 5.7.1 <u7@lab.example.com>: Recipient address rejected: No mail for the lab"
+send untrusted u8@x.lab.example.com "550 5.7.1 <u8@x.lab.example.com>: Recipient address rejected: No mail for the lab"
 send trusted   u9@lab.example.com "550 5.7.1 No mail for the lab"
 send trusted   u10@x.lab.example.com "550 5.7.1 No mail for the lab"
 send untrusted u11@partner.example "554 5.7.1"

@@ -18,8 +18,9 @@
 #   e2e_wait_port HOST PORT [SECONDS]   poll until something listens
 #   e2e_track_pid PID    stop PID at cleanup (SIGTERM, then SIGKILL)
 #
-#   sink_start NAME HOST PORT   smtp-sink dumping each message to a file
-#                               under $E2E_DIR/sink-NAME/; waits for it
+#   sink_start NAME HOST PORT [OPTION...]  smtp-sink dumping each message
+#                               to a file under $E2E_DIR/sink-NAME/; waits
+#                               for it; options go to smtp-sink (-L: LMTP)
 #   sink_stop NAME              stop that sink (its files stay)
 #   sink_count NAME             messages received so far
 #   sink_rcpts NAME             recipients received (one per line)
@@ -168,10 +169,11 @@ e2e_wait_port() {
 
 sink_start() {
 	local name=$1 host=$2 port=$3 dir=$E2E_DIR/sink-$1 addr pid
+	shift 3
 	mkdir -p "$dir"
 	chown postfix "$dir"
 	case $host in *:*) addr="[$host]:$port" ;; *) addr="$host:$port" ;; esac
-	smtp-sink -u postfix -d "$dir/%M%S." -h "sink-$name" "$addr" 64 \
+	smtp-sink "$@" -u postfix -d "$dir/%M%S." -h "sink-$name" "$addr" 64 \
 	    >"$E2E_DIR/sink-$name.log" 2>&1 &
 	pid=$!
 	e2e_track_pid "$pid"
@@ -263,9 +265,20 @@ queue_run_delay = 2s
 biff = no
 append_dot_mydomain = no
 EOF
+	# a setting given as an argument replaces the default above rather
+	# than follow it: every Postfix process warns about a repeated
+	# setting at start, and postlogd, warning too into its own full
+	# socket under load, can stop logging (and with it the instance)
 	for line in "$@"; do
-		echo "$line" >>"$PF_DIR/main.cf"
-	done
+		printf '%s\n' "$line"
+	done >"$PF_DIR/main.extra"
+	sed -n 's/^\([a-z0-9_]*\) *=.*/\1/p' "$PF_DIR/main.extra" |
+	    sort -u >"$PF_DIR/main.names"
+	awk 'NR == FNR { given[$1] = 1; next }
+	    { n = $1; sub(/=.*/, "", n) } !(n in given)' \
+	    "$PF_DIR/main.names" "$PF_DIR/main.cf" >"$PF_DIR/main.base"
+	cat "$PF_DIR/main.base" "$PF_DIR/main.extra" >"$PF_DIR/main.cf"
+	rm -f "$PF_DIR/main.extra" "$PF_DIR/main.names" "$PF_DIR/main.base"
 	cat >"$PF_DIR/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command
 127.0.0.1:$port inet n  -       n       -       -       smtpd

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/relay/check.sh - the open-relay corpus through every layer (make check)
 #
-# corpus.txt holds 170 address forms (nmap's smtp-open-relay tests, the
+# corpus.txt holds 190 address forms (nmap's smtp-open-relay tests, the
 # classic relay testers' forms, RFC 5321/5322 edge cases, label-boundary
 # and IDN look-alikes, over-long names, control characters), each with
 # the class expected from an untrusted and from a trusted client under the
@@ -10,7 +10,10 @@
 #   1. query   "milter-relay query -a 127.0.0.2 / -a 127.0.0.1" for every
 #              form (no daemon): outcome and reply code of each class.
 #   2. milter  a private Postfix (test/e2e/lib.sh) with milter-relay as
-#              milter and socketmap (relay_domains, transport_maps): one
+#              milter and socketmap (relay_domains, transport_maps, the
+#              access map before reject_unauth_destination), delivering
+#              its own names itself (mydestination: mailer local, sink
+#              L; virtual mailbox domain box.test: mailer lmtp, sink V): one
 #              SMTP session from 127.0.0.2 (untrusted) and one from
 #              127.0.0.1 (trusted, mynetworks); 2xx where the class is
 #              accept, 5xx otherwise; every accepted form is sent as a
@@ -72,9 +75,11 @@ PORT_B=$(e2e_free_port)		# #exact.example, .sub.example
 PORT_C=$(e2e_free_port)		# partner.example, bücher.example
 PORT_D=$(e2e_free_port)		# relayhost: unmatched, trusted only
 PORT_L=$(e2e_free_port)		# local_transport: Postfix's own domains
+PORT_V=$(e2e_free_port)		# virtual_transport (LMTP): box.test
 for s in A B C D L; do
 	eval "sink_start $s 127.0.0.1 \$PORT_$s"
 done
+sink_start V 127.0.0.1 "$PORT_V" -L
 
 CONF=$E2E_DIR/relay.conf
 mr_config "$CONF"
@@ -88,9 +93,13 @@ SOCKETMAP="socketmap:inet:127.0.0.1:$MR_SMPORT"
 LOCALS="mr-e2e.localdomain,localhost,[127.0.0.1],[ipv6:::1]"
 pf_create "$SMTPD" \
     "mydestination = \$myhostname, localhost" \
-    "local_transport = smtp:[127.0.0.1]:$PORT_L" \
+    "local_transport = local:[127.0.0.1]:$PORT_L" \
+    "virtual_mailbox_domains = box.test" \
+    "virtual_mailbox_maps = inline:{ user@box.test=x }" \
+    "virtual_transport = lmtp:inet:127.0.0.1:$PORT_V" \
     "relayhost = [127.0.0.1]:$PORT_D" \
     "relay_domains = $SOCKETMAP:relay" \
+    "smtpd_relay_restrictions = permit_mynetworks, check_recipient_access $SOCKETMAP:access, reject_unauth_destination" \
     "transport_maps = $SOCKETMAP:transport" \
     "smtpd_milters = unix:$MR_SOCKET" \
     "non_smtpd_milters =" \
@@ -105,6 +114,10 @@ pf_create "$SMTPD" \
     "bounce_queue_lifetime = 0" \
     "maximal_queue_lifetime = 1h"
 echo "127.0.0.1:$SMTPD0 inet n - n - - smtpd -o smtpd_milters=" >>"$PF_DIR/master.cf"
+# Postfix's own delivery agents keep their names ({rcpt_mailer} local and
+# lmtp, as the milter sees them) and deliver to sinks L and V
+printf '%s\n' "local unix - - n - - smtp" "lmtp unix - - n - - lmtp" \
+    >>"$PF_DIR/master.cf"
 pf_start
 e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "smtpd does not listen"
 e2e_wait_port 127.0.0.1 "$SMTPD0" 30 || e2e_fail "second smtpd does not listen"
@@ -139,7 +152,8 @@ pf_flush
 pf_wait_queue_empty 180 || e2e_fail "queue not empty after 180 s: $(postqueue -c "$PF_DIR" -p | tail -n 5)"
 perl "$HERE/corpus.pl" sinks "$TAKEN" "$LOCALS" \
     A="$E2E_DIR/sink-A" B="$E2E_DIR/sink-B" C="$E2E_DIR/sink-C" \
-    D="$E2E_DIR/sink-D" L="$E2E_DIR/sink-L" || e2e_fail "sinks"
+    D="$E2E_DIR/sink-D" L="$E2E_DIR/sink-L" V="$E2E_DIR/sink-V" ||
+    e2e_fail "sinks"
 grep -q 'status=bounced' "$PF_DIR/maillog" && e2e_fail "something bounced"
 mr_stop
 e2e_ok "open-relay corpus: query, Postfix+milter, Postfix alone and sinks agree"

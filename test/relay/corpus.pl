@@ -278,6 +278,7 @@ sub sink_for {
 	$d =~ s/(^|\.)b\x{fc}cher\.example$/$1xn--bcher-kva.example/;
 	$d =~ s/\.$//;
 	return 'L' if $locals->{$d};
+	return 'V' if $d eq 'box.test';
 	return undef if $d =~ /(^|\.)lab\.example\.com$/ || $d eq 'gw.example.com';
 	return 'A' if $d =~ /(^|\.)example\.com$/;
 	return 'B' if $d eq 'exact.example' || $d =~ /\.sub\.example$/;

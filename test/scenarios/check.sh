@@ -244,6 +244,13 @@ printf '%s' "$out" | grep -q ': accept rule=partner.example .*trusted=yes' &&
 out=$(q -a 2001:db8:2::1 '<u@partner.example>')
 printf '%s' "$out" | grep -q ': reject reply="554 5.7.1 .* trusted=no' &&
     ok || fail "query -a IPv6 untrusted: $out"
+out=$(q -a 198.51.100.7 --mailer lmtp '<u@nowhere.test>' '<u@lab.example.com>')
+[ "$out" = '<u@nowhere.test>: continue rule=- trusted=no reason="MTA final delivery"
+<u@lab.example.com>: reject reply="550 5.7.1 No mail for the lab" rule=lab.example.com trusted=no reason="deny rule"' ] &&
+    ok || fail "query --mailer: $out"
+out=$(q -a 198.51.100.7 --mailer smtp '<u@nowhere.test>')
+printf '%s' "$out" | grep -q ': reject reply="554 5.7.1 .*reason="no rule"' &&
+    ok || fail "query --mailer smtp: $out"
 out=$("$MR" query -c "$CONF/logonly.conf" '<u@nowhere.test>')
 printf '%s' "$out" | grep -q '^<u@nowhere.test>: accept enforced=reject reply="554 5.7.1 ' &&
     ok || fail "query log-only: $out"
@@ -344,7 +351,7 @@ out=$("$MR" reload -P "$T/other.pid" 2>&1)
 kill "$SLEEP"
 # SIGUSR1: counters
 kill -USR1 "$DPID"
-wait_for "$WAIT" log_has "$T/rl.log" "counters: sessions=" && ok ||
+wait_for "$WAIT" log_has "$T/rl.log" " final_delivery=" && ok ||
     fail "SIGUSR1: no counters in the log"
 
 echo "-- a hundred SIGHUPs under load (${SECONDS}s)"

@@ -29,6 +29,9 @@
 #   3. every accepted recipient reached the sink its rule names (the
 #      mailertable socket map; route_check = "enforce" in the milter
 #      also holds Sendmail's choice of mailer and host against the rule);
+#   3b. class w (own.example, localhost): mailer local, the milter
+#      leaves it to Sendmail for an untrusted client, relaying through it
+#      (percent hack, quoted @, source route, bang path) refused;
 #   4. reload: rules edited and SIGHUP sent, a domain moves to another
 #      sink, Sendmail and milter-relay keep their pids;
 #   6. recipients per rule (run after 2): a "list" rule accepts
@@ -170,7 +173,7 @@ mkdir -p "$SM_DIR/mqueue"
 chmod 700 "$SM_DIR/mqueue"
 printf '127.0.0.1\tlocalhost\n' >"$SM_DIR/hosts"
 printf 'hosts\tfiles\naliases\tfiles\n' >"$SM_DIR/service.switch"
-printf 'postmaster:\troot\n' >"$SM_DIR/aliases"
+printf 'postmaster:\troot\nownuser:\townuser@solo.example\n' >"$SM_DIR/aliases"
 # the shipped lines, with the test's milter socket and socket map port
 sed -e "s|unix:/run/milter-relay/milter.sock|unix:$MR_SOCKET|" \
     -e "s|inet:10026@127.0.0.1|inet:$MR_SMPORT@127.0.0.1|g" \
@@ -309,6 +312,28 @@ expect untrusted v9@solo.example '^250 '
 expect untrusted v10@x.solo.example '^550 5\.7\.1 .*Relaying denied'
 expect_data untrusted
 
+# Sendmail's own names (class w: own.example, localhost): mailer local,
+# left to Sendmail by the milter ("MTA final delivery"); ownuser is an
+# alias of ownuser@solo.example (sink B).  Relaying through them stays
+# refused.
+send 127.0.0.2 own ownuser@own.example ownuser@localhost \
+    u%victim.test@own.example '"u@victim.test"@own.example' \
+    @own.example:u@victim.test victim.test!u@own.example nosuchuser@own.example
+expect own ownuser@own.example '^250 '
+expect own ownuser@localhost '^250 '
+expect own u%victim.test@own.example '^5[0-9][0-9] '
+expect own '"u@victim.test"@own.example' '^5[0-9][0-9] '
+expect own @own.example:u@victim.test '^5[0-9][0-9] '
+expect own victim.test!u@own.example '^5[0-9][0-9] '
+expect own nosuchuser@own.example '^5[0-9][0-9] '
+expect_data own
+for r in ownuser@own.example ownuser@localhost; do
+	grep -F "rcpt=<$r>" "$E2E_DIR/milter-relay.log" |
+	    grep -q 'outcome=continue trusted=no reason="MTA final delivery"' ||
+	    e2e_fail "class w: no final-delivery line for $r"
+done
+e2e_ok "class w: mailer local, MTA final delivery; relaying through it refused"
+
 # The access map as Sendmail asks it (tag folded to lower case).
 sm_expect() {	# KEY ANSWER
 	local got
@@ -351,7 +376,7 @@ done
 sink_is A u1@example.com u2@a.b.example.com u8@moved.example \
     v1@example.com v2@x.example.com
 sink_is B u3@exact.example u6@partner.example v3@exact.example \
-    v9@solo.example
+    v9@solo.example ownuser@solo.example
 sink_is C u7@ported.example r1@listed.example r3@checked.example
 sink_is D u4@sub.exact.example u9@unlisted.test
 
@@ -366,7 +391,7 @@ send 127.0.0.1 reload w1@moved.example w2@example.com
 expect reload w1@moved.example '^250 '
 expect reload w2@example.com '^250 '
 expect_data reload
-sink_wait B 3 90 && sink_wait A 3 90 || e2e_fail "reload: mail did not arrive"
+sink_wait B 4 90 && sink_wait A 3 90 || e2e_fail "reload: mail did not arrive"
 has B w1@moved.example || e2e_fail "reload: w1@moved.example not in sink B"
 has A w1@moved.example && e2e_fail "reload: w1@moved.example in sink A"
 has A w2@example.com || e2e_fail "reload: w2@example.com not in sink A"
@@ -478,7 +503,7 @@ for i in $(seq 1 50); do
 	    u8@moved.example u9@unlisted.test v1@example.com \
 	    v2@x.example.com v3@exact.example v9@solo.example \
 	    w1@moved.example w2@example.com q1@example.com a1@example.com \
-	    r1@listed.example r3@checked.example; do
+	    r1@listed.example r3@checked.example ownuser@solo.example; do
 		echo "$all" | grep -qx "$r" || missing=$r
 	done
 	[ -z "$missing" ] && break

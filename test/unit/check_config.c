@@ -164,6 +164,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->policy.trust_local_socket, 0);
 	ck_assert_int_eq(c->policy.log_only, 0);
 	ck_assert_int_eq(c->policy.route_check, ROUTE_CHECK_LOG);
+	ck_assert_int_eq(c->policy.local_mailers.n, 3);
+	ck_assert_str_eq(c->policy.local_mailers.name[0], "local");
+	ck_assert_str_eq(c->policy.local_mailers.name[1], "virtual");
+	ck_assert_str_eq(c->policy.local_mailers.name[2], "lmtp");
 	ck_assert_ptr_nonnull(c->policy.trusted_networks);
 	ck_assert_uint_eq(netlist_count(c->policy.trusted_networks), 0);
 	ck_assert_ptr_nonnull(c->rules);
@@ -298,6 +302,25 @@ static const struct bad bads[] = {
 	    " { match = \"#B.test\"; relay = \"bogus\"; }\n);\n",
 	    "%s:4: duplicate pattern \"#b.test\" (first at %s:2)" },
 	{ "domains_file = 7;\n", "%s:1: domains_file must be a string" },
+	{ "policy = { local_mailers = \"local\"; };\n",
+	    "%s:1: local_mailers must be a list of strings, e.g. "
+	    "[ \"local\", \"virtual\", \"lmtp\" ]" },
+	{ "policy = {\n local_mailers = [ \"local\", \"smtp\" ]; };\n",
+	    "%s:2: bad local mailer \"smtp\": a relaying mailer cannot be "
+	    "local (every client could relay through it)" },
+	{ "policy = { local_mailers = [ \"relay\" ]; };\n",
+	    "%s:1: bad local mailer \"relay\": a relaying mailer cannot be "
+	    "local (every client could relay through it)" },
+	{ "policy = { local_mailers = [ \"lo cal\" ]; };\n",
+	    "%s:1: bad local mailer \"lo cal\": a mailer name has only "
+	    "letters, digits, '-', '_' and '.'" },
+	{ "policy = { local_mailers = [ \"\" ]; };\n",
+	    "%s:1: bad local mailer \"\": a mailer name has 1 to 63 "
+	    "characters" },
+	{ "policy = { local_mailers = [ \"lmtp\", \"lmtp\" ]; };\n",
+	    "%s:1: bad local mailer \"lmtp\": listed twice" },
+	{ "policy = { local_mailers = ( \"local\", 1 ); };\n",
+	    "%s:1: local_mailers must be a list of strings" },
 	{ "\nmilter_timeout = \"30\";\n",
 	    "%s:2: milter_timeout must be a number of seconds" },
 	{ "milter_timeout = 0;\n",

@@ -570,6 +570,96 @@ START_TEST(test_domain_table)
 }
 END_TEST
 
+/* decide_rcpt(): the MTA's own mailers for names no rule covers. */
+struct mcase {
+	enum cfg	 cfg;
+	enum who	 who;
+	const char	*rcpt;
+	const char	*mailer;
+	enum outcome	 outcome;
+	const char	*reason;
+};
+
+static const struct mcase mcases[] = {
+	/* no rule covers: the MTA's own delivery, any client */
+	{ A, U, "<postmaster@srv.test>", "local", CON, "MTA final delivery" },
+	{ A, U, "<u@mail.virt.test>", "virtual", CON, "MTA final delivery" },
+	{ A, U, "<u@virt.test>", "lmtp", CON, "MTA final delivery" },
+	{ A, T, "<u@virt.test>", "lmtp", CON, "MTA final delivery" },
+	{ A, U, "<u@[127.0.0.1]>", "local", CON, "MTA final delivery" },
+	{ A, U, "<root>", "local", CON, "MTA final delivery" },
+	{ B, U, "<u@srv.test>", "local", CON, "MTA final delivery" },
+	/* other mailers, no mailer, wrong case: as before */
+	{ A, U, "<u@srv.test>", "smtp", REJ, "no rule" },
+	{ A, U, "<u@srv.test>", "relay", REJ, "no rule" },
+	{ A, U, "<u@srv.test>", "", REJ, "no rule" },
+	{ A, U, "<u@srv.test>", NULL, REJ, "no rule" },
+	{ A, U, "<u@srv.test>", "Local", REJ, "no rule" },
+	{ A, U, "<u@[127.0.0.1]>", NULL, REJ, "address literal" },
+	{ B, U, "<u@srv.test>", "smtp", TMP, "no rule" },
+	/* a covering rule always decides */
+	{ A, U, "<u@lab.example.com>", "lmtp", REJ, "deny rule" },
+	{ A, T, "<u@lab.example.com>", "local", REJ, "deny rule" },
+	{ A, U, "<u@x.example.org>", "local", REJ, "deny rule" },
+	{ A, U, "<u@partner.example>", "lmtp", REJ,
+	    "trusted-only rule, untrusted client" },
+	{ A, U, "<u@example.com>", "local", ACC, "relay rule" },
+	/* sender-specified routing through the own names: refused */
+	{ A, U, "<u%victim.test@srv.test>", "local", REJ,
+	    "sender-specified routing" },
+	{ A, U, "<\"u@victim.test\"@srv.test>", "local", REJ,
+	    "sender-specified routing" },
+	{ A, U, "<@srv.test:u@victim.test>", "local", REJ,
+	    "sender-specified routing" },
+	{ A, U, "<victim.test!u@srv.test>", "local", REJ,
+	    "sender-specified routing" },
+	/* syntax errors stay syntax errors */
+	{ A, U, "<u@@srv.test>", "local", REJ, NULL },
+	{ NONE, U, "<u@srv.test>", "local", TMP, "no configuration" },
+};
+
+START_TEST(test_mailer_table)
+{
+	const struct mcase	*t = &mcases[_i];
+	struct client		 client;
+	struct decision		 d;
+
+	client_of(t->who, &client);
+	decide_rcpt(config_of(t->cfg), &client, t->rcpt, strlen(t->rcpt),
+	    t->mailer, &d);
+	ck_assert_msg(d.outcome == t->outcome, "row %d %s: outcome %s", _i,
+	    t->rcpt, decision_outcome_name(d.outcome));
+	if (t->reason != NULL)
+		ck_assert_msg(strcmp(d.reason, t->reason) == 0,
+		    "row %d %s: reason %s", _i, t->rcpt, d.reason);
+	if (t->outcome == CON)
+		ck_assert_str_eq(d.rcode, "");
+}
+END_TEST
+
+/* decide_key(): a map key, the domain after its last '@'. */
+START_TEST(test_key)
+{
+	struct client	client;
+	struct decision	d;
+
+	client_of(U, &client);
+	decide_key(config_of(A), &client, "u@lab.example.com", 17, &d);
+	ck_assert_int_eq(d.outcome, OUTCOME_REJECT);
+	ck_assert_str_eq(d.text, "No mail for the lab");
+	decide_key(config_of(A), &client, "u@victim@x.example.org", 22, &d);
+	ck_assert_int_eq(d.outcome, OUTCOME_REJECT);
+	ck_assert_str_eq(d.pattern, "#x.example.org");
+	ck_assert_str_eq(d.text, "<u@victim@x.example.org>: Relay access denied");
+	decide_key(config_of(A), &client, "u@a.example.com", 15, &d);
+	ck_assert_int_eq(d.outcome, OUTCOME_ACCEPT);
+	decide_key(config_of(A), &client, "u@[127.0.0.1]", 13, &d);
+	ck_assert_ptr_null(d.rule);
+	decide_key(NULL, &client, "u@a.example.com", 15, &d);
+	ck_assert_int_eq(d.outcome, OUTCOME_TEMPFAIL);
+}
+END_TEST
+
 START_TEST(test_client_trusted)
 {
 	const struct config	*c = config_of(A);
@@ -611,6 +701,9 @@ main(void)
 	tcase_add_test(tc, test_rule_fields);
 	tcase_add_test(tc, test_length);
 	tcase_add_test(tc, test_reply_address);
+	tcase_add_loop_test(tc, test_mailer_table, 0,
+	    (int)(sizeof(mcases) / sizeof(mcases[0])));
+	tcase_add_test(tc, test_key);
 	tcase_add_test(tc, test_client_trusted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

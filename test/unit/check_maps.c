@@ -29,6 +29,7 @@ static const char rules_text[] =
     "  { match = \".sub.example\"; smarthost = \"mx:relay.sub.example\"; },\n"
     "  { match = \"partner.example\"; relay = \"trusted\";\n"
     "    smarthost = \"[2001:db8::25]\"; },\n"
+    "  { match = \"#gw.example.com\"; relay = \"deny\"; },\n"
     "  { match = \"plain.example\"; },\n"
     "  { match = \"b\xc3\xbc" "cher.example\"; smarthost = \"192.0.2.7\"; },\n"
     "  { match = \"slow.example\"; smarthost = \"[192.0.2.8]:25\";\n"
@@ -166,6 +167,42 @@ START_TEST(test_answers)
 	X(c, "access To:unlisted.test", "NOTFOUND ");
 	X(c, "access Connect:127.0.0.1", "NOTFOUND ");
 	X(c, "access example.com", "NOTFOUND ");
+	/* access, Postfix check_recipient_access: the full address */
+	X(c, "access u@lab.example.com", "OK 550 5.7.1 No mail for the lab");
+	X(c, "access U+x@X.LAB.Example.COM.",
+	    "OK 550 5.7.1 No mail for the lab");
+	X(c, "access u@victim.test@lab.example.com",
+	    "OK 550 5.7.1 No mail for the lab");
+	X(c, "access u@gw.example.com",
+	    "OK 554 5.7.1 <u@gw.example.com>: Relay access denied");
+	X(c, "access u@x.gw.example.com", "NOTFOUND ");
+	X(c, "access u@a.example.com", "NOTFOUND ");
+	X(c, "access u@partner.example", "NOTFOUND ");
+	X(c, "access u@unlisted.test", "NOTFOUND ");
+	X(c, "access postmaster@unlisted.test", "NOTFOUND ");
+	X(c, "access u@[127.0.0.1]", "NOTFOUND ");
+	X(c, "access u@", "NOTFOUND ");
+	X(c, "access lab.example.com", "OK 550 5.7.1 No mail for the lab");
+	X(c, "access From:u@lab.example.com", "NOTFOUND ");
+	X(c, "access To:u@lab.example.com", "OK SKIP");
+	/* rcpt, maps-only mode: OK for always names, deny replies */
+	X(c, "rcpt u@a.example.com", "OK OK");
+	X(c, "rcpt U@EXAMPLE.COM.", "OK OK");
+	X(c, "rcpt u@lab.example.com", "OK 550 5.7.1 No mail for the lab");
+	X(c, "rcpt u@gw.example.com",
+	    "OK 554 5.7.1 <u@gw.example.com>: Relay access denied");
+	X(c, "rcpt u@partner.example", "NOTFOUND ");
+	X(c, "rcpt u@unlisted.test", "NOTFOUND ");
+	X(c, "rcpt u@exact.example", "OK OK");
+	X(c, "rcpt u@x.exact.example", "NOTFOUND ");
+	X(c, "rcpt u@sub.example", "NOTFOUND ");
+	X(c, "rcpt u@a.sub.example", "OK OK");
+	X(c, "rcpt u@[127.0.0.1]", "NOTFOUND ");
+	/* never OK with sender-specified routing in the local part */
+	X(c, "rcpt u%victim.test@example.com", "NOTFOUND ");
+	X(c, "rcpt victim.test!u@example.com", "NOTFOUND ");
+	X(c, "rcpt u@victim.test@example.com", "NOTFOUND ");
+	X(c, "rcpt u%x@lab.example.com", "OK 550 5.7.1 No mail for the lab");
 	/* errors */
 	X(c, "bogus example.com", "PERM unknown map name");
 	X(c, "relay", "PERM malformed request (want NAME KEY)");
@@ -192,6 +229,10 @@ START_TEST(test_log_only)
 	X(c, "relay partner.example", "NOTFOUND ");
 	X(c, "relay a.example.com", "OK RELAY");
 	X(c, "transport u@lab.example.com", "NOTFOUND ");
+	X(c, "access u@lab.example.com", "NOTFOUND ");
+	/* rcpt: log-only is Postfix's warn_if_reject there */
+	X(c, "rcpt u@lab.example.com", "OK 550 5.7.1 No mail for the lab");
+	X(c, "rcpt u@a.example.com", "OK OK");
 	config_free(c);
 	/* a trusted everything does not make relay rules of trusted ones */
 	c = load("trusted_networks = [ \"0.0.0.0/0\", \"::/0\" ]; "
