@@ -14,6 +14,8 @@ apt-get install -y --no-install-recommends \
 apt-get install -y --no-install-recommends liblmdb-dev
 # test/pgsql and bench part 9: a private cluster made with initdb
 apt-get install -y --no-install-recommends postgresql
+# test/delivery: certificates for the STARTTLS smart host
+apt-get install -y --no-install-recommends openssl
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).
 apt-get install -y --no-install-recommends m4 $(apt-cache depends sendmail-bin | awk '$1 ~ /Depends:$/ && $2 ~ /^lib/ { print $2 }')

@@ -7,9 +7,10 @@
  *	int callout_rcpt_path(local, domain, out, outlen)
  *
  * DESCRIPTION
- *	callout_hops() turns a rule's smart host (the canonical forms the
- *	rule set stores: "host", "mx:host", "[addr]", "addr", each with an
- *	optional ":port") into the hops to ask, in order; without a smart
+ *	callout_hops() turns a rule's smart hosts (the normalized list the
+ *	rule set stores, walked with nexthop_list_next(): "host",
+ *	"mx:host", "[addr]", "addr", each with an optional ":port") into
+ *	the hops to ask, in order (at most max); without a smart
  *	host the MX hosts of the recipient domain.  It returns the number
  *	of hops written, 0 when there is none.
  *
@@ -53,6 +54,7 @@
 
 #include "callout.h"
 #include "decide.h"
+#include "nexthop.h"
 
 #define LINE_MAX_SMTP	1024
 #define MX_MAX		CALLOUT_HOPS_MAX
@@ -89,24 +91,12 @@ printable(const char *in, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* port_parse - ":port" text to a number, 0 when bad */
-static unsigned
-port_parse(const char *s)
-{
-	unsigned long	v;
-	char		*end;
-
-	if (*s < '0' || *s > '9')
-		return 0;
-	v = strtoul(s, &end, 10);
-	return *end != '\0' || v == 0 || v > 65535 ? 0 : (unsigned)v;
-}
-
 size_t
 callout_hops(const struct rule *rule, const char *domain,
     struct callout_hop *hops, size_t max)
 {
-	const char	*smarthost, *s, *end, *port;
+	const char	*smarthost;
+	struct nexthop	 hop;
 	size_t		 n;
 
 	if (max == 0 || rule == NULL)
@@ -121,32 +111,15 @@ callout_hops(const struct rule *rule, const char *domain,
 		hops->mx = 1;
 		return 1;
 	}
-	s = smarthost;
-	if (strncasecmp(s, "mx:", 3) == 0) {
-		hops->mx = 1;
-		s += 3;
+	/* a list of hops in preference order: nexthop.c walks it */
+	for (n = 0; n < max && nexthop_list_next(&smarthost, &hop) == 1;
+	    n++) {
+		memset(&hops[n], 0, sizeof(hops[n]));
+		snprintf(hops[n].host, sizeof(hops[n].host), "%s", hop.host);
+		hops[n].port = nexthop_port(&hop);
+		hops[n].mx = hop.mx;
 	}
-	if (*s == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			return 0;
-		s++;
-		port = end[1] == ':' ? end + 2 : NULL;
-		if (end[1] != '\0' && port == NULL)
-			return 0;
-	} else {
-		end = strchr(s, ':');
-		port = end == NULL ? NULL : end + 1;
-		if (end == NULL)
-			end = s + strlen(s);
-	}
-	n = (size_t)(end - s);
-	if (n == 0 || n >= sizeof(hops->host))
-		return 0;
-	memcpy(hops->host, s, n);
-	hops->host[n] = '\0';
-	if (port != NULL && (hops->port = port_parse(port)) == 0)
-		return 0;
-	return 1;
+	return n;
 }
 
 int

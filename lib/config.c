@@ -7,11 +7,13 @@
  * (FILE is the file the setting came from, so @include works).  The
  * inline "domains" list is added first, then the domains_file, which is
  * read line by line and parsed by hand (a million lines in well under a
- * second).  A duplicate pattern names both places it was given.  On any
+ * second).  A duplicate pattern names both places it was given.  The
+ * TLS policy table (tlspolicy.c) is built last; two rules giving one
+ * smart host different policies are an error naming both.  On any
  * error everything built so far is freed and NULL returned.
  *
- * domains_file lines: "pattern [key=value]...", keys relay, smarthost,
- * transport and reply; a value is a word or a "quoted string" with \"
+ * domains_file lines: "pattern [key=value]...", keys relay, smarthost
+ * (hops separated by commas), transport, reply, tls and tls_match; a value is a word or a "quoted string" with \"
  * and \\ escapes.  Lines are at most DOMAINS_LINE_MAX octets.
  * Every line ends with a newline: a last line without one is the mark of
  * a file read while it was being written, and is refused ("incomplete
@@ -32,6 +34,7 @@
 #include "ruleset.h"
 #include "sockspec.h"
 #include "strutil.h"
+#include "tlspolicy.h"
 
 #define DOMAINS_LINE_MAX	4096
 
@@ -108,6 +111,52 @@ get_string(const struct load *ld, const config_setting_t *s,
 		return -1;
 	}
 	*out = config_setting_get_string(s);
+	return 0;
+}
+
+/*
+ * smarthost: one string, or an array of strings (hops in preference
+ * order) joined with ',' for smarthost_normalize() to check.
+ */
+static int
+get_smarthosts(const struct load *ld, const config_setting_t *s, char *buf,
+    size_t buflen)
+{
+	const config_setting_t	*e;
+	const char		*v;
+	size_t			 o, len;
+	int			 i, n;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		v = config_setting_get_string(s);
+		if (strlen(v) >= buflen)
+			return setting_error(ld, s, "smarthost too long");
+		memcpy(buf, v, strlen(v) + 1);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return setting_error(ld, s, "smarthost must be a string or "
+		    "an array of strings");
+	if ((n = config_setting_length(s)) == 0)
+		return setting_error(ld, s, "smarthost: empty list");
+	for (o = 0, i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return setting_error(ld, s, "smarthost must be a "
+			    "string or an array of strings");
+		v = config_setting_get_string(e);
+		if (*v == '\0' || strchr(v, ',') != NULL)
+			return setting_error(ld, s, "smarthost: element %d "
+			    "must be one non-empty next hop", i + 1);
+		len = strlen(v);
+		if (o + len + 2 > buflen)
+			return setting_error(ld, s, "smarthost: list too long");
+		if (i > 0)
+			buf[o++] = ',';
+		memcpy(buf + o, v, len + 1);
+		o += len;
+	}
 	return 0;
 }
 
@@ -542,6 +591,7 @@ load_domain(const struct load *ld, struct ruleset *rules,
 	const char		*name, **field, *why;
 	char			 msg[ERRMSG_MAX], canon[PATTERN_MAX + 1];
 	char			 file[PATH_MAX];
+	char			 hosts[SMARTHOST_MAX + 1];
 	int			 i, n;
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
@@ -555,6 +605,11 @@ load_domain(const struct load *ld, struct ruleset *rules,
 		name = config_setting_name(s);
 		if (strcmp(name, "match") == 0) {
 			match = s;
+			continue;
+		} else if (strcmp(name, "smarthost") == 0) {
+			if (get_smarthosts(ld, s, hosts, sizeof(hosts)) == -1)
+				return -1;
+			spec.smarthost = hosts;
 			continue;
 		}
 		if ((field = rule_spec_field(&spec, name)) == NULL)
@@ -1067,7 +1122,7 @@ config_load(const char *path, char *err, size_t errlen)
 	struct config		*c;
 	struct load		 ld;
 	const config_setting_t	*file;
-	char			*fpath;
+	char			*fpath, msg[ERRMSG_MAX];
 	int			 rc;
 
 	if ((c = config_new(path)) == NULL) {
@@ -1101,6 +1156,11 @@ config_load(const char *path, char *err, size_t errlen)
 		rc = setting_error(&ld, config_lookup(&cf, "rules_cache"),
 		    "rules_cache without rules_source");
 	config_destroy(&cf);
+	if (rc == 0 && tlspolicy_build(c->rules, &c->tls, msg,
+	    sizeof(msg)) == -1) {
+		seterr(err, errlen, "%s: %s", path, msg);
+		rc = -1;
+	}
 	if (rc == -1) {
 		config_free(c);
 		return NULL;
@@ -1133,5 +1193,6 @@ config_free(struct config *c)
 	free(c->verify.helo_name);
 	free(c->verify.unknown_reply);
 	ruleset_free(c->rules);
+	tlspolicy_free(c->tls);
 	free(c);
 }

@@ -87,6 +87,8 @@ struct policy {
 	enum verify_unknown verify_unknown;
 };
 
+struct tlspolicy;
+
 struct config {
 	char		*path;		/* file it was loaded from */
 	/* daemon settings; NULL when unset */
@@ -104,6 +106,7 @@ struct config {
 	struct policy	policy;
 	struct verify_settings verify;
 	struct ruleset	*rules;
+	struct tlspolicy *tls;		/* next hop -> TLS policy, or NULL */
 	/* canonical patterns of the inline "domains" list, in order */
 	char		**inline_patterns;
 	size_t		ninline_patterns;

@@ -25,6 +25,7 @@
 #include "export.h"
 #include "maps.h"
 #include "strutil.h"
+#include "tlspolicy.h"
 
 #define PROBE_LABEL_MAX	3	/* probe labels "0" to "zzz" */
 #define EXPORT_TABLE_SLACK 64	/* spare room in the hash table of keys */
@@ -68,6 +69,8 @@ static int	export_refuse(struct export_state *st, const char *domain,
 		    const char *below, const char *why);
 static int	export_print(struct export_state *st, FILE *out);
 static void	export_free(struct export_state *st);
+static int	export_tls(const struct config *config, FILE *out, char *err,
+		    size_t errlen);
 
 int
 export_format_parse(const char *name, enum export_format *out)
@@ -94,6 +97,8 @@ export_write(const struct config *config, enum export_format format,
 	size_t		 i;
 	int		 rc;
 
+	if (format == EXPORT_POSTFIX_TLS_POLICY && config != NULL)
+		return export_tls(config, out, err, errlen);
 	memset(&st, 0, sizeof(st));
 	st.config = config;
 	st.format = format;
@@ -123,6 +128,61 @@ export_write(const struct config *config, enum export_format format,
 		    "= debug_peer_list smtpd_access_maps\n");
 	export_free(&st);
 	return rc == 0 ? 0 : -1;
+}
+
+struct tls_export {
+	const struct config *config;
+	FILE		*out;		/* NULL: count only */
+	size_t		 n;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* tlspolicy_walk() callback: the socketmap's answer for one next hop. */
+static int
+export_tls_hop(const char *key, const char *value, void *arg)
+{
+	struct tls_export *te = arg;
+	struct map_answer a;
+
+	(void)value;
+	maps_lookup(te->config, MAP_POSTFIX_TLS, key, strlen(key), &a);
+	if (a.status != MAP_OK) {
+		snprintf(te->err, te->errlen, "%s: no answer from the tls map",
+		    key);
+		return -1;
+	}
+	te->n++;
+	if (te->out != NULL)
+		fprintf(te->out, "%s\t%s\n", key, a.value);
+	return 0;
+}
+
+/*
+ * The static smtp_tls_policy_maps table: one line a next hop that a rule
+ * gives a TLS policy, keyed as Postfix looks it up.
+ */
+static int
+export_tls(const struct config *config, FILE *out, char *err, size_t errlen)
+{
+	struct tls_export te;
+
+	memset(&te, 0, sizeof(te));
+	te.config = config;
+	te.err = err;
+	te.errlen = errlen;
+	if (tlspolicy_walk(config->tls, export_tls_hop, &te) != 0)
+		return -1;
+	fprintf(out, "# milter-relay export %s: %zu entries\n",
+	    export_format_name(EXPORT_POSTFIX_TLS_POLICY), te.n);
+	te.out = out;
+	if (tlspolicy_walk(config->tls, export_tls_hop, &te) != 0)
+		return -1;
+	if (fflush(out) == EOF || ferror(out)) {
+		snprintf(err, errlen, "write error");
+		return -1;
+	}
+	return 0;
 }
 
 /* ruleset_walk() callback: list each name once with the kinds at it. */

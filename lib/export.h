@@ -14,6 +14,10 @@
  *	sendmail-mailertable	"name esmtp:[host]", ".name esmtp:[host]"
  *	sendmail-access		"To:name RELAY", "To:name SKIP" for
  *				FEATURE(`access_db', `...', `skip')
+ *	postfix-tls-policy	"[host]:port encrypt", one line a next hop
+ *				that a rule gives a tls policy, for
+ *				smtp_tls_policy_maps = hash:FILE (the "tls"
+ *				socketmap's answers, keyed by next hop)
  *
  * Postfix looks transport maps and (without parent matching)
  * relay_domains up as "name", then ".parent" for each parent, nearest
@@ -48,7 +52,8 @@ enum export_format {
 	EXPORT_POSTFIX_TRANSPORT = TABLEFMT_POSTFIX_TRANSPORT,
 	EXPORT_POSTFIX_RELAY_DOMAINS = TABLEFMT_POSTFIX_RELAY_DOMAINS,
 	EXPORT_SENDMAIL_MAILERTABLE = TABLEFMT_SENDMAIL_MAILERTABLE,
-	EXPORT_SENDMAIL_ACCESS = TABLEFMT_SENDMAIL_ACCESS
+	EXPORT_SENDMAIL_ACCESS = TABLEFMT_SENDMAIL_ACCESS,
+	EXPORT_POSTFIX_TLS_POLICY = TABLEFMT_POSTFIX_TLS_POLICY
 };
 
 int	export_format_parse(const char *name, enum export_format *out);

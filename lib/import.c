@@ -22,6 +22,7 @@
 #include "domain.h"
 #include "import.h"
 #include "maps.h"
+#include "nexthop.h"
 #include "ruleset.h"
 #include "strutil.h"
 
@@ -98,7 +99,7 @@ import_format_parse(const char *name, enum import_format *format)
 {
 	enum tablefmt	 f;
 
-	if (tablefmt_parse(name, &f) == -1)
+	if (tablefmt_parse(name, &f) == -1 || f == TABLEFMT_POSTFIX_TLS_POLICY)
 		return -1;
 	*format = (enum import_format)f;
 	return 0;
@@ -362,65 +363,19 @@ in_list(const char *const *list, const char *s)
 	return 0;
 }
 
-static int
-inet_pton_any(const char *s, unsigned char *bin)
-{
-	return inet_pton(AF_INET, s, bin) == 1 ||
-	    inet_pton(AF_INET6, s, bin) == 1;
-}
-
 /*
- * A next hop: "[addr]", "[ipv6:addr]", "[host]" (the host itself, no MX
- * lookup), "host" (MX lookup), each with an optional ":port", into our
- * smarthost syntax, normalized.
+ * A next hop or a list of them in Postfix or Sendmail syntax (nexthop.c),
+ * port the mailer's (Sendmail) or 0, into our smarthost syntax.
  */
 static int
-nexthop_convert(struct source *src, const char *hop, int sendmail,
-    char *out, size_t outlen)
+nexthop_convert(struct source *src, const char *hops, int sendmail,
+    unsigned port, char *out, size_t outlen)
 {
-	char		 buf[2 * SMARTHOST_MAX], inner[SMARTHOST_MAX + 9];
-	const char	*close, *why, *rest, *in;
-	unsigned char	 bin[16];
-	size_t		 n;
+	const char	*why;
 
-	if (strlen(hop) > SMARTHOST_MAX + 8)
-		return source_error(src, "next hop too long");
-	if (strpbrk(hop, " \t,") != NULL)
-		return source_error(src, "next hop \"%s\": several "
-		    "destinations cannot be expressed (one smart host a rule)",
-		    hop);
-	if (*hop == '[') {
-		if ((close = strchr(hop, ']')) == NULL)
-			return source_error(src, "next hop \"%s\": missing "
-			    "']'", hop);
-		n = (size_t)(close - hop - 1);
-		memcpy(inner, hop + 1, n);
-		inner[n] = '\0';
-		in = inner;
-		if (sendmail && strncasecmp(in, "ipv6:", 5) == 0)
-			in += 5;
-		rest = close + 1;
-		if (*rest != '\0' && *rest != ':')
-			return source_error(src, "next hop \"%s\": junk after "
-			    "']'", hop);
-		if (inet_pton_any(in, bin))
-			snprintf(buf, sizeof(buf), "[%s]%s", in, rest);
-		else
-			snprintf(buf, sizeof(buf), "%s%s", in, rest);
-	} else if (strchr(hop, ':') != strrchr(hop, ':')) {
-		return source_error(src, "next hop \"%s\": an IPv6 address "
-		    "needs brackets", hop);
-	} else {
-		n = strcspn(hop, ":");
-		memcpy(inner, hop, n);
-		inner[n] = '\0';
-		if (inet_pton_any(inner, bin))
-			snprintf(buf, sizeof(buf), "%s", hop);
-		else
-			snprintf(buf, sizeof(buf), "mx:%s", hop);
-	}
-	if (smarthost_normalize(buf, out, outlen, &why) == -1)
-		return source_error(src, "next hop \"%s\": %s", hop, why);
+	if (nexthop_list_from_mta(hops, sendmail ? NEXTHOP_SENDMAIL :
+	    NEXTHOP_POSTFIX, port, out, outlen, &why) == -1)
+		return source_error(src, "next hop \"%s\": %s", hops, why);
 	return 0;
 }
 
@@ -459,7 +414,7 @@ postfix_route(struct source *src, const char *text)
 		return NULL;
 	}
 	if (*nexthop != '\0' &&
-	    nexthop_convert(src, nexthop, 0, hop, sizeof(hop)) == -1)
+	    nexthop_convert(src, nexthop, 0, 0, hop, sizeof(hop)) == -1)
 		return NULL;
 	if ((v = value_new(src, VAL_ROUTE)) == NULL) {
 		source_error(src, "out of memory");
@@ -589,18 +544,19 @@ sendmail_reply(struct source *src, const char *text, int want)
 }
 
 /*
- * "mailer:host": an SMTP mailer and one host, "[host]" (no MX lookup) or
- * "host".  Sendmail's mailertable has no port; contrib/sendmail defines
- * mailers "esmtpPORT" (A=TCP $h PORT) for smart hosts on other ports, and
- * "milter-relay export" writes them, so "esmtp2525" means port 2525.
+ * "mailer:host" or "mailer:host1:host2...": an SMTP mailer and hosts in
+ * preference order, "[host]" (no MX lookup) or "host".  Sendmail's
+ * mailertable has no port; contrib/sendmail defines mailers "esmtpPORT"
+ * (A=TCP $h PORT) for smart hosts on other ports, and "milter-relay
+ * export" writes them, so "esmtp2525" means port 2525.
  */
 static struct value *
 sendmail_route(struct source *src, const char *text)
 {
 	struct value	*v;
-	char		 mailer[IMPORT_LINE_MAX], host[SMARTHOST_MAX + 16];
-	char		 hop[SMARTHOST_MAX + 1];
-	const char	*colon, *rest, *port;
+	char		 mailer[IMPORT_LINE_MAX], hop[SMARTHOST_MAX + 1];
+	const char	*colon, *rest;
+	unsigned	 port;
 	size_t		 n;
 
 	if ((colon = strchr(text, ':')) == NULL) {
@@ -613,11 +569,9 @@ sendmail_route(struct source *src, const char *text)
 	rest = colon + 1;
 	if (strcasecmp(mailer, "error") == 0)
 		return sendmail_reply(src, rest, 0);
-	port = "";
-	if (strncasecmp(mailer, "esmtp", 5) == 0 &&
-	    all_of(mailer + 5, "0123456789"))
-		port = mailer + 5;
-	else if (!in_list(sendmail_smtp, mailer)) {
+	port = 0;
+	if (nexthop_mailer_port(mailer, &port) == -1 &&
+	    !in_list(sendmail_smtp, mailer)) {
 		source_error(src, "\"%s\": mailer \"%s\" does not relay to a "
 		    "host by SMTP: cannot be expressed", text, mailer);
 		return NULL;
@@ -626,23 +580,7 @@ sendmail_route(struct source *src, const char *text)
 		source_error(src, "\"%s\": missing host", text);
 		return NULL;
 	}
-	colon = rest[0] == '[' ? strchr(rest, ']') : rest;
-	if (colon != NULL && strchr(colon, ':') != NULL) {
-		source_error(src, "\"%s\": several hosts cannot be expressed "
-		    "(one smart host a rule)", text);
-		return NULL;
-	}
-	if (strlen(rest) > SMARTHOST_MAX) {
-		source_error(src, "\"%s\": host too long", text);
-		return NULL;
-	}
-	if (strlen(port) > 5) {
-		source_error(src, "\"%s\": bad port in mailer name", text);
-		return NULL;
-	}
-	snprintf(host, sizeof(host), "%.*s%s%.5s", SMARTHOST_MAX, rest,
-	    *port ? ":" : "", port);
-	if (nexthop_convert(src, host, 1, hop, sizeof(hop)) == -1)
+	if (nexthop_convert(src, rest, 1, port, hop, sizeof(hop)) == -1)
 		return NULL;
 	if ((v = value_new(src, VAL_ROUTE)) == NULL ||
 	    (v->smarthost = strdup(hop)) == NULL) {

@@ -29,21 +29,14 @@
 #include "domain.h"
 #include "maps.h"
 #include "rcptlist.h"
+#include "nexthop.h"
+#include "tlspolicy.h"
 
 /* The protocol words of Postfix socketmap and Sendmail socket maps. */
 #define MAPS_PROT_OK		"OK"
 #define MAPS_PROT_NOTFOUND	"NOTFOUND"
 #define MAPS_PROT_TEMP		"TEMP"
 #define MAPS_PROT_PERM		"PERM"
-
-/* A smart host taken apart: host without brackets, port or 0. */
-struct route_parts {
-	int		mx;
-	int		literal;	/* an IP address */
-	int		ipv6;
-	unsigned	port;
-	char		host[DOMAIN_MAX + 1];
-};
 
 static int	maps_key_domain(enum map_name map, const char *key,
 		    size_t len, char *domain);
@@ -55,7 +48,8 @@ static void	maps_access_postfix(const struct config *config,
 static int	maps_routed(const char *key, size_t len);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
-static int	route_split(const char *smarthost, struct route_parts *rp);
+static void	maps_tls(const struct config *config, enum map_name map,
+		    const char *key, size_t len, struct map_answer *a);
 static int	maps_recipient(const struct config *config, const char *key,
 		    size_t len, const char *domain);
 
@@ -66,7 +60,15 @@ static const char *const map_names[] = {
 	[MAP_SENDMAIL_ACCESS] = "access",
 	[MAP_POSTFIX_RCPT] = "rcpt",
 	[MAP_RECIPIENTS] = "recipients",
+	[MAP_POSTFIX_TLS] = "tls",
 };
+
+/* A list whose hops have several ports: one mailer a route in Sendmail. */
+#define MAPS_NO_ROUTE	"smart hosts on different ports: no mailertable route"
+
+/* Sendmail's tls_server ruleset looks TLS_Srv:server up in the access map. */
+#define TLS_SRV		"TLS_Srv:"
+#define TLS_SRV_LEN	8
 
 /* maps_answer - one request, answered in protocol words */
 size_t
@@ -133,6 +135,11 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 		a->why = "no rule set loaded";
 		return;
 	}
+	if (map == MAP_POSTFIX_TLS || (map == MAP_SENDMAIL_ACCESS &&
+	    len > TLS_SRV_LEN && strncasecmp(key, TLS_SRV, TLS_SRV_LEN) == 0)) {
+		maps_tls(config, map, key, len, a);
+		return;
+	}
 	if (map == MAP_SENDMAIL_ACCESS && !maps_sendmail_tag(key, len)) {
 		maps_access_postfix(config, key, len, 0, a);
 		return;
@@ -172,14 +179,46 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 	case MAP_POSTFIX_TRANSPORT:
 	case MAP_SENDMAIL_MAILERTABLE:
 		rule = maps_rule(config, domain);
-		if (rule != NULL && maps_route(rule, map, a->value,
-		    sizeof(a->value)) == 0)
+		if (rule == NULL || rule->smarthost == NULL)
+			break;
+		if (maps_route(rule, map, a->value, sizeof(a->value)) == 0)
 			a->status = MAP_OK;
-		else
+		else {
 			a->value[0] = '\0';
+			a->status = MAP_TEMP;
+			a->why = MAPS_NO_ROUTE;
+		}
 		break;
 	case MAP_POSTFIX_RCPT:
-		break;		/* answered above, from the full address */
+	case MAP_POSTFIX_TLS:
+		break;			/* answered above */
+	}
+}
+
+/*
+ * The TLS policy of a next hop: Postfix's key (map tls) or Sendmail's
+ * "TLS_Srv:server" (map access), from the table tlspolicy.c built.
+ */
+static void
+maps_tls(const struct config *config, enum map_name map, const char *key,
+    size_t len, struct map_answer *a)
+{
+	int	rc;
+
+	if (map == MAP_POSTFIX_TLS)
+		rc = tlspolicy_postfix(config->tls, key, len, a->value,
+		    sizeof(a->value));
+	else
+		rc = tlspolicy_sendmail(config->tls, key + TLS_SRV_LEN,
+		    len - TLS_SRV_LEN, a->value, sizeof(a->value));
+	if (rc == 1)
+		a->status = MAP_OK;
+	else {
+		a->value[0] = '\0';
+		if (rc == -1) {
+			a->status = MAP_TEMP;
+			a->why = "TLS policy too long";
+		}
 	}
 }
 
@@ -409,89 +448,12 @@ int
 maps_route(const struct rule *rule, enum map_name map, char *buf,
     size_t buflen)
 {
-	struct route_parts rp;
-	char		 host[DOMAIN_MAX + 16], mailer[32];
-	int		 n;
+	const char	*why;
 
 	if (rule == NULL || rule->smarthost == NULL ||
-	    (map != MAP_POSTFIX_TRANSPORT && map != MAP_SENDMAIL_MAILERTABLE) ||
-	    route_split(rule->smarthost, &rp) == -1)
+	    (map != MAP_POSTFIX_TRANSPORT && map != MAP_SENDMAIL_MAILERTABLE))
 		return -1;
-	if (map == MAP_POSTFIX_TRANSPORT) {
-		snprintf(host, sizeof(host), rp.mx ? "%s" : "[%s]", rp.host);
-		if (rp.port != 0)
-			n = snprintf(buf, buflen, "%s:%s:%u", rule->transport ?
-			    rule->transport : "smtp", host, rp.port);
-		else
-			n = snprintf(buf, buflen, "%s:%s", rule->transport ?
-			    rule->transport : "smtp", host);
-	} else {
-		snprintf(host, sizeof(host), rp.mx ? "%s" : rp.ipv6 ?
-		    "[IPv6:%s]" : "[%s]", rp.host);
-		if (rp.port != 0 && rp.port != 25)
-			snprintf(mailer, sizeof(mailer), "esmtp%u", rp.port);
-		else
-			snprintf(mailer, sizeof(mailer), "esmtp");
-		n = snprintf(buf, buflen, "%s:%s", mailer, host);
-	}
-	if (n < 0 || (size_t)n >= buflen)
-		return -1;
-	return 0;
-}
-
-/*
- * Take a smart host apart: "[addr]", "host", "mx:host", bare IPv4, each
- * with an optional ":port" (the forms smarthost_valid() lets through).
- */
-static int
-route_split(const char *smarthost, struct route_parts *rp)
-{
-	const char	*s, *end, *port;
-	size_t		 n;
-	unsigned long	 v;
-
-	memset(rp, 0, sizeof(*rp));
-	s = smarthost;
-	if (strncasecmp(s, "mx:", 3) == 0) {
-		rp->mx = 1;
-		s += 3;
-	}
-	if (*s == '[') {
-		end = strchr(s, ']');
-		if (end == NULL)
-			return -1;
-		s++;
-		port = end[1] == ':' ? end + 2 : NULL;
-		if (end[1] != '\0' && port == NULL)
-			return -1;
-		rp->literal = 1;
-	} else {
-		end = strchr(s, ':');
-		port = end == NULL ? NULL : end + 1;
-		if (end == NULL)
-			end = s + strlen(s);
-		else if (strchr(port, ':') != NULL)
-			return -1;		/* bare IPv6: not valid */
-	}
-	n = (size_t)(end - s);
-	if (n == 0 || n >= sizeof(rp->host))
-		return -1;
-	memcpy(rp->host, s, n);
-	rp->host[n] = '\0';
-	rp->ipv6 = strchr(rp->host, ':') != NULL;
-	if (rp->mx && rp->literal)
-		return -1;
-	if (port != NULL) {
-		if (*port < '1' || *port > '9' || strlen(port) > 5)
-			return -1;
-		for (v = 0; *port != '\0'; port++) {
-			if (*port < '0' || *port > '9')
-				return -1;
-			v = v * 10 + (unsigned long)(*port - '0');
-		}
-		if (v > 65535)
-			return -1;
-		rp->port = (unsigned)v;
-	}
-	return 0;
+	return nexthop_route(rule->smarthost, rule->transport,
+	    map == MAP_POSTFIX_TRANSPORT ? NEXTHOP_POSTFIX : NEXTHOP_SENDMAIL,
+	    buf, buflen, &why);
 }

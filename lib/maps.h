@@ -6,11 +6,14 @@
  *
  *	relay		"OK RELAY" when any client may relay to the key's
  *			domain (an "always" rule covers it), else "NOTFOUND "
- *	transport	"OK transport:[host]:port" (Postfix syntax) when the
- *			covering relayed rule names a smart host
- *	mailertable	"OK esmtp:[host]" (Sendmail syntax), same rule; a
+ *	transport	"OK transport:[host]:port,..." (Postfix syntax,
+ *			a list of next hops for failover) when the covering
+ *			relayed rule names smart hosts
+ *	mailertable	"OK esmtp:[host]:..." (Sendmail syntax), same rule; a
  *			port selects the mailer "esmtpPORT" (mailertable has
- *			no port field; contrib/sendmail defines the mailer)
+ *			no port field; contrib/sendmail defines the mailer);
+ *			"TEMP reason" for lists Sendmail cannot express
+ *			(hops on different ports), which defers the mail
  *	access		Postfix check_recipient_access, a key without a
  *			Sendmail tag (the full address): "OK 550 5.7.1
  *			text", the reply of the deny rule that covers the
@@ -19,7 +22,9 @@
  *			Sendmail, tagged keys: "OK RELAY" for "To:domain"
  *			keys any client may relay to, "OK SKIP" when not
  *			but a parent would be (stops Sendmail's own walk up
- *			to the parents); other tags "NOTFOUND "
+ *			to the parents); "TLS_Srv:server" keys Sendmail's
+ *			TLS requirement ("OK ENCR:112", "OK VERIFY+CN",
+ *			tlspolicy.c); other tags "NOTFOUND "
  *	rcpt		Postfix maps-only mode (check_recipient_access
  *			before permit_mynetworks, no milter): the full
  *			address; "OK OK" when any client may relay to it
@@ -28,6 +33,9 @@
  *			for access, also in log-only mode (Postfix's
  *			warn_if_reject does log-only there); else
  *			"NOTFOUND ".
+ *	tls		"OK level [match=...]" for a next hop as Postfix's
+ *			smtp_tls_policy_maps looks it up ("[host]:port",
+ *			"[host]", "host:port", "host"; tlspolicy.c)
  *	recipients	for Postfix relay_recipient_maps: "OK valid" for
  *			"user@domain" and "@domain" keys of a domain any
  *			client may relay to, when its rule accepts every
@@ -61,8 +69,9 @@
  * maps_request() and maps_format() in one call.
  *
  * maps_route() formats the route of a rule for MAP_POSTFIX_TRANSPORT or
- * MAP_SENDMAIL_MAILERTABLE: 0 and the value in buf, or -1 when the rule
- * names no smart host.  The exporter and the milter's route check use it
+ * MAP_SENDMAIL_MAILERTABLE with nexthop_route() (nexthop.c has the
+ * syntaxes): 0 and the value in buf, or -1 when the rule names no smart
+ * host or Sendmail cannot express its list.  The exporter and the milter's route check use it
  * too.
  */
 #ifndef MR_MAPS_H
@@ -87,7 +96,8 @@ enum map_name {
 	MAP_SENDMAIL_MAILERTABLE,	/* "mailertable": esmtpPORT:[host] */
 	MAP_SENDMAIL_ACCESS,		/* "access": OK RELAY, OK SKIP */
 	MAP_POSTFIX_RCPT,		/* "rcpt": OK OK, OK 550 ... */
-	MAP_RECIPIENTS			/* "recipients": OK valid */
+	MAP_RECIPIENTS,			/* "recipients": OK valid */
+	MAP_POSTFIX_TLS			/* "tls": OK encrypt */
 };
 
 /* The rcpt map's value for names any client may relay to (access(5)). */

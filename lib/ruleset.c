@@ -33,6 +33,7 @@
 #include "domain.h"
 #include "rcptlist.h"
 #include "ruleset.h"
+#include "tlspolicy.h"
 
 #define NODE_INLINE	22
 #define NODE_CHILDREN	0x01		/* flags: has children */
@@ -287,7 +288,8 @@ rule_eq(const struct ruleset *set, uintptr_t val, const void *key)
 	return a->kind == b->kind && a->relay == b->relay &&
 	    a->smarthost == b->smarthost && a->transport == b->transport &&
 	    a->reply == b->reply && a->recipients == b->recipients &&
-	    a->rcptlist == b->rcptlist;
+	    a->rcptlist == b->rcptlist && a->tls == b->tls &&
+	    a->tls_match == b->tls_match;
 }
 
 static const struct rule *
@@ -300,7 +302,8 @@ intern_rule(struct ruleset *set, const struct rule *r)
 	h = mix64(((uint64_t)r->kind << 8 | r->relay) +
 	    (uintptr_t)r->smarthost) ^ mix64((uintptr_t)r->transport + 1) ^
 	    mix64((uintptr_t)r->reply + 2) ^
-	    mix64((uintptr_t)r->rcptlist + r->recipients + 3);
+	    mix64((uintptr_t)r->rcptlist + r->recipients + 3) ^
+	    mix64(((uintptr_t)r->tls_match + 4) ^ r->tls);
 	if (itab_find(set, &set->rules, h, rule_eq, r, &j) == -1)
 		return NULL;
 	if (set->rules.val[j] != 0)
@@ -735,6 +738,10 @@ rule_spec_field(struct rule_spec *spec, const char *key)
 		return &spec->recipients;
 	if (strcmp(key, "recipients_file") == 0)
 		return &spec->recipients_file;
+	if (strcmp(key, "tls") == 0)
+		return &spec->tls;
+	if (strcmp(key, "tls_match") == 0)
+		return &spec->tls_match;
 	return NULL;
 }
 
@@ -850,6 +857,11 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 		snprintf(err, errlen, "bad reply \"%s\": %s", spec->reply, why);
 		return -1;
 	}
+	if (tlspolicy_spec(spec->tls, spec->tls_match, spec->smarthost,
+	    &r->tls, &why) == -1) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
 	if (spec->transport != NULL && spec->smarthost == NULL) {
 		snprintf(err, errlen, "transport needs a smarthost");
 		return -1;
@@ -869,7 +881,9 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 	    intern_string(set, host);
 	r->transport = intern_string(set, spec->transport);
 	r->reply = intern_string(set, spec->reply);
-	if ((spec->smarthost != NULL && r->smarthost == NULL) ||
+	r->tls_match = intern_string(set, spec->tls_match);
+	if ((spec->tls_match != NULL && r->tls_match == NULL) ||
+	    (spec->smarthost != NULL && r->smarthost == NULL) ||
 	    (spec->transport != NULL && r->transport == NULL) ||
 	    (spec->reply != NULL && r->reply == NULL)) {
 		snprintf(err, errlen, "out of memory");

@@ -39,8 +39,9 @@
  * rule_recipients_name() do the same for "any", "list", "verify".
  * rule_spec_field() is the field of a struct rule_spec that a setting
  * names ("relay", "smarthost", "transport", "reply", "recipients",
- * "recipients_file"), or NULL for another name: the one list of a rule's
- * settings, for the config file and the domains_file.
+ * "recipients_file", "tls", "tls_match"), or NULL for another name: the
+ * one list of a rule's settings, for the config file and the
+ * domains_file.
  *
  * The values of a rule are checked by rulevalue.h (smart host,
  * transport) and reply.h (reply); this header includes both.
@@ -98,6 +99,8 @@ struct rule {
 	const char	*reply;		/* NULL: default reply */
 	unsigned char	recipients;	/* enum rule_recipients */
 	const struct rcptlist *rcptlist; /* RECIPIENTS_LIST: the file */
+	unsigned char	tls;		/* enum tls_level; 0: unset */
+	const char	*tls_match;	/* NULL: Postfix's default */
 };
 
 /* The optional parts of a rule as the config gives them (NULL: unset). */
@@ -108,6 +111,8 @@ struct rule_spec {
 	const char	*reply;
 	const char	*recipients;	/* "any", "list", "verify" */
 	const char	*recipients_file; /* with "list" */
+	const char	*tls;		/* "none" ... "secure" */
+	const char	*tls_match;
 };
 
 #define PATTERN_MAX	(DOMAIN_MAX + 1)	/* prefix + name */

@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#include "domain.h"
+#include "nexthop.h"
 
-#define SMARTHOST_MAX	(3 + DOMAIN_MAX + 6)	/* "mx:" name ":port" */
+#define SMARTHOST_MAX	NEXTHOP_LIST_TEXT_MAX	/* a list of next hops */
 
 int	smarthost_valid(const char *text, const char **why);
 int	smarthost_normalize(const char *text, char *out, size_t outlen,

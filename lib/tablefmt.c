@@ -12,7 +12,8 @@
  * DESCRIPTION
  *	The formats are the text that postmap(1) or makemap(8) reads:
  *	"postfix-transport", "postfix-relay-domains",
- *	"sendmail-mailertable" and "sendmail-access".  export.h and
+ *	"sendmail-mailertable" and "sendmail-access", and for export only
+ *	"postfix-tls-policy" (smtp_tls_policy_maps).  export.h and
  *	import.h name the same values EXPORT_* and IMPORT_*.
  *
  *	tablefmt_parse() maps a name (exact, case-sensitive) to its value:
@@ -28,6 +29,7 @@ static const char *const tablefmt_names[] = {
 	[TABLEFMT_POSTFIX_RELAY_DOMAINS] = "postfix-relay-domains",
 	[TABLEFMT_SENDMAIL_MAILERTABLE] = "sendmail-mailertable",
 	[TABLEFMT_SENDMAIL_ACCESS] = "sendmail-access",
+	[TABLEFMT_POSTFIX_TLS_POLICY] = "postfix-tls-policy",
 };
 
 #define TABLEFMT_COUNT	(sizeof(tablefmt_names) / sizeof(tablefmt_names[0]))

@@ -6,7 +6,6 @@
  * The decision itself is decide() from lib/, on the configuration held
  * for the duration of one RCPT through live_acquire()/live_release().
  */
-#include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "decide.h"
 #include "maps.h"
 #include "netaddr.h"
+#include "nexthop.h"
 #include "reply.h"
 
 #include "callbacks.h"
@@ -154,91 +154,16 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_NOREPLY;
 }
 
-int
-route_host(const char *route, int has_transport, char *host, size_t hostlen)
-{
-	const char *p, *end, *colon;
-	size_t	 len, i;
-
-	p = route;
-	if (has_transport && (colon = strchr(p, ':')) != NULL)
-		p = colon + 1;
-	if (*p == '[') {
-		p++;
-		if ((end = strchr(p, ']')) == NULL)
-			return -1;
-		if (strncasecmp(p, "IPv6:", 5) == 0)
-			p += 5;
-	} else {
-		end = p + strlen(p);
-		colon = strchr(p, ':');
-		/* one colon: host:port; several: a bare IPv6 address */
-		if (colon != NULL && strchr(colon + 1, ':') == NULL)
-			end = colon;
-	}
-	len = end - p;
-	if (len > 0 && p[len - 1] == '.')
-		len--;
-	if (len == 0 || len >= hostlen)
-		return -1;
-	for (i = 0; i < len; i++)
-		host[i] = tolower((unsigned char)p[i]);
-	host[len] = '\0';
-	return 0;
-}
-
-/* The port of a route or next hop, 25 when it names none. */
-static unsigned
-route_port(const char *route, int has_transport)
-{
-	const char *p, *colon;
-
-	p = route;
-	if (has_transport && (colon = strchr(p, ':')) != NULL)
-		p = colon + 1;
-	if (*p == '[') {
-		if ((p = strchr(p, ']')) == NULL)
-			return 0;
-		p++;
-	} else if ((colon = strchr(p, ':')) == NULL ||
-	    strchr(colon + 1, ':') != NULL)
-		return 25;
-	else
-		p = colon;
-	return *p == ':' ? (unsigned)strtoul(p + 1, NULL, 10) : 25;
-}
-
 /*
- * The port the MTA chose: the next hop's (Postfix), else the one a
- * Sendmail "esmtpPORT" mailer names (maps_route(), contrib/sendmail: the
- * mailertable has no port field), else 25.
- */
-static unsigned
-route_mta_port(const char *mailer, const char *rhost)
-{
-	unsigned port;
-	size_t	 n;
-
-	port = route_port(rhost, 0);
-	if (port != 25 || mailer == NULL || strncmp(mailer, "esmtp", 5) != 0)
-		return port;
-	n = strspn(mailer + 5, "0123456789");
-	if (n == 0 || n > 5 || mailer[5 + n] != '\0')
-		return port;
-	return (unsigned)strtoul(mailer + 5, NULL, 10);
-}
-
-/*
- * The routing check: 1 when the MTA's next hop for the recipient differs
- * from the smart host of the matched rule, 0 when it agrees or cannot be
- * checked (no smart host, macros not sent).
+ * The routing check: 1 when the MTA's next hop for the recipient is not
+ * one of the smart hosts of the matched rule (nexthop_route_covers()), 0
+ * when it is or cannot be checked (no smart host, macros not sent).
  */
 static int
 route_differs(SMFICTX *ctx, const struct decision *d, char *want,
     size_t wantlen, char *got, size_t gotlen)
 {
 	const char *mailer, *rhost;
-	char	 a[HOST_MAX], b[HOST_MAX];
 
 	if (d->rule == NULL || d->rule->smarthost == NULL)
 		return 0;
@@ -250,12 +175,7 @@ route_differs(SMFICTX *ctx, const struct decision *d, char *want,
 		return 0;
 	snprintf(got, gotlen, "%s:%s", mailer != NULL ? mailer : "",
 	    rhost);
-	if (route_host(want, 1, a, sizeof(a)) != 0)
-		return 0;
-	if (route_host(rhost, 0, b, sizeof(b)) != 0)
-		return 1;
-	return strcmp(a, b) != 0 ||
-	    route_port(want, 1) != route_mta_port(mailer, rhost);
+	return !nexthop_route_covers(d->rule->smarthost, mailer, rhost);
 }
 
 /* A log line built by copying strings, cut at LOG_LINE_MAX - 1 octets. */

@@ -15,21 +15,17 @@
  * SMFIS_ACCEPT (which would accept the whole message).
  *
  * callbacks_log_counters() logs the session and decision counters
- * (SIGUSR1).  route_host() extracts the host of a route or next hop
- * ("smtp:[10.1.2.3]:25" -> "10.1.2.3", "mail.example.org:2525" ->
- * "mail.example.org"; transport prefix only with has_transport), lower
- * case, without brackets, port or trailing dot; 0 or -1 if it does not fit.
+ * (SIGUSR1).  The routing check (policy route_check) compares the MTA's
+ * {rcpt_mailer} and {rcpt_host} with the rule's smart hosts through
+ * nexthop_route_covers(): any hop of the rule's list is right.
  */
 #ifndef MR_CALLBACKS_H
 #define MR_CALLBACKS_H
 
-#include <stddef.h>
 #include <libmilter/mfapi.h>
 
 struct smfiDesc *callbacks_desc(void);
 void	callbacks_init(void);
 void	callbacks_log_counters(void);
-int	route_host(const char *route, int has_transport, char *host,
-	    size_t hostlen);
 
 #endif

@@ -28,7 +28,7 @@ export_usage(void)
 {
 	fprintf(stderr, "usage: milter-relay export [-c conf] FORMAT\n"
 	    "FORMAT: postfix-transport, postfix-relay-domains, "
-	    "sendmail-mailertable, sendmail-access\n");
+	    "sendmail-mailertable, sendmail-access, postfix-tls-policy\n");
 	return EX_USAGE;
 }
 

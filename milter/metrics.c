@@ -119,6 +119,7 @@ static const char *const outcomes[NOUTCOMES] = {
 /* Socketmap map names; the last is "other". */
 static const char *const maps[] = {
 	"relay", "transport", "mailertable", "access", "recipients", "rcpt",
+	"tls",
 	"other"
 };
 #define NMAPS		(sizeof(maps) / sizeof(maps[0]))

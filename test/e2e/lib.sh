@@ -193,8 +193,11 @@ sink_stop() {
 	done
 }
 
+# a message counts once its recipients are written (smtp-sink makes the
+# file first: counting bare files races with sink_rcpts)
 sink_count() {
-	find "$E2E_DIR/sink-$1" -type f 2>/dev/null | wc -l
+	find "$E2E_DIR/sink-$1" -type f -exec grep -l '^X-Rcpt-Args:' {} + \
+	    2>/dev/null | wc -l
 }
 
 sink_rcpts() {

@@ -32,6 +32,8 @@
 #   3b. class w (own.example, localhost): mailer local, the milter
 #      leaves it to Sendmail for an untrusted client, relaying through it
 #      (percent hack, quoted @, source route, bang path) refused;
+#   3c. failover: a rule with two smart hosts, the first down: the
+#      mail reaches the second; with the first back, the first;
 #   4. reload: rules edited and SIGHUP sent, a domain moves to another
 #      sink, Sendmail and milter-relay keep their pids;
 #   6. recipients per rule (run after 2): a "list" rule accepts
@@ -104,12 +106,12 @@ SINK_PORT=
 for i in $(seq 1 20); do
 	p=$(e2e_free_port 127.0.0.10) || continue
 	busy=0
-	for a in 11 19; do
+	for a in 11 13 14 19; do
 		e2e_port_open "127.0.0.$a" "$p" && busy=1
 	done
 	[ "$busy" = 0 ] && { SINK_PORT=$p; break; }
 done
-[ -n "$SINK_PORT" ] || e2e_fail "no free sink port on 127.0.0.10/11/19"
+[ -n "$SINK_PORT" ] || e2e_fail "no free sink port on 127.0.0.10/11/13/14/19"
 PORT2=$(e2e_free_port 127.0.0.12) || e2e_fail "no free port on 127.0.0.12"
 SMTP_PORT=$(e2e_free_port) || e2e_fail "no free SMTP port"
 
@@ -118,6 +120,9 @@ sink_start B 127.0.0.11 "$SINK_PORT"	# #exact.example, partner.example,
 					# moved.example after the reload
 sink_start C 127.0.0.12 "$PORT2"	# ported.example: [127.0.0.12]:PORT2
 sink_start D 127.0.0.19 "$SINK_PORT"	# SMART_HOST: what no rule routes
+sink_start F 127.0.0.14 "$SINK_PORT"	# failover.example, second hop; the
+					# first, 127.0.0.13 (sink G), is down
+					# until section 3b
 IPV6=0
 if e2e_have_ipv6 && ! e2e_port_open ::1 "$SINK_PORT"; then
 	IPV6=1
@@ -151,6 +156,8 @@ write_conf() {	# $1: smart host of moved.example
 	    '	{ match = "partner.example"; relay = "trusted";' \
 	    '	  smarthost = "[127.0.0.11]"; },' \
 	    "	{ match = \"ported.example\"; smarthost = \"[127.0.0.12]:$PORT2\"; }," \
+	    '	{ match = "failover.example";' \
+	    '	  smarthost = [ "[127.0.0.13]", "[127.0.0.14]" ]; },' \
 	    '	{ match = "v6.example"; smarthost = "[::1]"; },' \
 	    "	{ match = \"listed.example\"; smarthost = \"[127.0.0.12]:$PORT2\";" \
 	    "	  recipients = \"list\"; recipients_file = \"$E2E_DIR/listed.users\"; }," \
@@ -234,6 +241,16 @@ expect_data() {
 # has SINK RCPT: the sink received a message for RCPT
 has() {
 	sink_rcpts "$1" | grep -qxi -- "$2"
+}
+
+# has_wait SINK RCPT: poll (90 s) until the sink has a message for RCPT
+has_wait() {
+	local i
+	for i in $(seq 1 450); do
+		has "$1" "$2" && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # sink_is SINK RCPT...: exactly these recipients, in any order (polled
@@ -379,6 +396,31 @@ sink_is B u3@exact.example u6@partner.example v3@exact.example \
     v9@solo.example ownuser@solo.example
 sink_is C u7@ported.example r1@listed.example r3@checked.example
 sink_is D u4@sub.exact.example u9@unlisted.test
+
+# --- 3b. failover: a list of two smart hosts -------------------------------
+
+# The mailertable answer lists both hosts ("esmtp:[127.0.0.13]:[...]");
+# Sendmail tries them in order.  route_check = "enforce": its {rcpt_host}
+# is the whole list, and any hop of the rule's list is right.
+sm_wait_answer "mailertable failover.example" \
+    "OK esmtp:[127.0.0.13]:[127.0.0.14]" ||
+    e2e_fail "failover: mailertable says \"$SM_ANSWER\""
+send 127.0.0.1 failover1 f1@failover.example
+expect failover1 f1@failover.example '^250 '
+expect_data failover1
+has_wait F f1@failover.example ||
+    e2e_fail "failover: f1 did not reach the second hop"
+sink_is F f1@failover.example
+e2e_ok "failover: first hop down, f1@failover.example reached the second"
+sink_start G 127.0.0.13 "$SINK_PORT"
+send 127.0.0.1 failover2 f2@failover.example
+expect failover2 f2@failover.example '^250 '
+expect_data failover2
+has_wait G f2@failover.example ||
+    e2e_fail "failover: f2 did not reach the first hop"
+sink_is G f2@failover.example
+sink_is F f1@failover.example
+e2e_ok "failover: first hop back, f2@failover.example reached it"
 
 # --- 4. reload -------------------------------------------------------------
 

@@ -301,6 +301,43 @@ static const struct bad bads[] = {
 	{ "domains = (\n { match = \"#b.test\"; },\n { match = \"b.test\"; },\n"
 	    " { match = \"#B.test\"; relay = \"bogus\"; }\n);\n",
 	    "%s:4: duplicate pattern \"#b.test\" (first at %s:2)" },
+	{ "domains = (\n { match = \"a.test\";\n smarthost = [ ]; }\n);\n",
+	    "%s:3: smarthost: empty list" },
+	{ "domains = (\n { match = \"a.test\";\n smarthost = ( \"h.test\", 5 ); }"
+	    "\n);\n", "%s:3: smarthost must be a string or an array of "
+	    "strings" },
+	{ "domains = (\n { match = \"a.test\";\n smarthost = 5; }\n);\n",
+	    "%s:3: smarthost must be a string or an array of strings" },
+	{ "domains = (\n { match = \"a.test\";\n smarthost = [ \"h.test\", "
+	    "\"\" ]; }\n);\n", "%s:3: smarthost: element 2 must be one "
+	    "non-empty next hop" },
+	{ "domains = (\n { match = \"a.test\";\n smarthost = [ \"h.test\", "
+	    "\"a,b\" ]; }\n);\n", "%s:3: smarthost: element 2 must be one "
+	    "non-empty next hop" },
+	{ "domains = (\n { match = \"a.test\";\n smarthost = [ \"h.test\", "
+	    "\"H.TEST:25\" ]; }\n);\n", "%s:2: bad smarthost "
+	    "\"h.test,H.TEST:25\": duplicate hop in smart host list" },
+	{ "domains = (\n { match = \"a.test\"; smarthost = \"h.test\";\n"
+	    " tls = \"maybe\"; }\n);\n", "%s:2: bad tls (none, may, encrypt, "
+	    "dane, verify or secure)" },
+	{ "domains = (\n { match = \"a.test\"; smarthost = \"h.test\";\n"
+	    " tls = \"may\"; tls_match = \"h.test\"; }\n);\n",
+	    "%s:2: tls_match needs tls = \"verify\" or \"secure\"" },
+	{ "domains = (\n { match = \"a.test\"; tls = \"encrypt\"; }\n);\n",
+	    "%s:2: tls needs a smarthost (Postfix looks TLS policy up by next "
+	    "hop)" },
+	{ "domains = (\n { match = \"a.test\"; smarthost = \"[192.0.2.1]:25\";"
+	    " tls = \"encrypt\"; },\n { match = \"b.test\"; smarthost = "
+	    "[ \"[192.0.2.2]\", \"192.0.2.1\" ]; tls = \"verify\"; }\n);\n",
+	    "%s: smart host [192.0.2.1] has tls = \"encrypt\" in rule "
+	    "\"a.test\" but tls = \"verify\" in rule \"b.test\": Postfix looks "
+	    "TLS policy up by next hop" },
+	{ "domains = (\n { match = \"a.test\"; smarthost = \"h.test\"; "
+	    "tls = \"verify\"; },\n { match = \"b.test\"; smarthost = "
+	    "\"h.test:25\"; tls = \"verify\"; tls_match = \"h.test\"; }\n);\n",
+	    "%s: smart host [h.test] has tls = \"verify\" in rule \"a.test\" "
+	    "but tls = \"verify\" tls_match = h.test in rule \"b.test\": "
+	    "Postfix looks TLS policy up by next hop" },
 	{ "domains_file = 7;\n", "%s:1: domains_file must be a string" },
 	{ "policy = { local_mailers = \"local\"; };\n",
 	    "%s:1: local_mailers must be a list of strings, e.g. "
@@ -504,6 +541,14 @@ static const struct badline badlines[] = {
 	{ "ok.test\n*.test\n",
 	    "L:2: bad pattern \"*.test\": bad character in domain name" },
 	{ "a.test\nb.te\0st\n", "L:2: NUL octet in line" },
+	{ "a.test smarthost=[192.0.2.1],,[192.0.2.2]\n", "L:1: bad smarthost "
+	    "\"[192.0.2.1],,[192.0.2.2]\": empty hop in smart host list" },
+	{ "a.test tls=encrypt\n", "L:1: tls needs a smarthost (Postfix looks "
+	    "TLS policy up by next hop)" },
+	{ "a.test smarthost=h.test tls_match=h.test\n",
+	    "L:1: tls_match needs tls = \"verify\" or \"secure\"" },
+	{ "a.test smarthost=h.test tls=encrypt tls=none\n",
+	    "L:1: tls given twice" },
 	/* a file read while it was being written: torn after the pattern */
 	{ "a.test\nlab.relay.test",
 	    "L:2: incomplete last line (no newline at the end of the file)" },

@@ -184,6 +184,10 @@ static const struct {
 	{ "smtp", "" },
 	{ ":[10.0.0.1]", " smarthost=[10.0.0.1]" },
 	{ "relay:", " transport=relay" },
+	{ "smtp:[10.0.0.1],[10.0.0.2]", " smarthost=[10.0.0.1],[10.0.0.2]" },
+	{ "smtp:[10.0.0.1] mx.test:2525",
+	    " smarthost=[10.0.0.1],mx:mx.test:2525" },
+	{ "smtp:[10.0.0.1], [Mail.Test]", " smarthost=[10.0.0.1],mail.test" },
 };
 
 START_TEST(test_transport_nexthops)
@@ -212,10 +216,10 @@ START_TEST(test_transport_refused)
 	expect_error(T, "a.test lmtp:unix:/run/lmtp\n", "t1:1:",
 	    "does not relay");
 	expect_error(T, "a.test discard:\n", "t1:1:", "does not relay");
-	expect_error(T, "a.test smtp:[10.0.0.1],[10.0.0.2]\n", "t1:1:",
-	    "several destinations");
-	expect_error(T, "a.test smtp:[10.0.0.1] [10.0.0.2]\n", "t1:1:",
-	    "several destinations");
+	expect_error(T, "a.test smtp:[10.0.0.1],[10.0.0.1]:25\n", "t1:1:",
+	    "duplicate hop");
+	expect_error(T, "a.test smtp:[10.0.0.1],[10.0.0.2]:x\n", "t1:1:",
+	    "port");
 	expect_error(T, "a.test smtp:[ipv6:2001:db8::1]\n", "t1:1:",
 	    "next hop");
 	expect_error(T, "a.test smtp:2001:db8::1\n", "t1:1:", "brackets");
@@ -296,22 +300,28 @@ START_TEST(test_mailertable)
 	    "v6.test esmtp:[IPv6:2001:db8::7]\n"
 	    "mx.test smtp:mail.mx.test\n"
 	    "port.test esmtp2525:[mail.port.test]\n"
+	    "list.test esmtp:[h1.test]:h2.test:[IPv6:2001:db8::8]\n"
+	    "plist.test esmtp2526:[10.0.0.1]:[10.0.0.2]\n"
 	    "relay.test relay:[Relay.Test]\n"
 	    "no.test error:5.7.1:550 No mail here\n"
 	    "old.test error:550 Gone\n", NULL, NULL,
 	    "example.com relay=trusted smarthost=[10.1.2.3]\n"
+	    "#list.test relay=trusted smarthost=h1.test,mx:h2.test,"
+	    "[2001:db8::8]\n"
 	    "#mx.test relay=trusted smarthost=mx:mail.mx.test\n"
 	    "#no.test relay=deny reply=\"550 5.7.1 No mail here\"\n"
 	    "#old.test relay=deny reply=\"550 5.0.0 Gone\"\n"
+	    "#plist.test relay=trusted "
+	    "smarthost=[10.0.0.1]:2526,[10.0.0.2]:2526\n"
 	    "#port.test relay=trusted smarthost=mail.port.test:2525\n"
 	    "#relay.test relay=trusted smarthost=relay.test\n"
 	    "#v6.test relay=trusted smarthost=[2001:db8::7]\n");
 	expect_error(M, "a.test local:user\n", "t1:1:", "does not relay");
 	expect_error(M, ". esmtp:[10.0.0.1]\n", "t1:1:", "catch-all");
-	expect_error(M, "a.test esmtp:[h1.test]:[h2.test]\n", "t1:1:",
-	    "several hosts");
-	expect_error(M, "a.test esmtp:h1.test:h2.test\n", "t1:1:",
-	    "several hosts");
+	expect_error(M, "a.test esmtp:[h1.test]:[H1.test]\n", "t1:1:",
+	    "duplicate hop");
+	expect_error(M, "a.test esmtp:h1.test::h2.test\n", "t1:1:",
+	    "empty");
 	expect_error(M, "a.test esmtp\n", "t1:1:", "mailer:host");
 	expect_error(M, "a.test esmtp:\n", "t1:1:", "missing host");
 	expect_error(M, "a.test error:nohost Unknown\n", "t1:1:",

@@ -218,6 +218,75 @@ START_TEST(test_answers)
 }
 END_TEST
 
+static const char tls_rules[] =
+    "domains = (\n"
+    "  { match = \"a.example\"; tls = \"encrypt\";\n"
+    "    smarthost = [ \"[192.0.2.25]\", \"[192.0.2.26]:2525\" ]; },\n"
+    "  { match = \"b.example\"; tls = \"encrypt\";\n"
+    "    smarthost = \"mx:Relay.Example.NET, [192.0.2.25]:25\"; },\n"
+    "  { match = \"c.example\"; smarthost = \"mail.c.example\";\n"
+    "    tls = \"verify\"; tls_match = \"mail.c.example\"; },\n"
+    "  { match = \"d.example\"; smarthost = \"[2001:db8::1]:26\";\n"
+    "    tls = \"secure\"; },\n"
+    "  { match = \"e.example\"; smarthost = \"[192.0.2.30]\"; },\n"
+    "  { match = \"f.example\"; smarthost = \"[192.0.2.30]:2525,\"\n"
+    "    \"[192.0.2.31]:2525\"; tls = \"none\"; }\n"
+    ");\n";
+
+START_TEST(test_lists_and_tls)
+{
+	static const struct {
+		const char	*req, *want;
+	} cases[] = {
+		{ "transport a.example",
+		    "OK smtp:[192.0.2.25],[192.0.2.26]:2525" },
+		{ "transport x@b.example",
+		    "OK smtp:relay.example.net,[192.0.2.25]:25" },
+		{ "mailertable a.example", "TEMP smart hosts on different "
+		    "ports: no mailertable route" },
+		{ "mailertable b.example",
+		    "OK esmtp:relay.example.net:[192.0.2.25]" },
+		{ "mailertable f.example",
+		    "OK esmtp2525:[192.0.2.30]:[192.0.2.31]" },
+		/* Postfix's keys: each hop verbatim, "[h]" = "[h]:25" */
+		{ "tls [192.0.2.25]", "OK encrypt" },
+		{ "tls [192.0.2.25]:25", "OK encrypt" },
+		{ "tls [192.0.2.26]:2525", "OK encrypt" },
+		{ "tls [192.0.2.26]", "NOTFOUND " },
+		{ "tls relay.example.net", "OK encrypt" },
+		{ "tls RELAY.example.net", "OK encrypt" },
+		{ "tls [relay.example.net]", "NOTFOUND " },
+		{ "tls .example.net", "NOTFOUND " },
+		{ "tls [mail.c.example]", "OK verify match=mail.c.example" },
+		{ "tls mail.c.example", "NOTFOUND " },
+		{ "tls [2001:db8::1]:26", "OK secure" },
+		{ "tls [192.0.2.30]", "NOTFOUND " },
+		{ "tls [192.0.2.30]:2525", "OK none" },
+		{ "tls a.example", "NOTFOUND " },
+		{ "tls [192.0.2.25", "NOTFOUND " },
+		/* Sendmail's tls_server: TLS_Srv:server in the access map */
+		{ "access TLS_Srv:192.0.2.25", "OK ENCR:112" },
+		{ "access TLS_Srv:relay.example.net", "OK ENCR:112" },
+		{ "access TLS_Srv:mail.c.example",
+		    "OK VERIFY+CN:mail.c.example" },
+		{ "access TLS_Srv:[IPv6:2001:db8::1]", "OK VERIFY+CN" },
+		{ "access tls_srv:IPv6:2001:DB8::1", "OK VERIFY+CN" },
+		{ "access TLS_Srv:IPv6:2001:db8::2", "NOTFOUND " },
+		{ "access TLS_Srv:192.0.2.30", "NOTFOUND " },
+		{ "access TLS_Srv:other.example", "NOTFOUND " },
+	};
+	struct config	*config;
+	size_t		 i;
+
+	config = unit_config_load(tls_rules);
+	ck_assert_ptr_nonnull(config);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect(config, cases[i].req, strlen(cases[i].req),
+		    cases[i].want);
+	config_free(config);
+}
+END_TEST
+
 START_TEST(test_log_only)
 {
 	struct config	*c;
@@ -322,6 +391,7 @@ main(void)
 	tc = tcase_create("maps");
 	tcase_add_test(tc, test_route_forms);
 	tcase_add_test(tc, test_answers);
+	tcase_add_test(tc, test_lists_and_tls);
 	tcase_add_test(tc, test_log_only);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_agrees_with_decide);

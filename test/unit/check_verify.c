@@ -140,6 +140,25 @@ START_TEST(test_hops)
 }
 END_TEST
 
+START_TEST(test_hop_list)
+{
+	struct rule		r;
+	struct callout_hop	hops[CALLOUT_HOPS_MAX];
+
+	memset(&r, 0, sizeof(r));
+	r.smarthost = "[192.0.2.7],mx:b.test:2525,[2001:db8::7]";
+	ck_assert_uint_eq(callout_hops(&r, "x.test", hops, CALLOUT_HOPS_MAX),
+	    3);
+	ck_assert_str_eq(hops[0].host, "192.0.2.7");
+	ck_assert_uint_eq(hops[0].port, 25);
+	ck_assert_str_eq(hops[1].host, "b.test");
+	ck_assert_uint_eq(hops[1].port, 2525);
+	ck_assert_int_eq(hops[1].mx, 1);
+	ck_assert_str_eq(hops[2].host, "2001:db8::7");
+	ck_assert_uint_eq(callout_hops(&r, "x.test", hops, 2), 2);
+}
+END_TEST
+
 START_TEST(test_rcpt_path)
 {
 	char	out[600];
@@ -193,6 +212,7 @@ main(void)
 	tcase_add_test(tc, test_cache_bound);
 	tcase_add_test(tc, test_cache_open_fails);
 	tcase_add_test(tc, test_hops);
+	tcase_add_test(tc, test_hop_list);
 	tcase_add_test(tc, test_rcpt_path);
 	tcase_add_test(tc, test_probe_refused);
 	suite_add_tcase(s, tc);
