@@ -1138,6 +1138,19 @@ config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+/* config_tls_build - the TLS policy table of the rules, built again */
+int
+config_tls_build(struct config *c, char *err, size_t errlen)
+{
+	struct tlspolicy	*tp;
+
+	if (tlspolicy_build(c->rules, &tp, err, errlen) == -1)
+		return -1;
+	tlspolicy_free(c->tls);
+	c->tls = tp;
+	return 0;
+}
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
@@ -1179,8 +1192,7 @@ config_load(const char *path, char *err, size_t errlen)
 		rc = setting_error(&ld, config_lookup(&cf, "rules_cache"),
 		    "rules_cache without rules_source");
 	config_destroy(&cf);
-	if (rc == 0 && tlspolicy_build(c->rules, &c->tls, msg,
-	    sizeof(msg)) == -1) {
+	if (rc == 0 && config_tls_build(c, msg, sizeof(msg)) == -1) {
 		seterr(err, errlen, "%s: %s", path, msg);
 		rc = -1;
 	}

@@ -23,6 +23,13 @@
  * daemon adds the database's rules (milter/source.c); config_load()
  * itself never opens a connection.  rules_cache needs rules_source.
  *
+ * config_tls_build() builds the TLS policy table (config->tls) of the
+ * rules again: config_load() calls it, and whoever adds rules after
+ * config_load() (the rows of rules_source, or rules_cache) must call it
+ * too, so their tls settings are in the "tls" map and a smart host given
+ * two policies is refused.  0, or -1 with the reason in err (the table
+ * then is left as it was).
+ *
  * config_free() releases everything (NULL is fine).
  */
 #ifndef MR_CONFIG_H
@@ -118,6 +125,7 @@ int	config_load_domains_file(struct ruleset *rules, const char *path,
 	    char *err, size_t errlen);
 int	config_parse_domains_line(struct ruleset *rules, const char *line,
 	    size_t len, char *err, size_t errlen);
+int	config_tls_build(struct config *config, char *err, size_t errlen);
 void	config_free(struct config *config);
 
 #endif

@@ -546,6 +546,12 @@ format_socketmap(FILE *fp)
 	scalar(fp, "milter_relay_socketmap_idle_closed_total", "counter",
 	    "Socketmap connections closed for idleness.",
 	    get(&m->counter[MC_SM_IDLE_CLOSED]));
+	scalar(fp, "milter_relay_socketmap_slow_closed_total", "counter",
+	    "Socketmap connections closed: a request not whole in time.",
+	    get(&m->counter[MC_SM_SLOW_CLOSED]));
+	scalar(fp, "milter_relay_socketmap_evicted_total", "counter",
+	    "Socketmap connections closed to give the slot to a new client.",
+	    get(&m->counter[MC_SM_EVICTED]));
 }
 
 static void

@@ -25,6 +25,8 @@ enum metrics_counter {
 	MC_SM_REFUSED,		/* over the connection limit */
 	MC_SM_MALFORMED,	/* bad netstrings: connection closed */
 	MC_SM_IDLE_CLOSED,
+	MC_SM_SLOW_CLOSED,	/* a request not whole within its deadline */
+	MC_SM_EVICTED,		/* slot taken over by a new client */
 	MC_WORKER_RESTARTS,
 	MC_RELOAD_REQUESTS,	/* SIGHUPs the supervisor received */
 	MC_VERIFY_HITS,		/* recipient verification cache */

@@ -7,8 +7,8 @@
  * socketmap_start() starts a listener thread; socketmap_stop() stops it
  * and every connection; socketmap_log_counters() logs the counters.
  *
- * One thread per connection, at most SM_MAX_CONNS at a time (more are
- * closed at once; Postfix retries).  Postfix and Sendmail keep one
+ * One thread per connection, at most SM_MAX_CONNS at a time.  Postfix and
+ * Sendmail keep one
  * persistent connection per process that uses the map, so connections
  * are few (tens to a few hundred) and each carries a stream of small
  * requests answered from memory: a blocking thread each is the simplest
@@ -16,6 +16,17 @@
  * at once.  Each thread waits with poll(2) on its socket and on a stop
  * pipe, so idle connections are closed after SM_IDLE_SECONDS and stop is
  * immediate; writes are bounded by SO_SNDTIMEO.
+ *
+ * Slow clients cannot hold the slots.  A request must arrive whole within
+ * SM_REQUEST_SECONDS of its first octet (Postfix writes it at once), or
+ * the connection is closed.  When all slots are taken, or the new
+ * client's address already holds SM_MAX_PER_PEER of them (inet only: unix
+ * clients have no address), the new connection takes the slot of a slow
+ * one: first the one whose request has been incomplete the longest (for
+ * more than SM_SLOW_MS), else the one that has waited the longest (idle
+ * since its last answer, or in a request; Postfix reconnects when it
+ * finds a persistent connection closed).  A client that asks often
+ * keeps being served.
  *
  * Protocol: requests are netstrings "NAME KEY" of at most SM_REQUEST_MAX
  * octets (10000, the limit of Postfix's socketmap client); each is
@@ -42,6 +53,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/maps.h"
@@ -54,11 +66,25 @@
 #include "socketmap.h"
 
 #define SM_MAX_CONNS	512
+#define SM_MAX_PER_PEER	(SM_MAX_CONNS / 2)
 #define SM_IDLE_SECONDS	60
+#define SM_REQUEST_SECONDS 10	/* first to last octet of one request */
+#define SM_SLOW_MS	1000	/* incomplete this long: slow */
+#define SM_EVICT_WAIT_MS 2000	/* for an evicted thread to let go */
 #define SM_BACKLOG	128
 #define SM_REQUEST_MAX	NETSTRING_QUERY_MAX	/* Postfix socketmap limit */
 #define SM_BUF_SIZE	(SM_REQUEST_MAX + 32)
 #define SM_STACK_SIZE	(256 * 1024)
+
+/* One connection slot; fd and peer change under sm.lock only. */
+struct sm_slot {
+	int		fd;		/* -1: free */
+	int		peer_family;	/* AF_INET/AF_INET6, 0: no address */
+	unsigned char	peer[16];
+	atomic_llong	partial_since;	/* ms: request incomplete; 0: none */
+	atomic_llong	active_at;	/* ms: last request answered */
+	atomic_int	evicted;
+};
 
 static struct {
 	int		listen_fd;
@@ -67,13 +93,15 @@ static struct {
 	pthread_t	listener;
 	pthread_mutex_t	lock;
 	pthread_cond_t	idle;		/* nconns dropped to 0 */
-	int		conns[SM_MAX_CONNS];	/* -1: free slot */
+	pthread_cond_t	freed;		/* a slot was freed */
+	struct sm_slot	slots[SM_MAX_CONNS];
 	int		nconns;
 } sm = {
 	.listen_fd = -1,
 	.stop_pipe = { -1, -1 },
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.idle = PTHREAD_COND_INITIALIZER,
+	.freed = PTHREAD_COND_INITIALIZER,
 };
 
 static int	sm_open_unix(const char *path, char *err, size_t errlen);
@@ -204,7 +232,7 @@ socketmap_start(int fd, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < SM_MAX_CONNS; i++)
-		sm.conns[i] = -1;
+		sm.slots[i].fd = -1;
 	sm.nconns = 0;
 	sm.listen_fd = fd;
 	if ((rc = pthread_create(&sm.listener, NULL, sm_listen, NULL)) != 0) {
@@ -231,8 +259,8 @@ socketmap_stop(void)
 	pthread_join(sm.listener, NULL);
 	pthread_mutex_lock(&sm.lock);
 	for (i = 0; i < SM_MAX_CONNS; i++)
-		if (sm.conns[i] != -1)
-			(void)shutdown(sm.conns[i], SHUT_RDWR);
+		if (sm.slots[i].fd != -1)
+			(void)shutdown(sm.slots[i].fd, SHUT_RDWR);
 	while (sm.nconns > 0)
 		pthread_cond_wait(&sm.idle, &sm.lock);
 	pthread_mutex_unlock(&sm.lock);
@@ -256,12 +284,133 @@ socketmap_log_counters(void)
 	perm = metrics_socketmap_answers(3);
 	log_info("socketmap: connections=%llu refused=%llu open=%d "
 	    "requests=%llu ok=%llu notfound=%llu errors=%llu malformed=%llu "
-	    "idle_closed=%llu",
+	    "idle_closed=%llu slow_closed=%llu evicted=%llu",
 	    (unsigned long long)metrics_get(MC_SM_CONNECTIONS),
 	    (unsigned long long)metrics_get(MC_SM_REFUSED), sm.nconns,
 	    ok + nf + temp + perm, ok, nf, temp + perm,
 	    (unsigned long long)metrics_get(MC_SM_MALFORMED),
-	    (unsigned long long)metrics_get(MC_SM_IDLE_CLOSED));
+	    (unsigned long long)metrics_get(MC_SM_IDLE_CLOSED),
+	    (unsigned long long)metrics_get(MC_SM_SLOW_CLOSED),
+	    (unsigned long long)metrics_get(MC_SM_EVICTED));
+}
+
+/* sm_now - monotonic milliseconds */
+static long long
+sm_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* sm_peer - the address of an inet client (family 0 for unix clients) */
+static void
+sm_peer(const struct sockaddr_storage *ss, int *family, unsigned char *addr)
+{
+	memset(addr, 0, 16);
+	*family = 0;
+	if (ss->ss_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		*family = AF_INET;
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(addr, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+		    16);
+		*family = AF_INET6;
+	}
+}
+
+static int
+sm_same_peer(const struct sm_slot *s, int family, const unsigned char *addr)
+{
+	return s->peer_family == family && memcmp(s->peer, addr, 16) == 0;
+}
+
+/*
+ * sm_victim - the slot a new client may take (family != 0: among that
+ * peer's slots only): the request incomplete for the longest time, over
+ * SM_SLOW_MS; else the connection that has waited the longest, for the
+ * rest of its request or for its next one; -1 when none is left.  Under
+ * sm.lock.
+ */
+static int
+sm_victim(int family, const unsigned char *addr, long long now)
+{
+	struct sm_slot	*s;
+	long long	 t, best_t = 0;
+	int		 i, class, best = -1, best_class = 2;
+
+	for (i = 0; i < SM_MAX_CONNS; i++) {
+		s = &sm.slots[i];
+		if (s->fd == -1 || atomic_load(&s->evicted))
+			continue;
+		if (family != 0 && !sm_same_peer(s, family, addr))
+			continue;
+		t = atomic_load(&s->partial_since);
+		class = t != 0 && now - t >= SM_SLOW_MS ? 0 : 1;
+		if (t == 0)
+			t = atomic_load(&s->active_at);
+		if (class < best_class || (class == best_class && t < best_t)) {
+			best = i;
+			best_class = class;
+			best_t = t;
+		}
+	}
+	return best;
+}
+
+/*
+ * sm_slot_take - a slot for a new connection from the given peer, taken
+ * from a slow client if the slots or the peer's share are used up; -1:
+ * refused.  Under sm.lock (released while the evicted thread ends).
+ */
+static int
+sm_slot_take(int fd, int family, const unsigned char *addr)
+{
+	struct sm_slot	*s;
+	struct timespec	 ts;
+	long long	 now;
+	int		 i, n, slot, victim;
+
+	now = sm_now();
+	slot = -1;
+	n = 0;
+	for (i = 0; i < SM_MAX_CONNS; i++) {
+		s = &sm.slots[i];
+		if (s->fd == -1) {
+			if (slot == -1)
+				slot = i;
+		} else if (family != 0 && sm_same_peer(s, family, addr))
+			n++;
+	}
+	if (n >= SM_MAX_PER_PEER || slot == -1) {
+		victim = sm_victim(n >= SM_MAX_PER_PEER ? family : 0, addr,
+		    now);
+		if (victim == -1)
+			return -1;
+		s = &sm.slots[victim];
+		atomic_store(&s->evicted, 1);
+		(void)shutdown(s->fd, SHUT_RDWR);
+		metrics_add(MC_SM_EVICTED);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += SM_EVICT_WAIT_MS / 1000;
+		while (s->fd != -1)
+			if (pthread_cond_timedwait(&sm.freed, &sm.lock,
+			    &ts) != 0)
+				break;
+		if (s->fd != -1)
+			return -1;
+		slot = victim;
+	}
+	s = &sm.slots[slot];
+	s->fd = fd;
+	s->peer_family = family;
+	memcpy(s->peer, addr, 16);
+	atomic_store(&s->partial_since, 0);
+	atomic_store(&s->active_at, now);
+	atomic_store(&s->evicted, 0);
+	sm.nconns++;
+	return slot;
 }
 
 /* The listener thread: accept and hand each connection a thread. */
@@ -269,10 +418,13 @@ static void *
 sm_listen(void *arg)
 {
 	struct pollfd	 pfd[2];
+	struct sockaddr_storage ss;
+	socklen_t	 sslen;
 	pthread_attr_t	 attr;
 	pthread_t	 tid;
 	intptr_t	 slot;
-	int		 fd, i;
+	unsigned char	 peer[16];
+	int		 fd, family;
 
 	(void)arg;
 	pthread_attr_init(&attr);
@@ -293,7 +445,9 @@ sm_listen(void *arg)
 			break;
 		if ((pfd[0].revents & POLLIN) == 0)
 			continue;
-		fd = accept4(sm.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		sslen = sizeof(ss);
+		fd = accept4(sm.listen_fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno != EINTR && errno != EAGAIN &&
 			    errno != ECONNABORTED)
@@ -303,17 +457,9 @@ sm_listen(void *arg)
 				(void)poll(NULL, 0, 100);
 			continue;
 		}
+		sm_peer(&ss, &family, peer);
 		pthread_mutex_lock(&sm.lock);
-		slot = -1;
-		for (i = 0; i < SM_MAX_CONNS; i++)
-			if (sm.conns[i] == -1) {
-				slot = i;
-				break;
-			}
-		if (slot != -1) {
-			sm.conns[slot] = fd;
-			sm.nconns++;
-		}
+		slot = sm_slot_take(fd, family, peer);
 		pthread_mutex_unlock(&sm.lock);
 		if (slot == -1) {
 			metrics_add(MC_SM_REFUSED);
@@ -336,13 +482,16 @@ sm_serve(void *arg)
 {
 	struct timeval	 tv = { SM_IDLE_SECONDS, 0 };
 	struct pollfd	 pfd[2];
+	struct sm_slot	*s;
 	const char	*data, *why;
 	char		*buf;
 	size_t		 len = 0, dlen;
 	ssize_t		 n, used;
-	int		 slot = (int)(intptr_t)arg, fd, rc;
+	long long	 now, left;
+	int		 slot = (int)(intptr_t)arg, fd, rc, timeout;
 
-	fd = sm.conns[slot];
+	s = &sm.slots[slot];
+	fd = s->fd;
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if ((buf = malloc(SM_BUF_SIZE)) == NULL) {
 		log_warning("socketmap: out of memory");
@@ -362,6 +511,10 @@ sm_serve(void *arg)
 				break;
 			memmove(buf, buf + used, len - (size_t)used);
 			len -= (size_t)used;
+			/* the next request's clock starts now */
+			now = sm_now();
+			atomic_store(&s->active_at, now);
+			atomic_store(&s->partial_since, len > 0 ? now : 0);
 			continue;
 		}
 		if (used == -1 || len == SM_BUF_SIZE) {
@@ -370,9 +523,23 @@ sm_serve(void *arg)
 			    "request too long");
 			break;
 		}
-		rc = poll(pfd, 2, SM_IDLE_SECONDS * 1000);
+		/* idle: SM_IDLE_SECONDS; in a request: what is left of it */
+		timeout = SM_IDLE_SECONDS * 1000;
+		if (len > 0) {
+			left = atomic_load(&s->partial_since) +
+			    SM_REQUEST_SECONDS * 1000 - sm_now();
+			if (left <= 0) {
+				metrics_add(MC_SM_SLOW_CLOSED);
+				break;
+			}
+			if (left < timeout)
+				timeout = (int)left;
+		}
+		rc = poll(pfd, 2, timeout);
 		if (rc == -1 && errno == EINTR)
 			continue;
+		if (rc == 0 && len > 0)
+			continue;	/* the deadline, checked above */
 		if (rc == 0)
 			metrics_add(MC_SM_IDLE_CLOSED);
 		if (rc <= 0 || pfd[1].revents != 0)
@@ -382,6 +549,8 @@ sm_serve(void *arg)
 			continue;
 		if (n <= 0)
 			break;
+		if (len == 0)
+			atomic_store(&s->partial_since, sm_now());
 		len += (size_t)n;
 	}
 	free(buf);
@@ -446,8 +615,9 @@ static void
 sm_conn_done(int slot)
 {
 	pthread_mutex_lock(&sm.lock);
-	close(sm.conns[slot]);
-	sm.conns[slot] = -1;
+	close(sm.slots[slot].fd);
+	sm.slots[slot].fd = -1;
+	pthread_cond_broadcast(&sm.freed);
 	if (--sm.nconns == 0)
 		pthread_cond_broadcast(&sm.idle);
 	pthread_mutex_unlock(&sm.lock);

@@ -12,7 +12,11 @@
  *	source_load() is config_load() plus the rules of the database that
  *	rules_source names (pgsource_load()): the file's rules and the
  *	table's rows make one rule set, and a pattern given in both is a
- *	duplicate.  Either everything loads or nothing does.
+ *	duplicate.  The TLS policy table is built again over the whole set
+ *	(config_tls_build()): the rows' tls settings are in the "tls" map,
+ *	and one smart host given two policies (by a row and a row, or a row
+ *	and the file) refuses the set.  Either everything loads or nothing
+ *	does.
  *
  *	With SOURCE_CACHE (the daemon) the rows read are also written to
  *	rules_cache, in domains_file format, through lib/safefile.h: a
@@ -120,6 +124,18 @@ source_rows(struct config *c, int flags, char *err,
 	return 1;
 }
 
+/* cache_tls - the TLS policy table with the rules of rules_cache */
+static int
+cache_tls(struct config *c, char *err, size_t errlen)
+{
+	char	 msg[ERRMSG_MAX];
+
+	if (config_tls_build(c, msg, sizeof(msg)) == 0)
+		return 0;
+	snprintf(err, errlen, "rules_cache %s: %s", c->rules_cache, msg);
+	return -1;
+}
+
 struct config *
 source_load(const char *path, int flags, int *from_cache, char *err,
     size_t errlen)
@@ -135,6 +151,11 @@ source_load(const char *path, int flags, int *from_cache, char *err,
 	if (c->rules_source == NULL)
 		return c;
 	rc = source_rows(c, flags, why, sizeof(why));
+	if (rc == 0 && config_tls_build(c, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "rules_source: %s", why);
+		config_free(c);
+		return NULL;
+	}
 	if (rc == 0)
 		return c;
 	if (rc == -1) {
@@ -147,7 +168,7 @@ source_load(const char *path, int flags, int *from_cache, char *err,
 	if ((c = config_load(path, err, errlen)) == NULL)
 		return NULL;
 	if (config_load_domains_file(c->rules, c->rules_cache, err,
-	    errlen) == -1) {
+	    errlen) == -1 || cache_tls(c, err, errlen) == -1) {
 		config_free(c);
 		return NULL;
 	}

@@ -16,6 +16,18 @@
  * up and exits (EX_SOFTWARE) so that the service manager sees it.  The
  * listening milter socket stays open in the supervisor, so connections
  * that arrive during a restart wait in its backlog.
+ *
+ * A restarted worker serves the last rule set that loaded, whatever the
+ * file on disk holds now: the supervisor keeps the configuration of the
+ * start (shared with the first worker, copy-on-write) and, after a
+ * SIGHUP, loads the file itself, keeping the new set when it loads and
+ * the old one when it does not.  That load waits until a wait of the
+ * main loop ends without a signal (a burst of SIGHUPs costs one load,
+ * and each SIGHUP is passed on at once), or until a worker is to be
+ * restarted; while it runs, the metrics endpoint waits.  Each
+ * restart forks the worker with that set; the worker then checks the
+ * file and logs when it does not load.  The cost is one more copy of the
+ * rules in the supervisor once a reload has happened.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +45,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ruleset.h"
+#include "strutil.h"
 
 #include "daemon.h"
 #include "log.h"
@@ -53,6 +67,7 @@ struct supervisor {
 	time_t		 started;
 	time_t		 restart_at;	/* when pid == -1 */
 	int		 fails;
+	int		 load_pending;	/* a SIGHUP since the last load */
 	int		 sigfd;		/* signalfd with metrics, else -1 */
 };
 
@@ -97,13 +112,28 @@ supervisor_spawn(struct supervisor *sv, int first)
 	sv->started = mono_now();
 	log_info("supervisor %ld: worker %ld started", (long)getpid(),
 	    (long)pid);
-	if (sv->daemon->config != NULL) {
-		/* the worker has its copy; restarts read the file again */
-		config_free(sv->daemon->config);
-		sv->daemon->config = NULL;
-		malloc_trim(0);
-	}
+	/* sv->daemon->config stays: the rules of the next restart */
 	return 0;
+}
+
+/* Load the file for the next restarts; keep the old set if it fails. */
+static void
+supervisor_load(struct supervisor *sv)
+{
+	struct config *config;
+	char	 err[ERRMSG_MAX];
+
+	if ((config = config_load(sv->daemon->conf_path, err,
+	    sizeof(err))) == NULL) {
+		log_warning("supervisor: %s; a restarted worker serves the "
+		    "last rules that loaded (%zu rules)", err,
+		    sv->daemon->config != NULL ?
+		    ruleset_count(sv->daemon->config->rules) : (size_t)0);
+		return;
+	}
+	config_free(sv->daemon->config);
+	sv->daemon->config = config;
+	malloc_trim(0);
 }
 
 static void
@@ -246,12 +276,14 @@ supervisor_signal(struct supervisor *sv, int sig)
 		metrics_add(MC_RELOAD_REQUESTS);
 		if (sv->pid == -1) {
 			log_info("supervisor: SIGHUP with no worker running; "
-			    "the next worker reads the file");
+			    "the next worker serves what loads now");
+			sv->load_pending = 1;
 			break;
 		}
 		log_info("supervisor: SIGHUP: reloading %s",
 		    sv->daemon->conf_path);
 		supervisor_tell(sv, WORKER_RELOAD);
+		sv->load_pending = 1;
 		break;
 	case SIGUSR1:
 		log_info("counters: worker_restarts=%llu reload_requests=%llu",
@@ -348,6 +380,11 @@ supervisor_run(struct daemon *daemon)
 		if (sig == SIGHUP || sig == SIGUSR1)
 			supervisor_signal(&sv, sig);
 		now = mono_now();
+		if (sv.load_pending && (sig == -1 ||
+		    (sv.pid == -1 && now >= sv.restart_at))) {
+			sv.load_pending = 0;
+			supervisor_load(&sv);
+		}
 		if (sv.pid == -1 && now >= sv.restart_at) {
 			metrics_add(MC_WORKER_RESTARTS);
 			if (supervisor_spawn(&sv, 0) != 0)
@@ -355,6 +392,8 @@ supervisor_run(struct daemon *daemon)
 		}
 	}
 	supervisor_shutdown(&sv, &set);
+	config_free(daemon->config);
+	daemon->config = NULL;
 	metrics_http_stop();
 	if (sv.sigfd != -1)
 		close(sv.sigfd);

@@ -44,6 +44,7 @@
 static struct daemon *worker_daemon;
 static atomic_int worker_stopping;
 static atomic_int worker_done;		/* smfi_main() returned */
+static atomic_int worker_restarted;	/* not the first worker */
 static pthread_t worker_main;		/* the thread in smfi_main() */
 
 
@@ -152,6 +153,29 @@ worker_stop(const char *why)
 		pthread_join(tid, NULL);
 }
 
+/* A restarted worker, serving already: is the file on disk good? */
+static void
+worker_check_file(void)
+{
+	char	 err[ERRMSG_MAX];
+	struct config *config;
+	const struct config *cur;
+	size_t	 n;
+
+	cur = live_acquire();
+	n = cur != NULL ? ruleset_count(cur->rules) : 0;
+	live_release(cur);
+	if ((config = config_load(worker_daemon->conf_path, err,
+	    sizeof(err))) == NULL) {
+		log_error("worker: the file on disk does not load: %s; "
+		    "serving the last rules that loaded (%zu rules)", err, n);
+		return;
+	}
+	config_free(config);
+	log_info("worker: restarted with the last rules that loaded (%zu "
+	    "rules); changes on disk take effect at the next reload", n);
+}
+
 static void *
 worker_control(void *arg)
 {
@@ -160,6 +184,8 @@ worker_control(void *arg)
 	ssize_t	 n, i;
 	int	 reload, counters;
 
+	if (atomic_load(&worker_restarted))
+		worker_check_file();
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
@@ -188,6 +214,11 @@ worker_control(void *arg)
 	}
 }
 
+/*
+ * The rules the supervisor holds: those of the start or of the last
+ * reload that loaded.  A restarted worker serves them even when the file
+ * on disk is broken now, and says so.
+ */
 static int
 worker_config(struct daemon *daemon, int first)
 {
@@ -195,16 +226,29 @@ worker_config(struct daemon *daemon, int first)
 	struct config *config;
 	int	 cached;
 
-	if (first && daemon->config != NULL) {
+	if (daemon->config == NULL) {
+		log_error("worker: no rules loaded");
+		return -1;
+	}
+	if (first || daemon->config->rules_source == NULL) {
 		config = daemon->config;
 		daemon->config = NULL;
-	} else if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
-	    &cached, err, sizeof(err))) == NULL) {
-		/* a restarted worker reads the file as it is now */
-		log_error("worker: %s", err);
-		return -1;
-	} else if (cached)
-		log_warning("worker: %s", err);
+		atomic_store(&worker_restarted, !first);
+	} else {
+		/*
+		 * Rules from a database reload without the supervisor: the
+		 * rules_cache holds the last set that loaded.
+		 */
+		config_free(daemon->config);
+		daemon->config = NULL;
+		if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
+		    &cached, err, sizeof(err))) == NULL) {
+			log_error("worker: %s", err);
+			return -1;
+		}
+		if (cached)
+			log_warning("worker: %s", err);
+	}
 	metrics_loaded(config, 0);
 	staticmaps_publish(config);
 	live_replace(config);

@@ -13,6 +13,9 @@
 #		decisions keep flowing on all of them and on a new session
 #	slow	silent and byte-at-a-time clients of the milter socket do
 #		not block other clients
+#	trickle	600 socketmap clients sending one octet every 2 s: a fresh
+#		postmap -q is answered, an active client keeps its
+#		connection, the slow ones are closed
 #	idle	(opt-in, FAULTS_ONLY=idle, ~1 min) a silent socketmap client
 #		is closed after the server's idle timeout while others are
 #		answered
@@ -36,9 +39,9 @@ SAN=${MR_SANITIZE:-}
 # Under SANITIZE=1 (make san-check) the daemon faults run again with
 # ASan+UBSan; the Postfix ones, already run by make check, are left out.
 if [ -n "$SAN" ]; then
-	ONLY=${FAULTS_ONLY:-storm badcfg conns slow}
+	ONLY=${FAULTS_ONLY:-storm badcfg conns slow trickle}
 else
-	ONLY=${FAULTS_ONLY:-storm badcfg conns slow kill smap}
+	ONLY=${FAULTS_ONLY:-storm badcfg conns slow trickle kill smap}
 fi
 
 # a bulk domains_file, so that each reload does real work
@@ -321,6 +324,50 @@ fault_slow() {
 	fl_sanitizer_clean "$DAEMON_LOG"
 }
 
+# --- trickle ----------------------------------------------------------------
+
+# 600 socketmap clients sending one octet every 2 s (more than the 512
+# slots), from three addresses: a fresh postmap -q is answered within 2 s
+# (a functional bound: before the fix it got its connection closed), an
+# active client keeps its connection, every slow one is closed (taken
+# over by a new client, or at the 10 s deadline of a request).
+fault_trickle() {
+	local port tp out
+	echo "-- trickle: slow socketmap clients do not hold the slots"
+	bulk_write 10
+	conf_write "$T/trickle.conf"
+	port=$(fl_free_port)
+	fl_daemon_start trickle "$T/trickle.conf" -m "inet:$port@127.0.0.1"
+	perl "$HERE/trickle.pl" "$port" 600 40 127.0.0.2 127.0.0.3 127.0.0.4 \
+	    >"$T/trickle.out" 2>&1 &
+	tp=$!
+	fl_cleanup_add "$tp"
+	fl_wait_for 60 grep -q '^ready' "$T/trickle.out" ||
+	    { cat "$T/trickle.out"; fail "trickle: clients not connected"; }
+	# let them be slow (incomplete for over a second) first
+	sleep 1.5
+	out=$(timeout 2 postmap -q example.com \
+	    "socketmap:inet:127.0.0.1:$port:relay" 2>&1)
+	[ "$out" = RELAY ] ||
+	    fail "trickle: postmap -q got \"$out\" (want RELAY within 2 s)"
+	wait "$tp"
+	out=$(tail -n 1 "$T/trickle.out")
+	case $out in
+	"slow_closed=600 slow_open=0 "*"active_wrong=0 active_closed=0") ;;
+	*) cat "$T/trickle.out"; fail "trickle: $out" ;;
+	esac
+	kill -USR1 "$DAEMON_PID"
+	fl_wait_for 30 grep -q 'socketmap: connections=' "$DAEMON_LOG" ||
+	    fail "trickle: no socketmap counters"
+	echo "   postmap -q: RELAY; $out"
+	echo "   $(grep 'socketmap: connections=' "$DAEMON_LOG" | tail -n 1 | sed 's/.*socketmap: //')"
+	grep 'socketmap: connections=' "$DAEMON_LOG" | tail -n 1 |
+	    grep -q ' slow_closed=[1-9][0-9]* evicted=[1-9]' ||
+	    fail "trickle: neither deadline nor take-over counted"
+	fl_daemon_stop
+	fl_sanitizer_clean "$DAEMON_LOG"
+}
+
 # --- idle (opt-in: FAULTS_ONLY=idle, about a minute) ---------------------------
 
 fault_idle() {
@@ -357,6 +404,7 @@ for f in $ONLY; do
 	badcfg) fault_badcfg ;;
 	conns) fault_conns ;;
 	slow) fault_slow ;;
+	trickle) fault_trickle ;;
 	idle) fault_idle ;;
 	kill|smap) PF="$PF $f" ;;
 	*) fail "unknown fault $f" ;;

@@ -253,9 +253,9 @@ su=$dest/usr/local/share/milter-relay/setup-user.sh
 sh -n "$su" || fail "setup-user.sh: syntax"
 out=$(MILTER_RELAY_USER=mr-nosuchuser MILTER_RELAY_SOCKDIR=$tmp/dry \
     MILTER_RELAY_GROUP=root "$su" -n)
-echo "$out" | grep -q '^useradd --system --gid root .* mr-nosuchuser$' ||
+grep -q '^useradd --system --gid root .* mr-nosuchuser$' <<<"$out" ||
     { echo "$out"; fail "setup-user.sh -n: no useradd"; }
-echo "$out" | grep -q "^install -d -o mr-nosuchuser -g root -m 0750 $tmp/dry\$" ||
+grep -q "^install -d -o mr-nosuchuser -g root -m 0750 $tmp/dry\$" <<<"$out" ||
     { echo "$out"; fail "setup-user.sh -n: no install -d"; }
 [ -e "$tmp/dry" ] && fail "setup-user.sh -n created the directory"
 if MILTER_RELAY_GROUP=mr-no-such-group "$su" -n >/dev/null 2>&1; then

@@ -307,22 +307,22 @@ for i in $(seq 1 100); do
 	sleep 0.1
 done
 [ "$(status GET /healthz)" = 503 ] || e2e_fail "/healthz not 503 without worker"
-[ "$(sample milter_relay_worker_up)" = 0 ] || e2e_fail "worker_up not 0"
-# the restarted worker cannot load the file: still none serves
+e2e_ok "/healthz 503 while no worker serves"
+# the restarted worker serves the last rules that loaded, and says that
+# the file on disk is broken
 for i in $(seq 1 100); do
-	grep -qF "worker: $CONF" "$E2E_DIR/milter-relay.log" && break
+	grep -qF "the file on disk does not load: $CONF" \
+	    "$E2E_DIR/milter-relay.log" && break
 	sleep 0.1
 done
-grep -qF "worker: $CONF" "$E2E_DIR/milter-relay.log" ||
-    e2e_fail "no restart with the broken file"
-[ "$(status GET /healthz)" = 503 ] || e2e_fail "/healthz not 503 while the worker cannot start"
-e2e_ok "/healthz 503 while no worker serves"
-cp "$GOOD" "$CONF"
+grep -qF "the file on disk does not load: $CONF" "$E2E_DIR/milter-relay.log" ||
+    e2e_fail "the restarted worker does not report the broken file"
 wait_healthy 40 || e2e_fail "/healthz not 200 after the worker came back"
+cp "$GOOD" "$CONF"
 [ "$(decisions)" = "$TOTAL" ] || e2e_fail "a worker restart reset the counters"
 n=$(sample milter_relay_worker_restarts_total)
-[ "${n:-0}" -ge 2 ] || e2e_fail "worker_restarts_total $n, want >= 2"
-e2e_ok "worker back: /healthz 200, counters kept, $n restarts counted"
+[ "${n:-0}" -ge 1 ] || e2e_fail "worker_restarts_total $n, want >= 1"
+e2e_ok "worker back with the last rules that loaded (broken file on disk): /healthz 200, counters kept, $n restarts counted"
 
 # --- 5. 1000 scrapes and malformed HTTP under mail ---------------------------
 

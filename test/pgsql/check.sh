@@ -174,6 +174,42 @@ all_see 2 "relay good.example" "OK RELAY" good.example accept ||
     e2e_fail "the table fixed is not seen"
 e2e_ok "a bad row is refused with its pattern, the old rules stay; fixed, it flows"
 
+# --- TLS policy and recipient lists from rows -----------------------------
+
+# the tls map and its conflict check cover the table's rows too
+sql -c "INSERT INTO rules (pattern, smarthost, tls) VALUES ('tls.example', '[192.0.2.31]', 'encrypt')"
+all_see 2 "tls [192.0.2.31]" "OK encrypt" tls.example accept ||
+    e2e_fail "a row's tls is not in the tls map: $(smq 1 "tls [192.0.2.31]")"
+sql -c "INSERT INTO rules (pattern, smarthost, tls) VALUES ('tls2.example', '[192.0.2.31]', 'may')"
+for n in 1 2 3; do
+	wait_log() { grep -q "tls2.example.*looks TLS policy up by next hop" "$E2E_DIR/mr$n.log"; }
+	for i in $(seq 1 50); do wait_log && break; sleep 0.1; done
+	wait_log || e2e_fail "daemon $n: conflicting tls rows not refused"
+	[ "$(smq "$n" "relay tls2.example")" = "NOTFOUND " ] ||
+	    e2e_fail "daemon $n: a set with conflicting tls was applied"
+	[ "$(smq "$n" "tls [192.0.2.31]")" = "OK encrypt" ] ||
+	    e2e_fail "daemon $n: the previous tls map is gone"
+done
+sql -c "DELETE FROM rules WHERE pattern = 'tls2.example'"
+e2e_ok "rows' tls in the tls map; two rows with one next hop and two tls refused"
+
+# recipients = "list" with a recipients_file (relative to the config file)
+for n in 1 2 3; do
+	printf 'known@list.example\n' >"$E2E_DIR/mr$n/users"
+	chmod 644 "$E2E_DIR/mr$n/users"
+done
+sql -c "INSERT INTO rules (pattern, recipients, recipients_file) VALUES ('list.example', 'list', 'users')"
+all_see 2 "relay list.example" "OK RELAY" list.example reject ||
+    e2e_fail "a recipients = list row not served"
+for n in 1 2 3; do
+	printf '%s\n' "connect 203.0.113.5 client.example" \
+	    "mail <s@client.example>" "rcpt <known@list.example> expect continue" \
+	    >"$E2E_DIR/scen.list"
+	"$MT" -s "unix:$E2E_DIR/mr$n/milter.sock" -t 10 "$E2E_DIR/scen.list" \
+	    >/dev/null 2>&1 || e2e_fail "daemon $n: a listed recipient refused"
+done
+e2e_ok "recipients = list from a row: the listed user accepted, another refused"
+
 # --- a burst --------------------------------------------------------------
 
 before=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
@@ -219,6 +255,10 @@ grep -q "rules from rules_cache" "$E2E_DIR/mr3.log" ||
 [ "$(smq 3 "relay after-burst.example")" = "OK RELAY" ] &&
     mtest 3 good.example accept && mtest 3 b.example reject ||
     e2e_fail "daemon 3 restarted without the database lacks the rules"
+[ "$(smq 3 "tls [192.0.2.31]")" = "OK encrypt" ] ||
+    e2e_fail "rules_cache: the tls of a row is lost: $(smq 3 "tls [192.0.2.31]")"
+mtest 3 list.example reject ||
+    e2e_fail "rules_cache: the recipients list of a row is lost"
 e2e_ok "a daemon restarted with the database down starts from its snapshot"
 
 conf 4

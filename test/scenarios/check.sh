@@ -419,6 +419,33 @@ wait_for "$WAIT" log_has "$T/rl.log" "worker $WPID serving" &&
     fail "SIGKILL: the new worker does not answer"
 scen i '<u@nowhere.test>' reject 554 5.7.1 && ok ||
     fail "SIGKILL: the new worker opened the relay"
+
+echo "-- worker killed while the file on disk is broken (${SECONDS}s)"
+# new.example came with a reload, not at start: the restarted worker must
+# serve the last rules that loaded, not re-read the broken file (which
+# made it exit 78 and the supervisor back off: an outage).
+cp "$R" "$R.good"
+printf 'policy = {\n' >"$R.tmp" && mv "$R.tmp" "$R"
+n=$(count_in "$T/rl.log" "reload failed")
+kill -HUP "$DPID"
+wait_for "$WAIT" eval '[ "$(count_in "$T/rl.log" "reload failed")" -gt "$n" ]' &&
+    ok || fail "broken file: the reload did not fail"
+old=$WPID
+kill -KILL "$old"
+wait_for "$WAIT" worker_changed "$T/rl.log" "$old" && ok ||
+    fail "broken file: the supervisor did not restart the worker"
+WPID=$(worker_of "$T/rl.log")
+PIDS+=("$WPID")
+wait_for "$WAIT" log_has "$T/rl.log" "worker $WPID serving" &&
+    scen j '<u@new.example>' continue && ok ||
+    fail "broken file: the restarted worker does not serve the last rules that loaded"
+scen k '<u@nowhere.test>' reject 554 5.7.1 && ok ||
+    fail "broken file: the restarted worker opened the relay"
+wait_for "$WAIT" log_has "$T/rl.log" "the file on disk does not load: $R:" &&
+    ok || fail "broken file: the restarted worker does not say the file is bad"
+log_has "$T/rl.log" "worker $WPID exited" &&
+    fail "broken file: the restarted worker exited" || ok
+mv "$R.good" "$R"
 stop_daemon rl
 
 echo "-- milter_timeout closes a silent MTA-side peer (${SECONDS}s)"
