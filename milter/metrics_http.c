@@ -67,6 +67,12 @@
 #define HTTP_CTYPE_TEXT	"text/plain; charset=utf-8"
 
 static struct MHD_Daemon *http_daemon;
+/*
+ * In a forked worker: the supervisor's daemon, its descriptors closed but
+ * its memory kept (and reachable, so LeakSanitizer does not count it):
+ * MHD_stop_daemon() there could shut the socket the supervisor serves.
+ */
+static struct MHD_Daemon *volatile http_inherited;	/* a store kept */
 static int http_fd = -1;
 
 int
@@ -223,6 +229,7 @@ metrics_http_forget(void)
 	if (i != NULL && i->epoll_fd >= 0)
 		(void)close(i->epoll_fd);
 	(void)close(http_fd);
+	http_inherited = http_daemon;
 	http_daemon = NULL;
 	http_fd = -1;
 }
