@@ -210,6 +210,20 @@ for n in 1 2 3; do
 done
 e2e_ok "recipients = list from a row: the listed user accepted, another refused"
 
+# recipients = "verify" with a smart-host list: the callout's hops
+sql -c "INSERT INTO rules (pattern, smarthost, recipients) VALUES ('verify.example', '[192.0.2.41],[192.0.2.42]:2525', 'verify')"
+for i in $(seq 1 40); do
+	[ "$(smq 1 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] &&
+	    break
+	sleep 0.05
+done
+[ "$(smq 1 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] ||
+    e2e_fail "a smart-host list row: $(smq 1 "transport verify.example")"
+out=$("$MR" query -c "$E2E_DIR/mr1/mr.conf" u@verify.example 2>&1)
+printf '%s' "$out" | grep -q "recipients=verify hops=192.0.2.41:25,192.0.2.42:2525" ||
+    e2e_fail "query of a recipients = verify row: $out"
+e2e_ok "recipients = verify from a row: the callout asks each hop of its list"
+
 # --- a burst --------------------------------------------------------------
 
 before=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
@@ -259,6 +273,8 @@ grep -q "rules from rules_cache" "$E2E_DIR/mr3.log" ||
     e2e_fail "rules_cache: the tls of a row is lost: $(smq 3 "tls [192.0.2.31]")"
 mtest 3 list.example reject ||
     e2e_fail "rules_cache: the recipients list of a row is lost"
+[ "$(smq 3 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] ||
+    e2e_fail "rules_cache: the smart-host list of a row is lost"
 e2e_ok "a daemon restarted with the database down starts from its snapshot"
 
 conf 4
