@@ -124,7 +124,11 @@ all_see() {
 	done
 }
 
-for n in 1 2 3; do
+MPORT=$(e2e_free_port)
+conf 1 "rules_cache = \"$E2E_DIR/mr1/cache\";" \
+    "metrics = \"inet:$MPORT@127.0.0.1\";"
+start 1
+for n in 2 3; do
 	conf "$n" "rules_cache = \"$E2E_DIR/mr$n/cache\";"
 	start "$n"
 done
@@ -242,6 +246,20 @@ reloads=$((after - before))
 [ "$reloads" -le $((2 * burst + 5)) ] ||
     e2e_fail "10,000 updates in $burst s made $reloads reloads"
 e2e_ok "10,000 updates (one transaction each, $burst s) made $reloads reloads"
+
+# the metrics of daemon 1 count the reloads the table caused, as its log
+if command -v curl >/dev/null 2>&1; then
+	curl -s "http://127.0.0.1:$MPORT/metrics" >"$E2E_DIR/metrics.out" ||
+	    e2e_fail "metrics endpoint of daemon 1"
+	ok=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
+	bad=$(grep -c "reload failed" "$E2E_DIR/mr1.log")
+	grep -qx "milter_relay_reloads_total{result=\"success\"} $ok" \
+	    "$E2E_DIR/metrics.out" &&
+	    grep -qx "milter_relay_reloads_total{result=\"failed\"} $bad" \
+	    "$E2E_DIR/metrics.out" ||
+	    e2e_fail "metrics reloads ($ok ok, $bad failed in the log): $(grep reloads_total "$E2E_DIR/metrics.out")"
+	e2e_ok "metrics count the table's reloads as the log: $ok ok, $bad failed"
+fi
 
 # --- the database stopped -------------------------------------------------
 
