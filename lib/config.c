@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 
@@ -892,6 +893,26 @@ get_rules_source(const struct load *ld, const config_setting_t *s,
 	return dup_string(ld, s, out);
 }
 
+/* maps_dir: an absolute path to an existing directory. */
+static int
+get_maps_dir(const struct load *ld, const config_setting_t *s, char **out)
+{
+	struct stat	 st;
+
+	if (dup_string(ld, s, out) == -1)
+		return -1;
+	if ((*out)[0] != '/')
+		return setting_error(ld, s, "maps_dir must be an absolute "
+		    "path");
+	if (stat(*out, &st) == -1)
+		return setting_error(ld, s, "maps_dir \"%s\": %s", *out,
+		    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return setting_error(ld, s, "maps_dir \"%s\": not a "
+		    "directory", *out);
+	return 0;
+}
+
 /* A path setting made relative to the directory of the config file. */
 static int
 relative_set(const struct load *ld, const config_setting_t *s, char **path)
@@ -955,6 +976,8 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 			rc = dup_string(ld, s, &c->group);
 		else if (strcmp(name, "pidfile") == 0)
 			rc = dup_string(ld, s, &c->pidfile);
+		else if (strcmp(name, "maps_dir") == 0)
+			rc = get_maps_dir(ld, s, &c->maps_dir);
 		else if (strcmp(name, "syslog_facility") == 0)
 			rc = get_facility(ld, s, &c->syslog_facility);
 		else if (strcmp(name, "policy") == 0)
@@ -1129,6 +1152,7 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->group);
 	free(c->pidfile);
+	free(c->maps_dir);
 	free(c->syslog_facility);
 	free(c->rules_source);
 	free(c->rules_cache);

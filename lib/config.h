@@ -105,6 +105,7 @@ struct config {
 	char		*user;
 	char		*group;
 	char		*pidfile;
+	char		*maps_dir;	/* static mode: LMDB tables, or NULL */
 	char		*syslog_facility;
 	int		socket_mode;	/* -1 when unset */
 	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */

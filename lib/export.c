@@ -30,6 +30,8 @@
 #define PROBE_LABEL_MAX	3	/* probe labels "0" to "zzz" */
 #define EXPORT_TABLE_SLACK 64	/* spare room in the hash table of keys */
 
+#define EXPORT_VALUE_DUNNO "DUNNO"	/* postfix-access: not here, stop */
+
 #define KIND_EXACT	0x01
 #define KIND_NAMESPACE	0x02
 #define KIND_SUBDOMAINS	0x04
@@ -50,6 +52,7 @@ struct export_state {
 	struct hsearch_data table;	/* key -> index in entries */
 	int		 table_made;
 	int		 advice;	/* relay_domains: no parent match */
+	int		 flags;		/* EXPORT_DENY_BY_ACCESS */
 	char		*err;
 	size_t		 errlen;
 };
@@ -65,6 +68,8 @@ static const char *export_inherited(struct export_state *st,
 		    const char *name);
 static int	export_emit(struct export_state *st, const char *prefix,
 		    const char *name, const char *value);
+static int	export_denied(struct export_state *st, const char *prefix,
+		    const char *name);
 static int	export_refuse(struct export_state *st, const char *domain,
 		    const char *below, const char *why);
 static int	export_print(struct export_state *st, FILE *out);
@@ -93,6 +98,14 @@ int
 export_write(const struct config *config, enum export_format format,
     FILE *out, FILE *notes, char *err, size_t errlen)
 {
+	return export_write_flags(config, format, 0, out, notes, err,
+	    errlen);
+}
+
+int
+export_write_flags(const struct config *config, enum export_format format,
+    int flags, FILE *out, FILE *notes, char *err, size_t errlen)
+{
 	struct export_state st;
 	size_t		 i;
 	int		 rc;
@@ -102,6 +115,7 @@ export_write(const struct config *config, enum export_format format,
 	memset(&st, 0, sizeof(st));
 	st.config = config;
 	st.format = format;
+	st.flags = flags;
 	st.err = err;
 	st.errlen = errlen;
 	if (config == NULL || config->rules == NULL) {
@@ -275,6 +289,23 @@ out:
 	return rc;
 }
 
+/*
+ * A deny reply names the domain it was asked about ("554 5.7.1 <name>:
+ * Relay access denied"); the table's entry stands for every name it
+ * covers, and Postfix puts the recipient before the text: drop "<name>: ".
+ */
+static void
+export_unname(char *value, const char *domain)
+{
+	char	 tag[DOMAIN_MAX + 8], *p;
+	size_t	 len;
+
+	snprintf(tag, sizeof(tag), "<%s>: ", domain);
+	len = strlen(tag);
+	if ((p = strstr(value, tag)) != NULL)
+		memmove(p, p + len, strlen(p + len) + 1);
+}
+
 /* maps_lookup() for domain in the map of the format: value or NULL. */
 static int
 export_answer(struct export_state *st, const char *domain, char **value)
@@ -284,6 +315,8 @@ export_answer(struct export_state *st, const char *domain, char **value)
 		[EXPORT_POSTFIX_RELAY_DOMAINS] = MAP_RELAY,
 		[EXPORT_SENDMAIL_MAILERTABLE] = MAP_SENDMAIL_MAILERTABLE,
 		[EXPORT_SENDMAIL_ACCESS] = MAP_RELAY,
+		[EXPORT_POSTFIX_TLS_POLICY] = MAP_POSTFIX_TLS,
+		[EXPORT_POSTFIX_ACCESS] = MAP_SENDMAIL_ACCESS,
 	};
 	struct map_answer a;
 	char		 text[MAPS_ANSWER_MAX];
@@ -296,6 +329,8 @@ export_answer(struct export_state *st, const char *domain, char **value)
 			snprintf(st->err, st->errlen, "out of memory");
 			return -1;
 		}
+		if (st->format == EXPORT_POSTFIX_ACCESS)
+			export_unname(*value, domain);
 		return 0;
 	case MAP_NOTFOUND:
 		return 0;
@@ -368,7 +403,8 @@ export_inherited(struct export_state *st, const char *name)
 			continue;
 		value = st->entries[(uintptr_t)found->data].value;
 		if (strcmp(value, MAPS_VALUE_NOCHANGE) == 0 ||
-		    strcmp(value, MAPS_VALUE_SKIP) == 0)
+		    strcmp(value, MAPS_VALUE_SKIP) == 0 ||
+		    strcmp(value, EXPORT_VALUE_DUNNO) == 0)
 			return NULL;
 		return value;
 	}
@@ -390,6 +426,10 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 			value = MAPS_VALUE_NOCHANGE;
 		else if (st->format == EXPORT_SENDMAIL_ACCESS)
 			value = MAPS_VALUE_SKIP;
+		else if (st->format == EXPORT_POSTFIX_ACCESS)
+			value = EXPORT_VALUE_DUNNO;
+		else if (export_denied(st, prefix, name))
+			return 0;	/* the access table refuses it first */
 		else {
 			if (prefix[0] == '.' &&
 			    export_probe(st, name, probe) == 1)
@@ -426,6 +466,28 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 nomem:
 	snprintf(st->err, st->errlen, "out of memory");
 	return -1;
+}
+
+/*
+ * With EXPORT_DENY_BY_ACCESS: 1 when the postfix-access table refuses
+ * name (prefix "") or the names below it (prefix "."), checked first.
+ */
+static int
+export_denied(struct export_state *st, const char *prefix, const char *name)
+{
+	struct map_answer a;
+	char		 probe[DOMAIN_MAX + 1];
+	const char	*key = name;
+
+	if (!(st->flags & EXPORT_DENY_BY_ACCESS))
+		return 0;
+	if (prefix[0] == '.') {
+		if (export_probe(st, name, probe) != 1)
+			return 0;
+		key = probe;
+	}
+	maps_lookup(st->config, MAP_SENDMAIL_ACCESS, key, strlen(key), &a);
+	return a.status == MAP_OK;
 }
 
 /*

@@ -18,6 +18,14 @@
  *				that a rule gives a tls policy, for
  *				smtp_tls_policy_maps = hash:FILE (the "tls"
  *				socketmap's answers, keyed by next hop)
+ *	postfix-access		"name 550 5.7.1 text" and ".name ...", the
+ *				reply of each deny rule, "DUNNO" carving
+ *				out names below it that it does not cover,
+ *				for check_recipient_access = hash:FILE
+ *				with smtpd_access_maps taken out of
+ *				parent_domain_matches_subdomains (so it
+ *				searches "name", then ".parent" as the
+ *				transport table does)
  *
  * Postfix looks transport maps and (without parent matching)
  * relay_domains up as "name", then ".parent" for each parent, nearest
@@ -34,6 +42,13 @@
  * namespace, an exact rule in the Sendmail access map, ...), it returns
  * -1 with the rule named in err and writes nothing to out.  It also
  * returns -1 on an output error.  0 on success.
+ *
+ * export_write_flags() is export_write() with flags: EXPORT_DENY_BY_ACCESS
+ * says that the postfix-access table is checked before the relay_domains
+ * table (static mode, contrib/postfix/main-static.cf), so the
+ * postfix-relay-domains table need not exclude the names a deny rule
+ * refuses (the access table refuses them first): it lets them inherit
+ * the entry of the relayed namespace around them instead of failing.
  *
  * export_format_parse() maps "postfix-transport" etc. to the enum: 0 or
  * -1.  export_format_name() is the reverse.  Both are tablefmt.h's.
@@ -53,12 +68,18 @@ enum export_format {
 	EXPORT_POSTFIX_RELAY_DOMAINS = TABLEFMT_POSTFIX_RELAY_DOMAINS,
 	EXPORT_SENDMAIL_MAILERTABLE = TABLEFMT_SENDMAIL_MAILERTABLE,
 	EXPORT_SENDMAIL_ACCESS = TABLEFMT_SENDMAIL_ACCESS,
-	EXPORT_POSTFIX_TLS_POLICY = TABLEFMT_POSTFIX_TLS_POLICY
+	EXPORT_POSTFIX_TLS_POLICY = TABLEFMT_POSTFIX_TLS_POLICY,
+	EXPORT_POSTFIX_ACCESS = TABLEFMT_POSTFIX_ACCESS
 };
 
 int	export_format_parse(const char *name, enum export_format *out);
 const char *export_format_name(enum export_format format);
+#define EXPORT_DENY_BY_ACCESS	0x01
+
 int	export_write(const struct config *config, enum export_format format,
 	    FILE *out, FILE *notes, char *err, size_t errlen);
+int	export_write_flags(const struct config *config,
+	    enum export_format format, int flags, FILE *out, FILE *notes,
+	    char *err, size_t errlen);
 
 #endif

@@ -13,7 +13,8 @@
  *	The formats are the text that postmap(1) or makemap(8) reads:
  *	"postfix-transport", "postfix-relay-domains",
  *	"sendmail-mailertable" and "sendmail-access", and for export only
- *	"postfix-tls-policy" (smtp_tls_policy_maps).  export.h and
+ *	"postfix-tls-policy" (smtp_tls_policy_maps) and "postfix-access"
+ *	(check_recipient_access: deny rules).  export.h and
  *	import.h name the same values EXPORT_* and IMPORT_*.
  *
  *	tablefmt_parse() maps a name (exact, case-sensitive) to its value:
@@ -30,6 +31,7 @@ static const char *const tablefmt_names[] = {
 	[TABLEFMT_SENDMAIL_MAILERTABLE] = "sendmail-mailertable",
 	[TABLEFMT_SENDMAIL_ACCESS] = "sendmail-access",
 	[TABLEFMT_POSTFIX_TLS_POLICY] = "postfix-tls-policy",
+	[TABLEFMT_POSTFIX_ACCESS] = "postfix-access",
 };
 
 #define TABLEFMT_COUNT	(sizeof(tablefmt_names) / sizeof(tablefmt_names[0]))

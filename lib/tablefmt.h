@@ -9,7 +9,8 @@ enum tablefmt {
 	TABLEFMT_POSTFIX_RELAY_DOMAINS,
 	TABLEFMT_SENDMAIL_MAILERTABLE,
 	TABLEFMT_SENDMAIL_ACCESS,
-	TABLEFMT_POSTFIX_TLS_POLICY	/* export only */
+	TABLEFMT_POSTFIX_TLS_POLICY,	/* export only */
+	TABLEFMT_POSTFIX_ACCESS		/* export only */
 };
 
 int	tablefmt_parse(const char *name, enum tablefmt *out);

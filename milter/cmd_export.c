@@ -28,7 +28,8 @@ export_usage(void)
 {
 	fprintf(stderr, "usage: milter-relay export [-c conf] FORMAT\n"
 	    "FORMAT: postfix-transport, postfix-relay-domains, "
-	    "sendmail-mailertable, sendmail-access, postfix-tls-policy\n");
+	    "sendmail-mailertable, sendmail-access, postfix-tls-policy,\n"
+	    "        postfix-access\n");
 	return EX_USAGE;
 }
 

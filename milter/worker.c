@@ -35,6 +35,7 @@
 #include "pgsource.h"
 #include "socketmap.h"
 #include "source.h"
+#include "staticmaps.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
 #define KICK_INTERVAL_MS 50	/* SIGUSR2 to smfi_main() this often */
@@ -102,6 +103,7 @@ worker_reload(void)
 	live_release(old);
 	n = ruleset_count(config->rules);
 	metrics_loaded(config, 1);
+	staticmaps_publish(config);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
 	pthread_mutex_unlock(&lock);
@@ -248,6 +250,7 @@ worker_config(struct daemon *daemon, int first)
 			log_warning("worker: %s", err);
 	}
 	metrics_loaded(config, 0);
+	staticmaps_publish(config);
 	live_replace(config);
 	return 0;
 }

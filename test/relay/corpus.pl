@@ -68,6 +68,9 @@ sub corpus_read {
 
 sub override {
 	my ($e, $layer) = @_;
+	# Postfix alone on milter-relay's static tables (test/fastpath)
+	return ($1, $2) if $layer eq 'pfonly' && $ENV{CORPUS_STATIC} &&
+	    $e->{over} =~ /\bstatic=(\w+),(\w+)/;
 	return () unless $e->{over} =~ /\b$layer=(\w+),(\w+)/;
 	return ($1, $2);
 }

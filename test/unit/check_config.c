@@ -367,6 +367,13 @@ static const struct bad bads[] = {
 	{ "milter_timeout = 2.5;\n",
 	    "%s:1: milter_timeout must be a number of seconds" },
 	{ "domains_file = \"\";\n", "%s:1: domains_file must not be empty" },
+	{ "maps_dir = \"maps\";\n",
+	    "%s:1: maps_dir must be an absolute path" },
+	{ "maps_dir = \"/nonexistent/maps\";\n",
+	    "%s:1: maps_dir \"/nonexistent/maps\": No such file or directory" },
+	{ "maps_dir = \"/etc/passwd\";\n",
+	    "%s:1: maps_dir \"/etc/passwd\": not a directory" },
+	{ "maps_dir = \"\";\n", "%s:1: maps_dir must not be empty" },
 };
 
 /* Expand "%s" in want with path (up to two). */

@@ -97,8 +97,17 @@ sorted_body(const char *text)
 	return out;
 }
 
+static struct result run_flags(const struct config *c, enum export_format f,
+    int flags);
+
 static struct result
 run(const struct config *c, enum export_format f)
+{
+	return run_flags(c, f, 0);
+}
+
+static struct result
+run_flags(const struct config *c, enum export_format f, int flags)
 {
 	struct result	 r;
 	FILE		*out, *notes;
@@ -108,7 +117,8 @@ run(const struct config *c, enum export_format f)
 	memset(&r, 0, sizeof(r));
 	out = open_memstream(&obuf, &olen);
 	notes = open_memstream(&nbuf, &nlen);
-	r.rc = export_write(c, f, out, notes, r.err, sizeof(r.err));
+	r.rc = export_write_flags(c, f, flags, out, notes, r.err,
+	    sizeof(r.err));
 	fclose(out);
 	fclose(notes);
 	r.notes = nbuf;
@@ -203,6 +213,53 @@ START_TEST(test_relay_domains)
 	r = run(c, EXPORT_POSTFIX_RELAY_DOMAINS);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_str_eq(r.notes, "");
+	result_free(&r);
+	config_free(c);
+}
+END_TEST
+
+/* Static mode: the access table, and relay_domains behind it. */
+START_TEST(test_static)
+{
+	struct config	*c;
+	struct result	 r;
+
+	c = load_lines(set1);
+	r = run(c, EXPORT_POSTFIX_ACCESS);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_str_eq(r.out,
+	    ".lab.example.com\t554 5.7.1 Relay access denied\n"
+	    "lab.example.com\t554 5.7.1 Relay access denied\n");
+	result_free(&r);
+	/* the deny exception is left to the access table checked first */
+	r = run_flags(c, EXPORT_POSTFIX_RELAY_DOMAINS, EXPORT_DENY_BY_ACCESS);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_str_eq(r.out,
+	    ".example.com\tRELAY\n"
+	    ".noroute.example.com\tRELAY\n"
+	    ".plain.example\tRELAY\n"
+	    ".sub.example\tRELAY\n"
+	    "exact.example\tRELAY\n"
+	    "example.com\tRELAY\n"
+	    "noroute.example.com\tRELAY\n"
+	    "plain.example\tRELAY\n");
+	result_free(&r);
+	config_free(c);
+
+	/* an exception inside a deny namespace: DUNNO stops the search */
+	c = load_lines("denied.example relay=deny\n#ok.denied.example\n");
+	r = run(c, EXPORT_POSTFIX_ACCESS);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "ok.denied.example\tDUNNO\n"));
+	result_free(&r);
+	config_free(c);
+
+	/* a trusted-only rule inside a relayed namespace: still refused */
+	c = load_lines("example.com\nin.example.com relay=trusted\n");
+	r = run_flags(c, EXPORT_POSTFIX_RELAY_DOMAINS, EXPORT_DENY_BY_ACCESS);
+	ck_assert_int_eq(r.rc, -1);
+	ck_assert_msg(strstr(r.err, "\"in.example.com\"") != NULL, "%s",
+	    r.err);
 	result_free(&r);
 	config_free(c);
 }
@@ -446,6 +503,7 @@ main(void)
 	tcase_add_test(tc, test_postfix_transport);
 	tcase_add_test(tc, test_relay_domains);
 	tcase_add_test(tc, test_sendmail);
+	tcase_add_test(tc, test_static);
 	tcase_add_test(tc, test_differential);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
