@@ -32,6 +32,7 @@
 #include "config.h"
 #include "domain.h"
 #include "netaddr.h"
+#include "rulerow.h"
 #include "ruleset.h"
 #include "sockspec.h"
 #include "strutil.h"
@@ -651,106 +652,37 @@ load_domains(const struct load *ld, const config_setting_t *list,
 	return 0;
 }
 
-/* domains_file lines. */
-
-static int
-is_blank(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Next word or "quoted string" at *p in buf (modified in place). */
-static int
-next_value(char **p, char **value, const char **why)
-{
-	char	*s, *d;
-
-	s = *p;
-	if (*s != '"') {
-		*value = s;
-		while (*s != '\0' && !is_blank((unsigned char)*s)) {
-			if (*s == '"') {
-				*why = "quote inside a value";
-				return -1;
-			}
-			s++;
-		}
-		if (*s != '\0')
-			*s++ = '\0';
-		*p = s;
-		return 0;
-	}
-	*value = d = ++s;
-	for (;;) {
-		if (*s == '\0') {
-			*why = "unterminated quoted string";
-			return -1;
-		}
-		if (*s == '"')
-			break;
-		if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-			s++;
-		*d++ = *s++;
-	}
-	*d = '\0';
-	s++;
-	if (*s != '\0' && !is_blank((unsigned char)*s)) {
-		*why = "junk after quoted string";
-		return -1;
-	}
-	*p = s;
-	return 0;
-}
-
-/* Split a line into pattern and spec; 1 for comments and blank lines. */
+/*
+ * domains_file lines: split by rulerow_split() (the one tokenizer of a
+ * "pattern key=value ..." line), the fields then named by
+ * rule_spec_field().  1 for comments and blank lines.
+ */
 static int
 line_split(char *buf, char **pattern, struct rule_spec *spec, char *err,
     size_t errlen)
 {
-	char		*p, *key, *value;
+	struct rulerow	 row;
 	const char	**field;
-	const char	*why;
+	size_t		 i;
+	int		 rc;
 
-	for (p = buf; is_blank((unsigned char)*p); p++)
-		;
-	if (*p == '\0' || (p[0] == '#' && (p[1] == '\0' ||
-	    is_blank((unsigned char)p[1]))))
-		return 1;
-	*pattern = p;
-	while (*p != '\0' && !is_blank((unsigned char)*p))
-		p++;
-	if (*p != '\0')
-		*p++ = '\0';
+	if ((rc = rulerow_split(buf, &row, err, errlen)) != 0)
+		return rc;
+	*pattern = (char *)row.pattern;
 	memset(spec, 0, sizeof(*spec));
-	for (;;) {
-		while (is_blank((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			return 0;
-		key = p;
-		while (*p != '\0' && *p != '=' && !is_blank((unsigned char)*p))
-			p++;
-		if (*p != '=') {
-			*p = '\0';
-			seterr(err, errlen, "expected key=value, got \"%s\"",
-			    key);
-			return -1;
-		}
-		*p++ = '\0';
-		if ((field = rule_spec_field(spec, key)) == NULL) {
-			seterr(err, errlen, "unknown setting \"%s\"", key);
+	for (i = 0; i < row.n; i++) {
+		if ((field = rule_spec_field(spec, row.key[i])) == NULL) {
+			seterr(err, errlen, "unknown setting \"%s\"",
+			    row.key[i]);
 			return -1;
 		}
 		if (*field != NULL) {
-			seterr(err, errlen, "%s given twice", key);
+			seterr(err, errlen, "%s given twice", row.key[i]);
 			return -1;
 		}
-		if (next_value(&p, &value, &why) == -1) {
-			seterr(err, errlen, "bad %s value: %s", key, why);
-			return -1;
-		}
-		*field = value;
+		*field = row.value[i];
 	}
+	return 0;
 }
 
 /* Copy a line into buf, NUL-terminated; -1 when too long or with NUL. */

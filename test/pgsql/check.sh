@@ -124,7 +124,11 @@ all_see() {
 	done
 }
 
-for n in 1 2 3; do
+MPORT=$(e2e_free_port)
+conf 1 "rules_cache = \"$E2E_DIR/mr1/cache\";" \
+    "metrics = \"inet:$MPORT@127.0.0.1\";"
+start 1
+for n in 2 3; do
 	conf "$n" "rules_cache = \"$E2E_DIR/mr$n/cache\";"
 	start "$n"
 done
@@ -210,6 +214,20 @@ for n in 1 2 3; do
 done
 e2e_ok "recipients = list from a row: the listed user accepted, another refused"
 
+# recipients = "verify" with a smart-host list: the callout's hops
+sql -c "INSERT INTO rules (pattern, smarthost, recipients) VALUES ('verify.example', '[192.0.2.41],[192.0.2.42]:2525', 'verify')"
+for i in $(seq 1 40); do
+	[ "$(smq 1 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] &&
+	    break
+	sleep 0.05
+done
+[ "$(smq 1 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] ||
+    e2e_fail "a smart-host list row: $(smq 1 "transport verify.example")"
+out=$("$MR" query -c "$E2E_DIR/mr1/mr.conf" u@verify.example 2>&1)
+printf '%s' "$out" | grep -q "recipients=verify hops=192.0.2.41:25,192.0.2.42:2525" ||
+    e2e_fail "query of a recipients = verify row: $out"
+e2e_ok "recipients = verify from a row: the callout asks each hop of its list"
+
 # --- a burst --------------------------------------------------------------
 
 before=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
@@ -228,6 +246,20 @@ reloads=$((after - before))
 [ "$reloads" -le $((2 * burst + 5)) ] ||
     e2e_fail "10,000 updates in $burst s made $reloads reloads"
 e2e_ok "10,000 updates (one transaction each, $burst s) made $reloads reloads"
+
+# the metrics of daemon 1 count the reloads the table caused, as its log
+if command -v curl >/dev/null 2>&1; then
+	curl -s "http://127.0.0.1:$MPORT/metrics" >"$E2E_DIR/metrics.out" ||
+	    e2e_fail "metrics endpoint of daemon 1"
+	ok=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
+	bad=$(grep -c "reload failed" "$E2E_DIR/mr1.log")
+	grep -qx "milter_relay_reloads_total{result=\"success\"} $ok" \
+	    "$E2E_DIR/metrics.out" &&
+	    grep -qx "milter_relay_reloads_total{result=\"failed\"} $bad" \
+	    "$E2E_DIR/metrics.out" ||
+	    e2e_fail "metrics reloads ($ok ok, $bad failed in the log): $(grep reloads_total "$E2E_DIR/metrics.out")"
+	e2e_ok "metrics count the table's reloads as the log: $ok ok, $bad failed"
+fi
 
 # --- the database stopped -------------------------------------------------
 
@@ -259,6 +291,8 @@ grep -q "rules from rules_cache" "$E2E_DIR/mr3.log" ||
     e2e_fail "rules_cache: the tls of a row is lost: $(smq 3 "tls [192.0.2.31]")"
 mtest 3 list.example reject ||
     e2e_fail "rules_cache: the recipients list of a row is lost"
+[ "$(smq 3 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] ||
+    e2e_fail "rules_cache: the smart-host list of a row is lost"
 e2e_ok "a daemon restarted with the database down starts from its snapshot"
 
 conf 4
