@@ -49,18 +49,6 @@ struct load {
 	size_t		 errlen;
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The file a setting came from: libconfig names an @include file as
  * written, which is relative to the config file's directory.
@@ -96,7 +84,7 @@ setting_error(const struct load *ld, const config_setting_t *s,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	seterr(ld->err, ld->errlen, "%s:%u: %s",
+	errmsg_set(ld->err, ld->errlen, "%s:%u: %s",
 	    setting_file(ld, s, file, sizeof(file)),
 	    config_setting_source_line(s), msg);
 	return -1;
@@ -672,12 +660,12 @@ line_split(char *buf, char **pattern, struct rule_spec *spec, char *err,
 	memset(spec, 0, sizeof(*spec));
 	for (i = 0; i < row.n; i++) {
 		if ((field = rule_spec_field(spec, row.key[i])) == NULL) {
-			seterr(err, errlen, "unknown setting \"%s\"",
+			errmsg_set(err, errlen, "unknown setting \"%s\"",
 			    row.key[i]);
 			return -1;
 		}
 		if (*field != NULL) {
-			seterr(err, errlen, "%s given twice", row.key[i]);
+			errmsg_set(err, errlen, "%s given twice", row.key[i]);
 			return -1;
 		}
 		*field = row.value[i];
@@ -691,11 +679,11 @@ line_copy(const char *line, size_t len, char *buf, size_t buflen,
     char *err, size_t errlen)
 {
 	if (len >= buflen) {
-		seterr(err, errlen, "line longer than %zu octets", buflen - 1);
+		errmsg_set(err, errlen, "line longer than %zu octets", buflen - 1);
 		return -1;
 	}
 	if (memchr(line, '\0', len) != NULL) {
-		seterr(err, errlen, "NUL octet in line");
+		errmsg_set(err, errlen, "NUL octet in line");
 		return -1;
 	}
 	memcpy(buf, line, len);
@@ -810,13 +798,13 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 	int		 rc;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		seterr(err, errlen, "%s: cannot open: %s", path,
+		errmsg_set(err, errlen, "%s: cannot open: %s", path,
 		    strerror(errno));
 		return -1;
 	}
 	lines = count_lines(fp);
 	if (ruleset_reserve(rules, lines + lines / 16) == -1) {
-		seterr(err, errlen, "%s: out of memory", path);
+		errmsg_set(err, errlen, "%s: out of memory", path);
 		fclose(fp);
 		return -1;
 	}
@@ -826,7 +814,7 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 	for (lineno = 1; (n = getline(&line, &cap, fp)) != -1; lineno++) {
 		/* a file cut while being written: refuse, do not guess */
 		if (line[n - 1] != '\n') {
-			seterr(err, errlen, "%s:%lu: incomplete last line (no "
+			errmsg_set(err, errlen, "%s:%lu: incomplete last line (no "
 			    "newline at the end of the file)", path, lineno);
 			rc = -1;
 			break;
@@ -836,12 +824,12 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 			continue;
 		file_duplicate(ld, fp, path, lineno, rules, line, (size_t)n,
 		    msg, sizeof(msg));
-		seterr(err, errlen, "%s:%lu: %s", path, lineno, msg);
+		errmsg_set(err, errlen, "%s:%lu: %s", path, lineno, msg);
 		rc = -1;
 		break;
 	}
 	if (rc == 0 && ferror(fp)) {
-		seterr(err, errlen, "%s:%lu: read error: %s", path, lineno,
+		errmsg_set(err, errlen, "%s:%lu: read error: %s", path, lineno,
 		    strerror(errno));
 		rc = -1;
 	}
@@ -938,13 +926,13 @@ rules_dir(const struct load *ld, struct ruleset *rules, const char *path)
 		return 0;
 	if (asprintf(&dir, "%.*s", slash == path ? 1 : (int)(slash - path),
 	    path) == -1) {
-		seterr(ld->err, ld->errlen, "%s: out of memory", path);
+		errmsg_set(ld->err, ld->errlen, "%s: out of memory", path);
 		return -1;
 	}
 	rc = ruleset_set_dir(rules, dir);
 	free(dir);
 	if (rc == -1)
-		seterr(ld->err, ld->errlen, "%s: out of memory", path);
+		errmsg_set(ld->err, ld->errlen, "%s: out of memory", path);
 	return rc;
 }
 
@@ -1046,7 +1034,7 @@ config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 	int	 saved;
 
 	if ((dir = strdup(path)) == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
+		errmsg_set(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	slash = strrchr(dir, '/');
@@ -1061,10 +1049,10 @@ config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 	saved = errno;
 	if (config_error_type(cf) == CONFIG_ERR_FILE_IO &&
 	    config_error_line(cf) == 0)
-		seterr(err, errlen, "%s: cannot read: %s", path,
+		errmsg_set(err, errlen, "%s: cannot read: %s", path,
 		    saved != 0 ? strerror(saved) : config_error_text(cf));
 	else
-		seterr(err, errlen, "%s:%d: %s", source_file(path,
+		errmsg_set(err, errlen, "%s:%d: %s", source_file(path,
 		    config_error_file(cf), file, sizeof(file)),
 		    config_error_line(cf), config_error_text(cf));
 	return -1;
@@ -1094,7 +1082,7 @@ config_load(const char *path, char *err, size_t errlen)
 	int			 rc;
 
 	if ((c = config_new(path)) == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
+		errmsg_set(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	config_init(&cf);
@@ -1125,7 +1113,7 @@ config_load(const char *path, char *err, size_t errlen)
 		    "rules_cache without rules_source");
 	config_destroy(&cf);
 	if (rc == 0 && config_tls_build(c, msg, sizeof(msg)) == -1) {
-		seterr(err, errlen, "%s: %s", path, msg);
+		errmsg_set(err, errlen, "%s: %s", path, msg);
 		rc = -1;
 	}
 	if (rc == -1) {

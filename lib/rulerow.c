@@ -30,23 +30,11 @@
  *	more than RULEROW_FIELDS_MAX fields.  It does not judge keys or
  *	values: the caller gives the line to the domains_file parser too.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "rulerow.h"
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "strutil.h"
 
 static int
 is_blank(int c)
@@ -104,16 +92,16 @@ rulerow_format(const struct rulerow *row, char *buf, size_t buflen,
 		buf[0] = '\0';
 	p = row->pattern;
 	if (p == NULL || *p == '\0') {
-		seterr(err, errlen, "empty pattern");
+		errmsg_set(err, errlen, "empty pattern");
 		return -1;
 	}
 	for (; *p != '\0'; p++)
 		if (is_blank((unsigned char)*p) || *p == '"') {
-			seterr(err, errlen, "blank or quote in the pattern");
+			errmsg_set(err, errlen, "blank or quote in the pattern");
 			return -1;
 		}
 	if (strcmp(row->pattern, "#") == 0) {
-		seterr(err, errlen, "pattern \"#\" is a comment");
+		errmsg_set(err, errlen, "pattern \"#\" is a comment");
 		return -1;
 	}
 	if (out(buf, buflen, &used, row->pattern, strlen(row->pattern)) == -1)
@@ -125,12 +113,12 @@ rulerow_format(const struct rulerow *row, char *buf, size_t buflen,
 			    *p == '_'))
 				break;
 		if (*p != '\0' || p == row->key[i]) {
-			seterr(err, errlen, "bad column name \"%.64s\"",
+			errmsg_set(err, errlen, "bad column name \"%.64s\"",
 			    row->key[i]);
 			return -1;
 		}
 		if (strpbrk(row->value[i], "\r\n") != NULL) {
-			seterr(err, errlen, "line break in %s", row->key[i]);
+			errmsg_set(err, errlen, "line break in %s", row->key[i]);
 			return -1;
 		}
 		if (out(buf, buflen, &used, " ", 1) == -1 ||
@@ -142,7 +130,7 @@ rulerow_format(const struct rulerow *row, char *buf, size_t buflen,
 	}
 	return 0;
 long_line:
-	seterr(err, errlen, "rule longer than %zu octets", buflen - 1);
+	errmsg_set(err, errlen, "rule longer than %zu octets", buflen - 1);
 	return -1;
 }
 
@@ -217,19 +205,19 @@ rulerow_split(char *line, struct rulerow *row, char *err, size_t errlen)
 			p++;
 		if (*p != '=') {
 			*p = '\0';
-			seterr(err, errlen, "expected key=value, got \"%.64s\"",
+			errmsg_set(err, errlen, "expected key=value, got \"%.64s\"",
 			    key);
 			return -1;
 		}
 		*p++ = '\0';
 		if (row->n == RULEROW_FIELDS_MAX) {
-			seterr(err, errlen, "more than %d fields",
+			errmsg_set(err, errlen, "more than %d fields",
 			    RULEROW_FIELDS_MAX);
 			return -1;
 		}
 		row->key[row->n] = key;
 		if (split_value(&p, &row->value[row->n], &why) == -1) {
-			seterr(err, errlen, "bad %.64s value: %s", key, why);
+			errmsg_set(err, errlen, "bad %.64s value: %s", key, why);
 			return -1;
 		}
 		row->n++;

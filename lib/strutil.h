@@ -5,8 +5,12 @@
 #ifndef MR_STRUTIL_H
 #define MR_STRUTIL_H
 
+#include <stddef.h>
+
 #define ERRMSG_MAX	1024	/* an error message, "FILE:LINE: reason" */
 
 int	str_same(const char *a, const char *b);
+void	errmsg_set(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -58,7 +58,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +73,7 @@
 
 #include "log.h"
 #include "pgsource.h"
+#include "strutil.h"
 
 #define PGSOURCE_TABLE		"rules"
 #define PGSOURCE_CHANNEL	"milter_relay"
@@ -83,18 +83,6 @@
 #define PGSOURCE_BURST_MS	1000
 #define PGSOURCE_BACKOFF_MS	500
 #define PGSOURCE_BACKOFF_MAX_MS	8000
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* pg_reason - libpq's last message on one line */
 static void
@@ -111,7 +99,7 @@ pg_reason(PGconn *conn, const char *what, char *err, size_t errlen)
 	for (n = 0; msg[n] != '\0'; n++)
 		if (msg[n] == '\n' || msg[n] == '\t')
 			msg[n] = ' ';
-	seterr(err, errlen, "%s: %s", what, msg);
+	errmsg_set(err, errlen, "%s: %s", what, msg);
 }
 
 /* pgsource_mask - a connection string that can be logged */
@@ -222,7 +210,7 @@ load_row(struct ruleset *rules, PGresult *res, int row, int pcol,
 	return 0;
 bad:
 	log_quote(r.pattern, strlen(r.pattern), 1, q, sizeof(q));
-	seterr(err, errlen, "table %s, row \"%s\": %s", PGSOURCE_TABLE, q,
+	errmsg_set(err, errlen, "table %s, row \"%s\": %s", PGSOURCE_TABLE, q,
 	    msg);
 	return -1;
 }
@@ -248,7 +236,7 @@ load_rows(PGconn *conn, struct ruleset *rules, FILE *snap, char *err,
 			return PGSOURCE_OK;
 		}
 		if ((pcol = PQfnumber(res, "pattern")) < 0) {
-			seterr(err, errlen, "table %s has no column pattern",
+			errmsg_set(err, errlen, "table %s has no column pattern",
 			    PGSOURCE_TABLE);
 			PQclear(res);
 			return PGSOURCE_BAD;
@@ -289,7 +277,7 @@ pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
 	PQclear(res);
 	if (count > 0 && ruleset_reserve(rules, (size_t)count +
 	    (size_t)count / 16) == -1) {
-		seterr(err, errlen, "table %s: out of memory", PGSOURCE_TABLE);
+		errmsg_set(err, errlen, "table %s: out of memory", PGSOURCE_TABLE);
 		rc = PGSOURCE_BAD;
 		goto done;
 	}
@@ -383,7 +371,7 @@ store_keys(char **lines, size_t n, char **keys, size_t *nkeys, char *err,
 	*nkeys = 0;
 	for (i = 0; i < n; i++) {
 		if ((copy = strdup(lines[i])) == NULL) {
-			seterr(err, errlen, "out of memory");
+			errmsg_set(err, errlen, "out of memory");
 			return -1;
 		}
 		if (rulerow_split(copy, &r, err, errlen) == -1) {
@@ -398,7 +386,7 @@ store_keys(char **lines, size_t n, char **keys, size_t *nkeys, char *err,
 				continue;
 			if (*nkeys == RULEROW_FIELDS_MAX ||
 			    (keys[k] = strdup(r.key[f])) == NULL) {
-				seterr(err, errlen, "too many keys");
+				errmsg_set(err, errlen, "too many keys");
 				free(copy);
 				return -1;
 			}
@@ -430,7 +418,7 @@ pgsource_store(const char *conninfo, char **lines, size_t n, char *err,
 	for (k = 0; k < nkeys; k++)
 		len += strlen(keys[k]) + 4;
 	if ((sql = malloc(len)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto done;
 	}
 	used = (size_t)snprintf(sql, len, "COPY %s (pattern", PGSOURCE_TABLE);
@@ -441,7 +429,7 @@ pgsource_store(const char *conninfo, char **lines, size_t n, char *err,
 	snprintf(sql + used, len - used, ") FROM STDIN");
 	if ((data = store_copy(lines, n, (const char **)keys, nkeys,
 	    &len)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto done;
 	}
 	if ((conn = pg_connect(conninfo, err, errlen)) == NULL)
@@ -623,18 +611,18 @@ pgsource_listen_start(const char *conninfo, void (*reload)(void),
 	if (l->running)
 		return 0;
 	if ((l->conninfo = strdup(conninfo)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -1;
 	}
 	if (pipe(l->wake) == -1) {
-		seterr(err, errlen, "pipe: %s", strerror(errno));
+		errmsg_set(err, errlen, "pipe: %s", strerror(errno));
 		free(l->conninfo);
 		return -1;
 	}
 	l->reload = reload;
 	atomic_store(&l->stop, 0);
 	if ((r = pthread_create(&l->tid, NULL, listen_main, l)) != 0) {
-		seterr(err, errlen, "pthread_create: %s", strerror(r));
+		errmsg_set(err, errlen, "pthread_create: %s", strerror(r));
 		close(l->wake[0]);
 		close(l->wake[1]);
 		free(l->conninfo);
