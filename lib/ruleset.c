@@ -33,7 +33,6 @@
 #include "domain.h"
 #include "rcptlist.h"
 #include "ruleset.h"
-#include "tlspolicy.h"
 
 #define NODE_INLINE	22
 #define NODE_CHILDREN	0x01		/* flags: has children */
@@ -857,7 +856,7 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 		snprintf(err, errlen, "bad reply \"%s\": %s", spec->reply, why);
 		return -1;
 	}
-	if (tlspolicy_spec(spec->tls, spec->tls_match, spec->smarthost,
+	if (tls_valid(spec->tls, spec->tls_match, spec->smarthost,
 	    &r->tls, &why) == -1) {
 		snprintf(err, errlen, "%s", why);
 		return -1;

@@ -12,7 +12,15 @@
  * transport_valid() accepts a Postfix master.cf service name: 1 to 64
  * letters, digits, '-', '_' or '.', starting with a letter or digit.
  *
- * All return 0, or -1 with *why pointing at a static string.
+ * tls_valid() checks a rule's tls and tls_match (NULL: unset) against its
+ * smarthost: tls is one of none, may, encrypt, dane, verify, secure (the
+ * levels of Postfix's smtp_tls_policy_maps) and needs a smart host, since
+ * Postfix looks TLS policy up by next hop; tls_match (Postfix's match=)
+ * needs verify or secure and is 1 to TLS_MATCH_MAX letters, digits, '.',
+ * '-', '_' and ':'.  The level goes to *level (TLS_UNSET when tls is
+ * NULL).  tls_level_name() is the word of a level ("" for TLS_UNSET).
+ *
+ * All checks return 0, or -1 with *why pointing at a static string.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,5 +64,63 @@ transport_valid(const char *text, const char **why)
 		*why = "bad transport name (1 to 64 characters)";
 		return -1;
 	}
+	return 0;
+}
+
+static const char *const level_names[] = {
+	"", "none", "may", "encrypt", "dane", "verify", "secure"
+};
+
+/* tls_level_name - the word of a TLS level, "" for TLS_UNSET */
+const char *
+tls_level_name(unsigned level)
+{
+	if (level >= sizeof(level_names) / sizeof(level_names[0]))
+		return "";
+	return level_names[level];
+}
+
+/* tls_valid - check tls and tls_match of a rule */
+int
+tls_valid(const char *tls, const char *match, const char *smarthost,
+    unsigned char *level, const char **why)
+{
+	unsigned	i;
+	size_t		n;
+
+	*level = TLS_UNSET;
+	if (tls == NULL) {
+		if (match != NULL) {
+			*why = "tls_match needs tls = \"verify\" or \"secure\"";
+			return -1;
+		}
+		return 0;
+	}
+	for (i = TLS_NONE; i <= TLS_SECURE; i++)
+		if (strcmp(tls, level_names[i]) == 0)
+			break;
+	if (i > TLS_SECURE) {
+		*why = "bad tls (none, may, encrypt, dane, verify or secure)";
+		return -1;
+	}
+	if (smarthost == NULL) {
+		*why = "tls needs a smarthost (Postfix looks TLS policy up by "
+		    "next hop)";
+		return -1;
+	}
+	if (match != NULL) {
+		if (i != TLS_VERIFY && i != TLS_SECURE) {
+			*why = "tls_match needs tls = \"verify\" or \"secure\"";
+			return -1;
+		}
+		n = strspn(match, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:");
+		if (n == 0 || match[n] != '\0' || n > TLS_MATCH_MAX) {
+			*why = "bad tls_match (1 to 255 letters, digits, "
+			    "'.', '-', '_', ':')";
+			return -1;
+		}
+	}
+	*level = (unsigned char)i;
 	return 0;
 }

@@ -4,8 +4,6 @@
  * SYNOPSIS
  *	#include "tlspolicy.h"
  *
- *	int	tlspolicy_spec(tls, match, smarthost, level, why)
- *	const char *tlspolicy_level_name(level)
  *	int	tlspolicy_build(set, out, err, errlen)
  *	int	tlspolicy_postfix(tp, key, len, value, valuelen)
  *	int	tlspolicy_sendmail(tp, host, len, value, valuelen)
@@ -26,12 +24,8 @@
  *	rule's mail goes there, and two rules giving one hop different
  *	policies are a configuration error naming both.
  *
- *	tlspolicy_spec() checks a rule's tls and tls_match (NULL: unset)
- *	against its smarthost: tls needs a smart host, tls_match needs tls
- *	verify or secure and is 1 to TLS_MATCH_MAX letters, digits, '.', '-',
- *	'_' and ':' (Postfix separates match patterns with ':').  0 and the
- *	level in *level, or -1 with *why.  tlspolicy_level_name() is the
- *	word of a level ("" for TLS_UNSET).
+ *	A rule's tls and tls_match are checked, and the level words
+ *	spelled, by tls_valid() and tls_level_name() of rulevalue.c.
  *
  *	tlspolicy_build() makes the table of every hop of every rule that
  *	sets tls: 0 and a table (NULL when no rule sets tls), or -1 with a
@@ -76,64 +70,6 @@ struct tlspolicy {
 	struct tls_entry *entries;
 	size_t		 n, cap;
 };
-
-static const char *const level_names[] = {
-	"", "none", "may", "encrypt", "dane", "verify", "secure"
-};
-
-/* tlspolicy_level_name - the word of a level */
-const char *
-tlspolicy_level_name(unsigned level)
-{
-	if (level >= sizeof(level_names) / sizeof(level_names[0]))
-		return "";
-	return level_names[level];
-}
-
-/* tlspolicy_spec - check tls and tls_match of a rule */
-int
-tlspolicy_spec(const char *tls, const char *match, const char *smarthost,
-    unsigned char *level, const char **why)
-{
-	unsigned	i;
-	size_t		n;
-
-	*level = TLS_UNSET;
-	if (tls == NULL) {
-		if (match != NULL) {
-			*why = "tls_match needs tls = \"verify\" or \"secure\"";
-			return -1;
-		}
-		return 0;
-	}
-	for (i = TLS_NONE; i <= TLS_SECURE; i++)
-		if (strcmp(tls, level_names[i]) == 0)
-			break;
-	if (i > TLS_SECURE) {
-		*why = "bad tls (none, may, encrypt, dane, verify or secure)";
-		return -1;
-	}
-	if (smarthost == NULL) {
-		*why = "tls needs a smarthost (Postfix looks TLS policy up by "
-		    "next hop)";
-		return -1;
-	}
-	if (match != NULL) {
-		if (i != TLS_VERIFY && i != TLS_SECURE) {
-			*why = "tls_match needs tls = \"verify\" or \"secure\"";
-			return -1;
-		}
-		n = strspn(match, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:");
-		if (n == 0 || match[n] != '\0' || n > TLS_MATCH_MAX) {
-			*why = "bad tls_match (1 to 255 letters, digits, "
-			    "'.', '-', '_', ':')";
-			return -1;
-		}
-	}
-	*level = (unsigned char)i;
-	return 0;
-}
 
 /* The table key of a hop: Postfix syntax, port 25 as no port. */
 static int
@@ -243,10 +179,10 @@ tlspolicy_build(const struct ruleset *set, struct tlspolicy **out,
 			snprintf(err, errlen, "smart host %s has tls = \"%s\"%s%s "
 			    "in rule \"%s\" but tls = \"%s\"%s%s in rule \"%s\": "
 			    "Postfix looks TLS policy up by next hop",
-			    a->key, level_names[a->level],
+			    a->key, tls_level_name(a->level),
 			    a->match != NULL ? " tls_match = " : "",
 			    a->match != NULL ? a->match : "", a->pattern,
-			    level_names[e->level],
+			    tls_level_name(e->level),
 			    e->match != NULL ? " tls_match = " : "",
 			    e->match != NULL ? e->match : "", e->pattern);
 			for (; i < tp->n; i++) {
@@ -272,7 +208,7 @@ policy_format(const struct tls_entry *e, char *value, size_t valuelen)
 {
 	int	n;
 
-	n = snprintf(value, valuelen, "%s%s%s", level_names[e->level],
+	n = snprintf(value, valuelen, "%s%s%s", tls_level_name(e->level),
 	    e->match != NULL ? " match=" : "", e->match != NULL ? e->match :
 	    "");
 	return n < 0 || (size_t)n >= valuelen ? -1 : 1;

@@ -7,18 +7,8 @@
 #include <stddef.h>
 
 #include "nexthop.h"
+#include "rulevalue.h"
 
-enum tls_level {
-	TLS_UNSET,		/* the MTA's own policy */
-	TLS_NONE,
-	TLS_MAY,
-	TLS_ENCRYPT,
-	TLS_DANE,
-	TLS_VERIFY,
-	TLS_SECURE
-};
-
-#define TLS_MATCH_MAX	255
 #define TLSPOLICY_KEY_MAX	(NEXTHOP_TEXT_MAX + 2)
 #define TLSPOLICY_VALUE_MAX	(16 + TLS_MATCH_MAX)
 
@@ -27,9 +17,6 @@ struct tlspolicy;
 
 typedef int tlspolicy_walk_fn(const char *key, const char *value, void *arg);
 
-int	tlspolicy_spec(const char *tls, const char *match,
-	    const char *smarthost, unsigned char *level, const char **why);
-const char *tlspolicy_level_name(unsigned level);
 int	tlspolicy_build(const struct ruleset *set, struct tlspolicy **out,
 	    char *err, size_t errlen);
 int	tlspolicy_postfix(const struct tlspolicy *tp, const char *key,
