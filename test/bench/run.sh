@@ -39,7 +39,7 @@
 # runs of part 4, 2),
 # BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify pgsql).
 #
-# Targets (DESIGN.md section 8) are printed next to the figures as "ok"
+# The project's targets are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
 # (every reply as expected), 1 when one did not: the machine is shared
 # and noisy, so figures are reported, not asserted.

@@ -3,7 +3,7 @@
  * (lib/config.c)
  *
  * Every test writes its files into a fresh temporary directory.  Good
- * files: the example of DESIGN.md section 2 with every value checked, the
+ * files: the example of milter-relay.conf(5) with every value checked, the
  * defaults, domains_file next to the config (relative and absolute), its
  * comments, quoting and line endings, and @include.  Bad files: a table
  * of configurations, each with the exact "FILE:LINE: reason" it must

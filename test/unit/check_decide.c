@@ -6,8 +6,8 @@
  * and the outcome enforce mode would give.  The configurations are real
  * config files written to temporary files and read by config_load(), so
  * the table checks the whole path from configuration text to decision:
- * every row of DESIGN.md section 1, IDN in rules and addresses, every
- * address form, the unmatched policies, trusted networks and
+ * every row of the rule semantics (README, "How rules work"), IDN in
+ * rules and addresses, every address form, the unmatched policies, trusted networks and
  * authentication, log-only mode and the NULL configuration.
  */
 #include <check.h>
