@@ -222,6 +222,23 @@ port_split(const char *s, size_t *len, unsigned *port, const char **why)
 	return 0;
 }
 
+/* bracket_port - the optional ":port" after the ']' at close */
+static int
+bracket_port(const char *text, size_t len, const char *close,
+    const char *junk, struct nexthop *hop, const char **why)
+{
+	size_t	n;
+
+	n = len - (size_t)(close + 1 - text);
+	if (n == 0)
+		return 0;
+	if (close[1] != ':') {
+		*why = junk;
+		return -1;
+	}
+	return port_parse(close + 2, n - 1, &hop->port, why);
+}
+
 /* nexthop_parse - one hop in rule syntax, normalized */
 int
 nexthop_parse(const char *text, size_t len, struct nexthop *hop,
@@ -254,14 +271,8 @@ nexthop_parse(const char *text, size_t len, struct nexthop *hop,
 			return -1;
 		}
 		hop->bracket = 1;
-		n = len - (size_t)(close + 1 - text);
-		if (n == 0)
-			return 0;
-		if (close[1] != ':') {
-			*why = "junk after ']' in smart host";
-			return -1;
-		}
-		return port_parse(close + 2, n - 1, &hop->port, why);
+		return bracket_port(text, len, close,
+		    "junk after ']' in smart host", hop, why);
 	}
 	if (len >= 3 && strncasecmp(text, "mx:", 3) == 0) {
 		hop->mx = 1;
@@ -337,14 +348,7 @@ nexthop_parse_mta(const char *text, size_t len, enum nexthop_syntax syntax,
 		hop->bracket = 1;
 	else if (name_parse(in, n, hop, why) == -1)
 		return -1;
-	n = len - (size_t)(close + 1 - text);
-	if (n == 0)
-		return 0;
-	if (close[1] != ':') {
-		*why = "junk after ']'";
-		return -1;
-	}
-	return port_parse(close + 2, n - 1, &hop->port, why);
+	return bracket_port(text, len, close, "junk after ']'", hop, why);
 }
 
 /* nexthop_format - one hop in one syntax */
