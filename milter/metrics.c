@@ -72,6 +72,7 @@
 #include "config.h"
 #include "decide.h"
 #include "maps.h"
+#include "reply.h"
 #include "ruleset.h"
 
 #include "log.h"
@@ -100,13 +101,13 @@ static const char *const reasons[] = {
 	"postmaster",
 	"sender-specified routing",
 	"null recipient",
-	"bad address syntax",		/* any reply 501 5.1.3 */
+	"bad address syntax",		/* any REPLY_SYNTAX reply */
 	"route mismatch",
 	"no configuration",
 	"no configuration loaded",
 	"no session context",
 	"cannot decide",
-	"MTA final delivery",
+	DECIDE_REASON_FINAL,
 	"other"
 };
 #define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
@@ -303,7 +304,7 @@ reason_index(const struct decision *d)
 	for (r = 0; r < NREASONS - 1; r++)
 		if (strcmp(d->reason, reasons[r]) == 0)
 			return r;
-	if (strcmp(d->rcode, "501") == 0 && strcmp(d->xcode, "5.1.3") == 0)
+	if (reply_is(d, REPLY_SYNTAX))
 		return REASON_SYNTAX;
 	return NREASONS - 1;
 }
