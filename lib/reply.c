@@ -12,7 +12,6 @@
  *	void reply_custom(struct decision *d, const char *reply,
  *	    const char *rcpt, size_t len);
  *	void reply_clear(struct decision *d);
- *	int reply_is(const struct decision *d, enum reply_kind kind);
  *	int reply_valid(const char *text, const char **why);
  *	void reply_escape(const char *in, char *out, size_t outlen);
  * DESCRIPTION
@@ -44,9 +43,7 @@
  *	reply_valid() accepted at load.  reply_custom() does the same for a
  *	configured reply that stands for a kind with ADDR
  *	(verify.unknown_reply): "ddd x.y.z <ADDR>: text".  reply_clear()
- *	empties the three.  reply_is() is 1 when a decision carries the
- *	code and enhanced code of a kind (how the counters tell a syntax
- *	error, whose reason is the parser's own message), else 0.
+ *	empties the three.
  *
  *	reply_valid() accepts "ddd x.y.z text": ddd is 4xx or 5xx (second
  *	digit 0-5), the enhanced status class x equals the first digit, y
@@ -163,16 +160,6 @@ reply_custom(struct decision *d, const char *reply, const char *rcpt,
 		t = sizeof(d->text) - 1 - n;
 	memcpy(d->text + n, text, t);
 	d->text[n + t] = '\0';
-}
-
-/* reply_is - 1 when d carries the codes of that kind of reply */
-int
-reply_is(const struct decision *d, enum reply_kind kind)
-{
-	if ((size_t)kind >= sizeof(replies) / sizeof(replies[0]))
-		return 0;
-	return strcmp(d->rcode, replies[kind].rcode) == 0 &&
-	    strcmp(d->xcode, replies[kind].xcode) == 0;
 }
 
 /* reply_clear - no reply (accept, continue) */

@@ -29,7 +29,6 @@ void	reply_rule(struct decision *d, const char *reply);
 void	reply_custom(struct decision *d, const char *reply, const char *rcpt,
 	    size_t len);
 void	reply_clear(struct decision *d);
-int	reply_is(const struct decision *d, enum reply_kind kind);
 int	reply_valid(const char *text, const char **why);
 void	reply_escape(const char *in, char *out, size_t outlen);
 

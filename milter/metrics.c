@@ -29,12 +29,14 @@
  *
  *	metrics_add() counts one event of a plain counter.
  *	metrics_now() is a monotonic clock in nanoseconds.
- *	metrics_decision() counts one RCPT decision by outcome and reason,
- *	observes its latency since start (metrics_now()) and, when the
- *	decision matched a rule given in the configuration's inline
- *	"domains" list, counts a hit for that rule (rules of domains_file
- *	are not counted one by one: there may be millions).  A reason the
- *	table below does not know is counted as "other".
+ *	metrics_decision() counts one RCPT decision by outcome and reason
+ *	(d->reason, an enum decide_reason, labelled with its
+ *	decide_reason_name()), observes its latency since start
+ *	(metrics_now()) and, when the decision matched a rule given in the
+ *	configuration's inline "domains" list, counts a hit for that rule
+ *	(rules of domains_file are not counted one by one: there may be
+ *	millions).  A reason out of the enum's range is counted as
+ *	"other".
  *	metrics_socketmap() counts one socketmap lookup by map (the word
  *	before the first space of the request) and answer (status, an enum
  *	map_status of maps.h) and observes its latency.
@@ -72,7 +74,6 @@
 #include "config.h"
 #include "decide.h"
 #include "maps.h"
-#include "reply.h"
 #include "ruleset.h"
 
 #include "log.h"
@@ -86,36 +87,7 @@
 #define METRICS_RULES_SLOTS	2048	/* hash slots, a power of two */
 #define NOUTCOMES		4	/* enum outcome */
 
-/* Reasons as decide() and the callbacks give them; the last is "other". */
-static const char *const reasons[] = {
-	"relay rule",
-	"trusted-only rule, trusted client",
-	"trusted-only rule, untrusted client",
-	"deny rule",
-	"no rule",
-	"no rule, trusted client",
-	"address literal",
-	"address literal, trusted client",
-	"unqualified address",
-	"unqualified address, trusted client",
-	"postmaster",
-	"sender-specified routing",
-	"null recipient",
-	"bad address syntax",		/* any REPLY_SYNTAX reply */
-	"route mismatch",
-	"no configuration",
-	"no configuration loaded",
-	"no session context",
-	"cannot decide",
-	DECIDE_REASON_FINAL,
-	"other"
-};
-#define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
-#define REASON_SYNTAX	13
-
-static const char *const outcomes[NOUTCOMES] = {
-	"accept", "reject", "tempfail", "continue"
-};
+#define NREASONS		DECIDE_REASON_COUNT
 
 /* Socketmap map names; the last is "other". */
 static const char *const maps[] = {
@@ -297,16 +269,9 @@ rule_find(const char *pattern, int *found)
 static size_t
 reason_index(const struct decision *d)
 {
-	size_t	 r;
-
-	if (d->reason == NULL)
-		return NREASONS - 1;
-	for (r = 0; r < NREASONS - 1; r++)
-		if (strcmp(d->reason, reasons[r]) == 0)
-			return r;
-	if (reply_is(d, REPLY_SYNTAX))
-		return REASON_SYNTAX;
-	return NREASONS - 1;
+	if ((unsigned)d->reason >= NREASONS)
+		return DECIDE_REASON_OTHER;
+	return d->reason;
 }
 
 void
@@ -494,8 +459,9 @@ format_decisions(FILE *fp)
 	for (o = 0; o < NOUTCOMES; o++)
 		for (r = 0; r < NREASONS; r++) {
 			fprintf(fp, "milter_relay_rcpt_decisions_total{"
-			    "outcome=\"%s\",reason=\"", outcomes[o]);
-			label(fp, reasons[r]);
+			    "outcome=\"%s\",reason=\"",
+			    decision_outcome_name((enum outcome)o));
+			label(fp, decide_reason_name(r));
 			fprintf(fp, "\"} %llu\n",
 			    (unsigned long long)get(&m->decisions[o][r]));
 		}
