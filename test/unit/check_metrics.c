@@ -12,7 +12,8 @@
  * removed is no longer exported; histogram buckets are cumulative; a
  * failed reload moves its counter and not the success timestamp;
  * /healthz needs a loaded rule set and a serving worker; counts made by
- * a forked child (a worker) are seen by the parent (the supervisor).
+ * a forked child (a worker) are seen by the parent (the supervisor);
+ * socketmap lookups are counted by map and answer.
  */
 #include <check.h>
 #include <stdio.h>
@@ -179,6 +180,49 @@ START_TEST(test_reason_labels)
 }
 END_TEST
 
+/*
+ * Socketmap lookups: by map (the names Postfix and Sendmail ask) and
+ * answer; an unknown name as "other", an unknown status as "perm".
+ */
+START_TEST(test_socketmap)
+{
+	static const char *const names[] = {
+		"relay", "transport", "mailertable", "access", "rcpt",
+		"recipients", "tls", "other"
+	};
+	static const char *const answer[] = {
+		"ok", "notfound", "temp", "perm"
+	};
+	char	*t, line[256], req[64];
+	size_t	 i, a;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(req, sizeof(req), "%s x.example", i < 7 ? names[i] :
+		    "nosuchmap");
+		for (a = 0; a <= i % 4; a++)
+			metrics_socketmap(req, strlen(req), (int)a,
+			    metrics_now());
+	}
+	metrics_socketmap("relay", 5, MAP_PERM, metrics_now());
+	metrics_socketmap("tls x", 5, 17, metrics_now());
+	t = exposition();
+	for (i = 0; i < 8; i++)
+		for (a = 0; a < 4; a++) {
+			snprintf(line, sizeof(line),
+			    "milter_relay_socketmap_lookups_total{map=\"%s\","
+			    "answer=\"%s\"} %d", names[i], answer[a],
+			    (a <= i % 4) + (i == 0 && a == 3) +
+			    (i == 6 && a == 3));
+			has(t, line);
+		}
+	has(t, "milter_relay_socketmap_lookup_duration_seconds_count"
+	    "{map=\"other\"} 4");
+	ck_assert_uint_eq(metrics_socketmap_answers(MAP_OK), 8);
+	ck_assert_uint_eq(metrics_socketmap_answers(MAP_PERM), 4);
+	free(t);
+}
+END_TEST
+
 START_TEST(test_rule_hits)
 {
 	struct config *a, *b;
@@ -315,6 +359,7 @@ main(void)
 	tcase_add_test(tc, test_decisions);
 	tcase_add_loop_test(tc, test_reason_label, 0, (int)NLABELS);
 	tcase_add_test(tc, test_reason_labels);
+	tcase_add_test(tc, test_socketmap);
 	tcase_add_test(tc, test_rule_hits);
 	tcase_add_test(tc, test_histogram);
 	tcase_add_test(tc, test_reload_failed);
