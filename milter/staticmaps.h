@@ -8,5 +8,6 @@
 #include "config.h"
 
 int	staticmaps_publish(const struct config *config);
+int	staticmaps_wait_ms(void);
 
 #endif
