@@ -98,8 +98,8 @@ static int	staticmaps_write(const char *path, const struct kvtable *table,
 		    char *err, size_t errlen);
 static int	staticmaps_hold(const struct kvtable *old_access,
 		    const struct timespec *mtime, const struct kvtable *old,
-		    const struct kvtable *new, int had_tables,
-		    struct kvtable *access);
+		    const struct kvtable *new, const struct kvtable *deny,
+		    int had_tables, struct kvtable *access);
 static double	staticmaps_now(void);
 static void	staticmaps_path(char *path, const char *dir,
 		    enum staticmaps_table table, const char *suffix);
@@ -149,7 +149,7 @@ staticmaps_publish(const struct config *config)
 		}
 	}
 	if (staticmaps_hold(&old[TABLE_ACCESS], &mtime[TABLE_ACCESS], old,
-	    new, !missing[TABLE_RELAY] && !missing[TABLE_TRANSPORT],
+	    new, &deny, !missing[TABLE_RELAY] && !missing[TABLE_TRANSPORT],
 	    &new[TABLE_ACCESS]) == -1) {
 		log_error("static maps: out of memory; keeping the previous "
 		    "tables in \"%s\"", config->maps_dir);
@@ -224,8 +224,8 @@ staticmaps_wait_ms(void)
  */
 static int
 staticmaps_hold(const struct kvtable *old_access, const struct timespec *mtime,
-    const struct kvtable *old, const struct kvtable *new, int had_tables,
-    struct kvtable *access)
+    const struct kvtable *old, const struct kvtable *new,
+    const struct kvtable *deny, int had_tables, struct kvtable *access)
 {
 	struct routehold_tables tables = {
 		&old[TABLE_RELAY], &old[TABLE_TRANSPORT],
@@ -248,8 +248,7 @@ staticmaps_hold(const struct kvtable *old_access, const struct timespec *mtime,
 	if (had_tables && routehold_changes(&staticmaps_holds, &tables,
 	    now + ROUTEHOLD_SECONDS) == -1)
 		return -1;
-	if (routehold_access(&staticmaps_holds, &tables, &new[TABLE_ACCESS],
-	    access) == -1)
+	if (routehold_access(&staticmaps_holds, &tables, deny, access) == -1)
 		return -1;
 	next = routehold_next(&staticmaps_holds);
 	/* a little late rather than early: the next publish lets go */
