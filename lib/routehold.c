@@ -16,6 +16,7 @@
  *	int routehold_access(const struct routehold *h,
  *	    const struct routehold_tables *tables,
  *	    const struct kvtable *access, struct kvtable *out);
+ *	int routehold_has(const struct routehold *h, const char *key);
  *	int routehold_is_held(const char *value);
  *	double routehold_next(const struct routehold *h);
  *	void routehold_free(struct routehold *h);
@@ -55,8 +56,10 @@
  *	that the search for a name whose answer did not change stops
  *	before the held entry above it: 0, or -1 when out of memory.
  *
+ *	routehold_has() is 1 when key is held, else 0.
  *	routehold_is_held() is 1 when an access table value is the held
- *	answer (how a restarted daemon finds the keys it held).
+ *	answer (how a restarted daemon finds the keys it held, and how the
+ *	entries of the keys let go are found).
  *	routehold_next() is the earliest time a key is held until, or 0
  *	when none is held.
  */
@@ -81,7 +84,6 @@ static void	routehold_keys_start(struct routehold_keys *it,
 static const char *routehold_keys_next(struct routehold_keys *it);
 static int	routehold_append(struct routehold *h, const char *key,
 		    double until);
-static int	routehold_find(const struct routehold *h, const char *key);
 static int	routehold_cmp(const void *a, const void *b);
 static void	routehold_sort(struct routehold *h);
 static const char *routehold_value(void);
@@ -175,7 +177,7 @@ routehold_changes(struct routehold *h, const struct routehold_tables *tables,
 	while ((key = routehold_keys_next(&it)) != NULL) {
 		for (touched = 0, k = key; k != NULL && !touched;
 		    k = kvtable_parent(k))
-			touched = routehold_find(&changed, k);
+			touched = routehold_has(&changed, k);
 		if (!touched)
 			continue;
 		for (t = 0; t < 2; t++)
@@ -221,11 +223,11 @@ routehold_access(const struct routehold *h,
 	}
 	routehold_keys_start(&it, tables);
 	while ((key = routehold_keys_next(&it)) != NULL) {
-		if (kvtable_get(access, key) != NULL || routehold_find(h, key))
+		if (kvtable_get(access, key) != NULL || routehold_has(h, key))
 			continue;
 		for (below = 0, k = kvtable_parent(key); k != NULL && !below;
 		    k = kvtable_parent(k))
-			below = routehold_find(h, k);
+			below = routehold_has(h, k);
 		if (!below)
 			continue;
 		if ((value = kvtable_search(access, key)) == NULL)
@@ -311,8 +313,8 @@ routehold_keys_next(struct routehold_keys *it)
 	return least;
 }
 
-static int
-routehold_find(const struct routehold *h, const char *key)
+int
+routehold_has(const struct routehold *h, const char *key)
 {
 	size_t	 lo = 0, hi = h->n, mid;
 	int	 c;

@@ -35,6 +35,7 @@ int	routehold_changes(struct routehold *h,
 int	routehold_access(const struct routehold *h,
 	    const struct routehold_tables *tables, const struct kvtable *access,
 	    struct kvtable *out);
+int	routehold_has(const struct routehold *h, const char *key);
 int	routehold_is_held(const char *value);
 double	routehold_next(const struct routehold *h);
 void	routehold_free(struct routehold *h);

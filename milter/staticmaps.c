@@ -3,8 +3,7 @@
  *
  * staticmaps_publish() is called once for every configuration that is
  * about to be published (start, reload, rules_source notification),
- * never per recipient, and again when a held name's time is up
- * (staticmaps_wait_ms()).  When the configuration sets maps_dir, it
+ * never per recipient.  When the configuration sets maps_dir, it
  * keeps in that directory the tables of export.h, as Postfix's lmdb:
  * tables (one unnamed database a file, opened MDB_NOSUBDIR; every key
  * and every value ends with a NUL byte, as postmap(1) writes them):
@@ -28,8 +27,9 @@
  * to about 16 s to notice, and its clients cache an answer for 30 s.
  * So every name whose relay permission or route changed is held
  * (routehold.h): the access table answers 451 4.7.1 for it, to every
- * client, for ROUTEHOLD_SECONDS; then it is published again without
- * the hold.  Mail for a changed name is never relayed or routed by the
+ * client, for ROUTEHOLD_SECONDS.  staticmaps_wait_ms() says how long
+ * until a hold is up (-1: none held); staticmaps_release() then takes
+ * the held entries whose time is up out of the access table in place.  Mail for a changed name is never relayed or routed by the
  * old tables.  The held names are remembered in memory; a restarted
  * worker finds them in access.lmdb, held as long as its time stamp
  * says.  A table created where there was none holds nothing (Postfix
@@ -84,9 +84,13 @@ static const struct {
 	[TABLE_TLS] = { "tls_policy", EXPORT_POSTFIX_TLS_POLICY },
 };
 
-/* The held names; the next time one is due (monotonic ms, 0: none). */
+/*
+ * The held names, the directory of the last tables written, and the next
+ * time a name's hold is up (monotonic ms, 0: none).
+ */
 static struct routehold staticmaps_holds;
 static int staticmaps_holds_read;
+static char *staticmaps_dir;
 static atomic_llong staticmaps_due_ms;
 
 static int	staticmaps_export(const struct config *config,
@@ -101,6 +105,7 @@ static int	staticmaps_hold(const struct kvtable *old_access,
 		    const struct kvtable *new, const struct kvtable *deny,
 		    int had_tables, struct kvtable *access);
 static double	staticmaps_now(void);
+static void	staticmaps_set_due(void);
 static void	staticmaps_path(char *path, const char *dir,
 		    enum staticmaps_table table, const char *suffix);
 
@@ -180,6 +185,10 @@ staticmaps_publish(const struct config *config)
 			goto out;
 		}
 	}
+	if (!str_same(staticmaps_dir, config->maps_dir)) {
+		free(staticmaps_dir);
+		staticmaps_dir = strdup(config->maps_dir);
+	}
 	if (names[0] == '\0')
 		log_info("static maps: the tables in \"%s\" are up to date",
 		    config->maps_dir);
@@ -201,6 +210,64 @@ out:
 		kvtable_free(&new[i]);
 	}
 	kvtable_free(&deny);
+	return rc;
+}
+
+/*
+ * The holds whose time is up: their entries leave the access table in
+ * place, the rest of it stays as the last publish wrote it (so this
+ * needs no configuration: a reload that failed since changes nothing).
+ */
+int
+staticmaps_release(void)
+{
+	struct kvtable	 old, new;
+	struct timespec	 mtime;
+	char		 path[PATH_MAX], tmp[PATH_MAX], err[ERRMSG_MAX];
+	size_t		 i;
+	int		 rc = -1;
+
+	routehold_expire(&staticmaps_holds, staticmaps_now());
+	if (staticmaps_dir == NULL) {
+		staticmaps_set_due();
+		return 0;
+	}
+	kvtable_init(&old);
+	kvtable_init(&new);
+	staticmaps_path(path, staticmaps_dir, TABLE_ACCESS, "");
+	staticmaps_path(tmp, staticmaps_dir, TABLE_ACCESS, ".tmp");
+	if (staticmaps_read(path, &old, &mtime, err, sizeof(err)) == -1)
+		goto out;
+	for (i = 0; i < old.n; i++)
+		if ((!routehold_is_held(old.v[i].value) ||
+		    routehold_has(&staticmaps_holds, old.v[i].key)) &&
+		    kvtable_add(&new, old.v[i].key, old.v[i].value) == -1) {
+			errmsg_set(err, sizeof(err), "out of memory");
+			goto out;
+		}
+	if (new.n < old.n) {
+		if (staticmaps_write(tmp, &new, err, sizeof(err)) == -1)
+			goto out;
+		if (rename(tmp, path) == -1) {
+			errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
+			    strerror(errno));
+			unlink(tmp);
+			goto out;
+		}
+		log_info("static maps: let go of %zu held names in \"%s\"",
+		    old.n - new.n, staticmaps_dir);
+	}
+	rc = 0;
+out:
+	kvtable_free(&old);
+	kvtable_free(&new);
+	staticmaps_set_due();
+	if (rc == -1) {
+		log_error("static maps: letting go of held names: %s; "
+		    "trying again in a second", err);
+		atomic_store(&staticmaps_due_ms,
+		    (long long)(staticmaps_now() * 1000) + 1000);
+	}
 	return rc;
 }
 
@@ -231,7 +298,7 @@ staticmaps_hold(const struct kvtable *old_access, const struct timespec *mtime,
 		&old[TABLE_RELAY], &old[TABLE_TRANSPORT],
 		&new[TABLE_RELAY], &new[TABLE_TRANSPORT],
 	};
-	double		 now = staticmaps_now(), left, next;
+	double		 now = staticmaps_now(), left;
 	size_t		 i;
 
 	if (!staticmaps_holds_read) {
@@ -250,10 +317,7 @@ staticmaps_hold(const struct kvtable *old_access, const struct timespec *mtime,
 		return -1;
 	if (routehold_access(&staticmaps_holds, &tables, deny, access) == -1)
 		return -1;
-	next = routehold_next(&staticmaps_holds);
-	/* a little late rather than early: the next publish lets go */
-	atomic_store(&staticmaps_due_ms, next == 0 ? 0 :
-	    (long long)(next * 1000) + 1);
+	staticmaps_set_due();
 	return 0;
 }
 
@@ -407,6 +471,16 @@ staticmaps_path(char *path, const char *dir, enum staticmaps_table table,
 {
 	snprintf(path, PATH_MAX, "%s/%s.lmdb%s", dir,
 	    staticmaps_tables[table].name, suffix);
+}
+
+/* The next time a hold is up, a little late rather than early. */
+static void
+staticmaps_set_due(void)
+{
+	double	 next = routehold_next(&staticmaps_holds);
+
+	atomic_store(&staticmaps_due_ms, next == 0 ? 0 :
+	    (long long)(next * 1000) + 1);
 }
 
 /* Seconds on the monotonic clock. */

@@ -9,5 +9,6 @@
 
 int	staticmaps_publish(const struct config *config);
 int	staticmaps_wait_ms(void);
+int	staticmaps_release(void);
 
 #endif

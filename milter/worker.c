@@ -178,16 +178,12 @@ worker_check_file(void)
 	    "rules); changes on disk take effect at the next reload", n);
 }
 
-/* Static mode: publish the tables again once a held name's time is up. */
+/* Static mode: a held name's time is up (one publish at a time). */
 static void
 worker_release_holds(void)
 {
-	const struct config *config;
-
 	pthread_mutex_lock(&worker_publish_lock);
-	config = live_acquire();
-	staticmaps_publish(config);
-	live_release(config);
+	staticmaps_release();
 	pthread_mutex_unlock(&worker_publish_lock);
 }
 

@@ -181,7 +181,6 @@ fi
 } >"$LIST.new"
 chmod 644 "$LIST.new"
 mv "$LIST.new" "$LIST"
-base_a=$(sink_count A)
 base_b=$(sink_count B)
 t0=$(date +%s.%N)
 "$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "milter-relay reload failed"
@@ -225,7 +224,7 @@ if [ "$MODE" = static ]; then
 	rcpt_after 5 u@new.example 250
 	rcpt_after 5 u@gone.example '554 5.7.1 .*Relay access denied'
 	e2e_ok "reload: after the hold, new.example relayed, gone.example refused"
-	grep -q "static maps: wrote access in \"$MAPS\"" \
+	grep -q "static maps: let go of [0-9]* held names in \"$MAPS\"" \
 	    "$E2E_DIR/milter-relay.log" || e2e_fail "the holds not let go"
 else
 	rcpt_after 2 u@new.example 250
@@ -240,7 +239,7 @@ sink_wait B $((base_b + 2)) 60 && sink_rcpts B | grep -qx u@new.example &&
     e2e_fail "u@new.example and u@rerouted.example did not reach sink B: $(sink_rcpts B)"
 pf_flush
 pf_wait_queue_empty 60 || e2e_fail "queue not empty after 60 s"
-[ "$(sink_count A)" = "$base_a" ] ||
+sink_rcpts A | grep -q '@new\.example$\|@rerouted\.example$' &&
     e2e_fail "after the reload, mail reached the old smart host A: $(sink_rcpts A)"
 e2e_ok "reload: new.example and rerouted.example routed to B, nothing to the old smart host A"
 
