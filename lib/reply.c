@@ -13,6 +13,7 @@
  *	    const char *rcpt, size_t len);
  *	void reply_clear(struct decision *d);
  *	int reply_valid(const char *text, const char **why);
+ *	void reply_format(enum reply_kind kind, char *out, size_t outlen);
  *	void reply_escape(const char *in, char *out, size_t outlen);
  * DESCRIPTION
  *	reply_set() writes the reply of kind into d->rcode, d->xcode and
@@ -32,6 +33,9 @@
  *				User unknown
  *	REPLY_UNVERIFIED	450 4.1.1 <ADDR>: Recipient address rejected:
  *				unverified address, try again later
+ *	REPLY_ROUTE_PENDING	451 4.7.1 Relay route being updated, try
+ *				again later (static mode's access table:
+ *				Postfix puts the recipient before it)
  *
  *	ADDR is rcpt[0..len) as the client gave it, without the spaces and
  *	angle brackets around it, cut at REPLY_ADDR_MAX octets, with every
@@ -50,6 +54,10 @@
  *	and z have 1 to 3 digits; text is optional, printable ASCII
  *	without '%'; REPLY_MAX octets at most.  0, or -1 with *why set to
  *	a static string.
+ *
+ *	reply_format() writes the reply of kind as "ddd x.y.z text",
+ *	without ADDR: an access table value, to which Postfix adds the
+ *	recipient itself.
  *
  *	reply_escape() copies a reply text for smfi_setreply(), which
  *	reads its text as a format: every '%' doubled, cut to fit outlen.
@@ -96,6 +104,8 @@ static const struct {
 	[REPLY_UNVERIFIED] = { RCODE_UNVERIFIED, XCODE_UNVERIFIED, 1,
 	    "Recipient address rejected: unverified address, try again "
 	    "later" },
+	[REPLY_ROUTE_PENDING] = { RCODE_TEMPFAIL, XCODE_TEMPFAIL, 0,
+	    "Relay route being updated, try again later" },
 };
 
 static void	reply_show(const char *rcpt, size_t len, char *out,
@@ -160,6 +170,16 @@ reply_custom(struct decision *d, const char *reply, const char *rcpt,
 		t = sizeof(d->text) - 1 - n;
 	memcpy(d->text + n, text, t);
 	d->text[n + t] = '\0';
+}
+
+/* reply_format - "ddd x.y.z text" of a kind, without ADDR */
+void
+reply_format(enum reply_kind kind, char *out, size_t outlen)
+{
+	if ((size_t)kind >= sizeof(replies) / sizeof(replies[0]))
+		kind = REPLY_UNAVAILABLE;
+	snprintf(out, outlen, "%s %s %s", replies[kind].rcode,
+	    replies[kind].xcode, replies[kind].text);
 }
 
 /* reply_clear - no reply (accept, continue) */
