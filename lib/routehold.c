@@ -49,9 +49,9 @@
  *
  *	routehold_access() writes into out (an empty table) the access
  *	table to publish: the entries of access (the deny rules' table,
- *	which win where they have an entry), the held value at each held
- *	key without one (the deny reply where access refuses the key
- *	through a parent's entry), and, at each key of the four tables below a held
+ *	whose replies win where they have an entry), the held value at
+ *	each held key without a reply of its own (the deny reply where
+ *	access refuses the key through a parent's entry), and, at each key of the four tables below a held
  *	key, the answer access would give there anyway (or DUNNO), so
  *	that the search for a name whose answer did not change stops
  *	before the held entry above it: 0, or -1 when out of memory.
@@ -204,9 +204,14 @@ routehold_access(const struct routehold *h,
 	size_t		 i;
 	int		 below;
 
-	for (i = 0; i < access->n; i++)
-		if (kvtable_add(out, access->v[i].key, access->v[i].value) == -1)
+	for (i = 0; i < access->n; i++) {
+		value = access->v[i].value;
+		if (strcmp(value, EXPORT_VALUE_DUNNO) == 0 &&
+		    routehold_has(h, access->v[i].key))
+			value = routehold_value();
+		if (kvtable_add(out, access->v[i].key, value) == -1)
 			return -1;
+	}
 	if (h->n == 0) {
 		kvtable_sort(out);
 		return 0;

@@ -233,6 +233,30 @@ START_TEST(test_access_dunno)
 }
 END_TEST
 
+START_TEST(test_access_carveout)
+{
+	struct change	 c;
+	struct routehold h;
+	struct kvtable	 deny, out;
+
+	/* a DUNNO carve-out below a deny rule, whose route changed */
+	change_init(&c, "in.corp.com\tRELAY\n", "in.corp.com\tsmtp:[a]\n",
+	    "in.corp.com\tRELAY\n", "in.corp.com\tsmtp:[b]\n");
+	deny = table(".corp.com\t550 5.7.1 No\nin.corp.com\tDUNNO\n");
+	routehold_init(&h);
+	ck_assert_int_eq(routehold_changes(&h, &c.t, 50), 0);
+	kvtable_init(&out);
+	ck_assert_int_eq(routehold_access(&h, &c.t, &deny, &out), 0);
+	ck_assert_str_eq(kvtable_get(&out, "in.corp.com"), HELD);
+	ck_assert_str_eq(kvtable_get(&out, ".corp.com"), "550 5.7.1 No");
+	ck_assert_uint_eq(out.n, 2);
+	kvtable_free(&out);
+	kvtable_free(&deny);
+	routehold_free(&h);
+	change_free(&c);
+}
+END_TEST
+
 START_TEST(test_add_expire)
 {
 	struct routehold h;
@@ -271,6 +295,7 @@ main(void)
 	tcase_add_test(tc, test_same_answer);
 	tcase_add_test(tc, test_access);
 	tcase_add_test(tc, test_access_dunno);
+	tcase_add_test(tc, test_access_carveout);
 	tcase_add_test(tc, test_add_expire);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
