@@ -24,7 +24,8 @@
 #      to its new smart host; static: those three are held (451 4.7.1)
 #      at first, until trivial-rewrite has the new tables, and then the
 #      same holds (the re-routed domain's first message reaches the new
-#      smart host, never the old one); the times are printed;
+#      smart host, never the old one), also when the worker is killed
+#      and restarted meanwhile; the times are printed;
 #   5. static: a rule set the tables cannot express (a trusted-only rule
 #      inside a relayed namespace) is logged, naming the rule, and the
 #      previous tables stay in place and in force.
@@ -216,6 +217,29 @@ if [ "$MODE" = static ]; then
 	within2 "the re-routed domain, held,"
 	grep -q 'static maps: [0-9]* names held (451 4.7.1)' \
 	    "$E2E_DIR/milter-relay.log" || e2e_fail "no names-held line"
+	# a worker restarted meanwhile goes on holding, and lets go in time
+	w=$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
+	    "$E2E_DIR/milter-relay.log" | tail -n 1)
+	kill -KILL "$w"
+	for i in $(seq 1 100); do
+		grep -q "supervisor [0-9]*: worker [0-9]* started" \
+		    <(grep -v "worker $w started" "$E2E_DIR/milter-relay.log") &&
+		    break
+		sleep 0.1
+	done
+	w2=$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
+	    "$E2E_DIR/milter-relay.log" | tail -n 1)
+	[ "$w2" != "$w" ] || e2e_fail "no worker restarted after $w"
+	for i in $(seq 1 100); do
+		grep -q "\[$w2\]: static maps: [0-9]* names held" \
+		    "$E2E_DIR/milter-relay.log" && break
+		sleep 0.1
+	done
+	grep -q "\[$w2\]: static maps: [0-9]* names held" \
+	    "$E2E_DIR/milter-relay.log" ||
+	    e2e_fail "worker $w2 holds nothing: $(grep "\[$w2\]" "$E2E_DIR/milter-relay.log")"
+	rcpt_after 2 u@new.example "$held"
+	e2e_ok "worker $w killed, worker $w2 goes on holding ($took s after the reload)"
 	# the hold lasts 30 s; then the new tables answer alone
 	rcpt_after 45 u@rerouted.example 250
 	e2e_ok "reload: the re-routed domain accepted $took s after milter-relay reload"
