@@ -1047,6 +1047,20 @@ ruleset_count(const struct ruleset *set)
 	return set == NULL ? 0 : set->nrules;
 }
 
+int
+ruleset_any(const struct ruleset *set, int (*fn)(const struct rule *rule))
+{
+	size_t	 i;
+
+	if (set == NULL)
+		return 0;
+	for (i = 0; i < set->rules.cap; i++)
+		if (set->rules.val[i] != 0 &&
+		    fn((const struct rule *)set->rules.val[i]))
+			return 1;
+	return 0;
+}
+
 /* Walking: children lists built on the side, sorted by label. */
 
 struct walk {

@@ -34,6 +34,13 @@
  * returned.  ruleset_count() is the number of rules.  ruleset_free()
  * releases everything (NULL is fine).
  *
+ * ruleset_any() is 1 when fn returns non-zero for one of the distinct
+ * rules the set interned (rules that say the same thing are one), else
+ * 0; it has no patterns and no order, and costs the number of distinct
+ * rules, not the number of patterns: a cheap "does any rule need this"
+ * before a ruleset_walk().  A rule whose ruleset_add() failed late may
+ * be among them, so a 1 can be a false alarm; a 0 is exact.
+ *
  * rule_relay_parse() maps "always", "trusted", "deny" to enum rule_relay:
  * 0 or -1; rule_relay_name() is the reverse; rule_recipients_parse() and
  * rule_recipients_name() do the same for "any", "list", "verify".
@@ -132,6 +139,8 @@ void	rule_format_pattern(const struct rule *rule, const char *name,
 int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
 	    void *arg);
 size_t	ruleset_count(const struct ruleset *set);
+int	ruleset_any(const struct ruleset *set,
+	    int (*fn)(const struct rule *rule));
 int	rule_relay_parse(const char *word, enum rule_relay *out);
 const char *rule_relay_name(enum rule_relay relay);
 int	rule_recipients_parse(const char *word,

@@ -29,7 +29,9 @@
  *
  *	tlspolicy_build() makes the table of every hop of every rule that
  *	sets tls: 0 and a table (NULL when no rule sets tls), or -1 with a
- *	message naming the hop and both rules.
+ *	message naming the hop and both rules.  It walks the patterns only
+ *	when one of the set's distinct rules sets tls (ruleset_any()), so a
+ *	million rules without tls cost no walk.
  *
  *	tlspolicy_postfix() answers Postfix's key (Postfix next-hop syntax):
  *	1 with the policy in value ("encrypt", "verify match=mail.example"),
@@ -141,6 +143,13 @@ same_match(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* has_policy - a rule that build_rule() would take */
+static int
+has_policy(const struct rule *rule)
+{
+	return rule->tls != TLS_UNSET && rule->smarthost != NULL;
+}
+
 /* tlspolicy_build - the table of hops, conflicts refused */
 int
 tlspolicy_build(const struct ruleset *set, struct tlspolicy **out,
@@ -159,7 +168,8 @@ tlspolicy_build(const struct ruleset *set, struct tlspolicy **out,
 	b.tp = tp;
 	b.err = err;
 	b.errlen = errlen;
-	if (ruleset_walk(set, build_rule, &b) != 0) {
+	/* a million rules without tls: no walk of their patterns */
+	if (ruleset_any(set, has_policy) && ruleset_walk(set, build_rule, &b) != 0) {
 		tlspolicy_free(tp);
 		return -1;
 	}
