@@ -640,6 +640,30 @@ load_domains(const struct load *ld, const config_setting_t *list,
 	return 0;
 }
 
+/* row_spec - the fields of a row named by rule_spec_field() */
+static int
+row_spec(const struct rulerow *row, struct rule_spec *spec, char *err,
+    size_t errlen)
+{
+	const char	**field;
+	size_t		 i;
+
+	memset(spec, 0, sizeof(*spec));
+	for (i = 0; i < row->n; i++) {
+		if ((field = rule_spec_field(spec, row->key[i])) == NULL) {
+			errmsg_set(err, errlen, "unknown setting \"%s\"",
+			    row->key[i]);
+			return -1;
+		}
+		if (*field != NULL) {
+			errmsg_set(err, errlen, "%s given twice", row->key[i]);
+			return -1;
+		}
+		*field = row->value[i];
+	}
+	return 0;
+}
+
 /*
  * domains_file lines: split by rulerow_split() (the one tokenizer of a
  * "pattern key=value ..." line), the fields then named by
@@ -650,27 +674,12 @@ line_split(char *buf, char **pattern, struct rule_spec *spec, char *err,
     size_t errlen)
 {
 	struct rulerow	 row;
-	const char	**field;
-	size_t		 i;
 	int		 rc;
 
 	if ((rc = rulerow_split(buf, &row, err, errlen)) != 0)
 		return rc;
 	*pattern = (char *)row.pattern;
-	memset(spec, 0, sizeof(*spec));
-	for (i = 0; i < row.n; i++) {
-		if ((field = rule_spec_field(spec, row.key[i])) == NULL) {
-			errmsg_set(err, errlen, "unknown setting \"%s\"",
-			    row.key[i]);
-			return -1;
-		}
-		if (*field != NULL) {
-			errmsg_set(err, errlen, "%s given twice", row.key[i]);
-			return -1;
-		}
-		*field = row.value[i];
-	}
-	return 0;
+	return row_spec(&row, spec, err, errlen);
 }
 
 /* Copy a line into buf, NUL-terminated; -1 when too long or with NUL. */
@@ -706,6 +715,18 @@ config_parse_domains_line(struct ruleset *rules, const char *line,
 	if (rc != 0)
 		return rc;
 	return ruleset_add(rules, pattern, &spec, err, errlen) == 0 ? 0 : -1;
+}
+
+int
+config_parse_domains_row(struct ruleset *rules, const struct rulerow *row,
+    char *err, size_t errlen)
+{
+	struct rule_spec spec;
+
+	if (row_spec(row, &spec, err, errlen) == -1)
+		return -1;
+	return ruleset_add(rules, row->pattern, &spec, err, errlen) == 0 ?
+	    0 : -1;
 }
 
 /* The first line of the file before limit giving canonical pattern. */

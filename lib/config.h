@@ -17,6 +17,10 @@
  *
  * config_parse_domains_line() parses one such line (the unit that the
  * domains_file fuzz target drives); 0 added, 1 comment or blank, -1 error.
+ * config_parse_domains_row() adds the row that rulerow_split() would make
+ * of a line, with the same checks and messages, 0 or -1: for a row that
+ * rulerow_format() accepted (a rules_source row), the line need not be
+ * split again, since rulerow_split() of that line gives the row back.
  *
  * rules_source ("postgresql:CONNINFO") and rules_cache (a path, relative
  * to the config file's directory) are only checked and kept here: the
@@ -39,6 +43,7 @@
 
 #include "localmail.h"
 #include "netaddr.h"
+#include "rulerow.h"
 #include "ruleset.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/milter-relay.conf"
@@ -125,6 +130,8 @@ int	config_load_domains_file(struct ruleset *rules, const char *path,
 	    char *err, size_t errlen);
 int	config_parse_domains_line(struct ruleset *rules, const char *line,
 	    size_t len, char *err, size_t errlen);
+int	config_parse_domains_row(struct ruleset *rules,
+	    const struct rulerow *row, char *err, size_t errlen);
 int	config_tls_build(struct config *config, char *err, size_t errlen);
 void	config_free(struct config *config);
 

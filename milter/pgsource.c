@@ -17,15 +17,21 @@
  *	The table is "rules" (contrib/postgresql/schema.sql): a column
  *	"pattern" and one column per domains_file key (relay, smarthost,
  *	transport, reply, ...).  Every row becomes the domains_file line
- *	"pattern key=value ..." of its non-NULL columns (rulerow_format())
- *	and goes through the domains_file parser, config_parse_domains_line():
- *	a row is valid exactly when that line in a file would be, and a
- *	column the parser does not know is refused as an unknown key.
+ *	"pattern key=value ..." of its non-NULL columns (rulerow_format(),
+ *	which refuses what cannot be such a line) and is added with the
+ *	domains_file parser's own checks, config_parse_domains_row() (the
+ *	row that splitting that line would give, without splitting it
+ *	again): a row is valid exactly when that line in a file would be,
+ *	and a column the parser does not know is refused as an unknown key.
  *
  *	pgsource_load() connects, reads every row in one REPEATABLE READ,
- *	READ ONLY transaction (one snapshot) through a cursor, FETCH by
- *	PGSOURCE_FETCH rows, and adds them to rules.  Each line added is
- *	written to snap when it is not NULL (the caller's rules_cache).
+ *	READ ONLY transaction (one snapshot) and adds them to rules: the
+ *	column names from a query that returns no row (its lock keeps
+ *	them until the end), then the rows through "COPY (SELECT
+ *	columns FROM rules) TO STDOUT" in text format (copytext_split()), which the server
+ *	streams while the rows are parsed: no cursor round trips, no
+ *	result sets.  Each line added is written to snap when it is not
+ *	NULL (the caller's rules_cache).
  *	It returns PGSOURCE_OK, PGSOURCE_BAD when a row is refused (err
  *	names its pattern; the caller drops the whole set), or
  *	PGSOURCE_DOWN when the database cannot be reached or the query
@@ -68,6 +74,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "copytext.h"
 #include "rulerow.h"
 #include "ruleset.h"
 
@@ -77,7 +84,6 @@
 
 #define PGSOURCE_TABLE		"rules"
 #define PGSOURCE_CHANNEL	"milter_relay"
-#define PGSOURCE_FETCH		"10000"
 #define PGSOURCE_LINE_MAX	4096
 #define PGSOURCE_QUIET_MS	100
 #define PGSOURCE_BURST_MS	1000
@@ -170,36 +176,44 @@ pg_command(PGconn *conn, const char *sql, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
+/* The columns of the table, from a query that returns no row. */
+struct columns {
+	PGresult	*res;		/* holds the names */
+	const char	**name;
+	const char	**value;	/* of the row at hand */
+	int		 n;
+	int		 pattern;	/* index of "pattern", -1: none */
+};
+
 /* load_row - one row through the domains_file parser */
 static int
-load_row(struct ruleset *rules, PGresult *res, int row, int pcol,
-    FILE *snap, char *err, size_t errlen)
+load_row(struct ruleset *rules, const struct columns *cols, FILE *snap,
+    char *err, size_t errlen)
 {
 	struct rulerow	 r;
 	char		 line[PGSOURCE_LINE_MAX + 2], msg[768], q[256];
-	int		 col, ncol;
+	int		 col;
 	size_t		 len;
 
 	memset(&r, 0, sizeof(r));
-	r.pattern = PQgetisnull(res, row, pcol) ? "" :
-	    PQgetvalue(res, row, pcol);
-	ncol = PQnfields(res);
-	for (col = 0; col < ncol; col++) {
-		if (col == pcol || PQgetisnull(res, row, col))
+	r.pattern = cols->value[cols->pattern] == NULL ? "" :
+	    cols->value[cols->pattern];
+	for (col = 0; col < cols->n; col++) {
+		if (col == cols->pattern || cols->value[col] == NULL)
 			continue;
 		if (r.n == RULEROW_FIELDS_MAX) {
 			snprintf(msg, sizeof(msg), "more than %d columns",
 			    RULEROW_FIELDS_MAX);
 			goto bad;
 		}
-		r.key[r.n] = PQfname(res, col);
-		r.value[r.n] = PQgetvalue(res, row, col);
+		r.key[r.n] = cols->name[col];
+		r.value[r.n] = cols->value[col];
 		r.n++;
 	}
+	/* the line is the check (and the rules_cache's copy) */
 	if (rulerow_format(&r, line, PGSOURCE_LINE_MAX + 1, msg,
 	    sizeof(msg)) == -1 ||
-	    config_parse_domains_line(rules, line, strlen(line), msg,
-	    sizeof(msg)) != 0)
+	    config_parse_domains_row(rules, &r, msg, sizeof(msg)) == -1)
 		goto bad;
 	if (snap != NULL) {
 		len = strlen(line);
@@ -215,42 +229,136 @@ bad:
 	return -1;
 }
 
-/* load_rows - FETCH until the cursor is exhausted */
+/*
+ * load_columns - the table's column names (its lock, taken now, keeps
+ * them until the transaction ends); PGSOURCE_OK or PGSOURCE_DOWN
+ */
+static int
+load_columns(PGconn *conn, struct columns *cols, char *err, size_t errlen)
+{
+	int	 i;
+
+	cols->res = PQexec(conn, "SELECT * FROM " PGSOURCE_TABLE " LIMIT 0");
+	if (PQresultStatus(cols->res) != PGRES_TUPLES_OK) {
+		pg_reason(conn, "reading table " PGSOURCE_TABLE, err, errlen);
+		return PGSOURCE_DOWN;
+	}
+	cols->n = PQnfields(cols->res);
+	cols->pattern = PQfnumber(cols->res, "pattern");
+	cols->name = calloc((size_t)cols->n + 1, sizeof(*cols->name));
+	cols->value = calloc((size_t)cols->n + 1, sizeof(*cols->value));
+	if (cols->name == NULL || cols->value == NULL) {
+		errmsg_set(err, errlen, "out of memory");
+		return PGSOURCE_DOWN;
+	}
+	for (i = 0; i < cols->n; i++)
+		cols->name[i] = PQfname(cols->res, i);
+	return PGSOURCE_OK;
+}
+
+/*
+ * copy_sql - "COPY (SELECT cols... FROM rules) TO STDOUT", or NULL: a
+ * query, so that rules may be a view as for the SELECT it replaces
+ */
+static char *
+copy_sql(PGconn *conn, const struct columns *cols)
+{
+	char	*buf, *id;
+	FILE	*fp;
+	size_t	 len;
+	int	 i, bad;
+
+	buf = NULL;
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	fputs("COPY (SELECT ", fp);
+	for (bad = 0, i = 0; i < cols->n && !bad; i++) {
+		if ((id = PQescapeIdentifier(conn, cols->name[i],
+		    strlen(cols->name[i]))) == NULL) {
+			bad = 1;
+			break;
+		}
+		fprintf(fp, "%s%s", i > 0 ? ", " : "", id);
+		PQfreemem(id);
+	}
+	fputs(" FROM " PGSOURCE_TABLE ") TO STDOUT", fp);
+	if (fclose(fp) != 0 || bad) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * load_rows - every row through COPY TO STDOUT: the server sends them
+ * while we parse, no round trip per batch, no result set to build.
+ */
 static int
 load_rows(PGconn *conn, struct ruleset *rules, FILE *snap, char *err,
     size_t errlen)
 {
-	PGresult *res;
-	int	 pcol, row, n;
+	struct columns	 cols;
+	PGresult	*res;
+	char		*sql, *row, msg[256];
+	int		 rc, len;
 
-	for (;;) {
-		res = PQexec(conn, "FETCH FORWARD " PGSOURCE_FETCH " FROM r");
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			pg_reason(conn, "reading table " PGSOURCE_TABLE, err,
-			    errlen);
-			PQclear(res);
-			return PGSOURCE_DOWN;
-		}
-		if ((n = PQntuples(res)) == 0) {
-			PQclear(res);
-			return PGSOURCE_OK;
-		}
-		if ((pcol = PQfnumber(res, "pattern")) < 0) {
-			errmsg_set(err, errlen, "table %s has no column pattern",
-			    PGSOURCE_TABLE);
-			PQclear(res);
-			return PGSOURCE_BAD;
-		}
-		for (row = 0; row < n; row++)
-			if (load_row(rules, res, row, pcol, snap, err,
-			    errlen) == -1) {
-				PQclear(res);
-				return PGSOURCE_BAD;
-			}
-		PQclear(res);
+	memset(&cols, 0, sizeof(cols));
+	if ((rc = load_columns(conn, &cols, err, errlen)) != PGSOURCE_OK)
+		goto done;
+	rc = PGSOURCE_DOWN;
+	if ((sql = copy_sql(conn, &cols)) == NULL) {
+		errmsg_set(err, errlen, "out of memory");
+		goto done;
 	}
+	res = PQexec(conn, sql);
+	free(sql);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		pg_reason(conn, "reading table " PGSOURCE_TABLE, err, errlen);
+		PQclear(res);
+		goto done;
+	}
+	PQclear(res);
+	while ((len = PQgetCopyData(conn, &row, 0)) > 0) {
+		if (cols.pattern < 0) {
+			errmsg_set(err, errlen, "table %s has no column "
+			    "pattern", PGSOURCE_TABLE);
+			PQfreemem(row);
+			rc = PGSOURCE_BAD;
+			goto done;
+		}
+		if (copytext_split(row, (size_t)len, cols.value,
+		    (size_t)cols.n, msg, sizeof(msg)) == -1) {
+			errmsg_set(err, errlen, "reading table %s: %s",
+			    PGSOURCE_TABLE, msg);
+			PQfreemem(row);
+			goto done;
+		}
+		if (load_row(rules, &cols, snap, err, errlen) == -1) {
+			PQfreemem(row);
+			rc = PGSOURCE_BAD;
+			goto done;
+		}
+		PQfreemem(row);
+	}
+	if (len == -2) {
+		pg_reason(conn, "reading table " PGSOURCE_TABLE, err, errlen);
+		goto done;
+	}
+	/* the end of the COPY: its result says whether all rows came */
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		rc = PGSOURCE_OK;
+	else
+		pg_reason(conn, "reading table " PGSOURCE_TABLE, err, errlen);
+	PQclear(res);
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+done:
+	free(cols.name);
+	free(cols.value);
+	PQclear(cols.res);
+	return rc;
 }
-
 /* pgsource_load - every row of the table, in one snapshot */
 int
 pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
@@ -281,9 +389,6 @@ pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
 		rc = PGSOURCE_BAD;
 		goto done;
 	}
-	if (pg_command(conn, "DECLARE r NO SCROLL CURSOR FOR SELECT * FROM "
-	    PGSOURCE_TABLE, err, errlen) == -1)
-		goto done;
 	rc = load_rows(conn, rules, snap, err, errlen);
 	if (rc == PGSOURCE_OK && pg_command(conn, "COMMIT", err,
 	    errlen) == -1)
@@ -291,35 +396,6 @@ pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
 done:
 	PQfinish(conn);
 	return rc;
-}
-
-/* copy_field - a COPY text-format field: \N for NULL, escapes */
-static int
-copy_field(FILE *fp, const char *v, int last)
-{
-	const char	*p;
-
-	if (v == NULL)
-		fputs("\\N", fp);
-	for (p = v; p != NULL && *p != '\0'; p++) {
-		switch (*p) {
-		case '\\':
-			fputs("\\\\", fp);
-			break;
-		case '\t':
-			fputs("\\t", fp);
-			break;
-		case '\n':
-			fputs("\\n", fp);
-			break;
-		case '\r':
-			fputs("\\r", fp);
-			break;
-		default:
-			fputc(*p, fp);
-		}
-	}
-	return fputc(last ? '\n' : '\t', fp) == EOF ? -1 : 0;
 }
 
 /* store_copy - the COPY data of the lines, columns key[0..nkeys) */
@@ -342,12 +418,12 @@ store_copy(char **lines, size_t n, const char **keys, size_t nkeys,
 			free(copy);
 			continue;
 		}
-		copy_field(fp, r.pattern, nkeys == 0);
+		copytext_put(fp, r.pattern, nkeys == 0);
 		for (k = 0; k < nkeys; k++) {
 			for (f = 0; f < r.n; f++)
 				if (strcmp(r.key[f], keys[k]) == 0)
 					break;
-			copy_field(fp, f < r.n ? r.value[f] : NULL,
+			copytext_put(fp, f < r.n ? r.value[f] : NULL,
 			    k + 1 == nkeys);
 		}
 		free(copy);

@@ -6,7 +6,8 @@
  * refuse with a message or write a line; that line must split back
  * (rulerow_split()) into the same pattern, keys and values, and go
  * through config_parse_domains_line() with a result of 0 or -1 (never 1:
- * a row is never a comment).  Then the input as one line goes through
+ * a row is never a comment), and config_parse_domains_row() of the row
+ * must give the same result and message.  Then the input as one line goes through
  * rulerow_split() alone, which must return -1 (with a message), 0 or 1.
  */
 #include <stdint.h>
@@ -30,7 +31,7 @@ round_trip(const struct rulerow *row)
 {
 	struct rulerow	 back;
 	struct ruleset	*set;
-	char		 line[4097], copy[4097], err[512];
+	char		 line[4097], copy[4097], err[512], rowerr[512];
 	size_t		 i;
 	int		 rc;
 
@@ -55,6 +56,13 @@ round_trip(const struct rulerow *row)
 	    sizeof(err));
 	if (rc != 0 && rc != -1)
 		die("a row parsed as a comment", line);
+	ruleset_free(set);
+	/* the row itself, unsplit: the same answer, the same message */
+	if ((set = ruleset_new()) == NULL)
+		return;
+	if (config_parse_domains_row(set, row, rowerr, sizeof(rowerr)) != rc ||
+	    (rc == -1 && strcmp(err, rowerr) != 0))
+		die("row and line parse differently", line);
 	ruleset_free(set);
 }
 

@@ -14,6 +14,8 @@
 #   - a row the domains_file parser refuses is named in the log (by its
 #     pattern) and the whole set is refused: a good row inserted with it
 #     is not served, the previous rules stay;
+#   - a value with a backslash and quotes reads back as stored (COPY's
+#     escapes undone: rules_cache line, export);
 #   - a burst of 10,000 updates is a few reloads, not 10,000;
 #   - the database stopped: all three keep answering with the last rules
 #     and log it once; a daemon restarted while it is down starts from
@@ -177,6 +179,26 @@ sql -c "DELETE FROM rules WHERE pattern = 'bad.example'"
 all_see 2 "relay good.example" "OK RELAY" good.example accept ||
     e2e_fail "the table fixed is not seen"
 e2e_ok "a bad row is refused with its pattern, the old rules stay; fixed, it flows"
+
+# --- values that need escapes on the way (COPY's text format) -------------
+
+# a backslash and quotes in a reply: as stored, in the answer and in the
+# rules_cache line (quoted, with \\ and \")
+sql -c "INSERT INTO rules (pattern, relay, reply) VALUES ('esc.example', 'deny', '550 5.7.1 back\\slash \"q\"')"
+want='esc.example relay=deny reply="550 5.7.1 back\\slash \"q\""'
+for n in 1 2 3; do
+	for i in $(seq 1 40); do
+		grep -qxF "$want" "$E2E_DIR/mr$n/cache" && break
+		sleep 0.05
+	done
+	grep -qxF "$want" "$E2E_DIR/mr$n/cache" ||
+	    e2e_fail "daemon $n: the escaped row is not in rules_cache as stored: $(grep esc.example "$E2E_DIR/mr$n/cache")"
+done
+out=$("$MR" export -c "$E2E_DIR/mr1/mr.conf" postfix-access 2>&1)
+printf '%s\n' "$out" | grep -qxF "$(printf 'esc.example\t550 5.7.1 back\\slash "q"')" ||
+    e2e_fail "export of the escaped row: $(printf '%s' "$out" | grep esc)"
+sql -c "DELETE FROM rules WHERE pattern = 'esc.example'"
+e2e_ok "a reply with a backslash and quotes reads back as stored (cache, export)"
 
 # --- TLS policy and recipient lists from rows -----------------------------
 
