@@ -77,6 +77,9 @@ struct ruleset {
 	struct itab	 rules;		/* struct rule * */
 	struct itab	 tripletab;	/* index + 1 in triples */
 	size_t		 nrules;
+	/* the last smart host text and its interned normal form */
+	char		*memo_raw;
+	const char	*memo_host;
 	struct rcptlist	**lists;	/* recipients_file lists loaded */
 	size_t		 nlists;
 	char		*dir;		/* for relative recipients_file */
@@ -818,13 +821,43 @@ spec_recipients(struct ruleset *set, const struct rule_spec *spec,
 	return 0;
 }
 
+/*
+ * spec_smarthost - the interned normal form of a smart host text, or
+ * NULL with err.  A table of a million rules names a few smart hosts,
+ * most often the one of the rule before: that one is not parsed again
+ * (smarthost_normalize() depends on the text alone).
+ */
+static const char *
+spec_smarthost(struct ruleset *set, const char *text, char *err,
+    size_t errlen)
+{
+	char		 host[SMARTHOST_MAX + 1], *copy;
+	const char	*why, *ihost;
+
+	if (set->memo_raw != NULL && strcmp(set->memo_raw, text) == 0)
+		return set->memo_host;
+	if (smarthost_normalize(text, host, sizeof(host), &why) == -1) {
+		snprintf(err, errlen, "bad smarthost \"%s\": %s", text, why);
+		return NULL;
+	}
+	if ((ihost = intern_string(set, host)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((copy = strdup(text)) != NULL) {
+		free(set->memo_raw);
+		set->memo_raw = copy;
+		set->memo_host = ihost;
+	}
+	return ihost;
+}
+
 /* The rule spec, checked, with its strings interned. */
 static int
 spec_rule(struct ruleset *set, enum rule_kind kind,
     const struct rule_spec *spec, struct rule *r, char *err, size_t errlen)
 {
-	char		 host[SMARTHOST_MAX + 1];
-	const char	*why;
+	const char	*why, *host;
 	enum rule_relay	 relay;
 
 	memset(r, 0, sizeof(*r));
@@ -840,12 +873,10 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 		}
 		r->relay = relay;
 	}
-	if (spec->smarthost != NULL && smarthost_normalize(spec->smarthost,
-	    host, sizeof(host), &why) == -1) {
-		snprintf(err, errlen, "bad smarthost \"%s\": %s",
-		    spec->smarthost, why);
+	host = NULL;
+	if (spec->smarthost != NULL && (host = spec_smarthost(set,
+	    spec->smarthost, err, errlen)) == NULL)
 		return -1;
-	}
 	if (spec->transport != NULL &&
 	    transport_valid(spec->transport, &why) == -1) {
 		snprintf(err, errlen, "bad transport \"%s\": %s",
@@ -876,8 +907,7 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 	}
 	if (spec_recipients(set, spec, r, err, errlen) == -1)
 		return -1;
-	r->smarthost = spec->smarthost == NULL ? NULL :
-	    intern_string(set, host);
+	r->smarthost = host;
 	r->transport = intern_string(set, spec->transport);
 	r->reply = intern_string(set, spec->reply);
 	r->tls_match = intern_string(set, spec->tls_match);
@@ -1206,5 +1236,6 @@ ruleset_free(struct ruleset *set)
 		rcptlist_free(set->lists[i]);
 	free(set->lists);
 	free(set->dir);
+	free(set->memo_raw);
 	free(set);
 }

@@ -144,6 +144,49 @@ static const struct vcase smarthosts[] = {
 	{ "mail example.net", NULL, "bad character in domain name" },
 };
 
+/* the smart host of the rule before is not parsed again: same answers */
+START_TEST(test_smarthost_repeat)
+{
+	static const struct {
+		const char	*pattern, *smarthost, *want;
+	} adds[] = {
+		{ "a.example", "[192.0.2.1]:25", "[192.0.2.1]:25" },
+		{ "b.example", "[192.0.2.1]:25", "[192.0.2.1]:25" },
+		{ "c.example", "MX.Example.ORG", "mx.example.org" },
+		{ "d.example", "[192.0.2.1]:25", "[192.0.2.1]:25" },
+		{ "e.example", "MX.Example.ORG", "mx.example.org" },
+	};
+	struct ruleset		*set;
+	struct rule_spec	 spec;
+	const struct rule	*r;
+	char			 err[256];
+	size_t			 i;
+
+	set = ruleset_new();
+	memset(&spec, 0, sizeof(spec));
+	for (i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
+		spec.smarthost = adds[i].smarthost;
+		ck_assert_int_eq(ruleset_add(set, adds[i].pattern, &spec, err,
+		    sizeof(err)), 0);
+	}
+	for (i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
+		r = ruleset_lookup(set, adds[i].pattern, NULL);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_str_eq(r->smarthost, adds[i].want);
+	}
+	/* a bad one after a good one, twice: refused each time */
+	spec.smarthost = "mx.example:99999";
+	ck_assert_int_eq(ruleset_add(set, "f.example", &spec, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "bad smarthost") != NULL, "%s", err);
+	ck_assert_int_eq(ruleset_add(set, "g.example", &spec, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "bad smarthost") != NULL, "%s", err);
+	ck_assert_uint_eq(ruleset_count(set), 5);
+	ruleset_free(set);
+}
+END_TEST
+
 START_TEST(test_smarthost)
 {
 	const struct vcase	*t = &smarthosts[_i];
@@ -747,6 +790,7 @@ main(void)
 	tcase_add_test(tc, test_intern);
 	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_walk);
+	tcase_add_test(tc, test_smarthost_repeat);
 	tcase_add_loop_test(tc, test_random, 0, 3);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
