@@ -146,6 +146,19 @@ setup() {	# a | b | c | d | e: main.cf of that set-up, made afresh
 }
 
 now() { date +%s.%N; }
+# socketmap requests milter-relay answered so far (its SIGUSR1 counters)
+sm_requests() {
+	local before i
+	before=$(grep -c 'socketmap: connections=' "$E2E_DIR/milter-relay.log")
+	kill -USR1 "$MR_PID"
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'socketmap: connections=' "$E2E_DIR/milter-relay.log")" -gt "$before" ] &&
+		    break
+		sleep 0.1
+	done
+	grep 'socketmap: connections=' "$E2E_DIR/milter-relay.log" | tail -n 1 |
+	    sed -n 's/.* requests=\([0-9]*\) .*/\1/p'
+}
 # decision lines of milter-relay for the messages' recipients
 decisions() {
 	grep -c "rcpt=<[0-9]*user@$DOMAIN> rule=$DOMAIN outcome=\(accept\|continue\) " \
@@ -153,13 +166,14 @@ decisions() {
 }
 # run SETUP: one timed run; its messages/s on stdout
 run() {
-	local t0 t1 t2 base out w0 w1 n0 n1
+	local t0 t1 t2 base out w0 w1 n0 n1 q0 q1
 	setup "$1"
 	pf_start
 	e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "smtpd does not listen"
 	base=$(sink_count A)
 	w0=$(grep -c 'warning:' "$PF_DIR/maillog")
 	n0=$(decisions)
+	q0=$(sm_requests)
 	t0=$(now)
 	out=$(smtp-source -s 10 -m "$MSGS" -N -f bench@example.net \
 	    -t "user@$DOMAIN" "127.0.0.1:$SMTPD" 2>&1) ||
@@ -172,6 +186,10 @@ run() {
 	[ "$w1" -gt "$w0" ] && grep 'warning:' "$PF_DIR/maillog" | tail -n +$((w0 + 1)) |
 	    sed 's/^.*warning:/   postfix warning:/' | sort | uniq -c | head -5 >&2
 	pf_stop
+	q1=$(sm_requests)
+	# socketmap lookups a message (none in a, c and e)
+	awk -v a="$q0" -v b="$q1" -v n="$MSGS" 'BEGIN {
+		printf "%.2f\n", (b - a) / n }' >>"$E2E_DIR/$1.lookups"
 	# b and d: milter-relay decided every recipient (one line each);
 	# a, c and e: it was not asked
 	n1=$(decisions)
@@ -181,15 +199,17 @@ run() {
 	*) [ "$n1" = "$n0" ] ||
 	    e2e_fail "setup $1: milter-relay logged $((n1 - n0)) decisions" ;;
 	esac
-	awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$MSGS" -v s="$1" 'BEGIN {
-		printf "   e2e %s: %d messages, smtpd %.1f/s, end to end %.1f/s\n",
-		    s, n, n / (b - a), n / (c - a) > "/dev/stderr"
+	awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$MSGS" -v s="$1" \
+	    -v q="$(tail -n 1 "$E2E_DIR/$1.lookups")" 'BEGIN {
+		printf "   e2e %s: %d messages, smtpd %.1f/s, end to end %.1f/s, %s socketmap lookups a message\n",
+		    s, n, n / (b - a), n / (c - a), q > "/dev/stderr"
 		printf "%.1f\n", n / (c - a) }'
 }
 
 SETUPS="a b c d e"
 for s in $SETUPS; do
 	: >"$E2E_DIR/$s"
+	: >"$E2E_DIR/$s.lookups"
 done
 for r in $(seq 1 "$ROUNDS"); do
 	# the order turns by one each round, so that drift hits all alike
@@ -218,6 +238,12 @@ spread() {
 		printf "%.0f%%", (m > 0 ? (v[NR] - v[1]) / m * 100 : 0) }'
 }
 rounds() { echo "median of $ROUNDS: $(tr '\n' ' ' <"$1")(spread $(spread "$1"))"; }
+# the ratio to a within each round (runs next to each other in time)
+perround() {	# SETUP
+	paste "$E2E_DIR/$1" "$E2E_DIR/a" |
+	    awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), ($2 > 0 ? $1 / $2 : 0) }'
+}
+lookups() { median "$E2E_DIR/$1.lookups"; }
 for s in $SETUPS; do
 	eval "m$s=\$(median \"\$E2E_DIR/$s\")"
 done
@@ -230,8 +256,9 @@ echo "   (b) milter-relay milter + socketmap|$mb|$(rounds "$E2E_DIR/b")"
 echo "   (c) nullmilter + hash maps|$mc|$(rounds "$E2E_DIR/c")"
 echo "   (d) maps-only (main-maps.cf)|$md|$(rounds "$E2E_DIR/d")"
 echo "   (e) static (main-static.cf, lmdb)|$me|$(rounds "$E2E_DIR/e")"
-echo "   ratio b/a (milter + socketmap)|$rb|"
-echo "   ratio c/a (nullmilter)|$rc|"
-echo "   ratio d/a (maps-only)|$rd|>= 0.9: $(verdict "$rd" 0.9)"
-echo "   ratio e/a (static)|$re|>= 0.97: $(verdict "$re" 0.97)"
+echo "   ratio b/a (milter + socketmap)|$rb|by round: $(perround b)"
+echo "   ratio c/a (nullmilter)|$rc|by round: $(perround c)"
+echo "   ratio d/a (maps-only)|$rd|>= 0.9: $(verdict "$rd" 0.9); by round: $(perround d)"
+echo "   ratio e/a (static)|$re|>= 0.97: $(verdict "$re" 0.97); by round: $(perround e)"
+echo "   socketmap lookups a message, b / d|$(lookups b) / $(lookups d)|a, c, e: $(lookups a), $(lookups c), $(lookups e)"
 exit 0
