@@ -100,7 +100,8 @@ echo "   milter-relay start with $RULES rules and static tables: $((SECONDS - t0
 mkdir -p "$E2E_DIR/null"
 "$NULLMILTER" -f -p "unix:$E2E_DIR/null/null.sock" \
     >"$E2E_DIR/nullmilter.log" 2>&1 &
-e2e_track_pid $!
+NULL_PID=$!
+e2e_track_pid "$NULL_PID"
 for i in $(seq 1 300); do
 	[ -S "$E2E_DIR/null/null.sock" ] && break
 	sleep 0.1
@@ -146,6 +147,41 @@ setup() {	# a | b | c | d | e: main.cf of that set-up, made afresh
 }
 
 now() { date +%s.%N; }
+# CPU clock ticks (user + system) of the process trees under the given
+# pids: every live process of a tree, plus what the children it has
+# waited for used (cutime + cstime; Postfix's master waits for its
+# daemons).  Short-lived Postfix daemons are thus counted too, and the
+# figure, unlike messages/s, hardly moves with the load of other jobs.
+tree_ticks() {	# PID...
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$*" '
+	{
+		pid = $1
+		s = $0
+		sub(/^.*\) /, "", s)	# after "pid (comm) "
+		split(s, f, " ")
+		ppid[pid] = f[2]
+		ticks[pid] = f[12] + f[13] + f[14] + f[15]
+	}
+	END {
+		n = split(roots, r, " ")
+		for (i = 1; i <= n; i++)
+			root[r[i]] = 1
+		for (p in ppid) {
+			for (q = p; q in ppid && !(q in root) && q > 1; q = ppid[q])
+				;
+			if (q in root)
+				t += ticks[p]
+		}
+		print t + 0
+	}'
+}
+# the processes whose CPU time a message costs: Postfix, milter-relay,
+# nullmilter (the sink and smtp-source are the same in every set-up)
+cost_ticks() {
+	tree_ticks "$(cat "$PF_DIR/queue/pid/master.pid" 2>/dev/null)" \
+	    "$MR_PID" "$NULL_PID"
+}
+HZ=$(getconf CLK_TCK)
 # socketmap requests milter-relay answered so far (its SIGUSR1 counters)
 sm_requests() {
 	local before i
@@ -166,7 +202,7 @@ decisions() {
 }
 # run SETUP: one timed run; its messages/s on stdout
 run() {
-	local t0 t1 t2 base out w0 w1 n0 n1 q0 q1
+	local t0 t1 t2 base out w0 w1 n0 n1 q0 q1 c0 c1
 	setup "$1"
 	pf_start
 	e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "smtpd does not listen"
@@ -174,6 +210,7 @@ run() {
 	w0=$(grep -c 'warning:' "$PF_DIR/maillog")
 	n0=$(decisions)
 	q0=$(sm_requests)
+	c0=$(cost_ticks)
 	t0=$(now)
 	out=$(smtp-source -s 10 -m "$MSGS" -N -f bench@example.net \
 	    -t "user@$DOMAIN" "127.0.0.1:$SMTPD" 2>&1) ||
@@ -182,6 +219,9 @@ run() {
 	sink_wait A $((base + MSGS)) 300 ||
 	    e2e_fail "setup $1: the sink got $(( $(sink_count A) - base )) of $MSGS"
 	t2=$(now)
+	c1=$(cost_ticks)
+	awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v n="$MSGS" 'BEGIN {
+		printf "%.2f\n", (b - a) / hz / n * 1000 }' >>"$E2E_DIR/$1.cpu"
 	w1=$(grep -c 'warning:' "$PF_DIR/maillog")
 	[ "$w1" -gt "$w0" ] && grep 'warning:' "$PF_DIR/maillog" | tail -n +$((w0 + 1)) |
 	    sed 's/^.*warning:/   postfix warning:/' | sort | uniq -c | head -5 >&2
@@ -200,9 +240,10 @@ run() {
 	    e2e_fail "setup $1: milter-relay logged $((n1 - n0)) decisions" ;;
 	esac
 	awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$MSGS" -v s="$1" \
-	    -v q="$(tail -n 1 "$E2E_DIR/$1.lookups")" 'BEGIN {
-		printf "   e2e %s: %d messages, smtpd %.1f/s, end to end %.1f/s, %s socketmap lookups a message\n",
-		    s, n, n / (b - a), n / (c - a), q > "/dev/stderr"
+	    -v q="$(tail -n 1 "$E2E_DIR/$1.lookups")" \
+	    -v u="$(tail -n 1 "$E2E_DIR/$1.cpu")" 'BEGIN {
+		printf "   e2e %s: %d messages, smtpd %.1f/s, end to end %.1f/s, CPU %s ms a message, %s socketmap lookups a message\n",
+		    s, n, n / (b - a), n / (c - a), u, q > "/dev/stderr"
 		printf "%.1f\n", n / (c - a) }'
 }
 
@@ -210,6 +251,7 @@ SETUPS="a b c d e"
 for s in $SETUPS; do
 	: >"$E2E_DIR/$s"
 	: >"$E2E_DIR/$s.lookups"
+	: >"$E2E_DIR/$s.cpu"
 done
 for r in $(seq 1 "$ROUNDS"); do
 	# the order turns by one each round, so that drift hits all alike
@@ -260,5 +302,19 @@ echo "   ratio b/a (milter + socketmap)|$rb|by round: $(perround b)"
 echo "   ratio c/a (nullmilter)|$rc|by round: $(perround c)"
 echo "   ratio d/a (maps-only)|$rd|>= 0.9: $(verdict "$rd" 0.9); by round: $(perround d)"
 echo "   ratio e/a (static)|$re|>= 0.97: $(verdict "$re" 0.97); by round: $(perround e)"
+for s in $SETUPS; do
+	eval "u$s=\$(median \"\$E2E_DIR/$s.cpu\")"
+done
+# CPU-bound, throughput goes as the inverse of the CPU time a message
+echo "   CPU ms a message, (a) hash maps|$ua|median of $ROUNDS: $(tr '\n' ' ' <"$E2E_DIR/a.cpu")"
+for s in b c d e; do
+	eval "u=\$u$s"
+	echo "   CPU ms a message, ($s)|$u|median of $ROUNDS: $(tr '\n' ' ' <"$E2E_DIR/$s.cpu")"
+done
+rdc=$(ratio "$ua" "$ud")
+rec=$(ratio "$ua" "$ue")
+echo "   CPU ratio a/b, a/c|$(ratio "$ua" "$ub"), $(ratio "$ua" "$uc")|Postfix + milter-relay + nullmilter, user + system"
+echo "   CPU ratio a/d (maps-only)|$rdc|>= 0.9: $(verdict "$rdc" 0.9)"
+echo "   CPU ratio a/e (static)|$rec|>= 0.97: $(verdict "$rec" 0.97)"
 echo "   socketmap lookups a message, b / d|$(lookups b) / $(lookups d)|a, c, e: $(lookups a), $(lookups c), $(lookups e)"
 exit 0
