@@ -87,8 +87,10 @@ mr_config "$E2E_DIR/mr.conf" \
     "maps_dir = \"$MAPS\";"
 t0=$SECONDS
 mr_start "$E2E_DIR/mr.conf"
+# the tables appear by rename once all four are written
 for i in $(seq 1 1200); do
-	grep -q "static maps: wrote 4 tables" "$E2E_DIR/milter-relay.log" && break
+	[ -s "$MAPS/relay_domains.lmdb" ] && [ -s "$MAPS/transport.lmdb" ] &&
+	    [ -s "$MAPS/access.lmdb" ] && [ -s "$MAPS/tls_policy.lmdb" ] && break
 	kill -0 "$MR_PID" 2>/dev/null || break
 	sleep 0.1
 done
@@ -231,13 +233,15 @@ run() {
 	awk -v a="$q0" -v b="$q1" -v n="$MSGS" 'BEGIN {
 		printf "%.2f\n", (b - a) / n }' >>"$E2E_DIR/$1.lookups"
 	# b and d: milter-relay decided every recipient (one line each);
-	# a, c and e: it was not asked
+	# a, c and e: it was not asked, not even its socketmap
 	n1=$(decisions)
 	case $1 in
 	b|d) [ $((n1 - n0)) -ge "$MSGS" ] ||
 	    e2e_fail "setup $1: milter-relay logged $((n1 - n0)) decisions for $MSGS messages" ;;
 	*) [ "$n1" = "$n0" ] ||
-	    e2e_fail "setup $1: milter-relay logged $((n1 - n0)) decisions" ;;
+	    e2e_fail "setup $1: milter-relay logged $((n1 - n0)) decisions"
+	   [ "$q1" = "$q0" ] ||
+	    e2e_fail "setup $1: $((q1 - q0)) socketmap lookups" ;;
 	esac
 	awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$MSGS" -v s="$1" \
 	    -v q="$(tail -n 1 "$E2E_DIR/$1.lookups")" \
