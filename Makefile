@@ -88,9 +88,10 @@ CHECK_SCRIPTS	= $(foreach d,$(CHECK_ONLY),test/$(d)/check.sh)
 endif
 # The areas "make san-check" runs under ASan+UBSan (CI runs it after "make
 # check"): the daemon's scenarios, the relay corpus, the faults and the
-# metrics endpoint (HTTP in the supervisor, workers forked beside it) and
-# the recipient callouts.
-SAN_CHECK	?= scenarios relay faults metrics verify
+# metrics endpoint (HTTP in the supervisor, workers forked beside it), the
+# recipient callouts and the Postfix fast path (static mode's tables and
+# holds).
+SAN_CHECK	?= scenarios relay faults metrics verify fastpath
 
 PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \

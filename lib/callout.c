@@ -161,11 +161,21 @@ callout_rcpt_path(const char *local, const char *domain, char *out,
 	return 0;
 }
 
+/* conv_wait - wait for events on the socket until the deadline: 0 or -1 */
+static int
+conv_wait(const struct conv *c, short events)
+{
+	struct pollfd	p;
+
+	p.fd = c->fd;
+	p.events = events;
+	return poll(&p, 1, (int)ms_left(&c->deadline)) == 1 ? 0 : -1;
+}
+
 /* conv_connect - a connection to addr within the deadline: 0 or -1 */
 static int
 conv_connect(struct conv *c, const struct addrinfo *ai)
 {
-	struct pollfd	p;
 	socklen_t	len;
 	int		err, saved;
 
@@ -177,9 +187,7 @@ conv_connect(struct conv *c, const struct addrinfo *ai)
 		return 0;
 	if (errno != EINPROGRESS)
 		goto fail;
-	p.fd = c->fd;
-	p.events = POLLOUT;
-	if (poll(&p, 1, (int)ms_left(&c->deadline)) != 1) {
+	if (conv_wait(c, POLLOUT) == -1) {
 		errno = ETIMEDOUT;
 		goto fail;
 	}
@@ -203,7 +211,6 @@ fail:
 static int
 conv_line(struct conv *c, char *line, size_t linelen)
 {
-	struct pollfd	 p;
 	char		*nl;
 	ssize_t		 n;
 	size_t		 l;
@@ -221,9 +228,7 @@ conv_line(struct conv *c, char *line, size_t linelen)
 		}
 		if (c->len == sizeof(c->buf))
 			return -1;		/* a line too long */
-		p.fd = c->fd;
-		p.events = POLLIN;
-		if (poll(&p, 1, (int)ms_left(&c->deadline)) != 1)
+		if (conv_wait(c, POLLIN) == -1)
 			return -1;
 		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 		if (n <= 0)
@@ -264,7 +269,6 @@ static int
 conv_cmd(struct conv *c, const char *cmd)
 {
 	char		 out[LINE_MAX_SMTP];
-	struct pollfd	 p;
 	size_t		 len, off;
 	ssize_t		 n;
 
@@ -272,9 +276,7 @@ conv_cmd(struct conv *c, const char *cmd)
 	if (len >= sizeof(out))
 		return -1;
 	for (off = 0; off < len; off += (size_t)n) {
-		p.fd = c->fd;
-		p.events = POLLOUT;
-		if (poll(&p, 1, (int)ms_left(&c->deadline)) != 1)
+		if (conv_wait(c, POLLOUT) == -1)
 			return -1;
 		n = send(c->fd, out + off, len - off, MSG_NOSIGNAL);
 		if (n <= 0)

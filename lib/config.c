@@ -814,8 +814,8 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 	for (lineno = 1; (n = getline(&line, &cap, fp)) != -1; lineno++) {
 		/* a file cut while being written: refuse, do not guess */
 		if (line[n - 1] != '\n') {
-			errmsg_set(err, errlen, "%s:%lu: incomplete last line (no "
-			    "newline at the end of the file)", path, lineno);
+			errmsg_set(err, errlen, "%s:%lu: %s", path, lineno,
+			    ERRMSG_INCOMPLETE);
 			rc = -1;
 			break;
 		}

@@ -4,7 +4,8 @@
  * Interface in decide.h.  The replies themselves (codes, texts, how the
  * recipient is shown in them) belong to reply.c; this module only picks
  * which one.  In log-only mode the would-be reply stays in
- * rcode/xcode/text for the log while outcome says accept.
+ * rcode/xcode/text for the log while outcome says accept.  The reasons
+ * are spelled here only, in reason_names[].
  */
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,50 @@ decision_outcome_name(enum outcome outcome)
 	}
 }
 
+/* The phrase of every reason: logs, "query" and the metrics' label. */
+static const char *const reason_names[DECIDE_REASON_COUNT] = {
+	[DECIDE_REASON_RELAY] = "relay rule",
+	[DECIDE_REASON_TRUSTED] = "trusted-only rule, trusted client",
+	[DECIDE_REASON_UNTRUSTED] = "trusted-only rule, untrusted client",
+	[DECIDE_REASON_DENY] = "deny rule",
+	[DECIDE_REASON_NO_RULE] = "no rule",
+	[DECIDE_REASON_NO_RULE_TRUSTED] = "no rule, trusted client",
+	[DECIDE_REASON_LITERAL] = "address literal",
+	[DECIDE_REASON_LITERAL_TRUSTED] = "address literal, trusted client",
+	[DECIDE_REASON_UNQUALIFIED] = "unqualified address",
+	[DECIDE_REASON_UNQUALIFIED_TRUSTED] =
+	    "unqualified address, trusted client",
+	[DECIDE_REASON_POSTMASTER] = "postmaster",
+	[DECIDE_REASON_ROUTING] = "sender-specified routing",
+	[DECIDE_REASON_NULL] = "null recipient",
+	[DECIDE_REASON_SYNTAX] = "bad address syntax",
+	[DECIDE_REASON_ROUTE_MISMATCH] = "route mismatch",
+	[DECIDE_REASON_NO_CONFIG] = "no configuration",
+	[DECIDE_REASON_NOT_LOADED] = "no configuration loaded",
+	[DECIDE_REASON_NO_SESSION] = "no session context",
+	[DECIDE_REASON_CANNOT] = "cannot decide",
+	[DECIDE_REASON_FINAL] = "MTA final delivery",
+	[DECIDE_REASON_OTHER] = "other"
+};
+
+/* decide_reason_name - the phrase of a reason */
+const char *
+decide_reason_name(enum decide_reason reason)
+{
+	if ((unsigned)reason >= DECIDE_REASON_COUNT)
+		reason = DECIDE_REASON_OTHER;
+	return reason_names[reason];
+}
+
+/* decision_reason - the phrase of a decision for the log */
+const char *
+decision_reason(const struct decision *d)
+{
+	if (d->detail != NULL)
+		return d->detail;
+	return decide_reason_name(d->reason);
+}
+
 /* The RCPT TO argument as the client gave it, for replies. */
 struct rcpt_arg {
 	const char	*text;
@@ -66,24 +111,32 @@ set_reply(struct decision *d, enum outcome outcome, enum reply_kind kind,
 }
 
 static void
-set_outcome(struct decision *d, enum outcome outcome, const char *reason)
+set_reason(struct decision *d, enum decide_reason reason, const char *detail)
+{
+	d->reason = reason;
+	d->detail = detail;
+}
+
+static void
+set_outcome(struct decision *d, enum outcome outcome,
+    enum decide_reason reason)
 {
 	d->outcome = d->enforced = outcome;
-	d->reason = reason;
+	set_reason(d, reason, NULL);
 	reply_clear(d);
 }
 
 /* Step 5: no rule lets this client relay here. */
 static void
 unmatched(const struct config *config, struct decision *d,
-    const struct rcpt_arg *rcpt, const char *reason,
-    const char *trusted_reason)
+    const struct rcpt_arg *rcpt, enum decide_reason reason,
+    enum decide_reason trusted_reason)
 {
 	if (d->trusted) {
 		set_outcome(d, OUTCOME_CONTINUE, trusted_reason);
 		return;
 	}
-	d->reason = reason;
+	set_reason(d, reason, NULL);
 	switch (config->policy.unmatched) {
 	case UNMATCHED_CONTINUE:
 		set_outcome(d, OUTCOME_CONTINUE, reason);
@@ -126,7 +179,8 @@ decide_name(const struct config *config, struct decision *d,
 	if (rule == NULL) {
 		if (final_delivery(config, mailer, d))
 			return;
-		unmatched(config, d, rcpt, "no rule", "no rule, trusted client");
+		unmatched(config, d, rcpt, DECIDE_REASON_NO_RULE,
+		    DECIDE_REASON_NO_RULE_TRUSTED);
 		return;
 	}
 	d->rule = rule;
@@ -134,18 +188,17 @@ decide_name(const struct config *config, struct decision *d,
 	    d->pattern, sizeof(d->pattern));
 	switch (rule->relay) {
 	case RELAY_ALWAYS:
-		set_outcome(d, OUTCOME_ACCEPT, "relay rule");
+		set_outcome(d, OUTCOME_ACCEPT, DECIDE_REASON_RELAY);
 		break;
 	case RELAY_TRUSTED:
 		if (d->trusted)
-			set_outcome(d, OUTCOME_ACCEPT,
-			    "trusted-only rule, trusted client");
+			set_outcome(d, OUTCOME_ACCEPT, DECIDE_REASON_TRUSTED);
 		else
-			unmatched(config, d, rcpt,
-			    "trusted-only rule, untrusted client", "");
+			unmatched(config, d, rcpt, DECIDE_REASON_UNTRUSTED,
+			    DECIDE_REASON_UNTRUSTED);
 		break;
 	case RELAY_DENY:
-		d->reason = "deny rule";
+		set_reason(d, DECIDE_REASON_DENY, NULL);
 		if (rule->reply != NULL) {
 			d->outcome = d->enforced = OUTCOME_REJECT;
 			reply_rule(d, rule->reply);
@@ -154,7 +207,7 @@ decide_name(const struct config *config, struct decision *d,
 		break;
 	default:
 		/* Unknown relay value: fail closed. */
-		d->reason = "cannot decide";
+		set_reason(d, DECIDE_REASON_CANNOT, NULL);
 		set_reply(d, OUTCOME_TEMPFAIL, REPLY_UNAVAILABLE, NULL);
 		break;
 	}
@@ -193,10 +246,11 @@ decide_recipients(const struct config *config, const struct address *a,
 	switch (d->rule->recipients) {
 	case RECIPIENTS_LIST:
 		if (rcptlist_contains(d->rule->rcptlist, a->local, a->domain)) {
-			d->reason = "listed recipient";
+			set_reason(d, DECIDE_REASON_OTHER,
+			    "listed recipient");
 			break;
 		}
-		d->reason = "recipient not listed";
+		set_reason(d, DECIDE_REASON_OTHER, "recipient not listed");
 		recipient_unknown(config, d, rcpt);
 		break;
 	case RECIPIENTS_VERIFY:
@@ -209,21 +263,20 @@ decide_recipients(const struct config *config, const struct address *a,
 
 void
 decide_recipient(const struct config *config, const char *rcpt, size_t len,
-    enum recipient_status status, const char *reason, struct decision *d)
+    enum recipient_status status, const char *detail, struct decision *d)
 {
 	struct rcpt_arg	arg;
 
 	d->verify = 0;
 	if (config == NULL) {
-		decision_fail(d, "no configuration");
+		decision_fail(d, DECIDE_REASON_NO_CONFIG);
 		return;
 	}
 	arg.text = rcpt;
 	arg.len = len;
-	d->reason = reason;
 	switch (status) {
 	case RECIPIENT_VALID:
-		set_outcome(d, OUTCOME_ACCEPT, reason);
+		set_outcome(d, OUTCOME_ACCEPT, DECIDE_REASON_OTHER);
 		break;
 	case RECIPIENT_INVALID:
 		recipient_unknown(config, d, &arg);
@@ -231,11 +284,12 @@ decide_recipient(const struct config *config, const char *rcpt, size_t len,
 	case RECIPIENT_UNKNOWN:
 	default:
 		if (config->policy.verify_unknown == VERIFY_UNKNOWN_ACCEPT)
-			set_outcome(d, OUTCOME_ACCEPT, reason);
+			set_outcome(d, OUTCOME_ACCEPT, DECIDE_REASON_OTHER);
 		else
 			set_reply(d, OUTCOME_TEMPFAIL, REPLY_UNVERIFIED, &arg);
 		break;
 	}
+	set_reason(d, DECIDE_REASON_OTHER, detail);
 	log_only(config, d);
 }
 
@@ -245,7 +299,7 @@ decide_address(const struct config *config, const struct address *a,
     struct decision *d, const struct rcpt_arg *rcpt, const char *mailer)
 {
 	if (a->routing != 0 && !d->trusted) {
-		d->reason = "sender-specified routing";
+		set_reason(d, DECIDE_REASON_ROUTING, NULL);
 		set_reply(d, OUTCOME_REJECT, REPLY_ROUTING, rcpt);
 		return;
 	}
@@ -259,21 +313,21 @@ decide_address(const struct config *config, const struct address *a,
 		snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
 		if (final_delivery(config, mailer, d))
 			break;
-		unmatched(config, d, rcpt, "address literal",
-		    "address literal, trusted client");
+		unmatched(config, d, rcpt, DECIDE_REASON_LITERAL,
+		    DECIDE_REASON_LITERAL_TRUSTED);
 		break;
 	case ADDR_UNQUALIFIED:
 		if (final_delivery(config, mailer, d))
 			break;
-		unmatched(config, d, rcpt, "unqualified address",
-		    "unqualified address, trusted client");
+		unmatched(config, d, rcpt, DECIDE_REASON_UNQUALIFIED,
+		    DECIDE_REASON_UNQUALIFIED_TRUSTED);
 		break;
 	case ADDR_POSTMASTER:
-		set_outcome(d, OUTCOME_CONTINUE, "postmaster");
+		set_outcome(d, OUTCOME_CONTINUE, DECIDE_REASON_POSTMASTER);
 		break;
 	case ADDR_NULL:
 	default:
-		d->reason = "null recipient";
+		set_reason(d, DECIDE_REASON_NULL, NULL);
 		set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
 		break;
 	}
@@ -281,20 +335,21 @@ decide_address(const struct config *config, const struct address *a,
 
 /* decision_fail - tempfail, cannot decide */
 void
-decision_fail(struct decision *d, const char *reason)
+decision_fail(struct decision *d, enum decide_reason reason)
 {
 	memset(d, 0, sizeof(*d));
-	d->reason = reason;
+	set_reason(d, reason, NULL);
 	set_reply(d, OUTCOME_TEMPFAIL, REPLY_UNAVAILABLE, NULL);
 }
 
 /* decision_defer - tempfail what was accepted, unless log-only */
 void
 decision_defer(const struct config *config, struct decision *d,
-    enum reply_kind kind, const char *reason, const char *rcpt, size_t len)
+    enum reply_kind kind, enum decide_reason reason, const char *rcpt,
+    size_t len)
 {
 	d->enforced = OUTCOME_TEMPFAIL;
-	d->reason = reason;
+	set_reason(d, reason, NULL);
 	reply_set(d, kind, rcpt, len);
 	if (!config->policy.log_only)
 		d->outcome = OUTCOME_TEMPFAIL;
@@ -306,10 +361,10 @@ decide_begin(const struct config *config, const struct client *client,
     const char *text, struct decision *d)
 {
 	if (config == NULL || config->rules == NULL || text == NULL) {
-		decision_fail(d, "no configuration");
+		decision_fail(d, DECIDE_REASON_NO_CONFIG);
 		return -1;
 	}
-	decision_fail(d, "cannot decide");
+	decision_fail(d, DECIDE_REASON_CANNOT);
 	d->trusted = client_trusted(&config->policy, client);
 	return 0;
 }
@@ -318,7 +373,7 @@ decide_begin(const struct config *config, const struct client *client,
 static void
 bad_syntax(struct decision *d, const char *why)
 {
-	d->reason = why;
+	set_reason(d, DECIDE_REASON_SYNTAX, why);
 	set_reply(d, OUTCOME_REJECT, REPLY_SYNTAX, NULL);
 }
 

@@ -23,7 +23,7 @@
  * a recipient that no rule covers (a name without rule, an address
  * literal, an unqualified address) whose mailer is in
  * policy.local_mailers is mail the MTA delivers itself: continue, reason
- * DECIDE_REASON_FINAL ("MTA final delivery"), for every client.  A
+ * DECIDE_REASON_FINAL, for every client.  A
  * covering rule decides as always, and sender-specified routing from an
  * untrusted client is refused first.  decide() is decide_rcpt() without
  * a mailer.
@@ -33,15 +33,25 @@
  * decide() shows a recipient.
  *
  * decide_domain() is steps 3-6 for a domain that is already normalized
- * (the socketmap server's keys).  Both fill *d completely; d->reason is a
- * short static phrase for logs; d->pattern is the matched rule's pattern
- * ("" when none).  decision_outcome_name() gives "accept", "reject",
- * "tempfail", "continue".
+ * (the socketmap server's keys).  Both fill *d completely; d->pattern
+ * is the matched rule's pattern ("" when none).  decision_outcome_name()
+ * gives "accept", "reject", "tempfail", "continue".
+ *
+ * Reasons: d->reason says why, as an enum decide_reason; the metrics
+ * count by it.  decide_reason_name() is its phrase ("relay rule", "no
+ * rule", ...), the one spelling of it: the log lines, "milter-relay
+ * query" and the metrics' reason label all show it.  d->detail, when
+ * not NULL, is a static phrase that says more than the reason and that
+ * the log shows instead: the address parser's message for
+ * DECIDE_REASON_SYNTAX, the recipient check's result ("listed
+ * recipient", a callout's answer) for DECIDE_REASON_OTHER.
+ * decision_reason() is the phrase of a decision for the log: d->detail,
+ * else the reason's name.
  *
  * decision_fail() makes *d the tempfail of a decision that could not be
- * made (reason: a static phrase for the log).  decision_defer() turns an
- * accepted decision into a tempfail with the reply of kind for rcpt (the
- * route check), unless the config is log-only, where only d->enforced
+ * made, for reason.  decision_defer() turns an accepted decision into a
+ * tempfail for reason with the reply of kind for rcpt (the route
+ * check), unless the config is log-only, where only d->enforced
  * changes.
  *
  * Recipients (every client alike: it is about existing users, not relay
@@ -52,7 +62,8 @@
  * next hop (verify module) and then calls decide_recipient() with what it
  * learned, which turns the decision into accept (valid), the unknown-user
  * reply (invalid), or for unknown the verify_unknown policy: tempfail
- * (REPLY_UNVERIFIED) or accept.  reason is a static phrase for the log.
+ * (REPLY_UNVERIFIED) or accept.  The reason is then DECIDE_REASON_OTHER
+ * with detail (a static phrase for the log) as its d->detail.
  *
  * A NULL client is an untrusted one (no address, not authenticated):
  * the socketmap server and the exporter ask for any client.
@@ -83,7 +94,31 @@ struct client {
 	int		authenticated;	/* {auth_authen} was non-empty */
 };
 
-#define DECIDE_REASON_FINAL	"MTA final delivery"	/* decide_rcpt() */
+/* Why; decide_reason_name() spells each. */
+enum decide_reason {
+	DECIDE_REASON_RELAY,		/* an "always" rule */
+	DECIDE_REASON_TRUSTED,		/* a "trusted" rule, trusted client */
+	DECIDE_REASON_UNTRUSTED,	/* a "trusted" rule, untrusted one */
+	DECIDE_REASON_DENY,
+	DECIDE_REASON_NO_RULE,
+	DECIDE_REASON_NO_RULE_TRUSTED,
+	DECIDE_REASON_LITERAL,		/* an address literal */
+	DECIDE_REASON_LITERAL_TRUSTED,
+	DECIDE_REASON_UNQUALIFIED,
+	DECIDE_REASON_UNQUALIFIED_TRUSTED,
+	DECIDE_REASON_POSTMASTER,
+	DECIDE_REASON_ROUTING,		/* sender-specified routing */
+	DECIDE_REASON_NULL,		/* the null recipient <> */
+	DECIDE_REASON_SYNTAX,		/* detail: the parser's message */
+	DECIDE_REASON_ROUTE_MISMATCH,	/* decision_defer(), route check */
+	DECIDE_REASON_NO_CONFIG,
+	DECIDE_REASON_NOT_LOADED,	/* the daemon has no rule set yet */
+	DECIDE_REASON_NO_SESSION,	/* the milter lost its context */
+	DECIDE_REASON_CANNOT,		/* internal failure */
+	DECIDE_REASON_FINAL,		/* decide_rcpt(): the MTA's own */
+	DECIDE_REASON_OTHER,		/* detail: a recipient check's result */
+	DECIDE_REASON_COUNT
+};
 
 struct decision {
 	enum outcome	outcome;	/* what the MTA is told */
@@ -92,7 +127,8 @@ struct decision {
 	const struct rule *rule;	/* NULL when unmatched */
 	char		pattern[PATTERN_MAX + 1];
 	char		domain[DOMAIN_MAX + 1];	/* normalized, "" if none */
-	const char	*reason;	/* static */
+	enum decide_reason reason;
+	const char	*detail;	/* static, or NULL */
 	/* SMTP reply for reject/tempfail; empty strings otherwise */
 	char		rcode[REPLY_CODE_SIZE];	/* "554" */
 	char		xcode[REPLY_XCODE_SIZE];	/* "5.7.1" */
@@ -119,12 +155,14 @@ void	decide_domain(const struct config *config,
 	    const struct client *client, const char *domain,
 	    struct decision *d);
 void	decide_recipient(const struct config *config, const char *rcpt,
-	    size_t len, enum recipient_status status, const char *reason,
+	    size_t len, enum recipient_status status, const char *detail,
 	    struct decision *d);
 const char *decision_outcome_name(enum outcome outcome);
-void	decision_fail(struct decision *d, const char *reason);
+const char *decide_reason_name(enum decide_reason reason);
+const char *decision_reason(const struct decision *d);
+void	decision_fail(struct decision *d, enum decide_reason reason);
 void	decision_defer(const struct config *config, struct decision *d,
-	    enum reply_kind kind, const char *reason, const char *rcpt,
+	    enum reply_kind kind, enum decide_reason reason, const char *rcpt,
 	    size_t len);
 
 #endif

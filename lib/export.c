@@ -30,7 +30,6 @@
 #define PROBE_LABEL_MAX	3	/* probe labels "0" to "zzz" */
 #define EXPORT_TABLE_SLACK 64	/* spare room in the hash table of keys */
 
-#define EXPORT_VALUE_DUNNO "DUNNO"	/* postfix-access: not here, stop */
 
 #define KIND_EXACT	0x01
 #define KIND_NAMESPACE	0x02

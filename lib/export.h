@@ -76,6 +76,8 @@ int	export_format_parse(const char *name, enum export_format *out);
 const char *export_format_name(enum export_format format);
 #define EXPORT_DENY_BY_ACCESS	0x01
 
+#define EXPORT_VALUE_DUNNO	"DUNNO"	/* postfix-access: not here, stop */
+
 int	export_write(const struct config *config, enum export_format format,
 	    FILE *out, FILE *notes, char *err, size_t errlen);
 int	export_write_flags(const struct config *config,

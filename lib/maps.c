@@ -62,6 +62,8 @@ static const char *const map_names[] = {
 	[MAP_RECIPIENTS] = "recipients",
 	[MAP_POSTFIX_TLS] = "tls",
 };
+_Static_assert(sizeof(map_names) / sizeof(map_names[0]) == MAP_NAMES,
+    "MAP_NAMES is the number of map names");
 
 /* A list whose hops have several ports: one mailer a route in Sendmail. */
 #define MAPS_NO_ROUTE	"smart hosts on different ports: no mailertable route"
@@ -266,6 +268,13 @@ maps_format(const struct map_answer *a, char *out, size_t outlen)
 	}
 	out[n] = '\0';
 	return n;
+}
+
+/* maps_name - the name of a map, NULL out of range */
+const char *
+maps_name(enum map_name map)
+{
+	return (unsigned)map < MAP_NAMES ? map_names[map] : NULL;
 }
 
 /* maps_name_parse - "relay", "transport", ... to the enum: 0 or -1 */

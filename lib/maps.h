@@ -64,7 +64,8 @@
  *
  * maps_lookup() answers key[0..len) in one map.  maps_request() parses a
  * request "NAME KEY" (the payload of one netstring; maps_name_parse()
- * knows the names) and looks it up.  maps_format() writes "STATUS text"
+ * knows the names, maps_name() spells one, NULL out of range) and looks
+ * it up.  maps_format() writes "STATUS text"
  * into out, truncated to fit, and returns its length.  maps_answer() is
  * maps_request() and maps_format() in one call.
  *
@@ -99,6 +100,7 @@ enum map_name {
 	MAP_RECIPIENTS,			/* "recipients": OK valid */
 	MAP_POSTFIX_TLS			/* "tls": OK encrypt */
 };
+#define MAP_NAMES	7		/* values of enum map_name */
 
 /* The rcpt map's value for names any client may relay to (access(5)). */
 #define MAPS_VALUE_PERMIT	"OK"
@@ -117,6 +119,7 @@ struct map_answer {
 };
 
 int	maps_name_parse(const char *name, size_t len, enum map_name *out);
+const char *maps_name(enum map_name map);
 void	maps_lookup(const struct config *config, enum map_name map,
 	    const char *key, size_t len, struct map_answer *a);
 void	maps_request(const struct config *config, const char *request,

@@ -71,13 +71,6 @@ struct rcptlist {
 	char	 *path;
 };
 
-static void
-seterr(char *err, size_t errlen, const char *why)
-{
-	if (errlen > 0)
-		snprintf(err, errlen, "%s", why);
-}
-
 struct rcptlist *
 rcptlist_new(void)
 {
@@ -133,11 +126,11 @@ rcptlist_parse_line(struct rcptlist *list, const char *line, size_t len,
 	size_t		 i, llen, n;
 
 	if (memchr(line, '\0', len) != NULL) {
-		seterr(err, errlen, "NUL octet in line");
+		errmsg_set(err, errlen, "NUL octet in line");
 		return -1;
 	}
 	if (len > RCPTLIST_LINE_MAX) {
-		seterr(err, errlen, "line too long");
+		errmsg_set(err, errlen, "line too long");
 		return -1;
 	}
 	p = line;
@@ -157,27 +150,26 @@ rcptlist_parse_line(struct rcptlist *list, const char *line, size_t len,
 		return 1;
 	for (i = 0; p + i < end; i++)
 		if (isspace((unsigned char)p[i])) {
-			seterr(err, errlen, "one address a line");
+			errmsg_set(err, errlen, "one address a line");
 			return -1;
 		}
 	if ((at = memchr(p, '@', (size_t)(end - p))) == NULL) {
-		seterr(err, errlen, "not an address (want user@domain or "
+		errmsg_set(err, errlen, "not an address (want user@domain or "
 		    "@domain)");
 		return -1;
 	}
 	if (memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL) {
-		seterr(err, errlen, "more than one '@'");
+		errmsg_set(err, errlen, "more than one '@'");
 		return -1;
 	}
 	llen = (size_t)(at - p);
 	if (llen > 0 && (why = local_ok(p, llen)) != NULL) {
-		seterr(err, errlen, why);
+		errmsg_set(err, errlen, "%s", why);
 		return -1;
 	}
 	if (domain_normalize(at + 1, (size_t)(end - at - 1), domain,
 	    &why) == -1) {
-		if (errlen > 0)
-			snprintf(err, errlen, "bad domain: %s", why);
+		errmsg_set(err, errlen, "bad domain: %s", why);
 		return -1;
 	}
 	for (i = 0; i < llen; i++)
@@ -186,7 +178,7 @@ rcptlist_parse_line(struct rcptlist *list, const char *line, size_t len,
 	entry[llen] = '@';
 	memcpy(entry + llen + 1, domain, n + 1);
 	if (rcptlist_add(list, entry) == -1) {
-		seterr(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -231,22 +223,19 @@ rcptlist_load(const char *path, char *err, size_t errlen)
 
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: cannot open: %s", path,
-			    strerror(errno));
+		errmsg_set(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (fp = fdopen(fd, "r")) == NULL) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: not a regular file", path);
+		errmsg_set(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return NULL;
 	}
 	if ((list = rcptlist_new()) == NULL ||
 	    (list->path = strdup(path)) == NULL) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: out of memory", path);
+		errmsg_set(err, errlen, "%s: out of memory", path);
 		rcptlist_free(list);
 		fclose(fp);
 		return NULL;
@@ -257,10 +246,8 @@ rcptlist_load(const char *path, char *err, size_t errlen)
 	for (lineno = 1; (n = getline(&line, &cap, fp)) != -1; lineno++) {
 		/* a file cut while being written: refuse, do not guess */
 		if (line[n - 1] != '\n') {
-			if (errlen > 0)
-				snprintf(err, errlen, "%s:%lu: incomplete last "
-				    "line (no newline at the end of the file)",
-				    path, lineno);
+			errmsg_set(err, errlen, "%s:%lu: %s", path, lineno,
+			    ERRMSG_INCOMPLETE);
 			rc = -1;
 			break;
 		}
@@ -268,20 +255,17 @@ rcptlist_load(const char *path, char *err, size_t errlen)
 		if (rcptlist_parse_line(list, line, (size_t)n, msg,
 		    sizeof(msg)) != -1)
 			continue;
-		if (errlen > 0)
-			snprintf(err, errlen, "%s:%lu: %s", path, lineno, msg);
+		errmsg_set(err, errlen, "%s:%lu: %s", path, lineno, msg);
 		rc = -1;
 		break;
 	}
 	if (rc == 0 && ferror(fp)) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s:%lu: read error: %s", path,
-			    lineno, strerror(errno));
+		errmsg_set(err, errlen, "%s:%lu: read error: %s", path,
+		    lineno, strerror(errno));
 		rc = -1;
 	}
 	if (rc == 0 && rcptlist_finish(list) == -1) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: out of memory", path);
+		errmsg_set(err, errlen, "%s: out of memory", path);
 		rc = -1;
 	}
 	free(line);

@@ -12,8 +12,8 @@
  *	void reply_custom(struct decision *d, const char *reply,
  *	    const char *rcpt, size_t len);
  *	void reply_clear(struct decision *d);
- *	int reply_is(const struct decision *d, enum reply_kind kind);
  *	int reply_valid(const char *text, const char **why);
+ *	void reply_format(enum reply_kind kind, char *out, size_t outlen);
  *	void reply_escape(const char *in, char *out, size_t outlen);
  * DESCRIPTION
  *	reply_set() writes the reply of kind into d->rcode, d->xcode and
@@ -33,6 +33,9 @@
  *				User unknown
  *	REPLY_UNVERIFIED	450 4.1.1 <ADDR>: Recipient address rejected:
  *				unverified address, try again later
+ *	REPLY_ROUTE_PENDING	451 4.7.1 Relay route being updated, try
+ *				again later (static mode's access table:
+ *				Postfix puts the recipient before it)
  *
  *	ADDR is rcpt[0..len) as the client gave it, without the spaces and
  *	angle brackets around it, cut at REPLY_ADDR_MAX octets, with every
@@ -44,15 +47,17 @@
  *	reply_valid() accepted at load.  reply_custom() does the same for a
  *	configured reply that stands for a kind with ADDR
  *	(verify.unknown_reply): "ddd x.y.z <ADDR>: text".  reply_clear()
- *	empties the three.  reply_is() is 1 when a decision carries the
- *	code and enhanced code of a kind (how the counters tell a syntax
- *	error, whose reason is the parser's own message), else 0.
+ *	empties the three.
  *
  *	reply_valid() accepts "ddd x.y.z text": ddd is 4xx or 5xx (second
  *	digit 0-5), the enhanced status class x equals the first digit, y
  *	and z have 1 to 3 digits; text is optional, printable ASCII
  *	without '%'; REPLY_MAX octets at most.  0, or -1 with *why set to
  *	a static string.
+ *
+ *	reply_format() writes the reply of kind as "ddd x.y.z text",
+ *	without ADDR: an access table value, to which Postfix adds the
+ *	recipient itself.
  *
  *	reply_escape() copies a reply text for smfi_setreply(), which
  *	reads its text as a format: every '%' doubled, cut to fit outlen.
@@ -99,6 +104,8 @@ static const struct {
 	[REPLY_UNVERIFIED] = { RCODE_UNVERIFIED, XCODE_UNVERIFIED, 1,
 	    "Recipient address rejected: unverified address, try again "
 	    "later" },
+	[REPLY_ROUTE_PENDING] = { RCODE_TEMPFAIL, XCODE_TEMPFAIL, 0,
+	    "Relay route being updated, try again later" },
 };
 
 static void	reply_show(const char *rcpt, size_t len, char *out,
@@ -165,14 +172,14 @@ reply_custom(struct decision *d, const char *reply, const char *rcpt,
 	d->text[n + t] = '\0';
 }
 
-/* reply_is - 1 when d carries the codes of that kind of reply */
-int
-reply_is(const struct decision *d, enum reply_kind kind)
+/* reply_format - "ddd x.y.z text" of a kind, without ADDR */
+void
+reply_format(enum reply_kind kind, char *out, size_t outlen)
 {
 	if ((size_t)kind >= sizeof(replies) / sizeof(replies[0]))
-		return 0;
-	return strcmp(d->rcode, replies[kind].rcode) == 0 &&
-	    strcmp(d->xcode, replies[kind].xcode) == 0;
+		kind = REPLY_UNAVAILABLE;
+	snprintf(out, outlen, "%s %s %s", replies[kind].rcode,
+	    replies[kind].xcode, replies[kind].text);
 }
 
 /* reply_clear - no reply (accept, continue) */

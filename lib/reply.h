@@ -18,7 +18,8 @@ enum reply_kind {
 	REPLY_UNAVAILABLE,	/* 451 4.7.1 cannot decide */
 	REPLY_ROUTE_MISMATCH,	/* 451 4.7.1 the MTA routes elsewhere */
 	REPLY_UNKNOWN_USER,	/* 550 5.1.1 no such recipient */
-	REPLY_UNVERIFIED	/* 450 4.1.1 recipient not verified */
+	REPLY_UNVERIFIED,	/* 450 4.1.1 recipient not verified */
+	REPLY_ROUTE_PENDING	/* 451 4.7.1 static tables catching up */
 };
 
 struct decision;
@@ -29,8 +30,8 @@ void	reply_rule(struct decision *d, const char *reply);
 void	reply_custom(struct decision *d, const char *reply, const char *rcpt,
 	    size_t len);
 void	reply_clear(struct decision *d);
-int	reply_is(const struct decision *d, enum reply_kind kind);
 int	reply_valid(const char *text, const char **why);
+void	reply_format(enum reply_kind kind, char *out, size_t outlen);
 void	reply_escape(const char *in, char *out, size_t outlen);
 
 #endif

@@ -17,7 +17,9 @@
  *	message passes NULL, 0.
  *
  *	ERRMSG_MAX is the size of the buffers that receive the error
- *	messages of the library ("FILE:LINE: reason").
+ *	messages of the library ("FILE:LINE: reason").  ERRMSG_INCOMPLETE
+ *	is the reason of a file whose last line has no newline (a file
+ *	cut while being written), which every reader of lines refuses.
  */
 #include <stdarg.h>
 #include <stdio.h>

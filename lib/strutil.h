@@ -9,6 +9,10 @@
 
 #define ERRMSG_MAX	1024	/* an error message, "FILE:LINE: reason" */
 
+/* A file cut while being written: its last line has no newline. */
+#define ERRMSG_INCOMPLETE \
+	"incomplete last line (no newline at the end of the file)"
+
 int	str_same(const char *a, const char *b);
 void	errmsg_set(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -46,6 +46,7 @@
 
 #include <lmdb.h>
 
+#include "strutil.h"
 #include "vcache.h"
 
 #define KEY_MAX		511	/* LMDB's default key limit */
@@ -67,9 +68,8 @@ struct value {
 static void
 seterr(char *err, size_t errlen, const char *path, const char *what, int rc)
 {
-	if (errlen > 0)
-		snprintf(err, errlen, "%s: %s: %s", path, what,
-		    mdb_strerror(rc));
+	errmsg_set(err, errlen, "%s: %s: %s", path, what,
+	    mdb_strerror(rc));
 }
 
 /* reader_end - a thread ends: its read transaction goes */
@@ -109,8 +109,7 @@ vcache_open(const char *path, size_t max_entries, char *err, size_t errlen)
 	int		 rc, dead;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: out of memory", path);
+		errmsg_set(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	c->max = max_entries;
@@ -129,9 +128,8 @@ vcache_open(const char *path, size_t max_entries, char *err, size_t errlen)
 	}
 	(void)mdb_reader_check(c->env, &dead);
 	if ((rc = pthread_key_create(&c->reader, reader_end)) != 0) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: pthread_key_create: %s",
-			    path, strerror(rc));
+		errmsg_set(err, errlen, "%s: pthread_key_create: %s",
+		    path, strerror(rc));
 		goto fail;
 	}
 	c->has_key = 1;
@@ -165,6 +163,15 @@ value_good(const struct value *v, time_t now, long positive_expire,
 	return v->when <= (int64_t)now && (int64_t)now - v->when < life;
 }
 
+/* key_val - key as an LMDB key: 0, or -1 when empty or too long */
+static int
+key_val(const char *key, MDB_val *k)
+{
+	k->mv_size = strlen(key);
+	k->mv_data = (void *)key;
+	return k->mv_size == 0 || k->mv_size > KEY_MAX ? -1 : 0;
+}
+
 int
 vcache_get(struct vcache *c, const char *key, time_t now,
     long positive_expire, long negative_expire,
@@ -175,9 +182,7 @@ vcache_get(struct vcache *c, const char *key, time_t now,
 	struct value	 val;
 	int		 rc, found;
 
-	k.mv_size = strlen(key);
-	k.mv_data = (void *)key;
-	if (k.mv_size == 0 || k.mv_size > KEY_MAX)
+	if (key_val(key, &k) == -1)
 		return 0;
 	if ((txn = reader_begin(c)) == NULL)
 		return -1;
@@ -258,9 +263,7 @@ vcache_put(struct vcache *c, const char *key, enum recipient_status status,
 
 	if (status != RECIPIENT_VALID && status != RECIPIENT_INVALID)
 		return 0;
-	k.mv_size = strlen(key);
-	k.mv_data = (void *)key;
-	if (k.mv_size == 0 || k.mv_size > KEY_MAX)
+	if (key_val(key, &k) == -1)
 		return 0;
 	memset(&val, 0, sizeof(val));
 	val.when = (int64_t)now;

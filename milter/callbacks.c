@@ -242,7 +242,7 @@ decision_log(const struct session *s, const char *rcpt,
 	line_add(&line, " outcome=", decision_outcome_name(d->outcome));
 	line_add(&line, enforced, " trusted=");
 	line_add(&line, d->trusted ? "yes" : "no", " reason=\"");
-	line_add(&line, d->reason != NULL ? d->reason : "", "\"");
+	line_add(&line, decision_reason(d), "\"");
 	line_add(&line, qreply, "");
 	log_line(LOG_INFO, line.buf, line.len);
 }
@@ -270,8 +270,8 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
 	    "; deferring the recipient" : "");
 	if (config->policy.route_check != ROUTE_CHECK_ENFORCE)
 		return;
-	decision_defer(config, d, REPLY_ROUTE_MISMATCH, "route mismatch",
-	    rcpt, strlen(rcpt));
+	decision_defer(config, d, REPLY_ROUTE_MISMATCH,
+	    DECIDE_REASON_ROUTE_MISMATCH, rcpt, strlen(rcpt));
 }
 
 static sfsistat
@@ -296,7 +296,7 @@ reply_send(SMFICTX *ctx, struct decision *d)
 		log_quote(d->text, strlen(d->text), 1, q, sizeof(q));
 		log_error("smfi_setreply(%s %s \"%s\") failed; deferring",
 		    d->rcode, d->xcode, q);
-		decision_fail(&fail, "no reply");
+		decision_fail(&fail, DECIDE_REASON_CANNOT);
 		(void)smfi_setreply(ctx, fail.rcode, fail.xcode, fail.text);
 		return SMFIS_TEMPFAIL;
 	}
@@ -317,7 +317,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
 	if ((s = smfi_getpriv(ctx)) == NULL) {
 		metrics_add(MC_FAILURES);
-		decision_fail(&d, "no session context");
+		decision_fail(&d, DECIDE_REASON_NO_SESSION);
 		decision_log(NULL, rcpt, &d);
 		ret = reply_send(ctx, &d);
 		metrics_decision(&d, start);
@@ -327,12 +327,11 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	config = live_acquire();
 	if (config == NULL) {
 		metrics_add(MC_FAILURES);
-		decision_fail(&d, "no configuration loaded");
+		decision_fail(&d, DECIDE_REASON_NOT_LOADED);
 	} else {
 		decide_rcpt(config, &s->client, rcpt, strlen(rcpt),
 		    smfi_getsymval(ctx, "{rcpt_mailer}"), &d);
-		if (d.reason != NULL &&
-		    strcmp(d.reason, DECIDE_REASON_FINAL) == 0)
+		if (d.reason == DECIDE_REASON_FINAL)
 			metrics_add(MC_FINAL_DELIVERY);
 		if (d.verify)
 			verify_recipient(config, rcpt, &d);

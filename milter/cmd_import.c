@@ -115,8 +115,7 @@ import_copy(const char *path, FILE *out)
 		cli_error("import: %s: read error", path);
 		rc = EX_IOERR;
 	} else if (rc == EX_OK && last != '\n') {
-		cli_error("import: %s: incomplete last line (no newline)",
-		    path);
+		cli_error("import: %s: %s", path, ERRMSG_INCOMPLETE);
 		rc = EX_DATAERR;
 	}
 	if (fp != stdin)

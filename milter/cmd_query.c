@@ -48,6 +48,7 @@
 #include "commands.h"
 #include "log.h"
 #include "source.h"
+#include "verify.h"
 
 static void
 query_usage(void)
@@ -91,13 +92,13 @@ query_verify(const struct config *config, const char *addr,
 
 	memset(ans, 0, sizeof(*ans));
 	ans->status = RECIPIENT_UNKNOWN;
-	snprintf(ans->reply, sizeof(ans->reply), "cannot verify this address");
+	snprintf(ans->reply, sizeof(ans->reply), "%s", VERIFY_CANNOT);
 	if (address_parse(addr, strlen(addr), &a, &why) == -1 ||
 	    a.kind != ADDR_DOMAIN ||
 	    (n = callout_hops(d->rule, a.domain, hops, CALLOUT_HOPS_MAX)) == 0 ||
 	    callout_rcpt_path(a.local, a.domain, path, sizeof(path)) == -1) {
 		decide_recipient(config, addr, strlen(addr), RECIPIENT_UNKNOWN,
-		    "cannot verify this address", d);
+		    VERIFY_CANNOT, d);
 		return;
 	}
 	if (config->verify.helo_name != NULL)
@@ -106,9 +107,7 @@ query_verify(const struct config *config, const char *addr,
 		snprintf(helo, sizeof(helo), "localhost");
 	callout_probe(hops, n, helo, path, config->verify.timeout_ms, ans);
 	decide_recipient(config, addr, strlen(addr), ans->status,
-	    ans->status == RECIPIENT_VALID ? "verified recipient" :
-	    ans->status == RECIPIENT_INVALID ?
-	    "recipient refused by the next hop" : "recipient unverified", d);
+	    verify_reason(ans->status), d);
 }
 
 static void
@@ -151,12 +150,11 @@ query_print(const struct config *config, const struct client *client,
 		printf(" hops=%s", hops[0] != '\0' ? hops : "-");
 	if (verified)
 		printf(" verify=%s hop=%s verify_reply=\"%s\"",
-		    ans.status == RECIPIENT_VALID ? "valid" :
-		    ans.status == RECIPIENT_INVALID ? "invalid" : "unknown",
+		    verify_status_name(ans.status),
 		    ans.hop[0] != '\0' ? ans.hop : "-",
 		    log_quote(ans.reply, strlen(ans.reply), 1, q, sizeof(q)));
 	printf(" trusted=%s reason=\"%s\"\n", d.trusted ? "yes" : "no",
-	    d.reason != NULL ? d.reason : "");
+	    decision_reason(&d));
 }
 
 int

@@ -43,7 +43,8 @@ maplog_request(const struct config *config, const char *request,
     size_t len, const struct map_answer *ans)
 {
 	struct decision	 d;
-	const char	*key, *outcome;
+	const char	*key;
+	enum outcome	 outcome;
 	char		 k[MAPLOG_MAX / 2], a[MAPLOG_MAX / 2], line[MAPLOG_MAX];
 	char		 answer[MAPS_ANSWER_MAX];
 	size_t		 keylen, n;
@@ -56,21 +57,21 @@ maplog_request(const struct config *config, const char *request,
 	keylen = len - n;
 	decide_key(config, NULL, key, keylen, &d);
 	if (ans->status == MAP_OK && strcmp(ans->value, MAPS_VALUE_PERMIT) == 0)
-		outcome = "accept";
+		outcome = OUTCOME_ACCEPT;
 	else if (ans->status == MAP_OK)
-		outcome = "reject";
+		outcome = OUTCOME_REJECT;
 	else if (ans->status == MAP_NOTFOUND)
-		outcome = "continue";
+		outcome = OUTCOME_CONTINUE;
 	else
-		outcome = "tempfail";
+		outcome = OUTCOME_TEMPFAIL;
 	maps_format(ans, answer, sizeof(answer));
 	log_quote(key, keylen, 0, k, sizeof(k));
 	log_quote(answer, strlen(answer), 1, a, sizeof(a));
 	r = snprintf(line, sizeof(line), "map=rcpt rcpt=<%s> rule=%s "
 	    "outcome=%s reason=\"%s\" answer=\"%s\"", k,
-	    d.pattern[0] != '\0' ? d.pattern : "-", outcome,
-	    strcmp(outcome, "continue") == 0 ? "left to Postfix" :
-	    d.reason != NULL ? d.reason : "", a);
+	    d.pattern[0] != '\0' ? d.pattern : "-",
+	    decision_outcome_name(outcome), outcome == OUTCOME_CONTINUE ?
+	    "left to Postfix" : decision_reason(&d), a);
 	if (r < 0)
 		return;
 	n = (size_t)r < sizeof(line) ? (size_t)r : sizeof(line) - 1;

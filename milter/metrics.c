@@ -29,14 +29,17 @@
  *
  *	metrics_add() counts one event of a plain counter.
  *	metrics_now() is a monotonic clock in nanoseconds.
- *	metrics_decision() counts one RCPT decision by outcome and reason,
- *	observes its latency since start (metrics_now()) and, when the
- *	decision matched a rule given in the configuration's inline
- *	"domains" list, counts a hit for that rule (rules of domains_file
- *	are not counted one by one: there may be millions).  A reason the
- *	table below does not know is counted as "other".
+ *	metrics_decision() counts one RCPT decision by outcome and reason
+ *	(d->reason, an enum decide_reason, labelled with its
+ *	decide_reason_name()), observes its latency since start
+ *	(metrics_now()) and, when the decision matched a rule given in the
+ *	configuration's inline "domains" list, counts a hit for that rule
+ *	(rules of domains_file are not counted one by one: there may be
+ *	millions).  A reason out of the enum's range is counted as
+ *	"other".
  *	metrics_socketmap() counts one socketmap lookup by map (the word
- *	before the first space of the request) and answer (status, an enum
+ *	before the first space of the request, as maps_name_parse() knows
+ *	it; "other" for a name it does not) and answer (status, an enum
  *	map_status of maps.h) and observes its latency.
  *	metrics_loaded() records a configuration now in use: the rule
  *	count, the time of the last successful load, the patterns of its
@@ -46,8 +49,8 @@
  *	cleared by the supervisor when the worker is gone);
  *	metrics_healthy() is 1 when a worker serves a loaded rule set.
  *	metrics_get(), metrics_decisions() (all reasons of an outcome) and
- *	metrics_socketmap_answers() (all maps) read counters for the
- *	SIGUSR1 log lines.
+ *	metrics_socketmap_answers() (all maps, an enum map_status) read
+ *	counters for the SIGUSR1 log lines.
  *	metrics_format() writes every metric in the Prometheus text
  *	exposition format (version 0.0.4): HELP and TYPE lines, units in
  *	the names (seconds, _total), label values escaped.
@@ -72,7 +75,6 @@
 #include "config.h"
 #include "decide.h"
 #include "maps.h"
-#include "reply.h"
 #include "ruleset.h"
 
 #include "log.h"
@@ -86,46 +88,19 @@
 #define METRICS_RULES_SLOTS	2048	/* hash slots, a power of two */
 #define NOUTCOMES		4	/* enum outcome */
 
-/* Reasons as decide() and the callbacks give them; the last is "other". */
-static const char *const reasons[] = {
-	"relay rule",
-	"trusted-only rule, trusted client",
-	"trusted-only rule, untrusted client",
-	"deny rule",
-	"no rule",
-	"no rule, trusted client",
-	"address literal",
-	"address literal, trusted client",
-	"unqualified address",
-	"unqualified address, trusted client",
-	"postmaster",
-	"sender-specified routing",
-	"null recipient",
-	"bad address syntax",		/* any REPLY_SYNTAX reply */
-	"route mismatch",
-	"no configuration",
-	"no configuration loaded",
-	"no session context",
-	"cannot decide",
-	DECIDE_REASON_FINAL,
-	"other"
-};
-#define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
-#define REASON_SYNTAX	13
+#define NREASONS		DECIDE_REASON_COUNT
 
-static const char *const outcomes[NOUTCOMES] = {
-	"accept", "reject", "tempfail", "continue"
-};
+/* Socketmap maps: enum map_name, then "other" (an unknown name). */
+#define NMAPS		(MAP_NAMES + 1)
+#define MAP_OTHER	MAP_NAMES
 
-/* Socketmap map names; the last is "other". */
-static const char *const maps[] = {
-	"relay", "transport", "mailertable", "access", "recipients", "rcpt",
-	"tls",
-	"other"
+/* Answers, by enum map_status. */
+static const char *const answers[] = {
+	[MAP_OK] = "ok",
+	[MAP_NOTFOUND] = "notfound",
+	[MAP_TEMP] = "temp",
+	[MAP_PERM] = "perm"
 };
-#define NMAPS		(sizeof(maps) / sizeof(maps[0]))
-
-static const char *const answers[] = { "ok", "notfound", "temp", "perm" };
 #define NANSWERS	(sizeof(answers) / sizeof(answers[0]))
 
 /* Upper bounds of the latency buckets, in ns; then +Inf. */
@@ -297,16 +272,9 @@ rule_find(const char *pattern, int *found)
 static size_t
 reason_index(const struct decision *d)
 {
-	size_t	 r;
-
-	if (d->reason == NULL)
-		return NREASONS - 1;
-	for (r = 0; r < NREASONS - 1; r++)
-		if (strcmp(d->reason, reasons[r]) == 0)
-			return r;
-	if (reply_is(d, REPLY_SYNTAX))
-		return REASON_SYNTAX;
-	return NREASONS - 1;
+	if ((unsigned)d->reason >= NREASONS)
+		return DECIDE_REASON_OTHER;
+	return d->reason;
 }
 
 void
@@ -326,32 +294,25 @@ metrics_decision(const struct decision *d, uint64_t start)
 		inc(&s->hits, 1);
 }
 
+/* map_label - the name of map i, or "other" */
+static const char *
+map_label(size_t i)
+{
+	return i < MAP_NAMES ? maps_name((enum map_name)i) : "other";
+}
+
 void
 metrics_socketmap(const char *request, size_t len, int status,
     uint64_t start)
 {
-	const char *sp;
-	size_t	 i, n, a;
+	const char	*sp;
+	enum map_name	 map;
+	size_t		 i, n, a;
 
 	sp = memchr(request, ' ', len);
 	n = sp != NULL ? (size_t)(sp - request) : len;
-	for (i = 0; i < NMAPS - 1; i++)
-		if (strlen(maps[i]) == n && memcmp(maps[i], request, n) == 0)
-			break;
-	switch (status) {
-	case MAP_OK:
-		a = 0;
-		break;
-	case MAP_NOTFOUND:
-		a = 1;
-		break;
-	case MAP_TEMP:
-		a = 2;
-		break;
-	default:
-		a = 3;
-		break;
-	}
+	i = maps_name_parse(request, n, &map) == 0 ? (size_t)map : MAP_OTHER;
+	a = (unsigned)status < NANSWERS ? (size_t)status : MAP_PERM;
 	inc(&m->lookups[i][a], 1);
 	observe(&m->sm_latency[i], start);
 }
@@ -494,8 +455,9 @@ format_decisions(FILE *fp)
 	for (o = 0; o < NOUTCOMES; o++)
 		for (r = 0; r < NREASONS; r++) {
 			fprintf(fp, "milter_relay_rcpt_decisions_total{"
-			    "outcome=\"%s\",reason=\"", outcomes[o]);
-			label(fp, reasons[r]);
+			    "outcome=\"%s\",reason=\"",
+			    decision_outcome_name((enum outcome)o));
+			label(fp, decide_reason_name(r));
 			fprintf(fp, "\"} %llu\n",
 			    (unsigned long long)get(&m->decisions[o][r]));
 		}
@@ -527,14 +489,14 @@ format_socketmap(FILE *fp)
 	for (i = 0; i < NMAPS; i++)
 		for (a = 0; a < NANSWERS; a++)
 			fprintf(fp, "milter_relay_socketmap_lookups_total{"
-			    "map=\"%s\",answer=\"%s\"} %llu\n", maps[i],
+			    "map=\"%s\",answer=\"%s\"} %llu\n", map_label(i),
 			    answers[a],
 			    (unsigned long long)get(&m->lookups[i][a]));
 	family(fp, "milter_relay_socketmap_lookup_duration_seconds",
 	    "histogram", "Time to answer one socketmap request.");
 	for (i = 0; i < NMAPS; i++)
 		histogram(fp, "milter_relay_socketmap_lookup_duration_seconds",
-		    "map", maps[i], &m->sm_latency[i]);
+		    "map", map_label(i), &m->sm_latency[i]);
 	scalar(fp, "milter_relay_socketmap_connections_total", "counter",
 	    "Socketmap connections accepted.",
 	    get(&m->counter[MC_SM_CONNECTIONS]));

@@ -278,10 +278,10 @@ socketmap_log_counters(void)
 {
 	unsigned long long ok, nf, temp, perm;
 
-	ok = metrics_socketmap_answers(0);
-	nf = metrics_socketmap_answers(1);
-	temp = metrics_socketmap_answers(2);
-	perm = metrics_socketmap_answers(3);
+	ok = metrics_socketmap_answers(MAP_OK);
+	nf = metrics_socketmap_answers(MAP_NOTFOUND);
+	temp = metrics_socketmap_answers(MAP_TEMP);
+	perm = metrics_socketmap_answers(MAP_PERM);
 	log_info("socketmap: connections=%llu refused=%llu open=%d "
 	    "requests=%llu ok=%llu notfound=%llu errors=%llu malformed=%llu "
 	    "idle_closed=%llu slow_closed=%llu evicted=%llu",

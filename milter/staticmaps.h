@@ -8,5 +8,7 @@
 #include "config.h"
 
 int	staticmaps_publish(const struct config *config);
+int	staticmaps_wait_ms(void);
+int	staticmaps_release(void);
 
 #endif

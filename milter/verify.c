@@ -3,6 +3,8 @@
  *
  * SYNOPSIS
  *	void verify_recipient(config, rcpt, d)
+ *	const char *verify_status_name(status)
+ *	const char *verify_reason(status)
  *	void verify_counters(counts)
  *	void verify_log_counters(void)
  *
@@ -22,6 +24,15 @@
  *	3. at most verify.max_probes callouts run at once: a RCPT that
  *	   would need one more is unknown (tempfail by default), so a storm
  *	   of distinct addresses cannot take threads or sockets.
+ *
+ *	The decision's reason is then the callout's result, its log phrase
+ *	verify_reason(): "verified recipient", "recipient refused by the
+ *	next hop", "recipient unverified" (with " (cached)" for an answer
+ *	from the cache), or why no callout was made: VERIFY_CANNOT for an
+ *	address no callout can ask, "too many callouts at once", "cannot
+ *	start a callout", "callout time limit reached".
+ *	verify_status_name() is "valid", "invalid" or "unknown" (the log
+ *	line of a callout, "milter-relay query --verify").
  *
  *	Valid and invalid results go into the cache (unknown ones do not);
  *	a callout that ends after its waiters gave up still fills it.  One
@@ -147,8 +158,9 @@ flight_unref(struct flight *f)
 		free(f);
 }
 
-static const char *
-status_name(enum recipient_status status)
+/* verify_status_name - "valid", "invalid", "unknown" */
+const char *
+verify_status_name(enum recipient_status status)
 {
 	switch (status) {
 	case RECIPIENT_VALID:
@@ -158,6 +170,21 @@ status_name(enum recipient_status status)
 	case RECIPIENT_UNKNOWN:
 	default:
 		return "unknown";
+	}
+}
+
+/* verify_reason - the log's phrase of a callout's result */
+const char *
+verify_reason(enum recipient_status status)
+{
+	switch (status) {
+	case RECIPIENT_VALID:
+		return "verified recipient";
+	case RECIPIENT_INVALID:
+		return "recipient refused by the next hop";
+	case RECIPIENT_UNKNOWN:
+	default:
+		return "recipient unverified";
 	}
 }
 
@@ -178,7 +205,7 @@ probe_main(void *arg)
 	log_info("verify: rcpt=%s hop=%s result=%s reply=\"%s\" ms=%ld",
 	    log_quote(f->key, strlen(f->key), 0, r, sizeof(r)),
 	    f->answer.hop[0] != '\0' ? f->answer.hop : "-",
-	    status_name(f->answer.status),
+	    verify_status_name(f->answer.status),
 	    log_quote(f->answer.reply, strlen(f->answer.reply), 1, q,
 	    sizeof(q)), (long)((t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
@@ -282,12 +309,8 @@ verify_probe(const struct config *config, const struct decision *d,
 	status = f->done ? f->answer.status : RECIPIENT_UNKNOWN;
 	if (!f->done)
 		*reason = "callout time limit reached";
-	else if (status == RECIPIENT_VALID)
-		*reason = "verified recipient";
-	else if (status == RECIPIENT_INVALID)
-		*reason = "recipient refused by the next hop";
 	else
-		*reason = "recipient unverified";
+		*reason = verify_reason(status);
 	flight_unref(f);
 	pthread_mutex_unlock(&verify_lock);
 	return status;
@@ -310,7 +333,7 @@ verify_recipient(const struct config *config, const char *rcpt,
 	    a.kind != ADDR_DOMAIN) {
 		count_result(RECIPIENT_UNKNOWN);
 		decide_recipient(config, rcpt, strlen(rcpt), RECIPIENT_UNKNOWN,
-		    "cannot verify this address", d);
+		    VERIFY_CANNOT, d);
 		return;
 	}
 	n = strlen(a.local);

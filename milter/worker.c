@@ -10,6 +10,7 @@
  * it writes WORKER_RELOAD or WORKER_STOP on the pipe instead.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -46,6 +47,7 @@ static atomic_int worker_stopping;
 static atomic_int worker_done;		/* smfi_main() returned */
 static atomic_int worker_restarted;	/* not the first worker */
 static pthread_t worker_main;		/* the thread in smfi_main() */
+static pthread_mutex_t worker_publish_lock = PTHREAD_MUTEX_INITIALIZER;
 
 
 /* Settings read only at start-up: say so when a reload changes them. */
@@ -70,20 +72,20 @@ worker_check_static(const struct config *old, const struct config *new)
 
 /*
  * Reloads come from the control thread (SIGHUP) and from the rules_source
- * listener: one at a time, so that an older snapshot is never published
- * after a newer one.
+ * listener: one at a time (worker_publish_lock), so that an older
+ * snapshot is never published after a newer one.
  */
 static void
 worker_reload(void)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_t *lock = &worker_publish_lock;
 	char	 err[ERRMSG_MAX];
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
 	int	 cached;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(lock);
 	config = source_load(worker_daemon->conf_path, SOURCE_CACHE, &cached,
 	    err, sizeof(err));
 	if (config == NULL) {
@@ -93,7 +95,7 @@ worker_reload(void)
 		    "configuration (%zu rules)", err,
 		    old != NULL ? ruleset_count(old->rules) : (size_t)0);
 		live_release(old);
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(lock);
 		return;
 	}
 	if (cached)
@@ -106,7 +108,7 @@ worker_reload(void)
 	staticmaps_publish(config);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(lock);
 }
 
 static void
@@ -176,17 +178,35 @@ worker_check_file(void)
 	    "rules); changes on disk take effect at the next reload", n);
 }
 
+/* Static mode: a held name's time is up (one publish at a time). */
+static void
+worker_release_holds(void)
+{
+	pthread_mutex_lock(&worker_publish_lock);
+	staticmaps_release();
+	pthread_mutex_unlock(&worker_publish_lock);
+}
+
 static void *
 worker_control(void *arg)
 {
+	struct pollfd pfd;
 	int	 fd = (int)(intptr_t)arg;
 	char	 buf[64];
 	ssize_t	 n, i;
-	int	 reload, counters;
+	int	 reload, counters, r;
 
 	if (atomic_load(&worker_restarted))
 		worker_check_file();
 	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if ((r = poll(&pfd, 1, staticmaps_wait_ms())) == 0) {
+			worker_release_holds();
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
 			continue;

@@ -166,7 +166,8 @@ check_decision(const struct decision *d)
 	    memchr(d->xcode, '\0', sizeof(d->xcode)) == NULL ||
 	    memchr(d->pattern, '\0', sizeof(d->pattern)) == NULL ||
 	    memchr(d->domain, '\0', sizeof(d->domain)) == NULL ||
-	    d->reason == NULL)
+	    (unsigned)d->reason >= DECIDE_REASON_COUNT ||
+	    decision_reason(d) == NULL)
 		die("decision", "unterminated field");
 	if (d->outcome == OUTCOME_REJECT && d->rcode[0] != '5')
 		die("reject", d->rcode);

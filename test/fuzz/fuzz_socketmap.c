@@ -1,32 +1,45 @@
 /*
  * fuzz_socketmap - libFuzzer target: socketmap requests and socket specs
  *
- * Each input is the payload of one socketmap netstring ("NAME KEY").  It
- * is answered by maps_request() against a small fixed rule set, and the
- * target checks what must hold for every input:
+ * Each input is the payload of one socketmap netstring, "NAME KEY" or
+ * anything else.  It is answered by maps_request() against a small
+ * fixed rule set (ruleset_add()), as it is and as a key of the rcpt and
+ * access maps (the input prefixed with "rcpt " and "access ").  Besides
+ * the sanitizers, the target checks what must hold for every request
+ * and aborts when it does not:
  *
  *	- maps_answer() writes exactly what maps_format() writes for the
  *	  typed answer of maps_request(): one answer, formatted in one place;
  *	- the text starts with one of OK, NOTFOUND, TEMP, PERM and a space,
  *	  as the status says; OK carries a value, NOTFOUND nothing, TEMP and
- *	  PERM a reason; it is printable ASCII;
+ *	  PERM a reason; it is printable ASCII, shorter than MAPS_ANSWER_MAX;
  *	- a request holding a NUL, or without a space, is PERM;
  *	- the relay map says OK only as "OK RELAY", and only for a key
- *	  whose domain an "always" rule covers: never an open relay.
+ *	  whose domain an "always" rule covers: never an open relay;
+ *	- "rcpt KEY" (maps-only mode) answers "OK OK" only for a key
+ *	  without '%', '!' or '@' before its last '@' whose domain an
+ *	  "always" rule covers (never an open relay, never sender-specified
+ *	  routing past Postfix's allow_untrusted_routing);
+ *	- "access KEY" and "rcpt KEY" answer any other OK only with a deny
+ *	  rule's reply, a class 4 or 5 code and its enhanced code.
  *
- * The same input, cut at its first NUL, is also given to sockspec_parse():
+ * The input, cut at its first NUL, is also given to sockspec_parse():
  * a spec it accepts has its rest inside the input.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "decide.h"
 #include "maps.h"
+#include "netaddr.h"
 #include "ruleset.h"
 #include "sockspec.h"
+
+#define INPUT_MAX	4096	/* libFuzzer's default -max_len */
 
 static struct config	config;
 
@@ -41,6 +54,8 @@ static const struct {
 	    .smarthost = "[2001:db8::25]" } },
 	{ "lab.example.com", { .relay = "deny",
 	    .reply = "550 5.7.1 No mail for the lab" } },
+	{ "#gw.example.com", { .relay = "deny" } },
+	{ "open.lab.example.com", { .relay = "always" } },
 	{ ".sub.example.net", { .relay = "always",
 	    .smarthost = "[192.0.2.7]:2525", .transport = "relay" } },
 	{ "xn--bcher-kva.example", { .relay = "always",
@@ -48,55 +63,154 @@ static const struct {
 };
 
 static char	text[MAPS_ANSWER_MAX], again[MAPS_ANSWER_MAX];
-static char	spec[4096];
+static char	spec[INPUT_MAX + 1];
+static char	prefixed[INPUT_MAX + 16];
 
 static void
-die(const char *what, const char *why)
+die(const char *what, const char *req, size_t len, const char *answer)
 {
-	fprintf(stderr, "fuzz_socketmap: %s: %s\n", what, why);
+	fprintf(stderr, "fuzz_socketmap: %s: request \"%.*s\" answer "
+	    "\"%s\"\n", what, (int)len, req, answer);
 	abort();
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	 err[256];
-	size_t	 i;
+	char	err[256];
+	size_t	i;
 
 	(void)argc;
 	(void)argv;
 	config.socket_mode = -1;
 	config.policy.unmatched = UNMATCHED_REJECT;
-	if ((config.rules = ruleset_new()) == NULL)
-		die("setup", "out of memory");
+	if ((config.policy.trusted_networks = netlist_new()) == NULL ||
+	    (config.rules = ruleset_new()) == NULL)
+		abort();
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (ruleset_add(config.rules, rules[i].pattern, &rules[i].spec,
-		    err, sizeof(err)) < 0)
-			die(rules[i].pattern, err);
+		    err, sizeof(err)) < 0) {
+			fprintf(stderr, "fuzz_socketmap: %s: %s\n",
+			    rules[i].pattern, err);
+			abort();
+		}
 	return 0;
 }
 
-/* The relay map's OK: the key's domain must be relayed for anybody. */
-static void
-check_relay(const char *in, size_t size)
+/* '%', '!' or '@' before the last '@' of key. */
+static int
+routed(const char *key, size_t len)
 {
-	struct decision	 d;
-	char		 domain[MAPS_ANSWER_MAX];
-	const char	*key;
+	const char	*at;
 	size_t		 n;
 
-	key = in + 6;			/* after "relay " */
-	n = size - 6;
-	for (; n > 0 && memchr(key, '@', n) != NULL; n--, key++)
+	for (at = key + len; at > key && at[-1] != '@'; at--)
 		;
-	if (n >= sizeof(domain))
-		die("relay", "OK for an over-long key");
-	memcpy(domain, key, n);
-	domain[n] = '\0';
-	decide_domain(&config, NULL, domain, &d);
-	if (d.enforced != OUTCOME_ACCEPT || d.rule == NULL ||
-	    d.rule->relay != RELAY_ALWAYS)
-		die("relay", "OK for a domain no always rule covers");
+	if (at == key)
+		return 0;
+	n = (size_t)(at - 1 - key);
+	return memchr(key, '%', n) != NULL || memchr(key, '!', n) != NULL ||
+	    memchr(key, '@', n) != NULL;
+}
+
+/* 1 when an "always" rule lets anybody relay to the key's domain. */
+static int
+always(const char *key, size_t len)
+{
+	struct decision	d;
+
+	decide_key(&config, NULL, key, len, &d);
+	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
+	    d.rule->relay == RELAY_ALWAYS;
+}
+
+/* The answer's text: the protocol word of its status, printable. */
+static void
+check_text(const char *req, size_t len, const struct map_answer *a,
+    size_t n)
+{
+	const char	*word;
+	size_t		 i;
+
+	if (n != strlen(text) || n >= sizeof(text))
+		die("length", req, len, text);
+	word = a->status == MAP_OK ? "OK " : a->status == MAP_NOTFOUND ?
+	    "NOTFOUND " : a->status == MAP_TEMP ? "TEMP " : "PERM ";
+	if (strncmp(text, word, strlen(word)) != 0)
+		die("protocol word does not match the status", req, len, text);
+	if ((a->status == MAP_NOTFOUND) != (n == strlen(word)))
+		die("NOTFOUND with text, or another without", req, len, text);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)text[i] < 0x20 ||
+		    (unsigned char)text[i] > 0x7e)
+			die("not printable", req, len, text);
+}
+
+/* An OK of the rcpt or access map for key. */
+static void
+check_access(const char *req, size_t len, const char *key, size_t keylen)
+{
+	struct decision	d;
+
+	if (strncasecmp(key, "To:", 3) == 0)
+		return;		/* Sendmail: checked by the unit tests */
+	if (strcmp(text, "OK OK") == 0) {
+		if (memcmp(req, "rcpt ", 5) != 0)
+			die("access map permits", req, len, text);
+		if (routed(key, keylen))
+			die("OK for sender-specified routing", req, len, text);
+		if (!always(key, keylen))
+			die("OK without an always rule", req, len, text);
+		return;
+	}
+	if ((text[3] != '4' && text[3] != '5') || text[6] != ' ' ||
+	    text[7] != text[3] || text[8] != '.')
+		die("not a reply", req, len, text);
+	decide_key(&config, NULL, key, keylen, &d);
+	if (d.rule == NULL || d.rule->relay != RELAY_DENY)
+		die("reply without a deny rule", req, len, text);
+}
+
+/* One request: every property of its answer. */
+static void
+check(const char *req, size_t len)
+{
+	struct map_answer a;
+	size_t		 n, m;
+
+	maps_request(&config, req, len, &a);
+	n = maps_format(&a, text, sizeof(text));
+	m = maps_answer(&config, req, len, again, sizeof(again));
+	if (n != m || memcmp(text, again, n) != 0)
+		die("maps_answer() differs from maps_format()", req, len,
+		    again);
+	check_text(req, len, &a, n);
+	if ((memchr(req, '\0', len) != NULL || memchr(req, ' ', len) == NULL)
+	    && a.status != MAP_PERM)
+		die("malformed request not PERM", req, len, text);
+	if (a.status != MAP_OK)
+		return;
+	if (len > 6 && memcmp(req, "relay ", 6) == 0) {
+		if (strcmp(a.value, MAPS_VALUE_RELAY) != 0)
+			die("relay OK without RELAY", req, len, text);
+		if (!always(req + 6, len - 6))
+			die("relay without an always rule", req, len, text);
+	} else if (len > 5 && memcmp(req, "rcpt ", 5) == 0)
+		check_access(req, len, req + 5, len - 5);
+	else if (len > 7 && memcmp(req, "access ", 7) == 0)
+		check_access(req, len, req + 7, len - 7);
+}
+
+/* The input as a key of the map name. */
+static void
+check_key(const char *name, const uint8_t *data, size_t size)
+{
+	size_t	n;
+
+	n = strlen(name);
+	memcpy(prefixed, name, n);
+	memcpy(prefixed + n, data, size);
+	check(prefixed, n + size);
 }
 
 static void
@@ -107,44 +221,21 @@ check_spec(const uint8_t *data, size_t size)
 	size_t			 n;
 
 	n = strnlen((const char *)data, size);
-	if (n >= sizeof(spec))
-		n = sizeof(spec) - 1;
 	memcpy(spec, data, n);
 	spec[n] = '\0';
 	if (sockspec_parse(spec, &kind, &rest) == 0 &&
 	    (rest < spec || rest > spec + n))
-		die("sockspec", "rest outside the input");
+		die("sockspec: rest outside the input", spec, n, "");
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct map_answer a;
-	const char	*in = (const char *)data, *word;
-	size_t		 n, m, i;
-
-	maps_request(&config, in, size, &a);
-	n = maps_format(&a, text, sizeof(text));
-	m = maps_answer(&config, in, size, again, sizeof(again));
-	if (n != m || memcmp(text, again, n) != 0 || strlen(text) != n)
-		die("answer", "maps_answer() differs from maps_format()");
-	word = a.status == MAP_OK ? "OK " : a.status == MAP_NOTFOUND ?
-	    "NOTFOUND " : a.status == MAP_TEMP ? "TEMP " : "PERM ";
-	if (strncmp(text, word, strlen(word)) != 0)
-		die("answer", "protocol word does not match the status");
-	if ((a.status == MAP_NOTFOUND) != (n == strlen(word)))
-		die("answer", "NOTFOUND with text, or another without");
-	for (i = 0; i < n; i++)
-		if (text[i] < 0x20 || text[i] > 0x7e)
-			die("answer", "unprintable octet");
-	if ((memchr(in, '\0', size) != NULL || memchr(in, ' ', size) == NULL)
-	    && a.status != MAP_PERM)
-		die("request", "malformed request not PERM");
-	if (a.status == MAP_OK && size > 6 && memcmp(in, "relay ", 6) == 0) {
-		if (strcmp(a.value, MAPS_VALUE_RELAY) != 0)
-			die("relay", "OK without RELAY");
-		check_relay(in, size);
-	}
+	if (size > INPUT_MAX)
+		return 0;
+	check((const char *)data, size);
+	check_key("rcpt ", data, size);
+	check_key("access ", data, size);
 	check_spec(data, size);
 	return 0;
 }

@@ -432,7 +432,7 @@ START_TEST(test_table)
 	ck_assert_msg(d.outcome == t->outcome,
 	    "row %d %s: outcome %s, expected %s (%s)", _i, t->rcpt,
 	    decision_outcome_name(d.outcome),
-	    decision_outcome_name(t->outcome), d.reason);
+	    decision_outcome_name(t->outcome), decision_reason(&d));
 	enforced = t->enforced == -1 ? (int)t->outcome : t->enforced;
 	ck_assert_msg((int)d.enforced == enforced,
 	    "row %d %s: enforced %s", _i, t->rcpt,
@@ -454,7 +454,8 @@ START_TEST(test_table)
 		ck_assert_msg(strcmp(d.text, t->text) == 0,
 		    "row %d %s: text \"%s\", expected \"%s\"", _i, t->rcpt,
 		    d.text, t->text);
-	ck_assert_ptr_nonnull(d.reason);
+	ck_assert_ptr_nonnull(decision_reason(&d));
+	ck_assert_uint_lt(d.reason, DECIDE_REASON_COUNT);
 	if (t->outcome == OUTCOME_ACCEPT && t->enforced == -1)
 		ck_assert_str_eq(d.text, "");
 }
@@ -630,10 +631,118 @@ START_TEST(test_mailer_table)
 	ck_assert_msg(d.outcome == t->outcome, "row %d %s: outcome %s", _i,
 	    t->rcpt, decision_outcome_name(d.outcome));
 	if (t->reason != NULL)
-		ck_assert_msg(strcmp(d.reason, t->reason) == 0,
-		    "row %d %s: reason %s", _i, t->rcpt, d.reason);
+		ck_assert_msg(strcmp(decision_reason(&d), t->reason) == 0,
+		    "row %d %s: reason %s", _i, t->rcpt, decision_reason(&d));
 	if (t->outcome == CON)
 		ck_assert_str_eq(d.rcode, "");
+}
+END_TEST
+
+/*
+ * Reasons: every enum value and its phrase, spelled here as the log
+ * lines, "query" and the metrics' reason label show them.
+ */
+static const char *const reason_phrases[DECIDE_REASON_COUNT] = {
+	[DECIDE_REASON_RELAY] = "relay rule",
+	[DECIDE_REASON_TRUSTED] = "trusted-only rule, trusted client",
+	[DECIDE_REASON_UNTRUSTED] = "trusted-only rule, untrusted client",
+	[DECIDE_REASON_DENY] = "deny rule",
+	[DECIDE_REASON_NO_RULE] = "no rule",
+	[DECIDE_REASON_NO_RULE_TRUSTED] = "no rule, trusted client",
+	[DECIDE_REASON_LITERAL] = "address literal",
+	[DECIDE_REASON_LITERAL_TRUSTED] = "address literal, trusted client",
+	[DECIDE_REASON_UNQUALIFIED] = "unqualified address",
+	[DECIDE_REASON_UNQUALIFIED_TRUSTED] =
+	    "unqualified address, trusted client",
+	[DECIDE_REASON_POSTMASTER] = "postmaster",
+	[DECIDE_REASON_ROUTING] = "sender-specified routing",
+	[DECIDE_REASON_NULL] = "null recipient",
+	[DECIDE_REASON_SYNTAX] = "bad address syntax",
+	[DECIDE_REASON_ROUTE_MISMATCH] = "route mismatch",
+	[DECIDE_REASON_NO_CONFIG] = "no configuration",
+	[DECIDE_REASON_NOT_LOADED] = "no configuration loaded",
+	[DECIDE_REASON_NO_SESSION] = "no session context",
+	[DECIDE_REASON_CANNOT] = "cannot decide",
+	[DECIDE_REASON_FINAL] = "MTA final delivery",
+	[DECIDE_REASON_OTHER] = "other",
+};
+
+START_TEST(test_reason_names)
+{
+	struct decision	d;
+
+	ck_assert_ptr_nonnull(reason_phrases[_i]);
+	ck_assert_str_eq(decide_reason_name((enum decide_reason)_i),
+	    reason_phrases[_i]);
+	/* without a detail, a decision's phrase is its reason's */
+	memset(&d, 0, sizeof(d));
+	d.reason = (enum decide_reason)_i;
+	ck_assert_str_eq(decision_reason(&d), reason_phrases[_i]);
+	d.detail = "a detail";
+	ck_assert_str_eq(decision_reason(&d), "a detail");
+}
+END_TEST
+
+START_TEST(test_reason_out_of_range)
+{
+	ck_assert_str_eq(decide_reason_name(DECIDE_REASON_COUNT), "other");
+	ck_assert_str_eq(decide_reason_name((enum decide_reason)-1),
+	    "other");
+}
+END_TEST
+
+/* The reason decide() gives, and the phrase the log shows. */
+struct rcase {
+	enum cfg		 cfg;
+	enum who		 who;
+	const char		*rcpt;
+	const char		*mailer;
+	enum decide_reason	 reason;
+	int			 detail;	/* the parser's message */
+};
+
+static const struct rcase rcases[] = {
+	{ A, U, "<u@example.com>", NULL, DECIDE_REASON_RELAY, 0 },
+	{ A, T, "<u@partner.example>", NULL, DECIDE_REASON_TRUSTED, 0 },
+	{ A, U, "<u@partner.example>", NULL, DECIDE_REASON_UNTRUSTED, 0 },
+	{ A, T, "<u@x.example.org>", NULL, DECIDE_REASON_DENY, 0 },
+	{ A, U, "<u@nowhere.test>", NULL, DECIDE_REASON_NO_RULE, 0 },
+	{ A, T, "<u@nowhere.test>", NULL, DECIDE_REASON_NO_RULE_TRUSTED, 0 },
+	{ A, U, "<u@[192.0.2.1]>", NULL, DECIDE_REASON_LITERAL, 0 },
+	{ A, T, "<u@[192.0.2.1]>", NULL, DECIDE_REASON_LITERAL_TRUSTED, 0 },
+	{ A, U, "<u>", NULL, DECIDE_REASON_UNQUALIFIED, 0 },
+	{ A, T, "<u>", NULL, DECIDE_REASON_UNQUALIFIED_TRUSTED, 0 },
+	{ A, U, "<postmaster>", NULL, DECIDE_REASON_POSTMASTER, 0 },
+	{ A, U, "<u%v.test@example.com>", NULL, DECIDE_REASON_ROUTING, 0 },
+	{ A, U, "<>", NULL, DECIDE_REASON_NULL, 0 },
+	{ A, U, "<u@@example.com>", NULL, DECIDE_REASON_SYNTAX, 1 },
+	{ NONE, U, "<u@example.com>", NULL, DECIDE_REASON_NO_CONFIG, 0 },
+	{ A, U, "<u@srv.test>", "local", DECIDE_REASON_FINAL, 0 },
+};
+
+START_TEST(test_reason_table)
+{
+	const struct rcase	*t = &rcases[_i];
+	struct client		 client;
+	struct decision		 d;
+
+	client_of(t->who, &client);
+	decide_rcpt(config_of(t->cfg), &client, t->rcpt, strlen(t->rcpt),
+	    t->mailer, &d);
+	ck_assert_msg(d.reason == t->reason, "row %d %s: reason %s, "
+	    "expected %s", _i, t->rcpt, decide_reason_name(d.reason),
+	    decide_reason_name(t->reason));
+	if (!t->detail) {
+		ck_assert_ptr_null(d.detail);
+		ck_assert_str_eq(decision_reason(&d),
+		    reason_phrases[t->reason]);
+	} else {
+		/* the parser's own message, not the metrics' label */
+		ck_assert_ptr_nonnull(d.detail);
+		ck_assert_str_ne(decision_reason(&d),
+		    reason_phrases[t->reason]);
+		ck_assert_str_ne(decision_reason(&d), "");
+	}
 }
 END_TEST
 
@@ -705,6 +814,10 @@ main(void)
 	    (int)(sizeof(mcases) / sizeof(mcases[0])));
 	tcase_add_test(tc, test_key);
 	tcase_add_test(tc, test_client_trusted);
+	tcase_add_loop_test(tc, test_reason_names, 0, DECIDE_REASON_COUNT);
+	tcase_add_test(tc, test_reason_out_of_range);
+	tcase_add_loop_test(tc, test_reason_table, 0,
+	    (int)(sizeof(rcases) / sizeof(rcases[0])));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -4,13 +4,16 @@
  *
  * metrics.c is compiled into this test (it has no libmilter dependency);
  * the log function is replaced here.  Tests: label values are escaped;
- * decisions are counted by outcome and reason, unknown reasons as
- * "other", syntax errors as "bad address syntax"; rule hits count the
+ * decisions are counted by outcome and reason (enum decide_reason),
+ * each reason under the label dashboards and alerts know (the whole
+ * list, in order), a reason out of range as "other", a syntax error as
+ * "bad address syntax" whatever the parser said; rule hits count the
  * inline rules of the configuration in use only, and a rule a reload
  * removed is no longer exported; histogram buckets are cumulative; a
  * failed reload moves its counter and not the success timestamp;
  * /healthz needs a loaded rule set and a serving worker; counts made by
- * a forked child (a worker) are seen by the parent (the supervisor).
+ * a forked child (a worker) are seen by the parent (the supervisor);
+ * socketmap lookups are counted by map and answer.
  */
 #include <check.h>
 #include <stdio.h>
@@ -59,19 +62,15 @@ hasnt(const char *text, const char *part)
 }
 
 static void
-decision(int outcome, const char *reason, const char *pattern,
-    const char *rcode)
+decision(int outcome, int reason, const char *detail, const char *pattern)
 {
 	struct decision d;
 
 	memset(&d, 0, sizeof(d));
 	d.outcome = outcome;
-	d.reason = reason;
+	d.reason = (enum decide_reason)reason;
+	d.detail = detail;
 	snprintf(d.pattern, sizeof(d.pattern), "%s", pattern);
-	if (rcode != NULL) {
-		snprintf(d.rcode, sizeof(d.rcode), "%s", rcode);
-		snprintf(d.xcode, sizeof(d.xcode), "5.1.3");
-	}
 	metrics_decision(&d, metrics_now());
 }
 
@@ -93,19 +92,133 @@ START_TEST(test_decisions)
 {
 	char	*t;
 
-	decision(OUTCOME_ACCEPT, "relay rule", "", NULL);
-	decision(OUTCOME_ACCEPT, "relay rule", "", NULL);
-	decision(OUTCOME_TEMPFAIL, "a reason nobody knows", "", NULL);
-	decision(OUTCOME_REJECT, "unbalanced quote", "", "501");
+	decision(OUTCOME_ACCEPT, DECIDE_REASON_RELAY, NULL, "");
+	decision(OUTCOME_ACCEPT, DECIDE_REASON_RELAY, NULL, "");
+	decision(OUTCOME_TEMPFAIL, DECIDE_REASON_COUNT, NULL, "");
+	decision(OUTCOME_TEMPFAIL, -1, NULL, "");
+	decision(OUTCOME_REJECT, DECIDE_REASON_SYNTAX, "unbalanced quote", "");
 	t = exposition();
 	has(t, "milter_relay_rcpt_decisions_total{outcome=\"accept\","
 	    "reason=\"relay rule\"} 2");
 	has(t, "milter_relay_rcpt_decisions_total{outcome=\"tempfail\","
-	    "reason=\"other\"} 1");
+	    "reason=\"other\"} 2");
 	has(t, "milter_relay_rcpt_decisions_total{outcome=\"reject\","
 	    "reason=\"bad address syntax\"} 1");
-	has(t, "milter_relay_rcpt_decision_duration_seconds_count 4");
+	hasnt(t, "unbalanced quote");
+	has(t, "milter_relay_rcpt_decision_duration_seconds_count 5");
 	ck_assert_uint_eq(metrics_decisions(OUTCOME_ACCEPT), 2);
+	free(t);
+}
+END_TEST
+
+/* The reason labels, in the order of the exposition. */
+static const char *const labels[] = {
+	"relay rule",
+	"trusted-only rule, trusted client",
+	"trusted-only rule, untrusted client",
+	"deny rule",
+	"no rule",
+	"no rule, trusted client",
+	"address literal",
+	"address literal, trusted client",
+	"unqualified address",
+	"unqualified address, trusted client",
+	"postmaster",
+	"sender-specified routing",
+	"null recipient",
+	"bad address syntax",
+	"route mismatch",
+	"no configuration",
+	"no configuration loaded",
+	"no session context",
+	"cannot decide",
+	"MTA final delivery",
+	"other"
+};
+#define NLABELS	(sizeof(labels) / sizeof(labels[0]))
+
+/* Each reason counts under its own label. */
+START_TEST(test_reason_label)
+{
+	char	*t, line[256];
+
+	ck_assert_uint_eq(NLABELS, DECIDE_REASON_COUNT);
+	decision(OUTCOME_CONTINUE, _i, NULL, "");
+	t = exposition();
+	snprintf(line, sizeof(line), "milter_relay_rcpt_decisions_total{"
+	    "outcome=\"continue\",reason=\"%s\"} 1", labels[_i]);
+	has(t, line);
+	ck_assert_uint_eq(metrics_decisions(OUTCOME_CONTINUE), 1);
+	free(t);
+}
+END_TEST
+
+/* Every label of every outcome, in order, and no other. */
+START_TEST(test_reason_labels)
+{
+	static const char *const outcome[] = {
+		"accept", "reject", "tempfail", "continue"
+	};
+	char	*t, *want = NULL;
+	size_t	 i, o, len = 0;
+	FILE	*fp;
+
+	fp = open_memstream(&want, &len);
+	ck_assert_ptr_nonnull(fp);
+	fputs("# TYPE milter_relay_rcpt_decisions_total counter\n", fp);
+	for (o = 0; o < 4; o++)
+		for (i = 0; i < NLABELS; i++)
+			fprintf(fp, "milter_relay_rcpt_decisions_total{"
+			    "outcome=\"%s\",reason=\"%s\"} 0\n", outcome[o],
+			    labels[i]);
+	fputs("# HELP milter_relay_rcpt_decision_duration_seconds ", fp);
+	fclose(fp);
+	t = exposition();
+	ck_assert_msg(strstr(t, want) != NULL, "labels differ:\n%s", t);
+	free(want);
+	free(t);
+}
+END_TEST
+
+/*
+ * Socketmap lookups: by map (the names Postfix and Sendmail ask) and
+ * answer; an unknown name as "other", an unknown status as "perm".
+ */
+START_TEST(test_socketmap)
+{
+	static const char *const names[] = {
+		"relay", "transport", "mailertable", "access", "rcpt",
+		"recipients", "tls", "other"
+	};
+	static const char *const answer[] = {
+		"ok", "notfound", "temp", "perm"
+	};
+	char	*t, line[256], req[64];
+	size_t	 i, a;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(req, sizeof(req), "%s x.example", i < 7 ? names[i] :
+		    "nosuchmap");
+		for (a = 0; a <= i % 4; a++)
+			metrics_socketmap(req, strlen(req), (int)a,
+			    metrics_now());
+	}
+	metrics_socketmap("relay", 5, MAP_PERM, metrics_now());
+	metrics_socketmap("tls x", 5, 17, metrics_now());
+	t = exposition();
+	for (i = 0; i < 8; i++)
+		for (a = 0; a < 4; a++) {
+			snprintf(line, sizeof(line),
+			    "milter_relay_socketmap_lookups_total{map=\"%s\","
+			    "answer=\"%s\"} %d", names[i], answer[a],
+			    (a <= i % 4) + (i == 0 && a == 3) +
+			    (i == 6 && a == 3));
+			has(t, line);
+		}
+	has(t, "milter_relay_socketmap_lookup_duration_seconds_count"
+	    "{map=\"other\"} 4");
+	ck_assert_uint_eq(metrics_socketmap_answers(MAP_OK), 8);
+	ck_assert_uint_eq(metrics_socketmap_answers(MAP_PERM), 4);
 	free(t);
 }
 END_TEST
@@ -120,9 +233,10 @@ START_TEST(test_rule_hits)
 	b = unit_config_load("domains = ( { match = \"#x.example\"; },"
 	    " { match = \".new.example\"; } );");
 	metrics_loaded(a, 0);
-	decision(OUTCOME_ACCEPT, "relay rule", "example.com", NULL);
-	decision(OUTCOME_ACCEPT, "relay rule", "#x.example", NULL);
-	decision(OUTCOME_ACCEPT, "relay rule", "from-a-file.example", NULL);
+	decision(OUTCOME_ACCEPT, DECIDE_REASON_RELAY, NULL, "example.com");
+	decision(OUTCOME_ACCEPT, DECIDE_REASON_RELAY, NULL, "#x.example");
+	decision(OUTCOME_ACCEPT, DECIDE_REASON_RELAY, NULL,
+	    "from-a-file.example");
 	t = exposition();
 	has(t, "milter_relay_rule_hits_total{rule=\"example.com\"} 1");
 	has(t, "milter_relay_rule_hits_total{rule=\"#x.example\"} 1");
@@ -130,8 +244,8 @@ START_TEST(test_rule_hits)
 	has(t, "milter_relay_rules 2");
 	free(t);
 	metrics_loaded(b, 1);
-	decision(OUTCOME_ACCEPT, "relay rule", "example.com", NULL);
-	decision(OUTCOME_ACCEPT, "relay rule", "#x.example", NULL);
+	decision(OUTCOME_ACCEPT, DECIDE_REASON_RELAY, NULL, "example.com");
+	decision(OUTCOME_ACCEPT, DECIDE_REASON_RELAY, NULL, "#x.example");
 	t = exposition();
 	hasnt(t, "rule=\"example.com\"");
 	has(t, "milter_relay_rule_hits_total{rule=\"#x.example\"} 2");
@@ -220,7 +334,7 @@ START_TEST(test_shared)
 		ck_assert_int_ne(pid, -1);
 		if (pid == 0) {
 			metrics_add(MC_SESSIONS);
-			decision(OUTCOME_REJECT, "deny rule", "", NULL);
+			decision(OUTCOME_REJECT, DECIDE_REASON_DENY, NULL, "");
 			_exit(0);
 		}
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -243,6 +357,9 @@ main(void)
 	/* CK_FORK=yes: each test starts from zeroed private counters */
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_decisions);
+	tcase_add_loop_test(tc, test_reason_label, 0, (int)NLABELS);
+	tcase_add_test(tc, test_reason_labels);
+	tcase_add_test(tc, test_socketmap);
 	tcase_add_test(tc, test_rule_hits);
 	tcase_add_test(tc, test_histogram);
 	tcase_add_test(tc, test_reload_failed);

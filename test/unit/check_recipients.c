@@ -144,7 +144,7 @@ check_rcpt(const struct config *c, const struct client *cl, const char *rcpt,
 
 	decide(c, cl, rcpt, strlen(rcpt), &d);
 	ck_assert_msg(d.outcome == want, "%s: %s (%s)", rcpt,
-	    decision_outcome_name(d.outcome), d.reason);
+	    decision_outcome_name(d.outcome), decision_reason(&d));
 	if (reply != NULL) {
 		snprintf(got, sizeof(got), "%s %s %s", d.rcode, d.xcode,
 		    d.text);
@@ -156,12 +156,19 @@ START_TEST(test_decide_list)
 {
 	struct config	*c;
 	struct client	 untrusted, trusted;
+	struct decision	 d;
 
 	memset(&untrusted, 0, sizeof(untrusted));
 	memset(&trusted, 0, sizeof(trusted));
 	trusted.authenticated = 1;
 	c = load("", "");
 	check_rcpt(c, &untrusted, "<alice@example.com>", OUTCOME_ACCEPT, NULL);
+	decide(c, &untrusted, "<alice@example.com>", 19, &d);
+	ck_assert_int_eq(d.reason, DECIDE_REASON_OTHER);
+	ck_assert_str_eq(decision_reason(&d), "listed recipient");
+	decide(c, &untrusted, "<eve@example.com>", 17, &d);
+	ck_assert_int_eq(d.reason, DECIDE_REASON_OTHER);
+	ck_assert_str_eq(decision_reason(&d), "recipient not listed");
 	check_rcpt(c, &untrusted, "<ALICE@sub.example.com>", OUTCOME_REJECT,
 	    "550 5.1.1 <ALICE@sub.example.com>: Recipient address rejected: "
 	    "User unknown");
@@ -207,8 +214,13 @@ START_TEST(test_decide_verify)
 	decide_recipient(c, r, strlen(r), RECIPIENT_VALID, "valid", &d);
 	ck_assert_int_eq(d.outcome, OUTCOME_ACCEPT);
 	ck_assert_int_eq(d.verify, 0);
+	/* the callout's result is the log's phrase, "other" the metrics' */
+	ck_assert_int_eq(d.reason, DECIDE_REASON_OTHER);
+	ck_assert_str_eq(decision_reason(&d), "valid");
 	decide_recipient(c, r, strlen(r), RECIPIENT_INVALID, "invalid", &d);
 	ck_assert_int_eq(d.outcome, OUTCOME_REJECT);
+	ck_assert_int_eq(d.reason, DECIDE_REASON_OTHER);
+	ck_assert_str_eq(decision_reason(&d), "invalid");
 	ck_assert_str_eq(d.rcode, "550");
 	ck_assert_str_eq(d.xcode, "5.1.1");
 	decide_recipient(c, r, strlen(r), RECIPIENT_UNKNOWN, "unknown", &d);

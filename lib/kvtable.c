@@ -1,0 +1,195 @@
+/*
+ * kvtable - a static lookup table, searched as Postfix searches it
+ *
+ * NAME
+ *	kvtable - "key value" entries in memory, sorted, with Postfix's
+ *	search order over domain keys
+ * SYNOPSIS
+ *	#include "kvtable.h"
+ *
+ *	void kvtable_init(struct kvtable *t);
+ *	int kvtable_add(struct kvtable *t, const char *key,
+ *	    const char *value);
+ *	int kvtable_parse(struct kvtable *t, const char *text);
+ *	void kvtable_sort(struct kvtable *t);
+ *	const char *kvtable_get(const struct kvtable *t, const char *key);
+ *	const char *kvtable_search(const struct kvtable *t, const char *key);
+ *	const char *kvtable_parent(const char *key);
+ *	int kvtable_equal(const struct kvtable *a, const struct kvtable *b);
+ *	void kvtable_free(struct kvtable *t);
+ * DESCRIPTION
+ *	A kvtable holds the entries of one table of export.h (or of an
+ *	LMDB file written from one), each key and value copied.
+ *
+ *	kvtable_add() appends a copy of key and value (the table is then
+ *	unsorted).  kvtable_parse() adds the "key<TAB>value" lines of
+ *	text, skipping comment lines and lines without a TAB, and sorts.
+ *	Both return 0, or -1 when out of memory.  kvtable_sort() sorts by
+ *	key (strcmp order, which is also LMDB's order for keys stored with
+ *	their NUL); of a repeated key (the tables have none) one entry
+ *	stays.
+ *
+ *	kvtable_get() is the value of key in a sorted table, or NULL.
+ *	kvtable_search() searches key as Postfix searches a table whose
+ *	map is not in parent_domain_matches_subdomains: key itself, then
+ *	".parent" for each parent, nearest first (for "a.b.c": "a.b.c",
+ *	".b.c", ".c"; for ".b.c": ".b.c", ".c"); the first value found,
+ *	or NULL.  kvtable_parent() is the next key of that search after
+ *	key (a pointer into key), or NULL after the last.
+ *
+ *	kvtable_equal() is 1 when two sorted tables hold the same entries.
+ *	kvtable_free() frees the entries; the table is empty again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvtable.h"
+
+void
+kvtable_init(struct kvtable *t)
+{
+	t->v = NULL;
+	t->n = t->cap = 0;
+}
+
+int
+kvtable_add(struct kvtable *t, const char *key, const char *value)
+{
+	struct kvpair	*p;
+	size_t		 cap;
+
+	if (t->n == t->cap) {
+		cap = t->cap ? 2 * t->cap : 64;
+		if ((p = realloc(t->v, cap * sizeof(*p))) == NULL)
+			return -1;
+		t->v = p;
+		t->cap = cap;
+	}
+	p = &t->v[t->n];
+	p->key = strdup(key);
+	p->value = strdup(value);
+	if (p->key == NULL || p->value == NULL) {
+		free(p->key);
+		free(p->value);
+		return -1;
+	}
+	t->n++;
+	return 0;
+}
+
+int
+kvtable_parse(struct kvtable *t, const char *text)
+{
+	const char	*line, *end, *tab;
+	char		*key, *value;
+	int		 rc;
+
+	for (line = text; *line != '\0'; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		if (*line == '#' || (tab = memchr(line, '\t',
+		    (size_t)(end - line))) == NULL)
+			continue;
+		key = strndup(line, (size_t)(tab - line));
+		value = strndup(tab + 1, (size_t)(end - tab - 1));
+		rc = key != NULL && value != NULL ?
+		    kvtable_add(t, key, value) : -1;
+		free(key);
+		free(value);
+		if (rc == -1)
+			return -1;
+	}
+	kvtable_sort(t);
+	return 0;
+}
+
+static int
+kvtable_cmp(const void *a, const void *b)
+{
+	const struct kvpair *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+void
+kvtable_sort(struct kvtable *t)
+{
+	size_t	 i, out;
+
+	if (t->n < 2)
+		return;
+	qsort(t->v, t->n, sizeof(*t->v), kvtable_cmp);
+	for (i = 1, out = 0; i < t->n; i++) {
+		if (strcmp(t->v[out].key, t->v[i].key) == 0) {
+			free(t->v[out].key);
+			free(t->v[out].value);
+		} else
+			out++;
+		t->v[out] = t->v[i];
+	}
+	t->n = out + 1;
+}
+
+const char *
+kvtable_get(const struct kvtable *t, const char *key)
+{
+	size_t	 lo = 0, hi = t->n, mid;
+	int	 c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(key, t->v[mid].key)) == 0)
+			return t->v[mid].value;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const char *
+kvtable_parent(const char *key)
+{
+	const char	*dot;
+
+	dot = strchr(key + (key[0] == '.'), '.');
+	return dot != NULL && dot[1] != '\0' ? dot : NULL;
+}
+
+const char *
+kvtable_search(const struct kvtable *t, const char *key)
+{
+	const char	*value;
+
+	for (; key != NULL; key = kvtable_parent(key))
+		if ((value = kvtable_get(t, key)) != NULL)
+			return value;
+	return NULL;
+}
+
+int
+kvtable_equal(const struct kvtable *a, const struct kvtable *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].key, b->v[i].key) != 0 ||
+		    strcmp(a->v[i].value, b->v[i].value) != 0)
+			return 0;
+	return 1;
+}
+
+void
+kvtable_free(struct kvtable *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->v[i].key);
+		free(t->v[i].value);
+	}
+	free(t->v);
+	kvtable_init(t);
+}
