@@ -1,9 +1,9 @@
 /*
  * staticmaps - static mode: the rule set as LMDB tables Postfix reads
  *
- * staticmaps_publish() is called once for every configuration that is
- * about to be published (start, reload, rules_source notification),
- * never per recipient.  When the configuration sets maps_dir, it
+ * staticmaps_publish() is called once for every configuration the worker
+ * has just published (start, reload, rules_source notification), never
+ * per recipient, by one thread at a time.  When the configuration sets maps_dir, it
  * keeps in that directory the tables of export.h, as Postfix's lmdb:
  * tables (one unnamed database a file, opened MDB_NOSUBDIR; every key
  * and every value ends with a NUL byte, as postmap(1) writes them):

@@ -71,6 +71,21 @@ worker_check_static(const struct config *old, const struct config *new)
 }
 
 /*
+ * Static mode: the tables of the rules just published, written after the
+ * milter and the socketmap serve them (a large rule set takes seconds to
+ * export); the caller holds worker_publish_lock.
+ */
+static void
+worker_publish_static(void)
+{
+	const struct config *config;
+
+	config = live_acquire();
+	staticmaps_publish(config);
+	live_release(config);
+}
+
+/*
  * Reloads come from the control thread (SIGHUP) and from the rules_source
  * listener: one at a time (worker_publish_lock), so that an older
  * snapshot is never published after a newer one.
@@ -105,9 +120,9 @@ worker_reload(void)
 	live_release(old);
 	n = ruleset_count(config->rules);
 	metrics_loaded(config, 1);
-	staticmaps_publish(config);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
+	worker_publish_static();
 	pthread_mutex_unlock(lock);
 }
 
@@ -198,6 +213,9 @@ worker_control(void *arg)
 
 	if (atomic_load(&worker_restarted))
 		worker_check_file();
+	pthread_mutex_lock(&worker_publish_lock);
+	worker_publish_static();
+	pthread_mutex_unlock(&worker_publish_lock);
 	for (;;) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
@@ -270,7 +288,6 @@ worker_config(struct daemon *daemon, int first)
 			log_warning("worker: %s", err);
 	}
 	metrics_loaded(config, 0);
-	staticmaps_publish(config);
 	live_replace(config);
 	return 0;
 }

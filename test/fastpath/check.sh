@@ -98,6 +98,11 @@ else
 	grep -q "socketmap" "$PF_DIR/main.cf" && e2e_fail "main.cf: a socketmap"
 	grep -q "check_recipient_access lmdb:$MAPS/access," "$PF_DIR/main.cf" ||
 	    e2e_fail "main.cf: no access table"
+	# written by the worker once it serves
+	for i in $(seq 1 300); do
+		grep -q 'static maps: wrote' "$E2E_DIR/milter-relay.log" && break
+		sleep 0.1
+	done
 	for t in relay_domains transport access tls_policy; do
 		[ -s "$MAPS/$t.lmdb" ] || e2e_fail "no $MAPS/$t.lmdb"
 	done
