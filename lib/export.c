@@ -76,6 +76,12 @@ static void	export_free(struct export_state *st);
 static int	export_tls(const struct config *config, FILE *out, char *err,
 		    size_t errlen);
 
+static int
+export_is_deny(const struct rule *rule)
+{
+	return rule->relay == RELAY_DENY;
+}
+
 int
 export_format_parse(const char *name, enum export_format *out)
 {
@@ -121,6 +127,10 @@ export_write_flags(const struct config *config, enum export_format format,
 		snprintf(err, errlen, "no rule set");
 		return -1;
 	}
+	/* only deny rules' names have access entries (and carve-outs) */
+	if (format == EXPORT_POSTFIX_ACCESS &&
+	    !ruleset_any(config->rules, export_is_deny))
+		return export_print(&st, out);
 	rc = ruleset_walk(config->rules, export_collect, &st);
 	/* at most "name" and ".name" (or "To:name") a name */
 	if (rc == 0 && hcreate_r(2 * st.nnames + EXPORT_TABLE_SLACK,

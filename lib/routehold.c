@@ -84,6 +84,8 @@ static void	routehold_keys_start(struct routehold_keys *it,
 static const char *routehold_keys_next(struct routehold_keys *it);
 static int	routehold_append(struct routehold *h, const char *key,
 		    double until);
+static int	routehold_diff(const struct kvtable *a,
+		    const struct kvtable *b, struct routehold *changed);
 static int	routehold_cmp(const void *a, const void *b);
 static void	routehold_sort(struct routehold *h);
 static const char *routehold_value(void);
@@ -153,22 +155,15 @@ routehold_changes(struct routehold *h, const struct routehold_tables *tables,
 		{ tables->old_relay, tables->new_relay },
 		{ tables->old_transport, tables->new_transport },
 	};
-	const char		*key, *k, *a, *b;
+	const char		*key, *k;
 	size_t			 t;
 	int			 rc = -1, touched;
 
 	routehold_init(&changed);
-	routehold_keys_start(&it, tables);
-	while ((key = routehold_keys_next(&it)) != NULL)
-		for (t = 0; t < 2; t++) {
-			a = kvtable_get(pairs[t][0], key);
-			b = kvtable_get(pairs[t][1], key);
-			if (!str_same(a, b)) {
-				if (routehold_add(&changed, key, until) == -1)
-					goto out;
-				break;
-			}
-		}
+	for (t = 0; t < 2; t++)
+		if (routehold_diff(pairs[t][0], pairs[t][1], &changed) == -1)
+			goto out;
+	routehold_sort(&changed);
 	if (changed.n == 0) {
 		rc = 0;
 		goto out;
@@ -271,6 +266,38 @@ routehold_free(struct routehold *h)
 		free(h->v[i].key);
 	free(h->v);
 	routehold_init(h);
+}
+
+/* Add to changed (unsorted) the keys whose entry differs in a and b. */
+static int
+routehold_diff(const struct kvtable *a, const struct kvtable *b,
+    struct routehold *changed)
+{
+	const char	*key;
+	size_t		 i = 0, j = 0;
+	int		 c;
+
+	while (i < a->n || j < b->n) {
+		if (i == a->n)
+			c = 1;
+		else if (j == b->n)
+			c = -1;
+		else
+			c = strcmp(a->v[i].key, b->v[j].key);
+		if (c < 0)
+			key = a->v[i++].key;
+		else if (c > 0)
+			key = b->v[j++].key;
+		else {
+			key = strcmp(a->v[i].value, b->v[j].value) != 0 ?
+			    a->v[i].key : NULL;
+			i++;
+			j++;
+		}
+		if (key != NULL && routehold_append(changed, key, 0) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* "451 4.7.1 text": the access table's answer for a held name */
