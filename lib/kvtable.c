@@ -52,50 +52,50 @@ kvtable_init(struct kvtable *t)
 	t->n = t->cap = 0;
 }
 
-int
-kvtable_add(struct kvtable *t, const char *key, const char *value)
+/* Append key and value, which the table now owns: 0, or -1 (freed). */
+static int
+kvtable_take(struct kvtable *t, char *key, char *value)
 {
 	struct kvpair	*p;
 	size_t		 cap;
 
+	if (key == NULL || value == NULL)
+		goto fail;
 	if (t->n == t->cap) {
 		cap = t->cap ? 2 * t->cap : 64;
 		if ((p = realloc(t->v, cap * sizeof(*p))) == NULL)
-			return -1;
+			goto fail;
 		t->v = p;
 		t->cap = cap;
 	}
-	p = &t->v[t->n];
-	p->key = strdup(key);
-	p->value = strdup(value);
-	if (p->key == NULL || p->value == NULL) {
-		free(p->key);
-		free(p->value);
-		return -1;
-	}
+	t->v[t->n].key = key;
+	t->v[t->n].value = value;
 	t->n++;
 	return 0;
+fail:
+	free(key);
+	free(value);
+	return -1;
+}
+
+int
+kvtable_add(struct kvtable *t, const char *key, const char *value)
+{
+	return kvtable_take(t, strdup(key), strdup(value));
 }
 
 int
 kvtable_parse(struct kvtable *t, const char *text)
 {
 	const char	*line, *end, *tab;
-	char		*key, *value;
-	int		 rc;
 
 	for (line = text; *line != '\0'; line = *end ? end + 1 : end) {
 		end = strchrnul(line, '\n');
 		if (*line == '#' || (tab = memchr(line, '\t',
 		    (size_t)(end - line))) == NULL)
 			continue;
-		key = strndup(line, (size_t)(tab - line));
-		value = strndup(tab + 1, (size_t)(end - tab - 1));
-		rc = key != NULL && value != NULL ?
-		    kvtable_add(t, key, value) : -1;
-		free(key);
-		free(value);
-		if (rc == -1)
+		if (kvtable_take(t, strndup(line, (size_t)(tab - line)),
+		    strndup(tab + 1, (size_t)(end - tab - 1))) == -1)
 			return -1;
 	}
 	kvtable_sort(t);
