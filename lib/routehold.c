@@ -51,10 +51,11 @@
  *	table to publish: the entries of access (the deny rules' table,
  *	whose replies win where they have an entry), the held value at
  *	each held key without a reply of its own (the deny reply where
- *	access refuses the key through a parent's entry), and, at each key of the four tables below a held
- *	key, the answer access would give there anyway (or DUNNO), so
- *	that the search for a name whose answer did not change stops
- *	before the held entry above it: 0, or -1 when out of memory.
+ *	access refuses the key through a parent's entry), and, at each key
+ *	of the four tables below a held key, the answer access would give
+ *	there anyway (or DUNNO), so that the search for a name whose
+ *	answer did not change stops before the held entry above it: 0, or
+ *	-1 when out of memory.
  *
  *	routehold_has() is 1 when key is held, else 0.
  *	routehold_is_held() is 1 when an access table value is the held

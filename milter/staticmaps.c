@@ -3,10 +3,11 @@
  *
  * staticmaps_publish() is called once for every configuration the worker
  * has just published (start, reload, rules_source notification), never
- * per recipient, by one thread at a time.  When the configuration sets maps_dir, it
- * keeps in that directory the tables of export.h, as Postfix's lmdb:
- * tables (one unnamed database a file, opened MDB_NOSUBDIR; every key
- * and every value ends with a NUL byte, as postmap(1) writes them):
+ * per recipient, by one thread at a time.  When the configuration sets
+ * maps_dir, it keeps in that directory the tables of export.h, as
+ * Postfix's lmdb: tables (one unnamed database a file, opened
+ * MDB_NOSUBDIR; every key and every value ends with a NUL byte, as
+ * postmap(1) writes them):
  *
  *	access.lmdb		postfix-access (check_recipient_access,
  *				first for every client: the replies of
@@ -29,11 +30,12 @@
  * (routehold.h): the access table answers 451 4.7.1 for it, to every
  * client, for ROUTEHOLD_SECONDS.  staticmaps_wait_ms() says how long
  * until a hold is up (-1: none held); staticmaps_release() then takes
- * the held entries whose time is up out of the access table in place.  Mail for a changed name is never relayed or routed by the
- * old tables.  The held names are remembered in memory; a restarted
- * worker finds them in access.lmdb, held as long as its time stamp
- * says.  A table created where there was none holds nothing (Postfix
- * cannot have used the old one).
+ * the held entries whose time is up out of the access table in place.
+ * Mail for a changed name is never relayed or routed by the old tables.
+ * The held names are remembered in memory; a restarted worker finds
+ * them in access.lmdb, held as long as its time stamp says.  A table
+ * created where there was none holds nothing (Postfix cannot have used
+ * the old one).
  *
  * When the exporter cannot express the rule set (a deny exception in a
  * relayed namespace, ...), or a write fails, the error is logged naming

@@ -93,14 +93,13 @@ worker_publish_static(void)
 static void
 worker_reload(void)
 {
-	pthread_mutex_t *lock = &worker_publish_lock;
 	char	 err[ERRMSG_MAX];
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
 	int	 cached;
 
-	pthread_mutex_lock(lock);
+	pthread_mutex_lock(&worker_publish_lock);
 	config = source_load(worker_daemon->conf_path, SOURCE_CACHE, &cached,
 	    err, sizeof(err));
 	if (config == NULL) {
@@ -110,7 +109,7 @@ worker_reload(void)
 		    "configuration (%zu rules)", err,
 		    old != NULL ? ruleset_count(old->rules) : (size_t)0);
 		live_release(old);
-		pthread_mutex_unlock(lock);
+		pthread_mutex_unlock(&worker_publish_lock);
 		return;
 	}
 	if (cached)
@@ -123,7 +122,7 @@ worker_reload(void)
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
 	worker_publish_static();
-	pthread_mutex_unlock(lock);
+	pthread_mutex_unlock(&worker_publish_lock);
 }
 
 static void
