@@ -13,11 +13,12 @@
  * error everything built so far is freed and NULL returned.
  *
  * domains_file lines: "pattern [key=value]...", keys relay, smarthost
- * (hops separated by commas), transport, reply, tls and tls_match; a value is a word or a "quoted string" with \"
- * and \\ escapes.  Lines are at most DOMAINS_LINE_MAX octets.
- * Every line ends with a newline: a last line without one is the mark of
- * a file read while it was being written, and is refused ("incomplete
- * last line") rather than loaded as a shorter rule.
+ * (hops separated by commas), transport, reply, tls and tls_match; a value
+ * is a word or a "quoted string" with \" and \\ escapes.  Lines are at
+ * most DOMAINS_LINE_MAX octets. Every line ends with a newline: a last
+ * line without one is the mark of a file read while it was being written,
+ * and is refused ("incomplete last line") rather than loaded as a shorter
+ * rule.
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,11 +1,11 @@
 /*
  * maps - answers of the socketmap server, from the rule set
  *
- * maps_request() parses one socketmap request "NAME KEY", finds the
- * domain of the key, asks decide_domain() about it (as an untrusted
- * client) and answers for the map asked (see maps.h); maps_format() is
- * the one place that writes the protocol words.  maps_route() turns a rule's smart
- * host into a Postfix transport(5) or Sendmail mailertable value:
+ * maps_request() parses one socketmap request "NAME KEY", finds the domain
+ * of the key, asks decide_domain() about it (as an untrusted client) and
+ * answers for the map asked (see maps.h); maps_format() is the one place
+ * that writes the protocol words.  maps_route() turns a rule's smart host
+ * into a Postfix transport(5) or Sendmail mailertable value:
  *
  *	smarthost		transport		mailertable
  *	mail.example.org	smtp:[mail.example.org]	esmtp:[mail.example.org]

@@ -7,10 +7,10 @@
  * table goes to stdout, advice (relay_domains and
  * parent_domain_matches_subdomains) to stderr.
  *
- * Exit: 0 (also for -h, the usage); EX_USAGE for bad arguments;
- * EX_CONFIG when the configuration does not load; EX_DATAERR when the format cannot express the rule set
- * (the message names the rule; nothing is printed to stdout); EX_IOERR
- * when stdout cannot be written.
+ * Exit: 0 (also for -h, the usage); EX_USAGE for bad arguments; EX_CONFIG
+ * when the configuration does not load; EX_DATAERR when the format cannot
+ * express the rule set (the message names the rule; nothing is printed to
+ * stdout); EX_IOERR when stdout cannot be written.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -12,19 +12,18 @@
  *	    trusted=yes|no
  *	    reason="..."
  *
- * (one line; "enforced=" only in log-only mode when enforcing would
- * answer differently; "reply=" for reject and tempfail; "route=" when
- * the rule names a smart host; "recipients=list:FILE" or
- * "recipients=verify" when the rule checks its users).  -a gives the
- * client address (without it the client has no address, as a unix-socket
- * client); --auth makes
- * it SMTP-authenticated; --mailer asks as the MTA would after resolving
- * the recipient to the delivery agent NAME ({rcpt_mailer}, e.g. "local":
- * a name no rule covers is then "MTA final delivery").  For a recipients = "verify" rule the line
- * says "recipients=verify hops=HOP,..." (what a callout would ask); with
- * --verify the callout is made (not through the daemon's cache, which
- * it neither reads nor fills) and the line shows the decision it leads
- * to, with "verify=valid|invalid|unknown hop=HOST:PORT
+ * (one line; "enforced=" only in log-only mode when enforcing would answer
+ * differently; "reply=" for reject and tempfail; "route=" when the rule
+ * names a smart host; "recipients=list:FILE" or "recipients=verify" when
+ * the rule checks its users).  -a gives the client address (without it the
+ * client has no address, as a unix-socket client); --auth makes it
+ * SMTP-authenticated; --mailer asks as the MTA would after resolving the
+ * recipient to the delivery agent NAME ({rcpt_mailer}, e.g. "local": a
+ * name no rule covers is then "MTA final delivery").  For a recipients =
+ * "verify" rule the line says "recipients=verify hops=HOP,..." (what a
+ * callout would ask); with --verify the callout is made (not through the
+ * daemon's cache, which it neither reads nor fills) and the line shows the
+ * decision it leads to, with "verify=valid|invalid|unknown hop=HOST:PORT
  * verify_reply="..."".  Exit 0, EX_CONFIG on a configuration error,
  * EX_USAGE on bad usage.
  */

@@ -7,10 +7,10 @@
  * "metrics"; a wildcard host is asked on loopback) for GET /metrics and
  * prints its samples, one "name{labels} value" a line, without the HELP
  * and TYPE comments: the figures Prometheus sees, for a shell and grep.
- * The request is one HTTP/1.0 GET on a blocking socket with a time
- * limit of STATS_TIMEOUT seconds.  Exit 0; EX_USAGE (also for a unix:
- * endpoint), EX_CONFIG (no endpoint known), EX_UNAVAILABLE (cannot connect), EX_PROTOCOL (no
- * 200 answer).
+ * The request is one HTTP/1.0 GET on a blocking socket with a time limit
+ * of STATS_TIMEOUT seconds.  Exit 0; EX_USAGE (also for a unix: endpoint),
+ * EX_CONFIG (no endpoint known), EX_UNAVAILABLE (cannot connect),
+ * EX_PROTOCOL (no 200 answer).
  */
 #include <errno.h>
 #include <netdb.h>

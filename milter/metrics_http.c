@@ -33,10 +33,11 @@
  *	other paths	404; other methods on these paths 405
  *
  *	HEAD works as GET without the body.  A scrape takes no lock that
- *	mail takes: it reads atomic counters; the worker does not see it.  The number of connections
- *	(HTTP_CONN_LIMIT), their idle time (HTTP_TIMEOUT) and the memory of
- *	a request (HTTP_MEMORY) are bounded, so that many or malformed
- *	requests cost the supervisor little and the worker nothing.
+ *	mail takes: it reads atomic counters; the worker does not see it.
+ *	The number of connections (HTTP_CONN_LIMIT), their idle time
+ *	(HTTP_TIMEOUT) and the memory of a request (HTTP_MEMORY) are
+ *	bounded, so that many or malformed requests cost the supervisor
+ *	little and the worker nothing.
  *
  *	metrics_http_forget() is for a forked worker: it closes its copies
  *	of the server's listening and epoll descriptors.

@@ -26,17 +26,16 @@
  *
  *	pgsource_load() connects, reads every row in one REPEATABLE READ,
  *	READ ONLY transaction (one snapshot) and adds them to rules: the
- *	column names from a query that returns no row (its lock keeps
- *	them until the end), then the rows through "COPY (SELECT
- *	columns FROM rules) TO STDOUT" in text format (copytext_split()), which the server
- *	streams while the rows are parsed: no cursor round trips, no
+ *	column names from a query that returns no row (its lock keeps them
+ *	until the end), then the rows through "COPY (SELECT columns FROM
+ *	rules) TO STDOUT" in text format (copytext_split()), which the
+ *	server streams while the rows are parsed: no cursor round trips, no
  *	result sets.  Each line added is written to snap when it is not
- *	NULL (the caller's rules_cache).
- *	It returns PGSOURCE_OK, PGSOURCE_BAD when a row is refused (err
- *	names its pattern; the caller drops the whole set), or
- *	PGSOURCE_DOWN when the database cannot be reached or the query
- *	fails (err has libpq's reason).  The connection is closed before
- *	it returns.
+ *	NULL (the caller's rules_cache). It returns PGSOURCE_OK,
+ *	PGSOURCE_BAD when a row is refused (err names its pattern; the
+ *	caller drops the whole set), or PGSOURCE_DOWN when the database
+ *	cannot be reached or the query fails (err has libpq's reason).  The
+ *	connection is closed before it returns.
  *
  *	pgsource_store() replaces every row of the table with the given
  *	domains_file lines in one transaction (DELETE, then COPY of the

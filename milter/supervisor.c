@@ -1,14 +1,14 @@
 /*
  * supervisor - the parent process: signals, pid file, worker restarts
  *
- * See daemon.h, supervisor_run().  libmilter's signal thread takes
- * SIGHUP for "stop", so the process that runs smfi_main() cannot reload
- * on SIGHUP.  The supervisor is a single-threaded parent that receives
- * every signal with sigtimedwait() (through a signalfd polled beside the
- * metrics server's descriptor when metrics are served) and passes the administrator's intent
- * to the worker over a pipe: SIGHUP -> WORKER_RELOAD, SIGUSR1 ->
- * WORKER_COUNTERS, SIGTERM/SIGINT -> WORKER_STOP (then SIGTERM, then
- * SIGKILL if the worker does not exit in time).
+ * See daemon.h, supervisor_run().  libmilter's signal thread takes SIGHUP
+ * for "stop", so the process that runs smfi_main() cannot reload on
+ * SIGHUP.  The supervisor is a single-threaded parent that receives every
+ * signal with sigtimedwait() (through a signalfd polled beside the metrics
+ * server's descriptor when metrics are served) and passes the
+ * administrator's intent to the worker over a pipe: SIGHUP ->
+ * WORKER_RELOAD, SIGUSR1 -> WORKER_COUNTERS, SIGTERM/SIGINT -> WORKER_STOP
+ * (then SIGTERM, then SIGKILL if the worker does not exit in time).
  *
  * A worker that dies is forked again after 1, 2, 4 ... 30 s; the delay
  * starts over once a worker has run for SUPERVISOR_HEALTHY seconds, and
