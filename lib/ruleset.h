@@ -46,7 +46,7 @@
  * rule_recipients_name() do the same for "any", "list", "verify".
  * rule_spec_field() is the field of a struct rule_spec that a setting
  * names ("relay", "smarthost", "transport", "reply", "recipients",
- * "recipients_file", "tls", "tls_match"), or NULL for another name: the
+ * "recipients_file", "tls", "tls_match", "auth_file"), or NULL for another name: the
  * one list of a rule's settings, for the config file and the
  * domains_file.
  *
@@ -68,6 +68,14 @@
  * taken from the directory that ruleset_set_dir() gave (the config
  * file's), else from the current one.  ruleset_set_dir(): 0 or -1 out of
  * memory.  recipients other than "any" are for relaying rules only.
+ *
+ * Credentials: spec->auth_file names a file that authfile.h reads (once
+ * per path and set, relative paths as for recipients_file): the rule's
+ * smart hosts get its username and password (SMTP AUTH).  It needs a
+ * smarthost and tls = "encrypt" or stronger: a password never travels
+ * in clear, and a rule that would let it is refused, not raised.  The
+ * file may be group-readable only by the service group that
+ * ruleset_set_auth_group() gave (default: the process's group).
  */
 #ifndef MR_RULESET_H
 #define MR_RULESET_H
@@ -78,6 +86,7 @@
 #include "reply.h"
 #include "rulevalue.h"
 
+struct authfile;
 struct rcptlist;
 
 enum rule_kind {
@@ -108,6 +117,7 @@ struct rule {
 	const struct rcptlist *rcptlist; /* RECIPIENTS_LIST: the file */
 	unsigned char	tls;		/* enum tls_level; 0: unset */
 	const char	*tls_match;	/* NULL: Postfix's default */
+	const struct authfile *auth;	/* NULL: no credentials */
 };
 
 /* The optional parts of a rule as the config gives them (NULL: unset). */
@@ -120,6 +130,7 @@ struct rule_spec {
 	const char	*recipients_file; /* with "list" */
 	const char	*tls;		/* "none" ... "secure" */
 	const char	*tls_match;
+	const char	*auth_file;	/* "username:password" for the hops */
 };
 
 #define PATTERN_MAX	(DOMAIN_MAX + 1)	/* prefix + name */
@@ -153,5 +164,6 @@ int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);
 int	ruleset_set_dir(struct ruleset *set, const char *dir);
+void	ruleset_set_auth_group(struct ruleset *set, unsigned long gid);
 
 #endif
