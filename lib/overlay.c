@@ -27,8 +27,8 @@
  *	is not changed: readers keep it.  NULL when out of memory.  On the
  *	set it returns, ruleset_add() adds a rule with a plain set's checks
  *	and messages (a pattern the whole holds is a duplicate; a
- *	recipients_file is refused: a delta is copied to the next
- *	generation, a list it loads is not); overlay_remove() removes the
+ *	recipients_file or auth_file is refused: a delta is copied to the
+ *	next generation, a file it loads is not); overlay_remove() removes the
  *	rule of a pattern: 1, 0 when there is none, -1 out of memory.  Once
  *	published it is changed no more.
  *
@@ -87,7 +87,7 @@ slot(const struct ruleset *set, enum rule_kind kind, const char *name)
 	len = strlen(name);
 	for (labels = 1, i = 0; i < len; i++)
 		labels += name[i] == '.';
-	n = ruleset_path(set, name, len, at, LEVELS_MAX);
+	n = ruleset_levels(set, name, len, at, LEVELS_MAX);
 	if (n != labels || at[n - 1] == NULL)
 		return NULL;
 	return at[n - 1][kind];
@@ -150,9 +150,11 @@ overlay_add(struct overlay *o, const char *pattern,
 		snprintf(err, errlen, "duplicate pattern \"%s\"", cp);
 		return -1;
 	}
-	if (spec != NULL && spec->recipients_file != NULL) {
-		snprintf(err, errlen, "recipients_file cannot be added to a "
-		    "generation");
+	if (spec != NULL && (spec->recipients_file != NULL ||
+	    spec->auth_file != NULL)) {
+		snprintf(err, errlen, "%s cannot be added to a generation",
+		    spec->recipients_file != NULL ? "recipients_file" :
+		    "auth_file");
 		return -1;
 	}
 	tomb = slot(o->delta, kind, name) == &rule_tombstone;
@@ -230,8 +232,8 @@ overlay_lookup(const struct overlay *o, const char *domain,
 			break;
 		}
 	}
-	nb = ruleset_path(o->base, domain, len, bp, n);
-	nd = ruleset_path(o->delta, domain, len, dp, n);
+	nb = ruleset_levels(o->base, domain, len, bp, n);
+	nd = ruleset_levels(o->delta, domain, len, dp, n);
 	for (i = nb > nd ? nb : nd; i-- > 0;) {
 		d = i < nd ? dp[i] : NULL;
 		b = i < nb ? bp[i] : NULL;

@@ -30,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "authfile.h"
 #include "domain.h"
 #include "overlay.h"
 #include "rcptlist.h"
@@ -85,6 +87,7 @@ struct ruleset {
 	struct rcptlist	**lists;	/* recipients_file lists loaded */
 	size_t		 nlists;
 	char		*dir;		/* for relative recipients_file */
+	struct authset	 auths;		/* auth_file credentials loaded */
 	struct overlay	*over;		/* not NULL: a generation of overlay.h */
 	atomic_uint	 refs;		/* holders besides the first */
 };
@@ -298,7 +301,7 @@ rule_eq(const struct ruleset *set, uintptr_t val, const void *key)
 	    a->smarthost == b->smarthost && a->transport == b->transport &&
 	    a->reply == b->reply && a->recipients == b->recipients &&
 	    a->rcptlist == b->rcptlist && a->tls == b->tls &&
-	    a->tls_match == b->tls_match;
+	    a->tls_match == b->tls_match && a->auth == b->auth;
 }
 
 static const struct rule *
@@ -312,7 +315,8 @@ intern_rule(struct ruleset *set, const struct rule *r)
 	    (uintptr_t)r->smarthost) ^ mix64((uintptr_t)r->transport + 1) ^
 	    mix64((uintptr_t)r->reply + 2) ^
 	    mix64((uintptr_t)r->rcptlist + r->recipients + 3) ^
-	    mix64(((uintptr_t)r->tls_match + 4) ^ r->tls);
+	    mix64(((uintptr_t)r->tls_match + 4) ^ r->tls) ^
+	    mix64((uintptr_t)r->auth + 5);
 	if (itab_find(set, &set->rules, h, rule_eq, r, &j) == -1)
 		return NULL;
 	if (set->rules.val[j] != 0)
@@ -751,7 +755,22 @@ rule_spec_field(struct rule_spec *spec, const char *key)
 		return &spec->tls;
 	if (strcmp(key, "tls_match") == 0)
 		return &spec->tls_match;
+	if (strcmp(key, "auth_file") == 0)
+		return &spec->auth_file;
 	return NULL;
+}
+
+/* ruleset_path - a file a rule names, relative to the set's directory */
+static char *
+ruleset_path(const struct ruleset *set, const char *file)
+{
+	char	*path;
+
+	if (file[0] == '/' || set->dir == NULL)
+		return strdup(file);
+	if (asprintf(&path, "%s/%s", set->dir, file) == -1)
+		return NULL;
+	return path;
 }
 
 /* ruleset_list - the list of a recipients_file, loaded once per set */
@@ -763,11 +782,7 @@ ruleset_list(struct ruleset *set, const char *file, char *err,
 	char		 *path;
 	size_t		  i;
 
-	if (file[0] == '/' || set->dir == NULL)
-		path = strdup(file);
-	else if (asprintf(&path, "%s/%s", set->dir, file) == -1)
-		path = NULL;
-	if (path == NULL) {
+	if ((path = ruleset_path(set, file)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -826,6 +841,37 @@ spec_recipients(struct ruleset *set, const struct rule_spec *spec,
 	    ruleset_list(set, spec->recipients_file, err, errlen)) == NULL)
 		return -1;
 	return 0;
+}
+
+/* spec_auth - the credentials of a rule spec, with what they need */
+static int
+spec_auth(struct ruleset *set, const struct rule_spec *spec,
+    struct rule *r, char *err, size_t errlen)
+{
+	char	*path;
+
+	if (spec->auth_file == NULL)
+		return 0;
+	if (spec->smarthost == NULL) {
+		snprintf(err, errlen, "auth_file needs a smarthost (the "
+		    "credentials are given to its next hops)");
+		return -1;
+	}
+	if (r->tls < TLS_ENCRYPT) {
+		snprintf(err, errlen, "auth_file needs tls = \"encrypt\" or "
+		    "stronger, not %s%s%s: the password must not travel in "
+		    "clear", r->tls == TLS_UNSET ? "" : "\"",
+		    r->tls == TLS_UNSET ? "unset" : tls_level_name(r->tls),
+		    r->tls == TLS_UNSET ? "" : "\"");
+		return -1;
+	}
+	if ((path = ruleset_path(set, spec->auth_file)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r->auth = authset_load(&set->auths, path, err, errlen);
+	free(path);
+	return r->auth == NULL ? -1 : 0;
 }
 
 /*
@@ -912,7 +958,8 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 		snprintf(err, errlen, "reply is only for relay = \"deny\"");
 		return -1;
 	}
-	if (spec_recipients(set, spec, r, err, errlen) == -1)
+	if (spec_recipients(set, spec, r, err, errlen) == -1 ||
+	    spec_auth(set, spec, r, err, errlen) == -1)
 		return -1;
 	r->smarthost = host;
 	r->transport = intern_string(set, spec->transport);
@@ -931,7 +978,11 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 struct ruleset *
 ruleset_new(void)
 {
-	return calloc(1, sizeof(struct ruleset));
+	struct ruleset	*set;
+
+	if ((set = calloc(1, sizeof(*set))) != NULL)
+		set->auths.group = getegid();
+	return set;
 }
 
 int
@@ -1242,6 +1293,12 @@ ruleset_set_dir(struct ruleset *set, const char *dir)
 }
 
 void
+ruleset_set_auth_group(struct ruleset *set, unsigned long gid)
+{
+	set->auths.group = (gid_t)gid;
+}
+
+void
 ruleset_free(struct ruleset *set)
 {
 	size_t	i;
@@ -1259,6 +1316,7 @@ ruleset_free(struct ruleset *set)
 	for (i = 0; i < set->nlists; i++)
 		rcptlist_free(set->lists[i]);
 	free(set->lists);
+	authset_free(&set->auths);
 	free(set->dir);
 	free(set->memo_raw);
 	free(set);
@@ -1266,9 +1324,9 @@ ruleset_free(struct ruleset *set)
 
 /* The primitives of overlay.h. */
 
-/* ruleset_path - the rules at each name on the way down to domain */
+/* ruleset_levels - the rules at each name on the way down to domain */
 size_t
-ruleset_path(const struct ruleset *set, const char *domain, size_t len,
+ruleset_levels(const struct ruleset *set, const char *domain, size_t len,
     const struct rule *const **at, size_t max)
 {
 	const struct node	*n;
