@@ -28,8 +28,16 @@
 #
 #   e2e_init NAME        temp dir E2E_DIR, cleanup trap, builds
 #                        $E2E_CLIENT; needs root, postfix, smtp-sink
-#   e2e_fail MSG         print "FAIL: MSG", the logs, exit 1 (cleanup runs)
+#   e2e_fail MSG         print "FAIL: AREA: MSG", the step it failed in
+#                        (after the last e2e_ok), the last lines of every
+#                        log under E2E_DIR (each daemon's, the Postfix
+#                        maillogs), exit 1 (cleanup runs)
 #   e2e_ok MSG           print "ok - MSG [elapsed seconds]"
+#   e2e_log_count FILE ERE      lines of FILE matching ERE (0: none, no file)
+#   e2e_wait_log FILE ERE N SECONDS WHAT  wait for an event: until FILE
+#                        has N lines matching ERE; after SECONDS (a bound
+#                        the caller derives from the configuration under
+#                        test), e2e_fail saying what it waited for
 #   e2e_build_client FILE  build e2e_client as FILE (for a test without
 #                        e2e_init: set E2E_CLIENT=FILE to use e2e_free_port)
 #   e2e_free_port [HOST] a free TCP port on HOST (default 127.0.0.1)
@@ -89,22 +97,45 @@ PF_STARTED=0
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/skip.sh"
 
+E2E_LAST_OK=
+
 e2e_ok() {
 	echo "ok - $* [${SECONDS}s]"
+	E2E_LAST_OK=$*
 }
 
 e2e_fail() {
-	echo "FAIL: $*"
-	if [ -n "$PF_DIR" ] && [ -f "$PF_DIR/maillog" ]; then
-		echo "--- last lines of the Postfix log"
-		tail -n 40 "$PF_DIR/maillog"
-	fi
-	for f in "$E2E_DIR"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- last lines of $f"
-		tail -n 20 "$f"
-	done
+	local f
+	echo "FAIL: $MR_AREA: $* [${SECONDS}s]"
+	echo "--- the step after: ${E2E_LAST_OK:-(the start)}"
+	[ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ] || exit 1
+	while read -r f; do
+		echo "--- last lines of ${f#"$E2E_DIR"/}"
+		case $f in
+		*maillog) tail -n 40 "$f" ;;
+		*) tail -n 20 "$f" ;;
+		esac
+	done < <(find "$E2E_DIR" -maxdepth 3 -type f \
+	    \( -name '*.log' -o -name maillog \) -size +0 | sort)
+	echo "--- FAIL: $MR_AREA: $*"
 	exit 1
+}
+
+e2e_log_count() {
+	local c
+	c=$(grep -cE -- "$2" "$1" 2>/dev/null)
+	echo "${c:-0}"
+}
+
+e2e_wait_log() {
+	local file=$1 ere=$2 n=$3 secs=$4 i
+	shift 4
+	for i in $(seq 1 $((secs * 10))); do
+		[ "$(e2e_log_count "$file" "$ere")" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	e2e_fail "$*: waited $secs s for line $n matching /$ere/ in" \
+	    "${file#"$E2E_DIR"/}, saw $(e2e_log_count "$file" "$ere")"
 }
 
 e2e_track_pid() {
