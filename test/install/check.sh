@@ -116,14 +116,67 @@ ok "PREFIX=/usr SYSCONFDIR=/etc/mr reach the unit's paths"
 # installed daemon's); the caller adds a socket
 E2E_CLIENT=$tmp/e2e_client
 e2e_build_client "$E2E_CLIENT"
+RUN_SMPORT=
+RUN_MPORT=
 run_conf() {
-	local smport mport
-	smport=$(e2e_free_port) && mport=$(e2e_free_port) ||
+	RUN_SMPORT=$(e2e_free_port) && RUN_MPORT=$(e2e_free_port) ||
 	    fail "no free port"
 	grep -v -e '^socket' -e '^user' -e '^group' -e '^pidfile' \
 	    -e '^metrics' "$1"
-	printf 'socketmap = "inet:%s@127.0.0.1";\n' "$smport"
-	printf 'metrics = "inet:%s@127.0.0.1";\n' "$mport"
+	printf 'socketmap = "inet:%s@127.0.0.1";\n' "$RUN_SMPORT"
+	printf 'metrics = "inet:%s@127.0.0.1";\n' "$RUN_MPORT"
+}
+
+# README.md's step 5 against the shipped example: every "milter-relay
+# query" line gives the answers printed below it ("..." ends a prefix),
+# and (readme_postmap, with the daemon running on the example) every
+# "postmap -q" line the answer in its comment
+readme_step5() {
+	sed -n '/^\*\*5\. Check the daemon/,/^\*\*6\./p' README.md
+}
+readme_query() {
+	local n=0 args want got
+	while IFS= read -r line; do
+		case $line in
+		"    milter-relay query "*)
+			args=${line#    milter-relay query }
+			args=${args%%#*}
+			# shellcheck disable=SC2086
+			"$IM" query -c etc/milter-relay.conf $args \
+			    >"$tmp/query.out" 2>&1 ||
+			    fail "README step 5: milter-relay query $args: exit $?"
+			n=$((n + 1))
+			: >"$tmp/query.want"
+			;;
+		"    # "*)
+			[ -f "$tmp/query.want" ] || continue
+			want=${line#    # }
+			got=$(sed -n "$(($(wc -l <"$tmp/query.want") + 1))p" \
+			    "$tmp/query.out")
+			case $want in
+			*" ...") [ "${got#"${want% ...}"}" != "$got" ] ;;
+			*) [ "$got" = "$want" ] ;;
+			esac || fail "README step 5: query $args:" \
+			    "README says \"$want\", the example gives \"$got\""
+			echo "$want" >>"$tmp/query.want"
+			;;
+		*)	rm -f "$tmp/query.want" ;;
+		esac
+	done < <(readme_step5)
+	[ "$n" -ge 2 ] || fail "README step 5: only $n query lines found"
+	ok "README step 5: $n milter-relay query lines answer as printed"
+}
+readme_postmap() {
+	local n=0 key map want got
+	while read -r key map want; do
+		got=$(postmap -q "$key" \
+		    "socketmap:inet:127.0.0.1:$RUN_SMPORT:$map" 2>&1)
+		[ "$got" = "$want" ] || fail "README step 5: postmap -q $key" \
+		    "...:$map: README says \"$want\", the daemon \"$got\""
+		n=$((n + 1))
+	done < <(readme_step5 | sed -n 's/^    postmap -q \([^ ]*\) socketmap:inet:127\.0\.0\.1:10026:\([a-z]*\) *# *\(.*\)/\1 \2 \3/p')
+	[ "$n" -ge 2 ] || fail "README step 5: only $n postmap lines found"
+	ok "README step 5: $n postmap -q lines answer as printed"
 }
 
 # ----------------------------------------------------- 2 example config
@@ -133,8 +186,28 @@ if [ ! -x "$M" ]; then
 else
 	"$IM" -t -c etc/milter-relay.conf >"$tmp/t.out" 2>&1 ||
 	    { cat "$tmp/t.out"; fail "milter-relay -t rejects etc/milter-relay.conf"; }
-	grep -q ': OK, 7 rules$' "$tmp/t.out" || { cat "$tmp/t.out"; fail "-t output"; }
+	grep -q ': OK, [0-9]* rules$' "$tmp/t.out" || { cat "$tmp/t.out"; fail "-t output"; }
 	ok "the example configuration passes -t: $(cat "$tmp/t.out")"
+	# README step 3 prints what -t says of the installed example
+	want=$(sed -n '/^    sudo milter-relay -t$/{n;s/^    # \/etc\/milter-relay.conf: //p;}' README.md)
+	got=$(sed 's/^.*: //' "$tmp/t.out")
+	[ -n "$want" ] && [ "$want" = "$got" ] ||
+	    fail "README step 3 says -t prints \"$want\", it prints \"$got\""
+	readme_query
+	# -V, -h and a bad option: what milter-relay(8) says
+	"$IM" -V >"$tmp/V.out" 2>&1 || fail "-V: exit $?"
+	grep -qx "milter-relay $(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' Makefile) (libmilter [0-9.]*)" \
+	    "$tmp/V.out" || fail "-V: $(cat "$tmp/V.out")"
+	"$IM" -h >"$tmp/h.out" 2>"$tmp/h.err" || fail "-h: exit $?"
+	[ -s "$tmp/h.err" ] && fail "-h wrote to stderr: $(cat "$tmp/h.err")"
+	grep -q '^usage: milter-relay ' "$tmp/h.out" || fail "-h: $(cat "$tmp/h.out")"
+	set +e
+	"$IM" -Z >"$tmp/Z.out" 2>"$tmp/Z.err"
+	rc=$?
+	set -e
+	[ "$rc" = 64 ] && [ ! -s "$tmp/Z.out" ] && grep -q '^usage: ' "$tmp/Z.err" ||
+	    fail "a bad option: exit $rc (want 64, EX_USAGE), usage on stderr"
+	ok "-V names the version, -h the usage (stdout, 0), a bad option 64"
 
 	# The examples printed in milter-relay.conf(5) load too: the
 	# complete configuration and the domains_file.
@@ -158,8 +231,10 @@ else
 	    sed -e '1,/^\.Bd/d' -e '/^\.Ed/d' >"$tmp/man.scen"
 	[ "$(grep -c expect "$tmp/man.scen")" -ge 6 ] ||
 	    fail "no scenario found in milter-test(1)"
+	# -M replaces the configuration's metrics endpoint
+	mport2=$(e2e_free_port) || fail "no free port"
 	"$M" -f -c "$tmp/run.conf" -p "unix:$tmp/milter.sock" \
-	    >"$tmp/daemon.log" 2>&1 &
+	    -M "inet:$mport2@127.0.0.1" >"$tmp/daemon.log" 2>&1 &
 	daemon_pid=$!
 	# the socket file exists before the worker listens: wait for its
 	# "serving" line (a connect in between is refused on a loaded host)
@@ -178,6 +253,17 @@ else
 	    fail "no scenario found in README.md"
 	"$MT" -t 30 -s "unix:$tmp/milter.sock" "$tmp/readme.scen" ||
 	    { cat "$tmp/daemon.log"; fail "the scenario of README.md fails"; }
+	readme_postmap
+	if mr_have "-M (the metrics endpoint option) NOT checked" curl; then
+		e2e_wait_port 127.0.0.1 "$mport2" 60 ||
+		    fail "-M inet:$mport2@127.0.0.1: no metrics endpoint there"
+		[ "$(curl -s -o /dev/null -w '%{http_code}' \
+		    "http://127.0.0.1:$mport2/healthz")" = 200 ] ||
+		    fail "-M: /healthz is not 200"
+		e2e_port_open 127.0.0.1 "$RUN_MPORT" &&
+		    fail "-M: the configuration's metrics port is bound too"
+		ok "-M inet:PORT@HOST serves the metrics there, not at the configured one"
+	fi
 	kill "$daemon_pid"
 	wait "$daemon_pid" ||
 	    { tail -30 "$tmp/daemon.log"; fail "the daemon did not exit 0 on SIGTERM"; }
