@@ -69,6 +69,21 @@
  * file's), else from the current one.  ruleset_set_dir(): 0 or -1 out of
  * memory.  recipients other than "any" are for relaying rules only.
  *
+ * Generations (overlay.h): a set may be an overlay, a small delta over a
+ * base set that other generations share; every function above then
+ * answers for the whole (base and delta).  The primitives overlay.c
+ * builds on: ruleset_levels() stores at at[i] the rules ("#name", "name",
+ * ".name", indexed by enum rule_kind) of the i-th name on the way down
+ * to the normalized domain[0..len) (i = 0: its last label), or NULL when
+ * the name has none, and returns how many names the set holds on that
+ * way (at most max).  ruleset_put() sets the rule of one pattern (kind,
+ * normalized name): a copy of rule with its strings interned in set
+ * (its rcptlist and auth pointers are kept as they are), &rule_tombstone stored as such,
+ * or NULL to clear it; 0, or -1 out of memory.  ruleset_hold() takes
+ * one more reference (ruleset_free() drops one; the last frees) and
+ * returns set; ruleset_set_overlay() makes set the generation over,
+ * ruleset_overlay() is that generation (NULL: a plain set).
+ *
  * Credentials: spec->auth_file names a file that authfile.h reads (once
  * per path and set, relative paths as for recipients_file): the rule's
  * smart hosts get its username and password (SMTP AUTH).  It needs a
@@ -88,6 +103,7 @@
 
 struct authfile;
 struct rcptlist;
+struct overlay;
 
 enum rule_kind {
 	RULE_EXACT,		/* #name */
@@ -165,5 +181,14 @@ int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);
 int	ruleset_set_dir(struct ruleset *set, const char *dir);
 void	ruleset_set_auth_group(struct ruleset *set, unsigned long gid);
+
+extern const struct rule rule_tombstone;
+size_t	ruleset_levels(const struct ruleset *set, const char *domain,
+	    size_t len, const struct rule *const **at, size_t max);
+int	ruleset_put(struct ruleset *set, enum rule_kind kind,
+	    const char *name, const struct rule *rule);
+struct ruleset *ruleset_hold(struct ruleset *set);
+void	ruleset_set_overlay(struct ruleset *set, struct overlay *over);
+struct overlay *ruleset_overlay(const struct ruleset *set);
 
 #endif
