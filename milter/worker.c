@@ -36,6 +36,7 @@
 #include "pgsource.h"
 #include "socketmap.h"
 #include "source.h"
+#include "saslmaps.h"
 #include "staticmaps.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
@@ -81,6 +82,7 @@ worker_publish_static(void)
 	const struct config *config;
 
 	config = live_acquire();
+	saslmaps_publish(config);
 	staticmaps_publish(config);
 	live_release(config);
 }
