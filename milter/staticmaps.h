@@ -7,7 +7,19 @@
 
 #include "config.h"
 
-int	staticmaps_publish(const struct config *config);
+#define STATICMAPS_LIVE	0x01	/* the configuration is in force */
+
+enum staticmaps_result {
+	STATICMAPS_OK,		/* written, or up to date */
+	STATICMAPS_REFUSED,	/* the tables cannot express the rule set */
+	STATICMAPS_FAILED	/* not written (I/O, memory) */
+};
+
+enum staticmaps_result staticmaps_publish(const struct config *config,
+	    int flags);
+int	staticmaps_check(const struct config *config, char *err,
+	    size_t errlen);
+int	staticmaps_retry_due(void);
 int	staticmaps_wait_ms(void);
 int	staticmaps_release(void);
 
