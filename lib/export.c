@@ -25,6 +25,7 @@
 #include "export.h"
 #include "maps.h"
 #include "strutil.h"
+#include "saslpasswd.h"
 #include "tlspolicy.h"
 
 #define PROBE_LABEL_MAX	3	/* probe labels "0" to "zzz" */
@@ -75,6 +76,13 @@ export_is_deny(const struct rule *rule)
 	return rule->relay == RELAY_DENY;
 }
 
+static int
+export_is_secret(enum export_format format)
+{
+	return format == EXPORT_POSTFIX_SASL_PASSWD ||
+	    format == EXPORT_SENDMAIL_AUTHINFO;
+}
+
 int
 export_format_parse(const char *name, enum export_format *out)
 {
@@ -107,6 +115,12 @@ export_write_flags(const struct config *config, enum export_format format,
 	struct kvtable	 t;
 	int		 rc;
 
+	/* secrets: printed by their module, never held in a table here */
+	if (export_is_secret(format) && config != NULL)
+		return saslpasswd_print(config->sasl,
+		    format == EXPORT_POSTFIX_SASL_PASSWD ? SASLPASSWD_POSTFIX :
+		    SASLPASSWD_SENDMAIL, export_format_name(format), out, err,
+		    errlen);
 	kvtable_init(&t);
 	rc = export_table(config, format, flags, &t, notes, err, errlen);
 	if (rc == 0)
@@ -146,6 +160,11 @@ export_table(const struct config *config, enum export_format format,
 	}
 	if (format == EXPORT_POSTFIX_TLS_POLICY)
 		return export_tls(config, out, err, errlen);
+	if (export_is_secret(format)) {
+		snprintf(err, errlen, "%s: text only",
+		    export_format_name(format));
+		return -1;
+	}
 	memset(&st, 0, sizeof(st));
 	st.config = config;
 	st.format = format;

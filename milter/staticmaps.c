@@ -40,12 +40,23 @@
  * a restarted worker finds them.  A table created where there was none
  * holds nothing (Postfix cannot have used the old one).
  *
- * When the exporter cannot express the rule set (a deny exception in a
- * relayed namespace, ...), or a write fails, the error is logged naming
- * the rule, the tables already in maps_dir stay as they were, and -1 is
- * returned (the configuration is still published: the milter and the
- * socketmap apply it); 0 otherwise.  Such a rule set needs maps-only
- * mode (contrib/postfix/main-maps.cf).
+ * staticmaps_publish() returns STATICMAPS_OK, or, with the tables
+ * already in maps_dir left as they were and the error logged (naming
+ * the rule) and counted (milter_relay_static_writes_total):
+ * STATICMAPS_REFUSED when the exporter cannot express the rule set (a
+ * deny exception in a relayed namespace, ...: such a rule set needs
+ * maps-only mode, contrib/postfix/main-maps.cf), STATICMAPS_FAILED when
+ * a table cannot be written (then staticmaps_retry_due() says when to
+ * publish the rules in force again).  The worker calls it before a
+ * reload takes effect, and refuses the reload when it fails: the tables
+ * are never older than the rules in force.  With STATICMAPS_LIVE (the
+ * configuration is in force already: start, retry) a failure holds
+ * every name of the tables in place instead, until a publish succeeds.
+ * staticmaps_check() is the export alone, for -t: 0, or -1 with the
+ * rule named in err.
+ *
+ * staticmaps_read() and staticmaps_write() read and write one such table
+ * file (saslmaps.c writes its secret one with them, mode 0600).
  */
 #include <errno.h>
 #include <limits.h>
@@ -112,10 +123,6 @@ static int	staticmaps_export(const struct config *config,
 static void	staticmaps_result(const char *dir, enum staticmaps_result rc,
 		    int flags, const char *err);
 static void	staticmaps_hold_all(const char *dir);
-static int	staticmaps_read(const char *path, struct kvtable *table,
-		    char *err, size_t errlen);
-static int	staticmaps_write(const char *path, const struct kvtable *table,
-		    char *err, size_t errlen);
 static int	staticmaps_hold(const char *dir, const struct kvtable *old,
 		    const struct kvtable *new, const struct kvtable *deny,
 		    int had_tables, struct routehold *holds,
@@ -175,7 +182,8 @@ staticmaps_publish(const struct config *config, int flags)
 		if (!changed[i])
 			continue;
 		staticmaps_path(tmp, config->maps_dir, i, ".tmp");
-		if (staticmaps_write(tmp, &new[i], err, sizeof(err)) == -1)
+		if (staticmaps_write(tmp, &new[i], STATICMAPS_MODE, err,
+		    sizeof(err)) == -1)
 			goto out;
 		len += (size_t)snprintf(names + len, len < sizeof(names) ?
 		    sizeof(names) - len : 0, "%s%s", len ? ", " : "",
@@ -337,7 +345,8 @@ staticmaps_hold_all(const char *dir)
 	kvtable_sort(&out);
 	staticmaps_path(path, dir, TABLE_ACCESS, "");
 	staticmaps_path(tmp, dir, TABLE_ACCESS, ".tmp");
-	if (staticmaps_write(tmp, &out, err, sizeof(err)) == -1)
+	if (staticmaps_write(tmp, &out, STATICMAPS_MODE, err,
+	    sizeof(err)) == -1)
 		goto fail;
 	if (rename(tmp, path) == -1) {
 		errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
@@ -394,7 +403,8 @@ staticmaps_release(void)
 	if (!kvtable_equal(&new, &staticmaps_access)) {
 		if (staticmaps_holds_save(staticmaps_dir, &staticmaps_holds,
 		    err, sizeof(err)) == -1 ||
-		    staticmaps_write(tmp, &new, err, sizeof(err)) == -1)
+		    staticmaps_write(tmp, &new, STATICMAPS_MODE, err,
+		    sizeof(err)) == -1)
 			goto out;
 		if (rename(tmp, path) == -1) {
 			errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
@@ -512,7 +522,7 @@ staticmaps_keep(struct kvtable *to, struct kvtable *from)
  * The table in place at path: 0, 1 when there is none (an empty table),
  * -1 on error.
  */
-static int
+int
 staticmaps_read(const char *path, struct kvtable *table, char *err,
     size_t errlen)
 {
@@ -568,10 +578,10 @@ done:
 	return 0;
 }
 
-/* The table as a new LMDB file at path. */
-static int
-staticmaps_write(const char *path, const struct kvtable *table, char *err,
-    size_t errlen)
+/* The table as a new LMDB file at path, of that mode. */
+int
+staticmaps_write(const char *path, const struct kvtable *table, int mode,
+    char *err, size_t errlen)
 {
 	MDB_env		*env = NULL;
 	MDB_txn		*txn = NULL;
@@ -591,7 +601,7 @@ staticmaps_write(const char *path, const struct kvtable *table, char *err,
 	if ((e = mdb_env_create(&env)) != 0 ||
 	    (e = mdb_env_set_mapsize(env, mapsize)) != 0 ||
 	    (e = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK |
-	    MDB_NOSYNC, 0644)) != 0 ||
+	    MDB_NOSYNC, (mdb_mode_t)mode)) != 0 ||
 	    (e = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
 	    (e = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0)
 		goto fail;

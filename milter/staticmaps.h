@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+struct kvtable;
+
+#define STATICMAPS_MODE	0644	/* tables without secrets */
 #define STATICMAPS_LIVE	0x01	/* the configuration is in force */
 
 enum staticmaps_result {
@@ -22,5 +25,9 @@ int	staticmaps_check(const struct config *config, char *err,
 int	staticmaps_retry_due(void);
 int	staticmaps_wait_ms(void);
 int	staticmaps_release(void);
+int	staticmaps_read(const char *path, struct kvtable *table, char *err,
+	    size_t errlen);
+int	staticmaps_write(const char *path, const struct kvtable *table,
+	    int mode, char *err, size_t errlen);
 
 #endif

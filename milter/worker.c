@@ -36,6 +36,7 @@
 #include "pgsource.h"
 #include "socketmap.h"
 #include "source.h"
+#include "saslmaps.h"
 #include "staticmaps.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
@@ -81,6 +82,7 @@ worker_publish_static(void)
 	const struct config *config;
 
 	config = live_acquire();
+	saslmaps_publish(config);
 	staticmaps_publish(config, STATICMAPS_LIVE);
 	live_release(config);
 }
@@ -132,6 +134,9 @@ worker_reload(void)
 	metrics_loaded(config, 1);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
+	old = live_acquire();
+	saslmaps_publish(old);
+	live_release(old);
 	pthread_mutex_unlock(&worker_publish_lock);
 }
 

@@ -5,10 +5,11 @@
  *	    RCPT...
  *		One SMTP session from source address BIND (default: the
  *		kernel's choice): EHLO, MAIL FROM, one RCPT TO per argument,
- *		DATA when any was accepted, QUIT.  Prints one line per
- *		reply: "CONNECT 220", "RCPT <addr> 250 2.1.5 Ok",
- *		"DATA 250 ...".  Exit 0 when the dialogue ran, 1 on a
- *		protocol or network failure.
+ *		DATA when any was accepted, QUIT.  MAIL FROM has
+ *		SMTPUTF8 when a recipient has an 8-bit octet (RFC 6531).
+ *		Prints one line per reply: "CONNECT 220", "RCPT <addr> 250
+ *		2.1.5 Ok", "DATA 250 ...".  Exit 0 when the dialogue ran, 1
+ *		on a protocol or network failure.
  *	e2e_client socketmap [-H HOST] -p PORT
  *		One persistent connection; every stdin line "MAP KEY" is
  *		sent as a netstring, every answer printed on a line.
@@ -173,6 +174,20 @@ command(int fd, const char *fmt, const char *arg)
 	send_all(fd, buf, (size_t)n);
 }
 
+/* utf8_any - some recipient has an octet >= 0x80 */
+static int
+utf8_any(int nrcpt, char **rcpts)
+{
+	const unsigned char *p;
+	int	i;
+
+	for (i = 0; i < nrcpt; i++)
+		for (p = (const unsigned char *)rcpts[i]; *p != '\0'; p++)
+			if (*p >= 0x80)
+				return 1;
+	return 0;
+}
+
 static int
 do_smtp(const char *host, int port, const char *bind_addr, const char *from,
     const char *subject, int nrcpt, char **rcpts)
@@ -190,7 +205,8 @@ do_smtp(const char *host, int port, const char *bind_addr, const char *from,
 		printf("EHLO %s\n", line);
 		return 1;
 	}
-	command(fd, "MAIL FROM:<%s>\r\n", from);
+	command(fd, utf8_any(nrcpt, rcpts) ? "MAIL FROM:<%s> SMTPUTF8\r\n" :
+	    "MAIL FROM:<%s>\r\n", from);
 	code = reply(fd, line, sizeof(line));
 	if (code != 250) {
 		printf("MAIL %s\n", line);

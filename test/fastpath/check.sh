@@ -14,7 +14,9 @@
 #      corpus's pfonly expectations), and in the sinks every message
 #      taken went exactly once where its rule routes it, nothing else;
 #   2. a trusted client (127.0.0.1): deny rules still refuse with their
-#      own reply, the trusted-only rule is accepted and routed;
+#      own reply, also a deny rule's name in fullwidth letters (static:
+#      every non-ASCII domain is refused, by main-static.cf's own
+#      reply), the trusted-only rule is accepted and routed;
 #   3. maps-only: milter-relay logged one decision line for every RCPT
 #      Postfix asked about (map=rcpt); static: it wrote the tables;
 #   4. a rule change reaches Postfix after "milter-relay reload" without
@@ -163,6 +165,15 @@ send 127.0.0.1 u@x.lab.example.com "550 5.7.1 *No mail for the lab"
 send 127.0.0.1 u@gw.example.com "554 5.7.1 <*gw.example.com>"
 send 127.0.0.1 trusted1@partner.example 250
 send 127.0.0.2 u@partner.example "554 5.7.1"
+# a deny rule's name in fullwidth letters (UTS 46 maps it to the rule's):
+# the socketmap maps it too; static mode refuses every non-ASCII domain,
+# the tables holding A-labels only
+idn="550 5.7.1 *No mail for the lab"
+[ "$MODE" = static ] && idn="554 5.7.1 *Non-ASCII domain"
+send 127.0.0.1 "u@ｌａｂ.example.com" "$idn"
+send 127.0.0.2 "u@ｌａｂ.example.com" "$idn"
+send 127.0.0.1 "u@bücher.example" \
+    "$([ "$MODE" = static ] && echo "$idn" || echo 250)"
 sink_wait C $((base_c + 1)) 60 ||
     e2e_fail "trusted1@partner.example did not reach sink C"
 sink_rcpts C | grep -qx 'trusted1@partner.example' ||
