@@ -21,6 +21,7 @@
  * rule.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include "netaddr.h"
 #include "rulerow.h"
 #include "ruleset.h"
+#include "saslpasswd.h"
 #include "sockspec.h"
 #include "strutil.h"
 #include "tlspolicy.h"
@@ -958,6 +960,22 @@ rules_dir(const struct load *ld, struct ruleset *rules, const char *path)
 	return rc;
 }
 
+/*
+ * auth_file may be readable by the service group: "group" when set (an
+ * unknown group: by no group), else the process's own.
+ */
+static void
+rules_group(struct config *c)
+{
+	struct group	*gr;
+
+	if (c->group == NULL)
+		return;
+	gr = getgrnam(c->group);
+	ruleset_set_auth_group(c->rules, gr != NULL ? (unsigned long)gr->gr_gid :
+	    (unsigned long)(gid_t)-1);
+}
+
 static int
 load_top(struct load *ld, const config_setting_t *root, struct config *c,
     const config_setting_t **file)
@@ -1085,11 +1103,18 @@ int
 config_tls_build(struct config *c, char *err, size_t errlen)
 {
 	struct tlspolicy	*tp;
+	struct saslpasswd	*sp;
 
 	if (tlspolicy_build(c->rules, &tp, err, errlen) == -1)
 		return -1;
+	if (saslpasswd_build(c->rules, &sp, err, errlen) == -1) {
+		tlspolicy_free(tp);
+		return -1;
+	}
 	tlspolicy_free(c->tls);
 	c->tls = tp;
+	saslpasswd_free(c->sasl);
+	c->sasl = sp;
 	return 0;
 }
 
@@ -1119,6 +1144,8 @@ config_load(const char *path, char *err, size_t errlen)
 		rc = load_top(&ld, config_root_setting(&cf), c, &file);
 	if (rc == 0)
 		rc = rules_dir(&ld, c->rules, path);
+	if (rc == 0)
+		rules_group(c);
 	if (rc == 0 && ld.domains != NULL)
 		rc = load_domains(&ld, ld.domains, c->rules);
 	if (rc == 0 && file != NULL) {
@@ -1172,5 +1199,6 @@ config_free(struct config *c)
 	free(c->verify.unknown_reply);
 	ruleset_free(c->rules);
 	tlspolicy_free(c->tls);
+	saslpasswd_free(c->sasl);
 	free(c);
 }

@@ -31,8 +31,10 @@
  * rules again: config_load() calls it, and whoever adds rules after
  * config_load() (the rows of rules_source, or rules_cache) must call it
  * too, so their tls settings are in the "tls" map and a smart host given
- * two policies is refused.  0, or -1 with the reason in err (the table
- * then is left as it was).
+ * two policies is refused.  It builds the credentials of the smart hosts
+ * (config->sasl, saslpasswd.h) with it, a hop given two refused alike.
+ * 0, or -1 with the reason in err (both tables then are left as they
+ * were).
  *
  * config_free() releases everything (NULL is fine).
  */
@@ -99,6 +101,7 @@ struct policy {
 	enum verify_unknown verify_unknown;
 };
 
+struct saslpasswd;
 struct tlspolicy;
 
 struct config {
@@ -120,6 +123,7 @@ struct config {
 	struct verify_settings verify;
 	struct ruleset	*rules;
 	struct tlspolicy *tls;		/* next hop -> TLS policy, or NULL */
+	struct saslpasswd *sasl;	/* next hop -> credentials, or NULL */
 	/* canonical patterns of the inline "domains" list, in order */
 	char		**inline_patterns;
 	size_t		ninline_patterns;

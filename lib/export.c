@@ -25,6 +25,7 @@
 #include "export.h"
 #include "maps.h"
 #include "strutil.h"
+#include "saslpasswd.h"
 #include "tlspolicy.h"
 
 #define PROBE_LABEL_MAX	3	/* probe labels "0" to "zzz" */
@@ -117,6 +118,12 @@ export_write_flags(const struct config *config, enum export_format format,
 
 	if (format == EXPORT_POSTFIX_TLS_POLICY && config != NULL)
 		return export_tls(config, out, err, errlen);
+	if ((format == EXPORT_POSTFIX_SASL_PASSWD ||
+	    format == EXPORT_SENDMAIL_AUTHINFO) && config != NULL)
+		return saslpasswd_print(config->sasl,
+		    format == EXPORT_POSTFIX_SASL_PASSWD ? SASLPASSWD_POSTFIX :
+		    SASLPASSWD_SENDMAIL, export_format_name(format), out, err,
+		    errlen);
 	memset(&st, 0, sizeof(st));
 	st.config = config;
 	st.format = format;

@@ -26,6 +26,12 @@
  *				parent_domain_matches_subdomains (so it
  *				searches "name", then ".parent" as the
  *				transport table does)
+ *	postfix-sasl-passwd	"[host]:port username:password", the
+ *				credentials of each next hop whose rule has
+ *				auth_file, for smtp_sasl_password_maps
+ *				(saslpasswd.h; a secret: never a socketmap)
+ *	sendmail-authinfo	"AuthInfo:host \"U:user\" ...", the same for
+ *				Sendmail's access map (saslpasswd.h)
  *
  * Postfix looks transport maps and (without parent matching)
  * relay_domains up as "name", then ".parent" for each parent, nearest
@@ -69,7 +75,9 @@ enum export_format {
 	EXPORT_SENDMAIL_MAILERTABLE = TABLEFMT_SENDMAIL_MAILERTABLE,
 	EXPORT_SENDMAIL_ACCESS = TABLEFMT_SENDMAIL_ACCESS,
 	EXPORT_POSTFIX_TLS_POLICY = TABLEFMT_POSTFIX_TLS_POLICY,
-	EXPORT_POSTFIX_ACCESS = TABLEFMT_POSTFIX_ACCESS
+	EXPORT_POSTFIX_ACCESS = TABLEFMT_POSTFIX_ACCESS,
+	EXPORT_POSTFIX_SASL_PASSWD = TABLEFMT_POSTFIX_SASL_PASSWD,
+	EXPORT_SENDMAIL_AUTHINFO = TABLEFMT_SENDMAIL_AUTHINFO
 };
 
 int	export_format_parse(const char *name, enum export_format *out);

@@ -100,7 +100,9 @@ import_format_parse(const char *name, enum import_format *format)
 	enum tablefmt	 f;
 
 	if (tablefmt_parse(name, &f) == -1 ||
-	    f == TABLEFMT_POSTFIX_TLS_POLICY || f == TABLEFMT_POSTFIX_ACCESS)
+	    f == TABLEFMT_POSTFIX_TLS_POLICY || f == TABLEFMT_POSTFIX_ACCESS ||
+	    f == TABLEFMT_POSTFIX_SASL_PASSWD ||
+	    f == TABLEFMT_SENDMAIL_AUTHINFO)
 		return -1;
 	*format = (enum import_format)f;
 	return 0;

@@ -24,13 +24,17 @@
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "authfile.h"
 #include "domain.h"
+#include "overlay.h"
 #include "rcptlist.h"
 #include "ruleset.h"
 
@@ -83,7 +87,13 @@ struct ruleset {
 	struct rcptlist	**lists;	/* recipients_file lists loaded */
 	size_t		 nlists;
 	char		*dir;		/* for relative recipients_file */
+	struct authset	 auths;		/* auth_file credentials loaded */
+	struct overlay	*over;		/* not NULL: a generation of overlay.h */
+	atomic_uint	 refs;		/* holders besides the first */
 };
+
+/* The rule of a pattern that an overlay's delta removes. */
+const struct rule rule_tombstone;
 
 /* Hashing. */
 
@@ -291,7 +301,7 @@ rule_eq(const struct ruleset *set, uintptr_t val, const void *key)
 	    a->smarthost == b->smarthost && a->transport == b->transport &&
 	    a->reply == b->reply && a->recipients == b->recipients &&
 	    a->rcptlist == b->rcptlist && a->tls == b->tls &&
-	    a->tls_match == b->tls_match;
+	    a->tls_match == b->tls_match && a->auth == b->auth;
 }
 
 static const struct rule *
@@ -305,7 +315,8 @@ intern_rule(struct ruleset *set, const struct rule *r)
 	    (uintptr_t)r->smarthost) ^ mix64((uintptr_t)r->transport + 1) ^
 	    mix64((uintptr_t)r->reply + 2) ^
 	    mix64((uintptr_t)r->rcptlist + r->recipients + 3) ^
-	    mix64(((uintptr_t)r->tls_match + 4) ^ r->tls);
+	    mix64(((uintptr_t)r->tls_match + 4) ^ r->tls) ^
+	    mix64((uintptr_t)r->auth + 5);
 	if (itab_find(set, &set->rules, h, rule_eq, r, &j) == -1)
 		return NULL;
 	if (set->rules.val[j] != 0)
@@ -744,7 +755,22 @@ rule_spec_field(struct rule_spec *spec, const char *key)
 		return &spec->tls;
 	if (strcmp(key, "tls_match") == 0)
 		return &spec->tls_match;
+	if (strcmp(key, "auth_file") == 0)
+		return &spec->auth_file;
 	return NULL;
+}
+
+/* ruleset_path - a file a rule names, relative to the set's directory */
+static char *
+ruleset_path(const struct ruleset *set, const char *file)
+{
+	char	*path;
+
+	if (file[0] == '/' || set->dir == NULL)
+		return strdup(file);
+	if (asprintf(&path, "%s/%s", set->dir, file) == -1)
+		return NULL;
+	return path;
 }
 
 /* ruleset_list - the list of a recipients_file, loaded once per set */
@@ -756,11 +782,7 @@ ruleset_list(struct ruleset *set, const char *file, char *err,
 	char		 *path;
 	size_t		  i;
 
-	if (file[0] == '/' || set->dir == NULL)
-		path = strdup(file);
-	else if (asprintf(&path, "%s/%s", set->dir, file) == -1)
-		path = NULL;
-	if (path == NULL) {
+	if ((path = ruleset_path(set, file)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -819,6 +841,39 @@ spec_recipients(struct ruleset *set, const struct rule_spec *spec,
 	    ruleset_list(set, spec->recipients_file, err, errlen)) == NULL)
 		return -1;
 	return 0;
+}
+
+/* spec_auth - the credentials of a rule spec, with what they need */
+static int
+spec_auth(struct ruleset *set, const struct rule_spec *spec,
+    struct rule *r, char *err, size_t errlen)
+{
+	char	*path;
+
+	if (spec->auth_file == NULL)
+		return 0;
+	if (spec->smarthost == NULL) {
+		snprintf(err, errlen, "auth_file needs a smarthost (the "
+		    "credentials are given to its next hops)");
+		authfile_refuse();
+		return -1;
+	}
+	if (r->tls < TLS_ENCRYPT) {
+		authfile_refuse();
+		snprintf(err, errlen, "auth_file needs tls = \"encrypt\" or "
+		    "stronger, not %s%s%s: the password must not travel in "
+		    "clear", r->tls == TLS_UNSET ? "" : "\"",
+		    r->tls == TLS_UNSET ? "unset" : tls_level_name(r->tls),
+		    r->tls == TLS_UNSET ? "" : "\"");
+		return -1;
+	}
+	if ((path = ruleset_path(set, spec->auth_file)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r->auth = authset_load(&set->auths, path, err, errlen);
+	free(path);
+	return r->auth == NULL ? -1 : 0;
 }
 
 /*
@@ -905,7 +960,8 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 		snprintf(err, errlen, "reply is only for relay = \"deny\"");
 		return -1;
 	}
-	if (spec_recipients(set, spec, r, err, errlen) == -1)
+	if (spec_recipients(set, spec, r, err, errlen) == -1 ||
+	    spec_auth(set, spec, r, err, errlen) == -1)
 		return -1;
 	r->smarthost = host;
 	r->transport = intern_string(set, spec->transport);
@@ -924,7 +980,11 @@ spec_rule(struct ruleset *set, enum rule_kind kind,
 struct ruleset *
 ruleset_new(void)
 {
-	return calloc(1, sizeof(struct ruleset));
+	struct ruleset	*set;
+
+	if ((set = calloc(1, sizeof(*set))) != NULL)
+		set->auths.group = getegid();
+	return set;
 }
 
 int
@@ -941,6 +1001,8 @@ ruleset_add(struct ruleset *set, const char *pattern,
 	size_t			 end, start;
 	int			 made;
 
+	if (set->over != NULL)
+		return overlay_add(set->over, pattern, spec, err, errlen);
 	if (pattern_parse(pattern, &kind, name, &why) == -1) {
 		snprintf(err, errlen, "bad pattern \"%s\": %s", pattern, why);
 		return -1;
@@ -989,6 +1051,8 @@ ruleset_lookup(const struct ruleset *set, const char *domain,
 	size_t			 len, start, end, best_len;
 	uint32_t		 id;
 
+	if (set != NULL && set->over != NULL)
+		return overlay_lookup(set->over, domain, name_len);
 	if (set == NULL || !set->root_children)
 		return NULL;
 	len = strlen(domain);
@@ -1036,6 +1100,8 @@ ruleset_reserve(struct ruleset *set, size_t names)
 	uint32_t	keep = ROOT_ID;
 	size_t		cap;
 
+	if (set->over != NULL)
+		return 0;
 	if (names > UINT32_MAX / 2)
 		return -1;
 	cap = (set->used + names) * LOAD_DEN / LOAD_NUM + 1;
@@ -1053,6 +1119,8 @@ ruleset_has_pattern(const struct ruleset *set, const char *pattern)
 	size_t			 end, start;
 	uint32_t		 id;
 
+	if (set != NULL && set->over != NULL)
+		return overlay_has_pattern(set->over, pattern);
 	if (set == NULL || set->cap == 0 ||
 	    pattern_parse(pattern, &kind, name, &why) == -1)
 		return 0;
@@ -1074,6 +1142,8 @@ ruleset_has_pattern(const struct ruleset *set, const char *pattern)
 size_t
 ruleset_count(const struct ruleset *set)
 {
+	if (set != NULL && set->over != NULL)
+		return overlay_count(set->over);
 	return set == NULL ? 0 : set->nrules;
 }
 
@@ -1084,6 +1154,8 @@ ruleset_any(const struct ruleset *set, int (*fn)(const struct rule *rule))
 
 	if (set == NULL)
 		return 0;
+	if (set->over != NULL)
+		return overlay_any(set->over, fn);
 	for (i = 0; i < set->rules.cap; i++)
 		if (set->rules.val[i] != 0 &&
 		    fn((const struct rule *)set->rules.val[i]))
@@ -1162,6 +1234,8 @@ ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn, void *arg)
 	size_t		 i, slot, *fill;
 	int		 rc;
 
+	if (set != NULL && set->over != NULL)
+		return overlay_walk(set->over, fn, arg);
 	if (set == NULL || set->cap == 0)
 		return 0;
 	memset(&w, 0, sizeof(w));
@@ -1211,6 +1285,8 @@ ruleset_set_dir(struct ruleset *set, const char *dir)
 {
 	char	*copy;
 
+	if (set->over != NULL)
+		return overlay_set_dir(set->over, dir);
 	if ((copy = strdup(dir)) == NULL)
 		return -1;
 	free(set->dir);
@@ -1219,12 +1295,19 @@ ruleset_set_dir(struct ruleset *set, const char *dir)
 }
 
 void
+ruleset_set_auth_group(struct ruleset *set, unsigned long gid)
+{
+	set->auths.group = (gid_t)gid;
+}
+
+void
 ruleset_free(struct ruleset *set)
 {
 	size_t	i;
 
-	if (set == NULL)
+	if (set == NULL || atomic_fetch_sub(&set->refs, 1) > 0)
 		return;
+	overlay_free(set->over);
 	table_free(set->nodes, set->cap);
 	free(set->tags);
 	free(set->arena);
@@ -1235,7 +1318,114 @@ ruleset_free(struct ruleset *set)
 	for (i = 0; i < set->nlists; i++)
 		rcptlist_free(set->lists[i]);
 	free(set->lists);
+	authset_free(&set->auths);
 	free(set->dir);
 	free(set->memo_raw);
 	free(set);
+}
+
+/* The primitives of overlay.h. */
+
+/* ruleset_levels - the rules at each name on the way down to domain */
+size_t
+ruleset_levels(const struct ruleset *set, const char *domain, size_t len,
+    const struct rule *const **at, size_t max)
+{
+	const struct node	*n;
+	size_t			 start, end, levels;
+	uint32_t		 id;
+
+	if (set == NULL || !set->root_children || len == 0)
+		return 0;
+	levels = 0;
+	id = ROOT_ID;
+	for (end = len; levels < max; end = start - 1) {
+		for (start = end; start > 0 && domain[start - 1] != '.'; start--)
+			;
+		if (end == start || end - start > LABEL_MAX)
+			break;
+		id = node_find(set, id, domain + start, end - start,
+		    bytes_hash_in(domain + start, end - start, domain), domain);
+		if (id == NO_NODE)
+			break;
+		n = &set->nodes[id];
+		at[levels++] = n->triple != 0 ?
+		    set->triples[n->triple - 1].rule : NULL;
+		if (start == 0 || !(n->flags & NODE_CHILDREN))
+			break;
+	}
+	return levels;
+}
+
+/* ruleset_put - the rule of one pattern set, replaced or cleared */
+int
+ruleset_put(struct ruleset *set, enum rule_kind kind, const char *name,
+    const struct rule *rule)
+{
+	struct triple		 t;
+	struct rule		 r;
+	const struct rule	*ir;
+	uint32_t		 id, tid;
+	size_t			 end, start;
+	int			 made;
+
+	id = ROOT_ID;
+	for (end = strlen(name); ; end = start - 1) {
+		for (start = end; start > 0 && name[start - 1] != '.'; start--)
+			;
+		id = node_get(set, id, name + start, end - start, &made);
+		if (id == NO_NODE)
+			return -1;
+		if (start == 0)
+			break;
+	}
+	memset(&t, 0, sizeof(t));
+	if (set->nodes[id].triple != 0)
+		t = set->triples[set->nodes[id].triple - 1];
+	ir = rule;
+	if (rule != NULL && rule != &rule_tombstone) {
+		r = *rule;
+		r.kind = kind;
+		r.smarthost = intern_string(set, rule->smarthost);
+		r.transport = intern_string(set, rule->transport);
+		r.reply = intern_string(set, rule->reply);
+		r.tls_match = intern_string(set, rule->tls_match);
+		if ((rule->smarthost != NULL && r.smarthost == NULL) ||
+		    (rule->transport != NULL && r.transport == NULL) ||
+		    (rule->reply != NULL && r.reply == NULL) ||
+		    (rule->tls_match != NULL && r.tls_match == NULL) ||
+		    (ir = intern_rule(set, &r)) == NULL)
+			return -1;
+	}
+	if (ir != NULL && t.rule[kind] == NULL)
+		set->nrules++;
+	else if (ir == NULL && t.rule[kind] != NULL)
+		set->nrules--;
+	t.rule[kind] = ir;
+	if ((tid = intern_triple(set, &t)) == 0)
+		return -1;
+	set->nodes[id].triple = tid;
+	return 0;
+}
+
+/* ruleset_hold - one more holder: ruleset_free() drops one */
+struct ruleset *
+ruleset_hold(struct ruleset *set)
+{
+	atomic_fetch_add(&set->refs, 1);
+	return set;
+}
+
+/* ruleset_set_overlay - set becomes the generation over (it owns it) */
+void
+ruleset_set_overlay(struct ruleset *set, struct overlay *over)
+{
+	set->over = over;
+}
+
+/* ruleset_overlay - the generation a set is, or NULL for a plain set */
+struct overlay *
+ruleset_overlay(const struct ruleset *set)
+{
+	return set == NULL ? NULL : set->over;
 }

@@ -46,7 +46,7 @@
  * rule_recipients_name() do the same for "any", "list", "verify".
  * rule_spec_field() is the field of a struct rule_spec that a setting
  * names ("relay", "smarthost", "transport", "reply", "recipients",
- * "recipients_file", "tls", "tls_match"), or NULL for another name: the
+ * "recipients_file", "tls", "tls_match", "auth_file"), or NULL for another name: the
  * one list of a rule's settings, for the config file and the
  * domains_file.
  *
@@ -68,6 +68,29 @@
  * taken from the directory that ruleset_set_dir() gave (the config
  * file's), else from the current one.  ruleset_set_dir(): 0 or -1 out of
  * memory.  recipients other than "any" are for relaying rules only.
+ *
+ * Generations (overlay.h): a set may be an overlay, a small delta over a
+ * base set that other generations share; every function above then
+ * answers for the whole (base and delta).  The primitives overlay.c
+ * builds on: ruleset_levels() stores at at[i] the rules ("#name", "name",
+ * ".name", indexed by enum rule_kind) of the i-th name on the way down
+ * to the normalized domain[0..len) (i = 0: its last label), or NULL when
+ * the name has none, and returns how many names the set holds on that
+ * way (at most max).  ruleset_put() sets the rule of one pattern (kind,
+ * normalized name): a copy of rule with its strings interned in set
+ * (its rcptlist and auth pointers are kept as they are), &rule_tombstone stored as such,
+ * or NULL to clear it; 0, or -1 out of memory.  ruleset_hold() takes
+ * one more reference (ruleset_free() drops one; the last frees) and
+ * returns set; ruleset_set_overlay() makes set the generation over,
+ * ruleset_overlay() is that generation (NULL: a plain set).
+ *
+ * Credentials: spec->auth_file names a file that authfile.h reads (once
+ * per path and set, relative paths as for recipients_file): the rule's
+ * smart hosts get its username and password (SMTP AUTH).  It needs a
+ * smarthost and tls = "encrypt" or stronger: a password never travels
+ * in clear, and a rule that would let it is refused, not raised.  The
+ * file may be group-readable only by the service group that
+ * ruleset_set_auth_group() gave (default: the process's group).
  */
 #ifndef MR_RULESET_H
 #define MR_RULESET_H
@@ -78,7 +101,9 @@
 #include "reply.h"
 #include "rulevalue.h"
 
+struct authfile;
 struct rcptlist;
+struct overlay;
 
 enum rule_kind {
 	RULE_EXACT,		/* #name */
@@ -108,6 +133,7 @@ struct rule {
 	const struct rcptlist *rcptlist; /* RECIPIENTS_LIST: the file */
 	unsigned char	tls;		/* enum tls_level; 0: unset */
 	const char	*tls_match;	/* NULL: Postfix's default */
+	const struct authfile *auth;	/* NULL: no credentials */
 };
 
 /* The optional parts of a rule as the config gives them (NULL: unset). */
@@ -120,6 +146,7 @@ struct rule_spec {
 	const char	*recipients_file; /* with "list" */
 	const char	*tls;		/* "none" ... "secure" */
 	const char	*tls_match;
+	const char	*auth_file;	/* "username:password" for the hops */
 };
 
 #define PATTERN_MAX	(DOMAIN_MAX + 1)	/* prefix + name */
@@ -153,5 +180,15 @@ int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);
 int	ruleset_set_dir(struct ruleset *set, const char *dir);
+void	ruleset_set_auth_group(struct ruleset *set, unsigned long gid);
+
+extern const struct rule rule_tombstone;
+size_t	ruleset_levels(const struct ruleset *set, const char *domain,
+	    size_t len, const struct rule *const **at, size_t max);
+int	ruleset_put(struct ruleset *set, enum rule_kind kind,
+	    const char *name, const struct rule *rule);
+struct ruleset *ruleset_hold(struct ruleset *set);
+void	ruleset_set_overlay(struct ruleset *set, struct overlay *over);
+struct overlay *ruleset_overlay(const struct ruleset *set);
 
 #endif

@@ -32,6 +32,8 @@ static const char *const tablefmt_names[] = {
 	[TABLEFMT_SENDMAIL_ACCESS] = "sendmail-access",
 	[TABLEFMT_POSTFIX_TLS_POLICY] = "postfix-tls-policy",
 	[TABLEFMT_POSTFIX_ACCESS] = "postfix-access",
+	[TABLEFMT_POSTFIX_SASL_PASSWD] = "postfix-sasl-passwd",
+	[TABLEFMT_SENDMAIL_AUTHINFO] = "sendmail-authinfo",
 };
 
 #define TABLEFMT_COUNT	(sizeof(tablefmt_names) / sizeof(tablefmt_names[0]))

@@ -10,7 +10,9 @@ enum tablefmt {
 	TABLEFMT_SENDMAIL_MAILERTABLE,
 	TABLEFMT_SENDMAIL_ACCESS,
 	TABLEFMT_POSTFIX_TLS_POLICY,	/* export only */
-	TABLEFMT_POSTFIX_ACCESS		/* export only */
+	TABLEFMT_POSTFIX_ACCESS,	/* export only */
+	TABLEFMT_POSTFIX_SASL_PASSWD,	/* export only, never a socketmap */
+	TABLEFMT_SENDMAIL_AUTHINFO	/* export only, never a socketmap */
 };
 
 int	tablefmt_parse(const char *name, enum tablefmt *out);

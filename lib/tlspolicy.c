@@ -8,6 +8,7 @@
  *	int	tlspolicy_postfix(tp, key, len, value, valuelen)
  *	int	tlspolicy_sendmail(tp, host, len, value, valuelen)
  *	int	tlspolicy_walk(tp, fn, arg)
+ *	int	tlspolicy_key(hop, key, keylen)
  *	void	tlspolicy_free(tp)
  * DESCRIPTION
  *	A rule may set "tls" (none, may, encrypt, dane, verify, secure: the
@@ -45,6 +46,11 @@
  *	certificate names the server); 0 for none, may or no entry.  A host
  *	that several hops (ports) share gets the strongest level.
  *
+ *	tlspolicy_key() writes the key of a hop (Postfix syntax, port 25
+ *	dropped: "[h]" and "[h]:25" are one hop; hop->port is changed so):
+ *	0, or -1 when key is too small.  The credentials of authenticated
+ *	smart hosts (saslpasswd.c) are keyed by it too.
+ *
  *	tlspolicy_walk() calls fn(key, value) for every hop in key order (the
  *	static policy table of "milter-relay export"); a non-zero return
  *	stops it and is returned.  tlspolicy_free() frees a table (NULL is
@@ -73,9 +79,9 @@ struct tlspolicy {
 	size_t		 n, cap;
 };
 
-/* The table key of a hop: Postfix syntax, port 25 as no port. */
-static int
-hop_key(struct nexthop *hop, char *key, size_t keylen)
+/* tlspolicy_key - the table key of a hop: Postfix syntax, port 25 as none */
+int
+tlspolicy_key(struct nexthop *hop, char *key, size_t keylen)
 {
 	if (hop->port == NEXTHOP_PORT_DEFAULT)
 		hop->port = 0;
@@ -109,7 +115,7 @@ build_rule(const char *pattern, const struct rule *rule, void *arg)
 		return 0;
 	cursor = rule->smarthost;
 	while (nexthop_list_next(&cursor, &hop) == 1) {
-		if (hop_key(&hop, key, sizeof(key)) == -1)
+		if (tlspolicy_key(&hop, key, sizeof(key)) == -1)
 			continue;
 		if (tp->n == tp->cap) {
 			tp->cap = tp->cap == 0 ? 16 : tp->cap * 2;
@@ -236,7 +242,7 @@ tlspolicy_postfix(const struct tlspolicy *tp, const char *key, size_t len,
 
 	if (tp == NULL || len == 0 || key[0] == '.' ||
 	    nexthop_parse_mta(key, len, NEXTHOP_POSTFIX, &hop, &why) == -1 ||
-	    hop_key(&hop, k, sizeof(k)) == -1)
+	    tlspolicy_key(&hop, k, sizeof(k)) == -1)
 		return 0;
 	want.key = k;
 	e = bsearch(&want, tp->entries, tp->n, sizeof(*e), entry_cmp);

@@ -25,6 +25,7 @@ int	tlspolicy_sendmail(const struct tlspolicy *tp, const char *host,
 	    size_t len, char *value, size_t valuelen);
 int	tlspolicy_walk(const struct tlspolicy *tp, tlspolicy_walk_fn *fn,
 	    void *arg);
+int	tlspolicy_key(struct nexthop *hop, char *key, size_t keylen);
 void	tlspolicy_free(struct tlspolicy *tp);
 
 #endif

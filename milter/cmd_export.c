@@ -3,7 +3,10 @@
  *
  * Prints the rule set of the configuration as a static table for
  * postmap(1) or makemap(8) (lib/export.h): FORMAT is postfix-transport,
- * postfix-relay-domains, sendmail-mailertable or sendmail-access.  The
+ * postfix-relay-domains, sendmail-mailertable, sendmail-access,
+ * postfix-tls-policy, postfix-access, postfix-sasl-passwd or
+ * sendmail-authinfo (the last two hold passwords: redirect them to a file
+ * that only root reads).  The
  * table goes to stdout, advice (relay_domains and
  * parent_domain_matches_subdomains) to stderr.
  *
@@ -29,7 +32,7 @@ export_usage(void)
 	fprintf(stderr, "usage: milter-relay export [-c conf] FORMAT\n"
 	    "FORMAT: postfix-transport, postfix-relay-domains, "
 	    "sendmail-mailertable, sendmail-access, postfix-tls-policy,\n"
-	    "        postfix-access\n");
+	    "        postfix-access, postfix-sasl-passwd, sendmail-authinfo\n");
 	return EX_USAGE;
 }
 

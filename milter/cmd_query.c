@@ -8,13 +8,15 @@
  * same decide() the milter calls at RCPT:
  *
  *	ADDRESS: OUTCOME [enforced=OUTCOME] [reply="CODE X.Y.Z TEXT"]
- *	    rule=PATTERN|- [route=TRANSPORT:NEXTHOP] [recipients=...]
+ *	    rule=PATTERN|- [route=TRANSPORT:NEXTHOP] [auth=FILE]
+ *	    [recipients=...]
  *	    trusted=yes|no
  *	    reason="..."
  *
  * (one line; "enforced=" only in log-only mode when enforcing would answer
  * differently; "reply=" for reject and tempfail; "route=" when the rule
- * names a smart host; "recipients=list:FILE" or "recipients=verify" when
+ * names a smart host; "auth=FILE" when its smart hosts get the credentials
+ * of that auth_file (the file, never what it holds); "recipients=list:FILE" or "recipients=verify" when
  * the rule checks its users).  -a gives the client address (without it the
  * client has no address, as a unix-socket client); --auth makes it
  * SMTP-authenticated; --mailer asks as the MTA would after resolving the
@@ -35,6 +37,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "authfile.h"
 #include "callout.h"
 #include "config.h"
 #include "decide.h"
@@ -141,6 +144,8 @@ query_print(const struct config *config, const struct client *client,
 	if (d.rule != NULL && maps_route(d.rule, MAP_POSTFIX_TRANSPORT,
 	    route, sizeof(route)) == 0)
 		printf(" route=%s", route);
+	if (d.rule != NULL && d.rule->auth != NULL)
+		printf(" auth=%s", d.rule->auth->path);
 	if (d.rule != NULL && d.rule->recipients == RECIPIENTS_LIST)
 		printf(" recipients=list:%s", rcptlist_path(d.rule->rcptlist));
 	else if (d.rule != NULL && d.rule->recipients == RECIPIENTS_VERIFY)

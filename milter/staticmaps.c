@@ -43,6 +43,9 @@
  * returned (the configuration is still published: the milter and the
  * socketmap apply it); 0 otherwise.  Such a rule set needs maps-only
  * mode (contrib/postfix/main-maps.cf).
+ *
+ * staticmaps_read() and staticmaps_write() read and write one such table
+ * file (saslmaps.c writes its secret one with them, mode 0600).
  */
 #include <errno.h>
 #include <limits.h>
@@ -97,10 +100,6 @@ static atomic_llong staticmaps_due_ms;
 
 static int	staticmaps_export(const struct config *config,
 		    enum export_format format, struct kvtable *table,
-		    char *err, size_t errlen);
-static int	staticmaps_read(const char *path, struct kvtable *table,
-		    struct timespec *mtime, char *err, size_t errlen);
-static int	staticmaps_write(const char *path, const struct kvtable *table,
 		    char *err, size_t errlen);
 static int	staticmaps_hold(const struct kvtable *old_access,
 		    const struct timespec *mtime, const struct kvtable *old,
@@ -168,7 +167,8 @@ staticmaps_publish(const struct config *config)
 		if (!changed[i])
 			continue;
 		staticmaps_path(tmp, config->maps_dir, i, ".tmp");
-		if (staticmaps_write(tmp, &new[i], err, sizeof(err)) == -1) {
+		if (staticmaps_write(tmp, &new[i], STATICMAPS_MODE, err,
+		    sizeof(err)) == -1) {
 			log_error("static maps: %s; keeping the previous "
 			    "tables in \"%s\"", err, config->maps_dir);
 			goto out;
@@ -248,7 +248,8 @@ staticmaps_release(void)
 			goto out;
 		}
 	if (new.n < old.n) {
-		if (staticmaps_write(tmp, &new, err, sizeof(err)) == -1)
+		if (staticmaps_write(tmp, &new, STATICMAPS_MODE, err,
+		    sizeof(err)) == -1)
 			goto out;
 		if (rename(tmp, path) == -1) {
 			errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
@@ -357,7 +358,7 @@ staticmaps_export(const struct config *config, enum export_format format,
  * The table in place at path, and its time stamp: 0, 1 when there is
  * none (an empty table), -1 on error.
  */
-static int
+int
 staticmaps_read(const char *path, struct kvtable *table,
     struct timespec *mtime, char *err, size_t errlen)
 {
@@ -415,10 +416,10 @@ done:
 	return 0;
 }
 
-/* The table as a new LMDB file at path. */
-static int
-staticmaps_write(const char *path, const struct kvtable *table, char *err,
-    size_t errlen)
+/* The table as a new LMDB file at path, of that mode. */
+int
+staticmaps_write(const char *path, const struct kvtable *table, int mode,
+    char *err, size_t errlen)
 {
 	MDB_env		*env = NULL;
 	MDB_txn		*txn = NULL;
@@ -438,7 +439,7 @@ staticmaps_write(const char *path, const struct kvtable *table, char *err,
 	if ((e = mdb_env_create(&env)) != 0 ||
 	    (e = mdb_env_set_mapsize(env, mapsize)) != 0 ||
 	    (e = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK |
-	    MDB_NOSYNC, 0644)) != 0 ||
+	    MDB_NOSYNC, (mdb_mode_t)mode)) != 0 ||
 	    (e = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
 	    (e = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0)
 		goto fail;

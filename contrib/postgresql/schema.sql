@@ -13,8 +13,11 @@
 -- duplicates after normalization such as case or IDN).
 --
 -- tls, tls_match, recipients and recipients_file are the keys of the
--- next-hop TLS policy and recipient validation; a daemon that does not
--- know a key yet refuses rows that set it.
+-- next-hop TLS policy and recipient validation, auth_file that of the
+-- smart hosts' credentials; a daemon that does not know a key yet
+-- refuses rows that set it.  An existing table takes the new column with
+--   ALTER TABLE rules ADD COLUMN auth_file text
+--       CHECK (auth_file !~ '[[:cntrl:]]' AND auth_file <> '');
 --
 -- Every statement that changes the table sends NOTIFY milter_relay once
 -- (FOR EACH STATEMENT, and PostgreSQL folds equal notifications of one
@@ -37,7 +40,10 @@ CREATE TABLE rules (
 	tls		text CHECK (tls !~ '[[:cntrl:]]'),
 	tls_match	text CHECK (tls_match !~ '[[:cntrl:]]'),
 	recipients	text CHECK (recipients !~ '[[:cntrl:]]'),
-	recipients_file	text CHECK (recipients_file !~ '[[:cntrl:]]')
+	recipients_file	text CHECK (recipients_file !~ '[[:cntrl:]]'),
+	-- the path of a file holding "username:password", never the secret
+	-- itself: the table is readable by every node's role
+	auth_file	text CHECK (auth_file !~ '[[:cntrl:]]' AND auth_file <> '')
 );
 
 CREATE FUNCTION milter_relay_notify() RETURNS trigger
