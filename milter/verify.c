@@ -23,7 +23,9 @@
  *	   hop does;
  *	3. at most verify.max_probes callouts run at once, and at most
  *	   verify.max_probes_per_client started for one client address
- *	   (unix-socket clients, without address, count as one): a RCPT
+ *	   (unix-socket clients, without address, count as one; client
+ *	   NULL, the socketmap's rcpt map, which does not know the SMTP
+ *	   client, has max_probes alone): a RCPT
  *	   that would need one more is unknown (tempfail by default), so a
  *	   storm of distinct addresses cannot take threads or sockets, and
  *	   one client's storm leaves the other clients' RCPTs their
@@ -98,8 +100,13 @@ struct flight {
 	long			 negative_expire;
 	struct timespec		 deadline;	/* of the waiters */
 	struct netaddr		 client;	/* who started it */
-	int			 has_client;
+	int			 bucket;	/* BUCKET_* */
 };
+
+/* Whose callouts a flight counts among (verify.max_probes_per_client). */
+#define BUCKET_NONE	0	/* the socketmap: the client is not known */
+#define BUCKET_UNIX	1	/* a milter client without address */
+#define BUCKET_ADDR	2	/* a milter client's address */
 
 static pthread_mutex_t	 verify_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 verify_cond;
@@ -236,15 +243,23 @@ probe_main(void *arg)
 	return NULL;
 }
 
-/* same_client - the flight was started by client (no address: unix) */
+/* bucket_of - the BUCKET_* of a client (NULL: the socketmap's) */
+static int
+bucket_of(const struct client *client)
+{
+	if (client == NULL)
+		return BUCKET_NONE;
+	return client->has_addr ? BUCKET_ADDR : BUCKET_UNIX;
+}
+
+/* same_client - the flight was started by client */
 static int
 same_client(const struct flight *f, const struct client *client)
 {
-	int	has = client != NULL && client->has_addr;
-
-	if (f->has_client != has)
+	if (f->bucket != bucket_of(client))
 		return 0;
-	return !has || (f->client.family == client->addr.family &&
+	return f->bucket != BUCKET_ADDR ||
+	    (f->client.family == client->addr.family &&
 	    memcmp(f->client.bytes, client->addr.bytes,
 	    sizeof(f->client.bytes)) == 0);
 }
@@ -275,10 +290,8 @@ flight_new(const struct config *config, const struct decision *d,
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
 	snprintf(f->key, sizeof(f->key), "%s", key);
-	if (client != NULL && client->has_addr) {
+	if ((f->bucket = bucket_of(client)) == BUCKET_ADDR)
 		f->client = client->addr;
-		f->has_client = 1;
-	}
 	f->nhops = callout_hops(d->rule, a->domain, f->hops,
 	    CALLOUT_HOPS_MAX);
 	if (f->nhops == 0 || callout_rcpt_path(a->local, a->domain, f->rcpt,
@@ -341,7 +354,7 @@ verify_probe(const struct config *config, const struct decision *d,
 		metrics_add(MC_VERIFY_BUSY);
 		*reason = "too many callouts at once";
 		return RECIPIENT_UNKNOWN;
-	} else if (client_probes(client) >=
+	} else if (client != NULL && client_probes(client) >=
 	    config->verify.max_probes_per_client) {
 		pthread_mutex_unlock(&verify_lock);
 		metrics_add(MC_VERIFY_BUSY);
