@@ -541,6 +541,10 @@ format_daemon(FILE *fp)
 	scalar(fp, "milter_relay_reload_requests_total", "counter",
 	    "Reload requests (SIGHUP) the supervisor received.",
 	    get(&m->counter[MC_RELOAD_REQUESTS]));
+	scalar(fp, "milter_relay_credentials_refused_total", "counter",
+	    "Reloads refused for a rule's credentials (auth_file unreadable, "
+	    "readable by others, malformed, or not under TLS).",
+	    get(&m->counter[MC_CREDENTIALS_REFUSED]));
 	family(fp, "milter_relay_last_reload_success_timestamp_seconds",
 	    "gauge", "Unix time of the last successful configuration load.");
 	fprintf(fp, "milter_relay_last_reload_success_timestamp_seconds "

@@ -37,6 +37,7 @@ enum metrics_counter {
 	MC_VERIFY_INVALID,
 	MC_VERIFY_UNKNOWN,
 	MC_VERIFY_BUSY,		/* refused: too many callouts at once */
+	MC_CREDENTIALS_REFUSED,	/* loads refused for an auth_file */
 	MC_COUNT
 };
 
