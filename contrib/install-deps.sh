@@ -21,3 +21,6 @@ apt-get install -y --no-install-recommends openssl
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).
 apt-get install -y --no-install-recommends m4 $(apt-cache depends sendmail-bin | awk '$1 ~ /Depends:$/ && $2 ~ /^lib/ { print $2 }')
+# make deb and test/deb: the Debian package (dpkg-buildpackage, debhelper
+# compat 13, lintian --fail-on error)
+apt-get install -y --no-install-recommends debhelper dpkg-dev fakeroot lintian
