@@ -16,7 +16,8 @@
  * background unless -f, write the pid file, drop privileges
  * (initgroups, setgid, setuid), then become the supervisor
  * (supervisor.c), which forks the worker.  Options override the file's
- * settings.  -t only checks the configuration: "FILE: OK, N rules" and
+ * settings.  -t only checks the configuration (with maps_dir, also that
+ * the static tables can express the rule set): "FILE: OK, N rules" and
  * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
  * do, so that scripts test one status).
  */
@@ -34,6 +35,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "authfile.h"
 #include "config.h"
 #include "ruleset.h"
 #include "strutil.h"
@@ -47,6 +49,7 @@
 #include "metrics_http.h"
 #include "pidfile.h"
 #include "source.h"
+#include "staticmaps.h"
 #include "socketmap.h"
 
 #ifndef MR_VERSION
@@ -135,6 +138,11 @@ config_test(const char *path)
 
 	if ((config = source_load(path, 0, NULL, err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
+		return 1;
+	}
+	if (staticmaps_check(config, err, sizeof(err)) == -1) {
+		cli_error("%s: maps_dir: static mode %s", path, err);
+		config_free(config);
 		return 1;
 	}
 	printf("%s: OK, %zu rules\n", path, ruleset_count(config->rules));
@@ -325,6 +333,7 @@ run_daemon(const struct options *o)
 	char	 err[ERRMSG_MAX], abspath[PATH_MAX];
 	struct creds c;
 	struct config *config;
+	struct group *gr;
 	sigset_t sigs;
 	int	 mode, status, cached;
 
@@ -337,6 +346,9 @@ run_daemon(const struct options *o)
 	d.socketmap_fd = -1;
 	d.metrics_fd = -1;
 	d.foreground = o->foreground;
+	/* -g is the service group an auth_file may be readable by */
+	if (o->group != NULL && (gr = getgrnam(o->group)) != NULL)
+		authfile_service_group(gr->gr_gid);
 	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
 	    sizeof(err))) == NULL) {
 		cli_error("%s", err);

@@ -24,6 +24,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "authfile.h"
 #include "config.h"
 #include "ruleset.h"
 #include "strutil.h"
@@ -34,9 +35,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "pgsource.h"
+#include "saslmaps.h"
 #include "socketmap.h"
 #include "source.h"
-#include "saslmaps.h"
 #include "staticmaps.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
@@ -72,9 +73,9 @@ worker_check_static(const struct config *old, const struct config *new)
 }
 
 /*
- * Static mode: the tables of the rules just published, written after the
- * milter and the socketmap serve them (a large rule set takes seconds to
- * export); the caller holds worker_publish_lock.
+ * Static mode: the tables of the rules in force (at start, and again
+ * after a failed write), every name held when they cannot be written;
+ * the caller holds worker_publish_lock.
  */
 static void
 worker_publish_static(void)
@@ -83,7 +84,7 @@ worker_publish_static(void)
 
 	config = live_acquire();
 	saslmaps_publish(config);
-	staticmaps_publish(config);
+	staticmaps_publish(config, STATICMAPS_LIVE);
 	live_release(config);
 }
 
@@ -100,12 +101,16 @@ worker_reload(void)
 	const struct config *old;
 	size_t	 n;
 	int	 cached;
+	unsigned long refused;
 
 	pthread_mutex_lock(&worker_publish_lock);
+	refused = authfile_refusals();
 	config = source_load(worker_daemon->conf_path, SOURCE_CACHE, &cached,
 	    err, sizeof(err));
 	if (config == NULL) {
 		metrics_reload_failed();
+		if (authfile_refusals() != refused)
+			metrics_add(MC_CREDENTIALS_REFUSED);
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
@@ -118,12 +123,25 @@ worker_reload(void)
 		log_warning("reload: %s", err);
 	old = live_acquire();
 	worker_check_static(old, config);
+	n = old != NULL ? ruleset_count(old->rules) : 0;
 	live_release(old);
+	/* static mode: the tables first, or no reload (never stale) */
+	if (staticmaps_publish(config, 0) != STATICMAPS_OK) {
+		metrics_reload_failed();
+		log_error("reload refused: %s: the static tables are not "
+		    "written; keeping the previous configuration (%zu rules)",
+		    worker_daemon->conf_path, n);
+		config_free(config);
+		pthread_mutex_unlock(&worker_publish_lock);
+		return;
+	}
 	n = ruleset_count(config->rules);
 	metrics_loaded(config, 1);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
-	worker_publish_static();
+	old = live_acquire();
+	saslmaps_publish(old);
+	live_release(old);
 	pthread_mutex_unlock(&worker_publish_lock);
 }
 
@@ -194,11 +212,16 @@ worker_check_file(void)
 	    "rules); changes on disk take effect at the next reload", n);
 }
 
-/* Static mode: a held name's time is up (one publish at a time). */
+/*
+ * Static mode: a held name's time is up, or a failed write is due again
+ * (one publish at a time).
+ */
 static void
 worker_release_holds(void)
 {
 	pthread_mutex_lock(&worker_publish_lock);
+	if (staticmaps_retry_due())
+		worker_publish_static();
 	staticmaps_release();
 	pthread_mutex_unlock(&worker_publish_lock);
 }
@@ -256,7 +279,12 @@ worker_control(void *arg)
 /*
  * The rules the supervisor holds: those of the start or of the last
  * reload that loaded.  A restarted worker serves them even when the file
- * on disk is broken now, and says so.
+ * on disk is broken now, and says so.  With rules_source it loads the
+ * file and the database again (a worker reloads from the database
+ * without the supervisor); when that fails (a row refused, the file
+ * broken) the file and rules_cache, the last rows that loaded; when the
+ * file is broken, the file's rules the supervisor holds (file only: see
+ * supervisor.c) and rules_cache: never an exit in a loop.
  */
 static int
 worker_config(struct daemon *daemon, int first)
@@ -273,20 +301,32 @@ worker_config(struct daemon *daemon, int first)
 		config = daemon->config;
 		daemon->config = NULL;
 		atomic_store(&worker_restarted, !first);
-	} else {
-		/*
-		 * Rules from a database reload without the supervisor: the
-		 * rules_cache holds the last set that loaded.
-		 */
-		config_free(daemon->config);
-		daemon->config = NULL;
-		if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
-		    &cached, err, sizeof(err))) == NULL) {
-			log_error("worker: %s", err);
-			return -1;
-		}
+	} else if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
+	    &cached, err, sizeof(err))) != NULL) {
 		if (cached)
 			log_warning("worker: %s", err);
+	} else {
+		log_error("worker: %s", err);
+		if ((config = source_load(daemon->conf_path, SOURCE_CACHE |
+		    SOURCE_CACHE_ONLY, &cached, err, sizeof(err))) != NULL)
+			log_warning("worker: %s", err);
+		else {
+			/* the supervisor's file rules: the file is broken */
+			config = daemon->config;
+			daemon->config = NULL;
+			atomic_store(&worker_restarted, 1);
+			if (source_add_cache(config, err, sizeof(err)) == -1)
+				log_error("worker: %s; serving the file's rules "
+				    "of the last load", err);
+			else
+				log_warning("worker: the file's rules of the "
+				    "last load and the rows of rules_cache %s",
+				    config->rules_cache);
+		}
+	}
+	if (daemon->config != NULL) {
+		config_free(daemon->config);
+		daemon->config = NULL;
 	}
 	metrics_loaded(config, 0);
 	live_replace(config);

@@ -16,15 +16,23 @@
  *	- a request holding a NUL, or without a space, is PERM;
  *	- the relay map says OK only as "OK RELAY", and only for a key
  *	  whose domain an "always" rule covers: never an open relay;
- *	  "covers" is stated here on its own (oracle_rule()), from the
- *	  rule language, not by asking decide.c or maps.c;
  *	- "rcpt KEY" (maps-only mode) answers "OK OK" only for a key
- *	  without '%', '!' or '@' before its last '@' whose domain an
- *	  "always" rule covers (never an open relay, never sender-specified
- *	  routing past Postfix's allow_untrusted_routing);
- *	- "access KEY" and "rcpt KEY" answer any other OK only with a deny
- *	  rule's reply, a class 4 or 5 code and its enhanced code, for a
- *	  key whose nearest rule is a deny rule.
+ *	  that routes through no other host and whose domain an "always"
+ *	  rule covers, both stated apart from lib/ (ruleoracle.c: the
+ *	  rule language's cover; more than one '@', or '%' or '!' in the
+ *	  local part) (never an open relay, never sender-specified
+ *	  routing past Postfix's allow_untrusted_routing), and for a
+ *	  recipients "list" rule only a listed user, for a "verify" rule
+ *	  none (a bare domain key aside, which Postfix asks only after a
+ *	  full address was NOTFOUND); a "verify" rule's key
+ *	  is pending (its callout to come) only without such routing, and
+ *	  unsettled it is never OK OK (policy.verify_unknown = tempfail);
+ *	- the rcpt map's answer carries its decision (decided), no other
+ *	  map's does; its outcome is what the answer says;
+ *	- "access KEY" and "rcpt KEY" answer any other OK only with a
+ *	  reply of a class 4 or 5 code and its enhanced code: a deny rule's,
+ *	  or for rcpt an unknown or unverified user's (550 5.1.1, 450 4.1.1)
+ *	  of a recipients rule.
  *
  * The input, cut at its first NUL, is also given to sockspec_parse():
  * a spec it accepts has its rest inside the input.
@@ -34,18 +42,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <idn2.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "decide.h"
 #include "maps.h"
 #include "netaddr.h"
 #include "ruleset.h"
 #include "sockspec.h"
 
+#include "ruleoracle.h"
+
 #define INPUT_MAX	4096	/* libFuzzer's default -max_len */
 
 static struct config	config;
+static char		list_path[] = "/tmp/fuzz_socketmap.XXXXXX";
 
 static const struct {
 	const char	*pattern;
@@ -64,7 +75,16 @@ static const struct {
 	    .smarthost = "[192.0.2.7]:2525", .transport = "relay" } },
 	{ "xn--bcher-kva.example", { .relay = "always",
 	    .smarthost = "mx:example.net" } },
+	{ "corp.example", { .relay = "always", .recipients = "list",
+	    .recipients_file = list_path } },
+	{ "check.example", { .relay = "always", .recipients = "verify",
+	    .smarthost = "[192.0.2.9]" } },
 };
+#define NRULES	(sizeof(rules) / sizeof(rules[0]))
+static const char *patterns[NRULES];
+
+/* The users of corp.example (recipients "list"). */
+static const char list_text[] = "alice@corp.example\nb%c@corp.example\n";
 
 static char	text[MAPS_ANSWER_MAX], again[MAPS_ANSWER_MAX];
 static char	spec[INPUT_MAX + 1];
@@ -83,123 +103,45 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char	err[256];
 	size_t	i;
+	int	fd;
 
 	(void)argc;
 	(void)argv;
+	if ((fd = mkstemp(list_path)) == -1 ||
+	    write(fd, list_text, strlen(list_text)) !=
+	    (ssize_t)strlen(list_text) || close(fd) == -1)
+		abort();
 	config.socket_mode = -1;
 	config.policy.unmatched = UNMATCHED_REJECT;
 	if ((config.policy.trusted_networks = netlist_new()) == NULL ||
 	    (config.rules = ruleset_new()) == NULL)
 		abort();
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (i = 0; i < NRULES; i++)
+		patterns[i] = rules[i].pattern;
+	for (i = 0; i < NRULES; i++)
 		if (ruleset_add(config.rules, rules[i].pattern, &rules[i].spec,
 		    err, sizeof(err)) < 0) {
 			fprintf(stderr, "fuzz_socketmap: %s: %s\n",
 			    rules[i].pattern, err);
 			abort();
 		}
+	unlink(list_path);
 	return 0;
 }
 
 /*
- * Sender-specified routing as the mail system reads an address: more than
- * one '@', or a '%' or a '!' in the local part (before the '@').
+ * 1 when an "always" rule lets anybody relay to the key's domain, stated
+ * apart from decide.c (ruleoracle.c: the rule language's cover and
+ * nearest rule).
  */
-static int
-source_routed(const char *key, size_t len)
-{
-	size_t	i, ats = 0, at = 0;
-
-	for (i = 0; i < len; i++)
-		if (key[i] == '@') {
-			ats++;
-			at = i;
-		}
-	if (ats == 0)
-		return 0;
-	return ats > 1 || memchr(key, '%', at) != NULL ||
-	    memchr(key, '!', at) != NULL;
-}
-
-/*
- * oracle_rule - the rule of the table above that decides for the key's
- * domain, by the rule language alone: the domain is what follows the last
- * '@' (the whole key without one), in lower case, one trailing dot
- * dropped, U-labels as libidn2's A-labels; "P" covers P and every name
- * below it, "#P" P alone, ".P" only the names below P; the longest
- * pattern that covers the domain decides.  -1: none.
- */
-static int
-oracle_rule(const char *key, size_t len)
-{
-	char		 dom[INPUT_MAX + 1], *ascii = NULL;
-	const char	*d, *p;
-	size_t		 i, n, plen, best_len = 0;
-	int		 best = -1, exact, below, eight = 0;
-
-	if (memchr(key, '\0', len) != NULL)
-		return -1;
-	for (i = len; i > 0 && key[i - 1] != '@'; i--)
-		;
-	n = len - i;
-	memcpy(dom, key + i, n);
-	dom[n] = '\0';
-	for (i = 0; i < n; i++)
-		eight |= (unsigned char)dom[i] >= 0x80;
-	d = dom;
-	if (eight) {
-		if (idn2_to_ascii_8z(dom, &ascii, IDN2_NONTRANSITIONAL |
-		    IDN2_NFC_INPUT) != IDN2_OK)
-			return -1;
-		if (strlen(ascii) > INPUT_MAX) {
-			idn2_free(ascii);
-			return -1;
-		}
-		strcpy(dom, ascii);
-		idn2_free(ascii);
-		n = strlen(dom);
-	}
-	for (i = 0; i < n; i++)
-		if (dom[i] >= 'A' && dom[i] <= 'Z')
-			dom[i] += 'a' - 'A';
-	if (n > 0 && dom[n - 1] == '.')
-		dom[--n] = '\0';
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		p = rules[i].pattern;
-		exact = *p != '.';
-		below = *p != '#';
-		if (*p == '#' || *p == '.')
-			p++;
-		plen = strlen(p);
-		if (!((exact && strcmp(d, p) == 0) || (below && n > plen &&
-		    strcmp(d + n - plen, p) == 0 && d[n - plen - 1] == '.')))
-			continue;
-		if (best == -1 || plen > best_len) {
-			best = (int)i;
-			best_len = plen;
-		}
-	}
-	return best;
-}
-
-/* 1 when the oracle's rule for the key is an "always" rule. */
 static int
 always(const char *key, size_t len)
 {
-	int	r = oracle_rule(key, len);
+	int	r;
 
+	r = ruleoracle_nearest(patterns, NRULES, key, len);
 	return r >= 0 && (rules[r].spec.relay == NULL ||
 	    strcmp(rules[r].spec.relay, "always") == 0);
-}
-
-/* 1 when the oracle's rule for the key is a deny rule. */
-static int
-denied(const char *key, size_t len)
-{
-	int	r = oracle_rule(key, len);
-
-	return r >= 0 && rules[r].spec.relay != NULL &&
-	    strcmp(rules[r].spec.relay, "deny") == 0;
 }
 
 /* The answer's text: the protocol word of its status, printable. */
@@ -224,26 +166,89 @@ check_text(const char *req, size_t len, const struct map_answer *a,
 			die("not printable", req, len, text);
 }
 
+/* The user of key (decided as d) is in the list of corp.example. */
+static int
+listed(const struct decision *d, const char *key, size_t len)
+{
+	static const char *const users[] = { "alice", "b%c" };
+	const char	*at;
+	size_t		 i, n;
+
+	for (at = key + len; at > key && at[-1] != '@'; at--)
+		;
+	if (at == key)
+		return 0;
+	n = (size_t)(at - 1 - key);
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		if (strlen(users[i]) == n && strncasecmp(key, users[i], n) == 0)
+			return strcmp(d->domain, "corp.example") == 0;
+	return 0;
+}
+
 /* An OK of the rcpt or access map for key. */
 static void
 check_access(const char *req, size_t len, const char *key, size_t keylen)
 {
+	struct decision	d;
+	int		rcpt;
+
 	if (strncasecmp(key, "To:", 3) == 0)
 		return;		/* Sendmail: checked by the unit tests */
+	rcpt = memcmp(req, "rcpt ", 5) == 0;
+	decide_key(&config, NULL, key, keylen, &d);
 	if (strcmp(text, "OK OK") == 0) {
-		if (memcmp(req, "rcpt ", 5) != 0)
+		if (!rcpt)
 			die("access map permits", req, len, text);
-		if (source_routed(key, keylen))
+		if (ruleoracle_routed(key, keylen))
 			die("OK for sender-specified routing", req, len, text);
 		if (!always(key, keylen))
 			die("OK without an always rule", req, len, text);
+		/* a bare domain: asked only after a full address's NOTFOUND */
+		if (memchr(key, '@', keylen) == NULL)
+			return;
+		if (d.rule->recipients == RECIPIENTS_VERIFY)
+			die("OK for an unverified user", req, len, text);
+		if (d.rule->recipients == RECIPIENTS_LIST &&
+		    !listed(&d, key, keylen))
+			die("OK for an unlisted user", req, len, text);
 		return;
 	}
 	if ((text[3] != '4' && text[3] != '5') || text[6] != ' ' ||
 	    text[7] != text[3] || text[8] != '.')
 		die("not a reply", req, len, text);
-	if (!denied(key, keylen))
-		die("reply without a deny rule", req, len, text);
+	if (d.rule == NULL)
+		die("reply without a rule", req, len, text);
+	if (d.rule->relay == RELAY_DENY)
+		return;
+	if (!rcpt || d.rule->recipients == RECIPIENTS_ANY)
+		die("reply without a deny or recipients rule", req, len, text);
+	if (strncmp(text, "OK 550 5.1.1 ", 13) != 0 &&
+	    strncmp(text, "OK 450 4.1.1 ", 13) != 0)
+		die("a recipients rule's reply not 550 5.1.1 or 450 4.1.1",
+		    req, len, text);
+	if (d.rule->recipients == RECIPIENTS_LIST && listed(&d, key, keylen)
+	    && !ruleoracle_routed(key, keylen))
+		die("a listed user refused", req, len, text);
+}
+
+/* The rcpt map's decision: carried, pending only without routing. */
+static void
+check_decided(const char *req, size_t len, const struct map_answer *a)
+{
+	int	rcpt;
+
+	rcpt = len > 5 && memcmp(req, "rcpt ", 5) == 0 && a->status !=
+	    MAP_PERM;
+	if (a->decided != rcpt)
+		die("decided is not the rcpt map's", req, len, text);
+	if (!rcpt)
+		return;
+	if (maps_pending(a) && ruleoracle_routed(req + 5, len - 5))
+		die("a callout for sender-specified routing", req, len, text);
+	if ((a->outcome == OUTCOME_ACCEPT) != (strcmp(text, "OK OK") == 0))
+		die("outcome accept is not OK OK", req, len, text);
+	if ((a->outcome == OUTCOME_CONTINUE) != (a->status == MAP_NOTFOUND))
+		die("outcome continue is not NOTFOUND", req, len, text);
 }
 
 /* One request: every property of its answer. */
@@ -260,6 +265,7 @@ check(const char *req, size_t len)
 		die("maps_answer() differs from maps_format()", req, len,
 		    again);
 	check_text(req, len, &a, n);
+	check_decided(req, len, &a);
 	if ((memchr(req, '\0', len) != NULL || memchr(req, ' ', len) == NULL)
 	    && a.status != MAP_PERM)
 		die("malformed request not PERM", req, len, text);

@@ -19,17 +19,28 @@
 #      one callout;
 #   5. a next hop that accepts the connection and never answers: 450
 #      4.1.1, its callout given up at the time limit; a storm of 40
-#      distinct addresses: every RCPT 450 4.1.1, never more than
-#      max_probes callouts open at once at that hop (the hop counts
-#      them), the rest refused as too many (none when libmilter runs
-#      the sessions one after another on a loaded machine);
+#      distinct addresses from one client: every RCPT 450 4.1.1, never
+#      more than max_probes_per_client callouts open at once at that hop
+#      (the hop counts them), the rest refused as too many (none when
+#      libmilter runs the sessions one after another on a loaded
+#      machine), and while a storm lasts another client's RCPT still
+#      gets its callout;
 #   6. list mode through the milter (listed accepted and delivered,
 #      unlisted 550 5.1.1), then Postfix's own relay_recipient_maps
 #      through the "recipients" socketmap map;
 #   7. query shows what would be checked; query --verify makes the
 #      callout;
 #   8. the metrics endpoint counts every callout the log shows, and the
-#      results valid, invalid and unknown.
+#      results valid, invalid and unknown;
+#   9. a next hop with case-sensitive local parts (test/verify/smtpd.pl):
+#      alice refused does not refuse Alice (the cache keeps the case the
+#      callout asked); a 450 to RCPT is unknown (450 4.1.1 at the front),
+#      never a user, and is not cached: asked again, a new callout;
+#  10. maps-only mode (contrib/postfix/main-maps.cf, no milter): the
+#      socketmap's rcpt map refuses a user the list lacks (550 5.1.1),
+#      takes a listed one, answers verify rules from the cache and by a
+#      callout of its own (550 5.1.1 for a user the next hop refuses),
+#      450 4.1.1 for a next hop that never answers.
 set -u
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
@@ -40,7 +51,15 @@ FRONT=$(e2e_free_port)
 BACK=$(e2e_free_port)
 SINK=$(e2e_free_port)
 HANG=$(e2e_free_port)
+CS=$(e2e_free_port)
 sink_start S 127.0.0.1 "$SINK"
+
+# --- a scripted next hop with case-sensitive users ------------------------
+CSLOG=$E2E_DIR/smtpd.log
+: >"$CSLOG"
+perl test/verify/smtpd.pl "$CS" "$CSLOG" Alice@cs.test &
+e2e_track_pid $!
+e2e_wait_port 127.0.0.1 "$CS" 10 || e2e_fail "scripted next hop"
 
 # --- a listener that takes connections and never says a word ------------
 # It writes the most connections it ever had open at once to hang.max: at
@@ -123,11 +142,14 @@ mr_config "$CONF" \
     "metrics = \"inet:$MPORT@127.0.0.1\";" \
     "policy = { trusted_networks = [ \"127.0.0.1/32\" ]; };" \
     "verify = { cache = \"$CACHE_DIR/verify.lmdb\"; timeout = \"3s\";" \
-    "  max_probes = 4; helo_name = \"front.test\"; };" \
+    "  max_probes = 4; max_probes_per_client = 2;" \
+    "  helo_name = \"front.test\"; };" \
     "domains = (" \
     " { match = \"corp.test\"; smarthost = \"[127.0.0.1]:$BACK\";" \
     "   recipients = \"verify\"; }," \
     " { match = \"hang.test\"; smarthost = \"[127.0.0.1]:$HANG\";" \
+    "   recipients = \"verify\"; }," \
+    " { match = \"cs.test\"; smarthost = \"[127.0.0.1]:$CS\";" \
     "   recipients = \"verify\"; }," \
     " { match = \"list.test\"; smarthost = \"[127.0.0.1]:$SINK\";" \
     "   recipients = \"list\"; recipients_file = \"$LISTF\"; }" \
@@ -190,9 +212,8 @@ log_has "$MRLOG" "verify: rcpt=nobody@corp.test hop=127.0.0.1:$BACK result=inval
 e2e_ok "known user delivered through the backend, unknown 550 5.1.1; 2 callouts"
 
 # --- 2. the second time: no callout ------------------------------------------
-send Alice@corp.test "250"
+send alice@corp.test "250"
 send nobody@corp.test "550 5.1.1"
-delivered Alice@corp.test
 c2=$(callouts)
 [ "$c2" = "$c1" ] || e2e_fail "cached results took callouts ($c1 -> $c2)"
 log_has "$MRLOG" 'reason="verified recipient (cached)"' ||
@@ -243,7 +264,8 @@ e2e_wait_log "$MRLOG" 'verify: rcpt=u1@hang.test .*result=unknown' 1 60 \
 ms=$(sed -n 's/.*verify: rcpt=u1@hang.test .* ms=\([0-9]*\).*/\1/p' "$MRLOG")
 [ "$ms" -ge 2950 ] || e2e_fail "the hung hop's callout ended after $ms ms, before its 3 s limit"
 e2e_ok "hung next hop: 450 4.1.1, the callout given up at its limit ($ms ms)"
-# the storm: 40 sessions at once, each one RCPT to its own address.
+# the storm: 40 sessions at once from one client, each one RCPT to its
+# own address.
 # Debian's libmilter hands sessions to a pool of worker threads that, on
 # a loaded machine, can run them one after another (a session's command
 # waits until a worker is free), so a reply can wait for the callouts of
@@ -259,7 +281,7 @@ for i in $(seq 1 $STORM); do echo "storm$i@hang.test"; done >"$E2E_DIR/storm"
 out=$(tail -n 1 "$E2E_DIR/storm.out")
 echo "$out" | grep -q "tempfail=$STORM .*unexpected=0" ||
     e2e_fail "storm: $(cat "$E2E_DIR/storm.out")"
-busy=$(e2e_log_count "$MRLOG" 'rcpt=<storm[0-9]*@hang.test>.*reason="too many callouts at once"')
+busy=$(e2e_log_count "$MRLOG" 'rcpt=<storm[0-9]*@hang.test>.*reason="too many callouts (at once|for this client)"')
 probes_want=$((STORM - busy))
 # every callout is logged when it ends, after its RCPT's answer at worst
 e2e_wait_log "$MRLOG" 'verify: rcpt=storm' "$probes_want" 60 \
@@ -268,11 +290,27 @@ probes=$(e2e_log_count "$MRLOG" 'verify: rcpt=storm')
 max=$(cat "$E2E_DIR/hang.max")
 [ "$probes" = "$probes_want" ] ||
     e2e_fail "storm: $probes callouts and $busy refused as too many, not $STORM"
-[ "$max" -le 4 ] || e2e_fail "storm: $max callouts open at once at the hop, max_probes is 4"
+[ "$max" -le 2 ] || e2e_fail "storm: $max callouts open at once at the hop, max_probes_per_client is 2"
 [ "$busy" -ge 1 ] || echo "NOTE: storm: the sessions came one at a time" \
     "(libmilter's worker pool on a loaded machine): the cap was not reached"
 e2e_ok "storm of $STORM: at most $max callouts at once at the hop ($probes in all)," \
     "$busy refused as too many ($(echo "$out" | grep -o 'seconds=[0-9.]*'))"
+
+# one client's storm leaves callouts to the others: once it is refused
+# one, while its callouts hang (verify.timeout), an RCPT from 127.0.0.2
+# still gets one (without the bound, max_probes is taken: 450)
+for i in $(seq 1 40); do echo "storm2-$i@hang.test"; done >"$E2E_DIR/storm2"
+before=$(grep -cE 'reason="too many callouts (at once|for this client)"' "$MRLOG")
+"$E2E_BUILD/test/harness/milter-test" -s "unix:$MR_SOCKET" --load \
+    -a 203.0.113.9 -c 40 -n 40 -r 1 -f "$E2E_DIR/storm2" \
+    --expect "tempfail 450 4.1.1" -t "$STORM_T" >"$E2E_DIR/storm2.out" 2>&1 &
+STORM_PID=$!
+# the first refusal: the client holds its callouts (for verify.timeout)
+e2e_wait_log "$MRLOG" 'reason="too many callouts (at once|for this client)"' \
+    $((before + 1)) "$STORM_T" "storm 2: the first RCPT refused as too many"
+send nobody2@corp.test "550 5.1.1"
+wait "$STORM_PID"
+e2e_ok "during a client's storm another client's RCPT got its callout (550 from the backend)"
 
 # --- 6. list mode, through the milter, then through relay_recipient_maps ------
 send alice@list.test "250"
@@ -316,6 +354,59 @@ if mr_have "the callout metrics NOT checked" curl; then
 	[ -n "$h" ] && [ "$h" -gt 0 ] || e2e_fail "metrics: no cache hits"
 	e2e_ok "metrics: $probes callouts as logged, $h cache hits, results counted"
 fi
+
+# --- 9. case-sensitive local parts; a 450 to RCPT --------------------------------
+send alice@cs.test "550 5.1.1"
+send Alice@cs.test "250"
+send Alice@cs.test "250"
+n=$(grep -c '^RCPT Alice@cs.test 250' "$CSLOG")
+[ "$n" = 1 ] || e2e_fail "Alice@cs.test took $n callouts, want 1 (then cached)"
+e2e_ok "alice refused, Alice verified: the cache keeps the case the callout asked"
+send temp1@cs.test "450 4.1.1"
+send temp1@cs.test "450 4.1.1"
+n=$(grep -c '^RCPT temp1@cs.test 450' "$CSLOG")
+[ "$n" = 2 ] || e2e_fail "temp1@cs.test: $n callouts, want 2 (a 450 is not cached)"
+log_has "$MRLOG" "verify: rcpt=temp1@cs.test hop=127.0.0.1:$CS result=unknown" ||
+    e2e_fail "a 450 to RCPT was not unknown"
+e2e_ok "a 450 to RCPT: unknown, 450 4.1.1 at the front, not cached (2 callouts)"
+
+# --- 10. maps-only mode: the socketmap's rcpt map checks the users ----------------
+# main-maps.cf verbatim (its socketmap port aside), no milter
+awk '/^#/ || /^$/ { next } /^[ \t]/ { line = line " " $0; next }
+    { if (line != "") print line; line = $0 } END { print line }' \
+    contrib/postfix/main-maps.cf |
+    sed -e "s/127\.0\.0\.1:10026:/127.0.0.1:$MR_SMPORT:/g" -e 's/[ \t]\+/ /g' \
+    >"$E2E_DIR/main-maps.lines"
+grep -q '^smtpd_milters =$' "$E2E_DIR/main-maps.lines" ||
+    e2e_fail "main-maps.cf: no empty smtpd_milters"
+while IFS= read -r line; do
+	pf_set "$line"
+done <"$E2E_DIR/main-maps.lines"
+pf_set "relay_recipient_maps ="
+pf_reload
+# the first answer of the rcpt map: Postfix has the new main.cf
+for i in $(seq 1 100); do
+	"$E2E_CLIENT" smtp -b 127.0.0.2 -p "$FRONT" -s probe x@nowhere.test \
+	    >/dev/null 2>&1
+	grep -q 'map=rcpt rcpt=<x@nowhere.test>' "$MRLOG" && break
+	sleep 0.2
+done
+grep -q 'map=rcpt rcpt=<x@nowhere.test>' "$MRLOG" ||
+    e2e_fail "Postfix does not ask the rcpt map"
+before=$(callouts)
+send eve@list.test "550 5.1.1 <eve@list.test>: Recipient address rejected: <eve@list.test>: Recipient address rejected: User unknown"
+send alice@list.test "250"
+send alice@corp.test "250"
+send nobody@corp.test "550 5.1.1"
+send erin@corp.test "550 5.1.1"
+send u9@hang.test "450 4.1.1"
+grep -q 'map=rcpt rcpt=<eve@list.test> rule=list.test outcome=reject reason="recipient not listed"' \
+    "$MRLOG" || e2e_fail "no decision line for eve@list.test"
+grep -q 'map=rcpt rcpt=<erin@corp.test> rule=corp.test outcome=reject reason="recipient refused by the next hop"' \
+    "$MRLOG" || e2e_fail "no decision line for erin@corp.test"
+[ "$(callouts)" = $((before + 1)) ] ||
+    e2e_fail "maps-only: $(($(callouts) - before)) callouts, want 1 (erin)"
+e2e_ok "maps-only: listed accepted, unlisted 550 5.1.1; verify by the cache and one callout; a hung next hop 450 4.1.1"
 
 mr_stop
 [ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
