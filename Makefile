@@ -191,8 +191,11 @@ build-fuzz/fuzz_%: build-fuzz/test/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 
 # fuzz_milter decodes packets with the harness's own code.
 build-fuzz/fuzz_milter: build-fuzz/test/harness/mt_conn.o
+# fuzz_callbacks runs the daemon's callbacks and log as the daemon has them
+build-fuzz/fuzz_callbacks: build-fuzz/milter/callbacks.o build-fuzz/milter/log.o
 # the oracle of the rule language (test/fuzz/ruleoracle.c)
-build-fuzz/fuzz_socketmap: build-fuzz/test/fuzz/ruleoracle.o
+build-fuzz/fuzz_socketmap build-fuzz/fuzz_callbacks: \
+    build-fuzz/test/fuzz/ruleoracle.o
 
 fuzz-smoke: fuzz
 	bash test/fuzz/smoke.sh $(FUZZ_BINS)
