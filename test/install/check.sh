@@ -215,12 +215,16 @@ else
 	    sed -e '1,/^\.Bd/d' -e '/^\.Ed/d' >"$tmp/man5.conf"
 	"$IM" -t -c "$tmp/man5.conf" >/dev/null ||
 	    fail "the EXAMPLES configuration of milter-relay.conf(5) does not load"
+	# its auth_file, made here (root's, mode 0600, as the page says)
+	printf 'user:secret\n' >"$tmp/man5.auth"
+	chmod 600 "$tmp/man5.auth"
 	sed -n '/^# relayed for anyone/,/^\.Ed/p' etc/milter-relay.conf.5 |
-	    sed -e '/^\.Ed/d' -e 's/\\\\/\\/g' >"$tmp/man5.list"
+	    sed -e '/^\.Ed/d' -e 's/\\\\/\\/g' \
+	    -e "s|auth_file=/[^ ]*|auth_file=$tmp/man5.auth|" >"$tmp/man5.list"
 	[ "$(grep -c smarthost "$tmp/man5.list")" -ge 3 ] ||
 	    fail "no domains_file example found in milter-relay.conf(5)"
 	printf 'domains_file = "man5.list";\n' >"$tmp/man5b.conf"
-	"$IM" -t -c "$tmp/man5b.conf" | grep -q ': OK, 6 rules$' ||
+	"$IM" -t -c "$tmp/man5b.conf" | grep -q ': OK, 7 rules$' ||
 	    fail "the domains_file example of milter-relay.conf(5) does not load"
 	ok "the examples of milter-relay.conf(5) load"
 
