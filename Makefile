@@ -1,6 +1,8 @@
 # milter-relay - build, test, benchmark and install.
 #
 #	make			build the library, the daemon and the harness
+#	make demo		a private Postfix and milter-relay on the example
+#				rules: a few messages, where they went (root)
 #	make check		run every test (unit, scenarios, end to end ...)
 #	make SANITIZE=1 check	the same, built with ASan+UBSan in build-san/
 #	make asan		shorthand for the line above
@@ -97,7 +99,7 @@ PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \
 		  $(if $(wildcard test/harness/nullmilter.c),$(NULLMILTER))
 
-.PHONY: all check unit asan san-check tsan valgrind bench fuzz fuzz-smoke install clean deps
+.PHONY: all demo check unit asan san-check tsan valgrind bench fuzz fuzz-smoke install clean deps
 
 all: $(PROGRAMS)
 
@@ -145,6 +147,10 @@ $(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIB)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes $$t; done
+
+# The shipped example at work: test/demo/demo.sh (root, as the e2e tests).
+demo: all
+	@MR_BUILD=$(O) bash -c 'time bash test/demo/demo.sh'
 
 check: all unit
 	@set -e; for t in $(CHECK_SCRIPTS); do \

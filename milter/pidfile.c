@@ -15,6 +15,21 @@
 
 #include "pidfile.h"
 
+/* the written pid file, open and locked while the process runs */
+static int pidfile_fd = -1;
+
+/* pidfile_lock - a whole-file write lock on fd, or -1 */
+static int
+pidfile_lock(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	return fcntl(fd, F_SETLK, &fl);
+}
+
 int
 pidfile_read(const char *path, pid_t *pid, char *err, size_t errlen)
 {
@@ -71,17 +86,44 @@ pidfile_write(const char *path, char *err, size_t errlen)
 	}
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, len) != len || fchmod(fd, 0644) == -1 ||
-	    close(fd) == -1) {
+	    pidfile_lock(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	if (rename(tmp, path) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		unlink(tmp);
 		return -1;
 	}
+	if (pidfile_fd != -1)
+		close(pidfile_fd);
+	pidfile_fd = fd;
 	return 0;
+}
+
+int
+pidfile_owner(const char *path, pid_t pid, char *err, size_t errlen)
+{
+	struct flock fl;
+	int	 fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	rc = fcntl(fd, F_GETLK, &fl);
+	close(fd);
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return fl.l_type != F_UNLCK && fl.l_pid == pid;
 }
 
 void
@@ -95,4 +137,8 @@ pidfile_remove(const char *path)
 	if (pidfile_read(path, &pid, ignored, sizeof(ignored)) == 0 &&
 	    pid == getpid())
 		(void)unlink(path);
+	if (pidfile_fd != -1) {
+		close(pidfile_fd);
+		pidfile_fd = -1;
+	}
 }

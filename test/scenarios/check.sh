@@ -287,6 +287,7 @@ scen() {	# scen NAME ADDR KIND...: one RCPT from an untrusted client
 }
 reloads_ok() { count_in "$T/rl.log" "reload: $R: OK"; }
 reloads_gt() { [ "$(reloads_ok)" -gt "$1" ]; }
+failures_gt() { [ "$(count_in "$T/rl.log" "reload failed: $R:")" -gt "$1" ]; }
 worker_changed() {	# worker_changed LOG OLD
 	local w
 	w=$(worker_of "$1")
@@ -335,6 +336,19 @@ wait_for "$WAIT" reloads_gt "$n" && ok ||
     fail "milter-relay reload -c did not reload"
 scen e2 '<u@newest.example>' continue && ok ||
     fail "milter-relay reload -c: the new rule is not used"
+# a file with an error (libconfig still reads it): the command names it,
+# exits EX_CONFIG and still tells the daemon, which logs the failure (and
+# counts it: test/metrics)
+nf=$(count_in "$T/rl.log" "reload failed: $R:")
+write_conf new.example 'bad..example'
+out=$("$MR" reload -c "$R" 2>&1)
+[ $? -eq 78 ] && printf '%s' "$out" | grep -q "$R" && ok ||
+    fail "milter-relay reload -c, broken file: $out"
+wait_for "$WAIT" failures_gt "$nf" &&
+    ok || fail "milter-relay reload, broken file: the daemon logged nothing"
+scen e3 '<u@newest.example>' continue && ok ||
+    fail "milter-relay reload, broken file: the previous rules are gone"
+write_conf new.example newer.example newest.example
 out=$("$MR" reload -P "$T/nothing.pid" 2>&1)
 [ $? -eq 66 ] && printf '%s' "$out" | grep -q 'nothing.pid' && ok ||
     fail "reload with a missing pid file: $out"
@@ -349,6 +363,21 @@ out=$("$MR" reload -P "$T/other.pid" 2>&1)
 [ $? -eq 69 ] && alive "$SLEEP" && ok ||
     fail "reload signalled a process that is not milter-relay: $out"
 kill "$SLEEP"
+# a process whose command line says milter-relay but that did not write
+# the pid file (a stale file, a recycled pid): not signalled either
+bash -c 'exec -a milter-relay-impostor sleep 300' &
+SLEEP=$!
+PIDS+=("$SLEEP")
+echo "$SLEEP" >"$T/other.pid"
+out=$("$MR" reload -P "$T/other.pid" 2>&1)
+[ $? -eq 69 ] && alive "$SLEEP" && ok ||
+    fail "reload signalled a process that did not write the pid file: $out"
+kill "$SLEEP"
+# the daemon's own worker is a milter-relay too, but not the pid file's
+echo "$WPID" >"$T/other.pid"
+out=$("$MR" reload -P "$T/other.pid" 2>&1)
+[ $? -eq 69 ] && alive "$WPID" && ok ||
+    fail "reload signalled the worker named in a pid file: $out"
 # SIGUSR1: counters
 kill -USR1 "$DPID"
 wait_for "$WAIT" log_has "$T/rl.log" " final_delivery=" && ok ||

@@ -1,0 +1,58 @@
+#!/bin/bash
+# check.sh - "make demo" runs and its table says what the example's rules
+# do (make check, root)
+#
+# Runs test/demo/demo.sh (a private Postfix, milter-relay on the shipped
+# example with loopback smart hosts) and checks each row of its table:
+# the decision, the reply the client got and where the message went, for
+# a relayed, a routed, a denied (with the rule's reply), an unmatched, a
+# trusted-only and an own-domain recipient, from a trusted and an
+# untrusted client.  Also that the demo left no process and no temporary
+# directory behind.
+set -u
+cd "$(dirname "$0")/../.."
+[ "$(id -u)" = 0 ] || { echo "SKIP: demo: needs root (Postfix)"; exit 0; }
+T=$(mktemp -d /tmp/mr-demo-check.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: demo: $*"; cat "$T/out"; exit 1; }
+
+before=$(ls -d /tmp/mr-e2e-demo.* 2>/dev/null | wc -l)
+DEMO_TABLE=$T/table bash test/demo/demo.sh >"$T/out" 2>&1 ||
+    fail "demo.sh exited $?"
+[ -s "$T/table" ] || fail "no table"
+# row RCPT CLIENT DECISION REPLY WENT: one tab-separated row, exactly
+row() {
+	grep -qxF "$(printf '%s\t%s\t%s\t%s\t%s' "$@")" "$T/table" ||
+	    fail "no row: $*"
+}
+row u@a.example.com 127.0.0.2 "accept rule=example.com (relay rule)" \
+    "250 2.1.5 Ok" "sink hq"
+row u@example.org 127.0.0.2 "accept rule=#example.org (relay rule)" \
+    "250 2.1.5 Ok" "sink org"
+row u@www.example.org 127.0.0.2 "Postfix: reject rule=- (no rule)" \
+    "554 5.7.1 <u@www.example.org>: Relay access denied" refused
+row u@lab.example.com 127.0.0.2 \
+    "Postfix: reject rule=lab.example.com (deny rule)" \
+    "550 5.7.1 <u@lab.example.com>: Recipient address rejected: No mail for the lab from here" \
+    refused
+row u@lab.example.com 127.0.0.1 "reject rule=lab.example.com (deny rule)" \
+    "550 5.7.1 No mail for the lab from here" refused
+row u@partner.example 127.0.0.2 \
+    "Postfix: reject rule=partner.example (trusted-only rule, untrusted client)" \
+    "554 5.7.1 <u@partner.example>: Relay access denied" refused
+row u@partner.example 127.0.0.1 \
+    "accept rule=partner.example (trusted-only rule, trusted client)" \
+    "250 2.1.5 Ok" "sink partner"
+row u@example.biz 127.0.0.1 "accept rule=example.biz (relay rule)" \
+    "250 2.1.5 Ok" "sink biz"
+row u@www.example.org 127.0.0.1 "continue rule=- (no rule, trusted client)" \
+    "250 2.1.5 Ok" "sink relayhost"
+row postmaster@gw.demo.test 127.0.0.2 \
+    "continue rule=- (MTA final delivery)" "250 2.1.5 Ok" "sink local"
+[ "$(wc -l <"$T/table")" = 11 ] || fail "$(wc -l <"$T/table") table lines, want 11"
+echo "ok - demo: 10 rows as the example's rules say"
+grep -q "^demo: 10 messages in [0-9]* s" "$T/out" || fail "no timing line"
+[ "$(ls -d /tmp/mr-e2e-demo.* 2>/dev/null | wc -l)" = "$before" ] ||
+    fail "a temporary directory was left behind"
+! pgrep -f "mr-e2e-demo\." >/dev/null || fail "a process was left running"
+echo "ok - demo: nothing left behind"
