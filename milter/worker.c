@@ -419,8 +419,8 @@ worker_config(struct daemon *daemon, int first)
 		 */
 		config_free(daemon->config);
 		daemon->config = NULL;
-		if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
-		    &cached, err, sizeof(err))) == NULL) {
+		if ((config = source_load_gen(daemon->conf_path, SOURCE_CACHE,
+		    &cached, &worker_gen, err, sizeof(err))) == NULL) {
 			log_error("worker: %s", err);
 			return -1;
 		}
