@@ -38,7 +38,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 e2e_init incremental
 . "$HERE/../lib/pgsql.sh"
+. "$HERE/../lib/daemon.sh"
 pg_init
+PIDS=()
 
 MR=$E2E_BUILD/milter/milter-relay
 RANDOM=27
@@ -86,7 +88,7 @@ rand_values() {
 	esac
 }
 
-# rand_relay_set: an UPDATE's SET list
+# rand_set: an UPDATE's SET list
 rand_set() {
 	case $((RANDOM % 3)) in
 	0) echo "relay = 'deny', smarthost = NULL, transport = NULL" ;;
@@ -95,7 +97,7 @@ rand_set() {
 	esac
 }
 
-# fixes the columns of rand_values
+# rand_insert PATTERN: an INSERT of PATTERN with rand_values
 COLS="pattern, relay, smarthost, transport"
 rand_insert() {
 	local v
@@ -133,22 +135,18 @@ conf() {
 }
 
 start() {
-	local n=$1 d=$E2E_DIR/$1 i
-	"$MR" -f -c "$d/mr.conf" -u nobody -g nogroup >>"$E2E_DIR/$n.log" 2>&1 &
-	MPID[$n]=$!
-	e2e_track_pid "${MPID[$n]}"
-	for i in $(seq 1 100); do
-		e2e_port_open 127.0.0.1 "${PORT[$n]}" &&
-		    grep -q "serving unix:" "$E2E_DIR/$n.log" && return 0
-		kill -0 "${MPID[$n]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	e2e_fail "daemon $n did not start"
+	local n=$1 d=$E2E_DIR/$1
+	daemon_start 10 "$E2E_DIR/$n.log" "$d/milter.sock" \
+	    "$MR" -f -c "$d/mr.conf" -u nobody -g nogroup &&
+	    wait_for 10 e2e_port_open 127.0.0.1 "${PORT[$n]}" ||
+	    e2e_fail "daemon $n did not start"
+	MPID[$n]=$DPID
+	e2e_track_pid "$DPID"
 }
 
-stop() {
-	kill -TERM "${MPID[$1]}" 2>/dev/null
-	wait "${MPID[$1]}" 2>/dev/null
+# smq N KEY: daemon N's answer in the relay map
+smq() {
+	echo "relay $2" | "$E2E_CLIENT" socketmap -p "${PORT[$1]}"
 }
 
 conf A "$PG_CONNINFO"
@@ -168,15 +166,8 @@ answers() {
 
 # seen N MARKER: daemon N answers for the marker of a step (bounded:
 # the listener's burst window and a full read of this small table)
-seen() {
-	local i
-	for i in $(seq 1 100); do
-		[ "$(echo "relay $2" | "$E2E_CLIENT" socketmap -p "${PORT[$1]}")" = "OK RELAY" ] &&
-		    return 0
-		sleep 0.05
-	done
-	return 1
-}
+relays() { [ "$(smq "$1" "$2")" = "OK RELAY" ]; }
+seen() { wait_for 10 relays "$1" "$2"; }
 
 # same WHAT: A and R answer every key alike, and so does a full read
 # from scratch ("query") for every name's decision
@@ -267,17 +258,12 @@ e2e_ok "a TRUNCATE, a non-canonical pattern, a changed file: full reads, same an
 
 sql -c "BEGIN; INSERT INTO rules (pattern) VALUES ('good.example');
     INSERT INTO rules (pattern, smarthost) VALUES ('bad.example', 'mx.example:99999'); COMMIT" >/dev/null
-for i in $(seq 1 100); do
-	grep -qF 'row "bad.example"' "$E2E_DIR/A.log" && break
-	sleep 0.05
-done
-grep -qF 'row "bad.example"' "$E2E_DIR/A.log" ||
+wait_for 10 log_has "$E2E_DIR/A.log" 'row "bad.example"' ||
     e2e_fail "the bad changed row is not named in A's log"
-[ "$(echo "relay good.example" | "$E2E_CLIENT" socketmap -p "${PORT[A]}")" = "NOTFOUND " ] ||
-    e2e_fail "a change with a bad row was applied in part"
+relays A good.example && e2e_fail "a change with a bad row was applied in part"
 step "DELETE FROM rules WHERE pattern = 'bad.example';"
 same "the bad row removed"
-[ "$(echo "relay good.example" | "$E2E_CLIENT" socketmap -p "${PORT[A]}")" = "OK RELAY" ] ||
+relays A good.example ||
     e2e_fail "the change held back by the bad row did not flow once fixed"
 e2e_ok "a bad changed row is named, keeps the change out; fixed, the change flows"
 
@@ -287,11 +273,11 @@ e2e_ok "a bad changed row is named, keeps the change out; fixed, the change flow
 sql -c "ALTER TABLE rules DISABLE TRIGGER rules_notify;
     INSERT INTO rules (pattern, relay) VALUES ('lost.example', 'always');
     ALTER TABLE rules ENABLE TRIGGER rules_notify;" >/dev/null
-[ "$(echo "relay lost.example" | "$E2E_CLIENT" socketmap -p "${PORT[A]}")" = "NOTFOUND " ] ||
+relays A lost.example &&
     e2e_fail "A saw a change that sent no notification (the test proves nothing)"
 step "$(rand_insert a.a.y.test)"
 same "the next change"
-[ "$(echo "relay lost.example" | "$E2E_CLIENT" socketmap -p "${PORT[A]}")" = "OK RELAY" ] ||
+relays A lost.example ||
     e2e_fail "the change whose notification was lost is not served"
 e2e_ok "a change without notification is caught up by the next one"
 
@@ -307,7 +293,8 @@ done >"$E2E_DIR/burst.sql"
 sql -f "$E2E_DIR/burst.sql" >/dev/null &
 burst=$!
 sleep 0.3
-stop A
+stop_pids 10 "${MPID[A]}"
+mv "$E2E_DIR/A.log" "$E2E_DIR/A.1.log"
 start A
 wait "$burst" || e2e_fail "the burst failed"
 step
@@ -323,6 +310,5 @@ sort "$E2E_DIR/rows" | diff - "$E2E_DIR/a.patterns" >/dev/null ||
     e2e_fail "A's rules_cache does not hold the table's rows"
 e2e_ok "A's rules_cache, merged change by change, holds the table's rows"
 
-stop A
-stop R
+stop_pids 10 "${MPID[A]}" "${MPID[R]}"
 e2e_ok "daemons stopped"
