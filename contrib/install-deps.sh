@@ -21,3 +21,7 @@ apt-get install -y --no-install-recommends openssl
 # test/sendmail: m4 and the libraries of Debian's sendmail-bin, which the
 # test unpacks but never installs (it conflicts with postfix).
 apt-get install -y --no-install-recommends m4 $(apt-cache depends sendmail-bin | awk '$1 ~ /Depends:$/ && $2 ~ /^lib/ { print $2 }')
+# smart hosts that need a password (auth_file): Postfix's smtp client needs
+# the Cyrus PLAIN and LOGIN mechanisms; test/auth runs a Postfix smart host
+# with a sasldb made by saslpasswd2
+apt-get install -y --no-install-recommends libsasl2-modules sasl2-bin

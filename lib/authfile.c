@@ -9,6 +9,9 @@
  *	int	authfile_mode_ok(mode, uid, gid, self, group, why)
  *	const struct authfile *authset_load(set, path, err, errlen)
  *	void	authset_free(set)
+ *	void	authfile_service_group(group)
+ *	void	authfile_refuse(void)
+ *	unsigned long authfile_refusals(void)
  *	int	authfile_same(a, b)
  *	void	authfile_free(af)
  * DESCRIPTION
@@ -40,9 +43,15 @@
  *	in err (a missing file, others may read it, a malformed line).
  *
  *	authset_load() is authfile_load() once per path for a rule set
- *	(rules naming one file share it), with the set's service group:
- *	the credentials, or NULL with the reason in err.  authset_free()
+ *	(rules naming one file share it), with the set's service group
+ *	(authfile_service_group() overrides it for the process: the
+ *	daemon's -g): the credentials, or NULL with the reason in err.  authset_free()
  *	frees them all (the set itself is the caller's).
+ *
+ *	authfile_refuse() counts a rule set refused for its credentials (a
+ *	file authset_load() refused, a rule whose credentials could travel
+ *	in clear, a hop given two): authfile_refusals() is the count of the
+ *	process, for the metrics.
  *
  *	authfile_same() is 1 when two files give the same credentials.
  *	authfile_free() wipes the secret and frees (NULL is fine).
@@ -53,6 +62,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +221,33 @@ bad:
 	return NULL;
 }
 
+/* The service group the daemon was told on its command line, or -1. */
+static gid_t authfile_group = (gid_t)-1;
+
+/* authfile_service_group - the group -g gave, over any configuration's */
+void
+authfile_service_group(gid_t group)
+{
+	authfile_group = group;
+}
+
+/* Rule sets refused for their credentials, in this process. */
+static atomic_ulong authfile_refused;
+
+/* authfile_refuse - count a rule set refused for its credentials */
+void
+authfile_refuse(void)
+{
+	atomic_fetch_add(&authfile_refused, 1);
+}
+
+/* authfile_refusals - how many so far */
+unsigned long
+authfile_refusals(void)
+{
+	return atomic_load(&authfile_refused);
+}
+
 /* authset_load - the file at path, read once for the set */
 const struct authfile *
 authset_load(struct authset *set, const char *path, char *err,
@@ -222,8 +259,11 @@ authset_load(struct authset *set, const char *path, char *err,
 	for (i = 0; i < set->n; i++)
 		if (strcmp(set->v[i]->path, path) == 0)
 			return set->v[i];
-	if ((af = authfile_load(path, set->group, err, errlen)) == NULL)
+	if ((af = authfile_load(path, authfile_group != (gid_t)-1 ?
+	    authfile_group : set->group, err, errlen)) == NULL) {
+		authfile_refuse();
 		return NULL;
+	}
 	if ((grown = realloc(set->v, (set->n + 1) * sizeof(*grown))) == NULL) {
 		authfile_free(af);
 		errmsg_set(err, errlen, "%s: out of memory", path);

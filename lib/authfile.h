@@ -34,6 +34,9 @@ struct authset {
 const struct authfile *authset_load(struct authset *set, const char *path,
 	    char *err, size_t errlen);
 void	authset_free(struct authset *set);
+void	authfile_service_group(gid_t group);
+void	authfile_refuse(void);
+unsigned long authfile_refusals(void);
 int	authfile_same(const struct authfile *a, const struct authfile *b);
 void	authfile_free(struct authfile *af);
 

@@ -855,9 +855,11 @@ spec_auth(struct ruleset *set, const struct rule_spec *spec,
 	if (spec->smarthost == NULL) {
 		snprintf(err, errlen, "auth_file needs a smarthost (the "
 		    "credentials are given to its next hops)");
+		authfile_refuse();
 		return -1;
 	}
 	if (r->tls < TLS_ENCRYPT) {
+		authfile_refuse();
 		snprintf(err, errlen, "auth_file needs tls = \"encrypt\" or "
 		    "stronger, not %s%s%s: the password must not travel in "
 		    "clear", r->tls == TLS_UNSET ? "" : "\"",

@@ -184,6 +184,7 @@ saslpasswd_build(const struct ruleset *set, struct saslpasswd **out,
 			continue;
 		}
 		if (!authfile_same(a->auth, e->auth)) {
+			authfile_refuse();
 			snprintf(err, errlen, "smart host %s has auth_file "
 			    "\"%s\" in rule \"%s\" but other credentials "
 			    "(auth_file \"%s\") in rule \"%s\": Postfix looks "

@@ -34,6 +34,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "authfile.h"
 #include "config.h"
 #include "ruleset.h"
 #include "strutil.h"
@@ -325,6 +326,7 @@ run_daemon(const struct options *o)
 	char	 err[ERRMSG_MAX], abspath[PATH_MAX];
 	struct creds c;
 	struct config *config;
+	struct group *gr;
 	sigset_t sigs;
 	int	 mode, status, cached;
 
@@ -337,6 +339,9 @@ run_daemon(const struct options *o)
 	d.socketmap_fd = -1;
 	d.metrics_fd = -1;
 	d.foreground = o->foreground;
+	/* -g is the service group an auth_file may be readable by */
+	if (o->group != NULL && (gr = getgrnam(o->group)) != NULL)
+		authfile_service_group(gr->gr_gid);
 	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
 	    sizeof(err))) == NULL) {
 		cli_error("%s", err);

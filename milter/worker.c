@@ -33,6 +33,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "authfile.h"
 #include "config.h"
 #include "overlay.h"
 #include "ruleset.h"
@@ -44,9 +45,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "pgsource.h"
+#include "saslmaps.h"
 #include "socketmap.h"
 #include "source.h"
-#include "saslmaps.h"
 #include "staticmaps.h"
 
 #define WORKER_NAME	"mrelay-worker"	/* see worker_run() */
@@ -122,12 +123,16 @@ worker_reload(void)
 	const struct config *old;
 	size_t	 n;
 	int	 cached;
+	unsigned long refused;
 
 	pthread_mutex_lock(&worker_publish_lock);
+	refused = authfile_refusals();
 	config = source_load_gen(worker_daemon->conf_path, SOURCE_CACHE,
 	    &cached, &worker_gen, err, sizeof(err));
 	if (config == NULL) {
 		metrics_reload_failed();
+		if (authfile_refusals() != refused)
+			metrics_add(MC_CREDENTIALS_REFUSED);
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
