@@ -14,8 +14,7 @@
  *	int source_update(const char *path, const struct config *cur,
  *	    struct source_gen *gen, struct config **out, char *err,
  *	    size_t errlen);
- *	void source_gen_flush(struct source_gen *gen,
- *	    const struct config *config);
+ *	void source_gen_flush(struct source_gen *gen, const char *cache);
  *	void source_gen_clear(struct source_gen *gen);
  *
  * DESCRIPTION
@@ -66,8 +65,8 @@
  *	source_load_gen()), or SOURCE_FAIL with err (the file does not
  *	load, a changed row is refused: err names it, or the database
  *	cannot be reached); gen follows the generation returned.
- *	source_gen_flush() then brings config's rules_cache up to date with
- *	that change (the lines of the changed patterns replaced), once the
+ *	source_gen_flush() then brings rules_cache (cache, NULL: none) up
+ *	to date with that change (the lines of the changed patterns replaced), once the
  *	generation is published: the cache costs the reader of the change
  *	no time.  source_gen_clear() releases what gen holds.
  */
@@ -238,24 +237,24 @@ cache_merge(FILE *old, FILE *fp, char **gone, size_t ngone)
 
 /* source_gen_flush - the change into rules_cache, after its publish */
 void
-source_gen_flush(struct source_gen *gen, const struct config *config)
+source_gen_flush(struct source_gen *gen, const char *cache)
 {
 	struct safefile	*sf;
 	FILE		*old, *fp;
 	char		**gone, *p;
 	size_t		 n, i;
 
-	if (gen->patterns == NULL || config->rules_cache == NULL) {
+	if (gen->patterns == NULL || cache == NULL) {
 		gen_pending_clear(gen);
 		return;
 	}
 	for (n = 0, i = 0; i < gen->patterns_len; i++)
 		n += gen->patterns[i] == '\n';
 	gone = calloc(n + 1, sizeof(*gone));
-	old = fopen(config->rules_cache, "r");
+	old = fopen(cache, "r");
 	sf = NULL;
 	if (gone != NULL && old != NULL &&
-	    (sf = cache_open(config->rules_cache, &fp)) != NULL) {
+	    (sf = cache_open(cache, &fp)) != NULL) {
 		for (n = 0, p = gen->patterns; *p != '\0'; p++) {
 			gone[n++] = p;
 			p += strcspn(p, "\n");
@@ -268,7 +267,7 @@ source_gen_flush(struct source_gen *gen, const struct config *config)
 		cache_commit(sf, !ferror(old) && !ferror(fp));
 	} else if (old == NULL)
 		log_warning("rules_cache: %s: %s; the next full read writes "
-		    "it", config->rules_cache, strerror(errno));
+		    "it", cache, strerror(errno));
 	if (old != NULL)
 		fclose(old);
 	free(gone);

@@ -115,6 +115,39 @@ worker_publish_static(void)
  * listener: one at a time (worker_publish_lock), so that an older
  * snapshot is never published after a newer one.
  */
+/*
+ * worker_install - a configuration into force: in static mode the tables
+ * first, or it is refused (never stale tables; the generation state is
+ * then forgotten, the next change is a full read); how ends the log
+ * line.  The caller holds worker_publish_lock; old is the number of
+ * rules in force.
+ */
+static int
+worker_install(struct config *config, size_t old, const char *how)
+{
+	const struct config *cur;
+	size_t	 n;
+
+	if (staticmaps_publish(config, 0) != STATICMAPS_OK) {
+		metrics_reload_failed();
+		log_error("reload refused: %s: the static tables are not "
+		    "written; keeping the previous configuration (%zu rules)",
+		    worker_daemon->conf_path, old);
+		config_free(config);
+		source_gen_clear(&worker_gen);
+		return -1;
+	}
+	metrics_loaded(config, 1);
+	n = ruleset_count(config->rules);
+	live_replace(config);
+	log_info("reload: %s: OK, %zu rules%s", worker_daemon->conf_path, n,
+	    how);
+	cur = live_acquire();
+	saslmaps_publish(cur);
+	live_release(cur);
+	return 0;
+}
+
 static void
 worker_reload(void)
 {
@@ -147,23 +180,7 @@ worker_reload(void)
 	worker_check_static(old, config);
 	n = old != NULL ? ruleset_count(old->rules) : 0;
 	live_release(old);
-	/* static mode: the tables first, or no reload (never stale) */
-	if (staticmaps_publish(config, 0) != STATICMAPS_OK) {
-		metrics_reload_failed();
-		log_error("reload refused: %s: the static tables are not "
-		    "written; keeping the previous configuration (%zu rules)",
-		    worker_daemon->conf_path, n);
-		config_free(config);
-		pthread_mutex_unlock(&worker_publish_lock);
-		return;
-	}
-	n = ruleset_count(config->rules);
-	metrics_loaded(config, 1);
-	live_replace(config);
-	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
-	old = live_acquire();
-	saslmaps_publish(old);
-	live_release(old);
+	worker_install(config, n, "");
 	pthread_mutex_unlock(&worker_publish_lock);
 }
 
@@ -175,7 +192,7 @@ worker_reload(void)
 static void
 worker_update(void)
 {
-	char	 err[ERRMSG_MAX];
+	char	 err[ERRMSG_MAX], how[128], *cache;
 	struct config *config;
 	const struct config *cur;
 	size_t	 n;
@@ -192,15 +209,13 @@ worker_update(void)
 	live_release(cur);
 	switch (rc) {
 	case SOURCE_NEW:
-		metrics_loaded(config, 1);
-		live_replace(config);
-		log_info("reload: %s: OK, %zu rules (changed rows; %zu "
-		    "patterns since the last full load)",
-		    worker_daemon->conf_path,
-		    ruleset_count(config->rules),
-		    overlay_delta(config->rules));
-		worker_publish_static();
-		source_gen_flush(&worker_gen, config);
+		snprintf(how, sizeof(how), " (changed rows; %zu patterns "
+		    "since the last full load)", overlay_delta(config->rules));
+		cache = config->rules_cache != NULL ?
+		    strdup(config->rules_cache) : NULL;
+		if (worker_install(config, n, how) == 0)
+			source_gen_flush(&worker_gen, cache);
+		free(cache);
 		break;
 	case SOURCE_FAIL:
 		metrics_reload_failed();
