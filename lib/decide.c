@@ -422,6 +422,25 @@ decide_domain(const struct config *config, const struct client *client,
 	log_only(config, d);
 }
 
+/*
+ * The recipient check of a map key's local part key[0..n), as the MTA
+ * resolved it (unquoted).  An over-long one is checked as the empty local
+ * part: only a whole-domain entry lists it, and no callout can ask it.
+ */
+static void
+key_recipients(const struct config *config, const char *key, size_t n,
+    struct decision *d, const struct rcpt_arg *rcpt)
+{
+	struct address	a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = ADDR_DOMAIN;
+	if (n <= LOCAL_MAX)
+		memcpy(a.local, key, n);
+	snprintf(a.domain, sizeof(a.domain), "%s", d->domain);
+	decide_recipients(config, &a, d, rcpt);
+}
+
 void
 decide_key(const struct config *config, const struct client *client,
     const char *key, size_t len, struct decision *d)
@@ -439,7 +458,11 @@ decide_key(const struct config *config, const struct client *client,
 	    &why) == -1) {
 		d->domain[0] = '\0';
 		bad_syntax(d, why);
-	} else
+	} else {
 		decide_name(config, d, &arg, NULL);
+		if (at > key)
+			key_recipients(config, key, (size_t)(at - 1 - key), d,
+			    &arg);
+	}
 	log_only(config, d);
 }

@@ -30,7 +30,10 @@
  *
  * decide_key() is decide_domain() for a map key "local@domain" (the
  * domain after the last '@') or "domain", the key shown in the reply as
- * decide() shows a recipient.
+ * decide() shows a recipient.  A key with a local part (as the MTA
+ * resolved it: unquoted) also gets the recipient check of its rule, as
+ * decide() does (below); an over-long local part is checked as the
+ * empty one (only a whole-domain entry lists it).
  *
  * decide_domain() is steps 3-6 for a domain that is already normalized
  * (the socketmap server's keys).  Both fill *d completely; d->pattern

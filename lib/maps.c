@@ -43,8 +43,13 @@ static int	maps_key_domain(enum map_name map, const char *key,
 static int	maps_relayed(const struct config *config, const char *domain);
 static int	maps_sendmail_tag(const char *key, size_t len);
 static void	maps_access_postfix(const struct config *config,
-		    const char *key, size_t len, int rcpt,
+		    const char *key, size_t len, struct map_answer *a);
+static void	maps_rcpt(const struct config *config, const char *key,
+		    size_t len, struct map_answer *a);
+static void	maps_rcpt_answer(const struct config *config,
+		    const char *key, size_t len, const struct decision *d,
 		    struct map_answer *a);
+static void	maps_reply(const struct decision *d, struct map_answer *a);
 static int	maps_routed(const char *key, size_t len);
 static const struct rule *maps_rule(const struct config *config,
 		    const char *domain);
@@ -68,6 +73,10 @@ _Static_assert(sizeof(map_names) / sizeof(map_names[0]) == MAP_NAMES,
 /* A list whose hops have several ports: one mailer a route in Sendmail. */
 #define MAPS_NO_ROUTE	"smart hosts on different ports: no mailertable route"
 
+/* Why the rcpt map has no answer yet, or settled a callout it did not make. */
+#define MAPS_NO_CONFIG	"no rule set loaded"
+#define MAPS_NO_CALLOUT	"no callout made"
+
 /* Sendmail's tls_server ruleset looks TLS_Srv:server up in the access map. */
 #define TLS_SRV		"TLS_Srv:"
 #define TLS_SRV_LEN	8
@@ -88,27 +97,41 @@ void
 maps_request(const struct config *config, const char *request, size_t len,
     struct map_answer *a)
 {
+	struct map_request r;
+
+	if (maps_parse(request, len, &r, a) == 0)
+		maps_lookup(config, r.map, r.key, r.len, a);
+}
+
+/* maps_parse - "NAME KEY" into r: 0, or -1 and a PERM answer in a */
+int
+maps_parse(const char *request, size_t len, struct map_request *r,
+    struct map_answer *a)
+{
 	const char	*space;
-	enum map_name	 map;
 	size_t		 namelen;
 
 	a->status = MAP_PERM;
 	a->value[0] = '\0';
+	a->decided = 0;
+	a->outcome = OUTCOME_TEMPFAIL;
 	if (memchr(request, '\0', len) != NULL) {
 		a->why = "NUL in request";
-		return;
+		return -1;
 	}
 	space = memchr(request, ' ', len);
 	if (space == NULL || space == request || space + 1 == request + len) {
 		a->why = "malformed request (want NAME KEY)";
-		return;
+		return -1;
 	}
 	namelen = (size_t)(space - request);
-	if (maps_name_parse(request, namelen, &map) == -1) {
+	if (maps_name_parse(request, namelen, &r->map) == -1) {
 		a->why = "unknown map name";
-		return;
+		return -1;
 	}
-	maps_lookup(config, map, space + 1, len - namelen - 1, a);
+	r->key = space + 1;
+	r->len = len - namelen - 1;
+	return 0;
 }
 
 /* maps_answer_ok - MAP_OK with value */
@@ -132,9 +155,15 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 	a->status = MAP_NOTFOUND;
 	a->why = NULL;
 	a->value[0] = '\0';
+	a->decided = 0;
+	a->outcome = OUTCOME_CONTINUE;
+	if (map == MAP_POSTFIX_RCPT) {
+		maps_rcpt(config, key, len, a);
+		return;
+	}
 	if (config == NULL) {
 		a->status = MAP_TEMP;
-		a->why = "no rule set loaded";
+		a->why = MAPS_NO_CONFIG;
 		return;
 	}
 	if (map == MAP_POSTFIX_TLS || (map == MAP_SENDMAIL_ACCESS &&
@@ -143,11 +172,7 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 		return;
 	}
 	if (map == MAP_SENDMAIL_ACCESS && !maps_sendmail_tag(key, len)) {
-		maps_access_postfix(config, key, len, 0, a);
-		return;
-	}
-	if (map == MAP_POSTFIX_RCPT) {
-		maps_access_postfix(config, key, len, 1, a);
+		maps_access_postfix(config, key, len, a);
 		return;
 	}
 	if (maps_key_domain(map, key, len, domain) == -1)
@@ -346,27 +371,109 @@ maps_sendmail_tag(const char *key, size_t len)
 /*
  * Postfix check_recipient_access: the full address; a deny rule's names
  * get its reply, exactly as the milter would refuse them ("550 5.7.1
- * text"), everything else NOTFOUND.  In log-only mode nothing is
- * refused.
+ * text"), everything else NOTFOUND (the milter checks the recipients).
+ * In log-only mode nothing is refused.
  */
 static void
 maps_access_postfix(const struct config *config, const char *key,
-    size_t len, int rcpt, struct map_answer *a)
+    size_t len, struct map_answer *a)
 {
 	struct decision	d;
-	int		n;
 
 	decide_key(config, NULL, key, len, &d);
-	if (rcpt && d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
-	    d.rule->relay == RELAY_ALWAYS && !maps_routed(key, len)) {
-		maps_answer_ok(a, MAPS_VALUE_PERMIT);
+	if (d.outcome == OUTCOME_REJECT && d.rule != NULL &&
+	    d.rule->relay == RELAY_DENY)
+		maps_reply(&d, a);
+}
+
+/*
+ * The rcpt map (maps-only mode): one decision, kept in a with the answer.
+ * A key with sender-specified routing gets no callout: never OK, and
+ * Postfix refuses it from untrusted clients.
+ */
+static void
+maps_rcpt(const struct config *config, const char *key, size_t len,
+    struct map_answer *a)
+{
+	decide_key(config, NULL, key, len, &a->decision);
+	a->decided = 1;
+	if (maps_routed(key, len))
+		a->decision.verify = 0;
+	maps_settle(config, key, len, a);
+}
+
+/* maps_pending - the rcpt map's decision waits for a callout */
+int
+maps_pending(const struct map_answer *a)
+{
+	return a->decided && a->decision.verify;
+}
+
+/* maps_settle - the rcpt map's answer from a->decision */
+void
+maps_settle(const struct config *config, const char *key, size_t len,
+    struct map_answer *a)
+{
+	struct decision	u;
+
+	if (!a->decided)
+		return;
+	if (!a->decision.verify) {
+		maps_rcpt_answer(config, key, len, &a->decision, a);
 		return;
 	}
-	if ((rcpt ? d.enforced : d.outcome) != OUTCOME_REJECT ||
-	    d.rule == NULL || d.rule->relay != RELAY_DENY)
+	/* nobody called out: as unverified, a->decision still pending */
+	u = a->decision;
+	decide_recipient(config, key, len, RECIPIENT_UNKNOWN, MAPS_NO_CALLOUT,
+	    &u);
+	maps_rcpt_answer(config, key, len, &u, a);
+}
+
+/*
+ * What the rcpt map tells Postfix for decision d (as enforce mode would):
+ * OK OK for an always rule's accepted recipient; the reply of a deny
+ * rule or of the recipient check; TEMP without a rule set; else
+ * NOTFOUND, for Postfix to decide.
+ */
+static void
+maps_rcpt_answer(const struct config *config, const char *key, size_t len,
+    const struct decision *d, struct map_answer *a)
+{
+	a->status = MAP_NOTFOUND;
+	a->why = NULL;
+	a->value[0] = '\0';
+	a->outcome = OUTCOME_CONTINUE;
+	if (config == NULL) {
+		a->status = MAP_TEMP;
+		a->why = MAPS_NO_CONFIG;
+		a->outcome = OUTCOME_TEMPFAIL;
 		return;
-	n = snprintf(a->value, sizeof(a->value), "%s %s %s", d.rcode,
-	    d.xcode, d.text);
+	}
+	if (d->rule == NULL)
+		return;
+	if (d->enforced == OUTCOME_ACCEPT) {
+		if (d->rule->relay == RELAY_ALWAYS && !maps_routed(key, len)) {
+			maps_answer_ok(a, MAPS_VALUE_PERMIT);
+			a->outcome = OUTCOME_ACCEPT;
+		}
+		return;
+	}
+	if ((d->enforced != OUTCOME_REJECT &&
+	    d->enforced != OUTCOME_TEMPFAIL) ||
+	    (d->rule->relay != RELAY_DENY && d->reason != DECIDE_REASON_OTHER))
+		return;
+	maps_reply(d, a);
+	a->outcome = a->status == MAP_OK ? d->enforced : OUTCOME_TEMPFAIL;
+}
+
+/* maps_reply - "OK code x.y.z text", the reply of d (TEMP: too long) */
+static void
+maps_reply(const struct decision *d, struct map_answer *a)
+{
+	int	n;
+
+	n = snprintf(a->value, sizeof(a->value), "%s %s %s", d->rcode,
+	    d->xcode, d->text);
 	if (n < 0 || (size_t)n >= sizeof(a->value)) {
 		a->value[0] = '\0';
 		a->status = MAP_TEMP;

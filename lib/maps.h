@@ -27,12 +27,22 @@
  *			tlspolicy.c); other tags "NOTFOUND "
  *	rcpt		Postfix maps-only mode (check_recipient_access
  *			before permit_mynetworks, no milter): the full
- *			address; "OK OK" when any client may relay to it
- *			(an "always" rule covers its domain) and its local
- *			part has no '%', '!' or '@'; a deny rule's reply as
- *			for access, also in log-only mode (Postfix's
+ *			address, decided once by decide_key() with the
+ *			recipient check of its rule; "OK OK" when any
+ *			client may relay to it (an "always" rule covers its
+ *			domain, and its recipients check passed) and its
+ *			local part has no '%', '!' or '@'; "OK 550 5.1.1
+ *			..." for a user a recipients "list" rule does not
+ *			list, or a callout refused (as the milter); "OK
+ *			450 4.1.1 ..." for one no callout could verify
+ *			(policy.verify_unknown); a deny rule's reply as for
+ *			access, also in log-only mode (Postfix's
  *			warn_if_reject does log-only there); else
- *			"NOTFOUND ".
+ *			"NOTFOUND ".  A recipients "verify" rule's address
+ *			is pending (maps_pending()): the caller makes the
+ *			callout on a->decision and calls maps_settle();
+ *			unsettled, it is answered as unverified.  A key
+ *			with sender-specified routing gets no callout.
  *	tls		"OK level [match=...]" for a next hop as Postfix's
  *			smtp_tls_policy_maps looks it up ("[host]:port",
  *			"[host]", "host:port", "host"; tlspolicy.c)
@@ -62,10 +72,11 @@
  * reason); only maps_format() writes the protocol words OK, NOTFOUND,
  * TEMP and PERM:
  *
- * maps_lookup() answers key[0..len) in one map.  maps_request() parses a
- * request "NAME KEY" (the payload of one netstring; maps_name_parse()
- * knows the names, maps_name() spells one, NULL out of range) and looks
- * it up.  maps_format() writes "STATUS text"
+ * maps_parse() parses a request "NAME KEY" (the payload of one
+ * netstring; maps_name_parse() knows the names, maps_name() spells one,
+ * NULL out of range) into *r: 0, or -1 with the PERM answer in *a.
+ * maps_lookup() answers key[0..len) in one map.  maps_request() is
+ * maps_parse() and maps_lookup().  maps_format() writes "STATUS text"
  * into out, truncated to fit, and returns its length.  maps_answer() is
  * maps_request() and maps_format() in one call.
  *
@@ -81,6 +92,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "decide.h"
 #include "ruleset.h"
 
 #define MAPS_ANSWER_MAX	1024
@@ -116,12 +128,29 @@ struct map_answer {
 	enum map_status	status;
 	const char	*why;			/* TEMP, PERM: static */
 	char		value[MAPS_ANSWER_MAX];	/* OK */
+	/* The rcpt map only (decided): the decision, what Postfix is told. */
+	int		decided;
+	struct decision	decision;
+	enum outcome	outcome;	/* accept (OK OK), reject, tempfail
+					   (a reply or TEMP), continue */
+};
+
+/* One parsed request: the map and its key (inside the request). */
+struct map_request {
+	enum map_name	 map;
+	const char	*key;
+	size_t		 len;
 };
 
 int	maps_name_parse(const char *name, size_t len, enum map_name *out);
 const char *maps_name(enum map_name map);
+int	maps_parse(const char *request, size_t len, struct map_request *r,
+	    struct map_answer *a);
 void	maps_lookup(const struct config *config, enum map_name map,
 	    const char *key, size_t len, struct map_answer *a);
+int	maps_pending(const struct map_answer *a);
+void	maps_settle(const struct config *config, const char *key,
+	    size_t len, struct map_answer *a);
 void	maps_request(const struct config *config, const char *request,
 	    size_t len, struct map_answer *a);
 size_t	maps_format(const struct map_answer *a, char *out, size_t outlen);

@@ -16,7 +16,8 @@
  * background unless -f, write the pid file, drop privileges
  * (initgroups, setgid, setuid), then become the supervisor
  * (supervisor.c), which forks the worker.  Options override the file's
- * settings.  -t only checks the configuration: "FILE: OK, N rules" and
+ * settings.  -t only checks the configuration (with maps_dir, also that
+ * the static tables can express the rule set): "FILE: OK, N rules" and
  * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
  * do, so that scripts test one status).
  */
@@ -48,6 +49,7 @@
 #include "metrics_http.h"
 #include "pidfile.h"
 #include "source.h"
+#include "staticmaps.h"
 #include "socketmap.h"
 
 #ifndef MR_VERSION
@@ -136,6 +138,11 @@ config_test(const char *path)
 
 	if ((config = source_load(path, 0, NULL, err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
+		return 1;
+	}
+	if (staticmaps_check(config, err, sizeof(err)) == -1) {
+		cli_error("%s: maps_dir: static mode %s", path, err);
+		config_free(config);
 		return 1;
 	}
 	printf("%s: OK, %zu rules\n", path, ruleset_count(config->rules));

@@ -8,10 +8,8 @@
 
 #include <stddef.h>
 
-#include "../lib/config.h"
 #include "../lib/maps.h"
 
-void	maplog_request(const struct config *config, const char *request,
-	    size_t len, const struct map_answer *a);
+void	maplog_rcpt(const char *key, size_t len, const struct map_answer *a);
 
 #endif

@@ -7,8 +7,7 @@
  *	int	metrics_init(void);
  *	void	metrics_add(enum metrics_counter c);
  *	void	metrics_decision(const struct decision *d, uint64_t start);
- *	void	metrics_socketmap(const char *request, size_t len,
- *		    int status, uint64_t start);
+ *	void	metrics_socketmap(int map, int status, uint64_t start);
  *	void	metrics_loaded(const struct config *config, int reload);
  *	void	metrics_reload_failed(void);
  *	void	metrics_serving(int serving);
@@ -37,10 +36,10 @@
  *	(rules of domains_file are not counted one by one: there may be
  *	millions).  A reason out of the enum's range is counted as
  *	"other".
- *	metrics_socketmap() counts one socketmap lookup by map (the word
- *	before the first space of the request, as maps_name_parse() knows
- *	it; "other" for a name it does not) and answer (status, an enum
- *	map_status of maps.h) and observes its latency.
+ *	metrics_socketmap() counts one socketmap lookup by map (an enum
+ *	map_name of maps.h, as maps_parse() found it; "other" for a
+ *	request that did not parse, -1) and answer (status, an enum
+ *	map_status) and observes its latency.
  *	metrics_loaded() records a configuration now in use: the rule
  *	count, the time of the last successful load, the patterns of its
  *	inline rules; with reload set it counts a successful reload.
@@ -302,16 +301,11 @@ map_label(size_t i)
 }
 
 void
-metrics_socketmap(const char *request, size_t len, int status,
-    uint64_t start)
+metrics_socketmap(int map, int status, uint64_t start)
 {
-	const char	*sp;
-	enum map_name	 map;
-	size_t		 i, n, a;
+	size_t	i, a;
 
-	sp = memchr(request, ' ', len);
-	n = sp != NULL ? (size_t)(sp - request) : len;
-	i = maps_name_parse(request, n, &map) == 0 ? (size_t)map : MAP_OTHER;
+	i = (unsigned)map < MAP_NAMES ? (size_t)map : MAP_OTHER;
 	a = (unsigned)status < NANSWERS ? (size_t)status : MAP_PERM;
 	inc(&m->lookups[i][a], 1);
 	observe(&m->sm_latency[i], start);
@@ -578,6 +572,14 @@ format_daemon(FILE *fp)
 	scalar(fp, "milter_relay_verify_busy_total", "counter",
 	    "Recipients left unverified: too many callouts at once.",
 	    get(&m->counter[MC_VERIFY_BUSY]));
+	family(fp, "milter_relay_static_writes_total", "counter",
+	    "Static mode: publishes of the tables by result.");
+	fprintf(fp, "milter_relay_static_writes_total{result=\"ok\"} %llu\n"
+	    "milter_relay_static_writes_total{result=\"refused\"} %llu\n"
+	    "milter_relay_static_writes_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)get(&m->counter[MC_STATIC_OK]),
+	    (unsigned long long)get(&m->counter[MC_STATIC_REFUSED]),
+	    (unsigned long long)get(&m->counter[MC_STATIC_FAILED]));
 	family(fp, "milter_relay_start_time_seconds", "gauge",
 	    "Unix time the daemon started.");
 	fprintf(fp, "milter_relay_start_time_seconds %lld\n",

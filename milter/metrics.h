@@ -37,6 +37,9 @@ enum metrics_counter {
 	MC_VERIFY_INVALID,
 	MC_VERIFY_UNKNOWN,
 	MC_VERIFY_BUSY,		/* refused: too many callouts at once */
+	MC_STATIC_OK,		/* static mode: tables written or current */
+	MC_STATIC_REFUSED,	/* rule set the tables cannot express */
+	MC_STATIC_FAILED,	/* tables not written: an I/O error */
 	MC_CREDENTIALS_REFUSED,	/* loads refused for an auth_file */
 	MC_COUNT
 };
@@ -48,8 +51,7 @@ uint64_t metrics_get(enum metrics_counter c);
 uint64_t metrics_decisions(int outcome);
 uint64_t metrics_socketmap_answers(int answer);
 void	metrics_decision(const struct decision *d, uint64_t start);
-void	metrics_socketmap(const char *request, size_t len, int status,
-	    uint64_t start);
+void	metrics_socketmap(int map, int status, uint64_t start);
 void	metrics_loaded(const struct config *config, int reload);
 void	metrics_reload_failed(void);
 void	metrics_serving(int serving);

@@ -30,13 +30,16 @@
  *
  * Protocol: requests are netstrings "NAME KEY" of at most SM_REQUEST_MAX
  * octets (10000, the limit of Postfix's socketmap client); each is
- * answered by a netstring from maps_request() and maps_format() on the
- * config of live_acquire(), released right after, so a reload changes
- * the next answer.  Pipelined requests are answered in order.  A
- * malformed or oversized netstring gets "PERM reason" and the
- * connection is closed; nothing else is affected.  Requests of the
- * "rcpt" map (maps-only mode) are decisions: maplog_request() logs one
- * line for each.
+ * parsed once (maps_parse()), answered by maps_lookup() on the config of
+ * live_acquire(), released right after, so a reload changes the next
+ * answer, and formatted only when sent (maps_format()).  Pipelined
+ * requests are answered in order.  A malformed or oversized netstring
+ * gets "PERM reason" and the connection is closed; nothing else is
+ * affected.  Requests of the "rcpt" map (maps-only mode) are decisions:
+ * the address of a recipients "verify" rule gets its callout
+ * (verify_recipient(), the milter's cache and limits) before the
+ * answer, and maplog_rcpt() logs one line for each, from the answer's
+ * own decision.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +67,7 @@
 #include "maplog.h"
 #include "metrics.h"
 #include "socketmap.h"
+#include "verify.h"
 
 #define SM_MAX_CONNS	512
 #define SM_MAX_PER_PEER	(SM_MAX_CONNS / 2)
@@ -110,6 +114,8 @@ static int	sm_open_inet(const char *spec, int family, char *err,
 static void	*sm_listen(void *arg);
 static void	*sm_serve(void *arg);
 static int	sm_request(int fd, const char *data, size_t len);
+static void	sm_verify(const struct config *config,
+		    const struct map_request *r, struct map_answer *a);
 static int	sm_send(int fd, const struct map_answer *a);
 static int	sm_send_perm(int fd, const char *why);
 static void	sm_conn_done(int slot);
@@ -558,21 +564,46 @@ sm_serve(void *arg)
 	return NULL;
 }
 
-/* Answer one request; -1 when the connection must close. */
+/*
+ * Answer one request; -1 when the connection must close.  Parsed once,
+ * decided once; a recipients "verify" address of the rcpt map gets its
+ * callout here (this thread waits for it, as a milter thread does).
+ */
 static int
 sm_request(int fd, const char *data, size_t len)
 {
 	const struct config *config;
+	struct map_request r;
 	struct map_answer a;
 	uint64_t	 start;
+	int		 map = -1;
 
 	start = metrics_now();
-	config = live_acquire();
-	maps_request(config, data, len, &a);
-	maplog_request(config, data, len, &a);
-	live_release(config);
-	metrics_socketmap(data, len, a.status, start);
+	if (maps_parse(data, len, &r, &a) == 0) {
+		map = (int)r.map;
+		config = live_acquire();
+		maps_lookup(config, r.map, r.key, r.len, &a);
+		if (maps_pending(&a))
+			sm_verify(config, &r, &a);
+		if (r.map == MAP_POSTFIX_RCPT)
+			maplog_rcpt(r.key, r.len, &a);
+		live_release(config);
+	}
+	metrics_socketmap(map, a.status, start);
 	return sm_send(fd, &a);
+}
+
+/* sm_verify - the callout of a pending rcpt answer, then its answer */
+static void
+sm_verify(const struct config *config, const struct map_request *r,
+    struct map_answer *a)
+{
+	char	rcpt[SM_REQUEST_MAX + 1];
+
+	memcpy(rcpt, r->key, r->len);
+	rcpt[r->len] = '\0';
+	verify_recipient(config, rcpt, &a->decision);
+	maps_settle(config, r->key, r->len, a);
 }
 
 /* A PERM answer for a request that is not even a netstring. */

@@ -73,9 +73,9 @@ worker_check_static(const struct config *old, const struct config *new)
 }
 
 /*
- * Static mode: the tables of the rules just published, written after the
- * milter and the socketmap serve them (a large rule set takes seconds to
- * export); the caller holds worker_publish_lock.
+ * Static mode: the tables of the rules in force (at start, and again
+ * after a failed write), every name held when they cannot be written;
+ * the caller holds worker_publish_lock.
  */
 static void
 worker_publish_static(void)
@@ -84,7 +84,7 @@ worker_publish_static(void)
 
 	config = live_acquire();
 	saslmaps_publish(config);
-	staticmaps_publish(config);
+	staticmaps_publish(config, STATICMAPS_LIVE);
 	live_release(config);
 }
 
@@ -123,12 +123,25 @@ worker_reload(void)
 		log_warning("reload: %s", err);
 	old = live_acquire();
 	worker_check_static(old, config);
+	n = old != NULL ? ruleset_count(old->rules) : 0;
 	live_release(old);
+	/* static mode: the tables first, or no reload (never stale) */
+	if (staticmaps_publish(config, 0) != STATICMAPS_OK) {
+		metrics_reload_failed();
+		log_error("reload refused: %s: the static tables are not "
+		    "written; keeping the previous configuration (%zu rules)",
+		    worker_daemon->conf_path, n);
+		config_free(config);
+		pthread_mutex_unlock(&worker_publish_lock);
+		return;
+	}
 	n = ruleset_count(config->rules);
 	metrics_loaded(config, 1);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
-	worker_publish_static();
+	old = live_acquire();
+	saslmaps_publish(old);
+	live_release(old);
 	pthread_mutex_unlock(&worker_publish_lock);
 }
 
@@ -199,11 +212,16 @@ worker_check_file(void)
 	    "rules); changes on disk take effect at the next reload", n);
 }
 
-/* Static mode: a held name's time is up (one publish at a time). */
+/*
+ * Static mode: a held name's time is up, or a failed write is due again
+ * (one publish at a time).
+ */
 static void
 worker_release_holds(void)
 {
 	pthread_mutex_lock(&worker_publish_lock);
+	if (staticmaps_retry_due())
+		worker_publish_static();
 	staticmaps_release();
 	pthread_mutex_unlock(&worker_publish_lock);
 }

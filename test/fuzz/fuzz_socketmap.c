@@ -19,9 +19,18 @@
  *	- "rcpt KEY" (maps-only mode) answers "OK OK" only for a key
  *	  without '%', '!' or '@' before its last '@' whose domain an
  *	  "always" rule covers (never an open relay, never sender-specified
- *	  routing past Postfix's allow_untrusted_routing);
- *	- "access KEY" and "rcpt KEY" answer any other OK only with a deny
- *	  rule's reply, a class 4 or 5 code and its enhanced code.
+ *	  routing past Postfix's allow_untrusted_routing), and for a
+ *	  recipients "list" rule only a listed user, for a "verify" rule
+ *	  none (a bare domain key aside, which Postfix asks only after a
+ *	  full address was NOTFOUND); a "verify" rule's key
+ *	  is pending (its callout to come) only without such routing, and
+ *	  unsettled it is never OK OK (policy.verify_unknown = tempfail);
+ *	- the rcpt map's answer carries its decision (decided), no other
+ *	  map's does; its outcome is what the answer says;
+ *	- "access KEY" and "rcpt KEY" answer any other OK only with a
+ *	  reply of a class 4 or 5 code and its enhanced code: a deny rule's,
+ *	  or for rcpt an unknown or unverified user's (550 5.1.1, 450 4.1.1)
+ *	  of a recipients rule.
  *
  * The input, cut at its first NUL, is also given to sockspec_parse():
  * a spec it accepts has its rest inside the input.
@@ -31,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "decide.h"
@@ -42,6 +52,7 @@
 #define INPUT_MAX	4096	/* libFuzzer's default -max_len */
 
 static struct config	config;
+static char		list_path[] = "/tmp/fuzz_socketmap.XXXXXX";
 
 static const struct {
 	const char	*pattern;
@@ -60,7 +71,14 @@ static const struct {
 	    .smarthost = "[192.0.2.7]:2525", .transport = "relay" } },
 	{ "xn--bcher-kva.example", { .relay = "always",
 	    .smarthost = "mx:example.net" } },
+	{ "corp.example", { .relay = "always", .recipients = "list",
+	    .recipients_file = list_path } },
+	{ "check.example", { .relay = "always", .recipients = "verify",
+	    .smarthost = "[192.0.2.9]" } },
 };
+
+/* The users of corp.example (recipients "list"). */
+static const char list_text[] = "alice@corp.example\nb%c@corp.example\n";
 
 static char	text[MAPS_ANSWER_MAX], again[MAPS_ANSWER_MAX];
 static char	spec[INPUT_MAX + 1];
@@ -79,9 +97,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char	err[256];
 	size_t	i;
+	int	fd;
 
 	(void)argc;
 	(void)argv;
+	if ((fd = mkstemp(list_path)) == -1 ||
+	    write(fd, list_text, strlen(list_text)) !=
+	    (ssize_t)strlen(list_text) || close(fd) == -1)
+		abort();
 	config.socket_mode = -1;
 	config.policy.unmatched = UNMATCHED_REJECT;
 	if ((config.policy.trusted_networks = netlist_new()) == NULL ||
@@ -94,6 +117,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			    rules[i].pattern, err);
 			abort();
 		}
+	unlink(list_path);
 	return 0;
 }
 
@@ -118,8 +142,11 @@ static int
 always(const char *key, size_t len)
 {
 	struct decision	d;
+	const char	*at;
 
-	decide_key(&config, NULL, key, len, &d);
+	for (at = key + len; at > key && at[-1] != '@'; at--)
+		;
+	decide_key(&config, NULL, at, len - (size_t)(at - key), &d);
 	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
 	    d.rule->relay == RELAY_ALWAYS;
 }
@@ -146,29 +173,89 @@ check_text(const char *req, size_t len, const struct map_answer *a,
 			die("not printable", req, len, text);
 }
 
+/* The user of key (decided as d) is in the list of corp.example. */
+static int
+listed(const struct decision *d, const char *key, size_t len)
+{
+	static const char *const users[] = { "alice", "b%c" };
+	const char	*at;
+	size_t		 i, n;
+
+	for (at = key + len; at > key && at[-1] != '@'; at--)
+		;
+	if (at == key)
+		return 0;
+	n = (size_t)(at - 1 - key);
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		if (strlen(users[i]) == n && strncasecmp(key, users[i], n) == 0)
+			return strcmp(d->domain, "corp.example") == 0;
+	return 0;
+}
+
 /* An OK of the rcpt or access map for key. */
 static void
 check_access(const char *req, size_t len, const char *key, size_t keylen)
 {
 	struct decision	d;
+	int		rcpt;
 
 	if (strncasecmp(key, "To:", 3) == 0)
 		return;		/* Sendmail: checked by the unit tests */
+	rcpt = memcmp(req, "rcpt ", 5) == 0;
+	decide_key(&config, NULL, key, keylen, &d);
 	if (strcmp(text, "OK OK") == 0) {
-		if (memcmp(req, "rcpt ", 5) != 0)
+		if (!rcpt)
 			die("access map permits", req, len, text);
 		if (routed(key, keylen))
 			die("OK for sender-specified routing", req, len, text);
 		if (!always(key, keylen))
 			die("OK without an always rule", req, len, text);
+		/* a bare domain: asked only after a full address's NOTFOUND */
+		if (memchr(key, '@', keylen) == NULL)
+			return;
+		if (d.rule->recipients == RECIPIENTS_VERIFY)
+			die("OK for an unverified user", req, len, text);
+		if (d.rule->recipients == RECIPIENTS_LIST &&
+		    !listed(&d, key, keylen))
+			die("OK for an unlisted user", req, len, text);
 		return;
 	}
 	if ((text[3] != '4' && text[3] != '5') || text[6] != ' ' ||
 	    text[7] != text[3] || text[8] != '.')
 		die("not a reply", req, len, text);
-	decide_key(&config, NULL, key, keylen, &d);
-	if (d.rule == NULL || d.rule->relay != RELAY_DENY)
-		die("reply without a deny rule", req, len, text);
+	if (d.rule == NULL)
+		die("reply without a rule", req, len, text);
+	if (d.rule->relay == RELAY_DENY)
+		return;
+	if (!rcpt || d.rule->recipients == RECIPIENTS_ANY)
+		die("reply without a deny or recipients rule", req, len, text);
+	if (strncmp(text, "OK 550 5.1.1 ", 13) != 0 &&
+	    strncmp(text, "OK 450 4.1.1 ", 13) != 0)
+		die("a recipients rule's reply not 550 5.1.1 or 450 4.1.1",
+		    req, len, text);
+	if (d.rule->recipients == RECIPIENTS_LIST && listed(&d, key, keylen)
+	    && !routed(key, keylen))
+		die("a listed user refused", req, len, text);
+}
+
+/* The rcpt map's decision: carried, pending only without routing. */
+static void
+check_decided(const char *req, size_t len, const struct map_answer *a)
+{
+	int	rcpt;
+
+	rcpt = len > 5 && memcmp(req, "rcpt ", 5) == 0 && a->status !=
+	    MAP_PERM;
+	if (a->decided != rcpt)
+		die("decided is not the rcpt map's", req, len, text);
+	if (!rcpt)
+		return;
+	if (maps_pending(a) && routed(req + 5, len - 5))
+		die("a callout for sender-specified routing", req, len, text);
+	if ((a->outcome == OUTCOME_ACCEPT) != (strcmp(text, "OK OK") == 0))
+		die("outcome accept is not OK OK", req, len, text);
+	if ((a->outcome == OUTCOME_CONTINUE) != (a->status == MAP_NOTFOUND))
+		die("outcome continue is not NOTFOUND", req, len, text);
 }
 
 /* One request: every property of its answer. */
@@ -185,6 +272,7 @@ check(const char *req, size_t len)
 		die("maps_answer() differs from maps_format()", req, len,
 		    again);
 	check_text(req, len, &a, n);
+	check_decided(req, len, &a);
 	if ((memchr(req, '\0', len) != NULL || memchr(req, ' ', len) == NULL)
 	    && a.status != MAP_PERM)
 		die("malformed request not PERM", req, len, text);

@@ -6,7 +6,12 @@
  * one rule set loaded with config_load() (namespace, exact, subdomains,
  * trusted, deny, no smart host, IDN, a transport name), the error
  * replies, log-only mode, a missing config, truncation, and agreement of
- * the relay map with decide_domain() over many generated names.
+ * the relay map with decide_domain() over many generated names.  The rcpt
+ * map (maps-only mode) with recipients: a "list" rule knows the address
+ * (550 5.1.1 for an unlisted one, as the milter), a "verify" rule's
+ * address is pending until maps_settle() after a callout (unsettled: 450
+ * 4.1.1, or OK with verify_unknown = "accept"), maps_parse() once, the
+ * answer's decision and outcome (what the log line shows).
  */
 #include <check.h>
 #include <stdio.h>
@@ -379,6 +384,197 @@ START_TEST(test_agrees_with_decide)
 }
 END_TEST
 
+/* --- the rcpt map and recipients (maps-only mode) ------------------- */
+
+static const char rcpt_list[] =
+    "alice@corp.example\n"
+    "b%c@corp.example\n"
+    "@whole.example\n";
+
+static struct config *
+load_rcpt(const char *policy, const char *extra)
+{
+	char		 path[64], *text;
+	struct config	*c;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "/tmp/check_maps.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, rcpt_list, strlen(rcpt_list)),
+	    (ssize_t)strlen(rcpt_list));
+	close(fd);
+	ck_assert_int_ge(asprintf(&text, "policy = { %s };\n%s\n"
+	    "domains = (\n"
+	    "  { match = \"corp.example\"; recipients = \"list\";\n"
+	    "    recipients_file = \"%s\"; },\n"
+	    "  { match = \"whole.example\"; recipients = \"list\";\n"
+	    "    recipients_file = \"%s\"; },\n"
+	    "  { match = \"lab.corp.example\"; relay = \"deny\"; },\n"
+	    "  { match = \"inner.example\"; relay = \"trusted\";\n"
+	    "    recipients = \"list\"; recipients_file = \"%s\"; },\n"
+	    "  { match = \"check.example\"; recipients = \"verify\";\n"
+	    "    smarthost = \"[127.0.0.1]:2525\"; }\n"
+	    ");\n", policy, extra, path, path, path), 0);
+	c = unit_config_load(text);
+	free(text);
+	unlink(path);
+	return c;
+}
+
+#define UNKNOWN_USER(a)	"OK 550 5.1.1 <" a ">: Recipient address " \
+			"rejected: User unknown"
+#define UNVERIFIED(a)	"OK 450 4.1.1 <" a ">: Recipient address " \
+			"rejected: unverified address, try again later"
+
+START_TEST(test_rcpt_list)
+{
+	struct config	*c;
+
+	c = load_rcpt("", "");
+	X(c, "rcpt alice@corp.example", "OK OK");
+	X(c, "rcpt ALICE@Corp.Example.", "OK OK");
+	X(c, "rcpt alice@x.corp.example", UNKNOWN_USER("alice@x.corp.example"));
+	X(c, "rcpt eve@corp.example", UNKNOWN_USER("eve@corp.example"));
+	X(c, "rcpt anyone@whole.example", "OK OK");
+	X(c, "rcpt u@lab.corp.example",
+	    "OK 554 5.7.1 <u@lab.corp.example>: Relay access denied");
+	/* sender-specified routing: listed or not, never OK */
+	X(c, "rcpt b%c@corp.example", "NOTFOUND ");
+	/* the reply shows the address with its % made safe, as the milter */
+	X(c, "rcpt eve%x@corp.example", UNKNOWN_USER("eve?x@corp.example"));
+	X(c, "rcpt x@y@whole.example", "NOTFOUND ");
+	/* a trusted-only rule: Postfix decides (permit_mynetworks) */
+	X(c, "rcpt eve@inner.example", "NOTFOUND ");
+	/* Postfix asks the domain only after a full address's NOTFOUND */
+	X(c, "rcpt corp.example", "OK OK");
+	/* the access map of milter mode leaves the users to the milter */
+	X(c, "access eve@corp.example", "NOTFOUND ");
+	config_free(c);
+	/* log-only: the rcpt map answers as enforce (warn_if_reject) */
+	c = load_rcpt("mode = \"log-only\";", "");
+	X(c, "rcpt eve@corp.example", UNKNOWN_USER("eve@corp.example"));
+	X(c, "rcpt alice@corp.example", "OK OK");
+	config_free(c);
+	/* the site's own unknown-user reply, as the milter gives it */
+	c = load_rcpt("", "verify = { unknown_reply = "
+	    "\"550 5.1.1 No such user here\"; };");
+	X(c, "rcpt eve@corp.example",
+	    "OK 550 5.1.1 <eve@corp.example>: No such user here");
+	config_free(c);
+}
+END_TEST
+
+/* A pending verify answer, settled by each callout result in turn. */
+START_TEST(test_rcpt_verify)
+{
+	static const char key[] = "u@check.example";
+	struct config	*c;
+	struct map_request r;
+	struct map_answer a, b;
+	char		 out[MAPS_ANSWER_MAX];
+
+	c = load_rcpt("", "");
+	ck_assert_int_eq(maps_parse("rcpt u@check.example", 20, &r, &a), 0);
+	ck_assert_int_eq(r.map, MAP_POSTFIX_RCPT);
+	ck_assert_uint_eq(r.len, strlen(key));
+	ck_assert_int_eq(memcmp(r.key, key, r.len), 0);
+	maps_lookup(c, r.map, r.key, r.len, &a);
+	ck_assert_int_eq(maps_pending(&a), 1);
+	ck_assert_int_eq(a.decided, 1);
+	ck_assert_str_eq(a.decision.pattern, "check.example");
+	/* unsettled: as unverified, fail closed */
+	maps_format(&a, out, sizeof(out));
+	ck_assert_str_eq(out, UNVERIFIED("u@check.example"));
+	ck_assert_int_eq(a.outcome, OUTCOME_TEMPFAIL);
+	X(c, "rcpt u@check.example", UNVERIFIED("u@check.example"));
+
+	b = a;
+	decide_recipient(c, key, strlen(key), RECIPIENT_VALID, "valid",
+	    &b.decision);
+	ck_assert_int_eq(maps_pending(&b), 0);
+	maps_settle(c, key, strlen(key), &b);
+	maps_format(&b, out, sizeof(out));
+	ck_assert_str_eq(out, "OK OK");
+	ck_assert_int_eq(b.outcome, OUTCOME_ACCEPT);
+	ck_assert_str_eq(decision_reason(&b.decision), "valid");
+
+	b = a;
+	decide_recipient(c, key, strlen(key), RECIPIENT_INVALID, "invalid",
+	    &b.decision);
+	maps_settle(c, key, strlen(key), &b);
+	maps_format(&b, out, sizeof(out));
+	ck_assert_str_eq(out, UNKNOWN_USER("u@check.example"));
+	ck_assert_int_eq(b.outcome, OUTCOME_REJECT);
+
+	b = a;
+	decide_recipient(c, key, strlen(key), RECIPIENT_UNKNOWN, "unknown",
+	    &b.decision);
+	maps_settle(c, key, strlen(key), &b);
+	maps_format(&b, out, sizeof(out));
+	ck_assert_str_eq(out, UNVERIFIED("u@check.example"));
+	ck_assert_int_eq(b.outcome, OUTCOME_TEMPFAIL);
+
+	/* no callout for sender-specified routing: Postfix decides */
+	maps_lookup(c, MAP_POSTFIX_RCPT, "u%x@check.example", 17, &a);
+	ck_assert_int_eq(maps_pending(&a), 0);
+	ck_assert_int_eq(a.status, MAP_NOTFOUND);
+	ck_assert_int_eq(a.outcome, OUTCOME_CONTINUE);
+	/* other maps decide nothing */
+	maps_lookup(c, MAP_RELAY, "check.example", 13, &a);
+	ck_assert_int_eq(a.decided, 0);
+	ck_assert_int_eq(maps_pending(&a), 0);
+	config_free(c);
+
+	c = load_rcpt("verify_unknown = \"accept\";", "");
+	X(c, "rcpt u@check.example", "OK OK");
+	config_free(c);
+}
+END_TEST
+
+/* What the decision line shows: the answer's own outcome and decision. */
+START_TEST(test_rcpt_outcome)
+{
+	static const struct {
+		const char	*key;
+		enum outcome	 outcome;
+		const char	*pattern;
+	} cases[] = {
+		{ "alice@corp.example", OUTCOME_ACCEPT, "corp.example" },
+		{ "eve@corp.example", OUTCOME_REJECT, "corp.example" },
+		{ "u@lab.corp.example", OUTCOME_REJECT, "lab.corp.example" },
+		{ "u@inner.example", OUTCOME_CONTINUE, "inner.example" },
+		{ "u@unlisted.test", OUTCOME_CONTINUE, "" },
+		{ "u@check.example", OUTCOME_TEMPFAIL, "check.example" },
+	};
+	struct config	*c;
+	struct map_request r;
+	struct map_answer a;
+	char		 req[128];
+	size_t		 i;
+
+	c = load_rcpt("", "");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(req, sizeof(req), "rcpt %s", cases[i].key);
+		maps_request(c, req, strlen(req), &a);
+		ck_assert_int_eq(a.decided, 1);
+		ck_assert_msg(a.outcome == cases[i].outcome, "%s: outcome %s",
+		    cases[i].key, decision_outcome_name(a.outcome));
+		ck_assert_str_eq(a.decision.pattern, cases[i].pattern);
+	}
+	/* no rule set: TEMP, a tempfail, still decided (and logged) */
+	maps_request(NULL, "rcpt u@corp.example", 19, &a);
+	ck_assert_int_eq(a.status, MAP_TEMP);
+	ck_assert_int_eq(a.decided, 1);
+	ck_assert_int_eq(a.outcome, OUTCOME_TEMPFAIL);
+	/* a request that does not parse decides nothing */
+	ck_assert_int_eq(maps_parse("rcpt", 4, &r, &a), -1);
+	ck_assert_int_eq(a.status, MAP_PERM);
+	ck_assert_int_eq(a.decided, 0);
+	config_free(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -395,6 +591,9 @@ main(void)
 	tcase_add_test(tc, test_log_only);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_agrees_with_decide);
+	tcase_add_test(tc, test_rcpt_list);
+	tcase_add_test(tc, test_rcpt_verify);
+	tcase_add_test(tc, test_rcpt_outcome);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

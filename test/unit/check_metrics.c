@@ -182,7 +182,8 @@ END_TEST
 
 /*
  * Socketmap lookups: by map (the names Postfix and Sendmail ask) and
- * answer; an unknown name as "other", an unknown status as "perm".
+ * answer; a request that did not parse as "other", an unknown status as
+ * "perm".
  */
 START_TEST(test_socketmap)
 {
@@ -193,18 +194,16 @@ START_TEST(test_socketmap)
 	static const char *const answer[] = {
 		"ok", "notfound", "temp", "perm"
 	};
-	char	*t, line[256], req[64];
+	char	*t, line[256];
 	size_t	 i, a;
 
-	for (i = 0; i < 8; i++) {
-		snprintf(req, sizeof(req), "%s x.example", i < 7 ? names[i] :
-		    "nosuchmap");
+	/* names[i] is enum map_name i; -1 (a request that did not parse) */
+	for (i = 0; i < 8; i++)
 		for (a = 0; a <= i % 4; a++)
-			metrics_socketmap(req, strlen(req), (int)a,
+			metrics_socketmap(i < 7 ? (int)i : -1, (int)a,
 			    metrics_now());
-	}
-	metrics_socketmap("relay", 5, MAP_PERM, metrics_now());
-	metrics_socketmap("tls x", 5, 17, metrics_now());
+	metrics_socketmap(MAP_RELAY, MAP_PERM, metrics_now());
+	metrics_socketmap(MAP_POSTFIX_TLS, 17, metrics_now());
 	t = exposition();
 	for (i = 0; i < 8; i++)
 		for (a = 0; a < 4; a++) {

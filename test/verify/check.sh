@@ -26,7 +26,12 @@
 #   7. query shows what would be checked; query --verify makes the
 #      callout;
 #   8. the metrics endpoint counts every callout the log shows, and the
-#      results valid, invalid and unknown.
+#      results valid, invalid and unknown;
+#   9. maps-only mode (contrib/postfix/main-maps.cf, no milter): the
+#      socketmap's rcpt map refuses a user the list lacks (550 5.1.1),
+#      takes a listed one, answers verify rules from the cache and by a
+#      callout of its own (550 5.1.1 for a user the next hop refuses),
+#      450 4.1.1 for a next hop that never answers.
 set -u
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
@@ -279,6 +284,44 @@ if command -v curl >/dev/null 2>&1; then
 else
 	echo "NOTE: no curl: the metrics part is SKIPPED"
 fi
+
+# --- 9. maps-only mode: the socketmap's rcpt map checks the users ----------------
+# main-maps.cf verbatim (its socketmap port aside), no milter
+awk '/^#/ || /^$/ { next } /^[ \t]/ { line = line " " $0; next }
+    { if (line != "") print line; line = $0 } END { print line }' \
+    contrib/postfix/main-maps.cf |
+    sed -e "s/127\.0\.0\.1:10026:/127.0.0.1:$MR_SMPORT:/g" -e 's/[ \t]\+/ /g' \
+    >"$E2E_DIR/main-maps.lines"
+grep -q '^smtpd_milters =$' "$E2E_DIR/main-maps.lines" ||
+    e2e_fail "main-maps.cf: no empty smtpd_milters"
+while IFS= read -r line; do
+	pf_set "$line"
+done <"$E2E_DIR/main-maps.lines"
+pf_set "relay_recipient_maps ="
+pf_reload
+# the first answer of the rcpt map: Postfix has the new main.cf
+for i in $(seq 1 100); do
+	"$E2E_CLIENT" smtp -b 127.0.0.2 -p "$FRONT" -s probe x@nowhere.test \
+	    >/dev/null 2>&1
+	grep -q 'map=rcpt rcpt=<x@nowhere.test>' "$MRLOG" && break
+	sleep 0.2
+done
+grep -q 'map=rcpt rcpt=<x@nowhere.test>' "$MRLOG" ||
+    e2e_fail "Postfix does not ask the rcpt map"
+before=$(callouts)
+send eve@list.test "550 5.1.1 <eve@list.test>: Recipient address rejected: <eve@list.test>: Recipient address rejected: User unknown"
+send alice@list.test "250"
+send alice@corp.test "250"
+send nobody@corp.test "550 5.1.1"
+send erin@corp.test "550 5.1.1"
+send u9@hang.test "450 4.1.1"
+grep -q 'map=rcpt rcpt=<eve@list.test> rule=list.test outcome=reject reason="recipient not listed"' \
+    "$MRLOG" || e2e_fail "no decision line for eve@list.test"
+grep -q 'map=rcpt rcpt=<erin@corp.test> rule=corp.test outcome=reject reason="recipient refused by the next hop"' \
+    "$MRLOG" || e2e_fail "no decision line for erin@corp.test"
+[ "$(callouts)" = $((before + 1)) ] ||
+    e2e_fail "maps-only: $(($(callouts) - before)) callouts, want 1 (erin)"
+e2e_ok "maps-only: listed accepted, unlisted 550 5.1.1; verify by the cache and one callout; a hung next hop 450 4.1.1"
 
 mr_stop
 [ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
