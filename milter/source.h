@@ -12,6 +12,7 @@
 #include "pgsource.h"
 
 #define SOURCE_CACHE	0x01	/* use and write rules_cache (the daemon) */
+#define SOURCE_CACHE_ONLY 0x02	/* rules_cache, not the database */
 
 #define SOURCE_NEW	0	/* a new generation */
 #define SOURCE_SAME	1	/* nothing changed */
@@ -39,5 +40,6 @@ int	source_update(const char *path, const struct config *cur,
 void	source_gen_flush(struct source_gen *gen, const char *cache);
 void	source_gen_clear(struct source_gen *gen);
 const char *source_conninfo(const struct config *config);
+int	source_add_cache(struct config *config, char *err, size_t errlen);
 
 #endif
