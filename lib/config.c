@@ -501,6 +501,9 @@ load_verify(const struct load *ld, const config_setting_t *g,
 			rc = get_count(ld, s, 16, 100000000, &v->cache_size);
 		else if (strcmp(name, "max_probes") == 0)
 			rc = get_count(ld, s, 1, 4096, &v->max_probes);
+		else if (strcmp(name, "max_probes_per_client") == 0)
+			rc = get_count(ld, s, 1, 4096,
+			    &v->max_probes_per_client);
 		else if (strcmp(name, "helo_name") == 0) {
 			rc = dup_string(ld, s, &v->helo_name);
 			if (rc == 0 && strspn(v->helo_name,
@@ -1056,6 +1059,7 @@ config_new(const char *path)
 	c->verify.cache_size = VERIFY_CACHE_SIZE;
 	c->verify.timeout_ms = VERIFY_TIMEOUT_MS;
 	c->verify.max_probes = VERIFY_MAX_PROBES;
+	c->verify.max_probes_per_client = VERIFY_MAX_PROBES_CLIENT;
 	c->path = strdup(path);
 	c->policy.trusted_networks = netlist_new();
 	c->rules = ruleset_new();

@@ -9,6 +9,7 @@
  *	int pgsource_store(const char *conninfo, char **lines, size_t n,
  *	    char *err, size_t errlen);
  *	char *pgsource_mask(const char *conninfo, char *buf, size_t len);
+ *	int pgsource_has_secret(const char *conninfo);
  *	int pgsource_listen_start(const char *conninfo, void (*reload)(void),
  *	    char *err, size_t errlen);
  *	void pgsource_listen_stop(void);
@@ -43,10 +44,17 @@
  *	the lines.  0, or -1 with err.
  *
  *	pgsource_mask() writes the connection string as it may be logged:
- *	keyword=value pairs as libpq parses them (a URI too), the password
- *	replaced with "********"; a string libpq cannot parse is not shown
- *	at all.  It returns buf.  No message of this module holds the
- *	connection string itself.
+ *	keyword=value pairs as libpq parses them (a URI too), the value of
+ *	every secret replaced with "********": the keywords libpq itself
+ *	marks as secret (its display character '*': password, sslpassword,
+ *	and any later one) and any keyword that names a password or a
+ *	secret; a string libpq cannot parse is not shown at all.  It
+ *	returns buf.  No message of this module holds the connection
+ *	string itself, nor libpq's message about a string it cannot parse
+ *	(it may quote a piece of it).  pgsource_has_secret() is 1 when the
+ *	string gives such a secret (the import command warns: argv can be
+ *	read by every user; libpq reads the password from PGPASSFILE or
+ *	PGPASSWORD when the string has none), else 0.
  *
  *	pgsource_listen_start() starts the listener thread: it connects,
  *	runs LISTEN milter_relay, and then calls reload() once (changes
@@ -107,6 +115,31 @@ pg_reason(PGconn *conn, const char *what, char *err, size_t errlen)
 	errmsg_set(err, errlen, "%s: %s", what, msg);
 }
 
+/* pg_secret - a conninfo option whose value is not to be shown */
+static int
+pg_secret(const PQconninfoOption *o)
+{
+	return (o->dispchar != NULL && o->dispchar[0] == '*') ||
+	    strstr(o->keyword, "password") != NULL ||
+	    strstr(o->keyword, "secret") != NULL;
+}
+
+/* pgsource_has_secret - the connection string gives a secret itself */
+int
+pgsource_has_secret(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	int	 found;
+
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL)
+		return 0;
+	found = 0;
+	for (o = opts; o->keyword != NULL; o++)
+		found |= o->val != NULL && o->val[0] != '\0' && pg_secret(o);
+	PQconninfoFree(opts);
+	return found;
+}
+
 /* pgsource_mask - a connection string that can be logged */
 char *
 pgsource_mask(const char *conninfo, char *buf, size_t len)
@@ -125,8 +158,7 @@ pgsource_mask(const char *conninfo, char *buf, size_t len)
 			continue;
 		n = snprintf(buf + used, len - used, "%s%s=%s",
 		    used > 0 ? " " : "", o->keyword,
-		    strcmp(o->keyword, "password") == 0 ? "********" :
-		    o->val);
+		    pg_secret(o) ? "********" : o->val);
 		if (n > 0)
 			used += (size_t)n;
 	}
@@ -148,8 +180,16 @@ pg_notice(void *arg, const char *message)
 static PGconn *
 pg_connect(const char *conninfo, char *err, size_t errlen)
 {
+	PQconninfoOption *opts;
 	PGconn	*conn;
 
+	/* libpq's message about a bad string may quote a secret */
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL) {
+		errmsg_set(err, errlen, "cannot connect: libpq cannot parse "
+		    "the connection string");
+		return NULL;
+	}
+	PQconninfoFree(opts);
 	conn = PQconnectdb(conninfo);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		pg_reason(conn, "cannot connect", err, errlen);

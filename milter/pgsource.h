@@ -20,6 +20,7 @@ int	pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
 int	pgsource_store(const char *conninfo, char **lines, size_t n,
 	    char *err, size_t errlen);
 char	*pgsource_mask(const char *conninfo, char *buf, size_t len);
+int	pgsource_has_secret(const char *conninfo);
 int	pgsource_listen_start(const char *conninfo, void (*reload)(void),
 	    char *err, size_t errlen);
 void	pgsource_listen_stop(void);

@@ -7,6 +7,8 @@
  *	struct config *source_load(const char *path, int flags,
  *	    int *from_cache, char *err, size_t errlen);
  *	const char *source_conninfo(const struct config *config);
+ *	int source_add_cache(struct config *config, char *err,
+ *	    size_t errlen);
  *
  * DESCRIPTION
  *	source_load() is config_load() plus the rules of the database that
@@ -27,11 +29,19 @@
  *	err says why the database was not used, for a warning.  A cache
  *	that cannot be written is logged and does not fail the load.
  *	Without SOURCE_CACHE (query, export, -t) the database must answer.
+ *	With SOURCE_CACHE_ONLY the database is not asked: the rules come
+ *	from rules_cache (a restarted worker whose database load failed:
+ *	the last set that loaded).
  *
  *	It returns the configuration, or NULL with err: the file is bad, a
  *	row is refused (err names its pattern), or the database cannot be
  *	reached and there is no cache to fall back on.  Messages show the
  *	connection string only through pgsource_mask(), without password.
+ *
+ *	source_add_cache() adds the rules of rules_cache to a configuration
+ *	loaded from the file alone (config_load()) and builds its TLS
+ *	policy table: 0, or -1 with err (no rules_cache; a line refused:
+ *	the rows before it stay added).
  *
  *	source_conninfo() is the connection string of rules_source (after
  *	"postgresql:"), or NULL when the configuration has none.
@@ -99,6 +109,18 @@ source_rows(struct config *c, int flags, char *err,
 
 	sf = NULL;
 	snap = NULL;
+	pgsource_mask(source_conninfo(c), where, sizeof(where));
+	if (flags & SOURCE_CACHE_ONLY) {
+		if (c->rules_cache == NULL ||
+		    access(c->rules_cache, F_OK) == -1) {
+			snprintf(err, errlen, "rules_source %s: no "
+			    "rules_cache snapshot", where);
+			return -1;
+		}
+		snprintf(err, errlen, "rules_source %s: not asked; rules "
+		    "from rules_cache %s", where, c->rules_cache);
+		return 1;
+	}
 	if ((flags & SOURCE_CACHE) && c->rules_cache != NULL)
 		sf = cache_open(c->rules_cache, &snap);
 	rc = pgsource_load(c->rules, source_conninfo(c), snap, msg,
@@ -107,7 +129,6 @@ source_rows(struct config *c, int flags, char *err,
 		cache_commit(sf, rc == PGSOURCE_OK);
 	if (rc == PGSOURCE_OK)
 		return 0;
-	pgsource_mask(source_conninfo(c), where, sizeof(where));
 	if (rc == PGSOURCE_BAD) {
 		snprintf(err, errlen, "rules_source %s: %s", where, msg);
 		return -1;
@@ -124,12 +145,18 @@ source_rows(struct config *c, int flags, char *err,
 	return 1;
 }
 
-/* cache_tls - the TLS policy table with the rules of rules_cache */
-static int
-cache_tls(struct config *c, char *err, size_t errlen)
+int
+source_add_cache(struct config *c, char *err, size_t errlen)
 {
 	char	 msg[ERRMSG_MAX];
 
+	if (c->rules_cache == NULL) {
+		snprintf(err, errlen, "no rules_cache");
+		return -1;
+	}
+	if (config_load_domains_file(c->rules, c->rules_cache, err,
+	    errlen) == -1)
+		return -1;
 	if (config_tls_build(c, msg, sizeof(msg)) == 0)
 		return 0;
 	snprintf(err, errlen, "rules_cache %s: %s", c->rules_cache, msg);
@@ -167,8 +194,7 @@ source_load(const char *path, int flags, int *from_cache, char *err,
 	config_free(c);
 	if ((c = config_load(path, err, errlen)) == NULL)
 		return NULL;
-	if (config_load_domains_file(c->rules, c->rules_cache, err,
-	    errlen) == -1 || cache_tls(c, err, errlen) == -1) {
+	if (source_add_cache(c, err, errlen) == -1) {
 		config_free(c);
 		return NULL;
 	}

@@ -279,7 +279,12 @@ worker_control(void *arg)
 /*
  * The rules the supervisor holds: those of the start or of the last
  * reload that loaded.  A restarted worker serves them even when the file
- * on disk is broken now, and says so.
+ * on disk is broken now, and says so.  With rules_source it loads the
+ * file and the database again (a worker reloads from the database
+ * without the supervisor); when that fails (a row refused, the file
+ * broken) the file and rules_cache, the last rows that loaded; when the
+ * file is broken, the file's rules the supervisor holds (file only: see
+ * supervisor.c) and rules_cache: never an exit in a loop.
  */
 static int
 worker_config(struct daemon *daemon, int first)
@@ -296,20 +301,32 @@ worker_config(struct daemon *daemon, int first)
 		config = daemon->config;
 		daemon->config = NULL;
 		atomic_store(&worker_restarted, !first);
-	} else {
-		/*
-		 * Rules from a database reload without the supervisor: the
-		 * rules_cache holds the last set that loaded.
-		 */
-		config_free(daemon->config);
-		daemon->config = NULL;
-		if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
-		    &cached, err, sizeof(err))) == NULL) {
-			log_error("worker: %s", err);
-			return -1;
-		}
+	} else if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
+	    &cached, err, sizeof(err))) != NULL) {
 		if (cached)
 			log_warning("worker: %s", err);
+	} else {
+		log_error("worker: %s", err);
+		if ((config = source_load(daemon->conf_path, SOURCE_CACHE |
+		    SOURCE_CACHE_ONLY, &cached, err, sizeof(err))) != NULL)
+			log_warning("worker: %s", err);
+		else {
+			/* the supervisor's file rules: the file is broken */
+			config = daemon->config;
+			daemon->config = NULL;
+			atomic_store(&worker_restarted, 1);
+			if (source_add_cache(config, err, sizeof(err)) == -1)
+				log_error("worker: %s; serving the file's rules "
+				    "of the last load", err);
+			else
+				log_warning("worker: the file's rules of the "
+				    "last load and the rows of rules_cache %s",
+				    config->rules_cache);
+		}
+	}
+	if (daemon->config != NULL) {
+		config_free(daemon->config);
+		daemon->config = NULL;
 	}
 	metrics_loaded(config, 0);
 	live_replace(config);
