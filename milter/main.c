@@ -334,6 +334,7 @@ run_daemon(const struct options *o)
 	struct creds c;
 	struct config *config;
 	struct group *gr;
+	struct passwd *pw;
 	sigset_t sigs;
 	int	 mode, status, cached;
 
@@ -346,9 +347,10 @@ run_daemon(const struct options *o)
 	d.socketmap_fd = -1;
 	d.metrics_fd = -1;
 	d.foreground = o->foreground;
-	/* -g is the service group an auth_file may be readable by */
-	if (o->group != NULL && (gr = getgrnam(o->group)) != NULL)
-		authfile_service_group(gr->gr_gid);
+	/* -u, -g: the owner and group an auth_file may have */
+	authfile_service(o->user != NULL && (pw = getpwnam(o->user)) != NULL ?
+	    pw->pw_uid : (uid_t)-1, o->group != NULL &&
+	    (gr = getgrnam(o->group)) != NULL ? gr->gr_gid : (gid_t)-1);
 	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
 	    sizeof(err))) == NULL) {
 		cli_error("%s", err);
