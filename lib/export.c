@@ -24,6 +24,8 @@
 #include "domain.h"
 #include "export.h"
 #include "maps.h"
+#include "rcptlist.h"
+#include "reply.h"
 #include "strutil.h"
 #include "saslpasswd.h"
 #include "tlspolicy.h"
@@ -46,7 +48,8 @@ struct export_state {
 	struct hsearch_data table;	/* key -> index in entries */
 	int		 table_made;
 	int		 advice;	/* relay_domains: no parent match */
-	int		 flags;		/* EXPORT_DENY_BY_ACCESS */
+	int		 flags;		/* EXPORT_DENY_BY_ACCESS, ... */
+	const struct rule *listed;	/* export_listed(): the last rule */
 	char		*err;
 	size_t		 errlen;
 };
@@ -56,6 +59,12 @@ static int	export_collect(const char *pattern, const struct rule *rule,
 static int	export_name(struct export_state *st, size_t i);
 static int	export_answer(struct export_state *st, const char *domain,
 		    char **value);
+static int	export_recipients(struct export_state *st,
+		    const char *domain, char **value);
+static int	export_listed(const char *pattern, const struct rule *rule,
+		    void *arg);
+static int	export_set(struct export_state *st, const char *key,
+		    const char *value, enum export_kind kind);
 static int	export_probe(struct export_state *st, const char *name,
 		    char *probe);
 static const char *export_inherited(struct export_state *st,
@@ -74,6 +83,14 @@ static int
 export_is_deny(const struct rule *rule)
 {
 	return rule->relay == RELAY_DENY;
+}
+
+/* A rule the access table has entries for with EXPORT_RECIPIENTS. */
+static int
+export_is_deny_or_rcpt(const struct rule *rule)
+{
+	return rule->relay == RELAY_DENY ||
+	    rule->recipients != RECIPIENTS_ANY;
 }
 
 static int
@@ -174,7 +191,8 @@ export_table(const struct config *config, enum export_format format,
 	st.errlen = errlen;
 	/* only deny rules' names have access entries (and carve-outs) */
 	if (format == EXPORT_POSTFIX_ACCESS &&
-	    !ruleset_any(config->rules, export_is_deny))
+	    !ruleset_any(config->rules, flags & EXPORT_RECIPIENTS ?
+	    export_is_deny_or_rcpt : export_is_deny))
 		return 0;
 	rc = ruleset_walk(config->rules, export_collect, &st);
 	/* at most "name" and ".name" (or "To:name") a name */
@@ -186,6 +204,9 @@ export_table(const struct config *config, enum export_format format,
 		st.table_made = 1;
 	for (i = 0; rc == 0 && i < st.nnames; i++)
 		rc = export_name(&st, i);
+	if (rc == 0 && format == EXPORT_POSTFIX_ACCESS &&
+	    (flags & EXPORT_RECIPIENTS))
+		rc = ruleset_walk(config->rules, export_listed, &st);
 	if (rc == 0 && st.advice && notes != NULL)
 		fprintf(notes, "milter-relay: exact or subdomains-only rules: "
 		    "this relay_domains table is right only when "
@@ -382,12 +403,118 @@ export_answer(struct export_state *st, const char *domain, char **value)
 			export_unname(*value, domain);
 		return 0;
 	case MAP_NOTFOUND:
+		if (st->format == EXPORT_POSTFIX_ACCESS &&
+		    (st->flags & EXPORT_RECIPIENTS))
+			return export_recipients(st, domain, value);
 		return 0;
 	default:
 		maps_format(&a, text, sizeof(text));
 		snprintf(st->err, st->errlen, "%s: %s", domain, text);
 		return -1;
 	}
+}
+
+/*
+ * EXPORT_RECIPIENTS: what the access table answers for domain, which no
+ * deny rule refuses, for the recipients setting of its rule: the unknown
+ * user reply (recipients = "list"), Postfix's own verification
+ * ("verify"), or nothing.
+ */
+static int
+export_recipients(struct export_state *st, const char *domain, char **value)
+{
+	struct decision	 d;
+	char		 text[REPLY_MAX + 1];
+
+	decide_domain(st->config, NULL, domain, &d);
+	if (d.rule == NULL || d.rule->relay == RELAY_DENY)
+		return 0;
+	switch (d.rule->recipients) {
+	case RECIPIENTS_LIST:
+		if (st->config->verify.unknown_reply != NULL)
+			snprintf(text, sizeof(text), "%s",
+			    st->config->verify.unknown_reply);
+		else
+			reply_format(REPLY_UNKNOWN_USER_TABLE, text,
+			    sizeof(text));
+		break;
+	case RECIPIENTS_VERIFY:
+		snprintf(text, sizeof(text), "%s", EXPORT_VALUE_VERIFY);
+		break;
+	default:
+		return 0;
+	}
+	if ((*value = strdup(text)) == NULL) {
+		snprintf(st->err, st->errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * ruleset_walk() callback, EXPORT_RECIPIENTS: the addresses a list rule's
+ * recipients_file names, each DUNNO in the access table, where this rule
+ * decides for its domain ("@domain": the domain's own entry).
+ */
+static int
+export_listed(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct export_state *st = arg;
+	struct decision	 d;
+	const char	*entry, *domain;
+	size_t		 i;
+
+	(void)pattern;
+	if (rule->recipients != RECIPIENTS_LIST || rule->rcptlist == NULL ||
+	    rule == st->listed)
+		return 0;
+	st->listed = rule;
+	for (i = 0; (entry = rcptlist_entry(rule->rcptlist, i)) != NULL;
+	    i++) {
+		domain = strchr(entry, '@') + 1;
+		decide_domain(st->config, NULL, domain, &d);
+		if (d.rule != rule)
+			continue;
+		if (export_set(st, entry[0] == '@' ? domain : entry,
+		    EXPORT_VALUE_DUNNO, EXPORT_KIND_RCPT) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* key's entry is value now, added or replaced. */
+static int
+export_set(struct export_state *st, const char *key, const char *value,
+    enum export_kind kind)
+{
+	struct kvpair	*e;
+	ENTRY		 item, *found;
+	char		*copy;
+
+	item.key = (char *)key;
+	item.data = NULL;
+	if (strchr(key, '@') != NULL ||
+	    hsearch_r(item, FIND, &found, &st->table) == 0) {
+		if (kvtable_add_kind(st->entries, key, value, kind) == -1)
+			goto nomem;
+		if (strchr(key, '@') != NULL)
+			return 0;
+		item.key = st->entries->v[st->entries->n - 1].key;
+		item.data = (void *)(uintptr_t)(st->entries->n - 1);
+		if (hsearch_r(item, ENTER, &found, &st->table) == 0)
+			goto nomem;
+		return 0;
+	}
+	e = &st->entries->v[(uintptr_t)found->data];
+	if ((copy = strdup(value)) == NULL)
+		goto nomem;
+	free(e->value);
+	e->value = copy;
+	e->kind = kind;
+	return 0;
+nomem:
+	snprintf(st->err, st->errlen, "out of memory");
+	return -1;
 }
 
 /*

@@ -63,7 +63,9 @@
  *	(the deny rules' table, whose replies win where they have an
  *	entry), an EXPORT_KIND_HOLD entry with the held value at each held
  *	key without a reply of its own (the deny reply where access
- *	refuses the key through a parent's entry), and, at each key of the
+ *	refuses the key through a parent's entry) and instead of each
+ *	EXPORT_KIND_RCPT entry (a listed address's DUNNO, a verify rule's
+ *	restriction) that answers for a held name, and, at each key of the
  *	four tables below a held key, an EXPORT_KIND_BELOW entry with the
  *	answer access would give there anyway (or DUNNO), so that the
  *	search for a name whose answer did not change stops before the
@@ -115,6 +117,8 @@ static int	routehold_append(struct routehold *h, const char *key,
 static int	routehold_diff(const struct kvtable *a,
 		    const struct kvtable *b, struct routehold *changed);
 static int	routehold_cmp(const void *a, const void *b);
+static int	routehold_rcpt_held(const struct routehold *h,
+		    const struct routehold_tables *tables, const char *key);
 static void	routehold_sort(struct routehold *h);
 
 void
@@ -242,8 +246,10 @@ routehold_access(const struct routehold *h,
 	for (i = 0; i < access->n; i++) {
 		value = access->v[i].value;
 		kind = access->v[i].kind;
-		if (kind == EXPORT_KIND_NO &&
-		    routehold_has(h, access->v[i].key)) {
+		if ((kind == EXPORT_KIND_NO &&
+		    routehold_has(h, access->v[i].key)) ||
+		    (kind == EXPORT_KIND_RCPT &&
+		    routehold_rcpt_held(h, tables, access->v[i].key))) {
 			value = routehold_value();
 			kind = EXPORT_KIND_HOLD;
 		}
@@ -259,7 +265,7 @@ routehold_access(const struct routehold *h,
 			continue;
 		/* a deny rule refuses it anyway, and says so itself */
 		e = kvtable_search_entry(access, h->v[i].key);
-		if (e != NULL && e->kind != EXPORT_KIND_NO)
+		if (e != NULL && e->kind == EXPORT_KIND_REPLY)
 			rc = kvtable_add_kind(out, h->v[i].key, e->value,
 			    e->kind);
 		else
@@ -400,6 +406,31 @@ routehold_diff(const struct kvtable *a, const struct kvtable *b,
 		}
 		if (key != NULL && routehold_append(changed, key, 0) == -1)
 			return -1;
+	}
+	return 0;
+}
+
+/*
+ * 1 when an access key of EXPORT_KIND_RCPT ("user@domain" or a domain)
+ * answers for a name held: its domain, or the parent key that gives the
+ * domain its answer in the four tables, is held.
+ */
+static int
+routehold_rcpt_held(const struct routehold *h,
+    const struct routehold_tables *tables, const char *key)
+{
+	const char	*k, *at;
+
+	if ((at = strchr(key, '@')) != NULL)
+		key = at + 1;
+	for (k = key; k != NULL; k = kvtable_parent(k)) {
+		if (routehold_has(h, k))
+			return 1;
+		if (kvtable_get(tables->old_relay, k) != NULL ||
+		    kvtable_get(tables->old_transport, k) != NULL ||
+		    kvtable_get(tables->new_relay, k) != NULL ||
+		    kvtable_get(tables->new_transport, k) != NULL)
+			return 0;
 	}
 	return 0;
 }

@@ -19,7 +19,10 @@
  * settings.  -t only checks the configuration (with maps_dir, also that
  * the static tables can express the rule set): "FILE: OK, N rules" and
  * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
- * do, so that scripts test one status).
+ * do, so that scripts test one status).  Before the OK line it warns, on
+ * standard error, about what mtacheck.c finds in the rules, the
+ * directories the daemon writes and the Postfix beside it; the start
+ * log has the warnings about the directories.
  */
 #include <errno.h>
 #include <grp.h>
@@ -47,6 +50,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "mtacheck.h"
 #include "pidfile.h"
 #include "source.h"
 #include "staticmaps.h"
@@ -130,6 +134,20 @@ version(void)
 	return 0;
 }
 
+/* say_stderr - a finding of -t, on standard error */
+static void
+say_stderr(const char *msg)
+{
+	cli_error("warning: %s", msg);
+}
+
+/* say_log - a finding at start, in the log */
+static void
+say_log(const char *msg)
+{
+	log_warning("%s", msg);
+}
+
 static int
 config_test(const char *path)
 {
@@ -145,6 +163,9 @@ config_test(const char *path)
 		config_free(config);
 		return 1;
 	}
+	(void)mtacheck_rules(config, say_stderr);
+	(void)mtacheck_dirs(config, say_stderr);
+	(void)mtacheck_postfix(config, say_stderr);
 	printf("%s: OK, %zu rules\n", path, ruleset_count(config->rules));
 	config_free(config);
 	return 0;
@@ -334,6 +355,7 @@ run_daemon(const struct options *o)
 	struct creds c;
 	struct config *config;
 	struct group *gr;
+	struct passwd *pw;
 	sigset_t sigs;
 	int	 mode, status, cached;
 
@@ -346,9 +368,10 @@ run_daemon(const struct options *o)
 	d.socketmap_fd = -1;
 	d.metrics_fd = -1;
 	d.foreground = o->foreground;
-	/* -g is the service group an auth_file may be readable by */
-	if (o->group != NULL && (gr = getgrnam(o->group)) != NULL)
-		authfile_service_group(gr->gr_gid);
+	/* -u, -g: the owner and group an auth_file may have */
+	authfile_service(o->user != NULL && (pw = getpwnam(o->user)) != NULL ?
+	    pw->pw_uid : (uid_t)-1, o->group != NULL &&
+	    (gr = getgrnam(o->group)) != NULL ? gr->gr_gid : (gid_t)-1);
 	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
 	    sizeof(err))) == NULL) {
 		cli_error("%s", err);
@@ -394,6 +417,7 @@ run_daemon(const struct options *o)
 		return EX_OSERR;
 	}
 	(void)log_open("milter-relay", o->foreground, config->syslog_facility);
+	(void)mtacheck_dirs(config, say_log);
 	if (metrics_init() != 0)
 		log_warning("metrics: no shared memory (%s); counters start "
 		    "over when a worker restarts", strerror(errno));

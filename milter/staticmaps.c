@@ -146,6 +146,7 @@ staticmaps_publish(const struct config *config, int flags)
 	int		 i;
 	size_t		 len;
 	enum staticmaps_result rc = STATICMAPS_FAILED;
+	double		 start = staticmaps_now();
 
 	if (config == NULL || config->maps_dir == NULL)
 		return STATICMAPS_OK;
@@ -216,11 +217,11 @@ staticmaps_publish(const struct config *config, int flags)
 	staticmaps_held_all = 0;
 	atomic_store(&staticmaps_retry_ms, 0);
 	if (names[0] == '\0')
-		log_info("static maps: the tables in \"%s\" are up to date",
-		    config->maps_dir);
+		log_info("static maps: the tables in \"%s\" are up to date "
+		    "(%.2f s)", config->maps_dir, staticmaps_now() - start);
 	else
-		log_info("static maps: wrote %s in \"%s\"", names,
-		    config->maps_dir);
+		log_info("static maps: wrote %s in \"%s\" (%.2f s)", names,
+		    config->maps_dir, staticmaps_now() - start);
 	if (staticmaps_holds.n > 0)
 		log_info("static maps: %zu names held (451 4.7.1) until "
 		    "Postfix's address resolver has the new tables",
@@ -270,7 +271,8 @@ staticmaps_export(const struct config *config, struct kvtable *new,
 	for (i = 0; i < TABLE_COUNT; i++) {
 		t = i == TABLE_ACCESS ? deny : &new[i];
 		if (export_table(config, staticmaps_tables[i].format,
-		    EXPORT_DENY_BY_ACCESS, t, NULL, err, errlen) == -1)
+		    EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS, t, NULL, err,
+		    errlen) == -1)
 			return -1;
 		kvtable_sort(t);
 	}

@@ -17,6 +17,9 @@
 #      own reply, also a deny rule's name in fullwidth letters (static:
 #      every non-ASCII domain is refused, by main-static.cf's own
 #      reply), the trusted-only rule is accepted and routed;
+#      static: recipients = "list" refuses unlisted addresses with the
+#      milter's reply and accepts listed ones and "@domain" entries,
+#      "verify" accepts after Postfix's own probe to the smart host;
 #   3. maps-only: milter-relay logged one decision line for every RCPT
 #      Postfix asked about (map=rcpt); static: it wrote the tables;
 #   4. a rule change reaches Postfix after "milter-relay reload" without
@@ -75,6 +78,13 @@ printf '%s smarthost=[127.0.0.1]:%s\n' moved.example "$PORT_A" \
 # a deny rule whose reply reads exactly as static mode's held answer
 HELDRULE='x.rerouted.example relay=deny reply="451 4.7.1 Relay route being updated, try again later"'
 echo "$HELDRULE" >>"$LIST"
+# recipients = "list" and "verify" (static: the access table applies them)
+RLIST=$E2E_DIR/rcpt.list
+printf '%s\n' ok@listed.example @whole.listed.example >"$RLIST"
+chmod 644 "$RLIST"
+RCPTRULES="listed.example smarthost=[127.0.0.1]:$PORT_B recipients=list recipients_file=$RLIST
+verified.example smarthost=[127.0.0.1]:$PORT_B recipients=verify"
+echo "$RCPTRULES" >>"$LIST"
 chmod 644 "$LIST"
 MAPS=$E2E_DIR/maps
 LOG=$E2E_DIR/milter-relay.log
@@ -193,6 +203,30 @@ sink_rcpts C | grep -qx 'trusted1@partner.example' ||
     e2e_fail "sink C: $(sink_rcpts C)"
 e2e_ok "trusted client: deny rules refuse, the trusted-only rule routes to C"
 
+if [ "$MODE" = static ]; then
+	for b in 127.0.0.2 127.0.0.1; do
+		send $b nobody@listed.example "550 5.1.1 *User unknown"
+		send $b nobody@sub.listed.example "550 5.1.1 *User unknown"
+		send $b ok@listed.example 250
+		send $b Ok@Listed.Example 250
+		send $b anyone@whole.listed.example 250
+	done
+	# Postfix's own verification, its probe to the rule's smart host
+	for i in $(seq 1 60); do
+		out=$("$E2E_CLIENT" smtp -b 127.0.0.2 -p "$SMTPD" -s verify \
+		    v@verified.example 2>&1)
+		echo "$out" | grep -q '^RCPT <v@verified.example> 250' && break
+		echo "$out" | grep -q '^RCPT <v@verified.example> 450' ||
+		    e2e_fail "verify: $out"
+		sleep 0.5
+	done
+	echo "$out" | grep -q '^RCPT <v@verified.example> 250' ||
+	    e2e_fail "verify: not verified in 30 s: $out"
+	grep -q 'to=<v@verified.example>.*status=deliverable' "$PF_DIR/maillog" ||
+	    e2e_fail "no verification probe: $(grep verified "$PF_DIR/maillog")"
+	e2e_ok "static: recipients list (unknown refused, listed and @domain accepted) and verify (probed) applied by the access table"
+fi
+
 # --- 3. one decision line per RCPT; static: the tables written ------------
 
 if [ "$MODE" = static ]; then
@@ -218,6 +252,7 @@ fi
 	echo "new.example smarthost=[127.0.0.1]:$PORT_B"
 	echo "rerouted.example smarthost=[127.0.0.1]:$PORT_B"
 	echo "$HELDRULE"
+	echo "$RCPTRULES"
 } >"$LIST.new"
 chmod 644 "$LIST.new"
 mv "$LIST.new" "$LIST"

@@ -288,6 +288,29 @@ for n in 1 2 3; do
 done
 e2e_ok "recipients = list from a row: the listed user accepted, another refused"
 
+# auth_file from a row (a path, relative to the config file): served by
+# every daemon (run with -g nogroup, the file's group); a row whose
+# credentials could travel in clear is refused by all, naming it
+for n in 1 2 3; do
+	printf 'relayuser:Row-Secret-1\n' >"$E2E_DIR/mr$n/partner.auth"
+	chown root:nogroup "$E2E_DIR/mr$n/partner.auth"
+	chmod 640 "$E2E_DIR/mr$n/partner.auth"
+done
+sql -c "INSERT INTO rules (pattern, smarthost, tls, auth_file) VALUES ('auth.example', '[192.0.2.51]:587', 'encrypt', 'partner.auth')"
+all_see 2 "relay auth.example" "OK RELAY" auth.example accept ||
+    e2e_fail "an auth_file row not served: $(grep auth.example "$E2E_DIR/mr1.log" | tail -n 1)"
+sql -c "INSERT INTO rules (pattern, smarthost, auth_file) VALUES ('clear.example', '[192.0.2.52]', 'partner.auth')"
+for n in 1 2 3; do
+	wait_log() { grep -q "clear.example.*auth_file needs tls" "$E2E_DIR/mr$n.log"; }
+	for i in $(seq 1 50); do wait_log && break; sleep 0.1; done
+	wait_log || e2e_fail "daemon $n: an auth_file row without tls not refused"
+	[ "$(smq "$n" "relay clear.example")" = "NOTFOUND " ] ||
+	    e2e_fail "daemon $n: a set with credentials in clear was applied"
+	grep -q "Row-Secret" "$E2E_DIR/mr$n.log" && e2e_fail "daemon $n logged the password"
+done
+sql -c "DELETE FROM rules WHERE pattern IN ('clear.example', 'auth.example')"
+e2e_ok "auth_file from a row: served; a row without tls refused by all three"
+
 # recipients = "verify" with a smart-host list: the callout's hops
 sql -c "INSERT INTO rules (pattern, smarthost, recipients) VALUES ('verify.example', '[192.0.2.41],[192.0.2.42]:2525', 'verify')"
 for i in $(seq 1 $((SEE_SECS * 10))); do

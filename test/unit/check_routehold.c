@@ -342,6 +342,50 @@ START_TEST(test_release_reply_like_hold)
 }
 END_TEST
 
+/*
+ * A listed address answers before its domain (Postfix searches the full
+ * address first): under a held name it is held too, and let go after.
+ */
+START_TEST(test_rcpt_held)
+{
+	struct change	 c;
+	struct routehold h;
+	struct kvtable	 deny, out, released;
+
+	change_init(&c, "", "", ".list.org\tRELAY\nlist.org\tRELAY\n"
+	    "keep.list.org\tRELAY\n", "");
+	deny = typed(".list.org\t550 5.1.1 User unknown\n"
+	    "list.org\t550 5.1.1 User unknown\n");
+	ck_assert_int_eq(kvtable_add_kind(&deny, "u@list.org", "DUNNO",
+	    EXPORT_KIND_RCPT), 0);
+	ck_assert_int_eq(kvtable_add_kind(&deny, "v@x.list.org", "DUNNO",
+	    EXPORT_KIND_RCPT), 0);
+	ck_assert_int_eq(kvtable_add_kind(&deny, "w@other.org", "DUNNO",
+	    EXPORT_KIND_RCPT), 0);
+	kvtable_sort(&deny);
+	routehold_init(&h);
+	ck_assert_int_eq(routehold_changes(&h, &c.t, 50), 0);
+	ck_assert_int_eq(routehold_has(&h, "list.org"), 1);
+	kvtable_init(&out);
+	ck_assert_int_eq(routehold_access(&h, &c.t, &deny, &out), 0);
+	ck_assert_str_eq(kvtable_get(&out, "u@list.org"), HELD);
+	ck_assert_str_eq(kvtable_get(&out, "v@x.list.org"), HELD);
+	ck_assert_str_eq(kvtable_get(&out, "w@other.org"), "DUNNO");
+	/* the unknown user reply stands: it refuses either way */
+	ck_assert_str_eq(kvtable_get(&out, "list.org"), "550 5.1.1 User unknown");
+	routehold_expire(&h, 50);
+	kvtable_init(&released);
+	ck_assert_int_eq(routehold_release(&h, &out, &deny, &released), 0);
+	ck_assert_str_eq(kvtable_get(&released, "u@list.org"), "DUNNO");
+	ck_assert_str_eq(kvtable_get(&released, "v@x.list.org"), "DUNNO");
+	kvtable_free(&released);
+	kvtable_free(&out);
+	kvtable_free(&deny);
+	routehold_free(&h);
+	change_free(&c);
+}
+END_TEST
+
 /* A restarted worker reads the holds back, no longer than they last. */
 START_TEST(test_save_load)
 {
@@ -395,6 +439,7 @@ main(void)
 	tcase_add_test(tc, test_add_expire);
 	tcase_add_test(tc, test_release_reply_like_hold);
 	tcase_add_test(tc, test_save_load);
+	tcase_add_test(tc, test_rcpt_held);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
