@@ -21,7 +21,10 @@
 #      both rules named;
 #   7. recipients = "verify" with the cache's directory missing: named by
 #      -t and in the daemon's start log;
-#   8. no postconf in PATH: no Postfix warning.
+#   8. no postconf in PATH: no Postfix warning;
+#   9. README step 6's postconf commands, run on Debian's main.cf: no
+#      Postfix warning left (Debian's relay restrictions replaced in
+#      place, not doubled).
 set -u
 cd "$(dirname "$0")/../.."
 B=${MR_BUILD:-.}
@@ -183,4 +186,19 @@ PATH=/nonexistent MAIL_CONFIG=$T/c1 "$MR" -t -c etc/milter-relay.conf \
     >"$T/out" 2>"$T/err" || fail "8: -t fails"
 [ ! -s "$T/err" ] || fail "8: warnings without postconf"
 ok "no postconf: no Postfix warning"
+# 9. README, step 6, verbatim (sudo dropped, -c added) on Debian's main.cf
+pfdir c9 "${DEBIAN_MAIN/gw.example.net/gw.demo.test}" "$MASTER_TLSMGR"
+sed -i 's/gw\.example\.net/gw.demo.test/g; s/localhost\.example\.net/localhost.demo.test/' \
+    "$T/c9/main.cf"
+sed -n '/^\*\*6\. Attach Postfix/,/^These are the lines/p' README.md |
+    sed -n 's/^    //p' | sed "s|^sudo postconf -e|postconf -c $T/c9 -e|" \
+    >"$T/step6.sh"
+[ "$(grep -c "^postconf -c $T/c9 -e" "$T/step6.sh")" = 3 ] ||
+    fail "9: README step 6 has not three postconf -e commands: $(cat "$T/step6.sh")"
+sh -e "$T/step6.sh" >"$T/err" 2>&1 || fail "9: README step 6 fails"
+[ "$(grep -c '^smtpd_relay_restrictions' "$T/c9/main.cf")" = 1 ] ||
+    fail "9: smtpd_relay_restrictions twice after README step 6"
+t c9
+[ ! -s "$T/err" ] || fail "9: warnings after README step 6"
+ok "README step 6 on Debian's main.cf: no warning"
 echo "mtacheck: $N checks passed"

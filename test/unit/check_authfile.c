@@ -42,23 +42,6 @@ cred_file(const char *name, const char *text, mode_t mode)
 	return p;
 }
 
-/* config_load() of text: NULL and the error, or the config. */
-static struct config *
-try_load(const char *text, char *err, size_t errlen)
-{
-	char		 path[256];
-	FILE		*f;
-	struct config	*c;
-
-	snprintf(path, sizeof(path), "%s/milter-relay.conf", tmpdir);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	c = config_load(path, err, errlen);
-	unlink(path);
-	return c;
-}
-
 START_TEST(test_parse)
 {
 	static const struct {
@@ -185,7 +168,7 @@ rules(const char *body, char *err, size_t errlen)
 	struct config *c;
 
 	ck_assert_int_ge(asprintf(&text, "domains = (\n%s\n);\n", body), 0);
-	c = try_load(text, err, errlen);
+	c = unit_config_try(text, err, errlen);
 	free(text);
 	return c;
 }
