@@ -183,4 +183,35 @@ PATH=/nonexistent MAIL_CONFIG=$T/c1 "$MR" -t -c etc/milter-relay.conf \
     >"$T/out" 2>"$T/err" || fail "8: -t fails"
 [ ! -s "$T/err" ] || fail "8: warnings without postconf"
 ok "no postconf: no Postfix warning"
+# 9. a rule with auth_file, milter mode: maps_dir is not static mode;
+# the smtp_sasl lines of contrib/postfix/main.cf named until uncommented
+mkdir -p "$T/maps9"
+printf 'relayuser:secret\n' >"$T/partner.auth"
+chmod 600 "$T/partner.auth"
+cat >"$T/auth.conf" <<END
+$(grep '^socket' etc/milter-relay.conf)
+maps_dir = "$T/maps9";
+domains = (
+	{ match = "partner.example"; smarthost = "[192.0.2.25]:587";
+	  tls = "encrypt"; auth_file = "$T/partner.auth"; }
+);
+END
+t c3 "$T/auth.conf"
+has "smtp_sasl_auth_enable = no: their smart hosts get no password" 9
+has "smtp_sasl_password_maps = (empty) does not ask milter-relay (lmdb:$T/maps9/sasl_passwd)" 9
+hasnt "relay_domains =" 9
+pfdir c9 "compatibility_level = 3.6
+myhostname = gw.demo.test
+mydestination = \$myhostname, localhost
+$CONTRIB
+smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10026:tls
+$(sed -n "s|^#\(smtp_sasl_.*\)lmdb:/[^ ]*|\1lmdb:$T/maps9/sasl_passwd|p; s|^#\(smtp_sasl_[a-z_]* =.*\)|\1|p" \
+    contrib/postfix/main.cf | sort -u)" "$MASTER_TLSMGR"
+t c9 "$T/auth.conf"
+[ ! -s "$T/err" ] || fail "9: warnings with the smtp_sasl lines in place"
+sed 's|^maps_dir.*||' "$T/auth.conf" >"$T/auth-nomaps.conf"
+t c9 "$T/auth-nomaps.conf"
+has "rules have auth_file but maps_dir is unset" 9
+ok "auth_file in milter mode: smtp_sasl lines named, maps_dir not taken for static mode"
+
 echo "mtacheck: $N checks passed"
