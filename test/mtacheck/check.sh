@@ -21,7 +21,14 @@
 #      both rules named;
 #   7. recipients = "verify" with the cache's directory missing: named by
 #      -t and in the daemon's start log;
-#   8. no postconf in PATH: no Postfix warning.
+#   8. no postconf in PATH: no Postfix warning;
+#   9. README step 6's postconf commands, run on Debian's main.cf: no
+#      Postfix warning left (Debian's relay restrictions replaced in
+#      place, not doubled);
+#  10. a rule with auth_file in milter mode: maps_dir does not make it
+#      static mode; smtp_sasl_auth_enable and smtp_sasl_password_maps
+#      named until contrib/postfix/main.cf's lines are uncommented; no
+#      maps_dir named.
 set -u
 cd "$(dirname "$0")/../.."
 B=${MR_BUILD:-.}
@@ -183,35 +190,50 @@ PATH=/nonexistent MAIL_CONFIG=$T/c1 "$MR" -t -c etc/milter-relay.conf \
     >"$T/out" 2>"$T/err" || fail "8: -t fails"
 [ ! -s "$T/err" ] || fail "8: warnings without postconf"
 ok "no postconf: no Postfix warning"
-# 9. a rule with auth_file, milter mode: maps_dir is not static mode;
+# 9. README, step 6, verbatim (sudo dropped, -c added) on Debian's main.cf
+pfdir c9 "${DEBIAN_MAIN/gw.example.net/gw.demo.test}" "$MASTER_TLSMGR"
+sed -i 's/gw\.example\.net/gw.demo.test/g; s/localhost\.example\.net/localhost.demo.test/' \
+    "$T/c9/main.cf"
+sed -n '/^\*\*6\. Attach Postfix/,/^These are the lines/p' README.md |
+    sed -n 's/^    //p' | sed "s|^sudo postconf -e|postconf -c $T/c9 -e|" \
+    >"$T/step6.sh"
+[ "$(grep -c "^postconf -c $T/c9 -e" "$T/step6.sh")" = 3 ] ||
+    fail "9: README step 6 has not three postconf -e commands: $(cat "$T/step6.sh")"
+sh -e "$T/step6.sh" >"$T/err" 2>&1 || fail "9: README step 6 fails"
+[ "$(grep -c '^smtpd_relay_restrictions' "$T/c9/main.cf")" = 1 ] ||
+    fail "9: smtpd_relay_restrictions twice after README step 6"
+t c9
+[ ! -s "$T/err" ] || fail "9: warnings after README step 6"
+ok "README step 6 on Debian's main.cf: no warning"
+
+# 10. a rule with auth_file, milter mode: maps_dir is not static mode;
 # the smtp_sasl lines of contrib/postfix/main.cf named until uncommented
-mkdir -p "$T/maps9"
+mkdir -p "$T/maps10"
 printf 'relayuser:secret\n' >"$T/partner.auth"
 chmod 600 "$T/partner.auth"
 cat >"$T/auth.conf" <<END
 $(grep '^socket' etc/milter-relay.conf)
-maps_dir = "$T/maps9";
+maps_dir = "$T/maps10";
 domains = (
 	{ match = "partner.example"; smarthost = "[192.0.2.25]:587";
 	  tls = "encrypt"; auth_file = "$T/partner.auth"; }
 );
 END
 t c3 "$T/auth.conf"
-has "smtp_sasl_auth_enable = no: their smart hosts get no password" 9
-has "smtp_sasl_password_maps = (empty) does not ask milter-relay (lmdb:$T/maps9/sasl_passwd)" 9
-hasnt "relay_domains =" 9
-pfdir c9 "compatibility_level = 3.6
+has "smtp_sasl_auth_enable = no: their smart hosts get no password" 10
+has "smtp_sasl_password_maps = (empty) does not ask milter-relay (lmdb:$T/maps10/sasl_passwd)" 10
+hasnt "relay_domains =" 10
+pfdir c10 "compatibility_level = 3.6
 myhostname = gw.demo.test
 mydestination = \$myhostname, localhost
 $CONTRIB
 smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10026:tls
-$(sed -n "s|^#\(smtp_sasl_.*\)lmdb:/[^ ]*|\1lmdb:$T/maps9/sasl_passwd|p; s|^#\(smtp_sasl_[a-z_]* =.*\)|\1|p" \
+$(sed -n "s|^#\(smtp_sasl_.*\)lmdb:/[^ ]*|\1lmdb:$T/maps10/sasl_passwd|p; s|^#\(smtp_sasl_[a-z_]* =.*\)|\1|p" \
     contrib/postfix/main.cf | sort -u)" "$MASTER_TLSMGR"
-t c9 "$T/auth.conf"
-[ ! -s "$T/err" ] || fail "9: warnings with the smtp_sasl lines in place"
+t c10 "$T/auth.conf"
+[ ! -s "$T/err" ] || fail "10: warnings with the smtp_sasl lines in place"
 sed 's|^maps_dir.*||' "$T/auth.conf" >"$T/auth-nomaps.conf"
-t c9 "$T/auth-nomaps.conf"
-has "rules have auth_file but maps_dir is unset" 9
+t c10 "$T/auth-nomaps.conf"
+has "rules have auth_file but maps_dir is unset" 10
 ok "auth_file in milter mode: smtp_sasl lines named, maps_dir not taken for static mode"
-
 echo "mtacheck: $N checks passed"
