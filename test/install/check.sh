@@ -121,13 +121,22 @@ else
 	    sed -e '1,/^\.Bd/d' -e '/^\.Ed/d' >"$tmp/man5.conf"
 	"$IM" -t -c "$tmp/man5.conf" >/dev/null ||
 	    fail "the EXAMPLES configuration of milter-relay.conf(5) does not load"
+	# its auth_file is made in $tmp, readable by its owner alone
 	sed -n '/^# relayed for anyone/,/^\.Ed/p' etc/milter-relay.conf.5 |
-	    sed -e '/^\.Ed/d' -e 's/\\\\/\\/g' >"$tmp/man5.list"
+	    sed -e '/^\.Ed/d' -e 's/\\\\/\\/g' \
+		-e "s|auth_file=/etc/milter-relay/|auth_file=$tmp/|" \
+		>"$tmp/man5.list"
 	[ "$(grep -c smarthost "$tmp/man5.list")" -ge 3 ] ||
 	    fail "no domains_file example found in milter-relay.conf(5)"
+	grep -q "auth_file=$tmp/hosted.auth" "$tmp/man5.list" ||
+	    fail "no auth_file in the domains_file example of milter-relay.conf(5)"
+	(umask 077; echo 'relay:secret' >"$tmp/hosted.auth")
 	printf 'domains_file = "man5.list";\n' >"$tmp/man5b.conf"
-	"$IM" -t -c "$tmp/man5b.conf" | grep -q ': OK, 6 rules$' ||
-	    fail "the domains_file example of milter-relay.conf(5) does not load"
+	if ! "$IM" -t -c "$tmp/man5b.conf" >"$tmp/man5b.out" 2>&1 ||
+	    ! grep -q ': OK, 7 rules$' "$tmp/man5b.out"; then
+		cat "$tmp/man5b.out"
+		fail "the domains_file example of milter-relay.conf(5) does not load"
+	fi
 	ok "the examples of milter-relay.conf(5) load"
 
 	# The daemon on the example's rules (sockets in $tmp, no user
