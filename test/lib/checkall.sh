@@ -9,7 +9,7 @@
 # it where test/e2e/lib.sh's mr_skip appends one line per part of a test
 # that did not run.  Each area runs in turn ("== test/AREA/check.sh", its
 # output, "== test/AREA: N s", all of them again at the end, longest
-# first); with MR_CHECK_JOBS=N (N > 1) up to N areas
+# first); with MR_CHECK_JOBS=N (N > 1; make check sets 2) up to N areas
 # run side by side, each one's output kept and printed whole when it
 # ends.  A failing area ends the run after the areas already started have
 # ended ("== FAILED: ..."), exit 1.  At the end every skip is listed
