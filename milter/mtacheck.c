@@ -66,6 +66,7 @@
 #include "config.h"
 #include "domain.h"
 #include "nexthop.h"
+#include "pflist.h"
 #include "ruleset.h"
 #include "sockspec.h"
 #include "tlspolicy.h"
@@ -269,37 +270,6 @@ mtacheck_dirs(const struct config *config, mtacheck_say_fn *say)
 
 /* --- Postfix ---------------------------------------------------------- */
 
-/*
- * pf_next - the next element of a Postfix list (commas and white space
- * separate; braces group), into buf; 0 at the end
- */
-static int
-pf_next(const char **cursor, char *buf, size_t len)
-{
-	const char *p = *cursor, *start;
-	int	 depth = 0;
-	size_t	 n;
-
-	p += strspn(p, ", \t\r\n");
-	if (*p == '\0')
-		return 0;
-	for (start = p; *p != '\0'; p++) {
-		if (*p == '{')
-			depth++;
-		else if (*p == '}' && depth > 0)
-			depth--;
-		else if (depth == 0 && strchr(", \t\r\n", *p) != NULL)
-			break;
-	}
-	n = (size_t)(p - start);
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, start, n);
-	buf[n] = '\0';
-	*cursor = p;
-	return 1;
-}
-
 /* pf_index - position of the first element for which match() holds, -1 */
 static int
 pf_index(const char *list, int (*match)(const char *, const char *),
@@ -308,7 +278,7 @@ pf_index(const char *list, int (*match)(const char *, const char *),
 	char	 tok[PF_TOKEN_MAX];
 	int	 i;
 
-	for (i = 0; pf_next(&list, tok, sizeof(tok)); i++)
+	for (i = 0; pflist_next(&list, tok, sizeof(tok)); i++)
 		if (match(tok, arg))
 			return i;
 	return -1;
@@ -415,7 +385,7 @@ own_names(const struct config *config, const struct pf *pf,
 
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		list = pf->value[params[i]];
-		while (pf_next(&list, tok, sizeof(tok))) {
+		while (pflist_next(&list, tok, sizeof(tok))) {
 			if (strpbrk(tok, ":/$[") != NULL ||
 			    domain_normalize(tok, strlen(tok), name, &why) == -1)
 				continue;
@@ -479,7 +449,7 @@ names_milter(const char *milters, const char *socket)
 
 	if (socket == NULL || sockspec_parse(socket, &kind, &rest) == -1)
 		return 0;
-	while (pf_next(&milters, tok, sizeof(tok))) {
+	while (pflist_next(&milters, tok, sizeof(tok))) {
 		if (tok[0] == '{')	/* { inet:..., settings } */
 			memmove(tok, tok + 1 + strspn(tok + 1, " "),
 			    strlen(tok));
