@@ -123,6 +123,7 @@ worker_reload(void)
 		log_warning("reload: %s", err);
 	old = live_acquire();
 	worker_check_static(old, config);
+	callbacks_reloaded(old, config);
 	live_release(old);
 	n = ruleset_count(config->rules);
 	metrics_loaded(config, 1);
