@@ -9,6 +9,7 @@
 #	make bench		benchmarks printing ratios (never part of check)
 #	make fuzz		libFuzzer targets (clang), make fuzz-smoke runs them briefly
 #	make install		PREFIX=/usr/local DESTDIR=
+#	make deb		the Debian package (debian/) into DEB_OUT (..)
 #
 # Objects and binaries go under $(O): the source tree itself by default,
 # build-san/ for sanitizer builds, so that both can coexist.
@@ -99,7 +100,7 @@ PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \
 		  $(if $(wildcard test/harness/nullmilter.c),$(NULLMILTER))
 
-.PHONY: all demo check unit asan san-check tsan valgrind bench fuzz fuzz-smoke install clean deps
+.PHONY: all demo deb check unit asan san-check tsan valgrind bench fuzz fuzz-smoke install clean deps
 
 all: $(PROGRAMS)
 
@@ -249,6 +250,31 @@ install: $(DAEMON) $(HARNESS)
 		$(INSTALL) -m 0644 etc/milter-relay.conf \
 		    $(DESTDIR)$(SYSCONFDIR)/milter-relay.conf; \
 	fi
+
+# The Debian package, built by dpkg-buildpackage from a clean copy of this
+# tree in a temporary directory (the objects of this tree stay, and
+# nothing but the results is written next to it): the .deb, .buildinfo and
+# .changes go to DEB_OUT.
+DEB_OUT		?= ..
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null || \
+	    { echo "make deb: dpkg-buildpackage missing:" \
+	    "apt-get install debhelper devscripts fakeroot" >&2; exit 1; }
+	@set -e; out=$$(cd "$(DEB_OUT)" && pwd); \
+	tmp=$$(mktemp -d /tmp/mr-deb.XXXXXX); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir "$$tmp/milter-relay-$(VERSION)"; \
+	tar -cf - --exclude=.git --exclude='build-*' --exclude='*.o' \
+	    --exclude='*.d' --exclude='*.a' --exclude='./debian/milter-relay' \
+	    --exclude='./debian/.debhelper' . | \
+	    tar -xf - -C "$$tmp/milter-relay-$(VERSION)"; \
+	$(MAKE) -s -C "$$tmp/milter-relay-$(VERSION)" clean; \
+	(cd "$$tmp/milter-relay-$(VERSION)" && \
+	    dpkg-buildpackage -b -us -uc) >"$$tmp/build.log" 2>&1 || \
+	    { tail -n 40 "$$tmp/build.log"; exit 1; }; \
+	mv "$$tmp"/*.deb "$$tmp"/*.buildinfo "$$tmp"/*.changes "$$out"/; \
+	echo "make deb: $$out/milter-relay_$(VERSION)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb"
 
 clean:
 	rm -rf build-san build-tsan build-fuzz

@@ -25,3 +25,6 @@ apt-get install -y --no-install-recommends m4 $(apt-cache depends sendmail-bin |
 # the Cyrus PLAIN and LOGIN mechanisms; test/auth runs a Postfix smart host
 # with a sasldb made by saslpasswd2
 apt-get install -y --no-install-recommends libsasl2-modules sasl2-bin
+# make deb and test/deb: the Debian package (dpkg-buildpackage, debhelper
+# compat 13, lintian --fail-on error)
+apt-get install -y --no-install-recommends debhelper dpkg-dev fakeroot lintian

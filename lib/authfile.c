@@ -4,12 +4,12 @@
  * SYNOPSIS
  *	#include "authfile.h"
  *
- *	struct authfile *authfile_load(path, group, err, errlen)
+ *	struct authfile *authfile_load(path, user, group, err, errlen)
  *	int	authfile_parse(text, len, af, why)
- *	int	authfile_mode_ok(mode, uid, gid, self, group, why)
+ *	int	authfile_mode_ok(mode, uid, gid, user, group, why)
  *	const struct authfile *authset_load(set, path, err, errlen)
  *	void	authset_free(set)
- *	void	authfile_service_group(group)
+ *	void	authfile_service(user, group)
  *	void	authfile_refuse(void)
  *	unsigned long authfile_refusals(void)
  *	int	authfile_same(a, b)
@@ -33,19 +33,22 @@
  *
  *	authfile_mode_ok() is 1 when a file of that mode and owner may hold
  *	a secret, else 0 with a reason in *why: a regular file, no bit
- *	beyond 0640, owned by root or by self (the daemon's user, who must
- *	read it), and group-readable only when its group is the service
- *	group.
+ *	beyond 0640, owned by root or by the service user (the daemon's,
+ *	who must read it), and group-readable only when its group is the
+ *	service group.
  *
  *	authfile_load() opens path (no symbolic link at its end), checks it
- *	with authfile_mode_ok() (group: the service group) and reads it
+ *	with authfile_mode_ok() (the service user, (uid_t)-1 for the
+ *	process's own, and the service group) and reads it
  *	with authfile_parse(): the credentials, or NULL with "FILE: reason"
  *	in err (a missing file, others may read it, a malformed line).
  *
  *	authset_load() is authfile_load() once per path for a rule set
- *	(rules naming one file share it), with the set's service group
- *	(authfile_service_group() overrides it for the process: the
- *	daemon's -g): the credentials, or NULL with the reason in err.  authset_free()
+ *	(rules naming one file share it), with the set's service user and
+ *	group (the configuration's "user" and "group"; authfile_service()
+ *	overrides them for the process: the daemon's -u and -g, (uid_t)-1
+ *	and (gid_t)-1 for none): the credentials, or NULL with the reason
+ *	in err.  authset_free()
  *	frees them all (the set itself is the caller's).
  *
  *	authfile_refuse() counts a rule set refused for its credentials (a
@@ -133,7 +136,7 @@ authfile_parse(const char *text, size_t len, struct authfile *af,
 
 /* authfile_mode_ok - may a file of this mode and owner hold a secret */
 int
-authfile_mode_ok(mode_t mode, uid_t uid, gid_t gid, uid_t self,
+authfile_mode_ok(mode_t mode, uid_t uid, gid_t gid, uid_t user,
     gid_t group, const char **why)
 {
 	if (!S_ISREG(mode)) {
@@ -144,7 +147,7 @@ authfile_mode_ok(mode_t mode, uid_t uid, gid_t gid, uid_t self,
 		*why = "others may read or change it (mode beyond 0640)";
 		return 0;
 	}
-	if (uid != 0 && uid != self) {
+	if (uid != 0 && uid != user) {
 		*why = "owned by a user other than root and the service user";
 		return 0;
 	}
@@ -157,7 +160,8 @@ authfile_mode_ok(mode_t mode, uid_t uid, gid_t gid, uid_t self,
 
 /* authfile_load - the credentials of a file that only we may read */
 struct authfile *
-authfile_load(const char *path, gid_t group, char *err, size_t errlen)
+authfile_load(const char *path, uid_t user, gid_t group, char *err,
+    size_t errlen)
 {
 	struct authfile	*af;
 	struct stat	 st;
@@ -176,8 +180,8 @@ authfile_load(const char *path, gid_t group, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	if (!authfile_mode_ok(st.st_mode, st.st_uid, st.st_gid, geteuid(),
-	    group, &why)) {
+	if (!authfile_mode_ok(st.st_mode, st.st_uid, st.st_gid,
+	    user != (uid_t)-1 ? user : geteuid(), group, &why)) {
 		errmsg_set(err, errlen, "%s: %s", path, why);
 		close(fd);
 		return NULL;
@@ -221,13 +225,15 @@ bad:
 	return NULL;
 }
 
-/* The service group the daemon was told on its command line, or -1. */
+/* The service user and group the daemon was told on its command line. */
+static uid_t authfile_user = (uid_t)-1;
 static gid_t authfile_group = (gid_t)-1;
 
-/* authfile_service_group - the group -g gave, over any configuration's */
+/* authfile_service - the user and group -u, -g gave, over the config's */
 void
-authfile_service_group(gid_t group)
+authfile_service(uid_t user, gid_t group)
 {
+	authfile_user = user;
 	authfile_group = group;
 }
 
@@ -259,7 +265,8 @@ authset_load(struct authset *set, const char *path, char *err,
 	for (i = 0; i < set->n; i++)
 		if (strcmp(set->v[i]->path, path) == 0)
 			return set->v[i];
-	if ((af = authfile_load(path, authfile_group != (gid_t)-1 ?
+	if ((af = authfile_load(path, authfile_user != (uid_t)-1 ?
+	    authfile_user : set->user, authfile_group != (gid_t)-1 ?
 	    authfile_group : set->group, err, errlen)) == NULL) {
 		authfile_refuse();
 		return NULL;

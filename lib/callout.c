@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	size_t callout_hops(rule, domain, hops, max)
  *	void callout_probe(hops, nhops, helo, rcpt, timeout_ms, answer)
+ *	int callout_mx_parse(answer, len, mx, max)
+ *	int callout_reply_line(reply, line, len)
  *	int callout_rcpt_path(local, domain, out, outlen)
  *
  * DESCRIPTION
@@ -28,6 +30,26 @@
  *	it.  Reading stops at the time limit; a name lookup is not
  *	interruptible and can take longer (callers run probes in threads of
  *	their own).
+ *
+ *	The MX lookup asks res_query() with a buffer of 2048 octets and,
+ *	as Postfix's dns_query() does, asks again with a buffer twice as
+ *	large while the answer did not fit (res_query() returns the length
+ *	of the whole answer, which may exceed the buffer, and sets TC), up
+ *	to 65536 octets; only the octets that are in the buffer are
+ *	parsed, and an answer that stays truncated is a failed lookup.
+ *
+ *	callout_mx_parse() reads the MX records of the DNS answer
+ *	answer[0..len) into mx: the max of lowest preference, sorted by
+ *	preference (records of other types and names that do not expand
+ *	are skipped); their number, or -1 when the answer is malformed.
+ *
+ *	callout_reply_line() reads one line of an SMTP reply, without its
+ *	CRLF, into reply (zeroed before the first line): 1 when the line
+ *	ends the reply (reply->code is its code, reply->text its first line
+ *	made printable), 0 when more lines follow ("NNN-"), -1 when the
+ *	line is not a reply line (three digits, the first 2 to 5, then
+ *	nothing, a space or '-') or its code is not the first line's (RFC
+ *	5321 4.2.1).  A session with a malformed reply goes no further.
  *
  *	callout_rcpt_path() writes "<local@domain>", the local part quoted
  *	when it is not a dot-string: 0, or -1 when it does not fit or holds
@@ -58,6 +80,8 @@
 
 #define LINE_MAX_SMTP	1024
 #define MX_MAX		CALLOUT_HOPS_MAX
+#define DNS_REPLY_MIN	(NS_PACKETSZ * 4)	/* 2048 */
+#define DNS_REPLY_MAX	65536			/* as Postfix */
 
 /* One SMTP conversation. */
 struct conv {
@@ -65,8 +89,7 @@ struct conv {
 	struct timespec	 deadline;
 	char		 buf[LINE_MAX_SMTP * 2];
 	size_t		 len;
-	int		 code;			/* last reply's code */
-	char		 text[CALLOUT_REPLY_MAX]; /* last reply, first line */
+	struct callout_reply r;			/* the last reply */
 };
 
 static long
@@ -207,24 +230,25 @@ fail:
 	return -1;
 }
 
-/* conv_line - the next line into line (without CRLF): 0, or -1 */
-static int
+/* conv_line - the next line into line (without CRLF): its length, or -1 */
+static ssize_t
 conv_line(struct conv *c, char *line, size_t linelen)
 {
 	char		*nl;
 	ssize_t		 n;
-	size_t		 l;
+	size_t		 l, keep;
 
 	for (;;) {
 		if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
 			l = (size_t)(nl - c->buf);
 			if (l > 0 && c->buf[l - 1] == '\r')
 				l--;
-			printable(c->buf, l, line, linelen);
+			keep = l < linelen ? l : linelen;
+			memcpy(line, c->buf, keep);
 			l = (size_t)(nl - c->buf) + 1;
 			memmove(c->buf, c->buf + l, c->len - l);
 			c->len -= l;
-			return 0;
+			return (ssize_t)keep;
 		}
 		if (c->len == sizeof(c->buf))
 			return -1;		/* a line too long */
@@ -237,31 +261,40 @@ conv_line(struct conv *c, char *line, size_t linelen)
 	}
 }
 
+int
+callout_reply_line(struct callout_reply *r, const char *line, size_t len)
+{
+	int	code;
+
+	if (len < 3 || line[0] < '2' || line[0] > '5' ||
+	    !isdigit((unsigned char)line[1]) ||
+	    !isdigit((unsigned char)line[2]) ||
+	    (len > 3 && line[3] != ' ' && line[3] != '-'))
+		return -1;
+	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (r->code == 0) {
+		r->code = code;
+		printable(line, len, r->text, sizeof(r->text));
+	} else if (code != r->code)
+		return -1;
+	return len > 3 && line[3] == '-' ? 0 : 1;
+}
+
 /* conv_reply - one reply (all its lines); its code, or -1 */
 static int
 conv_reply(struct conv *c)
 {
 	char	line[LINE_MAX_SMTP];
-	int	first = 1;
+	ssize_t	n;
+	int	rc;
 
-	for (;;) {
-		if (conv_line(c, line, sizeof(line)) == -1)
+	memset(&c->r, 0, sizeof(c->r));
+	do {
+		if ((n = conv_line(c, line, sizeof(line))) == -1 ||
+		    (rc = callout_reply_line(&c->r, line, (size_t)n)) == -1)
 			return -1;
-		if (strlen(line) < 3 || !isdigit((unsigned char)line[0]) ||
-		    !isdigit((unsigned char)line[1]) ||
-		    !isdigit((unsigned char)line[2]) ||
-		    (line[3] != '\0' && line[3] != ' ' && line[3] != '-'))
-			return -1;
-		if (first) {
-			line[sizeof(c->text) - 1] = '\0';
-			memcpy(c->text, line, strlen(line) + 1);
-		}
-		first = 0;
-		if (line[3] != '-')
-			break;
-	}
-	c->code = atoi(c->text);
-	return c->code;
+	} while (rc == 0);
+	return c->r.code;
 }
 
 /* conv_cmd - send a command, read its reply: the code, or -1 */
@@ -312,7 +345,7 @@ conv_session(struct conv *c, const char *helo, const char *rcpt,
 	if (code / 100 != 2 && code / 100 != 5)
 		goto fail;
 	a->status = code / 100 == 2 ? RECIPIENT_VALID : RECIPIENT_INVALID;
-	snprintf(a->reply, sizeof(a->reply), "%s", c->text);
+	snprintf(a->reply, sizeof(a->reply), "%s", c->r.text);
 	c->len = 0;
 	(void)conv_cmd(c, "QUIT");
 	return 1;
@@ -322,7 +355,7 @@ fail:
 		    ms_left(&c->deadline) == 0 ? "time limit reached" :
 		    "connection lost or bad reply");
 	else
-		snprintf(a->reply, sizeof(a->reply), "%s", c->text);
+		snprintf(a->reply, sizeof(a->reply), "%s", c->r.text);
 	if (code != -1)
 		(void)conv_cmd(c, "QUIT");
 	return 0;
@@ -374,50 +407,88 @@ probe_host(const char *host, unsigned port, const char *helo,
 	return done;
 }
 
-struct mx {
-	unsigned	pref;
-	char		host[DOMAIN_MAX + 1];
-};
-
 static int
 mx_cmp(const void *a, const void *b)
 {
-	const struct mx	*x = a, *y = b;
+	const struct callout_mx	*x = a, *y = b;
 
 	return x->pref < y->pref ? -1 : x->pref > y->pref;
 }
 
-/* mx_lookup - the MX hosts of name by preference; -1: lookup failed */
-static int
-mx_lookup(const char *name, struct mx *mx, size_t max)
+int
+callout_mx_parse(const unsigned char *answer, size_t len,
+    struct callout_mx *mx, size_t max)
 {
-	unsigned char	 answer[NS_PACKETSZ * 4];
 	ns_msg		 msg;
 	ns_rr		 rr;
-	int		 len, i, count;
-	size_t		 n;
+	char		 host[DOMAIN_MAX + 1];
+	unsigned	 pref;
+	int		 i, count;
+	size_t		 n, j;
 
-	len = res_query(name, ns_c_in, ns_t_mx, answer, sizeof(answer));
-	if (len < 0)
-		return h_errno == HOST_NOT_FOUND || h_errno == NO_DATA ?
-		    0 : -1;
-	if (ns_initparse(answer, len, &msg) == -1)
+	if (len > DNS_REPLY_MAX || ns_initparse(answer, (int)len, &msg) == -1)
 		return -1;
+	if (max == 0)
+		return 0;
 	count = ns_msg_count(msg, ns_s_an);
 	n = 0;
-	for (i = 0; i < count && n < max; i++) {
+	for (i = 0; i < count; i++) {
 		if (ns_parserr(&msg, ns_s_an, i, &rr) == -1)
 			return -1;
 		if (ns_rr_type(rr) != ns_t_mx || ns_rr_rdlen(rr) < 3)
 			continue;
-		mx[n].pref = ns_get16(ns_rr_rdata(rr));
-		if (dn_expand(ns_msg_base(msg), ns_msg_end(msg),
-		    ns_rr_rdata(rr) + 2, mx[n].host, sizeof(mx[n].host)) < 0)
+		/* the max best: a full list gives up its last for a better */
+		pref = ns_get16(ns_rr_rdata(rr));
+		if (n == max && pref >= mx[n - 1].pref)
 			continue;
-		n++;
+		if (dn_expand(ns_msg_base(msg), ns_msg_end(msg),
+		    ns_rr_rdata(rr) + 2, host, sizeof(host)) < 0)
+			continue;
+		j = n < max ? n : n - 1;
+		memcpy(mx[j].host, host, sizeof(host));
+		mx[j].pref = pref;
+		if (n < max)
+			n++;
+		qsort(mx, n, sizeof(*mx), mx_cmp);
 	}
-	qsort(mx, n, sizeof(*mx), mx_cmp);
 	return (int)n;
+}
+
+/* mx_lookup - the MX hosts of name by preference; -1: lookup failed */
+static int
+mx_lookup(const char *name, struct callout_mx *mx, size_t max)
+{
+	unsigned char	*buf, *bigger;
+	size_t		 size;
+	int		 len, n;
+
+	size = DNS_REPLY_MIN;
+	if ((buf = malloc(size)) == NULL)
+		return -1;
+	for (;;) {
+		len = res_query(name, ns_c_in, ns_t_mx, buf, (int)size);
+		if (len < 0) {
+			free(buf);
+			return h_errno == HOST_NOT_FOUND ||
+			    h_errno == NO_DATA ? 0 : -1;
+		}
+		/* res_query() says how long the whole answer was */
+		if (((size_t)len <= size && !((HEADER *)buf)->tc) ||
+		    size >= DNS_REPLY_MAX)
+			break;
+		if ((bigger = realloc(buf, size * 2)) == NULL) {
+			free(buf);
+			return -1;
+		}
+		buf = bigger;
+		size *= 2;
+	}
+	if ((size_t)len > size || ((HEADER *)buf)->tc)
+		n = -1;			/* truncated even at the largest */
+	else
+		n = callout_mx_parse(buf, (size_t)len, mx, max);
+	free(buf);
+	return n;
 }
 
 void
@@ -426,7 +497,7 @@ callout_probe(const struct callout_hop *hops, size_t nhops,
     struct callout_answer *a)
 {
 	struct timespec	 deadline;
-	struct mx	 mx[MX_MAX];
+	struct callout_mx mx[MX_MAX];
 	size_t		 i, j;
 	int		 n;
 

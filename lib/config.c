@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -501,6 +502,9 @@ load_verify(const struct load *ld, const config_setting_t *g,
 			rc = get_count(ld, s, 16, 100000000, &v->cache_size);
 		else if (strcmp(name, "max_probes") == 0)
 			rc = get_count(ld, s, 1, 4096, &v->max_probes);
+		else if (strcmp(name, "max_probes_per_client") == 0)
+			rc = get_count(ld, s, 1, 4096,
+			    &v->max_probes_per_client);
 		else if (strcmp(name, "helo_name") == 0) {
 			rc = dup_string(ld, s, &v->helo_name);
 			if (rc == 0 && strspn(v->helo_name,
@@ -961,19 +965,24 @@ rules_dir(const struct load *ld, struct ruleset *rules, const char *path)
 }
 
 /*
- * auth_file may be readable by the service group: "group" when set (an
- * unknown group: by no group), else the process's own.
+ * An auth_file may be owned by the service user and readable by the
+ * service group: "user" and "group" when set (unknown: only root), else the
+ * process's own.
  */
 static void
-rules_group(struct config *c)
+rules_service(struct config *c)
 {
+	struct passwd	*pw;
 	struct group	*gr;
+	long		 uid = -1, gid = -1;
 
-	if (c->group == NULL)
-		return;
-	gr = getgrnam(c->group);
-	ruleset_set_auth_group(c->rules, gr != NULL ? (unsigned long)gr->gr_gid :
-	    (unsigned long)(gid_t)-1);
+	if (c->user != NULL)
+		uid = (pw = getpwnam(c->user)) != NULL ? (long)pw->pw_uid :
+		    (long)(uid_t)-2;
+	if (c->group != NULL)
+		gid = (gr = getgrnam(c->group)) != NULL ? (long)gr->gr_gid :
+		    (long)(gid_t)-2;
+	ruleset_set_auth_service(c->rules, uid, gid);
 }
 
 static int
@@ -1056,6 +1065,7 @@ config_new(const char *path)
 	c->verify.cache_size = VERIFY_CACHE_SIZE;
 	c->verify.timeout_ms = VERIFY_TIMEOUT_MS;
 	c->verify.max_probes = VERIFY_MAX_PROBES;
+	c->verify.max_probes_per_client = VERIFY_MAX_PROBES_CLIENT;
 	c->path = strdup(path);
 	c->policy.trusted_networks = netlist_new();
 	c->rules = ruleset_new();
@@ -1145,7 +1155,7 @@ config_load(const char *path, char *err, size_t errlen)
 	if (rc == 0)
 		rc = rules_dir(&ld, c->rules, path);
 	if (rc == 0)
-		rules_group(c);
+		rules_service(c);
 	if (rc == 0 && ld.domains != NULL)
 		rc = load_domains(&ld, ld.domains, c->rules);
 	if (rc == 0 && file != NULL) {

@@ -79,6 +79,7 @@ struct verify_settings {
 	long		 cache_size;		/* entries */
 	long		 timeout_ms;		/* one probe, in all */
 	long		 max_probes;		/* at once */
+	long		 max_probes_per_client;	/* at once, per address */
 	char		*helo_name;		/* NULL: the host name */
 	char		*unknown_reply;		/* NULL: the default */
 };
@@ -89,6 +90,7 @@ struct verify_settings {
 #define VERIFY_CACHE_SIZE	100000L
 #define VERIFY_TIMEOUT_MS	8000L	/* below Sendmail's 10 s R= */
 #define VERIFY_MAX_PROBES	32L
+#define VERIFY_MAX_PROBES_CLIENT 8L
 
 struct policy {
 	enum unmatched_policy unmatched;

@@ -24,6 +24,8 @@
 #include "domain.h"
 #include "export.h"
 #include "maps.h"
+#include "rcptlist.h"
+#include "reply.h"
 #include "strutil.h"
 #include "saslpasswd.h"
 #include "tlspolicy.h"
@@ -36,23 +38,18 @@
 #define KIND_NAMESPACE	0x02
 #define KIND_SUBDOMAINS	0x04
 
-struct export_entry {
-	char		*key;
-	char		*value;
-};
-
 struct export_state {
 	const struct config *config;
 	enum export_format format;
 	char		**names;	/* names carrying rules, walk order */
 	unsigned char	*kinds;		/* KIND_* written at each name */
 	size_t		 nnames, capnames;
-	struct export_entry *entries;
-	size_t		 nentries, capentries;
+	struct kvtable	*entries;	/* the caller's, walk order */
 	struct hsearch_data table;	/* key -> index in entries */
 	int		 table_made;
 	int		 advice;	/* relay_domains: no parent match */
-	int		 flags;		/* EXPORT_DENY_BY_ACCESS */
+	int		 flags;		/* EXPORT_DENY_BY_ACCESS, ... */
+	const struct rule *listed;	/* export_listed(): the last rule */
 	char		*err;
 	size_t		 errlen;
 };
@@ -62,6 +59,12 @@ static int	export_collect(const char *pattern, const struct rule *rule,
 static int	export_name(struct export_state *st, size_t i);
 static int	export_answer(struct export_state *st, const char *domain,
 		    char **value);
+static int	export_recipients(struct export_state *st,
+		    const char *domain, char **value);
+static int	export_listed(const char *pattern, const struct rule *rule,
+		    void *arg);
+static int	export_set(struct export_state *st, const char *key,
+		    const char *value, enum export_kind kind);
 static int	export_probe(struct export_state *st, const char *name,
 		    char *probe);
 static const char *export_inherited(struct export_state *st,
@@ -72,15 +75,29 @@ static int	export_denied(struct export_state *st, const char *prefix,
 		    const char *name);
 static int	export_refuse(struct export_state *st, const char *domain,
 		    const char *below, const char *why);
-static int	export_print(struct export_state *st, FILE *out);
 static void	export_free(struct export_state *st);
-static int	export_tls(const struct config *config, FILE *out, char *err,
-		    size_t errlen);
+static int	export_tls(const struct config *config, struct kvtable *out,
+		    char *err, size_t errlen);
 
 static int
 export_is_deny(const struct rule *rule)
 {
 	return rule->relay == RELAY_DENY;
+}
+
+/* A rule the access table has entries for with EXPORT_RECIPIENTS. */
+static int
+export_is_deny_or_rcpt(const struct rule *rule)
+{
+	return rule->relay == RELAY_DENY ||
+	    rule->recipients != RECIPIENTS_ANY;
+}
+
+static int
+export_is_secret(enum export_format format)
+{
+	return format == EXPORT_POSTFIX_SASL_PASSWD ||
+	    format == EXPORT_SENDMAIL_AUTHINFO;
 }
 
 int
@@ -112,32 +129,71 @@ int
 export_write_flags(const struct config *config, enum export_format format,
     int flags, FILE *out, FILE *notes, char *err, size_t errlen)
 {
-	struct export_state st;
-	size_t		 i;
+	struct kvtable	 t;
 	int		 rc;
 
-	if (format == EXPORT_POSTFIX_TLS_POLICY && config != NULL)
-		return export_tls(config, out, err, errlen);
-	if ((format == EXPORT_POSTFIX_SASL_PASSWD ||
-	    format == EXPORT_SENDMAIL_AUTHINFO) && config != NULL)
+	/* secrets: printed by their module, never held in a table here */
+	if (export_is_secret(format) && config != NULL)
 		return saslpasswd_print(config->sasl,
 		    format == EXPORT_POSTFIX_SASL_PASSWD ? SASLPASSWD_POSTFIX :
 		    SASLPASSWD_SENDMAIL, export_format_name(format), out, err,
 		    errlen);
-	memset(&st, 0, sizeof(st));
-	st.config = config;
-	st.format = format;
-	st.flags = flags;
-	st.err = err;
-	st.errlen = errlen;
+	kvtable_init(&t);
+	rc = export_table(config, format, flags, &t, notes, err, errlen);
+	if (rc == 0)
+		rc = export_print(format, &t, out, err, errlen);
+	kvtable_free(&t);
+	return rc;
+}
+
+int
+export_print(enum export_format format, const struct kvtable *t, FILE *out,
+    char *err, size_t errlen)
+{
+	size_t	i;
+
+	fprintf(out, "# milter-relay export %s: %zu entries\n",
+	    export_format_name(format), t->n);
+	for (i = 0; i < t->n; i++)
+		fprintf(out, "%s\t%s\n", t->v[i].key, t->v[i].value);
+	if (fflush(out) == EOF || ferror(out)) {
+		snprintf(err, errlen, "write error");
+		return -1;
+	}
+	return 0;
+}
+
+int
+export_table(const struct config *config, enum export_format format,
+    int flags, struct kvtable *out, FILE *notes, char *err, size_t errlen)
+{
+	struct export_state st;
+	size_t		 i;
+	int		 rc;
+
 	if (config == NULL || config->rules == NULL) {
 		snprintf(err, errlen, "no rule set");
 		return -1;
 	}
+	if (format == EXPORT_POSTFIX_TLS_POLICY)
+		return export_tls(config, out, err, errlen);
+	if (export_is_secret(format)) {
+		snprintf(err, errlen, "%s: text only",
+		    export_format_name(format));
+		return -1;
+	}
+	memset(&st, 0, sizeof(st));
+	st.config = config;
+	st.format = format;
+	st.flags = flags;
+	st.entries = out;
+	st.err = err;
+	st.errlen = errlen;
 	/* only deny rules' names have access entries (and carve-outs) */
 	if (format == EXPORT_POSTFIX_ACCESS &&
-	    !ruleset_any(config->rules, export_is_deny))
-		return export_print(&st, out);
+	    !ruleset_any(config->rules, flags & EXPORT_RECIPIENTS ?
+	    export_is_deny_or_rcpt : export_is_deny))
+		return 0;
 	rc = ruleset_walk(config->rules, export_collect, &st);
 	/* at most "name" and ".name" (or "To:name") a name */
 	if (rc == 0 && hcreate_r(2 * st.nnames + EXPORT_TABLE_SLACK,
@@ -148,8 +204,9 @@ export_write_flags(const struct config *config, enum export_format format,
 		st.table_made = 1;
 	for (i = 0; rc == 0 && i < st.nnames; i++)
 		rc = export_name(&st, i);
-	if (rc == 0)
-		rc = export_print(&st, out);
+	if (rc == 0 && format == EXPORT_POSTFIX_ACCESS &&
+	    (flags & EXPORT_RECIPIENTS))
+		rc = ruleset_walk(config->rules, export_listed, &st);
 	if (rc == 0 && st.advice && notes != NULL)
 		fprintf(notes, "milter-relay: exact or subdomains-only rules: "
 		    "this relay_domains table is right only when "
@@ -157,13 +214,14 @@ export_write_flags(const struct config *config, enum export_format format,
 		    "relay_domains, e.g.\n  parent_domain_matches_subdomains "
 		    "= debug_peer_list smtpd_access_maps\n");
 	export_free(&st);
+	if (rc != 0)
+		kvtable_free(out);
 	return rc == 0 ? 0 : -1;
 }
 
 struct tls_export {
 	const struct config *config;
-	FILE		*out;		/* NULL: count only */
-	size_t		 n;
+	struct kvtable	*out;
 	char		*err;
 	size_t		 errlen;
 };
@@ -182,34 +240,30 @@ export_tls_hop(const char *key, const char *value, void *arg)
 		    key);
 		return -1;
 	}
-	te->n++;
-	if (te->out != NULL)
-		fprintf(te->out, "%s\t%s\n", key, a.value);
+	if (kvtable_add_kind(te->out, key, a.value, EXPORT_KIND_TLS) == -1) {
+		snprintf(te->err, te->errlen, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
 /*
- * The static smtp_tls_policy_maps table: one line a next hop that a rule
- * gives a TLS policy, keyed as Postfix looks it up.
+ * The static smtp_tls_policy_maps table: one entry a next hop that a
+ * rule gives a TLS policy, keyed as Postfix looks it up.
  */
 static int
-export_tls(const struct config *config, FILE *out, char *err, size_t errlen)
+export_tls(const struct config *config, struct kvtable *out, char *err,
+    size_t errlen)
 {
 	struct tls_export te;
 
 	memset(&te, 0, sizeof(te));
 	te.config = config;
+	te.out = out;
 	te.err = err;
 	te.errlen = errlen;
-	if (tlspolicy_walk(config->tls, export_tls_hop, &te) != 0)
-		return -1;
-	fprintf(out, "# milter-relay export %s: %zu entries\n",
-	    export_format_name(EXPORT_POSTFIX_TLS_POLICY), te.n);
-	te.out = out;
-	if (tlspolicy_walk(config->tls, export_tls_hop, &te) != 0)
-		return -1;
-	if (fflush(out) == EOF || ferror(out)) {
-		snprintf(err, errlen, "write error");
+	if (tlspolicy_walk(config->tls, export_tls_hop, &te) != 0) {
+		kvtable_free(out);
 		return -1;
 	}
 	return 0;
@@ -349,12 +403,118 @@ export_answer(struct export_state *st, const char *domain, char **value)
 			export_unname(*value, domain);
 		return 0;
 	case MAP_NOTFOUND:
+		if (st->format == EXPORT_POSTFIX_ACCESS &&
+		    (st->flags & EXPORT_RECIPIENTS))
+			return export_recipients(st, domain, value);
 		return 0;
 	default:
 		maps_format(&a, text, sizeof(text));
 		snprintf(st->err, st->errlen, "%s: %s", domain, text);
 		return -1;
 	}
+}
+
+/*
+ * EXPORT_RECIPIENTS: what the access table answers for domain, which no
+ * deny rule refuses, for the recipients setting of its rule: the unknown
+ * user reply (recipients = "list"), Postfix's own verification
+ * ("verify"), or nothing.
+ */
+static int
+export_recipients(struct export_state *st, const char *domain, char **value)
+{
+	struct decision	 d;
+	char		 text[REPLY_MAX + 1];
+
+	decide_domain(st->config, NULL, domain, &d);
+	if (d.rule == NULL || d.rule->relay == RELAY_DENY)
+		return 0;
+	switch (d.rule->recipients) {
+	case RECIPIENTS_LIST:
+		if (st->config->verify.unknown_reply != NULL)
+			snprintf(text, sizeof(text), "%s",
+			    st->config->verify.unknown_reply);
+		else
+			reply_format(REPLY_UNKNOWN_USER_TABLE, text,
+			    sizeof(text));
+		break;
+	case RECIPIENTS_VERIFY:
+		snprintf(text, sizeof(text), "%s", EXPORT_VALUE_VERIFY);
+		break;
+	default:
+		return 0;
+	}
+	if ((*value = strdup(text)) == NULL) {
+		snprintf(st->err, st->errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * ruleset_walk() callback, EXPORT_RECIPIENTS: the addresses a list rule's
+ * recipients_file names, each DUNNO in the access table, where this rule
+ * decides for its domain ("@domain": the domain's own entry).
+ */
+static int
+export_listed(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct export_state *st = arg;
+	struct decision	 d;
+	const char	*entry, *domain;
+	size_t		 i;
+
+	(void)pattern;
+	if (rule->recipients != RECIPIENTS_LIST || rule->rcptlist == NULL ||
+	    rule == st->listed)
+		return 0;
+	st->listed = rule;
+	for (i = 0; (entry = rcptlist_entry(rule->rcptlist, i)) != NULL;
+	    i++) {
+		domain = strchr(entry, '@') + 1;
+		decide_domain(st->config, NULL, domain, &d);
+		if (d.rule != rule)
+			continue;
+		if (export_set(st, entry[0] == '@' ? domain : entry,
+		    EXPORT_VALUE_DUNNO, EXPORT_KIND_RCPT) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* key's entry is value now, added or replaced. */
+static int
+export_set(struct export_state *st, const char *key, const char *value,
+    enum export_kind kind)
+{
+	struct kvpair	*e;
+	ENTRY		 item, *found;
+	char		*copy;
+
+	item.key = (char *)key;
+	item.data = NULL;
+	if (strchr(key, '@') != NULL ||
+	    hsearch_r(item, FIND, &found, &st->table) == 0) {
+		if (kvtable_add_kind(st->entries, key, value, kind) == -1)
+			goto nomem;
+		if (strchr(key, '@') != NULL)
+			return 0;
+		item.key = st->entries->v[st->entries->n - 1].key;
+		item.data = (void *)(uintptr_t)(st->entries->n - 1);
+		if (hsearch_r(item, ENTER, &found, &st->table) == 0)
+			goto nomem;
+		return 0;
+	}
+	e = &st->entries->v[(uintptr_t)found->data];
+	if ((copy = strdup(value)) == NULL)
+		goto nomem;
+	free(e->value);
+	e->value = copy;
+	e->kind = kind;
+	return 0;
+nomem:
+	snprintf(st->err, st->errlen, "out of memory");
+	return -1;
 }
 
 /*
@@ -404,7 +564,8 @@ static const char *
 export_inherited(struct export_state *st, const char *name)
 {
 	ENTRY		 item, *found;
-	const char	*parent, *value;
+	const struct kvpair *e;
+	const char	*parent;
 	char		 key[DOMAIN_MAX + 8];
 	int		 access;
 
@@ -417,12 +578,8 @@ export_inherited(struct export_state *st, const char *name)
 		item.data = NULL;
 		if (hsearch_r(item, FIND, &found, &st->table) == 0)
 			continue;
-		value = st->entries[(uintptr_t)found->data].value;
-		if (strcmp(value, MAPS_VALUE_NOCHANGE) == 0 ||
-		    strcmp(value, MAPS_VALUE_SKIP) == 0 ||
-		    strcmp(value, EXPORT_VALUE_DUNNO) == 0)
-			return NULL;
-		return value;
+		e = &st->entries->v[(uintptr_t)found->data];
+		return e->kind == EXPORT_KIND_NO ? NULL : e->value;
 	}
 	return NULL;
 }
@@ -432,12 +589,20 @@ static int
 export_emit(struct export_state *st, const char *prefix, const char *name,
     const char *value)
 {
-	struct export_entry *e;
+	static const enum export_kind kinds[] = {
+		[EXPORT_POSTFIX_TRANSPORT] = EXPORT_KIND_ROUTE,
+		[EXPORT_POSTFIX_RELAY_DOMAINS] = EXPORT_KIND_RELAY,
+		[EXPORT_SENDMAIL_MAILERTABLE] = EXPORT_KIND_ROUTE,
+		[EXPORT_SENDMAIL_ACCESS] = EXPORT_KIND_RELAY,
+		[EXPORT_POSTFIX_TLS_POLICY] = EXPORT_KIND_TLS,
+		[EXPORT_POSTFIX_ACCESS] = EXPORT_KIND_REPLY,
+	};
 	ENTRY		 item, *found;
 	char		 key[DOMAIN_MAX + 8], probe[DOMAIN_MAX + 1];
-	void		*p;
+	enum export_kind kind = kinds[st->format];
 
 	if (value == NULL) {
+		kind = EXPORT_KIND_NO;
 		if (st->format == EXPORT_POSTFIX_TRANSPORT)
 			value = MAPS_VALUE_NOCHANGE;
 		else if (st->format == EXPORT_SENDMAIL_ACCESS)
@@ -456,26 +621,12 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 			    "exclude it from its parent's entry");
 		}
 	}
-	if (st->nentries == st->capentries) {
-		st->capentries = st->capentries ? 2 * st->capentries : 256;
-		p = realloc(st->entries, st->capentries * sizeof(*st->entries));
-		if (p == NULL)
-			goto nomem;
-		st->entries = p;
-	}
 	snprintf(key, sizeof(key), "%s%s", prefix, name);
-	e = &st->entries[st->nentries];
-	e->key = strdup(key);
-	e->value = strdup(value);
-	if (e->key == NULL || e->value == NULL) {
-		free(e->key);
-		free(e->value);
+	if (kvtable_add_kind(st->entries, key, value, kind) == -1)
 		goto nomem;
-	}
-	st->nentries++;
-	item.key = e->key;
+	item.key = st->entries->v[st->entries->n - 1].key;
 	/* the index, not a pointer: entries move on realloc */
-	item.data = (void *)(uintptr_t)(st->nentries - 1);
+	item.data = (void *)(uintptr_t)(st->entries->n - 1);
 	if (hsearch_r(item, ENTER, &found, &st->table) == 0)
 		goto nomem;
 	return 0;
@@ -525,23 +676,6 @@ export_refuse(struct export_state *st, const char *domain, const char *below,
 	return -1;
 }
 
-static int
-export_print(struct export_state *st, FILE *out)
-{
-	size_t	i;
-
-	fprintf(out, "# milter-relay export %s: %zu entries\n",
-	    export_format_name(st->format), st->nentries);
-	for (i = 0; i < st->nentries; i++)
-		fprintf(out, "%s\t%s\n", st->entries[i].key,
-		    st->entries[i].value);
-	if (fflush(out) == EOF || ferror(out)) {
-		snprintf(st->err, st->errlen, "write error");
-		return -1;
-	}
-	return 0;
-}
-
 static void
 export_free(struct export_state *st)
 {
@@ -553,9 +687,4 @@ export_free(struct export_state *st)
 		free(st->names[i]);
 	free(st->names);
 	free(st->kinds);
-	for (i = 0; i < st->nentries; i++) {
-		free(st->entries[i].key);
-		free(st->entries[i].value);
-	}
-	free(st->entries);
 }

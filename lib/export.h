@@ -56,6 +56,24 @@
  * refuses (the access table refuses them first): it lets them inherit
  * the entry of the relayed namespace around them instead of failing.
  *
+ * EXPORT_RECIPIENTS (static mode) has the postfix-access table apply
+ * the recipients setting of relaying rules as well: a name whose rule
+ * has recipients = "list" answers "550 5.1.1 User unknown" (or
+ * verify.unknown_reply), each address its recipients_file lists there
+ * "DUNNO" (Postfix searches the full address first; DUNNO stops the
+ * search there, and the rest of the restrictions decide), a listed
+ * "@domain" makes "domain" DUNNO; a name whose rule has recipients =
+ * "verify" answers "reject_unverified_recipient": Postfix's own
+ * verification, whose probe goes by the transport table to the rule's
+ * smart host, as the callout would.
+ *
+ * export_table() is export_write_flags() without the text: the entries,
+ * in the order export_write() prints them, appended to out (an empty
+ * kvtable) as typed entries, each with its kind (enum export_kind: what
+ * the value says), for the static writer and routehold.h to use as they
+ * are; 0, or -1 (out is empty again).  export_print() prints such a
+ * table as export_write() does: 0, or -1 on an output error.
+ *
  * export_format_parse() maps "postfix-transport" etc. to the enum: 0 or
  * -1.  export_format_name() is the reverse.  Both are tablefmt.h's.
  */
@@ -66,6 +84,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "kvtable.h"
 #include "tablefmt.h"
 
 /* The formats of tablefmt.h, under this module's names. */
@@ -83,13 +102,34 @@ enum export_format {
 int	export_format_parse(const char *name, enum export_format *out);
 const char *export_format_name(enum export_format format);
 #define EXPORT_DENY_BY_ACCESS	0x01
+#define EXPORT_RECIPIENTS	0x02	/* postfix-access: recipients too */
+
+/* What a table entry says (struct kvpair's kind). */
+enum export_kind {
+	EXPORT_KIND_NONE,	/* read back from a file: not known */
+	EXPORT_KIND_NO,		/* not here, stop: ":", "SKIP", "DUNNO" */
+	EXPORT_KIND_RELAY,	/* relay_domains, access: may relay */
+	EXPORT_KIND_ROUTE,	/* transport, mailertable: the next hop */
+	EXPORT_KIND_REPLY,	/* postfix-access: a deny rule's reply */
+	EXPORT_KIND_TLS,	/* tls_policy: a next hop's TLS policy */
+	EXPORT_KIND_RCPT,	/* postfix-access: a listed recipient (DUNNO),
+				   a verify rule's restriction */
+	EXPORT_KIND_HOLD,	/* postfix-access: held (routehold.h) */
+	EXPORT_KIND_BELOW	/* postfix-access: the answer below a hold */
+};
 
 #define EXPORT_VALUE_DUNNO	"DUNNO"	/* postfix-access: not here, stop */
+#define EXPORT_VALUE_VERIFY	"reject_unverified_recipient"
 
 int	export_write(const struct config *config, enum export_format format,
 	    FILE *out, FILE *notes, char *err, size_t errlen);
 int	export_write_flags(const struct config *config,
 	    enum export_format format, int flags, FILE *out, FILE *notes,
 	    char *err, size_t errlen);
+int	export_table(const struct config *config, enum export_format format,
+	    int flags, struct kvtable *out, FILE *notes, char *err,
+	    size_t errlen);
+int	export_print(enum export_format format, const struct kvtable *t,
+	    FILE *out, char *err, size_t errlen);
 
 #endif

@@ -10,34 +10,46 @@
  *	void kvtable_init(struct kvtable *t);
  *	int kvtable_add(struct kvtable *t, const char *key,
  *	    const char *value);
+ *	int kvtable_add_kind(struct kvtable *t, const char *key,
+ *	    const char *value, int kind);
  *	int kvtable_parse(struct kvtable *t, const char *text);
  *	void kvtable_sort(struct kvtable *t);
  *	const char *kvtable_get(const struct kvtable *t, const char *key);
+ *	const struct kvpair *kvtable_find(const struct kvtable *t,
+ *	    const char *key);
  *	const char *kvtable_search(const struct kvtable *t, const char *key);
+ *	const struct kvpair *kvtable_search_entry(const struct kvtable *t,
+ *	    const char *key);
  *	const char *kvtable_parent(const char *key);
  *	int kvtable_equal(const struct kvtable *a, const struct kvtable *b);
  *	void kvtable_free(struct kvtable *t);
  * DESCRIPTION
  *	A kvtable holds the entries of one table of export.h (or of an
- *	LMDB file written from one), each key and value copied.
+ *	LMDB file written from one), each key and value copied, each with
+ *	a kind: the caller's type of the entry (export.h's enum
+ *	export_kind), which no file holds (0 when read back).
  *
- *	kvtable_add() appends a copy of key and value (the table is then
- *	unsorted).  kvtable_parse() adds the "key<TAB>value" lines of
- *	text, skipping comment lines and lines without a TAB, and sorts.
- *	Both return 0, or -1 when out of memory.  kvtable_sort() sorts by
+ *	kvtable_add() appends a copy of key and value of kind 0 (the
+ *	table is then unsorted), kvtable_add_kind() one of that kind.
+ *	kvtable_parse() adds the "key<TAB>value" lines of text, skipping
+ *	comment lines and lines without a TAB, and sorts.  All three
+ *	return 0, or -1 when out of memory.  kvtable_sort() sorts by
  *	key (strcmp order, which is also LMDB's order for keys stored with
  *	their NUL); of a repeated key (the tables have none) one entry
  *	stays.
  *
- *	kvtable_get() is the value of key in a sorted table, or NULL.
+ *	kvtable_get() is the value of key in a sorted table, or NULL;
+ *	kvtable_find() its entry, or NULL.
  *	kvtable_search() searches key as Postfix searches a table whose
  *	map is not in parent_domain_matches_subdomains: key itself, then
  *	".parent" for each parent, nearest first (for "a.b.c": "a.b.c",
  *	".b.c", ".c"; for ".b.c": ".b.c", ".c"); the first value found,
- *	or NULL.  kvtable_parent() is the next key of that search after
- *	key (a pointer into key), or NULL after the last.
+ *	or NULL; kvtable_search_entry() that entry.  kvtable_parent() is
+ *	the next key of that search after key (a pointer into key), or
+ *	NULL after the last.
  *
- *	kvtable_equal() is 1 when two sorted tables hold the same entries.
+ *	kvtable_equal() is 1 when two sorted tables hold the same entries
+ *	(keys and values; the kinds are not compared).
  *	kvtable_free() frees the entries; the table is empty again.
  */
 #include <stdlib.h>
@@ -54,7 +66,7 @@ kvtable_init(struct kvtable *t)
 
 /* Append key and value, which the table now owns: 0, or -1 (freed). */
 static int
-kvtable_take(struct kvtable *t, char *key, char *value)
+kvtable_take(struct kvtable *t, char *key, char *value, int kind)
 {
 	struct kvpair	*p;
 	size_t		 cap;
@@ -70,6 +82,7 @@ kvtable_take(struct kvtable *t, char *key, char *value)
 	}
 	t->v[t->n].key = key;
 	t->v[t->n].value = value;
+	t->v[t->n].kind = kind;
 	t->n++;
 	return 0;
 fail:
@@ -81,7 +94,14 @@ fail:
 int
 kvtable_add(struct kvtable *t, const char *key, const char *value)
 {
-	return kvtable_take(t, strdup(key), strdup(value));
+	return kvtable_take(t, strdup(key), strdup(value), 0);
+}
+
+int
+kvtable_add_kind(struct kvtable *t, const char *key, const char *value,
+    int kind)
+{
+	return kvtable_take(t, strdup(key), strdup(value), kind);
 }
 
 int
@@ -95,7 +115,7 @@ kvtable_parse(struct kvtable *t, const char *text)
 		    (size_t)(end - line))) == NULL)
 			continue;
 		if (kvtable_take(t, strndup(line, (size_t)(tab - line)),
-		    strndup(tab + 1, (size_t)(end - tab - 1))) == -1)
+		    strndup(tab + 1, (size_t)(end - tab - 1)), 0) == -1)
 			return -1;
 	}
 	kvtable_sort(t);
@@ -129,8 +149,8 @@ kvtable_sort(struct kvtable *t)
 	t->n = out + 1;
 }
 
-const char *
-kvtable_get(const struct kvtable *t, const char *key)
+const struct kvpair *
+kvtable_find(const struct kvtable *t, const char *key)
 {
 	size_t	 lo = 0, hi = t->n, mid;
 	int	 c;
@@ -138,13 +158,21 @@ kvtable_get(const struct kvtable *t, const char *key)
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if ((c = strcmp(key, t->v[mid].key)) == 0)
-			return t->v[mid].value;
+			return &t->v[mid];
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+const char *
+kvtable_get(const struct kvtable *t, const char *key)
+{
+	const struct kvpair *e = kvtable_find(t, key);
+
+	return e != NULL ? e->value : NULL;
 }
 
 const char *
@@ -156,15 +184,23 @@ kvtable_parent(const char *key)
 	return dot != NULL && dot[1] != '\0' ? dot : NULL;
 }
 
+const struct kvpair *
+kvtable_search_entry(const struct kvtable *t, const char *key)
+{
+	const struct kvpair *e;
+
+	for (; key != NULL; key = kvtable_parent(key))
+		if ((e = kvtable_find(t, key)) != NULL)
+			return e;
+	return NULL;
+}
+
 const char *
 kvtable_search(const struct kvtable *t, const char *key)
 {
-	const char	*value;
+	const struct kvpair *e = kvtable_search_entry(t, key);
 
-	for (; key != NULL; key = kvtable_parent(key))
-		if ((value = kvtable_get(t, key)) != NULL)
-			return value;
-	return NULL;
+	return e != NULL ? e->value : NULL;
 }
 
 int

@@ -10,6 +10,7 @@
  *	int rcptlist_parse_line(list, line, len, err, errlen)
  *	int rcptlist_finish(list)
  *	size_t rcptlist_count(list)
+ *	const char *rcptlist_entry(list, i)
  *	const char *rcptlist_path(list)
  *	void rcptlist_free(list)
  *
@@ -46,6 +47,10 @@
  *	comment line, -1 with a reason in err; rcptlist_finish() sorts the
  *	entries for lookups (0, or -1 out of memory).  A repeated entry is
  *	not an error: a list is a set.
+ *
+ *	rcptlist_entry() is entry i (0 to rcptlist_count() - 1) of a
+ *	finished list, "local@domain" (local part in lower case) or
+ *	"@domain", in sorted order (the static tables write them).
  */
 #include <sys/stat.h>
 
@@ -319,6 +324,12 @@ size_t
 rcptlist_count(const struct rcptlist *list)
 {
 	return list == NULL ? 0 : list->count;
+}
+
+const char *
+rcptlist_entry(const struct rcptlist *list, size_t i)
+{
+	return i < rcptlist_count(list) ? list->entry[i] : NULL;
 }
 
 const char *

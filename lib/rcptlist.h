@@ -21,6 +21,7 @@ int	rcptlist_contains(const struct rcptlist *list, const char *local,
 	    const char *domain);
 int	rcptlist_has_domain(const struct rcptlist *list, const char *domain);
 size_t	rcptlist_count(const struct rcptlist *list);
+const char *rcptlist_entry(const struct rcptlist *list, size_t i);
 const char *rcptlist_path(const struct rcptlist *list);
 void	rcptlist_free(struct rcptlist *list);
 

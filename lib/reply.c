@@ -36,6 +36,10 @@
  *	REPLY_ROUTE_PENDING	451 4.7.1 Relay route being updated, try
  *				again later (static mode's access table:
  *				Postfix puts the recipient before it)
+ *	REPLY_UNKNOWN_USER_TABLE 550 5.1.1 User unknown (static mode's
+ *				access table: Postfix puts "<ADDR>:
+ *				Recipient address rejected:" before it,
+ *				as REPLY_UNKNOWN_USER reads)
  *
  *	ADDR is rcpt[0..len) as the client gave it, without the spaces and
  *	angle brackets around it, cut at REPLY_ADDR_MAX octets, with every
@@ -106,6 +110,8 @@ static const struct {
 	    "later" },
 	[REPLY_ROUTE_PENDING] = { RCODE_TEMPFAIL, XCODE_TEMPFAIL, 0,
 	    "Relay route being updated, try again later" },
+	[REPLY_UNKNOWN_USER_TABLE] = { RCODE_NO_USER, XCODE_NO_USER, 0,
+	    "User unknown" },
 };
 
 static void	reply_show(const char *rcpt, size_t len, char *out,

@@ -19,7 +19,8 @@ enum reply_kind {
 	REPLY_ROUTE_MISMATCH,	/* 451 4.7.1 the MTA routes elsewhere */
 	REPLY_UNKNOWN_USER,	/* 550 5.1.1 no such recipient */
 	REPLY_UNVERIFIED,	/* 450 4.1.1 recipient not verified */
-	REPLY_ROUTE_PENDING	/* 451 4.7.1 static tables catching up */
+	REPLY_ROUTE_PENDING,	/* 451 4.7.1 static tables catching up */
+	REPLY_UNKNOWN_USER_TABLE /* 550 5.1.1 the access table's words */
 };
 
 struct decision;

@@ -10,14 +10,23 @@
  *	void routehold_init(struct routehold *h);
  *	int routehold_add(struct routehold *h, const char *key,
  *	    double until);
+ *	int routehold_copy(struct routehold *to,
+ *	    const struct routehold *from);
  *	void routehold_expire(struct routehold *h, double now);
  *	int routehold_changes(struct routehold *h,
  *	    const struct routehold_tables *tables, double until);
  *	int routehold_access(const struct routehold *h,
  *	    const struct routehold_tables *tables,
  *	    const struct kvtable *access, struct kvtable *out);
+ *	int routehold_release(const struct routehold *h,
+ *	    const struct kvtable *access, const struct kvtable *deny,
+ *	    struct kvtable *out);
+ *	int routehold_save(const struct routehold *h, double now,
+ *	    time_t wall, FILE *out);
+ *	int routehold_load(struct routehold *h, const char *text,
+ *	    double now, time_t wall);
  *	int routehold_has(const struct routehold *h, const char *key);
- *	int routehold_is_held(const char *value);
+ *	const char *routehold_value(void);
  *	double routehold_next(const struct routehold *h);
  *	void routehold_free(struct routehold *h);
  * DESCRIPTION
@@ -38,7 +47,9 @@
  *	".name") with the time each is held until, in the caller's clock.
  *	routehold_add() holds key until then (a later time of a key
  *	already held wins): 0, or -1 when out of memory.
- *	routehold_expire() lets go of the keys held until now or before.
+ *	routehold_copy() adds the holds of from to to: 0, or -1 when out
+ *	of memory.  routehold_expire() lets go of the keys held until now
+ *	or before.
  *
  *	routehold_changes() holds, until then, every key of the four
  *	tables at which Postfix's answer (the relay_domains value and the
@@ -48,25 +59,43 @@
  *	changed are compared.
  *
  *	routehold_access() writes into out (an empty table) the access
- *	table to publish: the entries of access (the deny rules' table,
- *	whose replies win where they have an entry), the held value at
- *	each held key without a reply of its own (the deny reply where
- *	access refuses the key through a parent's entry), and, at each key
- *	of the four tables below a held key, the answer access would give
- *	there anyway (or DUNNO), so that the search for a name whose
- *	answer did not change stops before the held entry above it: 0, or
- *	-1 when out of memory.
+ *	table to publish, typed (export.h's kinds): the entries of access
+ *	(the deny rules' table, whose replies win where they have an
+ *	entry), an EXPORT_KIND_HOLD entry with the held value at each held
+ *	key without a reply of its own (the deny reply where access
+ *	refuses the key through a parent's entry) and instead of each
+ *	EXPORT_KIND_RCPT entry (a listed address's DUNNO, a verify rule's
+ *	restriction) that answers for a held name, and, at each key of the
+ *	four tables below a held key, an EXPORT_KIND_BELOW entry with the
+ *	answer access would give there anyway (or DUNNO), so that the
+ *	search for a name whose answer did not change stops before the
+ *	held entry above it: 0, or -1 when out of memory.
  *
- *	routehold_has() is 1 when key is held, else 0.
- *	routehold_is_held() is 1 when an access table value is the held
- *	answer (how a restarted daemon finds the keys it held, and how the
- *	entries of the keys let go are found).
+ *	routehold_release() writes into out (an empty table) the access
+ *	table access (one routehold_access() wrote) with the holds let go
+ *	that h no longer has: an EXPORT_KIND_HOLD entry at a key not held
+ *	goes, or becomes deny's entry at that key again.  A hold is known
+ *	by its kind, never by its text: a deny rule whose reply reads as
+ *	the held answer stays.  0, or -1 when out of memory.
+ *
+ *	routehold_save() prints the holds as "key<TAB>time" lines, time in
+ *	wall-clock seconds (wall is now in the wall clock, now in the
+ *	caller's), for a restarted daemon: 0, or -1 on an output error.
+ *	routehold_load() adds the holds of such text, each held as long
+ *	as its time says and never longer than ROUTEHOLD_SECONDS from
+ *	wall; lines that do not parse, keys longer than a domain name and
+ *	past times are skipped: 0, or -1 when out of memory.
+ *
+ *	routehold_has() is 1 when key is held, else 0.  routehold_value()
+ *	is the held answer, "451 4.7.1 ..." (reply.h's REPLY_ROUTE_PENDING).
  *	routehold_next() is the earliest time a key is held until, or 0
  *	when none is held.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "export.h"
 #include "reply.h"
 #include "routehold.h"
@@ -88,8 +117,9 @@ static int	routehold_append(struct routehold *h, const char *key,
 static int	routehold_diff(const struct kvtable *a,
 		    const struct kvtable *b, struct routehold *changed);
 static int	routehold_cmp(const void *a, const void *b);
+static int	routehold_rcpt_held(const struct routehold *h,
+		    const struct routehold_tables *tables, const char *key);
 static void	routehold_sort(struct routehold *h);
-static const char *routehold_value(void);
 
 void
 routehold_init(struct routehold *h)
@@ -129,6 +159,18 @@ routehold_append(struct routehold *h, const char *key, double until)
 		return -1;
 	h->v[h->n].until = until;
 	h->n++;
+	return 0;
+}
+
+int
+routehold_copy(struct routehold *to, const struct routehold *from)
+{
+	size_t	 i;
+
+	for (i = 0; i < from->n; i++)
+		if (routehold_append(to, from->v[i].key, from->v[i].until) == -1)
+			return -1;
+	routehold_sort(to);
 	return 0;
 }
 
@@ -196,16 +238,22 @@ routehold_access(const struct routehold *h,
     struct kvtable *out)
 {
 	struct routehold_keys it;
+	const struct kvpair *e;
 	const char	*key, *k, *value;
 	size_t		 i;
-	int		 below;
+	int		 below, kind, rc;
 
 	for (i = 0; i < access->n; i++) {
 		value = access->v[i].value;
-		if (strcmp(value, EXPORT_VALUE_DUNNO) == 0 &&
-		    routehold_has(h, access->v[i].key))
+		kind = access->v[i].kind;
+		if ((kind == EXPORT_KIND_NO &&
+		    routehold_has(h, access->v[i].key)) ||
+		    (kind == EXPORT_KIND_RCPT &&
+		    routehold_rcpt_held(h, tables, access->v[i].key))) {
 			value = routehold_value();
-		if (kvtable_add(out, access->v[i].key, value) == -1)
+			kind = EXPORT_KIND_HOLD;
+		}
+		if (kvtable_add_kind(out, access->v[i].key, value, kind) == -1)
 			return -1;
 	}
 	if (h->n == 0) {
@@ -216,10 +264,14 @@ routehold_access(const struct routehold *h,
 		if (kvtable_get(access, h->v[i].key) != NULL)
 			continue;
 		/* a deny rule refuses it anyway, and says so itself */
-		value = kvtable_search(access, h->v[i].key);
-		if (value == NULL || strcmp(value, EXPORT_VALUE_DUNNO) == 0)
-			value = routehold_value();
-		if (kvtable_add(out, h->v[i].key, value) == -1)
+		e = kvtable_search_entry(access, h->v[i].key);
+		if (e != NULL && e->kind == EXPORT_KIND_REPLY)
+			rc = kvtable_add_kind(out, h->v[i].key, e->value,
+			    e->kind);
+		else
+			rc = kvtable_add_kind(out, h->v[i].key,
+			    routehold_value(), EXPORT_KIND_HOLD);
+		if (rc == -1)
 			return -1;
 	}
 	routehold_keys_start(&it, tables);
@@ -233,7 +285,7 @@ routehold_access(const struct routehold *h,
 			continue;
 		if ((value = kvtable_search(access, key)) == NULL)
 			value = EXPORT_VALUE_DUNNO;
-		if (kvtable_add(out, key, value) == -1)
+		if (kvtable_add_kind(out, key, value, EXPORT_KIND_BELOW) == -1)
 			return -1;
 	}
 	kvtable_sort(out);
@@ -241,11 +293,68 @@ routehold_access(const struct routehold *h,
 }
 
 int
-routehold_is_held(const char *value)
+routehold_release(const struct routehold *h, const struct kvtable *access,
+    const struct kvtable *deny, struct kvtable *out)
 {
-	return strcmp(value, routehold_value()) == 0;
+	const struct kvpair *e;
+	size_t		 i;
+
+	for (i = 0; i < access->n; i++) {
+		e = &access->v[i];
+		if (e->kind == EXPORT_KIND_HOLD && !routehold_has(h, e->key) &&
+		    (e = kvtable_find(deny, e->key)) == NULL)
+			continue;
+		if (kvtable_add_kind(out, e->key, e->value, e->kind) == -1)
+			return -1;
+	}
+	kvtable_sort(out);
+	return 0;
 }
 
+int
+routehold_save(const struct routehold *h, double now, time_t wall, FILE *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->n; i++)
+		/* rounded up: a little late rather than early */
+		fprintf(out, "%s\t%lld\n", h->v[i].key, (long long)wall +
+		    (long long)(h->v[i].until - now) + 1);
+	return fflush(out) == EOF || ferror(out) ? -1 : 0;
+}
+
+int
+routehold_load(struct routehold *h, const char *text, double now,
+    time_t wall)
+{
+	struct kvtable	 t;
+	long long	 until;
+	size_t		 i;
+	char		*end;
+	int		 rc = -1;
+
+	kvtable_init(&t);
+	if (kvtable_parse(&t, text) == -1)
+		goto out;
+	for (i = 0; i < t.n; i++) {
+		errno = 0;
+		until = strtoll(t.v[i].value, &end, 10);
+		if (errno != 0 || end == t.v[i].value || *end != '\0' ||
+		    until <= (long long)wall ||
+		    strlen(t.v[i].key) > DOMAIN_MAX + 1)
+			continue;
+		if (until - (long long)wall > ROUTEHOLD_SECONDS)
+			until = (long long)wall + ROUTEHOLD_SECONDS;
+		if (routehold_append(h, t.v[i].key,
+		    now + (double)(until - (long long)wall)) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	routehold_sort(h);
+	kvtable_free(&t);
+	return rc;
+}
 double
 routehold_next(const struct routehold *h)
 {
@@ -301,8 +410,33 @@ routehold_diff(const struct kvtable *a, const struct kvtable *b,
 	return 0;
 }
 
+/*
+ * 1 when an access key of EXPORT_KIND_RCPT ("user@domain" or a domain)
+ * answers for a name held: its domain, or the parent key that gives the
+ * domain its answer in the four tables, is held.
+ */
+static int
+routehold_rcpt_held(const struct routehold *h,
+    const struct routehold_tables *tables, const char *key)
+{
+	const char	*k, *at;
+
+	if ((at = strchr(key, '@')) != NULL)
+		key = at + 1;
+	for (k = key; k != NULL; k = kvtable_parent(k)) {
+		if (routehold_has(h, k))
+			return 1;
+		if (kvtable_get(tables->old_relay, k) != NULL ||
+		    kvtable_get(tables->old_transport, k) != NULL ||
+		    kvtable_get(tables->new_relay, k) != NULL ||
+		    kvtable_get(tables->new_transport, k) != NULL)
+			return 0;
+	}
+	return 0;
+}
+
 /* "451 4.7.1 text": the access table's answer for a held name */
-static const char *
+const char *
 routehold_value(void)
 {
 	static char	 value[REPLY_MAX + 1];

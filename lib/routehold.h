@@ -6,6 +6,8 @@
 #define MR_ROUTEHOLD_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "kvtable.h"
 
@@ -29,14 +31,22 @@ struct routehold_tables {
 
 void	routehold_init(struct routehold *h);
 int	routehold_add(struct routehold *h, const char *key, double until);
+int	routehold_copy(struct routehold *to, const struct routehold *from);
 void	routehold_expire(struct routehold *h, double now);
 int	routehold_changes(struct routehold *h,
 	    const struct routehold_tables *tables, double until);
 int	routehold_access(const struct routehold *h,
 	    const struct routehold_tables *tables, const struct kvtable *access,
 	    struct kvtable *out);
+int	routehold_release(const struct routehold *h,
+	    const struct kvtable *access, const struct kvtable *deny,
+	    struct kvtable *out);
+int	routehold_save(const struct routehold *h, double now, time_t wall,
+	    FILE *out);
+int	routehold_load(struct routehold *h, const char *text, double now,
+	    time_t wall);
 int	routehold_has(const struct routehold *h, const char *key);
-int	routehold_is_held(const char *value);
+const char *routehold_value(void);
 double	routehold_next(const struct routehold *h);
 void	routehold_free(struct routehold *h);
 

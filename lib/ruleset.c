@@ -983,7 +983,10 @@ ruleset_new(void)
 	struct ruleset	*set;
 
 	if ((set = calloc(1, sizeof(*set))) != NULL)
+	{
+		set->auths.user = (uid_t)-1;
 		set->auths.group = getegid();
+	}
 	return set;
 }
 
@@ -1295,9 +1298,10 @@ ruleset_set_dir(struct ruleset *set, const char *dir)
 }
 
 void
-ruleset_set_auth_group(struct ruleset *set, unsigned long gid)
+ruleset_set_auth_service(struct ruleset *set, long uid, long gid)
 {
-	set->auths.group = (gid_t)gid;
+	set->auths.user = (uid_t)uid;
+	set->auths.group = gid == -1 ? getegid() : (gid_t)gid;
 }
 
 void

@@ -89,8 +89,9 @@
  * smart hosts get its username and password (SMTP AUTH).  It needs a
  * smarthost and tls = "encrypt" or stronger: a password never travels
  * in clear, and a rule that would let it is refused, not raised.  The
- * file may be group-readable only by the service group that
- * ruleset_set_auth_group() gave (default: the process's group).
+ * file may be owned by root or the service user, and group-readable only
+ * by the service group, that ruleset_set_auth_service() gave (-1: the
+ * process's own, the default).
  */
 #ifndef MR_RULESET_H
 #define MR_RULESET_H
@@ -180,7 +181,7 @@ int	pattern_normalize(const char *pattern, char *out, const char **why);
 int	ruleset_has_pattern(const struct ruleset *set, const char *pattern);
 int	ruleset_reserve(struct ruleset *set, size_t names);
 int	ruleset_set_dir(struct ruleset *set, const char *dir);
-void	ruleset_set_auth_group(struct ruleset *set, unsigned long gid);
+void	ruleset_set_auth_service(struct ruleset *set, long uid, long gid);
 
 extern const struct rule rule_tombstone;
 size_t	ruleset_levels(const struct ruleset *set, const char *domain,

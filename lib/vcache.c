@@ -11,7 +11,8 @@
  *	void vcache_close(cache)
  *
  * DESCRIPTION
- *	Results of callouts, keyed by the recipient address in lower case,
+ *	Results of callouts, keyed by the recipient address asked (the
+ *	caller's key: verify.c keeps the local part's case),
  *	in one LMDB file (path, with LMDB's lock file path-lock next to
  *	it), so that they survive reloads, worker restarts and daemon
  *	restarts, and any number of threads may read them at once.  A value

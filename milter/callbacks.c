@@ -396,7 +396,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		if (d.reason == DECIDE_REASON_FINAL)
 			metrics_add(MC_FINAL_DELIVERY);
 		if (d.verify)
-			verify_recipient(config, rcpt, &d);
+			verify_recipient(config, &s->client, rcpt, &d);
 		route_check(ctx, s, rcpt, config, &d);
 	}
 	decision_log(s, rcpt, &d);

@@ -19,7 +19,10 @@
  * --to postgresql:CONNINFO: instead of printing them, the lines are
  * checked as a domains_file (all of them, duplicates included) and then
  * replace every row of the table "rules" in one transaction
- * (pgsource_store()); the daemons listening reload.
+ * (pgsource_store()); the daemons listening reload.  A password in
+ * CONNINFO is on the command line, where any user can read it: import
+ * warns; libpq takes it from PGPASSFILE (~/.pgpass) or PGPASSWORD when
+ * CONNINFO has none.
  *
  * Exit: EX_OK (also for -h, the usage); EX_USAGE for bad arguments;
  * EX_NOINPUT when a file cannot be opened; EX_DATAERR, naming FILE:LINE,
@@ -139,6 +142,11 @@ import_store(const char *to, char *text)
 		return EX_USAGE;
 	}
 	to += strlen(CONFIG_SOURCE_PGSQL);
+	if (pgsource_has_secret(to))
+		cli_error("import: warning: the connection string gives a "
+		    "password on the command line, where other users can "
+		    "read it (ps); leave it out and give it in PGPASSFILE "
+		    "(~/.pgpass) or PGPASSWORD, which libpq reads");
 	if ((rules = ruleset_new()) == NULL)
 		return EX_OSERR;
 	lines = NULL;

@@ -16,9 +16,13 @@
  * background unless -f, write the pid file, drop privileges
  * (initgroups, setgid, setuid), then become the supervisor
  * (supervisor.c), which forks the worker.  Options override the file's
- * settings.  -t only checks the configuration: "FILE: OK, N rules" and
+ * settings.  -t only checks the configuration (with maps_dir, also that
+ * the static tables can express the rule set): "FILE: OK, N rules" and
  * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
- * do, so that scripts test one status).
+ * do, so that scripts test one status).  Before the OK line it warns, on
+ * standard error, about what mtacheck.c finds in the rules, the
+ * directories the daemon writes and the Postfix beside it; the start
+ * log has the warnings about the directories.
  */
 #include <errno.h>
 #include <grp.h>
@@ -46,8 +50,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "mtacheck.h"
 #include "pidfile.h"
 #include "source.h"
+#include "staticmaps.h"
 #include "socketmap.h"
 
 #ifndef MR_VERSION
@@ -128,6 +134,20 @@ version(void)
 	return 0;
 }
 
+/* say_stderr - a finding of -t, on standard error */
+static void
+say_stderr(const char *msg)
+{
+	cli_error("warning: %s", msg);
+}
+
+/* say_log - a finding at start, in the log */
+static void
+say_log(const char *msg)
+{
+	log_warning("%s", msg);
+}
+
 static int
 config_test(const char *path)
 {
@@ -138,6 +158,14 @@ config_test(const char *path)
 		cli_error("%s", err);
 		return 1;
 	}
+	if (staticmaps_check(config, err, sizeof(err)) == -1) {
+		cli_error("%s: maps_dir: static mode %s", path, err);
+		config_free(config);
+		return 1;
+	}
+	(void)mtacheck_rules(config, say_stderr);
+	(void)mtacheck_dirs(config, say_stderr);
+	(void)mtacheck_postfix(config, say_stderr);
 	printf("%s: OK, %zu rules\n", path, ruleset_count(config->rules));
 	config_free(config);
 	return 0;
@@ -327,6 +355,7 @@ run_daemon(const struct options *o)
 	struct creds c;
 	struct config *config;
 	struct group *gr;
+	struct passwd *pw;
 	sigset_t sigs;
 	int	 mode, status, cached;
 
@@ -339,9 +368,10 @@ run_daemon(const struct options *o)
 	d.socketmap_fd = -1;
 	d.metrics_fd = -1;
 	d.foreground = o->foreground;
-	/* -g is the service group an auth_file may be readable by */
-	if (o->group != NULL && (gr = getgrnam(o->group)) != NULL)
-		authfile_service_group(gr->gr_gid);
+	/* -u, -g: the owner and group an auth_file may have */
+	authfile_service(o->user != NULL && (pw = getpwnam(o->user)) != NULL ?
+	    pw->pw_uid : (uid_t)-1, o->group != NULL &&
+	    (gr = getgrnam(o->group)) != NULL ? gr->gr_gid : (gid_t)-1);
 	if ((config = source_load(o->conf, SOURCE_CACHE, &cached, err,
 	    sizeof(err))) == NULL) {
 		cli_error("%s", err);
@@ -387,6 +417,7 @@ run_daemon(const struct options *o)
 		return EX_OSERR;
 	}
 	(void)log_open("milter-relay", o->foreground, config->syslog_facility);
+	(void)mtacheck_dirs(config, say_log);
 	if (metrics_init() != 0)
 		log_warning("metrics: no shared memory (%s); counters start "
 		    "over when a worker restarts", strerror(errno));

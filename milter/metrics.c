@@ -572,6 +572,14 @@ format_daemon(FILE *fp)
 	scalar(fp, "milter_relay_verify_busy_total", "counter",
 	    "Recipients left unverified: too many callouts at once.",
 	    get(&m->counter[MC_VERIFY_BUSY]));
+	family(fp, "milter_relay_static_writes_total", "counter",
+	    "Static mode: publishes of the tables by result.");
+	fprintf(fp, "milter_relay_static_writes_total{result=\"ok\"} %llu\n"
+	    "milter_relay_static_writes_total{result=\"refused\"} %llu\n"
+	    "milter_relay_static_writes_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)get(&m->counter[MC_STATIC_OK]),
+	    (unsigned long long)get(&m->counter[MC_STATIC_REFUSED]),
+	    (unsigned long long)get(&m->counter[MC_STATIC_FAILED]));
 	family(fp, "milter_relay_start_time_seconds", "gauge",
 	    "Unix time the daemon started.");
 	fprintf(fp, "milter_relay_start_time_seconds %lld\n",

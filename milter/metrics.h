@@ -37,6 +37,9 @@ enum metrics_counter {
 	MC_VERIFY_INVALID,
 	MC_VERIFY_UNKNOWN,
 	MC_VERIFY_BUSY,		/* refused: too many callouts at once */
+	MC_STATIC_OK,		/* static mode: tables written or current */
+	MC_STATIC_REFUSED,	/* rule set the tables cannot express */
+	MC_STATIC_FAILED,	/* tables not written: an I/O error */
 	MC_CREDENTIALS_REFUSED,	/* loads refused for an auth_file */
 	MC_COUNT
 };

@@ -9,6 +9,7 @@
  *	int pgsource_store(const char *conninfo, char **lines, size_t n,
  *	    char *err, size_t errlen);
  *	char *pgsource_mask(const char *conninfo, char *buf, size_t len);
+ *	int pgsource_has_secret(const char *conninfo);
  *	int pgsource_listen_start(const char *conninfo, void (*reload)(void),
  *	    char *err, size_t errlen);
  *	void pgsource_listen_stop(void);
@@ -43,10 +44,17 @@
  *	the lines.  0, or -1 with err.
  *
  *	pgsource_mask() writes the connection string as it may be logged:
- *	keyword=value pairs as libpq parses them (a URI too), the password
- *	replaced with "********"; a string libpq cannot parse is not shown
- *	at all.  It returns buf.  No message of this module holds the
- *	connection string itself.
+ *	keyword=value pairs as libpq parses them (a URI too), the value of
+ *	every secret replaced with "********": the keywords libpq itself
+ *	marks as secret (its display character '*': password, sslpassword,
+ *	and any later one) and any keyword that names a password or a
+ *	secret; a string libpq cannot parse is not shown at all.  It
+ *	returns buf.  No message of this module holds the connection
+ *	string itself, nor libpq's message about a string it cannot parse
+ *	(it may quote a piece of it).  pgsource_has_secret() is 1 when the
+ *	string gives such a secret (the import command warns: argv can be
+ *	read by every user; libpq reads the password from PGPASSFILE or
+ *	PGPASSWORD when the string has none), else 0.
  *
  *	pgsource_listen_start() starts the listener thread: it connects,
  *	runs LISTEN milter_relay, and then calls reload() once (changes
@@ -74,6 +82,7 @@
 
 #include "config.h"
 #include "copytext.h"
+#include "overlay.h"
 #include "rulerow.h"
 #include "ruleset.h"
 
@@ -107,6 +116,31 @@ pg_reason(PGconn *conn, const char *what, char *err, size_t errlen)
 	errmsg_set(err, errlen, "%s: %s", what, msg);
 }
 
+/* pg_secret - a conninfo option whose value is not to be shown */
+static int
+pg_secret(const PQconninfoOption *o)
+{
+	return (o->dispchar != NULL && o->dispchar[0] == '*') ||
+	    strstr(o->keyword, "password") != NULL ||
+	    strstr(o->keyword, "secret") != NULL;
+}
+
+/* pgsource_has_secret - the connection string gives a secret itself */
+int
+pgsource_has_secret(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	int	 found;
+
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL)
+		return 0;
+	found = 0;
+	for (o = opts; o->keyword != NULL; o++)
+		found |= o->val != NULL && o->val[0] != '\0' && pg_secret(o);
+	PQconninfoFree(opts);
+	return found;
+}
+
 /* pgsource_mask - a connection string that can be logged */
 char *
 pgsource_mask(const char *conninfo, char *buf, size_t len)
@@ -125,8 +159,7 @@ pgsource_mask(const char *conninfo, char *buf, size_t len)
 			continue;
 		n = snprintf(buf + used, len - used, "%s%s=%s",
 		    used > 0 ? " " : "", o->keyword,
-		    strcmp(o->keyword, "password") == 0 ? "********" :
-		    o->val);
+		    pg_secret(o) ? "********" : o->val);
 		if (n > 0)
 			used += (size_t)n;
 	}
@@ -148,8 +181,16 @@ pg_notice(void *arg, const char *message)
 static PGconn *
 pg_connect(const char *conninfo, char *err, size_t errlen)
 {
+	PQconninfoOption *opts;
 	PGconn	*conn;
 
+	/* libpq's message about a bad string may quote a secret */
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL) {
+		errmsg_set(err, errlen, "cannot connect: libpq cannot parse "
+		    "the connection string");
+		return NULL;
+	}
+	PQconninfoFree(opts);
 	conn = PQconnectdb(conninfo);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		pg_reason(conn, "cannot connect", err, errlen);
@@ -184,10 +225,53 @@ struct columns {
 	int		 pattern;	/* index of "pattern", -1: none */
 };
 
+/* pattern_plain - lower-case letters, digits, hyphens between dots */
+static int
+pattern_plain(const char *p)
+{
+	int	 prev;
+
+	if (*p == '#' || *p == '.')
+		p++;
+	for (prev = '.'; *p != '\0'; prev = *p++) {
+		if (*p == '.' ? prev == '.' : !((*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-'))
+			return 0;
+	}
+	return prev != '.';
+}
+
+/*
+ * row_exact - the change log can follow the row: its pattern is written
+ * as the rule set keeps it (one text a pattern, so a changed text names
+ * the one rule it was), and it sets nothing that rows decide together
+ * (tls: one policy a smart host) or that comes from elsewhere
+ * (recipients_file, auth_file)
+ */
+static int
+row_exact(const struct columns *cols)
+{
+	const char	*p, *why;
+	char		 cp[PATTERN_MAX + 1];
+	int		 col;
+
+	for (col = 0; col < cols->n; col++)
+		if (cols->value[col] != NULL &&
+		    (strcmp(cols->name[col], "tls") == 0 ||
+		    strcmp(cols->name[col], "tls_match") == 0 ||
+		    strcmp(cols->name[col], "recipients_file") == 0 ||
+		    strcmp(cols->name[col], "auth_file") == 0))
+			return 0;
+	p = cols->value[cols->pattern];
+	if (pattern_plain(p))
+		return 1;
+	return pattern_normalize(p, cp, &why) == 0 && strcmp(cp, p) == 0;
+}
+
 /* load_row - one row through the domains_file parser */
 static int
 load_row(struct ruleset *rules, const struct columns *cols, FILE *snap,
-    char *err, size_t errlen)
+    struct pgsource_mark *mark, char *err, size_t errlen)
 {
 	struct rulerow	 r;
 	char		 line[PGSOURCE_LINE_MAX + 2], msg[768], q[256];
@@ -220,6 +304,8 @@ load_row(struct ruleset *rules, const struct columns *cols, FILE *snap,
 		/* a short write: the caller sees ferror() */
 		(void)fwrite(line, 1, len, snap);
 	}
+	if (mark != NULL && mark->exact && !row_exact(cols))
+		mark->exact = 0;
 	return 0;
 bad:
 	log_quote(r.pattern, strlen(r.pattern), 1, q, sizeof(q));
@@ -293,8 +379,8 @@ copy_sql(PGconn *conn, const struct columns *cols)
  * while we parse, no round trip per batch, no result set to build.
  */
 static int
-load_rows(PGconn *conn, struct ruleset *rules, FILE *snap, char *err,
-    size_t errlen)
+load_rows(PGconn *conn, struct ruleset *rules, FILE *snap,
+    struct pgsource_mark *mark, char *err, size_t errlen)
 {
 	struct columns	 cols;
 	PGresult	*res;
@@ -332,7 +418,7 @@ load_rows(PGconn *conn, struct ruleset *rules, FILE *snap, char *err,
 			PQfreemem(row);
 			goto done;
 		}
-		if (load_row(rules, &cols, snap, err, errlen) == -1) {
+		if (load_row(rules, &cols, snap, mark, err, errlen) == -1) {
 			PQfreemem(row);
 			rc = PGSOURCE_BAD;
 			goto done;
@@ -358,16 +444,65 @@ done:
 	PQclear(cols.res);
 	return rc;
 }
+/* pgsource_mark_clear - forget the rows held */
+void
+pgsource_mark_clear(struct pgsource_mark *mark)
+{
+	free(mark->snapshot);
+	mark->snapshot = NULL;
+	mark->exact = 0;
+}
+
+/*
+ * query_one - the one value of a query with text parameters, NULL when
+ * it is SQL NULL (then *rc is PGSOURCE_OK) or the query failed (then
+ * PGSOURCE_DOWN with err)
+ */
+static char *
+query_one(PGconn *conn, const char *sql, int nparams, const char **params,
+    int *rc, char *err, size_t errlen)
+{
+	PGresult	*res;
+	char		*v;
+
+	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		pg_reason(conn, "reading the change log", err, errlen);
+		PQclear(res);
+		*rc = PGSOURCE_DOWN;
+		return NULL;
+	}
+	*rc = PGSOURCE_OK;
+	v = NULL;
+	if (!PQgetisnull(res, 0, 0) && (v = strdup(PQgetvalue(res, 0,
+	    0))) == NULL) {
+		errmsg_set(err, errlen, "out of memory");
+		*rc = PGSOURCE_DOWN;
+	}
+	PQclear(res);
+	return v;
+}
+
+/* the snapshot of this transaction, when the change log is there */
+#define SQL_SNAPSHOT \
+	"SELECT CASE WHEN to_regclass('rules_log') IS NOT NULL AND " \
+	"to_regclass('rules_log_horizon') IS NOT NULL " \
+	"THEN pg_current_snapshot()::text END"
+
 /* pgsource_load - every row of the table, in one snapshot */
 int
 pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
-    char *err, size_t errlen)
+    struct pgsource_mark *mark, char *err, size_t errlen)
 {
 	PGconn	 *conn;
 	PGresult *res;
 	long	  count;
 	int	  rc;
 
+	if (mark != NULL) {
+		pgsource_mark_clear(mark);
+		mark->exact = 1;
+	}
 	if ((conn = pg_connect(conninfo, err, errlen)) == NULL)
 		return PGSOURCE_DOWN;
 	rc = PGSOURCE_DOWN;
@@ -388,11 +523,208 @@ pgsource_load(struct ruleset *rules, const char *conninfo, FILE *snap,
 		rc = PGSOURCE_BAD;
 		goto done;
 	}
-	rc = load_rows(conn, rules, snap, err, errlen);
+	rc = load_rows(conn, rules, snap, mark, err, errlen);
+	if (rc == PGSOURCE_OK && mark != NULL)
+		mark->snapshot = query_one(conn, SQL_SNAPSHOT, 0, NULL, &rc,
+		    err, errlen);
 	if (rc == PGSOURCE_OK && pg_command(conn, "COMMIT", err,
 	    errlen) == -1)
 		rc = PGSOURCE_DOWN;
 done:
+	if (rc != PGSOURCE_OK && mark != NULL)
+		pgsource_mark_clear(mark);
+	PQfinish(conn);
+	return rc;
+}
+
+/* the patterns changed by the transactions snapshot $1 did not see */
+#define SQL_CHANGED_WHERE \
+	"xid >= pg_snapshot_xmin($1::pg_snapshot) AND " \
+	"NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)"
+#define SQL_GAP \
+	"SELECT EXISTS (SELECT 1 FROM rules_log_horizon " \
+	"WHERE xid >= pg_snapshot_xmin($1::pg_snapshot))"
+#define SQL_CHANGED \
+	"SELECT DISTINCT pattern FROM rules_log WHERE " SQL_CHANGED_WHERE \
+	" LIMIT $2"
+
+/*
+ * update_forget - remove the rules of the changed patterns (each the
+ * one text of its rule: the caller checked); those of the file stay, so
+ * a row that repeats one is refused when added, as in a full read.
+ * PGSOURCE_OK, PGSOURCE_FULL (a text not canonical) or PGSOURCE_DOWN.
+ */
+static int
+update_forget(struct ruleset *next, const struct ruleset *files,
+    PGresult *changed, FILE *patterns, char *err, size_t errlen)
+{
+	const char	*p, *why;
+	char		 cp[PATTERN_MAX + 1];
+	int		 i;
+
+	for (i = 0; i < PQntuples(changed); i++) {
+		if (PQgetisnull(changed, i, 0))
+			return PGSOURCE_FULL;		/* TRUNCATE */
+		p = PQgetvalue(changed, i, 0);
+		if (patterns != NULL)
+			fprintf(patterns, "%s\n", p);
+		if (pattern_normalize(p, cp, &why) == -1)
+			continue;	/* never a rule; its row, if any, is bad */
+		if (strcmp(cp, p) != 0)
+			return PGSOURCE_FULL;
+		if (ruleset_has_pattern(files, cp))
+			continue;
+		if (overlay_remove(next, cp) == -1) {
+			errmsg_set(err, errlen, "out of memory");
+			return PGSOURCE_DOWN;
+		}
+	}
+	return PGSOURCE_OK;
+}
+
+/* update_rows - the rows of the changed patterns, added to next */
+static int
+update_rows(PGconn *conn, struct ruleset *next, const char *snapshot,
+    struct pgsource_mark *mark, FILE *lines, char *err, size_t errlen)
+{
+	struct columns	 cols;
+	PGresult	*res;
+	const char	*params[1];
+	char		*sql, *id;
+	FILE		*fp;
+	size_t		 len;
+	int		 rc, i, col;
+
+	memset(&cols, 0, sizeof(cols));
+	res = NULL;
+	sql = NULL;
+	if ((rc = load_columns(conn, &cols, err, errlen)) != PGSOURCE_OK)
+		goto done;
+	rc = PGSOURCE_DOWN;
+	if (cols.pattern < 0) {
+		errmsg_set(err, errlen, "table %s has no column pattern",
+		    PGSOURCE_TABLE);
+		rc = PGSOURCE_BAD;
+		goto done;
+	}
+	if ((fp = open_memstream(&sql, &len)) == NULL)
+		goto nomem;
+	fputs("SELECT ", fp);
+	for (col = 0; col < cols.n; col++) {
+		if ((id = PQescapeIdentifier(conn, cols.name[col],
+		    strlen(cols.name[col]))) == NULL)
+			break;
+		fprintf(fp, "%s%s", col > 0 ? ", " : "", id);
+		PQfreemem(id);
+	}
+	fputs(" FROM " PGSOURCE_TABLE " WHERE pattern IN (SELECT pattern "
+	    "FROM rules_log WHERE " SQL_CHANGED_WHERE ")", fp);
+	if (fclose(fp) != 0 || col < cols.n)
+		goto nomem;
+	params[0] = snapshot;
+	res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_reason(conn, "reading table " PGSOURCE_TABLE, err, errlen);
+		goto done;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		for (col = 0; col < cols.n; col++)
+			cols.value[col] = PQgetisnull(res, i, col) ? NULL :
+			    PQgetvalue(res, i, col);
+		if (cols.value[cols.pattern] != NULL && !row_exact(&cols)) {
+			rc = PGSOURCE_FULL;
+			goto done;
+		}
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		for (col = 0; col < cols.n; col++)
+			cols.value[col] = PQgetisnull(res, i, col) ? NULL :
+			    PQgetvalue(res, i, col);
+		if (load_row(next, &cols, lines, mark, err, errlen) == -1) {
+			rc = PGSOURCE_BAD;
+			goto done;
+		}
+	}
+	rc = PGSOURCE_OK;
+	goto done;
+nomem:
+	errmsg_set(err, errlen, "out of memory");
+done:
+	PQclear(res);
+	free(sql);
+	free(cols.name);
+	free(cols.value);
+	PQclear(cols.res);
+	return rc;
+}
+
+/* pgsource_update - the rows changed since mark, onto next */
+int
+pgsource_update(struct ruleset *next, const struct ruleset *files,
+    const char *conninfo, struct pgsource_mark *mark,
+    struct pgsource_change *ch, char *err, size_t errlen)
+{
+	PGconn		*conn;
+	PGresult	*res;
+	const char	*params[2];
+	char		*gap, *now, limit[32];
+	int		 rc;
+
+	ch->changed = 0;
+	if (mark->snapshot == NULL || !mark->exact)
+		return PGSOURCE_FULL;
+	if ((conn = pg_connect(conninfo, err, errlen)) == NULL)
+		return PGSOURCE_DOWN;
+	res = NULL;
+	gap = now = NULL;
+	rc = PGSOURCE_DOWN;
+	if (pg_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    err, errlen) == -1)
+		goto done;
+	/* the log still there, and complete since the snapshot held */
+	if ((now = query_one(conn, SQL_SNAPSHOT, 0, NULL, &rc, err,
+	    errlen)) == NULL) {
+		if (rc == PGSOURCE_OK)
+			rc = PGSOURCE_FULL;
+		goto done;
+	}
+	params[0] = mark->snapshot;
+	if ((gap = query_one(conn, SQL_GAP, 1, params, &rc, err,
+	    errlen)) == NULL)
+		goto done;
+	if (strcmp(gap, "f") != 0) {
+		rc = PGSOURCE_FULL;
+		goto done;
+	}
+	snprintf(limit, sizeof(limit), "%zu", ch->max + 1);
+	params[1] = limit;
+	res = PQexecParams(conn, SQL_CHANGED, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_reason(conn, "reading the change log", err, errlen);
+		goto done;
+	}
+	ch->changed = (size_t)PQntuples(res);
+	if (ch->changed > ch->max) {
+		rc = PGSOURCE_FULL;
+		goto done;
+	}
+	if (ch->changed > 0 && ((rc = update_forget(next, files, res,
+	    ch->patterns, err, errlen)) != PGSOURCE_OK ||
+	    (rc = update_rows(conn, next, mark->snapshot, mark, ch->lines,
+	    err, errlen)) != PGSOURCE_OK))
+		goto done;
+	if ((rc = pg_command(conn, "COMMIT", err, errlen)) == -1) {
+		rc = PGSOURCE_DOWN;
+		goto done;
+	}
+	free(mark->snapshot);
+	mark->snapshot = now;
+	now = NULL;
+	rc = PGSOURCE_OK;
+done:
+	PQclear(res);
+	free(gap);
+	free(now);
 	PQfinish(conn);
 	return rc;
 }

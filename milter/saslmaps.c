@@ -69,7 +69,6 @@ int
 saslmaps_publish(const struct config *config)
 {
 	struct kvtable	 old, new;
-	struct timespec	 mtime;
 	struct stat	 st;
 	char		 path[PATH_MAX], tmp[PATH_MAX], err[ERRMSG_MAX];
 	int		 rc = -1, missing;
@@ -101,7 +100,7 @@ saslmaps_publish(const struct config *config)
 		goto out;
 	}
 	kvtable_sort(&new);
-	if ((missing = staticmaps_read(path, &old, &mtime, err,
+	if ((missing = staticmaps_read(path, &old, err,
 	    sizeof(err))) == -1) {
 		log_error("credentials: %s; writing it again", err);
 		missing = 1;

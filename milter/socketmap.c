@@ -602,7 +602,8 @@ sm_verify(const struct config *config, const struct map_request *r,
 
 	memcpy(rcpt, r->key, r->len);
 	rcpt[r->len] = '\0';
-	verify_recipient(config, rcpt, &a->decision);
+	/* the SMTP client is not known here: no per-client bound */
+	verify_recipient(config, NULL, rcpt, &a->decision);
 	maps_settle(config, r->key, r->len, a);
 }
 

@@ -7,6 +7,17 @@
  *	struct config *source_load(const char *path, int flags,
  *	    int *from_cache, char *err, size_t errlen);
  *	const char *source_conninfo(const struct config *config);
+ *	int source_add_cache(struct config *config, char *err,
+ *	    size_t errlen);
+ *
+ *	struct config *source_load_gen(const char *path, int flags,
+ *	    int *from_cache, struct source_gen *gen, char *err,
+ *	    size_t errlen);
+ *	int source_update(const char *path, const struct config *cur,
+ *	    struct source_gen *gen, struct config **out, char *err,
+ *	    size_t errlen);
+ *	void source_gen_flush(struct source_gen *gen, const char *cache);
+ *	void source_gen_clear(struct source_gen *gen);
  *
  * DESCRIPTION
  *	source_load() is config_load() plus the rules of the database that
@@ -27,14 +38,47 @@
  *	err says why the database was not used, for a warning.  A cache
  *	that cannot be written is logged and does not fail the load.
  *	Without SOURCE_CACHE (query, export, -t) the database must answer.
+ *	With SOURCE_CACHE_ONLY the database is not asked: the rules come
+ *	from rules_cache (a restarted worker whose database load failed:
+ *	the last set that loaded).
  *
  *	It returns the configuration, or NULL with err: the file is bad, a
  *	row is refused (err names its pattern), or the database cannot be
  *	reached and there is no cache to fall back on.  Messages show the
  *	connection string only through pgsource_mask(), without password.
  *
+ *	source_add_cache() adds the rules of rules_cache to a configuration
+ *	loaded from the file alone (config_load()) and builds its TLS
+ *	policy table: 0, or -1 with err (no rules_cache; a line refused:
+ *	the rows before it stay added).
+ *
  *	source_conninfo() is the connection string of rules_source (after
  *	"postgresql:"), or NULL when the configuration has none.
+ *
+ *	source_load_gen() is source_load() that also fills gen (cleared
+ *	first) with what source_update() needs to build the next
+ *	generation from this one: the database's mark (pgsource_load())
+ *	and the file's own rules (the file is loaded a second time for
+ *	them).  gen stays empty when the rules came from rules_cache.
+ *
+ *	source_update() builds the configuration that a source_load() now
+ *	would return, from cur (the generation gen describes) and the rows
+ *	changed since (pgsource_update()): the file is loaded again and
+ *	must give the same rules as before (else SOURCE_FULL), and the new
+ *	rule set is overlay_next() of cur's plus the change, at the cost
+ *	of the change.  It returns SOURCE_NEW with the configuration in
+ *	*out, SOURCE_SAME when no row changed, SOURCE_FULL when the change
+ *	cannot be told from the log (no log, a gap, a TRUNCATE, too many
+ *	rows, a row pattern not written in canonical form, tls or
+ *	recipients_file in a row or a file rule with recipients_file, a
+ *	delta grown past SOURCE_COMPACT: the caller then loads it all with
+ *	source_load_gen()), or SOURCE_FAIL with err (the file does not
+ *	load, a changed row is refused: err names it, or the database
+ *	cannot be reached); gen follows the generation returned.
+ *	source_gen_flush() then brings rules_cache (cache, NULL: none) up
+ *	to date with that change (the lines of the changed patterns replaced), once the
+ *	generation is published: the cache costs the reader of the change
+ *	no time.  source_gen_clear() releases what gen holds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +88,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "overlay.h"
 #include "ruleset.h"
 #include "safefile.h"
 #include "strutil.h"
@@ -88,9 +133,14 @@ cache_commit(struct safefile *sf, int good)
 		log_warning("rules_cache: %s", err);
 }
 
+/* a delta past this many patterns, or a sixteenth of the set: compact */
+#define SOURCE_COMPACT		4096
+/* a change of more rows than this, or an eighth of the set: load all */
+#define SOURCE_CHANGE_MAX	10000
+
 static int
-source_rows(struct config *c, int flags, char *err,
-    size_t errlen)
+source_rows(struct config *c, int flags, struct pgsource_mark *mark,
+    char *err, size_t errlen)
 {
 	struct safefile	*sf;
 	char		 msg[768], where[256];
@@ -99,15 +149,26 @@ source_rows(struct config *c, int flags, char *err,
 
 	sf = NULL;
 	snap = NULL;
+	pgsource_mask(source_conninfo(c), where, sizeof(where));
+	if (flags & SOURCE_CACHE_ONLY) {
+		if (c->rules_cache == NULL ||
+		    access(c->rules_cache, F_OK) == -1) {
+			snprintf(err, errlen, "rules_source %s: no "
+			    "rules_cache snapshot", where);
+			return -1;
+		}
+		snprintf(err, errlen, "rules_source %s: not asked; rules "
+		    "from rules_cache %s", where, c->rules_cache);
+		return 1;
+	}
 	if ((flags & SOURCE_CACHE) && c->rules_cache != NULL)
 		sf = cache_open(c->rules_cache, &snap);
-	rc = pgsource_load(c->rules, source_conninfo(c), snap, msg,
+	rc = pgsource_load(c->rules, source_conninfo(c), snap, mark, msg,
 	    sizeof(msg));
 	if (sf != NULL)
 		cache_commit(sf, rc == PGSOURCE_OK);
 	if (rc == PGSOURCE_OK)
 		return 0;
-	pgsource_mask(source_conninfo(c), where, sizeof(where));
 	if (rc == PGSOURCE_BAD) {
 		snprintf(err, errlen, "rules_source %s: %s", where, msg);
 		return -1;
@@ -124,12 +185,18 @@ source_rows(struct config *c, int flags, char *err,
 	return 1;
 }
 
-/* cache_tls - the TLS policy table with the rules of rules_cache */
-static int
-cache_tls(struct config *c, char *err, size_t errlen)
+int
+source_add_cache(struct config *c, char *err, size_t errlen)
 {
 	char	 msg[ERRMSG_MAX];
 
+	if (c->rules_cache == NULL) {
+		snprintf(err, errlen, "no rules_cache");
+		return -1;
+	}
+	if (config_load_domains_file(c->rules, c->rules_cache, err,
+	    errlen) == -1)
+		return -1;
 	if (config_tls_build(c, msg, sizeof(msg)) == 0)
 		return 0;
 	snprintf(err, errlen, "rules_cache %s: %s", c->rules_cache, msg);
@@ -140,24 +207,147 @@ struct config *
 source_load(const char *path, int flags, int *from_cache, char *err,
     size_t errlen)
 {
+	return source_load_gen(path, flags, from_cache, NULL, err, errlen);
+}
+
+/* gen_pending_clear - no change waiting for rules_cache */
+static void
+gen_pending_clear(struct source_gen *gen)
+{
+	free(gen->patterns);
+	free(gen->lines);
+	gen->patterns = gen->lines = NULL;
+	gen->patterns_len = gen->lines_len = 0;
+}
+
+/* source_gen_clear - forget the generation described */
+void
+source_gen_clear(struct source_gen *gen)
+{
+	pgsource_mark_clear(&gen->mark);
+	ruleset_free(gen->files);
+	gen->files = NULL;
+	gen_pending_clear(gen);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* cache_merge - the old snapshot without the changed patterns' lines */
+static int
+cache_merge(FILE *old, FILE *fp, char **gone, size_t ngone)
+{
+	char	*line, *key, c;
+	size_t	 cap, n;
+	ssize_t	 len;
+
+	line = NULL;
+	cap = 0;
+	while ((len = getline(&line, &cap, old)) > 0) {
+		if (line[0] == '#' && (line[1] == ' ' || line[1] == '\n'))
+			continue;
+		n = strcspn(line, " \t\n");
+		key = line;
+		c = line[n];
+		line[n] = '\0';
+		if (bsearch(&key, gone, ngone, sizeof(*gone), str_cmp) != NULL)
+			continue;
+		line[n] = c;
+		fputs(line, fp);
+	}
+	free(line);
+	return ferror(old) ? -1 : 0;
+}
+
+/* source_gen_flush - the change into rules_cache, after its publish */
+void
+source_gen_flush(struct source_gen *gen, const char *cache)
+{
+	struct safefile	*sf;
+	FILE		*old, *fp;
+	char		**gone, *p;
+	size_t		 n, i;
+
+	if (gen->patterns == NULL || cache == NULL) {
+		gen_pending_clear(gen);
+		return;
+	}
+	for (n = 0, i = 0; i < gen->patterns_len; i++)
+		n += gen->patterns[i] == '\n';
+	gone = calloc(n + 1, sizeof(*gone));
+	old = fopen(cache, "r");
+	sf = NULL;
+	if (gone != NULL && old != NULL &&
+	    (sf = cache_open(cache, &fp)) != NULL) {
+		for (n = 0, p = gen->patterns; *p != '\0'; p++) {
+			gone[n++] = p;
+			p += strcspn(p, "\n");
+			*p = '\0';
+		}
+		qsort(gone, n, sizeof(*gone), str_cmp);
+		if (cache_merge(old, fp, gone, n) == 0 &&
+		    gen->lines_len > 0)
+			(void)fwrite(gen->lines, 1, gen->lines_len, fp);
+		cache_commit(sf, !ferror(old) && !ferror(fp));
+	} else if (old == NULL)
+		log_warning("rules_cache: %s: %s; the next full read writes "
+		    "it", cache, strerror(errno));
+	if (old != NULL)
+		fclose(old);
+	free(gone);
+	gen_pending_clear(gen);
+}
+
+/* gen_files - the file's own rules, for the next source_update() */
+static void
+gen_files(const char *path, struct source_gen *gen)
+{
+	struct config	*f;
+	char		 err[ERRMSG_MAX];
+
+	if ((f = config_load(path, err, sizeof(err))) == NULL) {
+		pgsource_mark_clear(&gen->mark);
+		return;
+	}
+	gen->files = f->rules;
+	f->rules = NULL;
+	config_free(f);
+}
+
+struct config *
+source_load_gen(const char *path, int flags, int *from_cache,
+    struct source_gen *gen, char *err, size_t errlen)
+{
 	struct config	*c;
 	char		 why[2048];
 	int		 rc;
 
 	if (from_cache != NULL)
 		*from_cache = 0;
+	if (gen != NULL)
+		source_gen_clear(gen);
 	if ((c = config_load(path, err, errlen)) == NULL)
 		return NULL;
 	if (c->rules_source == NULL)
 		return c;
-	rc = source_rows(c, flags, why, sizeof(why));
+	rc = source_rows(c, flags, gen != NULL ? &gen->mark : NULL, why,
+	    sizeof(why));
+	if (rc == 0 && gen != NULL && gen->mark.snapshot != NULL)
+		gen_files(path, gen);
 	if (rc == 0 && config_tls_build(c, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "rules_source: %s", why);
+		if (gen != NULL)
+			source_gen_clear(gen);
 		config_free(c);
 		return NULL;
 	}
 	if (rc == 0)
 		return c;
+	if (gen != NULL)
+		source_gen_clear(gen);
 	if (rc == -1) {
 		snprintf(err, errlen, "%s", why);
 		config_free(c);
@@ -167,8 +357,7 @@ source_load(const char *path, int flags, int *from_cache, char *err,
 	config_free(c);
 	if ((c = config_load(path, err, errlen)) == NULL)
 		return NULL;
-	if (config_load_domains_file(c->rules, c->rules_cache, err,
-	    errlen) == -1 || cache_tls(c, err, errlen) == -1) {
+	if (source_add_cache(c, err, errlen) == -1) {
 		config_free(c);
 		return NULL;
 	}
@@ -176,4 +365,131 @@ source_load(const char *path, int flags, int *from_cache, char *err,
 		*from_cache = 1;
 	snprintf(err, errlen, "%s", why);
 	return c;
+}
+
+/* rule_text - ruleset_walk() callback: a rule as text, for a comparison */
+static int
+rule_text(const char *pattern, const struct rule *r, void *arg)
+{
+	fprintf(arg, "%s %d %s %s %s %d %d %s\n", pattern, r->relay,
+	    r->smarthost != NULL ? r->smarthost : "-",
+	    r->transport != NULL ? r->transport : "-",
+	    r->reply != NULL ? r->reply : "-", r->recipients, r->tls,
+	    r->tls_match != NULL ? r->tls_match : "-");
+	return 0;
+}
+
+/* rules_same - two rule sets say the same, pattern by pattern */
+static int
+rules_same(const struct ruleset *a, const struct ruleset *b)
+{
+	char	*ta, *tb;
+	size_t	 la, lb;
+	FILE	*fa, *fb;
+	int	 same;
+
+	ta = tb = NULL;
+	fa = open_memstream(&ta, &la);
+	fb = open_memstream(&tb, &lb);
+	same = fa != NULL && fb != NULL &&
+	    ruleset_walk(a, rule_text, fa) == 0 &&
+	    ruleset_walk(b, rule_text, fb) == 0;
+	if (fa != NULL && fclose(fa) != 0)
+		same = 0;
+	if (fb != NULL && fclose(fb) != 0)
+		same = 0;
+	same = same && la == lb && memcmp(ta, tb, la) == 0;
+	free(ta);
+	free(tb);
+	return same;
+}
+
+/* has_file - a rule reading a file of its own (it may have changed) */
+static int
+has_file(const struct rule *r)
+{
+	return r->rcptlist != NULL || r->auth != NULL;
+}
+
+/* file_same - the file's rules are those of the generation held */
+static int
+file_same(const struct config *c, const struct config *cur,
+    const struct source_gen *gen)
+{
+	return c->rules_source != NULL &&
+	    str_same(c->rules_source, cur->rules_source) &&
+	    str_same(c->rules_cache, cur->rules_cache) &&
+	    !ruleset_any(c->rules, has_file) &&
+	    rules_same(c->rules, gen->files);
+}
+
+/* source_update - the next generation from cur and the rows changed */
+int
+source_update(const char *path, const struct config *cur,
+    struct source_gen *gen, struct config **out, char *err, size_t errlen)
+{
+	struct config	*c;
+	struct ruleset	*next;
+	struct pgsource_change ch;
+	char		 msg[ERRMSG_MAX], where[256];
+	size_t		 n, changed;
+	int		 rc;
+
+	*out = NULL;
+	n = ruleset_count(cur->rules);
+	if (gen->files == NULL || gen->mark.snapshot == NULL ||
+	    !gen->mark.exact || overlay_delta(cur->rules) >
+	    (n / 16 > SOURCE_COMPACT ? n / 16 : SOURCE_COMPACT))
+		return SOURCE_FULL;
+	if ((c = config_load(path, err, errlen)) == NULL)
+		return SOURCE_FAIL;
+	if (!file_same(c, cur, gen)) {
+		config_free(c);
+		return SOURCE_FULL;
+	}
+	if ((next = overlay_next(cur->rules)) == NULL) {
+		config_free(c);
+		snprintf(err, errlen, "out of memory");
+		return SOURCE_FAIL;
+	}
+	memset(&ch, 0, sizeof(ch));
+	ch.max = n / 8 < SOURCE_CHANGE_MAX ? n / 8 : SOURCE_CHANGE_MAX;
+	if (ch.max < 64)
+		ch.max = 64;
+	gen_pending_clear(gen);
+	if (c->rules_cache != NULL) {
+		ch.lines = open_memstream(&gen->lines, &gen->lines_len);
+		ch.patterns = open_memstream(&gen->patterns,
+		    &gen->patterns_len);
+	}
+	rc = pgsource_update(next, c->rules, source_conninfo(c), &gen->mark,
+	    &ch, msg, sizeof(msg));
+	changed = ch.changed;
+	if (ch.lines != NULL && fclose(ch.lines) != 0)
+		rc = rc == PGSOURCE_OK ? PGSOURCE_FULL : rc;
+	if (ch.patterns != NULL && fclose(ch.patterns) != 0)
+		rc = rc == PGSOURCE_OK ? PGSOURCE_FULL : rc;
+	if (rc != PGSOURCE_OK || changed == 0) {
+		gen_pending_clear(gen);
+		ruleset_free(next);
+		config_free(c);
+	}
+	switch (rc) {
+	case PGSOURCE_OK:
+		break;
+	case PGSOURCE_FULL:
+		return SOURCE_FULL;
+	default:
+		snprintf(err, errlen, "rules_source %s: %s",
+		    pgsource_mask(source_conninfo(cur), where, sizeof(where)),
+		    msg);
+		return SOURCE_FAIL;
+	}
+	if (changed == 0)
+		return SOURCE_SAME;
+	ruleset_free(gen->files);
+	gen->files = c->rules;
+	c->rules = next;
+	*out = c;
+	return SOURCE_NEW;
 }

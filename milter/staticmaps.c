@@ -32,17 +32,28 @@
  * until a hold is up (-1: none held); staticmaps_release() then takes
  * the held entries whose time is up out of the access table in place.
  * Mail for a changed name is never relayed or routed by the old tables.
- * The held names are remembered in memory; a restarted worker finds
- * them in access.lmdb, held as long as its time stamp says.  A table
- * created where there was none holds nothing (Postfix cannot have used
- * the old one).
+ * The tables are the exporter's typed entries (export_table()), never
+ * printed and parsed back; a held entry is known by its kind, not by its
+ * reply (a deny rule may read like one).  The held names and the access
+ * table last written are remembered in memory, and the held names with
+ * their times in maps_dir/holds (written before the access table), where
+ * a restarted worker finds them.  A table created where there was none
+ * holds nothing (Postfix cannot have used the old one).
  *
- * When the exporter cannot express the rule set (a deny exception in a
- * relayed namespace, ...), or a write fails, the error is logged naming
- * the rule, the tables already in maps_dir stay as they were, and -1 is
- * returned (the configuration is still published: the milter and the
- * socketmap apply it); 0 otherwise.  Such a rule set needs maps-only
- * mode (contrib/postfix/main-maps.cf).
+ * staticmaps_publish() returns STATICMAPS_OK, or, with the tables
+ * already in maps_dir left as they were and the error logged (naming
+ * the rule) and counted (milter_relay_static_writes_total):
+ * STATICMAPS_REFUSED when the exporter cannot express the rule set (a
+ * deny exception in a relayed namespace, ...: such a rule set needs
+ * maps-only mode, contrib/postfix/main-maps.cf), STATICMAPS_FAILED when
+ * a table cannot be written (then staticmaps_retry_due() says when to
+ * publish the rules in force again).  The worker calls it before a
+ * reload takes effect, and refuses the reload when it fails: the tables
+ * are never older than the rules in force.  With STATICMAPS_LIVE (the
+ * configuration is in force already: start, retry) a failure holds
+ * every name of the tables in place instead, until a publish succeeds.
+ * staticmaps_check() is the export alone, for -t: 0, or -1 with the
+ * rule named in err.
  *
  * staticmaps_read() and staticmaps_write() read and write one such table
  * file (saslmaps.c writes its secret one with them, mode 0600).
@@ -63,13 +74,17 @@
 #include "export.h"
 #include "kvtable.h"
 #include "routehold.h"
+#include "safefile.h"
 #include "strutil.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "staticmaps.h"
 
 #define STATICMAPS_MAP_MIN	(1024 * 1024)	/* LMDB map size, bytes */
 #define STATICMAPS_MAP_FACTOR	4	/* map size per byte of a table */
+#define STATICMAPS_HOLDS	"holds"	/* the held names, in maps_dir */
+#define STATICMAPS_RETRY_MS	5000	/* a failed write tried again */
 
 enum staticmaps_table {
 	TABLE_ACCESS,		/* renamed first: the holds before the rest */
@@ -96,69 +111,70 @@ static const struct {
 static struct routehold staticmaps_holds;
 static int staticmaps_holds_read;
 static char *staticmaps_dir;
+static struct kvtable staticmaps_access;	/* as last written, typed */
+static struct kvtable staticmaps_deny;	/* its deny rules' entries */
 static atomic_llong staticmaps_due_ms;
+static atomic_llong staticmaps_retry_ms;	/* a failed write again, 0 */
+static int staticmaps_held_all;	/* every name held: no release */
 
 static int	staticmaps_export(const struct config *config,
-		    enum export_format format, struct kvtable *table,
-		    char *err, size_t errlen);
-static int	staticmaps_hold(const struct kvtable *old_access,
-		    const struct timespec *mtime, const struct kvtable *old,
+		    struct kvtable *new, struct kvtable *deny, char *err,
+		    size_t errlen);
+static void	staticmaps_result(const char *dir, enum staticmaps_result rc,
+		    int flags, const char *err);
+static void	staticmaps_hold_all(const char *dir);
+static int	staticmaps_hold(const char *dir, const struct kvtable *old,
 		    const struct kvtable *new, const struct kvtable *deny,
-		    int had_tables, struct kvtable *access);
+		    int had_tables, struct routehold *holds,
+		    struct kvtable *access);
+static int	staticmaps_holds_save(const char *dir,
+		    const struct routehold *holds, char *err, size_t errlen);
+static void	staticmaps_keep(struct kvtable *to, struct kvtable *from);
 static double	staticmaps_now(void);
 static void	staticmaps_set_due(void);
 static void	staticmaps_path(char *path, const char *dir,
 		    enum staticmaps_table table, const char *suffix);
 
-int
-staticmaps_publish(const struct config *config)
+enum staticmaps_result
+staticmaps_publish(const struct config *config, int flags)
 {
 	struct kvtable	 old[TABLE_COUNT], new[TABLE_COUNT], deny;
-	struct timespec	 mtime[TABLE_COUNT];
+	struct routehold holds;		/* the new ones: kept on success */
 	char		 path[TABLE_COUNT][PATH_MAX], tmp[PATH_MAX];
 	char		 err[ERRMSG_MAX], names[128];
 	int		 changed[TABLE_COUNT], missing[TABLE_COUNT];
-	int		 i, rc = -1;
+	int		 i;
 	size_t		 len;
+	enum staticmaps_result rc = STATICMAPS_FAILED;
+	double		 start = staticmaps_now();
 
 	if (config == NULL || config->maps_dir == NULL)
-		return 0;
-	if (strlen(config->maps_dir) + sizeof("/relay_domains.lmdb.tmp") >
-	    PATH_MAX) {
-		log_error("static maps: maps_dir \"%s\" is too long",
-		    config->maps_dir);
-		return -1;
-	}
+		return STATICMAPS_OK;
+	routehold_init(&holds);
 	kvtable_init(&deny);
 	for (i = 0; i < TABLE_COUNT; i++) {
 		kvtable_init(&old[i]);
 		kvtable_init(&new[i]);
 		staticmaps_path(path[i], config->maps_dir, i, "");
 	}
-	for (i = 0; i < TABLE_COUNT; i++)
-		if (staticmaps_export(config, staticmaps_tables[i].format,
-		    i == TABLE_ACCESS ? &deny : &new[i], err,
-		    sizeof(err)) == -1) {
-			log_error("static maps: %s; keeping the previous "
-			    "tables in \"%s\" (run Postfix on this rule set "
-			    "in maps-only mode: contrib/postfix/main-maps.cf)",
-			    err, config->maps_dir);
-			goto out;
-		}
-	for (i = 0; i < TABLE_COUNT; i++) {
-		missing[i] = staticmaps_read(path[i], &old[i], &mtime[i], err,
-		    sizeof(err));
-		if (missing[i] == -1) {
-			log_error("static maps: %s; keeping the previous "
-			    "tables in \"%s\"", err, config->maps_dir);
-			goto out;
-		}
+	if (strlen(config->maps_dir) + sizeof("/relay_domains.lmdb.tmp") >
+	    PATH_MAX) {
+		errmsg_set(err, sizeof(err), "maps_dir \"%s\" is too long",
+		    config->maps_dir);
+		goto out;
 	}
-	if (staticmaps_hold(&old[TABLE_ACCESS], &mtime[TABLE_ACCESS], old,
-	    new, &deny, !missing[TABLE_RELAY] && !missing[TABLE_TRANSPORT],
+	if (staticmaps_export(config, new, &deny, err, sizeof(err)) == -1) {
+		rc = STATICMAPS_REFUSED;
+		goto out;
+	}
+	for (i = 0; i < TABLE_COUNT; i++)
+		if ((missing[i] = staticmaps_read(path[i], &old[i], err,
+		    sizeof(err))) == -1)
+			goto out;
+	if (staticmaps_hold(config->maps_dir, old, new, &deny,
+	    !missing[TABLE_RELAY] && !missing[TABLE_TRANSPORT], &holds,
 	    &new[TABLE_ACCESS]) == -1) {
-		log_error("static maps: out of memory; keeping the previous "
-		    "tables in \"%s\"", config->maps_dir);
+		errmsg_set(err, sizeof(err), "out of memory");
 		goto out;
 	}
 	names[0] = '\0';
@@ -168,21 +184,22 @@ staticmaps_publish(const struct config *config)
 			continue;
 		staticmaps_path(tmp, config->maps_dir, i, ".tmp");
 		if (staticmaps_write(tmp, &new[i], STATICMAPS_MODE, err,
-		    sizeof(err)) == -1) {
-			log_error("static maps: %s; keeping the previous "
-			    "tables in \"%s\"", err, config->maps_dir);
+		    sizeof(err)) == -1)
 			goto out;
-		}
 		len += (size_t)snprintf(names + len, len < sizeof(names) ?
 		    sizeof(names) - len : 0, "%s%s", len ? ", " : "",
 		    staticmaps_tables[i].name);
 	}
+	/* the holds before the access table that answers them */
+	if (staticmaps_holds_save(config->maps_dir, &holds, err,
+	    sizeof(err)) == -1)
+		goto out;
 	for (i = 0; i < TABLE_COUNT; i++) {
 		if (!changed[i])
 			continue;
 		staticmaps_path(tmp, config->maps_dir, i, ".tmp");
 		if (rename(tmp, path[i]) == -1) {
-			log_error("static maps: rename \"%s\": %s", tmp,
+			errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
 			    strerror(errno));
 			goto out;
 		}
@@ -191,19 +208,27 @@ staticmaps_publish(const struct config *config)
 		free(staticmaps_dir);
 		staticmaps_dir = strdup(config->maps_dir);
 	}
+	staticmaps_keep(&staticmaps_access, &new[TABLE_ACCESS]);
+	staticmaps_keep(&staticmaps_deny, &deny);
+	routehold_free(&staticmaps_holds);
+	staticmaps_holds = holds;
+	routehold_init(&holds);
+	staticmaps_set_due();
+	staticmaps_held_all = 0;
+	atomic_store(&staticmaps_retry_ms, 0);
 	if (names[0] == '\0')
-		log_info("static maps: the tables in \"%s\" are up to date",
-		    config->maps_dir);
+		log_info("static maps: the tables in \"%s\" are up to date "
+		    "(%.2f s)", config->maps_dir, staticmaps_now() - start);
 	else
-		log_info("static maps: wrote %s in \"%s\"", names,
-		    config->maps_dir);
+		log_info("static maps: wrote %s in \"%s\" (%.2f s)", names,
+		    config->maps_dir, staticmaps_now() - start);
 	if (staticmaps_holds.n > 0)
 		log_info("static maps: %zu names held (451 4.7.1) until "
 		    "Postfix's address resolver has the new tables",
 		    staticmaps_holds.n);
-	rc = 0;
+	rc = STATICMAPS_OK;
 out:
-	for (i = 0; rc == -1 && i < TABLE_COUNT; i++) {
+	for (i = 0; rc != STATICMAPS_OK && i < TABLE_COUNT; i++) {
 		staticmaps_path(tmp, config->maps_dir, i, ".tmp");
 		unlink(tmp);
 	}
@@ -212,7 +237,143 @@ out:
 		kvtable_free(&new[i]);
 	}
 	kvtable_free(&deny);
+	routehold_free(&holds);
+	staticmaps_result(config->maps_dir, rc, flags, err);
 	return rc;
+}
+
+int
+staticmaps_check(const struct config *config, char *err, size_t errlen)
+{
+	struct kvtable	 new[TABLE_COUNT], deny;
+	int		 i, rc;
+
+	if (config == NULL || config->maps_dir == NULL)
+		return 0;
+	kvtable_init(&deny);
+	for (i = 0; i < TABLE_COUNT; i++)
+		kvtable_init(&new[i]);
+	rc = staticmaps_export(config, new, &deny, err, errlen);
+	for (i = 0; i < TABLE_COUNT; i++)
+		kvtable_free(&new[i]);
+	kvtable_free(&deny);
+	return rc;
+}
+
+/* The tables of the rule set, typed and sorted: 0, or -1 (err). */
+static int
+staticmaps_export(const struct config *config, struct kvtable *new,
+    struct kvtable *deny, char *err, size_t errlen)
+{
+	struct kvtable	*t;
+	int		 i;
+
+	for (i = 0; i < TABLE_COUNT; i++) {
+		t = i == TABLE_ACCESS ? deny : &new[i];
+		if (export_table(config, staticmaps_tables[i].format,
+		    EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS, t, NULL, err,
+		    errlen) == -1)
+			return -1;
+		kvtable_sort(t);
+	}
+	return 0;
+}
+
+/*
+ * Count and log the result of a publish.  A failure keeps the tables in
+ * place; for a configuration already in force (STATICMAPS_LIVE) every
+ * name of them is held too, and a failed write is tried again.
+ */
+static void
+staticmaps_result(const char *dir, enum staticmaps_result rc, int flags,
+    const char *err)
+{
+	switch (rc) {
+	case STATICMAPS_OK:
+		metrics_add(MC_STATIC_OK);
+		return;
+	case STATICMAPS_REFUSED:
+		metrics_add(MC_STATIC_REFUSED);
+		log_error("static maps: %s; %s (run Postfix on this rule set "
+		    "in maps-only mode: contrib/postfix/main-maps.cf)", err,
+		    flags & STATICMAPS_LIVE ? "holding every name of the "
+		    "previous tables" : "keeping the previous tables and "
+		    "rules");
+		break;
+	case STATICMAPS_FAILED:
+		metrics_add(MC_STATIC_FAILED);
+		log_error("static maps: %s; %s; trying again in %d s", err,
+		    flags & STATICMAPS_LIVE ? "holding every name of the "
+		    "previous tables" : "keeping the previous tables and "
+		    "rules", STATICMAPS_RETRY_MS / 1000);
+		atomic_store(&staticmaps_retry_ms,
+		    (long long)(staticmaps_now() * 1000) + STATICMAPS_RETRY_MS);
+		break;
+	}
+	if (flags & STATICMAPS_LIVE)
+		staticmaps_hold_all(dir);
+}
+
+/*
+ * Fail closed: the access table in dir with every key of the relay_domains
+ * and transport tables in dir held, until a publish succeeds.
+ */
+static void
+staticmaps_hold_all(const char *dir)
+{
+	struct kvtable	 t[TABLE_COUNT], out;
+	char		 path[PATH_MAX], tmp[PATH_MAX], err[ERRMSG_MAX];
+	size_t		 i;
+	int		 j;
+
+	kvtable_init(&out);
+	for (j = 0; j < TABLE_COUNT; j++)
+		kvtable_init(&t[j]);
+	for (j = 0; j < TABLE_COUNT; j++) {
+		staticmaps_path(path, dir, j, "");
+		if (staticmaps_read(path, &t[j], err, sizeof(err)) == -1)
+			goto fail;
+	}
+	for (j = 0; j < TABLE_COUNT; j++)
+		for (i = 0; j != TABLE_TLS && i < t[j].n; i++)
+			if ((j == TABLE_ACCESS ? kvtable_add_kind(&out,
+			    t[j].v[i].key, t[j].v[i].value, EXPORT_KIND_NONE) :
+			    kvtable_get(&t[TABLE_ACCESS], t[j].v[i].key) != NULL ?
+			    0 : kvtable_add_kind(&out, t[j].v[i].key,
+			    routehold_value(), EXPORT_KIND_HOLD)) == -1) {
+				errmsg_set(err, sizeof(err), "out of memory");
+				goto fail;
+			}
+	kvtable_sort(&out);
+	staticmaps_path(path, dir, TABLE_ACCESS, "");
+	staticmaps_path(tmp, dir, TABLE_ACCESS, ".tmp");
+	if (staticmaps_write(tmp, &out, STATICMAPS_MODE, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	if (rename(tmp, path) == -1) {
+		errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
+		    strerror(errno));
+		unlink(tmp);
+		goto fail;
+	}
+	staticmaps_held_all = 1;
+	log_warning("static maps: every name of the tables in \"%s\" held "
+	    "(451 4.7.1) until the rules are written", dir);
+	goto out;
+fail:
+	log_error("static maps: holding every name: %s", err);
+out:
+	for (j = 0; j < TABLE_COUNT; j++)
+		kvtable_free(&t[j]);
+	kvtable_free(&out);
+}
+
+int
+staticmaps_retry_due(void)
+{
+	long long	 due = atomic_load(&staticmaps_retry_ms);
+
+	return due != 0 && due <= (long long)(staticmaps_now() * 1000);
 }
 
 /*
@@ -223,32 +384,28 @@ out:
 int
 staticmaps_release(void)
 {
-	struct kvtable	 old, new;
-	struct timespec	 mtime;
+	struct kvtable	 new;
 	char		 path[PATH_MAX], tmp[PATH_MAX], err[ERRMSG_MAX];
-	size_t		 i;
+	size_t		 before = staticmaps_holds.n;
 	int		 rc = -1;
 
 	routehold_expire(&staticmaps_holds, staticmaps_now());
-	if (staticmaps_dir == NULL) {
+	if (staticmaps_dir == NULL || staticmaps_held_all) {
 		staticmaps_set_due();
 		return 0;
 	}
-	kvtable_init(&old);
 	kvtable_init(&new);
 	staticmaps_path(path, staticmaps_dir, TABLE_ACCESS, "");
 	staticmaps_path(tmp, staticmaps_dir, TABLE_ACCESS, ".tmp");
-	if (staticmaps_read(path, &old, &mtime, err, sizeof(err)) == -1)
+	if (routehold_release(&staticmaps_holds, &staticmaps_access,
+	    &staticmaps_deny, &new) == -1) {
+		errmsg_set(err, sizeof(err), "out of memory");
 		goto out;
-	for (i = 0; i < old.n; i++)
-		if ((!routehold_is_held(old.v[i].value) ||
-		    routehold_has(&staticmaps_holds, old.v[i].key)) &&
-		    kvtable_add(&new, old.v[i].key, old.v[i].value) == -1) {
-			errmsg_set(err, sizeof(err), "out of memory");
-			goto out;
-		}
-	if (new.n < old.n) {
-		if (staticmaps_write(tmp, &new, STATICMAPS_MODE, err,
+	}
+	if (!kvtable_equal(&new, &staticmaps_access)) {
+		if (staticmaps_holds_save(staticmaps_dir, &staticmaps_holds,
+		    err, sizeof(err)) == -1 ||
+		    staticmaps_write(tmp, &new, STATICMAPS_MODE, err,
 		    sizeof(err)) == -1)
 			goto out;
 		if (rename(tmp, path) == -1) {
@@ -258,11 +415,11 @@ staticmaps_release(void)
 			goto out;
 		}
 		log_info("static maps: let go of %zu held names in \"%s\"",
-		    old.n - new.n, staticmaps_dir);
+		    before - staticmaps_holds.n, staticmaps_dir);
+		staticmaps_keep(&staticmaps_access, &new);
 	}
 	rc = 0;
 out:
-	kvtable_free(&old);
 	kvtable_free(&new);
 	staticmaps_set_due();
 	if (rc == -1) {
@@ -277,9 +434,13 @@ out:
 int
 staticmaps_wait_ms(void)
 {
-	long long	 due, now;
+	long long	 due, retry, now;
 
-	if ((due = atomic_load(&staticmaps_due_ms)) == 0)
+	due = atomic_load(&staticmaps_due_ms);
+	retry = atomic_load(&staticmaps_retry_ms);
+	if (due == 0 || (retry != 0 && retry < due))
+		due = retry;
+	if (due == 0)
 		return -1;
 	now = (long long)(staticmaps_now() * 1000);
 	if (due <= now)
@@ -289,78 +450,83 @@ staticmaps_wait_ms(void)
 
 /*
  * The access table to publish: the deny rules' table with the holds
- * (see above).  old_access and mtime: the access table in place, where a
- * restarted worker finds what it held.
+ * (see above), the holds held now and those of this change in holds (an
+ * empty set).  A restarted worker first reads what it held from
+ * dir/holds.
  */
 static int
-staticmaps_hold(const struct kvtable *old_access, const struct timespec *mtime,
-    const struct kvtable *old, const struct kvtable *new,
-    const struct kvtable *deny, int had_tables, struct kvtable *access)
+staticmaps_hold(const char *dir, const struct kvtable *old,
+    const struct kvtable *new, const struct kvtable *deny, int had_tables,
+    struct routehold *holds, struct kvtable *access)
 {
 	struct routehold_tables tables = {
 		&old[TABLE_RELAY], &old[TABLE_TRANSPORT],
 		&new[TABLE_RELAY], &new[TABLE_TRANSPORT],
 	};
-	double		 now = staticmaps_now(), left;
-	size_t		 i;
+	double		 now = staticmaps_now();
+	char		 path[PATH_MAX], *text = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+	int		 rc = 0;
 
 	if (!staticmaps_holds_read) {
-		left = (double)mtime->tv_sec + mtime->tv_nsec / 1e9 +
-		    ROUTEHOLD_SECONDS - (double)time(NULL);
-		for (i = 0; i < old_access->n && left > 0; i++)
-			if (routehold_is_held(old_access->v[i].value) &&
-			    routehold_add(&staticmaps_holds,
-			    old_access->v[i].key, now + left) == -1)
-				return -1;
+		snprintf(path, sizeof(path), "%s/%s", dir, STATICMAPS_HOLDS);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (getdelim(&text, &len, '\0', f) != -1)
+				rc = routehold_load(&staticmaps_holds, text,
+				    now, time(NULL));
+			free(text);
+			fclose(f);
+		}
+		if (rc == -1)
+			return -1;
 		staticmaps_holds_read = 1;
 	}
 	routehold_expire(&staticmaps_holds, now);
-	if (had_tables && routehold_changes(&staticmaps_holds, &tables,
+	if (routehold_copy(holds, &staticmaps_holds) == -1)
+		return -1;
+	if (had_tables && routehold_changes(holds, &tables,
 	    now + ROUTEHOLD_SECONDS) == -1)
 		return -1;
-	if (routehold_access(&staticmaps_holds, &tables, deny, access) == -1)
-		return -1;
-	staticmaps_set_due();
-	return 0;
+	return routehold_access(holds, &tables, deny, access);
 }
 
-/* One table as export_write() prints it, parsed. */
+/* dir/holds: the names held and until when, for a restarted worker. */
 static int
-staticmaps_export(const struct config *config, enum export_format format,
-    struct kvtable *table, char *err, size_t errlen)
+staticmaps_holds_save(const char *dir, const struct routehold *holds,
+    char *err, size_t errlen)
 {
-	FILE	*f;
-	char	*text = NULL;
-	size_t	 len = 0;
-	int	 rc;
+	struct safefile	*sf;
+	char		 path[PATH_MAX];
+	FILE		*f;
 
-	if ((f = open_memstream(&text, &len)) == NULL) {
-		errmsg_set(err, errlen, "open_memstream: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", dir, STATICMAPS_HOLDS);
+	if ((sf = safefile_open(path, &f, err, errlen)) == NULL)
+		return -1;
+	if (routehold_save(holds, staticmaps_now(), time(NULL), f) == -1) {
+		safefile_abort(sf);
+		errmsg_set(err, errlen, "\"%s\": write error", path);
 		return -1;
 	}
-	rc = export_write_flags(config, format, EXPORT_DENY_BY_ACCESS, f, NULL,
-	    err, errlen);
-	if (fclose(f) == EOF && rc == 0) {
-		errmsg_set(err, errlen, "%s: out of memory",
-		    export_format_name(format));
-		rc = -1;
-	}
-	if (rc == 0 && kvtable_parse(table, text) == -1) {
-		errmsg_set(err, errlen, "%s: out of memory",
-		    export_format_name(format));
-		rc = -1;
-	}
-	free(text);
-	return rc;
+	return safefile_commit(sf, err, errlen);
+}
+
+/* Keep from (emptied) in to, freeing what to held. */
+static void
+staticmaps_keep(struct kvtable *to, struct kvtable *from)
+{
+	kvtable_free(to);
+	*to = *from;
+	kvtable_init(from);
 }
 
 /*
- * The table in place at path, and its time stamp: 0, 1 when there is
- * none (an empty table), -1 on error.
+ * The table in place at path: 0, 1 when there is none (an empty table),
+ * -1 on error.
  */
 int
-staticmaps_read(const char *path, struct kvtable *table,
-    struct timespec *mtime, char *err, size_t errlen)
+staticmaps_read(const char *path, struct kvtable *table, char *err,
+    size_t errlen)
 {
 	MDB_env		*env = NULL;
 	MDB_txn		*txn = NULL;
@@ -370,14 +536,12 @@ staticmaps_read(const char *path, struct kvtable *table,
 	struct stat	 st;
 	int		 e, op;
 
-	memset(mtime, 0, sizeof(*mtime));
 	if (stat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return 1;
 		errmsg_set(err, errlen, "\"%s\": %s", path, strerror(errno));
 		return -1;
 	}
-	*mtime = st.st_mtim;
 	if ((e = mdb_env_create(&env)) != 0 ||
 	    (e = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK |
 	    MDB_RDONLY, 0644)) != 0 ||

@@ -27,7 +27,10 @@
  * restarted; while it runs, the metrics endpoint waits.  Each
  * restart forks the worker with that set; the worker then checks the
  * file and logs when it does not load.  The cost is one more copy of the
- * rules in the supervisor once a reload has happened.
+ * rules in the supervisor once a reload has happened.  With rules_source
+ * the supervisor holds the file's rules alone (loaded again right after
+ * the first fork): a restarted worker reads the rows again, from the
+ * database or from rules_cache (worker.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -367,6 +370,9 @@ supervisor_run(struct daemon *daemon)
 		metrics_http_stop();
 		return EX_OSERR;
 	}
+	/* restarts with rules_source: the file's rules, the rows come again */
+	if (daemon->config->rules_source != NULL)
+		supervisor_load(&sv);
 	for (;;) {
 		sig = supervisor_next(&sv, &set);
 		if (sig == SIGTERM || sig == SIGINT) {

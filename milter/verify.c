@@ -2,7 +2,7 @@
  * verify - recipient callouts of recipients = "verify" rules
  *
  * SYNOPSIS
- *	void verify_recipient(config, rcpt, d)
+ *	void verify_recipient(config, client, rcpt, d)
  *	const char *verify_status_name(status)
  *	const char *verify_reason(status)
  *	void verify_counters(counts)
@@ -21,16 +21,29 @@
  *	   callout's time limit (verify.timeout) and a little more, then
  *	   is unknown, so no milter thread is held longer whatever the next
  *	   hop does;
- *	3. at most verify.max_probes callouts run at once: a RCPT that
- *	   would need one more is unknown (tempfail by default), so a storm
- *	   of distinct addresses cannot take threads or sockets.
+ *	3. at most verify.max_probes callouts run at once, and at most
+ *	   verify.max_probes_per_client started for one client address
+ *	   (unix-socket clients, without address, count as one; client
+ *	   NULL, the socketmap's rcpt map, which does not know the SMTP
+ *	   client, has max_probes alone): a RCPT
+ *	   that would need one more is unknown (tempfail by default), so a
+ *	   storm of distinct addresses cannot take threads or sockets, and
+ *	   one client's storm leaves the other clients' RCPTs their
+ *	   callouts.  Waiting for a callout already running (the same
+ *	   address) is not one more.
+ *
+ *	The cache is keyed by the address asked, local part as the client
+ *	gave it and domain normalized (address_parse()), and the callout
+ *	asks that same local part: a next hop whose local parts differ in
+ *	case answers each spelling for itself.
  *
  *	The decision's reason is then the callout's result, its log phrase
  *	verify_reason(): "verified recipient", "recipient refused by the
  *	next hop", "recipient unverified" (with " (cached)" for an answer
  *	from the cache), or why no callout was made: VERIFY_CANNOT for an
  *	address no callout can ask, "too many callouts at once", "cannot
- *	start a callout", "callout time limit reached".
+ *	start a callout", "too many callouts for this client", "callout
+ *	time limit reached".
  *	verify_status_name() is "valid", "invalid" or "unknown" (the log
  *	line of a callout, "milter-relay query --verify").
  *
@@ -86,7 +99,14 @@ struct flight {
 	long			 positive_expire;
 	long			 negative_expire;
 	struct timespec		 deadline;	/* of the waiters */
+	struct netaddr		 client;	/* who started it */
+	int			 bucket;	/* BUCKET_* */
 };
+
+/* Whose callouts a flight counts among (verify.max_probes_per_client). */
+#define BUCKET_NONE	0	/* the socketmap: the client is not known */
+#define BUCKET_UNIX	1	/* a milter client without address */
+#define BUCKET_ADDR	2	/* a milter client's address */
 
 static pthread_mutex_t	 verify_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 verify_cond;
@@ -223,10 +243,43 @@ probe_main(void *arg)
 	return NULL;
 }
 
+/* bucket_of - the BUCKET_* of a client (NULL: the socketmap's) */
+static int
+bucket_of(const struct client *client)
+{
+	if (client == NULL)
+		return BUCKET_NONE;
+	return client->has_addr ? BUCKET_ADDR : BUCKET_UNIX;
+}
+
+/* same_client - the flight was started by client */
+static int
+same_client(const struct flight *f, const struct client *client)
+{
+	if (f->bucket != bucket_of(client))
+		return 0;
+	return f->bucket != BUCKET_ADDR ||
+	    (f->client.family == client->addr.family &&
+	    memcmp(f->client.bytes, client->addr.bytes,
+	    sizeof(f->client.bytes)) == 0);
+}
+
+/* client_probes - callouts running that client started */
+static long
+client_probes(const struct client *client)
+{
+	const struct flight	*f;
+	long			 n;
+
+	for (n = 0, f = flights; f != NULL; f = f->next)
+		n += !f->done && same_client(f, client);
+	return n;
+}
+
 /* flight_new - a callout for key, its thread started; NULL when not */
 static struct flight *
 flight_new(const struct config *config, const struct decision *d,
-    const struct address *a, const char *key)
+    const struct client *client, const struct address *a, const char *key)
 {
 	struct flight	*f;
 	pthread_t	 t;
@@ -237,6 +290,8 @@ flight_new(const struct config *config, const struct decision *d,
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
 	snprintf(f->key, sizeof(f->key), "%s", key);
+	if ((f->bucket = bucket_of(client)) == BUCKET_ADDR)
+		f->client = client->addr;
 	f->nhops = callout_hops(d->rule, a->domain, f->hops,
 	    CALLOUT_HOPS_MAX);
 	if (f->nhops == 0 || callout_rcpt_path(a->local, a->domain, f->rcpt,
@@ -282,7 +337,8 @@ flight_new(const struct config *config, const struct decision *d,
 /* verify_probe - wait for the one callout of key: its status */
 static enum recipient_status
 verify_probe(const struct config *config, const struct decision *d,
-    const struct address *a, const char *key, const char **reason)
+    const struct client *client, const struct address *a, const char *key,
+    const char **reason)
 {
 	struct flight		*f;
 	enum recipient_status	 status;
@@ -298,7 +354,13 @@ verify_probe(const struct config *config, const struct decision *d,
 		metrics_add(MC_VERIFY_BUSY);
 		*reason = "too many callouts at once";
 		return RECIPIENT_UNKNOWN;
-	} else if ((f = flight_new(config, d, a, key)) == NULL) {
+	} else if (client != NULL && client_probes(client) >=
+	    config->verify.max_probes_per_client) {
+		pthread_mutex_unlock(&verify_lock);
+		metrics_add(MC_VERIFY_BUSY);
+		*reason = "too many callouts for this client";
+		return RECIPIENT_UNKNOWN;
+	} else if ((f = flight_new(config, d, client, a, key)) == NULL) {
 		pthread_mutex_unlock(&verify_lock);
 		*reason = "cannot start a callout";
 		return RECIPIENT_UNKNOWN;
@@ -317,15 +379,14 @@ verify_probe(const struct config *config, const struct decision *d,
 }
 
 void
-verify_recipient(const struct config *config, const char *rcpt,
-    struct decision *d)
+verify_recipient(const struct config *config, const struct client *client,
+    const char *rcpt, struct decision *d)
 {
 	struct address		 a;
 	struct vcache		*c;
 	enum recipient_status	 status;
 	const char		*why, *reason;
 	char			 key[KEY_MAX + 1];
-	size_t			 i, n;
 	int			 rc;
 
 	pthread_once(&verify_once, verify_init);
@@ -336,11 +397,8 @@ verify_recipient(const struct config *config, const char *rcpt,
 		    VERIFY_CANNOT, d);
 		return;
 	}
-	n = strlen(a.local);
-	for (i = 0; i < n; i++)
-		key[i] = (char)(a.local[i] >= 'A' && a.local[i] <= 'Z' ?
-		    a.local[i] - 'A' + 'a' : a.local[i]);
-	snprintf(key + n, sizeof(key) - n, "@%s", a.domain);
+	/* what is asked is what is cached: the local part as given */
+	snprintf(key, sizeof(key), "%s@%s", a.local, a.domain);
 	if ((c = verify_cache(config)) != NULL &&
 	    (rc = vcache_get(c, key, time(NULL),
 	    config->verify.positive_expire, config->verify.negative_expire,
@@ -353,7 +411,7 @@ verify_recipient(const struct config *config, const char *rcpt,
 		return;
 	}
 	metrics_add(MC_VERIFY_MISSES);
-	status = verify_probe(config, d, &a, key, &reason);
+	status = verify_probe(config, d, client, &a, key, &reason);
 	count_result(status);
 	decide_recipient(config, rcpt, strlen(rcpt), status, reason, d);
 }

@@ -22,8 +22,8 @@ struct verify_counts {
 /* The reason of a recipient no callout can ask about. */
 #define VERIFY_CANNOT	"cannot verify this address"
 
-void	verify_recipient(const struct config *config, const char *rcpt,
-	    struct decision *d);
+void	verify_recipient(const struct config *config,
+	    const struct client *client, const char *rcpt, struct decision *d);
 const char *verify_status_name(enum recipient_status status);
 const char *verify_reason(enum recipient_status status);
 void	verify_counters(struct verify_counts *out);

@@ -8,6 +8,15 @@
  * libmilter's signal thread still sigwaits SIGHUP, SIGTERM and SIGINT
  * in this process and stops on each; the supervisor never sends them,
  * it writes WORKER_RELOAD or WORKER_STOP on the pipe instead.
+ *
+ * The control thread never waits for a publish: a reload (WORKER_RELOAD:
+ * the file and every row) and a change of the rules_source table (from
+ * its listener: the rows changed, source_update()) are requests to the
+ * publisher thread, which serves them one at a time; requests made
+ * while it publishes are merged into one more run after it (a reload
+ * covers a change), never lost.  The publisher also writes the static
+ * tables and releases their holds, so stop and counters are answered
+ * while it works.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,6 +35,7 @@
 
 #include "authfile.h"
 #include "config.h"
+#include "overlay.h"
 #include "ruleset.h"
 #include "strutil.h"
 
@@ -51,6 +61,18 @@ static atomic_int worker_restarted;	/* not the first worker */
 static pthread_t worker_main;		/* the thread in smfi_main() */
 static pthread_mutex_t worker_publish_lock = PTHREAD_MUTEX_INITIALIZER;
 
+#define WANT_RELOAD	0x01	/* the file and every row */
+#define WANT_CHANGE	0x02	/* the rows changed */
+
+/* The publisher's queue: what is asked, merged. */
+static pthread_mutex_t worker_queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t worker_queue_cond = PTHREAD_COND_INITIALIZER;
+static int worker_want;
+static int worker_quit;
+static pthread_t worker_publisher_tid;
+/* the generation published, as source_update() knows it (publisher) */
+static struct source_gen worker_gen;
+
 
 /* Settings read only at start-up: say so when a reload changes them. */
 static void
@@ -73,9 +95,9 @@ worker_check_static(const struct config *old, const struct config *new)
 }
 
 /*
- * Static mode: the tables of the rules just published, written after the
- * milter and the socketmap serve them (a large rule set takes seconds to
- * export); the caller holds worker_publish_lock.
+ * Static mode: the tables of the rules in force (at start, and again
+ * after a failed write), every name held when they cannot be written;
+ * the caller holds worker_publish_lock.
  */
 static void
 worker_publish_static(void)
@@ -84,7 +106,7 @@ worker_publish_static(void)
 
 	config = live_acquire();
 	saslmaps_publish(config);
-	staticmaps_publish(config);
+	staticmaps_publish(config, STATICMAPS_LIVE);
 	live_release(config);
 }
 
@@ -93,6 +115,42 @@ worker_publish_static(void)
  * listener: one at a time (worker_publish_lock), so that an older
  * snapshot is never published after a newer one.
  */
+/*
+ * worker_install - a configuration into force: in static mode the tables
+ * first, or it is refused (never stale tables; the generation state is
+ * then forgotten, the next change is a full read); how ends the log
+ * line.  The caller holds worker_publish_lock; old is the number of
+ * rules in force.
+ */
+static int
+worker_install(struct config *config, size_t old, const char *how)
+{
+	const struct config *cur;
+	size_t	 n;
+
+	if (staticmaps_publish(config, 0) != STATICMAPS_OK) {
+		metrics_reload_failed();
+		log_error("reload refused: %s: the static tables are not "
+		    "written; keeping the previous configuration (%zu rules)",
+		    worker_daemon->conf_path, old);
+		config_free(config);
+		source_gen_clear(&worker_gen);
+		return -1;
+	}
+	metrics_loaded(config, 1);
+	n = ruleset_count(config->rules);
+	cur = live_acquire();
+	callbacks_reloaded(cur, config);
+	live_release(cur);
+	live_replace(config);
+	log_info("reload: %s: OK, %zu rules%s", worker_daemon->conf_path, n,
+	    how);
+	cur = live_acquire();
+	saslmaps_publish(cur);
+	live_release(cur);
+	return 0;
+}
+
 static void
 worker_reload(void)
 {
@@ -105,8 +163,8 @@ worker_reload(void)
 
 	pthread_mutex_lock(&worker_publish_lock);
 	refused = authfile_refusals();
-	config = source_load(worker_daemon->conf_path, SOURCE_CACHE, &cached,
-	    err, sizeof(err));
+	config = source_load_gen(worker_daemon->conf_path, SOURCE_CACHE,
+	    &cached, &worker_gen, err, sizeof(err));
 	if (config == NULL) {
 		metrics_reload_failed();
 		if (authfile_refusals() != refused)
@@ -123,14 +181,71 @@ worker_reload(void)
 		log_warning("reload: %s", err);
 	old = live_acquire();
 	worker_check_static(old, config);
-	callbacks_reloaded(old, config);
+	n = old != NULL ? ruleset_count(old->rules) : 0;
 	live_release(old);
-	n = ruleset_count(config->rules);
-	metrics_loaded(config, 1);
-	live_replace(config);
-	log_info("reload: %s: OK, %zu rules", worker_daemon->conf_path, n);
-	worker_publish_static();
+	worker_install(config, n, "");
 	pthread_mutex_unlock(&worker_publish_lock);
+}
+
+/*
+ * The rows of rules_source changed: the next generation from the one
+ * published and those rows, or a full reload when the change cannot be
+ * told (source_update()).
+ */
+static void
+worker_update(void)
+{
+	char	 err[ERRMSG_MAX], how[128], *cache;
+	struct config *config;
+	const struct config *cur;
+	size_t	 n;
+	int	 rc;
+
+	pthread_mutex_lock(&worker_publish_lock);
+	if ((cur = live_acquire()) == NULL)
+		rc = SOURCE_FULL;
+	else
+		rc = source_update(worker_daemon->conf_path, cur, &worker_gen,
+		    &config, err, sizeof(err));
+	/* live_replace() waits for the readers of the one it replaces */
+	n = cur != NULL ? ruleset_count(cur->rules) : 0;
+	live_release(cur);
+	switch (rc) {
+	case SOURCE_NEW:
+		snprintf(how, sizeof(how), " (changed rows; %zu patterns "
+		    "since the last full load)", overlay_delta(config->rules));
+		cache = config->rules_cache != NULL ?
+		    strdup(config->rules_cache) : NULL;
+		if (worker_install(config, n, how) == 0)
+			source_gen_flush(&worker_gen, cache);
+		free(cache);
+		break;
+	case SOURCE_FAIL:
+		metrics_reload_failed();
+		log_error("reload failed: %s; keeping the previous "
+		    "configuration (%zu rules)", err, n);
+		break;
+	}
+	pthread_mutex_unlock(&worker_publish_lock);
+	if (rc == SOURCE_FULL)
+		worker_reload();
+}
+
+/* worker_ask - a request to the publisher, merged with those pending */
+static void
+worker_ask(int what)
+{
+	pthread_mutex_lock(&worker_queue_lock);
+	worker_want |= what;
+	pthread_cond_signal(&worker_queue_cond);
+	pthread_mutex_unlock(&worker_queue_lock);
+}
+
+/* worker_changed - the rules_source listener's callback */
+static void
+worker_changed(void)
+{
+	worker_ask(WANT_CHANGE);
 }
 
 static void
@@ -200,13 +315,78 @@ worker_check_file(void)
 	    "rules); changes on disk take effect at the next reload", n);
 }
 
-/* Static mode: a held name's time is up (one publish at a time). */
+/*
+ * Static mode: a held name's time is up, or a failed write is due again
+ * (one publish at a time).
+ */
 static void
 worker_release_holds(void)
 {
 	pthread_mutex_lock(&worker_publish_lock);
+	if (staticmaps_retry_due())
+		worker_publish_static();
 	staticmaps_release();
 	pthread_mutex_unlock(&worker_publish_lock);
+}
+
+/* worker_queue_wait - until asked, or a hold is up (then 0) */
+static int
+worker_queue_wait(void)
+{
+	struct timespec ts;
+	int	 ms;
+
+	while (worker_want == 0 && !worker_quit) {
+		if ((ms = staticmaps_wait_ms()) < 0) {
+			pthread_cond_wait(&worker_queue_cond,
+			    &worker_queue_lock);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (ms == 0 || pthread_cond_timedwait(&worker_queue_cond,
+		    &worker_queue_lock, &ts) == ETIMEDOUT)
+			return 0;
+	}
+	return 1;
+}
+
+/* worker_publisher - reloads, changes and static writes, in turn */
+static void *
+worker_publisher(void *arg)
+{
+	int	 want;
+
+	(void)arg;
+	pthread_mutex_lock(&worker_publish_lock);
+	worker_publish_static();
+	pthread_mutex_unlock(&worker_publish_lock);
+	pthread_mutex_lock(&worker_queue_lock);
+	for (;;) {
+		if (!worker_queue_wait()) {
+			pthread_mutex_unlock(&worker_queue_lock);
+			worker_release_holds();
+			pthread_mutex_lock(&worker_queue_lock);
+			continue;
+		}
+		if (worker_quit)
+			break;
+		want = worker_want;
+		worker_want = 0;
+		pthread_mutex_unlock(&worker_queue_lock);
+		if (want & WANT_RELOAD)
+			worker_reload();
+		else
+			worker_update();
+		pthread_mutex_lock(&worker_queue_lock);
+	}
+	pthread_mutex_unlock(&worker_queue_lock);
+	return NULL;
 }
 
 static void *
@@ -220,16 +400,10 @@ worker_control(void *arg)
 
 	if (atomic_load(&worker_restarted))
 		worker_check_file();
-	pthread_mutex_lock(&worker_publish_lock);
-	worker_publish_static();
-	pthread_mutex_unlock(&worker_publish_lock);
 	for (;;) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if ((r = poll(&pfd, 1, staticmaps_wait_ms())) == 0) {
-			worker_release_holds();
-			continue;
-		}
+		r = poll(&pfd, 1, -1);
 		if (r == -1 && errno == EINTR)
 			continue;
 		n = read(fd, buf, sizeof(buf));
@@ -250,7 +424,7 @@ worker_control(void *arg)
 		}
 		/* several SIGHUPs in a row need one reload */
 		if (reload)
-			worker_reload();
+			worker_ask(WANT_RELOAD);
 		if (counters) {
 			callbacks_log_counters();
 			if (worker_daemon->socketmap_fd != -1)
@@ -262,7 +436,12 @@ worker_control(void *arg)
 /*
  * The rules the supervisor holds: those of the start or of the last
  * reload that loaded.  A restarted worker serves them even when the file
- * on disk is broken now, and says so.
+ * on disk is broken now, and says so.  With rules_source it loads the
+ * file and the database again (a worker reloads from the database
+ * without the supervisor); when that fails (a row refused, the file
+ * broken) the file and rules_cache, the last rows that loaded; when the
+ * file is broken, the file's rules the supervisor holds (file only: see
+ * supervisor.c) and rules_cache: never an exit in a loop.
  */
 static int
 worker_config(struct daemon *daemon, int first)
@@ -279,20 +458,32 @@ worker_config(struct daemon *daemon, int first)
 		config = daemon->config;
 		daemon->config = NULL;
 		atomic_store(&worker_restarted, !first);
-	} else {
-		/*
-		 * Rules from a database reload without the supervisor: the
-		 * rules_cache holds the last set that loaded.
-		 */
-		config_free(daemon->config);
-		daemon->config = NULL;
-		if ((config = source_load(daemon->conf_path, SOURCE_CACHE,
-		    &cached, err, sizeof(err))) == NULL) {
-			log_error("worker: %s", err);
-			return -1;
-		}
+	} else if ((config = source_load_gen(daemon->conf_path, SOURCE_CACHE,
+	    &cached, &worker_gen, err, sizeof(err))) != NULL) {
 		if (cached)
 			log_warning("worker: %s", err);
+	} else {
+		log_error("worker: %s", err);
+		if ((config = source_load(daemon->conf_path, SOURCE_CACHE |
+		    SOURCE_CACHE_ONLY, &cached, err, sizeof(err))) != NULL)
+			log_warning("worker: %s", err);
+		else {
+			/* the supervisor's file rules: the file is broken */
+			config = daemon->config;
+			daemon->config = NULL;
+			atomic_store(&worker_restarted, 1);
+			if (source_add_cache(config, err, sizeof(err)) == -1)
+				log_error("worker: %s; serving the file's rules "
+				    "of the last load", err);
+			else
+				log_warning("worker: the file's rules of the "
+				    "last load and the rows of rules_cache %s",
+				    config->rules_cache);
+		}
+	}
+	if (daemon->config != NULL) {
+		config_free(daemon->config);
+		daemon->config = NULL;
 	}
 	metrics_loaded(config, 0);
 	live_replace(config);
@@ -310,7 +501,7 @@ worker_listen(void)
 	config = live_acquire();
 	rc = 0;
 	if (config != NULL && config->rules_source != NULL &&
-	    pgsource_listen_start(source_conninfo(config), worker_reload,
+	    pgsource_listen_start(source_conninfo(config), worker_changed,
 	    err, sizeof(err)) == -1) {
 		log_error("worker: rules_source listener: %s", err);
 		rc = -1;
@@ -363,6 +554,11 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	callbacks_init();
 	if (worker_config(daemon, first) != 0)
 		exit(EX_CONFIG);
+	if ((r = pthread_create(&worker_publisher_tid, NULL, worker_publisher,
+	    NULL)) != 0) {
+		log_error("worker: pthread_create: %s", strerror(r));
+		exit(EX_OSERR);
+	}
 	if (worker_listen() != 0)
 		exit(EX_OSERR);
 	if ((r = pthread_create(&tid, NULL, worker_control,
@@ -391,6 +587,13 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	/* the control thread returns right after its smfi_stop() */
 	pthread_join(tid, NULL);
 	pgsource_listen_stop();
+	/* a publish under way ends first: nothing is freed under it */
+	pthread_mutex_lock(&worker_queue_lock);
+	worker_quit = 1;
+	pthread_cond_signal(&worker_queue_cond);
+	pthread_mutex_unlock(&worker_queue_lock);
+	pthread_join(worker_publisher_tid, NULL);
+	source_gen_clear(&worker_gen);
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
 	live_shutdown();

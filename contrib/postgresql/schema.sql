@@ -57,3 +57,6 @@ $$;
 CREATE TRIGGER rules_notify
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rules
 	FOR EACH STATEMENT EXECUTE FUNCTION milter_relay_notify();
+
+-- The change log that lets each daemon read only the rows that changed.
+\ir changelog.sql

@@ -54,19 +54,7 @@ NEWPW='n3w:Secret'
 # --- certificates: a CA and B's certificate for "auth.test" ------------------
 
 PKI=$E2E_DIR/pki
-mkdir -p "$PKI"
-{
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 2 \
-	    -subj "/CN=milter-relay test CA" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-	    -keyout "$PKI/b.key" -out "$PKI/b.csr" -subj "/CN=auth.test" &&
-	printf 'subjectAltName=DNS:auth.test\n' >"$PKI/ext" &&
-	openssl x509 -req -in "$PKI/b.csr" -CA "$PKI/ca.pem" \
-	    -CAkey "$PKI/ca.key" -CAcreateserial -out "$PKI/b.pem" -days 2 \
-	    -extfile "$PKI/ext"
-} >"$E2E_DIR/openssl.out" 2>&1 || e2e_fail "openssl: $(cat "$E2E_DIR/openssl.out")"
-chmod 600 "$PKI"/*.key
+pki_make "$PKI" b auth.test
 
 # --- Postfix B: STARTTLS, then AUTH PLAIN/LOGIN; relays only for AUTH --------
 
@@ -89,31 +77,23 @@ pf_create "$P_GOOD" \
     "cyrus_sasl_config_path = $E2E_DIR/pf/sasl"
 echo "127.0.0.1:$P_BAD inet n - n - - smtpd" >>"$PF_DIR/master.cf"
 echo "tlsmgr unix - - n 1000? 1 tlsmgr" >>"$PF_DIR/master.cf"
-mv "$PF_DIR" "$E2E_DIR/pfb"
-PFB=$E2E_DIR/pfb
-sed -i "s|$E2E_DIR/pf|$PFB|g" "$PFB/main.cf"
 # Debian's Postfix reads smtpd.conf from $config_directory/sasl whatever
 # cyrus_sasl_config_path says (its xsasl_getconfpath()): both are this
-SASL=$PFB/sasl
-mkdir -p "$SASL"
-cat >"$SASL/smtpd.conf" <<EOF2
+mkdir -p "$PF_DIR/sasl"
+cat >"$PF_DIR/sasl/smtpd.conf" <<EOF2
 pwcheck_method: auxprop
 auxprop_plugin: sasldb
 mech_list: PLAIN LOGIN
-sasldb_path: $SASL/sasldb2
+sasldb_path: $E2E_DIR/pfb/sasl/sasldb2
 EOF2
-printf '%s' "$GOODPW" | saslpasswd2 -p -c -f "$SASL/sasldb2" -u auth.test \
-    relayuser || e2e_fail "saslpasswd2 relayuser"
-printf '%s' "$NEWPW" | saslpasswd2 -p -c -f "$SASL/sasldb2" -u auth.test \
-    otheruser || e2e_fail "saslpasswd2 otheruser"
-chown root:postfix "$SASL/sasldb2"
-chmod 640 "$SASL/sasldb2"
-
-PF_DIR=$PFB
-pf_start
-PF_STARTED=0
-e2e_track_pid "$(tr -d ' ' <"$PFB/queue/pid/master.pid")"
-PF_DIR=
+printf '%s' "$GOODPW" | saslpasswd2 -p -c -f "$PF_DIR/sasl/sasldb2" \
+    -u auth.test relayuser || e2e_fail "saslpasswd2 relayuser"
+printf '%s' "$NEWPW" | saslpasswd2 -p -c -f "$PF_DIR/sasl/sasldb2" \
+    -u auth.test otheruser || e2e_fail "saslpasswd2 otheruser"
+chown root:postfix "$PF_DIR/sasl/sasldb2"
+chmod 640 "$PF_DIR/sasl/sasldb2"
+pf_aside pfb
+PFB=$E2E_DIR/pfb
 for p in "$P_GOOD" "$P_BAD"; do
 	e2e_wait_port 127.0.0.1 "$p" 30 || e2e_fail "Postfix B not on $p"
 done
@@ -220,17 +200,8 @@ e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "Postfix A does not listen"
 e2e_ok "Postfix A on $SMTPD (milter mode; $(grep -c '^smtp_sasl' \
     "$PF_DIR/main.cf") smtp_sasl lines of contrib/postfix/main.cf)"
 
-N=0
-send() {	# RCPT: one message from a trusted client, must be queued
-	local out
-	N=$((N + 1))
-	out=$("$E2E_CLIENT" smtp -p "$SMTPD" -s "msg$N" "$1" 2>&1)
-	echo "$out" | grep -q "^RCPT <$1> 250" &&
-	    echo "$out" | grep -q '^DATA 250' ||
-	    e2e_fail "<$1> not queued: $out"
-}
-has() {	# SINK RCPT
-	sink_rcpts "$1" | grep -qxi -- "$2"
+send() {	# RCPT: one message to Postfix A, must be queued
+	e2e_send "$SMTPD" "$1"
 }
 log_wait() {	# FILE REGEX [SECONDS]
 	local i
@@ -248,7 +219,7 @@ sink_file() {	# SINK RCPT: the file of the message to RCPT
 
 send g1@good.example
 sink_wait T 1 60 || e2e_fail "g1: did not pass Postfix B"
-has T g1@good.example || e2e_fail "g1: wrong message at sink T"
+sink_has T g1@good.example || e2e_fail "g1: wrong message at sink T"
 f=$(sink_file T g1@good.example)
 grep -q "Authenticated sender: relayuser" "$f" ||
     e2e_fail "g1: no \"Authenticated sender\" in its Received: header"
@@ -258,7 +229,7 @@ grep -Eq "client=localhost\\[127\\.0\\.0\\.1\\], sasl_method=(PLAIN|LOGIN), sasl
 log_wait "$E2E_DIR/pf/maillog" "TLS connection established to 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:$P_GOOD" 5 ||
     e2e_fail "g1: Postfix A logged no TLS connection to B"
 send f1@file.example
-sink_wait T 2 60 && has T f1@file.example ||
+sink_wait T 2 60 && sink_has T f1@file.example ||
     e2e_fail "f1 (domains_file rule) not delivered"
 e2e_ok "good credentials: g1@good.example and f1@file.example reached B" \
     "authenticated ($(grep -Eo 'sasl_method=[A-Z]+' "$PFB/maillog" |
@@ -271,7 +242,7 @@ log_wait "$E2E_DIR/pf/maillog" "w1@bad.example.*status=deferred \\(SASL authenti
     e2e_fail "w1: not deferred for its credentials"
 grep -q "w1@bad.example" "$PFB/maillog" &&
     e2e_fail "w1: Postfix B saw its RCPT (sent without AUTH?)"
-has T w1@bad.example && e2e_fail "w1 delivered with wrong credentials"
+sink_has T w1@bad.example && e2e_fail "w1 delivered with wrong credentials"
 grep -Eq "w1@bad.example.*relay=[^ ]*:$P_GOOD" "$E2E_DIR/pf/maillog" &&
     e2e_fail "w1 sent to another hop"
 [ "$(pf_queue_count)" = 1 ] || e2e_fail "w1 is not in A's queue"
@@ -295,7 +266,7 @@ for i in $(seq 1 150); do
 done
 [ "$now" = "otheruser:$NEWPW" ] || e2e_fail "the reload did not rewrite sasl_passwd"
 pf_flush
-sink_wait T 3 60 && has T w1@bad.example ||
+sink_wait T 3 60 && sink_has T w1@bad.example ||
     e2e_fail "w1 not delivered with the new credentials"
 grep -q "Authenticated sender: otheruser" "$(sink_file T w1@bad.example)" ||
     e2e_fail "w1: not authenticated as otheruser"
@@ -399,7 +370,7 @@ for mode in maps static; do
 	e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "$mode: Postfix A does not listen"
 	n=$(sink_count T)
 	send "$mode@good.example"
-	sink_wait T $((n + 1)) 60 && has T "$mode@good.example" ||
+	sink_wait T $((n + 1)) 60 && sink_has T "$mode@good.example" ||
 	    e2e_fail "$mode: $mode@good.example not delivered"
 	f=$(sink_file T "$mode@good.example")
 	grep -q "Authenticated sender: relayuser" "$f" && grep -q "using TLS" "$f" ||

@@ -11,9 +11,13 @@
 #   b. daemon start (to "serving") with the RULES rules from the table,
 #      vs the same rules from a domains_file;
 #   c. NOTIFY to answer: an INSERT, then, from its commit, the socketmap
-#      polled every 10 ms until the new rule answers (a full reload of
-#      the table), with the RULES-row table and with a 10-row table; the
-#      median of ROUNDS (default 5).
+#      polled every 10 ms until the new rule answers, with the RULES-row
+#      table and with a 10-row table; the median of ROUNDS (default 5).
+#      With the RULES-row table twice: a daemon reading the change log
+#      (only the rows changed), and one whose search_path has no change
+#      log (a full reload of the table, as with an older schema); for
+#      each the worker's peak RSS over its changes (VmHWM, reset through
+#      clear_refs before them) against its RSS before.
 #
 # Prints "what|figure|note" lines on stdout, the runs on stderr.  Exit 1
 # when a step failed; every process is stopped at exit (lib.sh).
@@ -85,26 +89,62 @@ for i in $(seq 1 6000); do
 	sleep 0.01
 done
 
-# notify_to_answer NAME: INSERT NAME; ms from its commit (psql has
-# returned) until the socketmap relays it
+# notify_to_answer NAME [PORT]: INSERT NAME; ms from its commit (psql
+# has returned) until the socketmap (default the db daemon's) relays it
 notify_to_answer() {
-	local t0 i
+	local t0 i port=${2:-$DBPORT}
 	sql -c "INSERT INTO rules (pattern) VALUES ('$1')" ||
 	    e2e_fail "INSERT failed"
 	t0=$(now_ms)
 	for i in $(seq 1 6000); do
-		[ "$(echo "relay $1" | "$E2E_CLIENT" socketmap -p "$DBPORT")" = \
+		[ "$(echo "relay $1" | "$E2E_CLIENT" socketmap -p "$port")" = \
 		    "OK RELAY" ] && break
 		sleep 0.01
 	done
 	echo $(($(now_ms) - t0))
 }
 
-for r in $(seq 1 "$ROUNDS"); do
-	notify_to_answer "big$r.example"
-done >"$E2E_DIR/big.ms"
-echo "   NOTIFY to answer, $RULES rows, ms: $(tr '\n' ' ' <"$E2E_DIR/big.ms")" >&2
-echo "9|NOTIFY to answer, $RULES rows, s (median)|$(secs "$(median <"$E2E_DIR/big.ms")")|a full reload of the table"
+# worker_of NAME: the pid of daemon NAME's worker
+worker_of() {
+	grep -o 'worker [0-9]* serving' "$E2E_DIR/$1.log" | tail -1 |
+	    awk '{ print $2 }'
+}
+
+# kb PID FIELD: a field of /proc/PID/status, in kB
+kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# rounds NAME PORT PREFIX: ROUNDS INSERTs into the RULES-row table, the
+# median ms and the worker's peak RSS over them against its RSS before
+rounds() {
+	local w rss0 peak
+	w=$(worker_of "$1")
+	sleep 1
+	rss0=$(kb "$w" VmRSS)
+	echo 5 >"/proc/$w/clear_refs"
+	for r in $(seq 1 "$ROUNDS"); do
+		notify_to_answer "$3$r.example" "$2"
+	done >"$E2E_DIR/$3.ms"
+	peak=$(kb "$w" VmHWM)
+	echo "   NOTIFY to answer, $RULES rows, $1, ms: $(tr '\n' ' ' <"$E2E_DIR/$3.ms"); RSS $rss0 kB, peak $peak kB" >&2
+	MED=$(median <"$E2E_DIR/$3.ms")
+	RSSNOTE=$(awk -v a="$peak" -v b="$rss0" 'BEGIN { printf "worker peak RSS %.2f x its RSS before (%.0f MB)", a / b, b / 1024 }')
+}
+
+rounds db "$DBPORT" big
+t_inc=$MED
+echo "9|NOTIFY to answer, $RULES rows, change log, s (median)|$(secs "$t_inc")|$RSSNOTE"
+
+# the reference: no change log in its search_path, a full reload each time
+sql -c "CREATE SCHEMA ref; CREATE VIEW ref.rules AS SELECT * FROM public.rules" ||
+    e2e_fail "reference schema"
+start_daemon full "rules_source = \"postgresql:$PG_CONNINFO options='-csearch_path=ref'\";"
+FULLPORT=$SMPORT
+for i in $(seq 1 6000); do
+	grep -q "reload: .*OK" "$E2E_DIR/full.log" && break
+	sleep 0.01
+done
+rounds full "$FULLPORT" fullr
+echo "9|NOTIFY to answer, $RULES rows, full reload, s (median)|$(secs "$MED")|$(awk -v a="$MED" -v b="$t_inc" 'BEGIN { printf "%.1f x the change log; ", a / (b > 0 ? b : 1) }')$RSSNOTE"
 
 "$MR" import domains-file "$E2E_DIR/small" --to "postgresql:$PG_CONNINFO" \
     >&2 || e2e_fail "import --to of 10 rules failed"

@@ -33,14 +33,19 @@
 #   9. rules from PostgreSQL (test/bench/pgsql.sh, needs root and the
 #      postgresql package): import --to of N rules, daemon start with N
 #      rules from the table vs from a domains_file, NOTIFY-to-answer time
-#      with N rows and with 10 rows.
+#      with N rows and with 10 rows;
+#  10. static mode: the daemon's first write of the four tables of N
+#      rules into an empty maps_dir (its log line's time) vs postmap(1)
+#      building the same four lmdb: tables from "milter-relay export"
+#      text (needs postfix-lmdb).
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
 # (1000000), BENCH_E2E_MSGS (messages a Postfix run, 1000),
 # BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
 # runs of part 4, 2),
-# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify pgsql).
+# BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify pgsql
+# static).
 #
 # The project's targets are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
@@ -523,6 +528,48 @@ if ! skipped pgsql; then
 	else
 		cat "$T/pgsql.out" "$T/pgsql.err" >&2
 		bad "rules from PostgreSQL failed"
+	fi
+fi
+
+# 10. static tables: milter-relay's write vs postmap(1) on export's text
+if ! skipped static; then
+	note "10. static write of $RULES rules vs postmap"
+	if ! command -v postmap >/dev/null ||
+	    ! postconf -m 2>/dev/null | grep -qx lmdb; then
+		bad "10: needs postmap with lmdb (postfix-lmdb)"
+	else
+		mkdir -p "$T/maps" "$T/pm"
+		write_conf "$T/static.conf" "$T/rules"
+		echo "maps_dir = \"$T/maps\";" >>"$T/static.conf"
+		if start_mr static "$T/static.conf"; then
+			wait_for "$WAIT" grep -q 'static maps: wrote' \
+			    "$T/static.log" || bad "10: no tables written"
+			secs=$(sed -n 's/.*static maps: wrote .* (\([0-9.]*\) s)$/\1/p' \
+			    "$T/static.log" | head -n 1)
+			stop_pid "$DPID"
+		else
+			bad "10: the daemon did not start"
+		fi
+		pm=0
+		for t in access:postfix-access \
+		    relay_domains:postfix-relay-domains \
+		    transport:postfix-transport tls_policy:postfix-tls-policy
+		do
+			f=$T/pm/${t%%:*}
+			"$MR" export -c "$T/static.conf" "${t#*:}" >"$f" \
+			    2>/dev/null || bad "10: export ${t#*:} failed"
+			t0=$(date +%s.%N)
+			postmap "lmdb:$f" || bad "10: postmap $f failed"
+			t1=$(date +%s.%N)
+			pm=$(awk -v a="$pm" -v b="$t0" -v c="$t1" \
+			    'BEGIN { printf "%.2f", a + c - b }')
+		done
+		n=$(cat "$T"/pm/access "$T"/pm/relay_domains \
+		    "$T"/pm/transport "$T"/pm/tls_policy | grep -vc '^#')
+		r=$(ratio "$pm" "${secs:-0}")
+		row "10. static write, $RULES rules, $n entries" "${secs:-?} s" \
+		    "postmap/milter-relay = $r (>= 1: $(verdict "$r" '>=' 1))"
+		row "    postmap of export's text, same tables" "$pm s"
 	fi
 fi
 

@@ -43,19 +43,7 @@ sink_start T 127.0.0.1 "$P_T"
 # --- certificates: a CA and B's certificate for "tls.test" -----------------
 
 PKI=$E2E_DIR/pki
-mkdir -p "$PKI"
-{
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 2 \
-	    -subj "/CN=milter-relay test CA" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-	    -keyout "$PKI/tls.key" -out "$PKI/tls.csr" -subj "/CN=tls.test" &&
-	printf 'subjectAltName=DNS:tls.test\n' >"$PKI/ext" &&
-	openssl x509 -req -in "$PKI/tls.csr" -CA "$PKI/ca.pem" \
-	    -CAkey "$PKI/ca.key" -CAcreateserial -out "$PKI/tls.pem" -days 2 \
-	    -extfile "$PKI/ext"
-} >"$E2E_DIR/openssl.out" 2>&1 || e2e_fail "openssl: $(cat "$E2E_DIR/openssl.out")"
-chmod 600 "$PKI"/*.key
+pki_make "$PKI" tls tls.test
 
 # --- Postfix B: STARTTLS with that certificate, relays to sink T ------------
 
@@ -71,14 +59,8 @@ for p in "$P_VOK" "$P_VBAD"; do
 	echo "127.0.0.1:$p inet n - n - - smtpd" >>"$PF_DIR/master.cf"
 done
 echo "tlsmgr unix - - n 1000? 1 tlsmgr" >>"$PF_DIR/master.cf"
-mv "$PF_DIR" "$E2E_DIR/pfb"
+pf_aside pfb
 PFB=$E2E_DIR/pfb
-sed -i "s|$E2E_DIR/pf|$PFB|g" "$PFB/main.cf"
-PF_DIR=$PFB
-pf_start
-PF_STARTED=0
-e2e_track_pid "$(tr -d ' ' <"$PFB/queue/pid/master.pid")"
-PF_DIR=
 for p in "$P_ENC" "$P_VOK" "$P_VBAD"; do
 	e2e_wait_port 127.0.0.1 "$p" 30 || e2e_fail "Postfix B not on $p"
 done
@@ -132,18 +114,8 @@ pf_start
 e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "Postfix A does not listen"
 e2e_ok "Postfix A on $SMTPD, socketmap port $MR_SMPORT"
 
-N=0
-send() {	# RCPT: one message from a trusted client, must be queued
-	local out
-	N=$((N + 1))
-	out=$("$E2E_CLIENT" smtp -p "$SMTPD" -s "msg$N" "$1" 2>&1)
-	echo "$out" | grep -q "^RCPT <$1> 250" &&
-	    echo "$out" | grep -q '^DATA 250' ||
-	    e2e_fail "<$1> not queued: $out"
-}
-
-has() {	# SINK RCPT
-	sink_rcpts "$1" | grep -qxi -- "$2"
+send() {	# RCPT: one message to Postfix A, must be queued
+	e2e_send "$SMTPD" "$1"
 }
 
 log_wait() {	# REGEX [SECONDS]: poll Postfix A's log
@@ -159,15 +131,15 @@ log_wait() {	# REGEX [SECONDS]: poll Postfix A's log
 
 send f1@fo.example
 sink_wait FO2 1 60 || e2e_fail "f1: not at the second hop"
-has FO2 f1@fo.example || e2e_fail "f1: wrong message at the second hop"
+sink_has FO2 f1@fo.example || e2e_fail "f1: wrong message at the second hop"
 e2e_ok "first hop down: f1@fo.example reached the second hop"
 sink_start FO1 127.0.0.1 "$P_FO1"
 send f2@fo.example
 sink_wait FO1 1 60 || e2e_fail "f2: not at the first hop"
-has FO1 f2@fo.example || e2e_fail "f2: wrong message at the first hop"
+sink_has FO1 f2@fo.example || e2e_fail "f2: wrong message at the first hop"
 [ "$(sink_count FO2)" = 1 ] || e2e_fail "f2 reached the second hop too"
 send f3@fo-file.example
-sink_wait FO1 2 60 && has FO1 f3@fo-file.example ||
+sink_wait FO1 2 60 && sink_has FO1 f3@fo-file.example ||
     e2e_fail "f3 (domains_file list) not at the first hop"
 e2e_ok "first hop back: f2@fo.example and f3@fo-file.example reached it"
 
@@ -175,7 +147,7 @@ e2e_ok "first hop back: f2@fo.example and f3@fo-file.example reached it"
 
 send t1@enc.example
 sink_wait T 1 60 || e2e_fail "t1: did not pass Postfix B"
-has T t1@enc.example || e2e_fail "t1: wrong message at sink T"
+sink_has T t1@enc.example || e2e_fail "t1: wrong message at sink T"
 grep -lq "using TLS" "$E2E_DIR"/sink-T/* ||
     e2e_fail "t1: no \"using TLS\" in the Received: header"
 log_wait "TLS connection established to 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:$P_ENC" ||
@@ -196,14 +168,14 @@ e2e_ok "tls=encrypt toward a host without STARTTLS: deferred," \
 # --- 3. tls = "verify" with the test CA ----------------------------------------------
 
 send v1@vok.example
-sink_wait T 2 60 && has T v1@vok.example || e2e_fail "v1: not delivered"
+sink_wait T 2 60 && sink_has T v1@vok.example || e2e_fail "v1: not delivered"
 log_wait "Verified TLS connection established to 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:$P_VOK" ||
     e2e_fail "v1: no verified TLS connection"
 e2e_ok "tls=verify tls_match=tls.test: v1@vok.example delivered, verified"
 send v2@vbad.example
 log_wait "v2@vbad.example.*status=deferred \\(Server certificate not verified" ||
     e2e_fail "v2: not deferred for the certificate name"
-has T v2@vbad.example && e2e_fail "v2 delivered despite the name"
+sink_has T v2@vbad.example && e2e_fail "v2 delivered despite the name"
 e2e_ok "tls=verify tls_match=other.test: v2@vbad.example deferred"
 
 # --- 4. postmap -q: the keys Postfix looks up --------------------------------------

@@ -24,6 +24,10 @@
 #   sink_stop NAME              stop that sink (its files stay)
 #   sink_count NAME             messages received so far
 #   sink_rcpts NAME             recipients received (one per line)
+#   sink_has NAME RCPT          0 when NAME received mail for RCPT
+#   e2e_send PORT RCPT          one message from 127.0.0.1 to the smtpd on
+#                               PORT, subject "msgN"; fails the test unless
+#                               RCPT and DATA got 250 (queued)
 #   sink_wait NAME N [SECONDS]  poll until NAME has received N messages
 #                               (their recipients written)
 #
@@ -38,6 +42,12 @@
 #   pf_wait_queue_empty [SECS]  poll until the queue is empty
 #   pf_log                      the instance's maillog
 #   pf_check                    "postfix check" errors (via script -qc)
+#   pf_aside NAME               move the instance just made to
+#                               $E2E_DIR/NAME and start it there, as a
+#                               second Postfix (a smart host); pf_create
+#                               may then make another; PF_DIR is emptied
+#   pki_make DIR NAME CN        a test CA (DIR/ca.pem) and a certificate
+#                               for CN signed by it (DIR/NAME.pem, .key)
 #
 #   mr_config FILE [lines...]   write a milter-relay config: socket
 #                               $MR_SOCKET (default $E2E_DIR/mr/milter.sock,
@@ -441,4 +451,47 @@ sm_wait_answer() {
 		sleep 0.1
 	done
 	return 1
+}
+
+pf_aside() {
+	local dir=$E2E_DIR/$1
+	mv "$PF_DIR" "$dir"
+	sed -i "s|$PF_DIR|$dir|g" "$dir/main.cf"
+	PF_DIR=$dir
+	pf_start
+	PF_STARTED=0
+	e2e_track_pid "$(tr -d ' ' <"$dir/queue/pid/master.pid")"
+	PF_DIR=
+}
+
+pki_make() {
+	local dir=$1 name=$2 cn=$3
+	mkdir -p "$dir"
+	{
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		    -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 2 \
+		    -subj "/CN=milter-relay test CA" &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		    -nodes -keyout "$dir/$name.key" -out "$dir/$name.csr" \
+		    -subj "/CN=$cn" &&
+		printf 'subjectAltName=DNS:%s\n' "$cn" >"$dir/ext" &&
+		openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" \
+		    -CAkey "$dir/ca.key" -CAcreateserial -out "$dir/$name.pem" \
+		    -days 2 -extfile "$dir/ext"
+	} >"$E2E_DIR/openssl.out" 2>&1 ||
+	    e2e_fail "openssl: $(cat "$E2E_DIR/openssl.out")"
+	chmod 600 "$dir"/*.key
+}
+
+sink_has() {
+	sink_rcpts "$1" | grep -qxi -- "$2"
+}
+
+e2e_send() {
+	local out
+	E2E_SENT=$((${E2E_SENT:-0} + 1))
+	out=$("$E2E_CLIENT" smtp -p "$1" -s "msg$E2E_SENT" "$2" 2>&1)
+	echo "$out" | grep -q "^RCPT <$2> 250" &&
+	    echo "$out" | grep -q '^DATA 250' ||
+	    e2e_fail "<$2> not queued: $out"
 }

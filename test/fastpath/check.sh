@@ -17,6 +17,9 @@
 #      own reply, also a deny rule's name in fullwidth letters (static:
 #      every non-ASCII domain is refused, by main-static.cf's own
 #      reply), the trusted-only rule is accepted and routed;
+#      static: recipients = "list" refuses unlisted addresses with the
+#      milter's reply and accepts listed ones and "@domain" entries,
+#      "verify" accepts after Postfix's own probe to the smart host;
 #   3. maps-only: milter-relay logged one decision line for every RCPT
 #      Postfix asked about (map=rcpt); static: it wrote the tables;
 #   4. a rule change reaches Postfix after "milter-relay reload" without
@@ -27,10 +30,15 @@
 #      at first, until trivial-rewrite has the new tables, and then the
 #      same holds (the re-routed domain's first message reaches the new
 #      smart host, never the old one), also when the worker is killed
-#      and restarted meanwhile; the times are printed;
+#      and restarted meanwhile; the times are printed; a deny rule
+#      whose reply reads as the held answer still refuses after the
+#      holds are let go;
 #   5. static: a rule set the tables cannot express (a trusted-only rule
-#      inside a relayed namespace) is logged, naming the rule, and the
-#      previous tables stay in place and in force.
+#      inside a relayed namespace) is refused by -t and by the reload,
+#      naming the rule, the previous rules and tables stay in place and
+#      in force; a write that fails (maps_dir not writable) refuses the
+#      reload too, both are counted (milter_relay_static_writes_total),
+#      and the failed publish is tried again by itself.
 set -u
 cd "$(dirname "$0")/../.."
 MODE=${FASTPATH_MODE:-}
@@ -58,12 +66,23 @@ CONF=$E2E_DIR/relay.conf
 LIST=$E2E_DIR/extra.list
 printf '%s smarthost=[127.0.0.1]:%s\n' moved.example "$PORT_A" \
     gone.example "$PORT_A" rerouted.example "$PORT_A" >"$LIST"
+# a deny rule whose reply reads exactly as static mode's held answer
+HELDRULE='x.rerouted.example relay=deny reply="451 4.7.1 Relay route being updated, try again later"'
+echo "$HELDRULE" >>"$LIST"
+# recipients = "list" and "verify" (static: the access table applies them)
+RLIST=$E2E_DIR/rcpt.list
+printf '%s\n' ok@listed.example @whole.listed.example >"$RLIST"
+chmod 644 "$RLIST"
+RCPTRULES="listed.example smarthost=[127.0.0.1]:$PORT_B recipients=list recipients_file=$RLIST
+verified.example smarthost=[127.0.0.1]:$PORT_B recipients=verify"
+echo "$RCPTRULES" >>"$LIST"
 chmod 644 "$LIST"
 MAPS=$E2E_DIR/maps
 mkdir -p "$MAPS"
 chown nobody "$MAPS"
 extra=
-[ "$MODE" = static ] && extra="maps_dir = \"$MAPS\";"
+HPORT=$(e2e_free_port)
+[ "$MODE" = static ] && extra="maps_dir = \"$MAPS\"; metrics = \"inet:$HPORT@127.0.0.1\";"
 mr_config "$CONF" "pidfile = \"$E2E_DIR/mr.pid\";" \
     "domains_file = \"$LIST\";" $extra
 sed -e '/^socket *=/d' -e '/^socketmap *=/d' -e '/^pidfile *=/d' \
@@ -171,6 +190,30 @@ sink_rcpts C | grep -qx 'trusted1@partner.example' ||
     e2e_fail "sink C: $(sink_rcpts C)"
 e2e_ok "trusted client: deny rules refuse, the trusted-only rule routes to C"
 
+if [ "$MODE" = static ]; then
+	for b in 127.0.0.2 127.0.0.1; do
+		send $b nobody@listed.example "550 5.1.1 *User unknown"
+		send $b nobody@sub.listed.example "550 5.1.1 *User unknown"
+		send $b ok@listed.example 250
+		send $b Ok@Listed.Example 250
+		send $b anyone@whole.listed.example 250
+	done
+	# Postfix's own verification, its probe to the rule's smart host
+	for i in $(seq 1 60); do
+		out=$("$E2E_CLIENT" smtp -b 127.0.0.2 -p "$SMTPD" -s verify \
+		    v@verified.example 2>&1)
+		echo "$out" | grep -q '^RCPT <v@verified.example> 250' && break
+		echo "$out" | grep -q '^RCPT <v@verified.example> 450' ||
+		    e2e_fail "verify: $out"
+		sleep 0.5
+	done
+	echo "$out" | grep -q '^RCPT <v@verified.example> 250' ||
+	    e2e_fail "verify: not verified in 30 s: $out"
+	grep -q 'to=<v@verified.example>.*status=deliverable' "$PF_DIR/maillog" ||
+	    e2e_fail "no verification probe: $(grep verified "$PF_DIR/maillog")"
+	e2e_ok "static: recipients list (unknown refused, listed and @domain accepted) and verify (probed) applied by the access table"
+fi
+
 # --- 3. one decision line per RCPT; static: the tables written ------------
 
 if [ "$MODE" = static ]; then
@@ -195,6 +238,8 @@ fi
 	echo "moved.example relay=deny reply=\"550 5.7.1 Moved away\""
 	echo "new.example smarthost=[127.0.0.1]:$PORT_B"
 	echo "rerouted.example smarthost=[127.0.0.1]:$PORT_B"
+	echo "$HELDRULE"
+	echo "$RCPTRULES"
 } >"$LIST.new"
 chmod 644 "$LIST.new"
 mv "$LIST.new" "$LIST"
@@ -264,6 +309,9 @@ if [ "$MODE" = static ]; then
 	rcpt_after 5 u@new.example 250
 	rcpt_after 5 u@gone.example '554 5.7.1 .*Relay access denied'
 	e2e_ok "reload: after the hold, new.example relayed, gone.example refused"
+	# a deny rule is never taken for a hold, however its reply reads
+	send 127.0.0.2 u@x.rerouted.example "451 4.7.1 *Relay route being updated"
+	send 127.0.0.1 u@x.rerouted.example "451 4.7.1 *Relay route being updated"
 	grep -q "static maps: let go of [0-9]* held names in \"$MAPS\"" \
 	    "$E2E_DIR/milter-relay.log" || e2e_fail "the holds not let go"
 else
@@ -283,25 +331,67 @@ sink_rcpts A | grep -q '@new\.example$\|@rerouted\.example$' &&
     e2e_fail "after the reload, mail reached the old smart host A: $(sink_rcpts A)"
 e2e_ok "reload: new.example and rerouted.example routed to B, nothing to the old smart host A"
 
-# --- 5. static: a rule set the tables cannot express ----------------------
+# --- 5. static: a rule set the tables cannot express, a failed write ---
 
-if [ "$MODE" = static ]; then
-	before=$(ls -i "$MAPS"/*.lmdb)
-	echo "in.new.example relay=trusted" >>"$LIST"
-	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
-	for i in $(seq 1 100); do
-		grep -q 'static maps: .*cannot express rule "in.new.example"' \
-		    "$E2E_DIR/milter-relay.log" && break
+# static_writes RESULT: the counter milter_relay_static_writes_total
+static_writes() {
+	curl -sf "http://127.0.0.1:$HPORT/metrics" |
+	    sed -n "s/^milter_relay_static_writes_total{result=\"$1\"} //p"
+}
+# logged_after N PATTERN: PATTERN in the log past its first N lines, 10 s
+logged_after() {
+	local i
+	for i in $(seq 1 200); do
+		tail -n +"$(($1 + 1))" "$E2E_DIR/milter-relay.log" |
+		    grep -q "$2" && return 0
 		sleep 0.05
 	done
-	grep 'static maps: .*cannot express rule "in.new.example"' \
-	    "$E2E_DIR/milter-relay.log" | grep -q 'keeping the previous tables.*maps-only' ||
+	return 1
+}
+if [ "$MODE" = static ]; then
+	before=$(ls -i "$MAPS"/*.lmdb)
+	cp "$LIST" "$LIST.good"
+	echo "in.new.example relay=trusted" >>"$LIST"
+	"$MR_BIN" -t -c "$CONF" 2>&1 | grep -q 'cannot express rule "in.new.example"' ||
+	    e2e_fail "-t does not refuse the rule: $("$MR_BIN" -t -c "$CONF" 2>&1)"
+	refused=$(static_writes refused)
+	l=$(wc -l <"$E2E_DIR/milter-relay.log")
+	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
+	logged_after "$l" 'reload refused' ||
+	    e2e_fail "reload not refused: $(tail -n 3 "$E2E_DIR/milter-relay.log")"
+	tail -n +"$((l + 1))" "$E2E_DIR/milter-relay.log" |
+	    grep 'static maps: .*cannot express rule "in.new.example"' |
+	    grep -q 'keeping the previous tables and rules.*maps-only' ||
 	    e2e_fail "no error naming the rule: $(tail -n 3 "$E2E_DIR/milter-relay.log")"
+	[ "$(static_writes refused)" -gt "$refused" ] ||
+	    e2e_fail "static_writes_total{result=\"refused\"} not counted"
 	[ "$(ls -i "$MAPS"/*.lmdb)" = "$before" ] || e2e_fail "tables replaced"
 	ls "$MAPS" | grep -q tmp && e2e_fail "a temporary file left: $(ls "$MAPS")"
 	send 127.0.0.2 u@new.example 250
 	send 127.0.0.2 u@in.new.example 250
-	e2e_ok "static: a rule set the tables cannot express keeps the previous tables"
+	e2e_ok "static: a rule set the tables cannot express: -t and the reload refuse it, the previous rules and tables stay"
+
+	# a write that fails: the reload refused, the publish tried again
+	cp "$LIST.good" "$LIST"
+	echo "late.example smarthost=[127.0.0.1]:$PORT_B" >>"$LIST"
+	failed=$(static_writes failed)
+	chmod 555 "$MAPS"
+	l=$(wc -l <"$E2E_DIR/milter-relay.log")
+	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
+	logged_after "$l" 'reload refused' || { chmod 755 "$MAPS"
+	    e2e_fail "reload not refused: $(tail -n 3 "$E2E_DIR/milter-relay.log")"; }
+	send 127.0.0.2 u@late.example "554 5.7.1"
+	[ "$(static_writes failed)" -gt "$failed" ] || { chmod 755 "$MAPS"
+	    e2e_fail "static_writes_total{result=\"failed\"} not counted"; }
+	chmod 755 "$MAPS"
+	l=$(wc -l <"$E2E_DIR/milter-relay.log")
+	logged_after "$l" "static maps: the tables in \"$MAPS\" are up to date" ||
+	    e2e_fail "the failed write not tried again: $(tail -n 3 "$E2E_DIR/milter-relay.log")"
+	l=$(wc -l <"$E2E_DIR/milter-relay.log")
+	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
+	logged_after "$l" 'reload: .*: OK' || e2e_fail "reload not taken"
+	send 127.0.0.2 u@late.example "451 4.7.1 *Relay route being updated"
+	e2e_ok "static: a failed write refuses the reload, is counted and tried again"
 fi
 mr_stop
 e2e_ok "$MODE mode"

@@ -72,10 +72,48 @@ check_key(const struct routehold_tables *rt, const struct kvtable *deny,
 		    "an unchanged name's answer moved", key);
 }
 
+/*
+ * The holds saved and read back (what a restarted worker holds), and the
+ * input itself read as a saved file: sorted, nothing held past its time.
+ */
+static void
+check_saved(const struct routehold *h, const char *in)
+{
+	struct routehold back;
+	char		*text = NULL;
+	size_t		 len = 0, i;
+	FILE		*f;
+
+	if ((f = open_memstream(&text, &len)) == NULL ||
+	    routehold_save(h, 0.0, 1000, f) == -1)
+		abort();
+	fclose(f);
+	routehold_init(&back);
+	if (routehold_load(&back, text, 0.0, 1000) == -1)
+		abort();
+	if (back.n != h->n)
+		die("holds lost when read back", text);
+	for (i = 0; i < back.n; i++)
+		if (strcmp(back.v[i].key, h->v[i].key) != 0 ||
+		    back.v[i].until < h->v[i].until)
+			die("a hold read back shorter", back.v[i].key);
+	routehold_free(&back);
+	free(text);
+	routehold_init(&back);
+	if (routehold_load(&back, in, 0.0, 1000) == -1)
+		abort();
+	for (i = 0; i < back.n; i++)
+		if ((i > 0 && strcmp(back.v[i - 1].key, back.v[i].key) >= 0) ||
+		    back.v[i].until <= 0 || back.v[i].until > ROUTEHOLD_SECONDS)
+			die("a hold read from text out of bounds",
+			    back.v[i].key);
+	routehold_free(&back);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct kvtable	 t[5], out;
+	struct kvtable	 t[5], out, released;
 	struct routehold h;
 	struct routehold_tables rt;
 	char		*in, *text[5], *line, *next, *p;
@@ -110,6 +148,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (kvtable_parse(&t[i], text[i]) == -1)
 			abort();
 		check_table(&t[i]);
+		/* the deny rules' table typed as the exporter types it */
+		for (j = 0; i == 4 && j < t[i].n; j++)
+			t[i].v[j].kind = strcmp(t[i].v[j].value,
+			    EXPORT_VALUE_DUNNO) == 0 ? EXPORT_KIND_NO :
+			    EXPORT_KIND_REPLY;
 	}
 	rt.old_relay = &t[0];
 	rt.old_transport = &t[1];
@@ -122,16 +165,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_table(&out);
 	for (i = 0; i < out.n && held == NULL; i++)
-		if (routehold_is_held(out.v[i].value))
+		if (out.v[i].kind == EXPORT_KIND_HOLD)
 			held = out.v[i].value;
 	if (held == NULL)
 		held = "(none held)";
 	for (i = 0; i < 4; i++)
 		for (j = 0; j < t[i].n; j++)
 			check_key(&rt, &t[4], &out, t[i].v[j].key, held);
+	check_saved(&h, in);
 	routehold_expire(&h, 1.0);
 	if (h.n != 0 || routehold_next(&h) != 0)
 		die("a hold outlived its time", "");
+	/* let go: every name answered as by the deny rules' table alone */
+	kvtable_init(&released);
+	if (routehold_release(&h, &out, &t[4], &released) == -1)
+		abort();
+	check_table(&released);
+	for (i = 0; i < 5; i++)
+		for (j = 0; j < t[i].n; j++)
+			if (strcmp(access_answer(&released, t[i].v[j].key),
+			    access_answer(&t[4], t[i].v[j].key)) != 0)
+				die("a released name's answer moved",
+				    t[i].v[j].key);
+	kvtable_free(&released);
 	kvtable_free(&out);
 	routehold_free(&h);
 	for (i = 0; i < 5; i++) {

@@ -23,7 +23,11 @@
 #   - the database back: changes flow again;
 #   - "import --to postgresql:..." replaces the table (all or nothing),
 #     "export" reads the table;
-#   - the password of the connection string is in no log and no output.
+#   - the password of the connection string, and its sslpassword, are in
+#     no log and no output; "import --to" warns about a password on its
+#     command line, and takes it from PGPASSWORD without warning;
+#   - a worker restarted while a row is refused, and while the file is
+#     broken, serves the last good rules (no exit 78 in a loop).
 #
 # Every process started here is stopped by pid, and the cluster removed,
 # also on failure.  About 30 s.
@@ -39,7 +43,8 @@ pg_init
 MR=$E2E_BUILD/milter/milter-relay
 MT=$E2E_BUILD/test/harness/milter-test
 SECRET=pw-Never-In-Logs-7731
-CONNINFO="$PG_CONNINFO password=$SECRET"
+SECRET2=sslpw-Never-In-Logs-4417
+CONNINFO="$PG_CONNINFO password=$SECRET sslpassword=$SECRET2"
 
 sql -c "INSERT INTO rules (pattern, smarthost) VALUES ('a.example', '[192.0.2.25]')" ||
     e2e_fail "first row"
@@ -180,6 +185,41 @@ all_see 2 "relay good.example" "OK RELAY" good.example accept ||
     e2e_fail "the table fixed is not seen"
 e2e_ok "a bad row is refused with its pattern, the old rules stay; fixed, it flows"
 
+# --- a worker restarted while a row is refused, then with the file broken --
+
+# kill_worker: SIGKILL daemon 1's worker; wait for the next one to serve
+kill_worker() {
+	local w n
+	w=$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
+	    "$E2E_DIR/mr1.log" | tail -1)
+	n=$(grep -c "serving unix:" "$E2E_DIR/mr1.log")
+	kill -KILL "$w" || e2e_fail "no worker $w"
+	for i in $(seq 1 100); do
+		[ "$(grep -c "serving unix:" "$E2E_DIR/mr1.log")" -gt "$n" ] &&
+		    return 0
+		sleep 0.1
+	done
+	e2e_fail "no worker serves after worker $w was killed: $(tail -3 "$E2E_DIR/mr1.log")"
+}
+sql -c "INSERT INTO rules (pattern, smarthost) VALUES ('bad2.example', 'mx.example:99999')"
+for i in $(seq 1 50); do
+	grep -qF 'row "bad2.example"' "$E2E_DIR/mr1.log" && break
+	sleep 0.1
+done
+kill_worker
+[ "$(smq 1 "relay good.example")" = "OK RELAY" ] && mtest 1 good.example accept ||
+    e2e_fail "a worker restarted with a row refused lost the last good rules"
+cp "$E2E_DIR/mr1/mr.conf" "$E2E_DIR/mr1/mr.conf.good"
+echo 'this is not a setting' >>"$E2E_DIR/mr1/mr.conf"
+kill_worker
+[ "$(smq 1 "relay good.example")" = "OK RELAY" ] && mtest 1 good.example accept ||
+    e2e_fail "a worker restarted with the file broken lost the last good rules"
+grep -q "exit status 78\|exited with status 78\|gives up" "$E2E_DIR/mr1.log" &&
+    e2e_fail "a worker exited 78: $(grep -m1 "78\|gives up" "$E2E_DIR/mr1.log")"
+mv "$E2E_DIR/mr1/mr.conf.good" "$E2E_DIR/mr1/mr.conf"
+sql -c "DELETE FROM rules WHERE pattern = 'bad2.example'"
+e2e_ok "a worker restarted with a row refused, then with the file broken, serves the last good rules"
+
 # --- values that need escapes on the way (COPY's text format) -------------
 
 # a backslash and quotes in a reply: as stored, in the answer and in the
@@ -235,6 +275,29 @@ for n in 1 2 3; do
 	    >/dev/null 2>&1 || e2e_fail "daemon $n: a listed recipient refused"
 done
 e2e_ok "recipients = list from a row: the listed user accepted, another refused"
+
+# auth_file from a row (a path, relative to the config file): served by
+# every daemon (run with -g nogroup, the file's group); a row whose
+# credentials could travel in clear is refused by all, naming it
+for n in 1 2 3; do
+	printf 'relayuser:Row-Secret-1\n' >"$E2E_DIR/mr$n/partner.auth"
+	chown root:nogroup "$E2E_DIR/mr$n/partner.auth"
+	chmod 640 "$E2E_DIR/mr$n/partner.auth"
+done
+sql -c "INSERT INTO rules (pattern, smarthost, tls, auth_file) VALUES ('auth.example', '[192.0.2.51]:587', 'encrypt', 'partner.auth')"
+all_see 2 "relay auth.example" "OK RELAY" auth.example accept ||
+    e2e_fail "an auth_file row not served: $(grep auth.example "$E2E_DIR/mr1.log" | tail -n 1)"
+sql -c "INSERT INTO rules (pattern, smarthost, auth_file) VALUES ('clear.example', '[192.0.2.52]', 'partner.auth')"
+for n in 1 2 3; do
+	wait_log() { grep -q "clear.example.*auth_file needs tls" "$E2E_DIR/mr$n.log"; }
+	for i in $(seq 1 50); do wait_log && break; sleep 0.1; done
+	wait_log || e2e_fail "daemon $n: an auth_file row without tls not refused"
+	[ "$(smq "$n" "relay clear.example")" = "NOTFOUND " ] ||
+	    e2e_fail "daemon $n: a set with credentials in clear was applied"
+	grep -q "Row-Secret" "$E2E_DIR/mr$n.log" && e2e_fail "daemon $n logged the password"
+done
+sql -c "DELETE FROM rules WHERE pattern IN ('clear.example', 'auth.example')"
+e2e_ok "auth_file from a row: served; a row without tls refused by all three"
 
 # recipients = "verify" with a smart-host list: the callout's hops
 sql -c "INSERT INTO rules (pattern, smarthost, recipients) VALUES ('verify.example', '[192.0.2.41],[192.0.2.42]:2525', 'verify')"
@@ -342,6 +405,13 @@ printf 'imported.example OK\nb.example OK\n' >"$E2E_DIR/relay_domains"
 "$MR" import postfix-relay-domains "$E2E_DIR/relay_domains" \
     --to "postgresql:$CONNINFO" >"$E2E_DIR/import.out" 2>&1 ||
     e2e_fail "import --to: $(cat "$E2E_DIR/import.out")"
+grep -q "warning: the connection string gives a password" "$E2E_DIR/import.out" ||
+    e2e_fail "import --to: no warning about the password on argv"
+PGPASSWORD=$SECRET "$MR" import postfix-relay-domains "$E2E_DIR/relay_domains" \
+    --to "postgresql:$PG_CONNINFO" >"$E2E_DIR/import-env.out" 2>&1 ||
+    e2e_fail "import --to with PGPASSWORD: $(cat "$E2E_DIR/import-env.out")"
+grep -q "warning" "$E2E_DIR/import-env.out" &&
+    e2e_fail "import --to with PGPASSWORD warns: $(cat "$E2E_DIR/import-env.out")"
 [ "$(sql -c "SELECT count(*) FROM rules")" = 2 ] ||
     e2e_fail "import --to did not replace the table"
 all_see 2 "relay imported.example" "OK RELAY" imported.example accept ||
@@ -359,13 +429,16 @@ e2e_ok "import --to replaces the table (a bad input changes nothing); export rea
 
 # --- no password anywhere -------------------------------------------------
 
-if grep -rlF "$SECRET" "$E2E_DIR"/*.log "$E2E_DIR"/*.out "$E2E_DIR"/mr*/cache \
-    2>/dev/null; then
-	e2e_fail "the password is in a log or an output"
-fi
-grep -q "password=\*\*\*\*\*\*\*\*" "$E2E_DIR/mr1.log" ||
+for secret in "$SECRET" "$SECRET2"; do
+	if grep -rlF "$secret" "$E2E_DIR"/*.log "$E2E_DIR"/*.out \
+	    "$E2E_DIR"/mr*/cache 2>/dev/null; then
+		e2e_fail "a secret of the connection string is in a log or an output"
+	fi
+done
+grep -q " password=\*\*\*\*\*\*\*\*" "$E2E_DIR/mr1.log" &&
+    grep -q "sslpassword=\*\*\*\*\*\*\*\*" "$E2E_DIR/mr1.log" ||
     e2e_fail "the log does not show the masked connection string"
-e2e_ok "the password is masked in every log line"
+e2e_ok "password and sslpassword are masked in every log line"
 
 for n in 1 2 3; do
 	stop "$n"

@@ -42,23 +42,6 @@ cred_file(const char *name, const char *text, mode_t mode)
 	return p;
 }
 
-/* config_load() of text: NULL and the error, or the config. */
-static struct config *
-try_load(const char *text, char *err, size_t errlen)
-{
-	char		 path[256];
-	FILE		*f;
-	struct config	*c;
-
-	snprintf(path, sizeof(path), "%s/milter-relay.conf", tmpdir);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	c = config_load(path, err, errlen);
-	unlink(path);
-	return c;
-}
-
 START_TEST(test_parse)
 {
 	static const struct {
@@ -150,28 +133,28 @@ START_TEST(test_load)
 	const char	*p;
 
 	p = cred_file("good", "relay:" SECRET "\n", 0600);
-	ck_assert_ptr_nonnull(af = authfile_load(p, getegid(), err,
+	ck_assert_ptr_nonnull(af = authfile_load(p, (uid_t)-1, getegid(), err,
 	    sizeof(err)));
 	ck_assert_str_eq(af->pass, SECRET);
 	ck_assert_str_eq(af->path, p);
 	authfile_free(af);
 	/* others may read */
 	p = cred_file("open", "relay:" SECRET "\n", 0644);
-	ck_assert_ptr_null(authfile_load(p, getegid(), err, sizeof(err)));
+	ck_assert_ptr_null(authfile_load(p, (uid_t)-1, getegid(), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "0640"));
 	/* group-readable, not the service group */
 	p = cred_file("grp", "relay:" SECRET "\n", 0640);
-	ck_assert_ptr_null(authfile_load(p, getegid() + 1, err, sizeof(err)));
+	ck_assert_ptr_null(authfile_load(p, (uid_t)-1, getegid() + 1, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "service group"));
-	ck_assert_ptr_nonnull(af = authfile_load(p, getegid(), err,
+	ck_assert_ptr_nonnull(af = authfile_load(p, (uid_t)-1, getegid(), err,
 	    sizeof(err)));
 	authfile_free(af);
 	/* missing, malformed: named, never quoted */
 	snprintf(err, sizeof(err), "%s/none", tmpdir);
-	ck_assert_ptr_null(authfile_load(err, getegid(), err, sizeof(err)));
+	ck_assert_ptr_null(authfile_load(err, (uid_t)-1, getegid(), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
 	p = cred_file("bad", "relay " SECRET "\n", 0600);
-	ck_assert_ptr_null(authfile_load(p, getegid(), err, sizeof(err)));
+	ck_assert_ptr_null(authfile_load(p, (uid_t)-1, getegid(), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, p));
 	ck_assert_ptr_null(strstr(err, "Pa55"));
 }
@@ -185,7 +168,7 @@ rules(const char *body, char *err, size_t errlen)
 	struct config *c;
 
 	ck_assert_int_ge(asprintf(&text, "domains = (\n%s\n);\n", body), 0);
-	c = try_load(text, err, errlen);
+	c = unit_config_try(text, err, errlen);
 	free(text);
 	return c;
 }

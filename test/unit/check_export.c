@@ -139,6 +139,59 @@ result_free(struct result *r)
 	free(r->notes);
 }
 
+/*
+ * Static mode's access table applies recipients = "list" and "verify":
+ * the list rule's names answer "User unknown", each address it lists
+ * (where that rule decides) DUNNO, "@domain" the domain's own entry;
+ * the verify rule's names Postfix's own verification.
+ */
+START_TEST(test_access_recipients)
+{
+	struct config	*c;
+	struct result	 r;
+	char		 rpath[320], lines[1024];
+	FILE		*fp;
+
+	snprintf(rpath, sizeof(rpath), "%s/rcpt.list", tmpdir);
+	ck_assert_ptr_nonnull(fp = fopen(rpath, "w"));
+	fputs("Alice@Example.com\n@whole.example.com\nbob@sub.example.com\n"
+	    "carol@lab.example.com\ndave@open.example.com\neve@other.org\n",
+	    fp);
+	fclose(fp);
+	snprintf(lines, sizeof(lines),
+	    "example.com recipients=list recipients_file=%s\n"
+	    "lab.example.com relay=deny\n"
+	    "open.example.com\n"
+	    "verified.example smarthost=[127.0.0.1]:2525 recipients=verify\n",
+	    rpath);
+	c = load_lines(lines);
+	unlink(rpath);
+	r = run_flags(c, EXPORT_POSTFIX_ACCESS, EXPORT_DENY_BY_ACCESS |
+	    EXPORT_RECIPIENTS);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_str_eq(r.out,
+	    ".example.com\t550 5.1.1 User unknown\n"
+	    ".lab.example.com\t554 5.7.1 Relay access denied\n"
+	    ".open.example.com\tDUNNO\n"
+	    ".verified.example\treject_unverified_recipient\n"
+	    "alice@example.com\tDUNNO\n"
+	    "bob@sub.example.com\tDUNNO\n"
+	    "example.com\t550 5.1.1 User unknown\n"
+	    "lab.example.com\t554 5.7.1 Relay access denied\n"
+	    "open.example.com\tDUNNO\n"
+	    "verified.example\treject_unverified_recipient\n"
+	    "whole.example.com\tDUNNO\n");
+	result_free(&r);
+	/* without the flag (export's own table): deny rules only */
+	r = run_flags(c, EXPORT_POSTFIX_ACCESS, EXPORT_DENY_BY_ACCESS);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_ptr_null(strstr(r.out, "User unknown"));
+	ck_assert_ptr_null(strstr(r.out, "alice@"));
+	result_free(&r);
+	config_free(c);
+}
+END_TEST
+
 static const char set1[] =
     "example.com smarthost=[127.0.0.1]:2526\n"
     "lab.example.com relay=deny\n"
@@ -501,6 +554,7 @@ main(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_formats);
 	tcase_add_test(tc, test_postfix_transport);
+	tcase_add_test(tc, test_access_recipients);
 	tcase_add_test(tc, test_relay_domains);
 	tcase_add_test(tc, test_sendmail);
 	tcase_add_test(tc, test_static);

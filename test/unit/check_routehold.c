@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export.h"
 #include "kvtable.h"
 #include "routehold.h"
 
@@ -25,6 +26,19 @@ table(const char *text)
 
 	kvtable_init(&t);
 	ck_assert_int_eq(kvtable_parse(&t, text), 0);
+	return t;
+}
+
+/* A deny rules' table as the exporter types it: DUNNO, or a reply. */
+static struct kvtable
+typed(const char *text)
+{
+	struct kvtable	 t = table(text);
+	size_t		 i;
+
+	for (i = 0; i < t.n; i++)
+		t.v[i].kind = strcmp(t.v[i].value, "DUNNO") == 0 ?
+		    EXPORT_KIND_NO : EXPORT_KIND_REPLY;
 	return t;
 }
 
@@ -177,7 +191,7 @@ START_TEST(test_access)
 	    "lab.corp.com\tsmtp:[y]\ndeny.corp.com\tsmtp:[z]\n",
 	    "lab.corp.com\tRELAY\n",
 	    "lab.corp.com\tsmtp:[y]\ndeny.corp.com\tsmtp:[z]\n");
-	deny = table("x.corp.com\t550 5.7.1 No\n.corp.com\t550 5.7.1 Gone\n");
+	deny = typed("x.corp.com\t550 5.7.1 No\n.corp.com\t550 5.7.1 Gone\n");
 	routehold_init(&h);
 	ck_assert_int_eq(routehold_changes(&h, &c.t, 50), 0);
 	/* deny.corp.com: no longer relayed, its route unchanged */
@@ -188,7 +202,10 @@ START_TEST(test_access)
 	/* the deny entry wins where it has one */
 	ck_assert_str_eq(kvtable_get(&out, ".corp.com"), "550 5.7.1 Gone");
 	ck_assert_str_eq(kvtable_get(&out, "corp.com"), HELD);
-	ck_assert_int_eq(routehold_is_held(kvtable_get(&out, "corp.com")), 1);
+	ck_assert_int_eq(kvtable_find(&out, "corp.com")->kind,
+	    EXPORT_KIND_HOLD);
+	ck_assert_int_eq(kvtable_find(&out, ".corp.com")->kind,
+	    EXPORT_KIND_REPLY);
 	ck_assert_str_eq(kvtable_get(&out, "x.corp.com"), "550 5.7.1 No");
 	/* held, but a deny rule refuses it through its parent's entry */
 	ck_assert_str_eq(kvtable_get(&out, "deny.corp.com"), "550 5.7.1 Gone");
@@ -242,7 +259,7 @@ START_TEST(test_access_carveout)
 	/* a DUNNO carve-out below a deny rule, whose route changed */
 	change_init(&c, "in.corp.com\tRELAY\n", "in.corp.com\tsmtp:[a]\n",
 	    "in.corp.com\tRELAY\n", "in.corp.com\tsmtp:[b]\n");
-	deny = table(".corp.com\t550 5.7.1 No\nin.corp.com\tDUNNO\n");
+	deny = typed(".corp.com\t550 5.7.1 No\nin.corp.com\tDUNNO\n");
 	routehold_init(&h);
 	ck_assert_int_eq(routehold_changes(&h, &c.t, 50), 0);
 	kvtable_init(&out);
@@ -275,8 +292,131 @@ START_TEST(test_add_expire)
 	ck_assert(routehold_next(&h) == 25);
 	routehold_expire(&h, 30);
 	ck_assert_uint_eq(h.n, 0);
-	ck_assert_int_eq(routehold_is_held("DUNNO"), 0);
 	routehold_free(&h);
+}
+END_TEST
+
+/*
+ * A deny rule whose reply reads exactly as the held answer is a deny
+ * rule: letting go of the holds keeps it (it was once recognised by its
+ * text, and taken out of the access table with the holds).
+ */
+START_TEST(test_release_reply_like_hold)
+{
+	struct change	 c;
+	struct routehold h;
+	struct kvtable	 deny, out, released;
+
+	change_init(&c, "a.org\tRELAY\n.corp.com\tRELAY\n", "",
+	    ".corp.com\tRELAY\nnew.org\tRELAY\n", "");
+	deny = typed("lab.corp.com\t" HELD "\n"
+	    "in.new.org\tDUNNO\n.new.org\t550 5.7.1 No\n");
+	routehold_init(&h);
+	ck_assert_int_eq(routehold_changes(&h, &c.t, 50), 0);
+	ck_assert_int_eq(routehold_has(&h, "a.org"), 1);
+	ck_assert_int_eq(routehold_has(&h, "new.org"), 1);
+	ck_assert_int_eq(routehold_add(&h, "in.new.org", 50), 0);
+	kvtable_init(&out);
+	ck_assert_int_eq(routehold_access(&h, &c.t, &deny, &out), 0);
+	ck_assert_int_eq(kvtable_find(&out, "a.org")->kind, EXPORT_KIND_HOLD);
+	ck_assert_int_eq(kvtable_find(&out, "in.new.org")->kind,
+	    EXPORT_KIND_HOLD);
+	ck_assert_int_eq(kvtable_find(&out, "lab.corp.com")->kind,
+	    EXPORT_KIND_REPLY);
+	routehold_expire(&h, 50);
+	kvtable_init(&released);
+	ck_assert_int_eq(routehold_release(&h, &out, &deny, &released), 0);
+	ck_assert_str_eq(kvtable_get(&released, "lab.corp.com"), HELD);
+	ck_assert_ptr_null(kvtable_get(&released, "a.org"));
+	ck_assert_ptr_null(kvtable_get(&released, "new.org"));
+	/* a carve-out held is the deny table's carve-out again */
+	ck_assert_str_eq(kvtable_get(&released, "in.new.org"), "DUNNO");
+	ck_assert_int_eq(kvtable_find(&released, "in.new.org")->kind,
+	    EXPORT_KIND_NO);
+	ck_assert_str_eq(kvtable_get(&released, ".new.org"), "550 5.7.1 No");
+	kvtable_free(&released);
+	kvtable_free(&out);
+	kvtable_free(&deny);
+	routehold_free(&h);
+	change_free(&c);
+}
+END_TEST
+
+/*
+ * A listed address answers before its domain (Postfix searches the full
+ * address first): under a held name it is held too, and let go after.
+ */
+START_TEST(test_rcpt_held)
+{
+	struct change	 c;
+	struct routehold h;
+	struct kvtable	 deny, out, released;
+
+	change_init(&c, "", "", ".list.org\tRELAY\nlist.org\tRELAY\n"
+	    "keep.list.org\tRELAY\n", "");
+	deny = typed(".list.org\t550 5.1.1 User unknown\n"
+	    "list.org\t550 5.1.1 User unknown\n");
+	ck_assert_int_eq(kvtable_add_kind(&deny, "u@list.org", "DUNNO",
+	    EXPORT_KIND_RCPT), 0);
+	ck_assert_int_eq(kvtable_add_kind(&deny, "v@x.list.org", "DUNNO",
+	    EXPORT_KIND_RCPT), 0);
+	ck_assert_int_eq(kvtable_add_kind(&deny, "w@other.org", "DUNNO",
+	    EXPORT_KIND_RCPT), 0);
+	kvtable_sort(&deny);
+	routehold_init(&h);
+	ck_assert_int_eq(routehold_changes(&h, &c.t, 50), 0);
+	ck_assert_int_eq(routehold_has(&h, "list.org"), 1);
+	kvtable_init(&out);
+	ck_assert_int_eq(routehold_access(&h, &c.t, &deny, &out), 0);
+	ck_assert_str_eq(kvtable_get(&out, "u@list.org"), HELD);
+	ck_assert_str_eq(kvtable_get(&out, "v@x.list.org"), HELD);
+	ck_assert_str_eq(kvtable_get(&out, "w@other.org"), "DUNNO");
+	/* the unknown user reply stands: it refuses either way */
+	ck_assert_str_eq(kvtable_get(&out, "list.org"), "550 5.1.1 User unknown");
+	routehold_expire(&h, 50);
+	kvtable_init(&released);
+	ck_assert_int_eq(routehold_release(&h, &out, &deny, &released), 0);
+	ck_assert_str_eq(kvtable_get(&released, "u@list.org"), "DUNNO");
+	ck_assert_str_eq(kvtable_get(&released, "v@x.list.org"), "DUNNO");
+	kvtable_free(&released);
+	kvtable_free(&out);
+	kvtable_free(&deny);
+	routehold_free(&h);
+	change_free(&c);
+}
+END_TEST
+
+/* A restarted worker reads the holds back, no longer than they last. */
+START_TEST(test_save_load)
+{
+	struct routehold h, back;
+	char		*text = NULL, buf[256];
+	size_t		 len = 0;
+	FILE		*f;
+
+	routehold_init(&h);
+	ck_assert_int_eq(routehold_add(&h, "a.org", 110), 0);
+	ck_assert_int_eq(routehold_add(&h, ".b.org", 125), 0);
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	/* now 100 in the caller's clock, 1000 on the wall */
+	ck_assert_int_eq(routehold_save(&h, 100, 1000, f), 0);
+	fclose(f);
+	ck_assert_str_eq(text, ".b.org\t1026\na.org\t1011\n");
+	routehold_init(&back);
+	/* read 20 s later by a worker whose clock reads 7 */
+	ck_assert_int_eq(routehold_load(&back, text, 7, 1020), 0);
+	ck_assert_str_eq(held_keys(&back, buf, sizeof(buf)), ".b.org");
+	ck_assert(back.v[0].until == 13);
+	routehold_free(&back);
+	/* garbage, past times and far futures */
+	routehold_init(&back);
+	ck_assert_int_eq(routehold_load(&back, "x.org\tsoon\ny.org\t999\n"
+	    "z.org\t99999\nno tab\n", 0, 1000), 0);
+	ck_assert_str_eq(held_keys(&back, buf, sizeof(buf)), "z.org");
+	ck_assert(back.v[0].until == ROUTEHOLD_SECONDS);
+	routehold_free(&back);
+	routehold_free(&h);
+	free(text);
 }
 END_TEST
 
@@ -297,6 +437,9 @@ main(void)
 	tcase_add_test(tc, test_access_dunno);
 	tcase_add_test(tc, test_access_carveout);
 	tcase_add_test(tc, test_add_expire);
+	tcase_add_test(tc, test_release_reply_like_hold);
+	tcase_add_test(tc, test_save_load);
+	tcase_add_test(tc, test_rcpt_held);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -12,9 +12,9 @@
 #include "testutil.h"
 
 struct config *
-unit_config_load(const char *text)
+unit_config_try(const char *text, char *err, size_t errlen)
 {
-	char		 path[] = "/tmp/check_unit.XXXXXX", err[512];
+	char		 path[] = "/tmp/check_unit.XXXXXX";
 	struct config	*c;
 	int		 fd;
 
@@ -22,8 +22,18 @@ unit_config_load(const char *text)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	c = config_load(path, err, sizeof(err));
+	c = config_load(path, err, errlen);
 	unlink(path);
+	return c;
+}
+
+struct config *
+unit_config_load(const char *text)
+{
+	char		 err[512];
+	struct config	*c;
+
+	c = unit_config_try(text, err, sizeof(err));
 	ck_assert_msg(c != NULL, "config_load: %s", err);
 	return c;
 }

@@ -4,13 +4,17 @@
  * unit_config_load(text) writes text to a temporary file, loads it with
  * config_load() and removes the file; the calling test fails (a Check
  * assertion naming config_load's error) when it does not load.  The
- * caller frees the result with config_free().
+ * caller frees the result with config_free().  unit_config_try() is the
+ * same without the assertion: NULL and config_load's error in err.
  */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
 struct config;
 
+#include <stddef.h>
+
 struct config	*unit_config_load(const char *);
+struct config	*unit_config_try(const char *, char *, size_t);
 
 #endif

@@ -18,8 +18,10 @@
 #      mode against the milter socket, backend slowed by "sleep 1") cause
 #      one callout;
 #   5. a next hop that accepts the connection and never answers: 450
-#      4.1.1 within the time limit; a storm of distinct addresses takes at
-#      most max_probes callouts, the rest 450 at once;
+#      4.1.1 within the time limit; a storm of distinct addresses from one
+#      client takes at most max_probes_per_client callouts, the rest 450
+#      at once, and while it lasts another client's RCPT still gets its
+#      callout;
 #   6. list mode through the milter (listed accepted and delivered,
 #      unlisted 550 5.1.1), then Postfix's own relay_recipient_maps
 #      through the "recipients" socketmap map;
@@ -27,7 +29,11 @@
 #      callout;
 #   8. the metrics endpoint counts every callout the log shows, and the
 #      results valid, invalid and unknown;
-#   9. maps-only mode (contrib/postfix/main-maps.cf, no milter): the
+#   9. a next hop with case-sensitive local parts (test/verify/smtpd.pl):
+#      alice refused does not refuse Alice (the cache keeps the case the
+#      callout asked); a 450 to RCPT is unknown (450 4.1.1 at the front),
+#      never a user, and is not cached: asked again, a new callout;
+#  10. maps-only mode (contrib/postfix/main-maps.cf, no milter): the
 #      socketmap's rcpt map refuses a user the list lacks (550 5.1.1),
 #      takes a listed one, answers verify rules from the cache and by a
 #      callout of its own (550 5.1.1 for a user the next hop refuses),
@@ -42,7 +48,15 @@ FRONT=$(e2e_free_port)
 BACK=$(e2e_free_port)
 SINK=$(e2e_free_port)
 HANG=$(e2e_free_port)
+CS=$(e2e_free_port)
 sink_start S 127.0.0.1 "$SINK"
+
+# --- a scripted next hop with case-sensitive users ------------------------
+CSLOG=$E2E_DIR/smtpd.log
+: >"$CSLOG"
+perl test/verify/smtpd.pl "$CS" "$CSLOG" Alice@cs.test &
+e2e_track_pid $!
+e2e_wait_port 127.0.0.1 "$CS" 10 || e2e_fail "scripted next hop"
 
 # --- a listener that takes connections and never says a word ------------
 perl -MIO::Socket::INET -e '
@@ -110,11 +124,14 @@ mr_config "$CONF" \
     "metrics = \"inet:$MPORT@127.0.0.1\";" \
     "policy = { trusted_networks = [ \"127.0.0.1/32\" ]; };" \
     "verify = { cache = \"$CACHE_DIR/verify.lmdb\"; timeout = \"3s\";" \
-    "  max_probes = 4; helo_name = \"front.test\"; };" \
+    "  max_probes = 4; max_probes_per_client = 2;" \
+    "  helo_name = \"front.test\"; };" \
     "domains = (" \
     " { match = \"corp.test\"; smarthost = \"[127.0.0.1]:$BACK\";" \
     "   recipients = \"verify\"; }," \
     " { match = \"hang.test\"; smarthost = \"[127.0.0.1]:$HANG\";" \
+    "   recipients = \"verify\"; }," \
+    " { match = \"cs.test\"; smarthost = \"[127.0.0.1]:$CS\";" \
     "   recipients = \"verify\"; }," \
     " { match = \"list.test\"; smarthost = \"[127.0.0.1]:$SINK\";" \
     "   recipients = \"list\"; recipients_file = \"$LISTF\"; }" \
@@ -177,9 +194,8 @@ log_has "$MRLOG" "verify: rcpt=nobody@corp.test hop=127.0.0.1:$BACK result=inval
 e2e_ok "known user delivered through the backend, unknown 550 5.1.1; 2 callouts"
 
 # --- 2. the second time: no callout ------------------------------------------
-send Alice@corp.test "250"
+send alice@corp.test "250"
 send nobody@corp.test "550 5.1.1"
-delivered Alice@corp.test
 c2=$(callouts)
 [ "$c2" = "$c1" ] || e2e_fail "cached results took callouts ($c1 -> $c2)"
 log_has "$MRLOG" 'reason="verified recipient (cached)"' ||
@@ -232,13 +248,29 @@ out=$("$E2E_BUILD/test/harness/milter-test" -s "unix:$MR_SOCKET" --load \
     --expect "tempfail 450 4.1.1" -t 30 2>&1 | tail -1)
 echo "$out" | grep -q 'tempfail=40 .*unexpected=0' ||
     e2e_fail "storm: $out"
-wait_for 10 sh -c "[ \$(grep -c 'verify: rcpt=storm' '$MRLOG') -ge 4 ]" || true
+wait_for 10 sh -c "[ \$(grep -c 'verify: rcpt=storm' '$MRLOG') -ge 2 ]" || true
 sleep 4
 probes=$(( $(grep -c 'verify: rcpt=storm' "$MRLOG") - before ))
-busy=$(grep -c 'reason="too many callouts at once"' "$MRLOG")
-[ "$probes" -le 4 ] || e2e_fail "storm: $probes callouts, max_probes is 4"
+busy=$(grep -cE 'reason="too many callouts (at once|for this client)"' "$MRLOG")
+[ "$probes" -le 2 ] || e2e_fail "storm: $probes callouts, max_probes_per_client is 2"
 [ "$busy" -ge 30 ] || e2e_fail "storm: only $busy refused as too many"
-e2e_ok "hung next hop: 450 4.1.1 in time; storm of 40: $probes callouts, $busy refused at once"
+e2e_ok "hung next hop: 450 4.1.1 in time; storm of 40 from one client: $probes callouts, $busy refused at once"
+
+# one client's storm leaves callouts to the others: once it is refused
+# one, while its callouts hang (verify.timeout), an RCPT from 127.0.0.2
+# still gets one (without the bound, max_probes is taken: 450)
+for i in $(seq 1 40); do echo "storm2-$i@hang.test"; done >"$E2E_DIR/storm2"
+before=$(grep -cE 'reason="too many callouts (at once|for this client)"' "$MRLOG")
+"$E2E_BUILD/test/harness/milter-test" -s "unix:$MR_SOCKET" --load \
+    -a 203.0.113.9 -c 40 -n 40 -r 1 -f "$E2E_DIR/storm2" \
+    --expect "tempfail 450 4.1.1" -t 30 >"$E2E_DIR/storm2.out" 2>&1 &
+STORM=$!
+# the first refusal: the client holds its callouts (for verify.timeout)
+wait_for 10 sh -c "[ \$(grep -cE 'reason=\"too many callouts (at once|for this client)\"' '$MRLOG') -gt $before ]" ||
+    e2e_fail "storm 2: not refused as too many"
+send nobody2@corp.test "550 5.1.1"
+wait "$STORM"
+e2e_ok "during a client's storm another client's RCPT got its callout (550 from the backend)"
 
 # --- 6. list mode, through the milter, then through relay_recipient_maps ------
 send alice@list.test "250"
@@ -285,7 +317,22 @@ else
 	echo "NOTE: no curl: the metrics part is SKIPPED"
 fi
 
-# --- 9. maps-only mode: the socketmap's rcpt map checks the users ----------------
+# --- 9. case-sensitive local parts; a 450 to RCPT --------------------------------
+send alice@cs.test "550 5.1.1"
+send Alice@cs.test "250"
+send Alice@cs.test "250"
+n=$(grep -c '^RCPT Alice@cs.test 250' "$CSLOG")
+[ "$n" = 1 ] || e2e_fail "Alice@cs.test took $n callouts, want 1 (then cached)"
+e2e_ok "alice refused, Alice verified: the cache keeps the case the callout asked"
+send temp1@cs.test "450 4.1.1"
+send temp1@cs.test "450 4.1.1"
+n=$(grep -c '^RCPT temp1@cs.test 450' "$CSLOG")
+[ "$n" = 2 ] || e2e_fail "temp1@cs.test: $n callouts, want 2 (a 450 is not cached)"
+log_has "$MRLOG" "verify: rcpt=temp1@cs.test hop=127.0.0.1:$CS result=unknown" ||
+    e2e_fail "a 450 to RCPT was not unknown"
+e2e_ok "a 450 to RCPT: unknown, 450 4.1.1 at the front, not cached (2 callouts)"
+
+# --- 10. maps-only mode: the socketmap's rcpt map checks the users ----------------
 # main-maps.cf verbatim (its socketmap port aside), no milter
 awk '/^#/ || /^$/ { next } /^[ \t]/ { line = line " " $0; next }
     { if (line != "") print line; line = $0 } END { print line }' \

@@ -1,0 +1,314 @@
+#!/bin/bash
+# check.sh - rules_source changes applied at the cost of the change
+#
+# Run by "make check" (as root) with MR_BUILD.  A private PostgreSQL
+# cluster (test/lib/pgsql.sh) with contrib/postgresql/schema.sql, which
+# brings the change log (changelog.sql), and two daemons on one table:
+#
+#   A  reads the change log: after a full read it applies only the rows
+#      that changed (its log says "changed rows");
+#   R  the reference: its connection sets search_path to a schema where
+#      "rules" is a view of the table and there is no change log, so it
+#      reads every row on every notification, as a daemon did before
+#      (and as one does on a database whose schema predates the log).
+#
+# It proves, comparing every key of every socketmap map of A with R's
+# after each step (both have seen the step: a marker row of the step's
+# last transaction answers on both) and the decision of "milter-relay
+# query" (a full read from scratch) for every name with A's relay map:
+#
+#   - a random sequence of inserts, updates (values and patterns) and
+#     deletes, one to four a transaction, gives after each step the same
+#     answers from A as from the full rebuild;
+#   - A really took the incremental way (its log), and a TRUNCATE, a
+#     non-canonical pattern and the file changing are full reads there;
+#   - a bad changed row is named in A's log and keeps the change out; the
+#     row fixed, the change flows;
+#   - A restarted in the middle of a burst of single-row transactions
+#     converges with R;
+#   - a change whose notification is lost (the NOTIFY trigger disabled
+#     for it) is caught up by the next change;
+#   - the migration (changelog.sql) can be run again on a live install.
+#
+# Every process is stopped by pid, the cluster removed, also on failure.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../e2e/lib.sh"
+
+e2e_init incremental
+. "$HERE/../lib/pgsql.sh"
+. "$HERE/../lib/daemon.sh"
+pg_init
+PIDS=()
+
+MR=$E2E_BUILD/milter/milter-relay
+RANDOM=27
+
+# R's view of the table, without a change log
+sql -c "CREATE SCHEMA ref; CREATE VIEW ref.rules AS SELECT * FROM public.rules;
+    GRANT USAGE ON SCHEMA ref TO PUBLIC" >/dev/null ||
+    e2e_fail "reference schema"
+sql -f "$E2E_SRC/contrib/postgresql/changelog.sql" >/dev/null ||
+    e2e_fail "changelog.sql does not run again on a live install"
+e2e_ok "private PostgreSQL cluster, schema.sql with its change log; changelog.sql runs twice"
+
+# --- the universe of names and the table's first rows ----------------------
+
+NAMES=()
+for t in x.test y.test; do
+	NAMES+=("$t")
+	for a in a b c-d; do
+		NAMES+=("$a.$t")
+		for b in a b; do
+			NAMES+=("$b.$a.$t" "deep.$b.$a.$t")
+		done
+	done
+done
+NAMES+=(nothing.example)
+MAPS="relay transport mailertable access rcpt"
+
+# rand_pattern: one pattern of the universe, any kind
+rand_pattern() {
+	local n=${NAMES[$((RANDOM % (${#NAMES[@]} - 1)))]}
+	case $((RANDOM % 3)) in
+	0) echo "#$n" ;;
+	1) echo "$n" ;;
+	2) echo ".$n" ;;
+	esac
+}
+
+# rand_values: the columns after pattern, as SQL
+rand_values() {
+	case $((RANDOM % 4)) in
+	0) echo "'always', NULL, NULL" ;;
+	1) echo "'trusted', '[192.0.2.$((RANDOM % 5 + 1))]', NULL" ;;
+	2) echo "'deny', NULL, '550 5.7.1 no $((RANDOM % 3))'" ;;
+	3) echo "'always', 'mx$((RANDOM % 3)).example.net:2525', 'relay'" ;;
+	esac
+}
+
+# rand_set: an UPDATE's SET list
+rand_set() {
+	case $((RANDOM % 3)) in
+	0) echo "relay = 'deny', smarthost = NULL, transport = NULL" ;;
+	1) echo "relay = 'always', smarthost = '[192.0.2.$((RANDOM % 5 + 1))]', reply = NULL" ;;
+	2) echo "relay = 'trusted', reply = NULL" ;;
+	esac
+}
+
+# rand_insert PATTERN: an INSERT of PATTERN with rand_values
+COLS="pattern, relay, smarthost, transport"
+rand_insert() {
+	local v
+	v=$(rand_values)
+	case $v in
+	*"'deny'"*) echo "INSERT INTO rules (pattern, relay, smarthost, reply) VALUES ('$1', $v) ON CONFLICT DO NOTHING;" ;;
+	*) echo "INSERT INTO rules ($COLS) VALUES ('$1', $v) ON CONFLICT DO NOTHING;" ;;
+	esac
+}
+
+{
+	for i in $(seq 1 40); do
+		rand_insert "$(rand_pattern)"
+	done
+} | sql >/dev/null || e2e_fail "first rows"
+
+# --- two daemons ------------------------------------------------------------
+
+declare -A PORT MPID
+conf() {
+	local n=$1 conninfo=$2 d=$E2E_DIR/$1
+	mkdir -p "$d"
+	chown nobody "$d"
+	[ -n "${PORT[$n]:-}" ] || PORT[$n]=$(e2e_free_port)
+	{
+		echo "socket = \"unix:$d/milter.sock\";"
+		echo "socketmap = \"inet:${PORT[$n]}@127.0.0.1\";"
+		echo "policy = { unmatched = \"reject\"; trusted_networks = [ \"127.0.0.1/32\" ]; };"
+		echo "rules_source = \"postgresql:$conninfo\";"
+		echo "rules_cache = \"$d/cache\";"
+		echo "domains_file = \"$d/domains\";"
+	} >"$d/mr.conf"
+	printf 'file.test\n' >"$d/domains"
+	chmod 644 "$d/mr.conf" "$d/domains"
+}
+
+start() {
+	local n=$1 d=$E2E_DIR/$1
+	daemon_start 10 "$E2E_DIR/$n.log" "$d/milter.sock" \
+	    "$MR" -f -c "$d/mr.conf" -u nobody -g nogroup &&
+	    wait_for 10 e2e_port_open 127.0.0.1 "${PORT[$n]}" ||
+	    e2e_fail "daemon $n did not start"
+	MPID[$n]=$DPID
+	e2e_track_pid "$DPID"
+}
+
+# smq N KEY: daemon N's answer in the relay map
+smq() {
+	echo "relay $2" | "$E2E_CLIENT" socketmap -p "${PORT[$1]}"
+}
+
+conf A "$PG_CONNINFO"
+conf R "$PG_CONNINFO options='-csearch_path=ref'"
+start A
+start R
+
+# answers N: every map's answer for every name, one a line
+answers() {
+	local m n
+	for m in $MAPS; do
+		for n in "${NAMES[@]}"; do
+			echo "$m $n"
+		done
+	done | "$E2E_CLIENT" socketmap -p "${PORT[$1]}"
+}
+
+# seen N MARKER: daemon N answers for the marker of a step (bounded:
+# the listener's burst window and a full read of this small table)
+relays() { [ "$(smq "$1" "$2")" = "OK RELAY" ]; }
+seen() { wait_for 10 relays "$1" "$2"; }
+
+# same WHAT: A and R answer every key alike, and so does a full read
+# from scratch ("query") for every name's decision
+STEP=0
+same() {
+	local a r i n rel q
+	STEP=$((STEP + 1))
+	seen A "m$STEP.marker.test" || e2e_fail "$1: A never saw step $STEP"
+	seen R "m$STEP.marker.test" || e2e_fail "$1: R never saw step $STEP"
+	a=$(answers A)
+	r=$(answers R)
+	[ "$a" = "$r" ] || {
+		diff <(echo "$r") <(echo "$a") | head -20
+		e2e_fail "$1: A's answers differ from the full read's (step $STEP)"
+	}
+	# the decision of a full read from scratch, name by name
+	q=$("$MR" query -c "$E2E_DIR/A/mr.conf" $(printf 'u@%s ' "${NAMES[@]}") 2>&1)
+	i=0
+	while read -r rel; do
+		n=${NAMES[$i]}
+		case $(printf '%s\n' "$q" | grep -m1 "^u@$n: " | awk '{ print $2 }'),$rel in
+		accept,"OK RELAY"|reject,NOTFOUND*|continue,NOTFOUND*) ;;
+		*) e2e_fail "$1: query says $(printf '%s\n' "$q" | grep -m1 "^u@$n: ") but A's relay map $rel" ;;
+		esac
+		i=$((i + 1))
+	done < <(echo "$a" | head -${#NAMES[@]})
+}
+
+# step SQL...: one transaction of SQL and the step's marker
+step() {
+	local next=$((STEP + 1))
+	{
+		echo "BEGIN;"
+		printf '%s\n' "$@"
+		echo "DELETE FROM rules WHERE pattern LIKE 'm%.marker.test';"
+		echo "INSERT INTO rules (pattern) VALUES ('m$next.marker.test');"
+		echo "COMMIT;"
+	} | sql >/dev/null || e2e_fail "step $next: SQL failed"
+}
+
+step
+same "start"
+e2e_ok "A and R agree on every key after the first full read"
+
+# --- a random sequence --------------------------------------------------------
+
+before=$(grep -c "changed rows" "$E2E_DIR/A.log")
+for s in $(seq 1 30); do
+	ops=()
+	for o in $(seq 1 $((RANDOM % 4 + 1))); do
+		p=$(sql -c "SELECT pattern FROM rules WHERE pattern NOT LIKE '%.marker.test' ORDER BY random() LIMIT 1")
+		case $((RANDOM % 5)) in
+		0|1) ops+=("$(rand_insert "$(rand_pattern)")") ;;
+		2) ops+=("UPDATE rules SET $(rand_set) WHERE pattern = '$p';") ;;
+		3) ops+=("DELETE FROM rules WHERE pattern = '$p';") ;;
+		4) np=$(rand_pattern)
+		   ops+=("UPDATE rules SET pattern = '$np' WHERE pattern = '$p' AND NOT EXISTS (SELECT 1 FROM rules WHERE pattern = '$np');") ;;
+		esac
+	done
+	step "${ops[@]}"
+	same "random step $s"
+done
+after=$(grep -c "changed rows" "$E2E_DIR/A.log")
+[ $((after - before)) -ge 25 ] ||
+    e2e_fail "A read the whole table for most steps ($((after - before)) of 30 incremental)"
+grep -q "changed rows" "$E2E_DIR/R.log" &&
+    e2e_fail "R, without a change log, did not read the whole table"
+e2e_ok "30 random steps: A (incremental $((after - before)) times) answers every key as a full read"
+
+# --- what the log cannot tell: a full read ----------------------------------
+
+n0=$(grep -c "OK, .* rules$" "$E2E_DIR/A.log")
+step "TRUNCATE rules;" "$(rand_insert a.x.test)" "$(rand_insert '#b.a.x.test')"
+same "TRUNCATE"
+step "INSERT INTO rules (pattern) VALUES ('C-D.y.test');"
+same "a pattern not written as the rule set keeps it"
+step "DELETE FROM rules WHERE pattern = 'C-D.y.test';"
+same "its removal"
+printf 'file.test\n.sub.file.test relay=deny\n' >"$E2E_DIR/A/domains"
+printf 'file.test\n.sub.file.test relay=deny\n' >"$E2E_DIR/R/domains"
+step "$(rand_insert a.y.test)"
+same "the file changed"
+n1=$(grep -c "OK, .* rules$" "$E2E_DIR/A.log")
+[ $((n1 - n0)) -ge 3 ] || e2e_fail "TRUNCATE, a non-canonical pattern, the file: $((n1 - n0)) full reads, not 3"
+e2e_ok "a TRUNCATE, a non-canonical pattern, a changed file: full reads, same answers"
+
+# --- a bad changed row --------------------------------------------------------
+
+sql -c "BEGIN; INSERT INTO rules (pattern) VALUES ('good.example');
+    INSERT INTO rules (pattern, smarthost) VALUES ('bad.example', 'mx.example:99999'); COMMIT" >/dev/null
+wait_for 10 log_has "$E2E_DIR/A.log" 'row "bad.example"' ||
+    e2e_fail "the bad changed row is not named in A's log"
+relays A good.example && e2e_fail "a change with a bad row was applied in part"
+step "DELETE FROM rules WHERE pattern = 'bad.example';"
+same "the bad row removed"
+relays A good.example ||
+    e2e_fail "the change held back by the bad row did not flow once fixed"
+e2e_ok "a bad changed row is named, keeps the change out; fixed, the change flows"
+
+# --- a lost notification ------------------------------------------------------
+
+# one transaction: the trigger is off for this INSERT only
+sql -c "ALTER TABLE rules DISABLE TRIGGER rules_notify;
+    INSERT INTO rules (pattern, relay) VALUES ('lost.example', 'always');
+    ALTER TABLE rules ENABLE TRIGGER rules_notify;" >/dev/null
+relays A lost.example &&
+    e2e_fail "A saw a change that sent no notification (the test proves nothing)"
+step "$(rand_insert a.a.y.test)"
+same "the next change"
+relays A lost.example ||
+    e2e_fail "the change whose notification was lost is not served"
+e2e_ok "a change without notification is caught up by the next one"
+
+# --- a restart in the middle of a burst ---------------------------------------
+
+for s in $(seq 1 300); do
+	p=$(rand_pattern)
+	case $((RANDOM % 3)) in
+	0|1) rand_insert "$p" ;;
+	2) echo "DELETE FROM rules WHERE pattern = '$p';" ;;
+	esac
+done >"$E2E_DIR/burst.sql"
+sql -f "$E2E_DIR/burst.sql" >/dev/null &
+burst=$!
+sleep 0.3
+stop_pids 10 "${MPID[A]}"
+mv "$E2E_DIR/A.log" "$E2E_DIR/A.1.log"
+start A
+wait "$burst" || e2e_fail "the burst failed"
+step
+same "after the burst"
+e2e_ok "A restarted in the middle of a burst of 300 transactions converges"
+
+# --- the snapshot on disk -----------------------------------------------------
+
+sort "$E2E_DIR/A/cache" | grep -v '^# ' >"$E2E_DIR/a.cache"
+sql -c "SELECT pattern FROM rules ORDER BY 1" >"$E2E_DIR/rows"
+cut -d' ' -f1 "$E2E_DIR/a.cache" | sort >"$E2E_DIR/a.patterns"
+sort "$E2E_DIR/rows" | diff - "$E2E_DIR/a.patterns" >/dev/null ||
+    e2e_fail "A's rules_cache does not hold the table's rows"
+e2e_ok "A's rules_cache, merged change by change, holds the table's rows"
+
+stop_pids 10 "${MPID[A]}" "${MPID[R]}"
+e2e_ok "daemons stopped"
