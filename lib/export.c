@@ -4,7 +4,10 @@
  * See export.h for the formats.  Every value comes from maps_lookup(),
  * the socketmap server's own answer, so the static table and the server
  * cannot disagree on what a name maps to; this module only decides which
- * keys a table needs.
+ * keys a table needs.  The postfix-access table's values come from the
+ * same decision (decide_domain(), as the access map decides), typed: a
+ * deny rule's reply is taken from the rule, never cut out of a reply
+ * text formatted for one recipient.
  *
  * For each name that carries rules (walk order: a name before the names
  * below it) it asks maps_lookup() about the name itself and about a probe
@@ -38,12 +41,19 @@
 #define KIND_NAMESPACE	0x02
 #define KIND_SUBDOMAINS	0x04
 
+/* The names carrying rules, walk order, with the KIND_* written at each. */
+struct export_names {
+	char		**names;
+	unsigned char	*kinds;
+	size_t		 nnames, capnames;
+	char		*err;
+	size_t		 errlen;
+};
+
 struct export_state {
 	const struct config *config;
 	enum export_format format;
-	char		**names;	/* names carrying rules, walk order */
-	unsigned char	*kinds;		/* KIND_* written at each name */
-	size_t		 nnames, capnames;
+	const struct export_names *nm;	/* shared by the tables of a call */
 	struct kvtable	*entries;	/* the caller's, walk order */
 	struct hsearch_data table;	/* key -> index in entries */
 	int		 table_made;
@@ -59,8 +69,8 @@ static int	export_collect(const char *pattern, const struct rule *rule,
 static int	export_name(struct export_state *st, size_t i);
 static int	export_answer(struct export_state *st, const char *domain,
 		    char **value);
-static int	export_recipients(struct export_state *st,
-		    const char *domain, char **value);
+static int	export_access(struct export_state *st, const char *domain,
+		    char **value);
 static int	export_listed(const char *pattern, const struct rule *rule,
 		    void *arg);
 static int	export_set(struct export_state *st, const char *key,
@@ -76,6 +86,11 @@ static int	export_denied(struct export_state *st, const char *prefix,
 static int	export_refuse(struct export_state *st, const char *domain,
 		    const char *below, const char *why);
 static void	export_free(struct export_state *st);
+static int	export_pass(const struct config *config,
+		    enum export_format format, int flags,
+		    const struct export_names *nm, struct kvtable *out,
+		    FILE *notes, char *err, size_t errlen);
+static void	export_names_free(struct export_names *nm);
 static int	export_tls(const struct config *config, struct kvtable *out,
 		    char *err, size_t errlen);
 
@@ -91,6 +106,16 @@ export_is_deny_or_rcpt(const struct rule *rule)
 {
 	return rule->relay == RELAY_DENY ||
 	    rule->recipients != RECIPIENTS_ANY;
+}
+
+/* prefix and name (a rule's name: fits DOMAIN_MAX + 8 bytes) into key. */
+static void
+export_key(char *key, const char *prefix, const char *name)
+{
+	size_t	 p = strlen(prefix);
+
+	memcpy(key, prefix, p);
+	memcpy(key + p, name, strlen(name) + 1);
 }
 
 static int
@@ -167,42 +192,80 @@ int
 export_table(const struct config *config, enum export_format format,
     int flags, struct kvtable *out, FILE *notes, char *err, size_t errlen)
 {
-	struct export_state st;
-	size_t		 i;
-	int		 rc;
+	return export_tables(config, &format, 1, flags, out, notes, err,
+	    errlen);
+}
+
+int
+export_tables(const struct config *config, const enum export_format *formats,
+    size_t n, int flags, struct kvtable *outs, FILE *notes, char *err,
+    size_t errlen)
+{
+	struct export_names nm;
+	size_t		 k;
+	int		 rc = 0;
 
 	if (config == NULL || config->rules == NULL) {
 		snprintf(err, errlen, "no rule set");
 		return -1;
 	}
-	if (format == EXPORT_POSTFIX_TLS_POLICY)
-		return export_tls(config, out, err, errlen);
-	if (export_is_secret(format)) {
-		snprintf(err, errlen, "%s: text only",
-		    export_format_name(format));
-		return -1;
+	memset(&nm, 0, sizeof(nm));
+	nm.err = err;
+	nm.errlen = errlen;
+	for (k = 0; rc == 0 && k < n; k++) {
+		if (formats[k] == EXPORT_POSTFIX_TLS_POLICY) {
+			rc = export_tls(config, &outs[k], err, errlen);
+			continue;
+		}
+		if (export_is_secret(formats[k])) {
+			snprintf(err, errlen, "%s: text only",
+			    export_format_name(formats[k]));
+			rc = -1;
+			break;
+		}
+		/* only deny rules' names have access entries (carve-outs) */
+		if (formats[k] == EXPORT_POSTFIX_ACCESS &&
+		    !ruleset_any(config->rules, flags & EXPORT_RECIPIENTS ?
+		    export_is_deny_or_rcpt : export_is_deny))
+			continue;
+		/* the names once, for every table */
+		if (nm.names == NULL)
+			rc = ruleset_walk(config->rules, export_collect, &nm);
+		if (rc == 0)
+			rc = export_pass(config, formats[k], flags, &nm,
+			    &outs[k], notes, err, errlen);
 	}
+	export_names_free(&nm);
+	for (k = 0; rc != 0 && k < n; k++)
+		kvtable_free(&outs[k]);
+	return rc == 0 ? 0 : -1;
+}
+
+/* One table of the names. */
+static int
+export_pass(const struct config *config, enum export_format format,
+    int flags, const struct export_names *nm, struct kvtable *out,
+    FILE *notes, char *err, size_t errlen)
+{
+	struct export_state st;
+	size_t		 i;
+	int		 rc = 0;
+
 	memset(&st, 0, sizeof(st));
 	st.config = config;
 	st.format = format;
 	st.flags = flags;
+	st.nm = nm;
 	st.entries = out;
 	st.err = err;
 	st.errlen = errlen;
-	/* only deny rules' names have access entries (and carve-outs) */
-	if (format == EXPORT_POSTFIX_ACCESS &&
-	    !ruleset_any(config->rules, flags & EXPORT_RECIPIENTS ?
-	    export_is_deny_or_rcpt : export_is_deny))
-		return 0;
-	rc = ruleset_walk(config->rules, export_collect, &st);
 	/* at most "name" and ".name" (or "To:name") a name */
-	if (rc == 0 && hcreate_r(2 * st.nnames + EXPORT_TABLE_SLACK,
-	    &st.table) == 0) {
+	if (hcreate_r(2 * nm->nnames + EXPORT_TABLE_SLACK, &st.table) == 0) {
 		snprintf(err, errlen, "out of memory");
-		rc = -1;
-	} else if (rc == 0)
-		st.table_made = 1;
-	for (i = 0; rc == 0 && i < st.nnames; i++)
+		return -1;
+	}
+	st.table_made = 1;
+	for (i = 0; rc == 0 && i < nm->nnames; i++)
 		rc = export_name(&st, i);
 	if (rc == 0 && format == EXPORT_POSTFIX_ACCESS &&
 	    (flags & EXPORT_RECIPIENTS))
@@ -214,9 +277,7 @@ export_table(const struct config *config, enum export_format format,
 		    "relay_domains, e.g.\n  parent_domain_matches_subdomains "
 		    "= debug_peer_list smtpd_access_maps\n");
 	export_free(&st);
-	if (rc != 0)
-		kvtable_free(out);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 struct tls_export {
@@ -273,7 +334,7 @@ export_tls(const struct config *config, struct kvtable *out, char *err,
 static int
 export_collect(const char *pattern, const struct rule *rule, void *arg)
 {
-	struct export_state *st = arg;
+	struct export_names *nm = arg;
 	const char	*name;
 	unsigned char	 kind;
 	void		*p;
@@ -283,39 +344,51 @@ export_collect(const char *pattern, const struct rule *rule, void *arg)
 		name++;
 	kind = rule->kind == RULE_EXACT ? KIND_EXACT :
 	    rule->kind == RULE_NAMESPACE ? KIND_NAMESPACE : KIND_SUBDOMAINS;
-	if (st->nnames > 0 && strcmp(st->names[st->nnames - 1], name) == 0) {
-		st->kinds[st->nnames - 1] |= kind;
+	if (nm->nnames > 0 && strcmp(nm->names[nm->nnames - 1], name) == 0) {
+		nm->kinds[nm->nnames - 1] |= kind;
 		return 0;
 	}
-	if (st->nnames == st->capnames) {
-		st->capnames = st->capnames ? 2 * st->capnames : 256;
-		p = realloc(st->names, st->capnames * sizeof(*st->names));
+	if (nm->nnames == nm->capnames) {
+		nm->capnames = nm->capnames ? 2 * nm->capnames : 256;
+		p = realloc(nm->names, nm->capnames * sizeof(*nm->names));
 		if (p == NULL)
 			goto nomem;
-		st->names = p;
-		p = realloc(st->kinds, st->capnames);
+		nm->names = p;
+		p = realloc(nm->kinds, nm->capnames);
 		if (p == NULL)
 			goto nomem;
-		st->kinds = p;
+		nm->kinds = p;
 	}
-	if ((st->names[st->nnames] = strdup(name)) == NULL)
+	if ((nm->names[nm->nnames] = strdup(name)) == NULL)
 		goto nomem;
-	st->kinds[st->nnames++] = kind;
+	nm->kinds[nm->nnames++] = kind;
 	return 0;
 nomem:
-	snprintf(st->err, st->errlen, "out of memory");
+	snprintf(nm->err, nm->errlen, "out of memory");
 	return -1;
+}
+
+/* Free the names. */
+static void
+export_names_free(struct export_names *nm)
+{
+	size_t	i;
+
+	for (i = 0; i < nm->nnames; i++)
+		free(nm->names[i]);
+	free(nm->names);
+	free(nm->kinds);
 }
 
 /* The entries one name needs. */
 static int
 export_name(struct export_state *st, size_t i)
 {
-	const char	*name = st->names[i], *inherited;
+	const char	*name = st->nm->names[i], *inherited;
 	char		 probe[DOMAIN_MAX + 1];
 	char		*self = NULL, *below = NULL;
 	int		 has_below, rc = -1, access;
-	unsigned char	 kinds = st->kinds[i];
+	unsigned char	 kinds = st->nm->kinds[i];
 
 	access = st->format == EXPORT_SENDMAIL_ACCESS;
 	if (export_answer(st, name, &self) == -1)
@@ -359,23 +432,6 @@ out:
 	return rc;
 }
 
-/*
- * A deny reply names the domain it was asked about ("554 5.7.1 <name>:
- * Relay access denied"); the table's entry stands for every name it
- * covers, and Postfix puts the recipient before the text: drop "<name>: ".
- */
-static void
-export_unname(char *value, const char *domain)
-{
-	char	 tag[DOMAIN_MAX + 8], *p;
-	size_t	 len;
-
-	snprintf(tag, sizeof(tag), "<%s>: ", domain);
-	len = strlen(tag);
-	if ((p = strstr(value, tag)) != NULL)
-		memmove(p, p + len, strlen(p + len) + 1);
-}
-
 /* maps_lookup() for domain in the map of the format: value or NULL. */
 static int
 export_answer(struct export_state *st, const char *domain, char **value)
@@ -386,12 +442,14 @@ export_answer(struct export_state *st, const char *domain, char **value)
 		[EXPORT_SENDMAIL_MAILERTABLE] = MAP_SENDMAIL_MAILERTABLE,
 		[EXPORT_SENDMAIL_ACCESS] = MAP_RELAY,
 		[EXPORT_POSTFIX_TLS_POLICY] = MAP_POSTFIX_TLS,
-		[EXPORT_POSTFIX_ACCESS] = MAP_SENDMAIL_ACCESS,
+		[EXPORT_POSTFIX_ACCESS] = MAP_SENDMAIL_ACCESS,	/* unused */
 	};
 	struct map_answer a;
 	char		 text[MAPS_ANSWER_MAX];
 
 	*value = NULL;
+	if (st->format == EXPORT_POSTFIX_ACCESS)
+		return export_access(st, domain, value);
 	maps_lookup(st->config, maps[st->format], domain, strlen(domain), &a);
 	switch (a.status) {
 	case MAP_OK:
@@ -399,13 +457,8 @@ export_answer(struct export_state *st, const char *domain, char **value)
 			snprintf(st->err, st->errlen, "out of memory");
 			return -1;
 		}
-		if (st->format == EXPORT_POSTFIX_ACCESS)
-			export_unname(*value, domain);
 		return 0;
 	case MAP_NOTFOUND:
-		if (st->format == EXPORT_POSTFIX_ACCESS &&
-		    (st->flags & EXPORT_RECIPIENTS))
-			return export_recipients(st, domain, value);
 		return 0;
 	default:
 		maps_format(&a, text, sizeof(text));
@@ -415,35 +468,43 @@ export_answer(struct export_state *st, const char *domain, char **value)
 }
 
 /*
- * EXPORT_RECIPIENTS: what the access table answers for domain, which no
- * deny rule refuses, for the recipients setting of its rule: the unknown
- * user reply (recipients = "list"), Postfix's own verification
- * ("verify"), or nothing.
+ * The access table's answer for domain (the rules' decision, as the
+ * socketmap's access map decides it): a deny rule's reply, its own or
+ * the default one without the recipient (the entry stands for every
+ * name it covers, and Postfix puts the recipient before the text); with
+ * EXPORT_RECIPIENTS, for the recipients setting of a relaying rule, the
+ * unknown user reply ("list") or Postfix's own verification ("verify");
+ * or nothing.
  */
 static int
-export_recipients(struct export_state *st, const char *domain, char **value)
+export_access(struct export_state *st, const char *domain, char **value)
 {
 	struct decision	 d;
 	char		 text[REPLY_MAX + 1];
 
 	decide_domain(st->config, NULL, domain, &d);
-	if (d.rule == NULL || d.rule->relay == RELAY_DENY)
+	if (d.rule == NULL)
 		return 0;
-	switch (d.rule->recipients) {
-	case RECIPIENTS_LIST:
+	if (d.rule->relay == RELAY_DENY) {
+		if (d.outcome != OUTCOME_REJECT)
+			return 0;
+		if (d.rule->reply != NULL)
+			snprintf(text, sizeof(text), "%s", d.rule->reply);
+		else
+			reply_format(REPLY_DENIED, text, sizeof(text));
+	} else if (!(st->flags & EXPORT_RECIPIENTS))
+		return 0;
+	else if (d.rule->recipients == RECIPIENTS_LIST) {
 		if (st->config->verify.unknown_reply != NULL)
 			snprintf(text, sizeof(text), "%s",
 			    st->config->verify.unknown_reply);
 		else
 			reply_format(REPLY_UNKNOWN_USER_TABLE, text,
 			    sizeof(text));
-		break;
-	case RECIPIENTS_VERIFY:
+	} else if (d.rule->recipients == RECIPIENTS_VERIFY)
 		snprintf(text, sizeof(text), "%s", EXPORT_VALUE_VERIFY);
-		break;
-	default:
+	else
 		return 0;
-	}
 	if ((*value = strdup(text)) == NULL) {
 		snprintf(st->err, st->errlen, "out of memory");
 		return -1;
@@ -546,7 +607,11 @@ export_probe(struct export_state *st, const char *name, char *probe)
 		} while (v > 0);
 		if (len + 1 + strlen(label + j) > DOMAIN_MAX)
 			break;
-		snprintf(probe, DOMAIN_MAX + 1, "%s.%s", label + j, name);
+		/* fits: checked above */
+		v = strlen(label + j);
+		memcpy(probe, label + j, v);
+		probe[v] = '.';
+		memcpy(probe + v + 1, name, len + 1);
 		if (ruleset_lookup(st->config->rules, probe, &name_len) ==
 		    NULL || name_len < strlen(probe))
 			return 1;
@@ -572,8 +637,7 @@ export_inherited(struct export_state *st, const char *name)
 	access = st->format == EXPORT_SENDMAIL_ACCESS;
 	for (parent = strchr(name, '.'); parent != NULL;
 	    parent = strchr(parent + 1, '.')) {
-		snprintf(key, sizeof(key), "%s%s", access ? "To:" : ".",
-		    parent + 1);
+		export_key(key, access ? "To:" : ".", parent + 1);
 		item.key = key;
 		item.data = NULL;
 		if (hsearch_r(item, FIND, &found, &st->table) == 0)
@@ -621,7 +685,7 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 			    "exclude it from its parent's entry");
 		}
 	}
-	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	export_key(key, prefix, name);
 	if (kvtable_add_kind(st->entries, key, value, kind) == -1)
 		goto nomem;
 	item.key = st->entries->v[st->entries->n - 1].key;
@@ -679,12 +743,6 @@ export_refuse(struct export_state *st, const char *domain, const char *below,
 static void
 export_free(struct export_state *st)
 {
-	size_t	i;
-
 	if (st->table_made)
 		hdestroy_r(&st->table);
-	for (i = 0; i < st->nnames; i++)
-		free(st->names[i]);
-	free(st->names);
-	free(st->kinds);
 }
