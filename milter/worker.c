@@ -73,6 +73,16 @@ static pthread_t worker_publisher_tid;
 /* the generation published, as source_update() knows it (publisher) */
 static struct source_gen worker_gen;
 
+/*
+ * rules_cache after changes: once they stop for CACHE_QUIET_MS, at the
+ * latest CACHE_MAX_MS after the first one not written (a rewrite of a
+ * large snapshot would delay the next change); times in monotonic ms
+ */
+#define CACHE_QUIET_MS	2000
+#define CACHE_MAX_MS	30000
+static long long worker_cache_first, worker_cache_last;
+static char *worker_cache_path;
+
 
 /* Settings read only at start-up: say so when a reload changes them. */
 static void
@@ -189,6 +199,15 @@ worker_reload(void)
  * published and those rows, or a full reload when the change cannot be
  * told (source_update()).
  */
+static long long
+worker_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 worker_update(void)
 {
@@ -213,8 +232,14 @@ worker_update(void)
 		    "since the last full load)", overlay_delta(config->rules));
 		cache = config->rules_cache != NULL ?
 		    strdup(config->rules_cache) : NULL;
-		if (worker_install(config, n, how) == 0)
-			source_gen_flush(&worker_gen, cache);
+		if (worker_install(config, n, how) == 0) {
+			worker_cache_last = worker_now_ms();
+			if (worker_cache_first == 0)
+				worker_cache_first = worker_cache_last;
+			free(worker_cache_path);
+			worker_cache_path = cache;
+			cache = NULL;
+		}
 		free(cache);
 		break;
 	case SOURCE_FAIL:
@@ -226,6 +251,33 @@ worker_update(void)
 	pthread_mutex_unlock(&worker_publish_lock);
 	if (rc == SOURCE_FULL)
 		worker_reload();
+}
+
+/* worker_cache_due_ms - ms until rules_cache is due, -1: nothing waits */
+static int
+worker_cache_due_ms(void)
+{
+	long long	 due, now;
+
+	if (!source_gen_pending(&worker_gen)) {
+		worker_cache_first = 0;
+		return -1;
+	}
+	due = worker_cache_last + CACHE_QUIET_MS;
+	if (worker_cache_first + CACHE_MAX_MS < due)
+		due = worker_cache_first + CACHE_MAX_MS;
+	now = worker_now_ms();
+	return due <= now ? 0 : (int)(due - now);
+}
+
+/* worker_cache_flush - the changes waiting into rules_cache */
+static void
+worker_cache_flush(void)
+{
+	pthread_mutex_lock(&worker_publish_lock);
+	source_gen_flush(&worker_gen, worker_cache_path);
+	worker_cache_first = 0;
+	pthread_mutex_unlock(&worker_publish_lock);
 }
 
 /* worker_ask - a request to the publisher, merged with those pending */
@@ -326,15 +378,19 @@ worker_release_holds(void)
 	pthread_mutex_unlock(&worker_publish_lock);
 }
 
-/* worker_queue_wait - until asked, or a hold is up (then 0) */
+/* worker_queue_wait - until asked, or a hold or rules_cache is due (0) */
 static int
 worker_queue_wait(void)
 {
 	struct timespec ts;
-	int	 ms;
+	int	 ms, cache;
 
 	while (worker_want == 0 && !worker_quit) {
-		if ((ms = staticmaps_wait_ms()) < 0) {
+		ms = staticmaps_wait_ms();
+		if ((cache = worker_cache_due_ms()) >= 0 &&
+		    (ms < 0 || cache < ms))
+			ms = cache;
+		if (ms < 0) {
 			pthread_cond_wait(&worker_queue_cond,
 			    &worker_queue_lock);
 			continue;
@@ -367,7 +423,10 @@ worker_publisher(void *arg)
 	for (;;) {
 		if (!worker_queue_wait()) {
 			pthread_mutex_unlock(&worker_queue_lock);
-			worker_release_holds();
+			if (staticmaps_wait_ms() == 0)
+				worker_release_holds();
+			if (worker_cache_due_ms() == 0)
+				worker_cache_flush();
 			pthread_mutex_lock(&worker_queue_lock);
 			continue;
 		}
@@ -590,7 +649,9 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	pthread_cond_signal(&worker_queue_cond);
 	pthread_mutex_unlock(&worker_queue_lock);
 	pthread_join(worker_publisher_tid, NULL);
+	source_gen_flush(&worker_gen, worker_cache_path);
 	source_gen_clear(&worker_gen);
+	free(worker_cache_path);
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
 	live_shutdown();
