@@ -1108,9 +1108,9 @@ config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-/* config_tls_build - the TLS policy table of the rules, built again */
-int
-config_tls_build(struct config *c, char *err, size_t errlen)
+/* config_derive - the tables derived from the rules: TLS, credentials */
+static int
+config_derive(struct config *c, char *err, size_t errlen)
 {
 	struct tlspolicy	*tp;
 	struct saslpasswd	*sp;
@@ -1128,14 +1128,42 @@ config_tls_build(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* A configuration whose rule set is still being added to. */
+struct config_builder {
+	struct config	*config;
+};
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
+	struct config_builder *b;
+	struct config	*c;
+	char		 msg[ERRMSG_MAX];
+
+	if ((b = config_begin(path, err, errlen)) == NULL)
+		return NULL;
+	if ((c = config_finish(b, msg, sizeof(msg))) == NULL)
+		errmsg_set(err, errlen, "%s: %s", path, msg);
+	return c;
+}
+
+/* config_tls_build - the derived tables of a finished one, built again */
+int
+config_tls_build(struct config *c, char *err, size_t errlen)
+{
+	return config_derive(c, err, errlen);
+}
+
+/* config_begin - the file's settings and rules, nothing derived yet */
+struct config_builder *
+config_begin(const char *path, char *err, size_t errlen)
+{
 	config_t		 cf;
+	struct config_builder	*b = NULL;
 	struct config		*c;
 	struct load		 ld;
 	const config_setting_t	*file;
-	char			*fpath, msg[ERRMSG_MAX];
+	char			*fpath;
 	int			 rc;
 
 	if ((c = config_new(path)) == NULL) {
@@ -1171,15 +1199,66 @@ config_load(const char *path, char *err, size_t errlen)
 		rc = setting_error(&ld, config_lookup(&cf, "rules_cache"),
 		    "rules_cache without rules_source");
 	config_destroy(&cf);
-	if (rc == 0 && config_tls_build(c, msg, sizeof(msg)) == -1) {
-		errmsg_set(err, errlen, "%s: %s", path, msg);
+	if (rc == 0 && (b = calloc(1, sizeof(*b))) == NULL) {
+		errmsg_set(err, errlen, "%s: out of memory", path);
 		rc = -1;
 	}
 	if (rc == -1) {
 		config_free(c);
 		return NULL;
 	}
+	b->config = c;
+	return b;
+}
+
+/* config_builder_rules - the rule set a builder adds rows to */
+struct ruleset *
+config_builder_rules(struct config_builder *b)
+{
+	return b->config->rules;
+}
+
+/* config_builder_config - its settings, read only (rules_source, ...) */
+const struct config *
+config_builder_config(const struct config_builder *b)
+{
+	return b->config;
+}
+
+/* config_builder_file - the rules of a domains_file, added */
+int
+config_builder_file(struct config_builder *b, const char *path, char *err,
+    size_t errlen)
+{
+	return config_load_domains_file(b->config->rules, path, err, errlen);
+}
+
+/*
+ * config_finish - the immutable configuration, everything derived once:
+ * the TLS policy table and the smart hosts' credentials of all the rules
+ * (file and rows alike).  The builder is gone either way.
+ */
+struct config *
+config_finish(struct config_builder *b, char *err, size_t errlen)
+{
+	struct config	*c = b->config;
+
+	free(b);
+	if (config_derive(c, err, errlen) == -1) {
+		config_free(c);
+		return NULL;
+	}
 	return c;
+}
+
+/* config_abort - drop a builder and what it holds */
+void
+config_abort(struct config_builder *b)
+{
+	if (b == NULL)
+		return;
+	config_free(b->config);
+	free(b);
 }
 
 void

@@ -27,14 +27,23 @@
  * daemon adds the database's rules (milter/source.c); config_load()
  * itself never opens a connection.  rules_cache needs rules_source.
  *
- * config_tls_build() builds the TLS policy table (config->tls) of the
- * rules again: config_load() calls it, and whoever adds rules after
- * config_load() (the rows of rules_source, or rules_cache) must call it
- * too, so their tls settings are in the "tls" map and a smart host given
- * two policies is refused.  It builds the credentials of the smart hosts
- * (config->sasl, saslpasswd.h) with it, a hop given two refused alike.
- * 0, or -1 with the reason in err (both tables then are left as they
- * were).
+ * One builder, one immutable configuration: config_begin() reads the
+ * file (settings, inline rules, domains_file) into a builder, or NULL
+ * with err; rules are added to it, config_builder_rules() being the rule
+ * set for rows (config_parse_domains_row(), pgsource_load()) and
+ * config_builder_file() adding a domains_file (rules_cache);
+ * config_builder_config() reads its settings.  config_finish() returns
+ * the immutable configuration with everything derived from all the
+ * rules at once: the TLS policy table (config->tls: the rows' tls
+ * settings too, a smart host given two policies refused) and the smart
+ * hosts' credentials (config->sasl, saslpasswd.h, a hop given two
+ * refused alike); or NULL with the reason in err.  No table is built
+ * twice.  config_finish() and config_abort() free the builder.
+ * config_load() is config_begin() then config_finish() ("PATH: reason").
+ * config_tls_build() derives those tables of a finished configuration
+ * again, for the one caller that adds rules to it (a restarted worker
+ * whose file and database both fail: the last file rules plus
+ * rules_cache); 0, or -1 (the tables then are left as they were).
  *
  * config_free() releases everything (NULL is fine).
  */
@@ -138,6 +147,16 @@ int	config_parse_domains_line(struct ruleset *rules, const char *line,
 	    size_t len, char *err, size_t errlen);
 int	config_parse_domains_row(struct ruleset *rules,
 	    const struct rulerow *row, char *err, size_t errlen);
+struct config_builder;
+struct config_builder *config_begin(const char *path, char *err,
+	    size_t errlen);
+struct ruleset *config_builder_rules(struct config_builder *b);
+const struct config *config_builder_config(const struct config_builder *b);
+int	config_builder_file(struct config_builder *b, const char *path,
+	    char *err, size_t errlen);
+struct config *config_finish(struct config_builder *b, char *err,
+	    size_t errlen);
+void	config_abort(struct config_builder *b);
 int	config_tls_build(struct config *config, char *err, size_t errlen);
 void	config_free(struct config *config);
 

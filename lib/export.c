@@ -4,7 +4,10 @@
  * See export.h for the formats.  Every value comes from maps_lookup(),
  * the socketmap server's own answer, so the static table and the server
  * cannot disagree on what a name maps to; this module only decides which
- * keys a table needs.
+ * keys a table needs.  The postfix-access table's values come from the
+ * same decision (decide_domain(), as the access map decides), typed: a
+ * deny rule's reply is taken from the rule, never cut out of a reply
+ * text formatted for one recipient.
  *
  * For each name that carries rules (walk order: a name before the names
  * below it) it asks maps_lookup() about the name itself and about a probe
@@ -59,8 +62,8 @@ static int	export_collect(const char *pattern, const struct rule *rule,
 static int	export_name(struct export_state *st, size_t i);
 static int	export_answer(struct export_state *st, const char *domain,
 		    char **value);
-static int	export_recipients(struct export_state *st,
-		    const char *domain, char **value);
+static int	export_access(struct export_state *st, const char *domain,
+		    char **value);
 static int	export_listed(const char *pattern, const struct rule *rule,
 		    void *arg);
 static int	export_set(struct export_state *st, const char *key,
@@ -91,6 +94,16 @@ export_is_deny_or_rcpt(const struct rule *rule)
 {
 	return rule->relay == RELAY_DENY ||
 	    rule->recipients != RECIPIENTS_ANY;
+}
+
+/* prefix and name (a rule's name: fits DOMAIN_MAX + 8 bytes) into key. */
+static void
+export_key(char *key, const char *prefix, const char *name)
+{
+	size_t	 p = strlen(prefix);
+
+	memcpy(key, prefix, p);
+	memcpy(key + p, name, strlen(name) + 1);
 }
 
 static int
@@ -359,23 +372,6 @@ out:
 	return rc;
 }
 
-/*
- * A deny reply names the domain it was asked about ("554 5.7.1 <name>:
- * Relay access denied"); the table's entry stands for every name it
- * covers, and Postfix puts the recipient before the text: drop "<name>: ".
- */
-static void
-export_unname(char *value, const char *domain)
-{
-	char	 tag[DOMAIN_MAX + 8], *p;
-	size_t	 len;
-
-	snprintf(tag, sizeof(tag), "<%s>: ", domain);
-	len = strlen(tag);
-	if ((p = strstr(value, tag)) != NULL)
-		memmove(p, p + len, strlen(p + len) + 1);
-}
-
 /* maps_lookup() for domain in the map of the format: value or NULL. */
 static int
 export_answer(struct export_state *st, const char *domain, char **value)
@@ -386,12 +382,14 @@ export_answer(struct export_state *st, const char *domain, char **value)
 		[EXPORT_SENDMAIL_MAILERTABLE] = MAP_SENDMAIL_MAILERTABLE,
 		[EXPORT_SENDMAIL_ACCESS] = MAP_RELAY,
 		[EXPORT_POSTFIX_TLS_POLICY] = MAP_POSTFIX_TLS,
-		[EXPORT_POSTFIX_ACCESS] = MAP_SENDMAIL_ACCESS,
+		[EXPORT_POSTFIX_ACCESS] = MAP_SENDMAIL_ACCESS,	/* unused */
 	};
 	struct map_answer a;
 	char		 text[MAPS_ANSWER_MAX];
 
 	*value = NULL;
+	if (st->format == EXPORT_POSTFIX_ACCESS)
+		return export_access(st, domain, value);
 	maps_lookup(st->config, maps[st->format], domain, strlen(domain), &a);
 	switch (a.status) {
 	case MAP_OK:
@@ -399,13 +397,8 @@ export_answer(struct export_state *st, const char *domain, char **value)
 			snprintf(st->err, st->errlen, "out of memory");
 			return -1;
 		}
-		if (st->format == EXPORT_POSTFIX_ACCESS)
-			export_unname(*value, domain);
 		return 0;
 	case MAP_NOTFOUND:
-		if (st->format == EXPORT_POSTFIX_ACCESS &&
-		    (st->flags & EXPORT_RECIPIENTS))
-			return export_recipients(st, domain, value);
 		return 0;
 	default:
 		maps_format(&a, text, sizeof(text));
@@ -415,35 +408,43 @@ export_answer(struct export_state *st, const char *domain, char **value)
 }
 
 /*
- * EXPORT_RECIPIENTS: what the access table answers for domain, which no
- * deny rule refuses, for the recipients setting of its rule: the unknown
- * user reply (recipients = "list"), Postfix's own verification
- * ("verify"), or nothing.
+ * The access table's answer for domain (the rules' decision, as the
+ * socketmap's access map decides it): a deny rule's reply, its own or
+ * the default one without the recipient (the entry stands for every
+ * name it covers, and Postfix puts the recipient before the text); with
+ * EXPORT_RECIPIENTS, for the recipients setting of a relaying rule, the
+ * unknown user reply ("list") or Postfix's own verification ("verify");
+ * or nothing.
  */
 static int
-export_recipients(struct export_state *st, const char *domain, char **value)
+export_access(struct export_state *st, const char *domain, char **value)
 {
 	struct decision	 d;
 	char		 text[REPLY_MAX + 1];
 
 	decide_domain(st->config, NULL, domain, &d);
-	if (d.rule == NULL || d.rule->relay == RELAY_DENY)
+	if (d.rule == NULL)
 		return 0;
-	switch (d.rule->recipients) {
-	case RECIPIENTS_LIST:
+	if (d.rule->relay == RELAY_DENY) {
+		if (d.outcome != OUTCOME_REJECT)
+			return 0;
+		if (d.rule->reply != NULL)
+			snprintf(text, sizeof(text), "%s", d.rule->reply);
+		else
+			reply_format(REPLY_DENIED, text, sizeof(text));
+	} else if (!(st->flags & EXPORT_RECIPIENTS))
+		return 0;
+	else if (d.rule->recipients == RECIPIENTS_LIST) {
 		if (st->config->verify.unknown_reply != NULL)
 			snprintf(text, sizeof(text), "%s",
 			    st->config->verify.unknown_reply);
 		else
 			reply_format(REPLY_UNKNOWN_USER_TABLE, text,
 			    sizeof(text));
-		break;
-	case RECIPIENTS_VERIFY:
+	} else if (d.rule->recipients == RECIPIENTS_VERIFY)
 		snprintf(text, sizeof(text), "%s", EXPORT_VALUE_VERIFY);
-		break;
-	default:
+	else
 		return 0;
-	}
 	if ((*value = strdup(text)) == NULL) {
 		snprintf(st->err, st->errlen, "out of memory");
 		return -1;
@@ -546,7 +547,11 @@ export_probe(struct export_state *st, const char *name, char *probe)
 		} while (v > 0);
 		if (len + 1 + strlen(label + j) > DOMAIN_MAX)
 			break;
-		snprintf(probe, DOMAIN_MAX + 1, "%s.%s", label + j, name);
+		/* fits: checked above */
+		v = strlen(label + j);
+		memcpy(probe, label + j, v);
+		probe[v] = '.';
+		memcpy(probe + v + 1, name, len + 1);
 		if (ruleset_lookup(st->config->rules, probe, &name_len) ==
 		    NULL || name_len < strlen(probe))
 			return 1;
@@ -572,8 +577,7 @@ export_inherited(struct export_state *st, const char *name)
 	access = st->format == EXPORT_SENDMAIL_ACCESS;
 	for (parent = strchr(name, '.'); parent != NULL;
 	    parent = strchr(parent + 1, '.')) {
-		snprintf(key, sizeof(key), "%s%s", access ? "To:" : ".",
-		    parent + 1);
+		export_key(key, access ? "To:" : ".", parent + 1);
 		item.key = key;
 		item.data = NULL;
 		if (hsearch_r(item, FIND, &found, &st->table) == 0)
@@ -621,7 +625,7 @@ export_emit(struct export_state *st, const char *prefix, const char *name,
 			    "exclude it from its parent's entry");
 		}
 	}
-	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	export_key(key, prefix, name);
 	if (kvtable_add_kind(st->entries, key, value, kind) == -1)
 		goto nomem;
 	item.key = st->entries->v[st->entries->n - 1].key;

@@ -34,13 +34,28 @@
  *
  *	HEAD works as GET without the body.  A scrape takes no lock that
  *	mail takes: it reads atomic counters; the worker does not see it.
- *	The number of connections (HTTP_CONN_LIMIT), their idle time
- *	(HTTP_TIMEOUT) and the memory of a request (HTTP_MEMORY) are
- *	bounded, so that many or malformed requests cost the supervisor
- *	little and the worker nothing.
+ *	Many or malformed requests cost the supervisor little and the
+ *	worker nothing:
+ *	  - connections at once: at most HTTP_CONN_MAX, and at most the
+ *	    open-file limit (RLIMIT_NOFILE) less HTTP_FD_RESERVE, the
+ *	    supervisor's own (pipes and sockets of a worker restart, the
+ *	    log); beyond that libmicrohttpd accepts no more and new clients
+ *	    wait in the listen backlog;
+ *	  - time: a connection is closed after HTTP_TIMEOUT idle
+ *	    (libmicrohttpd restarts that timer at each octet), and in any
+ *	    case HTTP_DEADLINE after it was accepted, whatever it sends:
+ *	    metrics_http_run() shuts such a connection down (shutdown(2);
+ *	    libmicrohttpd then closes it), and metrics_http_timeout()
+ *	    wakes the loop for the next deadline;
+ *	  - memory: HTTP_MEMORY per connection.
+ *	A client that keeps HTTP_CONN_MAX connections open, opening new
+ *	ones as the old are closed, still delays other scrapes by up to
+ *	HTTP_DEADLINE each time: the port is for loopback or a trusted
+ *	network.
  *
  *	metrics_http_forget() is for a forked worker: it closes its copies
- *	of the server's listening and epoll descriptors.
+ *	of the server's listening and epoll descriptors and of every open
+ *	HTTP connection (a fork keeps them all).
  *	metrics_http_stop() stops the server and closes the socket; without
  *	a server metrics_http_fd() is -1 and the others do nothing.
  *
@@ -48,9 +63,13 @@
  *	metrics_http_open() returns -1 and metrics_http_start() -1 with a
  *	message in err.
  */
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -61,8 +80,10 @@
 #include "metrics_http.h"
 #include "socketmap.h"
 
-#define HTTP_CONN_LIMIT	2048
-#define HTTP_TIMEOUT	10		/* s */
+#define HTTP_CONN_MAX	1024
+#define HTTP_FD_RESERVE	64		/* descriptors the supervisor keeps */
+#define HTTP_TIMEOUT	10		/* s, idle */
+#define HTTP_DEADLINE	10		/* s, a connection in all */
 #define HTTP_MEMORY	(32 * 1024)	/* per connection */
 #define HTTP_CTYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define HTTP_CTYPE_TEXT	"text/plain; charset=utf-8"
@@ -75,6 +96,93 @@ static struct MHD_Daemon *http_daemon;
  */
 static struct MHD_Daemon *volatile http_inherited;	/* a store kept */
 static int http_fd = -1;
+
+/* An open HTTP connection (libmicrohttpd's socket context). */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int		 fd;
+	struct timespec	 deadline;
+	int		 shut;		/* shutdown(2) done */
+};
+static struct http_conn *http_conns;
+
+/* http_conn_limit - the connections the open-file limit leaves room for */
+static unsigned
+http_conn_limit(void)
+{
+	struct rlimit	rl;
+	rlim_t		n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return HTTP_CONN_MAX;
+	n = rl.rlim_cur > 2 * HTTP_FD_RESERVE ? rl.rlim_cur -
+	    HTTP_FD_RESERVE : rl.rlim_cur / 2;
+	if (n > HTTP_CONN_MAX)
+		n = HTTP_CONN_MAX;
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* http_notify - keep the list of open connections and their deadlines */
+static void
+http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *i;
+	struct http_conn *hc;
+
+	(void)cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		i = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (i == NULL || (hc = calloc(1, sizeof(*hc))) == NULL)
+			return;
+		hc->fd = i->connect_fd;
+		clock_gettime(CLOCK_MONOTONIC, &hc->deadline);
+		hc->deadline.tv_sec += HTTP_DEADLINE;
+		if ((hc->next = http_conns) != NULL)
+			hc->next->prev = hc;
+		http_conns = hc;
+		*socket_context = hc;
+		return;
+	}
+	if ((hc = *socket_context) == NULL)
+		return;
+	if (hc->prev != NULL)
+		hc->prev->next = hc->next;
+	else
+		http_conns = hc->next;
+	if (hc->next != NULL)
+		hc->next->prev = hc->prev;
+	free(hc);
+	*socket_context = NULL;
+}
+
+/* http_ms_left - milliseconds until a deadline, 0 when past */
+static long
+http_ms_left(const struct timespec *deadline, const struct timespec *now)
+{
+	long	ms;
+
+	ms = (deadline->tv_sec - now->tv_sec) * 1000 +
+	    (deadline->tv_nsec - now->tv_nsec) / 1000000;
+	return ms > 0 ? ms : 0;
+}
+
+/* http_expire - shut down every connection past its deadline */
+static void
+http_expire(void)
+{
+	struct http_conn *hc;
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (hc = http_conns; hc != NULL; hc = hc->next)
+		if (!hc->shut && http_ms_left(&hc->deadline, &now) == 0) {
+			(void)shutdown(hc->fd, SHUT_RDWR);
+			hc->shut = 1;
+		}
+}
 
 int
 metrics_http_open(const char *spec, char *err, size_t errlen)
@@ -177,8 +285,9 @@ metrics_http_start(int fd, char *err, size_t errlen)
 	http_daemon = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL,
 	    http_answer, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, http_conn_limit(),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, NULL,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY,
 	    MHD_OPTION_END);
 	if (http_daemon == NULL) {
@@ -205,24 +314,37 @@ int
 metrics_http_timeout(int max_ms)
 {
 	MHD_UNSIGNED_LONG_LONG t;
+	const struct http_conn *hc;
+	struct timespec	 now;
+	long		 ms;
 
-	if (http_daemon != NULL && MHD_get_timeout(http_daemon, &t) ==
-	    MHD_YES && t < (MHD_UNSIGNED_LONG_LONG)max_ms)
-		return (int)t;
+	if (http_daemon == NULL)
+		return max_ms;
+	if (MHD_get_timeout(http_daemon, &t) == MHD_YES &&
+	    t < (MHD_UNSIGNED_LONG_LONG)max_ms)
+		max_ms = (int)t;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (hc = http_conns; hc != NULL; hc = hc->next)
+		if (!hc->shut && (ms = http_ms_left(&hc->deadline, &now)) <
+		    max_ms)
+			max_ms = (int)ms;
 	return max_ms;
 }
 
 void
 metrics_http_run(void)
 {
-	if (http_daemon != NULL)
-		(void)MHD_run(http_daemon);
+	if (http_daemon == NULL)
+		return;
+	http_expire();
+	(void)MHD_run(http_daemon);
 }
 
 void
 metrics_http_forget(void)
 {
 	const union MHD_DaemonInfo *i;
+	struct http_conn *hc;
 
 	if (http_daemon == NULL)
 		return;
@@ -230,6 +352,8 @@ metrics_http_forget(void)
 	if (i != NULL && i->epoll_fd >= 0)
 		(void)close(i->epoll_fd);
 	(void)close(http_fd);
+	for (hc = http_conns; hc != NULL; hc = hc->next)
+		(void)close(hc->fd);
 	http_inherited = http_daemon;
 	http_daemon = NULL;
 	http_fd = -1;

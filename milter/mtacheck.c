@@ -39,7 +39,12 @@
  *	    force or set twice in main.cf, the access lookup of deny rules
  *	    missing or (maps-only, static) after permit_mynetworks;
  *	  - milter_default_action other than tempfail (milter mode);
- *	  - rules that set tls without a tlsmgr service in master.cf.
+ *	  - rules that set tls without a tlsmgr service in master.cf;
+ *	  - rules with auth_file while maps_dir is unset, or Postfix's
+ *	    smtp_sasl_auth_enable is not yes, or smtp_sasl_password_maps
+ *	    does not name maps_dir/sasl_passwd.  With such rules maps_dir
+ *	    does not mean static mode (the table is written in every mode):
+ *	    the mode is Postfix's (milter, socketmap, else static).
  *	Without postconf it finds nothing; with a postconf that fails it
  *	says so once.
  *
@@ -61,6 +66,7 @@
 #include "config.h"
 #include "domain.h"
 #include "nexthop.h"
+#include "pflist.h"
 #include "ruleset.h"
 #include "sockspec.h"
 #include "tlspolicy.h"
@@ -86,6 +92,8 @@ enum pf_param {
 	PF_SMTPD_MILTERS,
 	PF_MILTER_DEFAULT_ACTION,
 	PF_SMTP_TLS_POLICY_MAPS,
+	PF_SMTP_SASL_AUTH_ENABLE,
+	PF_SMTP_SASL_PASSWORD_MAPS,
 	PF_NPARAMS
 };
 
@@ -94,7 +102,8 @@ static const char *const pf_names[PF_NPARAMS] = {
 	"virtual_alias_domains", "virtual_mailbox_domains", "relay_domains",
 	"transport_maps", "smtpd_relay_restrictions",
 	"smtpd_recipient_restrictions", "smtpd_milters",
-	"milter_default_action", "smtp_tls_policy_maps"
+	"milter_default_action", "smtp_tls_policy_maps",
+	"smtp_sasl_auth_enable", "smtp_sasl_password_maps"
 };
 
 struct pf {
@@ -261,37 +270,6 @@ mtacheck_dirs(const struct config *config, mtacheck_say_fn *say)
 
 /* --- Postfix ---------------------------------------------------------- */
 
-/*
- * pf_next - the next element of a Postfix list (commas and white space
- * separate; braces group), into buf; 0 at the end
- */
-static int
-pf_next(const char **cursor, char *buf, size_t len)
-{
-	const char *p = *cursor, *start;
-	int	 depth = 0;
-	size_t	 n;
-
-	p += strspn(p, ", \t\r\n");
-	if (*p == '\0')
-		return 0;
-	for (start = p; *p != '\0'; p++) {
-		if (*p == '{')
-			depth++;
-		else if (*p == '}' && depth > 0)
-			depth--;
-		else if (depth == 0 && strchr(", \t\r\n", *p) != NULL)
-			break;
-	}
-	n = (size_t)(p - start);
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, start, n);
-	buf[n] = '\0';
-	*cursor = p;
-	return 1;
-}
-
 /* pf_index - position of the first element for which match() holds, -1 */
 static int
 pf_index(const char *list, int (*match)(const char *, const char *),
@@ -300,7 +278,7 @@ pf_index(const char *list, int (*match)(const char *, const char *),
 	char	 tok[PF_TOKEN_MAX];
 	int	 i;
 
-	for (i = 0; pf_next(&list, tok, sizeof(tok)); i++)
+	for (i = 0; pflist_next(&list, tok, sizeof(tok)); i++)
 		if (match(tok, arg))
 			return i;
 	return -1;
@@ -407,7 +385,7 @@ own_names(const struct config *config, const struct pf *pf,
 
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		list = pf->value[params[i]];
-		while (pf_next(&list, tok, sizeof(tok))) {
+		while (pflist_next(&list, tok, sizeof(tok))) {
 			if (strpbrk(tok, ":/$[") != NULL ||
 			    domain_normalize(tok, strlen(tok), name, &why) == -1)
 				continue;
@@ -471,7 +449,7 @@ names_milter(const char *milters, const char *socket)
 
 	if (socket == NULL || sockspec_parse(socket, &kind, &rest) == -1)
 		return 0;
-	while (pf_next(&milters, tok, sizeof(tok))) {
+	while (pflist_next(&milters, tok, sizeof(tok))) {
 		if (tok[0] == '{')	/* { inet:..., settings } */
 			memmove(tok, tok + 1 + strspn(tok + 1, " "),
 			    strlen(tok));
@@ -578,6 +556,34 @@ restrictions(const struct pf *pf, enum pf_mode mode, const char *access,
 	return n;
 }
 
+/* credentials - Postfix's smtp client and the table of auth_file rules */
+static int
+credentials(const struct config *config, const struct pf *pf,
+    const char *dir, mtacheck_say_fn *say)
+{
+	char	 want[PATH_MAX];
+	int	 n = 0;
+
+	if (config->sasl == NULL)
+		return 0;
+	if (config->maps_dir == NULL) {
+		sayf(say, "rules have auth_file but maps_dir is unset: "
+		    "milter-relay writes the credentials for Postfix "
+		    "(sasl_passwd.lmdb) there, in every mode");
+		return 1;
+	}
+	if (strcmp(pf->value[PF_SMTP_SASL_AUTH_ENABLE], "yes") != 0) {
+		sayf(say, "postfix (%s): rules have auth_file but "
+		    "smtp_sasl_auth_enable = %s: their smart hosts get no "
+		    "password", dir, pf->value[PF_SMTP_SASL_AUTH_ENABLE]);
+		n++;
+	}
+	snprintf(want, sizeof(want), "%s/sasl_passwd", config->maps_dir);
+	n += asks(pf, PF_SMTP_SASL_PASSWORD_MAPS, want, dir, "the rules' "
+	    "smart hosts get no password from their auth_file", say);
+	return n;
+}
+
 int
 mtacheck_postfix(const struct config *config, mtacheck_say_fn *say)
 {
@@ -596,7 +602,8 @@ mtacheck_postfix(const struct config *config, mtacheck_say_fn *say)
 	snprintf(dir, sizeof(dir), "%s", pf->value[PF_CONFIG_DIRECTORY]);
 	n += own_names(config, pf, dir, say);
 	socketmap_table(config, sm, sizeof(sm));
-	if (config->maps_dir != NULL)
+	/* with credentials, maps_dir is there in every mode (sasl_passwd) */
+	if (config->maps_dir != NULL && config->sasl == NULL)
 		mode = MODE_STATIC;
 	else if (names_milter(pf->value[PF_SMTPD_MILTERS], config->socket))
 		mode = MODE_MILTER;
@@ -604,6 +611,8 @@ mtacheck_postfix(const struct config *config, mtacheck_say_fn *say)
 	    match_table, (snprintf(want, sizeof(want), "%srelay", sm), want))
 	    >= 0)
 		mode = MODE_MAPS;
+	else if (config->maps_dir != NULL)
+		mode = MODE_STATIC;
 	else {
 		sayf(say, "postfix (%s): does not use this milter-relay: "
 		    "smtpd_milters does not name %s, relay_domains does not "
@@ -644,6 +653,7 @@ mtacheck_postfix(const struct config *config, mtacheck_say_fn *say)
 			n++;
 		}
 	}
+	n += credentials(config, pf, dir, say);
 	free(pf);
 	return n;
 }

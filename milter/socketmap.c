@@ -4,6 +4,8 @@
  *
  * Interface in socketmap.h.  socketmap_open() binds "inet:PORT@HOST",
  * "inet6:PORT@HOST" or "unix:/path" (as root, before privileges go);
+ * "inet:PORT" without HOST binds the loopback address, not every
+ * interface (the metrics port too);
  * socketmap_start() starts a listener thread; socketmap_stop() stops it
  * and every connection; socketmap_log_counters() logs the counters.
  *
@@ -167,7 +169,11 @@ sm_open_unix(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-/* "PORT@HOST" or "PORT"; HOST may be in brackets. */
+/*
+ * "PORT@HOST" or "PORT"; HOST may be in brackets.  Without HOST the
+ * loopback address (127.0.0.1, ::1): every interface must be asked for
+ * ("inet:PORT@0.0.0.0", "inet6:PORT@[::]").
+ */
 static int
 sm_open_inet(const char *spec, int family, char *err, size_t errlen)
 {
@@ -196,7 +202,8 @@ sm_open_inet(const char *spec, int family, char *err, size_t errlen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	/* without AI_PASSIVE, no host is the loopback address */
+	hints.ai_flags = (host[0] != '\0' ? AI_PASSIVE : 0) | AI_NUMERICSERV;
 	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", spec, gai_strerror(rc));

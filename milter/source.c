@@ -23,11 +23,14 @@
  *	source_load() is config_load() plus the rules of the database that
  *	rules_source names (pgsource_load()): the file's rules and the
  *	table's rows make one rule set, and a pattern given in both is a
- *	duplicate.  The TLS policy table is built again over the whole set
- *	(config_tls_build()): the rows' tls settings are in the "tls" map,
- *	and one smart host given two policies (by a row and a row, or a row
- *	and the file) refuses the set.  Either everything loads or nothing
- *	does.
+ *	duplicate.  The file's rules and the rows go into one builder
+ *	(config_begin(), config_finish()), whose finish derives the TLS
+ *	policy table and the credentials once over the whole set: the
+ *	rows' tls settings are in the "tls" map, and one smart host given
+ *	two policies (by a row and a row, or a row and the file) refuses
+ *	the set.  Either everything loads or nothing does.  When the rules
+ *	come from rules_cache instead, the file is read again only if rows
+ *	were added before the database failed.
  *
  *	With SOURCE_CACHE (the daemon) the rows read are also written to
  *	rules_cache, in domains_file format, through lib/safefile.h: a
@@ -81,6 +84,7 @@
  *	no time.  source_gen_clear() releases what gen holds.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,10 +142,15 @@ cache_commit(struct safefile *sf, int good)
 /* a change of more rows than this, or an eighth of the set: load all */
 #define SOURCE_CHANGE_MAX	10000
 
+/*
+ * The rows of rules_source added to the builder: 0; 1 when the rules are
+ * to come from rules_cache instead (err says why); -1 with err.
+ */
 static int
-source_rows(struct config *c, int flags, struct pgsource_mark *mark,
+source_rows(struct config_builder *b, int flags, struct pgsource_mark *mark,
     char *err, size_t errlen)
 {
+	const struct config *c = config_builder_config(b);
 	struct safefile	*sf;
 	char		 msg[768], where[256];
 	FILE		*snap;
@@ -163,8 +172,8 @@ source_rows(struct config *c, int flags, struct pgsource_mark *mark,
 	}
 	if ((flags & SOURCE_CACHE) && c->rules_cache != NULL)
 		sf = cache_open(c->rules_cache, &snap);
-	rc = pgsource_load(c->rules, source_conninfo(c), snap, mark, msg,
-	    sizeof(msg));
+	rc = pgsource_load(config_builder_rules(b), source_conninfo(c), snap,
+	    mark, msg, sizeof(msg));
 	if (sf != NULL)
 		cache_commit(sf, rc == PGSOURCE_OK);
 	if (rc == PGSOURCE_OK)
@@ -408,44 +417,58 @@ struct config *
 source_load_gen(const char *path, int flags, int *from_cache,
     struct source_gen *gen, char *err, size_t errlen)
 {
+	struct config_builder *b;
 	struct config	*c;
-	char		 why[2048];
+	char		 why[2048], msg[ERRMSG_MAX], cache[PATH_MAX];
+	size_t		 before;
 	int		 rc;
 
 	if (from_cache != NULL)
 		*from_cache = 0;
 	if (gen != NULL)
 		source_gen_clear(gen);
-	if ((c = config_load(path, err, errlen)) == NULL)
+	if ((b = config_begin(path, err, errlen)) == NULL)
 		return NULL;
-	if (c->rules_source == NULL)
+	if (config_builder_config(b)->rules_source == NULL) {
+		if ((c = config_finish(b, msg, sizeof(msg))) == NULL)
+			snprintf(err, errlen, "%s: %s", path, msg);
 		return c;
-	rc = source_rows(c, flags, gen != NULL ? &gen->mark : NULL, why,
+	}
+	before = ruleset_count(config_builder_rules(b));
+	rc = source_rows(b, flags, gen != NULL ? &gen->mark : NULL, why,
 	    sizeof(why));
 	if (rc == 0 && gen != NULL && gen->mark.snapshot != NULL)
 		gen_files(path, gen);
-	if (rc == 0 && config_tls_build(c, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "rules_source: %s", why);
-		if (gen != NULL)
-			source_gen_clear(gen);
-		config_free(c);
-		return NULL;
-	}
-	if (rc == 0)
+	if (rc == 0) {
+		if ((c = config_finish(b, msg, sizeof(msg))) == NULL) {
+			snprintf(err, errlen, "rules_source: %s", msg);
+			if (gen != NULL)
+				source_gen_clear(gen);
+		}
 		return c;
+	}
 	if (gen != NULL)
 		source_gen_clear(gen);
 	if (rc == -1) {
 		snprintf(err, errlen, "%s", why);
-		config_free(c);
+		config_abort(b);
 		return NULL;
 	}
 	/* the file's rules again, without the rows read before the failure */
-	config_free(c);
-	if ((c = config_load(path, err, errlen)) == NULL)
+	if (ruleset_count(config_builder_rules(b)) != before) {
+		config_abort(b);
+		if ((b = config_begin(path, err, errlen)) == NULL)
+			return NULL;
+	}
+	/* kept: the builder is gone after config_finish() */
+	snprintf(cache, sizeof(cache), "%s",
+	    config_builder_config(b)->rules_cache);
+	if (config_builder_file(b, cache, err, errlen) == -1) {
+		config_abort(b);
 		return NULL;
-	if (source_add_cache(c, err, errlen) == -1) {
-		config_free(c);
+	}
+	if ((c = config_finish(b, msg, sizeof(msg))) == NULL) {
+		snprintf(err, errlen, "rules_cache %s: %s", cache, msg);
 		return NULL;
 	}
 	if (from_cache != NULL)

@@ -16,8 +16,8 @@
 #     directories.
 # It refuses (SKIP) to run when a milter-relay user, package or
 # /etc/milter-relay.conf is already there, holds a lock so that two runs
-# never overlap, and purges the package on any failure: nothing stays
-# installed.
+# never overlap, and on any failure purges the package and removes what a
+# broken purge left (the user, the directories): nothing stays installed.
 set -u
 cd "$(dirname "$0")/../.."
 skip() { echo "SKIP: deb: $*"; exit 0; }
@@ -29,8 +29,14 @@ getent group postfix >/dev/null || skip "no postfix group"
 
 T=$(mktemp -d /tmp/mr-deb-check.XXXXXX)
 INSTALLED=0
+CLEAN=0		# nothing of the package was there before: remove all of it
 cleanup() {
 	[ "$INSTALLED" = 1 ] && dpkg --purge milter-relay >/dev/null 2>&1
+	if [ "$CLEAN" = 1 ]; then	# what a broken purge may leave
+		getent passwd milter-relay >/dev/null && userdel milter-relay
+		rm -rf /var/lib/milter-relay /var/spool/postfix/milter-relay \
+		    /etc/milter-relay.conf
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -87,6 +93,7 @@ for d in /var/lib/milter-relay /var/spool/postfix/milter-relay; do
 	[ -e "$d" ] && skip "$d exists"
 done
 start=$SECONDS
+CLEAN=1
 INSTALLED=1
 dpkg -i "$DEB" >"$T/install.log" 2>&1 ||
     { cat "$T/install.log"; fail "dpkg -i"; }

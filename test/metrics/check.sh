@@ -25,7 +25,15 @@
 #      sends 20000 RCPTs: every RCPT is answered as expected, every
 #      scrape gets 200, the daemon still serves;
 #   6. contrib/prometheus: promtool check config, check rules, and the
-#      rules' unit tests (promtool test rules).
+#      rules' unit tests (promtool test rules);
+#   7. a second daemon, its metrics and socketmap given as "inet:PORT"
+#      without a host: both listen on 127.0.0.1 only; with 256 open
+#      files: 300 idle HTTP connections do
+#      not take the descriptors a worker restart needs (the worker
+#      killed comes back and serves), the new worker holds none of them,
+#      /healthz answers once they are closed; 50 connections that send
+#      an octet a second are closed by the server within its 10 s
+#      deadline (the idle timer alone would keep them).
 # Every process started here is stopped by pid, also on failure.
 set -u
 cd "$(dirname "$0")/../.."
@@ -392,6 +400,80 @@ out=$(cd contrib/prometheus &&
     promtool test rules milter-relay-alerts.test.yml 2>&1) ||
     e2e_fail "promtool test rules: $out"
 e2e_ok "contrib/prometheus: config, rules and rule tests pass"
+
+# --- 7. the open-file limit, the workers' descriptors, the deadline -------------
+
+D2=$E2E_DIR/mr2
+mkdir -p "$D2"
+chown nobody:postfix "$D2"
+HPORT2=$(e2e_free_port)
+SMPORT2=$(e2e_free_port)
+CONF2=$E2E_DIR/mr2.conf
+LOG2=$E2E_DIR/mr2.log
+{
+	echo "socket = \"unix:$D2/milter.sock\";"
+	echo "metrics = \"inet:$HPORT2\";"
+	echo "socketmap = \"inet:$SMPORT2\";"
+	echo "domains = ( { match = \"example.com\"; } );"
+} >"$CONF2"
+chmod 644 "$CONF2"
+(ulimit -n 256 && exec "$MR_BIN" -f -c "$CONF2" -u nobody -g postfix) \
+    >>"$LOG2" 2>&1 &
+MR2=$!
+e2e_track_pid "$MR2"
+e2e_wait_port 127.0.0.1 "$HPORT2" 30 || e2e_fail "second daemon: no metrics port"
+e2e_wait_port 127.0.0.1 "$SMPORT2" 30 || e2e_fail "second daemon: no socketmap port"
+# "inet:PORT" without a host: loopback, not every interface
+for p in "$HPORT2" "$SMPORT2"; do
+	l=$(ss -ltnH "sport = :$p" | awk '{ print $4 }')
+	[ "$l" = "127.0.0.1:$p" ] ||
+	    e2e_fail "inet:$p binds \"$l\", not 127.0.0.1:$p"
+done
+e2e_ok "metrics and socketmap \"inet:PORT\" without a host: 127.0.0.1 only"
+URL2=http://127.0.0.1:$HPORT2
+worker2() {
+	sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
+	    "$LOG2" | tail -1
+}
+sockets() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'socket:'; }
+for i in $(seq 1 100); do
+	grep -q "serving unix:" "$LOG2" && break
+	sleep 0.1
+done
+W=$(worker2)
+base=$(sockets "$W")
+FDS=()
+for i in $(seq 1 300); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$HPORT2" || e2e_fail "connect $i"
+	FDS+=("$fd")
+done
+n=$(grep -c "serving unix:" "$LOG2")
+kill -KILL "$W"
+for i in $(seq 1 100); do
+	[ "$(grep -c "serving unix:" "$LOG2")" -gt "$n" ] && break
+	sleep 0.1
+done
+[ "$(grep -c "serving unix:" "$LOG2")" -gt "$n" ] ||
+    e2e_fail "300 HTTP connections: the worker was not restarted: $(grep -m1 'Too many open files' "$LOG2")"
+W2=$(worker2)
+now=$(sockets "$W2")
+[ "$now" -le $((base + 2)) ] ||
+    e2e_fail "the new worker holds $now sockets, its predecessor $base: HTTP connections inherited"
+code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' "$URL2/healthz")
+[ "$code" = 200 ] || e2e_fail "/healthz with 300 idle connections: $code"
+for fd in "${FDS[@]}"; do
+	exec {fd}>&-
+done
+e2e_ok "300 idle HTTP connections at 256 open files: worker restarted, $now sockets in it (was $base), /healthz 200"
+out=$(perl test/metrics/trickle_http.pl "$HPORT2" 50 15)
+[ "$out" = "closed=50 open=0" ] ||
+    e2e_fail "trickling HTTP clients past the 10 s deadline: $out"
+e2e_ok "50 clients sending an octet a second: all closed by the deadline ($out)"
+kill -TERM "$MR2"
+wait "$MR2"
+st=$?
+[ "$st" = 0 ] || e2e_fail "second daemon exit status $st"
+grep -q 'Sanitizer' "$LOG2" && e2e_fail "sanitizer report in mr2.log"
 
 mr_stop
 [ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"

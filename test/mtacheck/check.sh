@@ -24,7 +24,11 @@
 #   8. no postconf in PATH: no Postfix warning;
 #   9. README step 6's postconf commands, run on Debian's main.cf: no
 #      Postfix warning left (Debian's relay restrictions replaced in
-#      place, not doubled).
+#      place, not doubled);
+#  10. a rule with auth_file in milter mode: maps_dir does not make it
+#      static mode; smtp_sasl_auth_enable and smtp_sasl_password_maps
+#      named until contrib/postfix/main.cf's lines are uncommented; no
+#      maps_dir named.
 set -u
 cd "$(dirname "$0")/../.."
 B=${MR_BUILD:-.}
@@ -201,4 +205,35 @@ sh -e "$T/step6.sh" >"$T/err" 2>&1 || fail "9: README step 6 fails"
 t c9
 [ ! -s "$T/err" ] || fail "9: warnings after README step 6"
 ok "README step 6 on Debian's main.cf: no warning"
+
+# 10. a rule with auth_file, milter mode: maps_dir is not static mode;
+# the smtp_sasl lines of contrib/postfix/main.cf named until uncommented
+mkdir -p "$T/maps10"
+printf 'relayuser:secret\n' >"$T/partner.auth"
+chmod 600 "$T/partner.auth"
+cat >"$T/auth.conf" <<END
+$(grep '^socket' etc/milter-relay.conf)
+maps_dir = "$T/maps10";
+domains = (
+	{ match = "partner.example"; smarthost = "[192.0.2.25]:587";
+	  tls = "encrypt"; auth_file = "$T/partner.auth"; }
+);
+END
+t c3 "$T/auth.conf"
+has "smtp_sasl_auth_enable = no: their smart hosts get no password" 10
+has "smtp_sasl_password_maps = (empty) does not ask milter-relay (lmdb:$T/maps10/sasl_passwd)" 10
+hasnt "relay_domains =" 10
+pfdir c10 "compatibility_level = 3.6
+myhostname = gw.demo.test
+mydestination = \$myhostname, localhost
+$CONTRIB
+smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10026:tls
+$(sed -n "s|^#\(smtp_sasl_.*\)lmdb:/[^ ]*|\1lmdb:$T/maps10/sasl_passwd|p; s|^#\(smtp_sasl_[a-z_]* =.*\)|\1|p" \
+    contrib/postfix/main.cf | sort -u)" "$MASTER_TLSMGR"
+t c10 "$T/auth.conf"
+[ ! -s "$T/err" ] || fail "10: warnings with the smtp_sasl lines in place"
+sed 's|^maps_dir.*||' "$T/auth.conf" >"$T/auth-nomaps.conf"
+t c10 "$T/auth-nomaps.conf"
+has "rules have auth_file but maps_dir is unset" 10
+ok "auth_file in milter mode: smtp_sasl lines named, maps_dir not taken for static mode"
 echo "mtacheck: $N checks passed"
