@@ -16,6 +16,9 @@
  *	int source_update(const char *path, const struct config *cur,
  *	    struct source_gen *gen, struct config **out, char *err,
  *	    size_t errlen);
+ *	int source_gen_take(struct source_gen *from,
+ *	    struct source_gen *into);
+ *	int source_gen_pending(const struct source_gen *gen);
  *	void source_gen_flush(struct source_gen *gen, const char *cache);
  *	void source_gen_clear(struct source_gen *gen);
  *
@@ -78,8 +81,12 @@
  *	source_load_gen()), or SOURCE_FAIL with err (the file does not
  *	load, a changed row is refused: err names it, or the database
  *	cannot be reached); gen follows the generation returned.
+ *	source_gen_take() moves the changes waiting for rules_cache from
+ *	one gen to another (merged with those there: 0, or -1 out of
+ *	memory, then all are dropped and the cache misses them until the
+ *	next full read), source_gen_pending() says whether some wait.
  *	source_gen_flush() then brings rules_cache (cache, NULL: none) up
- *	to date with that change (the lines of the changed patterns replaced), once the
+ *	to date with the changes waiting (the lines of the changed patterns replaced), once the
  *	generation is published: the cache costs the reader of the change
  *	no time.  source_gen_clear() releases what gen holds.
  */
@@ -349,6 +356,21 @@ gen_pending_merge(struct source_gen *gen, struct source_gen *ch)
 	gen->patterns = buf;
 	gen->patterns_len += ch->patterns_len;
 	return 0;
+}
+
+/* source_gen_take - the changes waiting in from, merged into into */
+int
+source_gen_take(struct source_gen *from, struct source_gen *into)
+{
+	int	 rc;
+
+	if (from->patterns == NULL)
+		return 0;
+	/* short of memory: a cache that misses changes, never a broken one */
+	if ((rc = gen_pending_merge(into, from)) == -1)
+		gen_pending_clear(into);
+	gen_pending_clear(from);
+	return rc;
 }
 
 /* source_gen_pending - changes wait for rules_cache */

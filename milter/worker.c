@@ -74,14 +74,20 @@ static pthread_t worker_publisher_tid;
 static struct source_gen worker_gen;
 
 /*
- * rules_cache after changes: once they stop for CACHE_QUIET_MS, at the
- * latest CACHE_MAX_MS after the first one not written (a rewrite of a
- * large snapshot would delay the next change); times in monotonic ms
+ * rules_cache after a change: written by a thread of its own, so that
+ * rewriting a large snapshot does not delay the next change.  The
+ * changes waiting (their patterns and lines, merged) are under
+ * worker_cache_pend_lock; a write of the file, by that thread or by a
+ * full read, under worker_cache_file_lock (taken first).  A full read
+ * writes the whole snapshot: the changes waiting are in it.
  */
-#define CACHE_QUIET_MS	2000
-#define CACHE_MAX_MS	30000
-static long long worker_cache_first, worker_cache_last;
+static pthread_mutex_t worker_cache_file_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t worker_cache_pend_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t worker_cache_cond = PTHREAD_COND_INITIALIZER;
+static struct source_gen worker_cache_pend;
 static char *worker_cache_path;
+static int worker_cache_quit;
+static pthread_t worker_cache_tid;
 
 
 /* Settings read only at start-up: say so when a reload changes them. */
@@ -179,8 +185,13 @@ worker_reload(void)
 
 	pthread_mutex_lock(&worker_publish_lock);
 	refused = authfile_refusals();
+	pthread_mutex_lock(&worker_cache_file_lock);
+	pthread_mutex_lock(&worker_cache_pend_lock);
+	source_gen_clear(&worker_cache_pend);
+	pthread_mutex_unlock(&worker_cache_pend_lock);
 	config = source_load_gen(worker_daemon->conf_path, SOURCE_CACHE,
 	    &cached, &worker_gen, err, sizeof(err));
+	pthread_mutex_unlock(&worker_cache_file_lock);
 	if (config == NULL) {
 		worker_failed(refused);
 		old = live_acquire();
@@ -206,15 +217,6 @@ worker_reload(void)
  * published and those rows, or a full reload when the change cannot be
  * told (source_update()).
  */
-static long long
-worker_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 worker_update(void)
 {
@@ -242,12 +244,16 @@ worker_update(void)
 		cache = config->rules_cache != NULL ?
 		    strdup(config->rules_cache) : NULL;
 		if (worker_install(config, n, how) == 0) {
-			worker_cache_last = worker_now_ms();
-			if (worker_cache_first == 0)
-				worker_cache_first = worker_cache_last;
+			pthread_mutex_lock(&worker_cache_pend_lock);
+			if (source_gen_take(&worker_gen,
+			    &worker_cache_pend) == -1)
+				log_warning("rules_cache: out of memory; the "
+				    "next full read writes it");
 			free(worker_cache_path);
 			worker_cache_path = cache;
 			cache = NULL;
+			pthread_cond_signal(&worker_cache_cond);
+			pthread_mutex_unlock(&worker_cache_pend_lock);
 		}
 		free(cache);
 		break;
@@ -262,31 +268,36 @@ worker_update(void)
 		worker_reload();
 }
 
-/* worker_cache_due_ms - ms until rules_cache is due, -1: nothing waits */
-static int
-worker_cache_due_ms(void)
+/* worker_cache_writer - the changes waiting into rules_cache, in turn */
+static void *
+worker_cache_writer(void *arg)
 {
-	long long	 due, now;
+	struct source_gen now;
+	char	*path;
 
-	if (!source_gen_pending(&worker_gen)) {
-		worker_cache_first = 0;
-		return -1;
+	(void)arg;
+	memset(&now, 0, sizeof(now));
+	for (;;) {
+		pthread_mutex_lock(&worker_cache_pend_lock);
+		while (!source_gen_pending(&worker_cache_pend) &&
+		    !worker_cache_quit)
+			pthread_cond_wait(&worker_cache_cond,
+			    &worker_cache_pend_lock);
+		if (!source_gen_pending(&worker_cache_pend)) {
+			pthread_mutex_unlock(&worker_cache_pend_lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&worker_cache_pend_lock);
+		pthread_mutex_lock(&worker_cache_file_lock);
+		pthread_mutex_lock(&worker_cache_pend_lock);
+		(void)source_gen_take(&worker_cache_pend, &now);
+		path = worker_cache_path != NULL ?
+		    strdup(worker_cache_path) : NULL;
+		pthread_mutex_unlock(&worker_cache_pend_lock);
+		source_gen_flush(&now, path);
+		pthread_mutex_unlock(&worker_cache_file_lock);
+		free(path);
 	}
-	due = worker_cache_last + CACHE_QUIET_MS;
-	if (worker_cache_first + CACHE_MAX_MS < due)
-		due = worker_cache_first + CACHE_MAX_MS;
-	now = worker_now_ms();
-	return due <= now ? 0 : (int)(due - now);
-}
-
-/* worker_cache_flush - the changes waiting into rules_cache */
-static void
-worker_cache_flush(void)
-{
-	pthread_mutex_lock(&worker_publish_lock);
-	source_gen_flush(&worker_gen, worker_cache_path);
-	worker_cache_first = 0;
-	pthread_mutex_unlock(&worker_publish_lock);
 }
 
 /* worker_ask - a request to the publisher, merged with those pending */
@@ -387,19 +398,15 @@ worker_release_holds(void)
 	pthread_mutex_unlock(&worker_publish_lock);
 }
 
-/* worker_queue_wait - until asked, or a hold or rules_cache is due (0) */
+/* worker_queue_wait - until asked, or a hold is up (then 0) */
 static int
 worker_queue_wait(void)
 {
 	struct timespec ts;
-	int	 ms, cache;
+	int	 ms;
 
 	while (worker_want == 0 && !worker_quit) {
-		ms = staticmaps_wait_ms();
-		if ((cache = worker_cache_due_ms()) >= 0 &&
-		    (ms < 0 || cache < ms))
-			ms = cache;
-		if (ms < 0) {
+		if ((ms = staticmaps_wait_ms()) < 0) {
 			pthread_cond_wait(&worker_queue_cond,
 			    &worker_queue_lock);
 			continue;
@@ -432,10 +439,7 @@ worker_publisher(void *arg)
 	for (;;) {
 		if (!worker_queue_wait()) {
 			pthread_mutex_unlock(&worker_queue_lock);
-			if (staticmaps_wait_ms() == 0)
-				worker_release_holds();
-			if (worker_cache_due_ms() == 0)
-				worker_cache_flush();
+			worker_release_holds();
 			pthread_mutex_lock(&worker_queue_lock);
 			continue;
 		}
@@ -619,8 +623,9 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	callbacks_init();
 	if (worker_config(daemon, first) != 0)
 		exit(EX_CONFIG);
-	if ((r = pthread_create(&worker_publisher_tid, NULL, worker_publisher,
-	    NULL)) != 0) {
+	if ((r = pthread_create(&worker_cache_tid, NULL, worker_cache_writer,
+	    NULL)) != 0 || (r = pthread_create(&worker_publisher_tid, NULL,
+	    worker_publisher, NULL)) != 0) {
 		log_error("worker: pthread_create: %s", strerror(r));
 		exit(EX_OSERR);
 	}
@@ -658,8 +663,13 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	pthread_cond_signal(&worker_queue_cond);
 	pthread_mutex_unlock(&worker_queue_lock);
 	pthread_join(worker_publisher_tid, NULL);
-	source_gen_flush(&worker_gen, worker_cache_path);
+	pthread_mutex_lock(&worker_cache_pend_lock);
+	worker_cache_quit = 1;
+	pthread_cond_signal(&worker_cache_cond);
+	pthread_mutex_unlock(&worker_cache_pend_lock);
+	pthread_join(worker_cache_tid, NULL);
 	source_gen_clear(&worker_gen);
+	source_gen_clear(&worker_cache_pend);
 	free(worker_cache_path);
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
