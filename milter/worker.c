@@ -155,6 +155,9 @@ worker_install(struct config *config, size_t old, const char *how)
 	}
 	metrics_loaded(config, 1);
 	n = ruleset_count(config->rules);
+	cur = live_acquire();
+	callbacks_reloaded(cur, config);
+	live_release(cur);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules%s", worker_daemon->conf_path, n,
 	    how);
