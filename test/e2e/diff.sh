@@ -22,7 +22,6 @@ set -u
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
 e2e_init diff
-command -v postmap >/dev/null || e2e_skip "no postmap"
 
 # deterministic rules from awk's generator with a fixed seed
 gen_rules() {	# $1: 1 with exceptions

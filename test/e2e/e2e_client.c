@@ -2,9 +2,12 @@
  * e2e_client - tiny network clients for the end-to-end tests
  *
  *	e2e_client smtp [-b BIND] [-H HOST] -p PORT [-f FROM] [-s SUBJECT]
- *	    RCPT...
+ *	    [-a PLAIN] RCPT...
  *		One SMTP session from source address BIND (default: the
- *		kernel's choice): EHLO, MAIL FROM, one RCPT TO per argument,
+ *		kernel's choice): EHLO, with -a "AUTH PLAIN PLAIN" (PLAIN:
+ *		the base64 initial response; the reply printed as "AUTH
+ *		235 ...", the session goes on whatever it is), MAIL FROM,
+ *		one RCPT TO per argument,
  *		DATA when any was accepted, QUIT.  MAIL FROM has
  *		SMTPUTF8 when a recipient has an 8-bit octet (RFC 6531).
  *		Prints one line per reply: "CONNECT 220", "RCPT <addr> 250
@@ -190,7 +193,7 @@ utf8_any(int nrcpt, char **rcpts)
 
 static int
 do_smtp(const char *host, int port, const char *bind_addr, const char *from,
-    const char *subject, int nrcpt, char **rcpts)
+    const char *subject, const char *auth, int nrcpt, char **rcpts)
 {
 	char	line[1024];
 	int	fd, i, accepted = 0, code;
@@ -204,6 +207,11 @@ do_smtp(const char *host, int port, const char *bind_addr, const char *from,
 	if (reply(fd, line, sizeof(line)) != 250) {
 		printf("EHLO %s\n", line);
 		return 1;
+	}
+	if (auth != NULL) {
+		command(fd, "AUTH PLAIN %s\r\n", auth);
+		(void)reply(fd, line, sizeof(line));
+		printf("AUTH %s\n", line);
 	}
 	command(fd, utf8_any(nrcpt, rcpts) ? "MAIL FROM:<%s> SMTPUTF8\r\n" :
 	    "MAIL FROM:<%s>\r\n", from);
@@ -341,7 +349,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: e2e_client smtp|socketmap|raw|port [-b bind] "
-	    "[-H host] [-p port] [-f from] [-s subject] [rcpt...]\n");
+	    "[-H host] [-p port] [-f from] [-s subject] [-a plain] "
+	    "[rcpt...]\n");
 	exit(2);
 }
 
@@ -350,14 +359,18 @@ main(int argc, char **argv)
 {
 	const char	*mode, *host = "127.0.0.1", *bind_addr = NULL;
 	const char	*from = "sender@e2e.test", *subject = "e2e";
+	const char	*auth = NULL;
 	int		 ch, port = 0;
 
 	if (argc < 2)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "b:H:p:f:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:H:p:f:s:")) != -1) {
 		switch (ch) {
+		case 'a':
+			auth = optarg;
+			break;
 		case 'b':
 			bind_addr = optarg;
 			break;
@@ -382,7 +395,7 @@ main(int argc, char **argv)
 	if (port <= 0 || port > 65535)
 		usage();
 	if (strcmp(mode, "smtp") == 0)
-		return do_smtp(host, port, bind_addr, from, subject,
+		return do_smtp(host, port, bind_addr, from, subject, auth,
 		    argc - optind, argv + optind);
 	if (strcmp(mode, "socketmap") == 0)
 		return do_socketmap(host, port);

@@ -8,11 +8,38 @@
 # DIR" and "postqueue -c DIR" need no alternate_config_directories entry
 # in the system main.cf (checked with Postfix 3.7), so none is added.
 #
+# Skips (test/lib/skip.sh, sourced here; a check area that needs no
+# Postfix sources that file alone).  A part of a test that cannot run is
+# never silent and never hidden behind an "ok":
+#
+#   mr_skip WHAT         "SKIP: AREA: WHAT" on stdout and one line in
+#                        $MR_SKIP_LOG, which "make check" lists at the
+#                        end; under MR_REQUIRE_ALL=1 (set by .ci/run)
+#                        "FAIL: AREA: WHAT (MR_REQUIRE_ALL=1)" and exit 1
+#                        instead.  WHAT names what is missing and what is
+#                        therefore not checked.  AREA is $MR_AREA, by
+#                        default the test/AREA/ directory of the script
+#   e2e_skip WHAT        mr_skip, then exit 0: the whole area is not run
+#   mr_have WHAT CMD...  0 when every CMD is installed; otherwise
+#                        mr_skip "WHAT: CMD not installed" and 1, as in
+#                        "if mr_have 'atomic rename' strace; then ..."
+#   mr_need WHAT CMD...  e2e_skip "WHAT: CMD not installed" when a CMD
+#                        is missing (the whole area needs them)
+#
 #   e2e_init NAME        temp dir E2E_DIR, cleanup trap, builds
 #                        $E2E_CLIENT; needs root, postfix, smtp-sink
-#   e2e_skip MSG         print "SKIP: MSG" and exit 0 (loudly)
-#   e2e_fail MSG         print "FAIL: MSG", the logs, exit 1 (cleanup runs)
+#   e2e_fail MSG         print "FAIL: AREA: MSG", the step it failed in
+#                        (after the last e2e_ok), the last lines of every
+#                        log under E2E_DIR (each daemon's, the Postfix
+#                        maillogs), exit 1 (cleanup runs)
 #   e2e_ok MSG           print "ok - MSG [elapsed seconds]"
+#   e2e_log_count FILE ERE      lines of FILE matching ERE (0: none, no file)
+#   e2e_wait_log FILE ERE N SECONDS WHAT  wait for an event: until FILE
+#                        has N lines matching ERE; after SECONDS (a bound
+#                        the caller derives from the configuration under
+#                        test), e2e_fail saying what it waited for
+#   e2e_build_client FILE  build e2e_client as FILE (for a test without
+#                        e2e_init: set E2E_CLIENT=FILE to use e2e_free_port)
 #   e2e_free_port [HOST] a free TCP port on HOST (default 127.0.0.1)
 #   e2e_have_ipv6        0 when ::1 can be bound (E2E_NO_IPV6=1: never)
 #   e2e_wait_port HOST PORT [SECONDS]   poll until something listens
@@ -78,27 +105,47 @@ E2E_DIR=
 PF_DIR=
 PF_STARTED=0
 
-e2e_skip() {
-	echo "SKIP: $*"
-	exit 0
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/skip.sh"
+
+E2E_LAST_OK=
 
 e2e_ok() {
 	echo "ok - $* [${SECONDS}s]"
+	E2E_LAST_OK=$*
 }
 
 e2e_fail() {
-	echo "FAIL: $*"
-	if [ -n "$PF_DIR" ] && [ -f "$PF_DIR/maillog" ]; then
-		echo "--- last lines of the Postfix log"
-		tail -n 40 "$PF_DIR/maillog"
-	fi
-	for f in "$E2E_DIR"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- last lines of $f"
-		tail -n 20 "$f"
-	done
+	local f
+	echo "FAIL: $MR_AREA: $* [${SECONDS}s]"
+	echo "--- the step after: ${E2E_LAST_OK:-(the start)}"
+	[ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ] || exit 1
+	while read -r f; do
+		echo "--- last lines of ${f#"$E2E_DIR"/}"
+		case $f in
+		*maillog) tail -n 40 "$f" ;;
+		*) tail -n 20 "$f" ;;
+		esac
+	done < <(find "$E2E_DIR" -maxdepth 3 -type f \
+	    \( -name '*.log' -o -name maillog \) -size +0 | sort)
+	echo "--- FAIL: $MR_AREA: $*"
 	exit 1
+}
+
+e2e_log_count() {
+	local c
+	c=$(grep -cE -- "$2" "$1" 2>/dev/null)
+	echo "${c:-0}"
+}
+
+e2e_wait_log() {
+	local file=$1 ere=$2 n=$3 secs=$4 i
+	shift 4
+	for i in $(seq 1 $((secs * 10))); do
+		[ "$(e2e_log_count "$file" "$ere")" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	e2e_fail "$*: waited $secs s for line $n matching /$ere/ in" \
+	    "${file#"$E2E_DIR"/}, saw $(e2e_log_count "$file" "$ere")"
 }
 
 e2e_track_pid() {
@@ -128,10 +175,7 @@ e2e_cleanup() {
 e2e_init() {
 	local name=$1
 	[ "$(id -u)" = 0 ] || e2e_skip "$name: needs root (Postfix)"
-	for cmd in postfix postconf postmap postqueue smtp-sink script cc; do
-		command -v "$cmd" >/dev/null 2>&1 ||
-		    e2e_skip "$name: $cmd not installed"
-	done
+	mr_need "$name" postfix postconf postmap postqueue smtp-sink script cc
 	getent passwd postfix >/dev/null || e2e_skip "$name: no postfix user"
 	E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	E2E_BUILD=${MR_BUILD:-.}
@@ -141,9 +185,13 @@ e2e_init() {
 	trap e2e_cleanup EXIT
 	trap 'exit 1' INT TERM
 	E2E_CLIENT=$E2E_DIR/e2e_client
-	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
-	    -o "$E2E_CLIENT" "$E2E_SRC/test/e2e/e2e_client.c" ||
-	    e2e_fail "cannot build e2e_client"
+	e2e_build_client "$E2E_CLIENT" || e2e_fail "cannot build e2e_client"
+}
+
+e2e_build_client() {
+	local src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/e2e_client.c
+	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$1" "$src"
 }
 
 e2e_free_port() {

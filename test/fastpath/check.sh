@@ -23,17 +23,25 @@
 #   3. maps-only: milter-relay logged one decision line for every RCPT
 #      Postfix asked about (map=rcpt); static: it wrote the tables;
 #   4. a rule change reaches Postfix after "milter-relay reload" without
-#      a Postfix reload, within 2 s: a relayed domain turned deny is
+#      a Postfix reload: the first SMTP session after the daemon logs
+#      the reload (maps-only) or the tables written (static) gets the
+#      new answer, no retry: a relayed domain turned deny is
 #      refused with its reply; maps-only: a new relayed domain is
 #      accepted and routed, a removed one refused, a re-routed one goes
 #      to its new smart host; static: those three are held (451 4.7.1)
-#      at first, until trivial-rewrite has the new tables, and then the
+#      until the daemon logs that it let go of the holds (not before
+#      ROUTEHOLD_SECONDS, 30 s), and then the
 #      same holds (the re-routed domain's first message reaches the new
 #      smart host, never the old one), also when the worker is killed
-#      and restarted meanwhile; the times are printed; a deny rule
-#      whose reply reads as the held answer still refuses after the
-#      holds are let go;
-#   5. static: a rule set the tables cannot express (a trusted-only rule
+#      and restarted meanwhile; the times are printed, not judged; a
+#      deny rule whose reply reads as the held answer still refuses after
+#      the holds are let go;
+#   5. static: a changed deny reply replaces access.lmdb alone (the other
+#      tables keep their inodes); a new relayed name is held, the daemon
+#      is stopped: Postfix goes on relaying from the tables (delivered),
+#      the held name stays held past its time until the daemon is back,
+#      whose tables at start leave it out;
+#   6. static: a rule set the tables cannot express (a trusted-only rule
 #      inside a relayed namespace) is refused by -t and by the reload,
 #      naming the rule, the previous rules and tables stay in place and
 #      in force; a write that fails (maps_dir not writable) refuses the
@@ -47,6 +55,7 @@ if [ -z "$MODE" ]; then
 	exit
 fi
 source test/e2e/lib.sh
+source test/lib/daemon.sh
 e2e_init "fastpath-$MODE"
 R=test/relay
 
@@ -78,6 +87,13 @@ verified.example smarthost=[127.0.0.1]:$PORT_B recipients=verify"
 echo "$RCPTRULES" >>"$LIST"
 chmod 644 "$LIST"
 MAPS=$E2E_DIR/maps
+LOG=$E2E_DIR/milter-relay.log
+# bounds: the daemon's reload (no setting bounds it: a generous one) and
+# the hold of a changed name in static mode (ROUTEHOLD_SECONDS)
+RELOAD_SECS=60
+HOLD_SECS=$(sed -n 's/^#define ROUTEHOLD_SECONDS \([0-9]*\).*/\1/p' \
+    lib/routehold.h)
+[ -n "$HOLD_SECS" ] || e2e_fail "no ROUTEHOLD_SECONDS in lib/routehold.h"
 mkdir -p "$MAPS"
 chown nobody "$MAPS"
 extra=
@@ -120,10 +136,7 @@ else
 	grep -q "check_recipient_access lmdb:$MAPS/access," "$PF_DIR/main.cf" ||
 	    e2e_fail "main.cf: no access table"
 	# written by the worker once it serves
-	for i in $(seq 1 300); do
-		grep -q 'static maps: wrote' "$E2E_DIR/milter-relay.log" && break
-		sleep 0.1
-	done
+	e2e_wait_log "$LOG" 'static maps: wrote' 1 60 "the first tables"
 	for t in relay_domains transport access tls_policy; do
 		[ -s "$MAPS/$t.lmdb" ] || e2e_fail "no $MAPS/$t.lmdb"
 	done
@@ -244,83 +257,60 @@ fi
 chmod 644 "$LIST.new"
 mv "$LIST.new" "$LIST"
 base_b=$(sink_count B)
+n_reload=$(e2e_log_count "$LOG" 'reload: .*: OK,')
+n_held=$(e2e_log_count "$LOG" 'static maps: [0-9]* names held')
 t0=$(date +%s.%N)
 "$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "milter-relay reload failed"
-# rcpt_after SECONDS ADDR CODE: poll until ADDR gets CODE; the time in took
-rcpt_after() {
-	local i out t1
-	for i in $(seq 1 $(($1 * 20))); do
-		out=$("$E2E_CLIENT" smtp -b 127.0.0.2 -p "$SMTPD" -s reload \
-		    "$2" 2>&1)
-		echo "$out" | grep -q "^RCPT <$2> $3" && break
-		sleep 0.05
-	done
-	t1=$(date +%s.%N)
-	echo "$out" | grep -q "^RCPT <$2> $3" ||
-	    e2e_fail "after reload, <$2>: want $3: $out"
-	took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+# since: seconds since the reload (printed, never judged)
+since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+# rcpt_now ADDR CODE WHAT: the next session's RCPT reply to ADDR is CODE
+rcpt_now() {
+	local out
+	out=$("$E2E_CLIENT" smtp -b 127.0.0.2 -p "$SMTPD" -s reload "$1" 2>&1)
+	echo "$out" | grep -q "^RCPT <$1> $2" ||
+	    e2e_fail "after the reload, <$1> ($3): want $2: $out"
+	e2e_ok "$3: <$1> $2 ($(since) s after milter-relay reload)"
 }
-# within2 WHAT: the answer came within 2 s of the reload
-within2() {
-	awk -v t="$took" 'BEGIN { exit !(t <= 2) }' ||
-	    e2e_fail "$1 reached Postfix after $took s (more than 2 s)"
-	e2e_ok "reload: $1 answered by Postfix $took s after milter-relay reload"
-}
-rcpt_after 2 u@moved.example '550 5.7.1 .*Moved away'
-within2 "the new deny rule"
 if [ "$MODE" = static ]; then
+	e2e_wait_log "$LOG" 'static maps: [0-9]* names held' $((n_held + 1)) \
+	    "$RELOAD_SECS" "the tables of the reload, with the holds"
 	held='451 4.7.1 .*Relay route being updated'
-	rcpt_after 2 u@new.example "$held"
-	within2 "the new relayed domain, held,"
-	rcpt_after 2 u@gone.example "$held"
-	within2 "the removed relayed domain, held,"
-	rcpt_after 2 u@rerouted.example "$held"
-	within2 "the re-routed domain, held,"
-	grep -q 'static maps: [0-9]* names held (451 4.7.1)' \
-	    "$E2E_DIR/milter-relay.log" || e2e_fail "no names-held line"
+	rcpt_now u@moved.example '550 5.7.1 .*Moved away' "the new deny rule"
+	rcpt_now u@new.example "$held" "the new relayed domain, held"
+	rcpt_now u@gone.example "$held" "the removed relayed domain, held"
+	rcpt_now u@rerouted.example "$held" "the re-routed domain, held"
 	# a worker restarted meanwhile goes on holding, and lets go in time
-	w=$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-	    "$E2E_DIR/milter-relay.log" | tail -n 1)
+	w=$(worker_of "$LOG")
 	kill -KILL "$w"
-	for i in $(seq 1 100); do
-		grep -q "supervisor [0-9]*: worker [0-9]* started" \
-		    <(grep -v "worker $w started" "$E2E_DIR/milter-relay.log") &&
-		    break
-		sleep 0.1
-	done
-	w2=$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-	    "$E2E_DIR/milter-relay.log" | tail -n 1)
+	e2e_wait_log "$LOG" 'supervisor [0-9]*: worker [0-9]* started' \
+	    $(($(e2e_log_count "$LOG" 'supervisor [0-9]*: worker [0-9]* started') + 1)) \
+	    "$RELOAD_SECS" "a worker started after $w was killed"
+	w2=$(worker_of "$LOG")
 	[ "$w2" != "$w" ] || e2e_fail "no worker restarted after $w"
-	for i in $(seq 1 100); do
-		grep -q "\[$w2\]: static maps: [0-9]* names held" \
-		    "$E2E_DIR/milter-relay.log" && break
-		sleep 0.1
-	done
-	grep -q "\[$w2\]: static maps: [0-9]* names held" \
-	    "$E2E_DIR/milter-relay.log" ||
-	    e2e_fail "worker $w2 holds nothing: $(grep "\[$w2\]" "$E2E_DIR/milter-relay.log")"
-	rcpt_after 2 u@new.example "$held"
-	e2e_ok "worker $w killed, worker $w2 goes on holding ($took s after the reload)"
-	# the hold lasts 30 s; then the new tables answer alone
-	rcpt_after 45 u@rerouted.example 250
-	e2e_ok "reload: the re-routed domain accepted $took s after milter-relay reload"
-	awk -v t="$took" 'BEGIN { exit !(t >= 29) }' ||
-	    e2e_fail "the hold ended after $took s, before its 30 s"
-	rcpt_after 5 u@new.example 250
-	rcpt_after 5 u@gone.example '554 5.7.1 .*Relay access denied'
-	e2e_ok "reload: after the hold, new.example relayed, gone.example refused"
+	e2e_wait_log "$LOG" "\\[$w2\\]: static maps: [0-9]* names held" 1 \
+	    "$RELOAD_SECS" "worker $w2 holding the changed names"
+	rcpt_now u@new.example "$held" "worker $w killed, worker $w2 holds"
+	# the hold lasts HOLD_SECS; then the new tables answer alone
+	e2e_wait_log "$LOG" 'static maps: let go of [0-9]* held names' 1 \
+	    $((HOLD_SECS + RELOAD_SECS)) "the end of the holds"
+	took=$(since)
+	awk -v t="$took" -v h="$HOLD_SECS" 'BEGIN { exit !(t >= h - 1) }' ||
+	    e2e_fail "the hold ended after $took s, before its $HOLD_SECS s"
+	rcpt_now u@rerouted.example 250 "after the hold, the re-routed domain"
+	rcpt_now u@new.example 250 "after the hold, the new relayed domain"
+	rcpt_now u@gone.example '554 5.7.1 .*Relay access denied' \
+	    "after the hold, the removed relayed domain"
 	# a deny rule is never taken for a hold, however its reply reads
 	send 127.0.0.2 u@x.rerouted.example "451 4.7.1 *Relay route being updated"
 	send 127.0.0.1 u@x.rerouted.example "451 4.7.1 *Relay route being updated"
-	grep -q "static maps: let go of [0-9]* held names in \"$MAPS\"" \
-	    "$E2E_DIR/milter-relay.log" || e2e_fail "the holds not let go"
 else
-	rcpt_after 2 u@new.example 250
-	within2 "the new relayed domain"
-	rcpt_after 2 u@gone.example '554 5.7.1 .*Relay access denied'
-	within2 "the removed relayed domain"
-	rcpt_after 2 u@rerouted.example 250
-	within2 "the re-routed domain"
+	e2e_wait_log "$LOG" 'reload: .*: OK,' $((n_reload + 1)) \
+	    "$RELOAD_SECS" "milter-relay reload"
+	rcpt_now u@moved.example '550 5.7.1 .*Moved away' "the new deny rule"
+	rcpt_now u@new.example 250 "the new relayed domain"
+	rcpt_now u@gone.example '554 5.7.1 .*Relay access denied' \
+	    "the removed relayed domain"
+	rcpt_now u@rerouted.example 250 "the re-routed domain"
 fi
 sink_wait B $((base_b + 2)) 60 && sink_rcpts B | grep -qx u@new.example &&
     sink_rcpts B | grep -qx u@rerouted.example ||
@@ -331,20 +321,79 @@ sink_rcpts A | grep -q '@new\.example$\|@rerouted\.example$' &&
     e2e_fail "after the reload, mail reached the old smart host A: $(sink_rcpts A)"
 e2e_ok "reload: new.example and rerouted.example routed to B, nothing to the old smart host A"
 
-# --- 5. static: a rule set the tables cannot express, a failed write ---
+# --- 5. static: only changed tables replaced; the daemon stopped ---------
+
+if [ "$MODE" = static ]; then
+	# a deny rule's reply changes: the access table alone is replaced
+	ino() { stat -c %i "$MAPS/$1.lmdb"; }
+	for t in access relay_domains transport tls_policy; do
+		eval "ino_$t=\$(ino $t)"
+	done
+	sed -i 's/Moved away/Moved far away/' "$LIST"
+	n=$(e2e_log_count "$LOG" 'static maps: wrote ')
+	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
+	e2e_wait_log "$LOG" 'static maps: wrote ' $((n + 1)) "$RELOAD_SECS" \
+	    "the tables of a changed deny reply"
+	grep 'static maps: wrote ' "$LOG" | tail -n 1 |
+	    grep -q "wrote access in \"$MAPS\"" ||
+	    e2e_fail "a changed deny reply: $(grep 'static maps: wrote ' "$LOG" | tail -n 1)"
+	[ "$(ino access)" != "$ino_access" ] || e2e_fail "access.lmdb not replaced"
+	for t in relay_domains transport tls_policy; do
+		[ "$(ino $t)" = "$(eval echo "\$ino_$t")" ] ||
+		    e2e_fail "$t.lmdb replaced, its content did not change"
+	done
+	rcpt_now u@moved.example '550 5.7.1 .*Moved far away' "a changed deny reply"
+	e2e_ok "only the changed table replaced (access.lmdb; the others keep their inodes)"
+
+	# a new relayed name is held; the daemon stops meanwhile: Postfix
+	# goes on relaying from the tables, and the held name stays held
+	# past its time until the daemon is back
+	echo "later.example smarthost=[127.0.0.1]:$PORT_B" >>"$LIST"
+	n_held=$(e2e_log_count "$LOG" 'static maps: [0-9]* names held')
+	n_go=$(e2e_log_count "$LOG" 'static maps: let go of')
+	t0=$(date +%s.%N)
+	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
+	e2e_wait_log "$LOG" 'static maps: [0-9]* names held' $((n_held + 1)) \
+	    "$RELOAD_SECS" "the hold of a new relayed name"
+	mr_stop
+	[ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
+	[ "$(e2e_log_count "$LOG" 'static maps: let go of')" = "$n_go" ] ||
+	    e2e_fail "the hold was let go before the daemon stopped"
+	rcpt_now u@later.example "$held" "daemon stopped, the new name held"
+	base_b=$(sink_count B)
+	rcpt_now u2@new.example 250 "daemon stopped, a relayed name"
+	sink_wait B $((base_b + 1)) 60 && sink_rcpts B | grep -qx u2@new.example ||
+	    e2e_fail "daemon stopped: u2@new.example did not reach sink B"
+	e2e_ok "daemon stopped: Postfix relays from the tables, u2@new.example reached sink B"
+	# past the hold's time, with nobody to let it go
+	while ! awk -v t="$(since)" -v h="$HOLD_SECS" 'BEGIN { exit !(t > h + 1) }'; do
+		sleep 0.5
+	done
+	rcpt_now u@later.example "$held" "daemon stopped, past the hold's time, still held"
+	# the restarted daemon writes the tables at start: a hold whose
+	# time is up (access.lmdb's time stamp) is left out
+	n_pub=$(e2e_log_count "$LOG" 'static maps: (wrote |the tables in )')
+	mr_start "$CONF"
+	e2e_wait_log "$LOG" 'static maps: (wrote |the tables in )' \
+	    $((n_pub + 1)) "$RELOAD_SECS" "the restarted daemon's tables"
+	rcpt_now u@later.example 250 "daemon back, the hold let go"
+fi
+
+# --- 6. static: a rule set the tables cannot express, a failed write ---
 
 # static_writes RESULT: the counter milter_relay_static_writes_total
 static_writes() {
 	curl -sf "http://127.0.0.1:$HPORT/metrics" |
 	    sed -n "s/^milter_relay_static_writes_total{result=\"$1\"} //p"
 }
-# logged_after N PATTERN: PATTERN in the log past its first N lines, 10 s
+# logged_after N PATTERN: PATTERN in the log past its first N lines,
+# within RELOAD_SECS
 logged_after() {
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 $((RELOAD_SECS * 10))); do
 		tail -n +"$(($1 + 1))" "$E2E_DIR/milter-relay.log" |
 		    grep -q "$2" && return 0
-		sleep 0.05
+		sleep 0.1
 	done
 	return 1
 }

@@ -19,7 +19,8 @@
 #	fl_scenario FILE	milter-test on DAEMON_SOCK, output in $T/mt.out
 #	fl_sanitizer_clean LOG	fails when LOG holds a sanitizer report
 #	fl_free_port		prints a free TCP port on 127.0.0.1
-#	fail MESSAGE		print and exit 1 (the trap cleans up)
+#	fail MESSAGE		print it, the last lines of every log in $T (each
+#				daemon's), exit 1 (the trap cleans up)
 #
 # Every process started here is stopped by pid on exit, even on failure.
 
@@ -58,7 +59,14 @@ trap fl_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 fail() {
-	echo "FAIL: $*" >&2
+	local f
+	echo "FAIL: ${MR_AREA:-test/faults}: $*" >&2
+	for f in "$T"/*.log; do
+		[ -s "$f" ] || continue
+		echo "--- last lines of $(basename "$f")" >&2
+		tail -n 20 "$f" >&2
+	done
+	echo "--- FAIL: ${MR_AREA:-test/faults}: $*" >&2
 	exit 1
 }
 

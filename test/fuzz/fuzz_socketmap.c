@@ -17,8 +17,10 @@
  *	- the relay map says OK only as "OK RELAY", and only for a key
  *	  whose domain an "always" rule covers: never an open relay;
  *	- "rcpt KEY" (maps-only mode) answers "OK OK" only for a key
- *	  without '%', '!' or '@' before its last '@' whose domain an
- *	  "always" rule covers (never an open relay, never sender-specified
+ *	  that routes through no other host and whose domain an "always"
+ *	  rule covers, both stated apart from lib/ (ruleoracle.c: the
+ *	  rule language's cover; more than one '@', or '%' or '!' in the
+ *	  local part) (never an open relay, never sender-specified
  *	  routing past Postfix's allow_untrusted_routing), and for a
  *	  recipients "list" rule only a listed user, for a "verify" rule
  *	  none (a bare domain key aside, which Postfix asks only after a
@@ -49,6 +51,8 @@
 #include "ruleset.h"
 #include "sockspec.h"
 
+#include "ruleoracle.h"
+
 #define INPUT_MAX	4096	/* libFuzzer's default -max_len */
 
 static struct config	config;
@@ -76,6 +80,8 @@ static const struct {
 	{ "check.example", { .relay = "always", .recipients = "verify",
 	    .smarthost = "[192.0.2.9]" } },
 };
+#define NRULES	(sizeof(rules) / sizeof(rules[0]))
+static const char *patterns[NRULES];
 
 /* The users of corp.example (recipients "list"). */
 static const char list_text[] = "alice@corp.example\nb%c@corp.example\n";
@@ -110,7 +116,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((config.policy.trusted_networks = netlist_new()) == NULL ||
 	    (config.rules = ruleset_new()) == NULL)
 		abort();
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (i = 0; i < NRULES; i++)
+		patterns[i] = rules[i].pattern;
+	for (i = 0; i < NRULES; i++)
 		if (ruleset_add(config.rules, rules[i].pattern, &rules[i].spec,
 		    err, sizeof(err)) < 0) {
 			fprintf(stderr, "fuzz_socketmap: %s: %s\n",
@@ -121,34 +129,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* '%', '!' or '@' before the last '@' of key. */
-static int
-routed(const char *key, size_t len)
-{
-	const char	*at;
-	size_t		 n;
-
-	for (at = key + len; at > key && at[-1] != '@'; at--)
-		;
-	if (at == key)
-		return 0;
-	n = (size_t)(at - 1 - key);
-	return memchr(key, '%', n) != NULL || memchr(key, '!', n) != NULL ||
-	    memchr(key, '@', n) != NULL;
-}
-
-/* 1 when an "always" rule lets anybody relay to the key's domain. */
+/*
+ * 1 when an "always" rule lets anybody relay to the key's domain, stated
+ * apart from decide.c (ruleoracle.c: the rule language's cover and
+ * nearest rule).
+ */
 static int
 always(const char *key, size_t len)
 {
-	struct decision	d;
-	const char	*at;
+	int	r;
 
-	for (at = key + len; at > key && at[-1] != '@'; at--)
-		;
-	decide_key(&config, NULL, at, len - (size_t)(at - key), &d);
-	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
-	    d.rule->relay == RELAY_ALWAYS;
+	r = ruleoracle_nearest(patterns, NRULES, key, len);
+	return r >= 0 && (rules[r].spec.relay == NULL ||
+	    strcmp(rules[r].spec.relay, "always") == 0);
 }
 
 /* The answer's text: the protocol word of its status, printable. */
@@ -206,7 +199,7 @@ check_access(const char *req, size_t len, const char *key, size_t keylen)
 	if (strcmp(text, "OK OK") == 0) {
 		if (!rcpt)
 			die("access map permits", req, len, text);
-		if (routed(key, keylen))
+		if (ruleoracle_routed(key, keylen))
 			die("OK for sender-specified routing", req, len, text);
 		if (!always(key, keylen))
 			die("OK without an always rule", req, len, text);
@@ -234,7 +227,7 @@ check_access(const char *req, size_t len, const char *key, size_t keylen)
 		die("a recipients rule's reply not 550 5.1.1 or 450 4.1.1",
 		    req, len, text);
 	if (d.rule->recipients == RECIPIENTS_LIST && listed(&d, key, keylen)
-	    && !routed(key, keylen))
+	    && !ruleoracle_routed(key, keylen))
 		die("a listed user refused", req, len, text);
 }
 
@@ -250,7 +243,7 @@ check_decided(const char *req, size_t len, const struct map_answer *a)
 		die("decided is not the rcpt map's", req, len, text);
 	if (!rcpt)
 		return;
-	if (maps_pending(a) && routed(req + 5, len - 5))
+	if (maps_pending(a) && ruleoracle_routed(req + 5, len - 5))
 		die("a callout for sender-specified routing", req, len, text);
 	if ((a->outcome == OUTCOME_ACCEPT) != (strcmp(text, "OK OK") == 0))
 		die("outcome accept is not OK OK", req, len, text);

@@ -11,10 +11,12 @@
  *	rcpt:    {rcpt_addr}
  * The latency of a RCPT is the time from sending its packets to reading
  * the final reply; replies the filter does not send (no-reply flag) are
- * counted but not timed.
+ * counted but not timed.  SIGUSR1 ends the run as --duration-max does
+ * (a test stops the load once the event it waited for was seen).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +32,8 @@
 #include "mt_pack.h"
 
 #define ADDR_MAX	1024
+
+static volatile sig_atomic_t load_stop;	/* SIGUSR1: time is up */
 
 struct shared {
 	const struct mt_load_opts *o;
@@ -259,7 +263,7 @@ claim(struct worker *w, long *start, long *n)
 {
 	struct shared	*sh = w->sh;
 
-	if (now_us() / 1000 >= sh->deadline_ms)
+	if (load_stop || now_us() / 1000 >= sh->deadline_ms)
 		return 0;
 	*start = atomic_fetch_add(&sh->next, sh->o->per_message);
 	if (*start >= sh->o->recipients)
@@ -593,13 +597,27 @@ run_workers(struct shared *sh, struct totals *t)
 	return i;
 }
 
+/* load_on_usr1 - SIGUSR1: stop handing out recipients */
+static void
+load_on_usr1(int sig)
+{
+	(void)sig;
+	load_stop = 1;
+}
+
 int
 mt_load_run(const struct mt_load_opts *o)
 {
 	struct shared	sh;
 	struct totals	t;
+	struct sigaction sa;
 	int		rc;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = load_on_usr1;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
 	memset(&sh, 0, sizeof(sh));
 	memset(&t, 0, sizeof(t));
 	sh.o = o;

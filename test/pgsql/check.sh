@@ -10,7 +10,8 @@
 # a rules_cache each.  It proves:
 #
 #   - an INSERT, an UPDATE and a DELETE each show in the socketmap and
-#     milter answers of all three daemons within 2 s (NOTIFY, no polling);
+#     milter answers of all three daemons (NOTIFY: nothing polls the
+#     table; the time is printed, and bounded only by SEE_SECS, below);
 #   - a row the domains_file parser refuses is named in the log (by its
 #     pattern) and the whole set is refused: a good row inserted with it
 #     is not served, the previous rules stay;
@@ -78,7 +79,7 @@ start() {
 	"$MR" -f -c "$d/mr.conf" -u nobody -g nogroup >>"$E2E_DIR/mr$n.log" 2>&1 &
 	MPID[$n]=$!
 	e2e_track_pid "${MPID[$n]}"
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do
 		[ -S "$d/milter.sock" ] && e2e_port_open 127.0.0.1 "${PORT[$n]}" &&
 		    grep -q "serving unix:" "$E2E_DIR/mr$n.log" && return 0
 		kill -0 "${MPID[$n]}" 2>/dev/null || break
@@ -109,6 +110,17 @@ mtest() {
 	    "mail <s@client.example>" "rcpt <u@$dom> $want" >"$f"
 	"$MT" -s "unix:$E2E_DIR/mr$n/milter.sock" -t 10 "$f" >/dev/null 2>&1
 }
+
+# The bound of every wait for a change to show: the listener coalesces
+# notifications for up to PGSOURCE_BURST_MS (milter/pgsource.c), then the
+# daemon reloads; no setting bounds the reload on a loaded machine, so
+# the bound is generous: it only keeps a broken daemon from hanging the
+# test.  A reconnection after the database is back waits up to
+# PGSOURCE_BACKOFF_MAX_MS more.
+SEE_SECS=30
+BACKOFF_SECS=$(($(sed -n 's/^#define PGSOURCE_BACKOFF_MAX_MS[[:space:]]*\([0-9]*\).*/\1/p' \
+    "$HERE/../../milter/pgsource.c") / 1000))
+[ "$BACKOFF_SECS" -gt 0 ] || e2e_fail "no PGSOURCE_BACKOFF_MAX_MS in milter/pgsource.c"
 
 # all_see SECONDS "MAP KEY" ANSWER DOMAIN accept|reject: all three
 # daemons give ANSWER on the socketmap and the milter outcome within
@@ -151,18 +163,18 @@ e2e_ok "three daemons serve the table's rules; rules_cache written"
 # --- INSERT, UPDATE, DELETE -------------------------------------------------
 
 sql -c "INSERT INTO rules (pattern) VALUES ('b.example')"
-all_see 2 "relay u@b.example" "OK RELAY" b.example accept ||
-    e2e_fail "INSERT not seen by all three within 2 s"
+all_see "$SEE_SECS" "relay u@b.example" "OK RELAY" b.example accept ||
+    e2e_fail "INSERT not seen by all three within $SEE_SECS s"
 e2e_ok "INSERT seen by all three daemons (socketmap + milter) in $WAITED ms"
 
 sql -c "UPDATE rules SET relay = 'deny' WHERE pattern = 'b.example'"
-all_see 2 "relay b.example" "NOTFOUND " b.example reject ||
-    e2e_fail "UPDATE not seen by all three within 2 s"
+all_see "$SEE_SECS" "relay b.example" "NOTFOUND " b.example reject ||
+    e2e_fail "UPDATE not seen by all three within $SEE_SECS s"
 e2e_ok "UPDATE seen by all three daemons in $WAITED ms"
 
 sql -c "DELETE FROM rules WHERE pattern = 'a.example'"
-all_see 2 "relay a.example" "NOTFOUND " a.example reject ||
-    e2e_fail "DELETE not seen by all three within 2 s"
+all_see "$SEE_SECS" "relay a.example" "NOTFOUND " a.example reject ||
+    e2e_fail "DELETE not seen by all three within $SEE_SECS s"
 e2e_ok "DELETE seen by all three daemons in $WAITED ms"
 
 # --- a bad row ------------------------------------------------------------
@@ -171,7 +183,7 @@ sql -c "BEGIN; INSERT INTO rules (pattern) VALUES ('good.example');
     INSERT INTO rules (pattern, smarthost) VALUES ('bad.example', 'mx.example:99999'); COMMIT"
 for n in 1 2 3; do
 	wait_log() { grep -qF "row \"bad.example\"" "$E2E_DIR/mr$n.log"; }
-	for i in $(seq 1 50); do wait_log && break; sleep 0.1; done
+	for i in $(seq 1 $((SEE_SECS * 10))); do wait_log && break; sleep 0.1; done
 	wait_log || e2e_fail "daemon $n: the bad row is not named in the log"
 	[ "$(smq "$n" "relay good.example")" = "NOTFOUND " ] ||
 	    e2e_fail "daemon $n: a set with a bad row was applied"
@@ -181,7 +193,7 @@ for n in 1 2 3; do
 done
 grep -h "row \"bad.example\"" "$E2E_DIR/mr1.log" | head -1 | sed 's/^/    /'
 sql -c "DELETE FROM rules WHERE pattern = 'bad.example'"
-all_see 2 "relay good.example" "OK RELAY" good.example accept ||
+all_see "$SEE_SECS" "relay good.example" "OK RELAY" good.example accept ||
     e2e_fail "the table fixed is not seen"
 e2e_ok "a bad row is refused with its pattern, the old rules stay; fixed, it flows"
 
@@ -227,9 +239,9 @@ e2e_ok "a worker restarted with a row refused, then with the file broken, serves
 sql -c "INSERT INTO rules (pattern, relay, reply) VALUES ('esc.example', 'deny', '550 5.7.1 back\\slash \"q\"')"
 want='esc.example relay=deny reply="550 5.7.1 back\\slash \"q\""'
 for n in 1 2 3; do
-	for i in $(seq 1 40); do
+	for i in $(seq 1 $((SEE_SECS * 10))); do
 		grep -qxF "$want" "$E2E_DIR/mr$n/cache" && break
-		sleep 0.05
+		sleep 0.1
 	done
 	grep -qxF "$want" "$E2E_DIR/mr$n/cache" ||
 	    e2e_fail "daemon $n: the escaped row is not in rules_cache as stored: $(grep esc.example "$E2E_DIR/mr$n/cache")"
@@ -244,12 +256,12 @@ e2e_ok "a reply with a backslash and quotes reads back as stored (cache, export)
 
 # the tls map and its conflict check cover the table's rows too
 sql -c "INSERT INTO rules (pattern, smarthost, tls) VALUES ('tls.example', '[192.0.2.31]', 'encrypt')"
-all_see 2 "tls [192.0.2.31]" "OK encrypt" tls.example accept ||
+all_see "$SEE_SECS" "tls [192.0.2.31]" "OK encrypt" tls.example accept ||
     e2e_fail "a row's tls is not in the tls map: $(smq 1 "tls [192.0.2.31]")"
 sql -c "INSERT INTO rules (pattern, smarthost, tls) VALUES ('tls2.example', '[192.0.2.31]', 'may')"
 for n in 1 2 3; do
 	wait_log() { grep -q "tls2.example.*looks TLS policy up by next hop" "$E2E_DIR/mr$n.log"; }
-	for i in $(seq 1 50); do wait_log && break; sleep 0.1; done
+	for i in $(seq 1 $((SEE_SECS * 10))); do wait_log && break; sleep 0.1; done
 	wait_log || e2e_fail "daemon $n: conflicting tls rows not refused"
 	[ "$(smq "$n" "relay tls2.example")" = "NOTFOUND " ] ||
 	    e2e_fail "daemon $n: a set with conflicting tls was applied"
@@ -265,7 +277,7 @@ for n in 1 2 3; do
 	chmod 644 "$E2E_DIR/mr$n/users"
 done
 sql -c "INSERT INTO rules (pattern, recipients, recipients_file) VALUES ('list.example', 'list', 'users')"
-all_see 2 "relay list.example" "OK RELAY" list.example reject ||
+all_see "$SEE_SECS" "relay list.example" "OK RELAY" list.example reject ||
     e2e_fail "a recipients = list row not served"
 for n in 1 2 3; do
 	printf '%s\n' "connect 203.0.113.5 client.example" \
@@ -301,10 +313,10 @@ e2e_ok "auth_file from a row: served; a row without tls refused by all three"
 
 # recipients = "verify" with a smart-host list: the callout's hops
 sql -c "INSERT INTO rules (pattern, smarthost, recipients) VALUES ('verify.example', '[192.0.2.41],[192.0.2.42]:2525', 'verify')"
-for i in $(seq 1 40); do
+for i in $(seq 1 $((SEE_SECS * 10))); do
 	[ "$(smq 1 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] &&
 	    break
-	sleep 0.05
+	sleep 0.1
 done
 [ "$(smq 1 "transport verify.example")" = "OK smtp:[192.0.2.41],[192.0.2.42]:2525" ] ||
     e2e_fail "a smart-host list row: $(smq 1 "transport verify.example")"
@@ -322,7 +334,7 @@ seq 1 10000 | awk '{ printf "UPDATE rules SET relay = '\''%s'\'' WHERE pattern =
     sql >/dev/null || e2e_fail "the burst of updates failed"
 burst=$((SECONDS - t0 + 1))
 sql -c "INSERT INTO rules (pattern) VALUES ('after-burst.example')"
-all_see 5 "relay after-burst.example" "OK RELAY" after-burst.example accept ||
+all_see "$SEE_SECS" "relay after-burst.example" "OK RELAY" after-burst.example accept ||
     e2e_fail "the end of the burst is not seen"
 sleep 0.5
 after=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
@@ -333,7 +345,7 @@ reloads=$((after - before))
 e2e_ok "10,000 updates (one transaction each, $burst s) made $reloads reloads"
 
 # the metrics of daemon 1 count the reloads the table caused, as its log
-if command -v curl >/dev/null 2>&1; then
+if mr_have "the reload metrics NOT checked" curl; then
 	curl -s "http://127.0.0.1:$MPORT/metrics" >"$E2E_DIR/metrics.out" ||
 	    e2e_fail "metrics endpoint of daemon 1"
 	ok=$(grep -c "reload: .*OK" "$E2E_DIR/mr1.log")
@@ -350,10 +362,8 @@ fi
 
 pg_stop
 for n in 1 2 3; do
-	for i in $(seq 1 50); do
-		grep -q "database unreachable" "$E2E_DIR/mr$n.log" && break
-		sleep 0.1
-	done
+	e2e_wait_log "$E2E_DIR/mr$n.log" "database unreachable" 1 "$SEE_SECS" \
+	    "daemon $n noticing the database stopped"
 	[ "$(smq "$n" "relay good.example")" = "OK RELAY" ] &&
 	    mtest "$n" good.example accept && mtest "$n" b.example reject ||
 	    e2e_fail "daemon $n stopped answering with the database down"
@@ -391,7 +401,7 @@ e2e_ok "without database nor rules_cache the daemon refuses to start (78)"
 
 pg_start
 sql -c "INSERT INTO rules (pattern) VALUES ('back.example')"
-all_see 20 "relay back.example" "OK RELAY" back.example accept ||
+all_see $((BACKOFF_SECS + SEE_SECS)) "relay back.example" "OK RELAY" back.example accept ||
     e2e_fail "changes do not flow after the database came back"
 for n in 1 2 3; do
 	grep -q "database reachable again" "$E2E_DIR/mr$n.log" ||
@@ -414,7 +424,7 @@ grep -q "warning" "$E2E_DIR/import-env.out" &&
     e2e_fail "import --to with PGPASSWORD warns: $(cat "$E2E_DIR/import-env.out")"
 [ "$(sql -c "SELECT count(*) FROM rules")" = 2 ] ||
     e2e_fail "import --to did not replace the table"
-all_see 2 "relay imported.example" "OK RELAY" imported.example accept ||
+all_see "$SEE_SECS" "relay imported.example" "OK RELAY" imported.example accept ||
     e2e_fail "imported rows not seen"
 printf 'x.example relay=always\nx.example\n' >"$E2E_DIR/dup"
 "$MR" import domains-file "$E2E_DIR/dup" --to "postgresql:$CONNINFO" \
