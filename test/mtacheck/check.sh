@@ -36,9 +36,9 @@ cd "$(dirname "$0")/../.."
 B=${MR_BUILD:-.}
 MR=$PWD/$B/milter/milter-relay
 [ -x "$MR" ] || { echo "FAIL: mtacheck: $MR not built"; exit 1; }
-command -v postconf >/dev/null ||
-    [ -x /usr/sbin/postconf ] || { echo "SKIP: mtacheck: no postconf"; exit 0; }
+source test/lib/skip.sh
 PATH=$PATH:/usr/sbin
+mr_need "-t and Postfix" postconf
 T=$(mktemp -d /tmp/mr-mtacheck.XXXXXX)
 DPID=
 cleanup() {
