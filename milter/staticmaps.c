@@ -265,16 +265,21 @@ static int
 staticmaps_export(const struct config *config, struct kvtable *new,
     struct kvtable *deny, char *err, size_t errlen)
 {
-	struct kvtable	*t;
+	enum export_format formats[TABLE_COUNT];
+	struct kvtable	 out[TABLE_COUNT];
 	int		 i;
 
 	for (i = 0; i < TABLE_COUNT; i++) {
-		t = i == TABLE_ACCESS ? deny : &new[i];
-		if (export_table(config, staticmaps_tables[i].format,
-		    EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS, t, NULL, err,
-		    errlen) == -1)
-			return -1;
-		kvtable_sort(t);
+		formats[i] = staticmaps_tables[i].format;
+		kvtable_init(&out[i]);
+	}
+	/* one walk of the rules for the four tables */
+	if (export_tables(config, formats, TABLE_COUNT, EXPORT_DENY_BY_ACCESS |
+	    EXPORT_RECIPIENTS, out, NULL, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < TABLE_COUNT; i++) {
+		kvtable_sort(&out[i]);
+		*(i == TABLE_ACCESS ? deny : &new[i]) = out[i];
 	}
 	return 0;
 }

@@ -139,6 +139,9 @@ worker_install(struct config *config, size_t old, const char *how)
 	}
 	metrics_loaded(config, 1);
 	n = ruleset_count(config->rules);
+	cur = live_acquire();
+	callbacks_reloaded(cur, config);
+	live_release(cur);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules%s", worker_daemon->conf_path, n,
 	    how);
@@ -146,6 +149,15 @@ worker_install(struct config *config, size_t old, const char *how)
 	saslmaps_publish(cur);
 	live_release(cur);
 	return 0;
+}
+
+/* worker_failed - count a refused load; refused: authfile_refusals() before */
+static void
+worker_failed(unsigned long refused)
+{
+	metrics_reload_failed();
+	if (authfile_refusals() != refused)
+		metrics_add(MC_CREDENTIALS_REFUSED);
 }
 
 static void
@@ -163,9 +175,7 @@ worker_reload(void)
 	config = source_load_gen(worker_daemon->conf_path, SOURCE_CACHE,
 	    &cached, &worker_gen, err, sizeof(err));
 	if (config == NULL) {
-		metrics_reload_failed();
-		if (authfile_refusals() != refused)
-			metrics_add(MC_CREDENTIALS_REFUSED);
+		worker_failed(refused);
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
@@ -197,8 +207,10 @@ worker_update(void)
 	const struct config *cur;
 	size_t	 n;
 	int	 rc;
+	unsigned long refused;
 
 	pthread_mutex_lock(&worker_publish_lock);
+	refused = authfile_refusals();
 	if ((cur = live_acquire()) == NULL)
 		rc = SOURCE_FULL;
 	else
@@ -218,7 +230,7 @@ worker_update(void)
 		free(cache);
 		break;
 	case SOURCE_FAIL:
-		metrics_reload_failed();
+		worker_failed(refused);
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err, n);
 		break;
