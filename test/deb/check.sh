@@ -70,6 +70,7 @@ for f in /usr/sbin/milter-relay /usr/bin/milter-test \
     /usr/share/milter-relay/postfix/main-static.cf \
     /usr/share/milter-relay/sendmail/milter-relay.mc \
     /usr/share/milter-relay/postgresql/schema.sql \
+    /usr/share/milter-relay/postgresql/changelog.sql \
     /etc/milter-relay.conf; do
 	grep -qxF "$f" "$T/files" || fail "$f not in the package"
 done
