@@ -26,8 +26,9 @@
  *	routechange_note() compares the route (smart hosts and transport of
  *	the covering rule, as the transport map answers; none for deny
  *	rules and rules without smart host) of every rule name of old and of
- *	new in both rule sets, and records the names whose route differs,
- *	with old's smart hosts there, stamped with now (seconds of a
+ *	new in both rule sets (only those of the change when new is a
+ *	generation of old, overlay.h), and records the names whose route
+ *	differs, with old's smart hosts there, stamped with now (seconds of a
  *	monotonic clock).  A subdomains-only rule ".name" is compared at a
  *	name below it.  It returns the number of names recorded, or -1 out
  *	of memory (nothing recorded: the check then warns as before).  old
@@ -52,6 +53,7 @@
 #include <string.h>
 
 #include "nexthop.h"
+#include "overlay.h"
 #include "routechange.h"
 #include "ruleset.h"
 
@@ -213,9 +215,13 @@ routechange_note(struct routechange *rc, const struct config *old,
 	memset(&w, 0, sizeof(w));
 	w.old = old->rules;
 	w.new = new->rules;
-	(void)ruleset_walk(new->rules, rc_visit, &w);
-	if (!w.failed)
-		(void)ruleset_walk(old->rules, rc_visit, &w);
+	/* a generation of old: the patterns of the change only */
+	if (overlay_walk_changes(old->rules, new->rules, rc_visit,
+	    &w) == OVERLAY_UNRELATED) {
+		(void)ruleset_walk(new->rules, rc_visit, &w);
+		if (!w.failed)
+			(void)ruleset_walk(old->rules, rc_visit, &w);
+	}
 	if (w.failed || (w.n > 0 && (b = calloc(1, sizeof(*b))) == NULL)) {
 		rc_entries_free(w.names, w.n);
 		return -1;

@@ -28,7 +28,9 @@
 #     converges with R;
 #   - a change whose notification is lost (the NOTIFY trigger disabled
 #     for it) is caught up by the next change;
-#   - the migration (changelog.sql) can be run again on a live install.
+#   - the migration (changelog.sql) can be run again on a live install;
+#   - while a reload is under way (a third daemon reads through a view
+#     that sleeps), the worker logs counters and stops at once.
 #
 # Every process is stopped by pid, the cluster removed, also on failure.
 set -u
@@ -303,12 +305,55 @@ e2e_ok "A restarted in the middle of a burst of 300 transactions converges"
 
 # --- the snapshot on disk -----------------------------------------------------
 
-sort "$E2E_DIR/A/cache" | grep -v '^# ' >"$E2E_DIR/a.cache"
-sql -c "SELECT pattern FROM rules ORDER BY 1" >"$E2E_DIR/rows"
-cut -d' ' -f1 "$E2E_DIR/a.cache" | sort >"$E2E_DIR/a.patterns"
-sort "$E2E_DIR/rows" | diff - "$E2E_DIR/a.patterns" >/dev/null ||
+# each change reaches rules_cache, written by a thread of the worker
+step "$(rand_insert b.b.x.test)" "DELETE FROM rules WHERE pattern = 'good.example';"
+same "a change for the cache"
+sql -c "SELECT pattern FROM rules ORDER BY 1" | sort >"$E2E_DIR/rows"
+cache_holds_rows() {
+	grep -v '^# ' "$E2E_DIR/A/cache" | cut -d' ' -f1 | sort |
+	    diff - "$E2E_DIR/rows" >/dev/null
+}
+wait_for 10 cache_holds_rows ||
     e2e_fail "A's rules_cache does not hold the table's rows"
 e2e_ok "A's rules_cache, merged change by change, holds the table's rows"
+
+# --- the control thread during a slow publish ----------------------------------
+
+# S reads the table through a view that sleeps 2 s a query: a reload
+# takes that long at least.  Counters asked during it are logged before
+# it ends, and so is a stop: the control thread does not wait for it.
+sql -c "CREATE SCHEMA slow; CREATE VIEW slow.rules AS
+    SELECT r.* FROM public.rules r, pg_sleep(2) z;
+    GRANT USAGE ON SCHEMA slow TO PUBLIC" >/dev/null || e2e_fail "slow schema"
+conf S "$PG_CONNINFO options='-csearch_path=slow'"
+start S
+wait_for 30 log_has "$E2E_DIR/S.log" "reload: " ||
+    e2e_fail "S: no first reload"
+# line N PATTERN: the line number of the last line matching PATTERN
+line() { grep -n -- "$2" "$E2E_DIR/$1.log" | tail -1 | cut -d: -f1; }
+# more N PATTERN COUNT: more than COUNT lines of N's log match PATTERN
+more() { [ "$(grep -c -- "$2" "$E2E_DIR/$1.log")" -gt "$3" ]; }
+oks=$(grep -c "reload: .*OK" "$E2E_DIR/S.log")
+kill -HUP "${MPID[S]}"
+wait_for 10 log_has "$E2E_DIR/S.log" "SIGHUP: reloading" || e2e_fail "S: no SIGHUP"
+kill -USR1 "${MPID[S]}"
+wait_for 30 more S "reload: .*OK" "$oks" ||
+    e2e_fail "S: the reload did not end"
+c=$(line S "counters: sessions=")
+[ -n "$c" ] && [ "$c" -lt "$(line S "reload: .*OK")" ] ||
+    e2e_fail "S: the counters waited for the reload to end"
+oks=$(grep -c "reload: .*OK" "$E2E_DIR/S.log")
+kill -HUP "${MPID[S]}"
+wait_for 10 more S "SIGHUP: reloading" 1 ||
+    e2e_fail "S: no second SIGHUP"
+kill -TERM "${MPID[S]}"
+wait_for 30 log_has "$E2E_DIR/S.log" "worker stopping: asked" ||
+    e2e_fail "S: the stop was not answered"
+[ "$(grep -c "reload: .*OK" "$E2E_DIR/S.log")" -eq "$oks" ] ||
+    [ "$(line S "worker stopping: asked")" -lt "$(line S "reload: .*OK")" ] ||
+    e2e_fail "S: the stop waited for the reload to end"
+stop_pids 30 "${MPID[S]}"
+e2e_ok "during a 2 s reload the worker answers counters and stop at once"
 
 stop_pids 10 "${MPID[A]}" "${MPID[R]}"
 e2e_ok "daemons stopped"
