@@ -168,7 +168,8 @@ routehold_copy(struct routehold *to, const struct routehold *from)
 	size_t	 i;
 
 	for (i = 0; i < from->n; i++)
-		if (routehold_append(to, from->v[i].key, from->v[i].until) == -1)
+		if (routehold_append(to, from->v[i].key,
+		    from->v[i].until) == -1)
 			return -1;
 	routehold_sort(to);
 	return 0;

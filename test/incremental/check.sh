@@ -356,4 +356,9 @@ stop_pids 30 "${MPID[S]}"
 e2e_ok "during a 2 s reload the worker answers counters and stop at once"
 
 stop_pids 10 "${MPID[A]}" "${MPID[R]}"
-e2e_ok "daemons stopped"
+# under "make SANITIZE=1": no report from ASan, UBSan or LSan
+if grep -lE "AddressSanitizer|LeakSanitizer|runtime error:" \
+    "$E2E_DIR"/*.log 2>/dev/null; then
+	e2e_fail "a sanitizer report"
+fi
+e2e_ok "daemons stopped, no sanitizer report"
