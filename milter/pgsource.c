@@ -483,10 +483,12 @@ query_one(PGconn *conn, const char *sql, int nparams, const char **params,
 	return v;
 }
 
-/* the snapshot of this transaction, when the change log is there */
+/* the snapshot of this transaction, when the change log is there to read */
 #define SQL_SNAPSHOT \
 	"SELECT CASE WHEN to_regclass('rules_log') IS NOT NULL AND " \
-	"to_regclass('rules_log_horizon') IS NOT NULL " \
+	"to_regclass('rules_log_horizon') IS NOT NULL AND " \
+	"has_table_privilege('rules_log', 'SELECT') AND " \
+	"has_table_privilege('rules_log_horizon', 'SELECT') " \
 	"THEN pg_current_snapshot()::text END"
 
 /* pgsource_load - every row of the table, in one snapshot */

@@ -75,12 +75,13 @@
  *	of the change.  It returns SOURCE_NEW with the configuration in
  *	*out, SOURCE_SAME when no row changed, SOURCE_FULL when the change
  *	cannot be told from the log (no log, a gap, a TRUNCATE, too many
- *	rows, a row pattern not written in canonical form, tls or
- *	recipients_file in a row or a file rule with recipients_file, a
- *	delta grown past SOURCE_COMPACT: the caller then loads it all with
- *	source_load_gen()), or SOURCE_FAIL with err (the file does not
- *	load, a changed row is refused: err names it, or the database
- *	cannot be reached); gen follows the generation returned.
+ *	rows, a row pattern not written in canonical form, tls,
+ *	recipients_file or auth_file in a row, a file rule with a file of
+ *	its own, a delta grown past SOURCE_COMPACT: the caller then loads it all with
+ *	source_load_gen(); also when the change log cannot be read: the
+ *	full read then says why, if it fails too), or SOURCE_FAIL with err
+ *	(the file does not load, a changed row is refused: err names it);
+ *	gen follows the generation returned.
  *	source_gen_take() moves the changes waiting for rules_cache from
  *	one gen to another (merged with those there: 0, or -1 out of
  *	memory, then all are dropped and the cache misses them until the
@@ -614,6 +615,8 @@ source_update(const char *path, const struct config *cur,
 	case PGSOURCE_OK:
 		break;
 	case PGSOURCE_FULL:
+	case PGSOURCE_DOWN:
+		/* the full read says why, when it fails too */
 		return SOURCE_FULL;
 	default:
 		snprintf(err, errlen, "rules_source %s: %s",
