@@ -413,7 +413,6 @@ else
 		echo "define(\`confHOSTS_FILE', \`$SM/hosts')dnl"
 		echo "define(\`confSERVICE_SWITCH_FILE', \`$SM/service.switch')dnl"
 		echo "define(\`confDONT_PROBE_INTERFACES', \`True')dnl"
-		echo "define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl"
 		echo "define(\`confAUTH_OPTIONS', \`p')dnl"
 		echo "define(\`SMART_HOST', \`relay:[127.0.0.1]')dnl"
 		echo "define(\`RELAY_MAILER_ARGS', \`TCP \$h $P_GOOD')dnl"
