@@ -41,12 +41,19 @@
 #define KIND_NAMESPACE	0x02
 #define KIND_SUBDOMAINS	0x04
 
+/* The names carrying rules, walk order, with the KIND_* written at each. */
+struct export_names {
+	char		**names;
+	unsigned char	*kinds;
+	size_t		 nnames, capnames;
+	char		*err;
+	size_t		 errlen;
+};
+
 struct export_state {
 	const struct config *config;
 	enum export_format format;
-	char		**names;	/* names carrying rules, walk order */
-	unsigned char	*kinds;		/* KIND_* written at each name */
-	size_t		 nnames, capnames;
+	const struct export_names *nm;	/* shared by the tables of a call */
 	struct kvtable	*entries;	/* the caller's, walk order */
 	struct hsearch_data table;	/* key -> index in entries */
 	int		 table_made;
@@ -79,6 +86,11 @@ static int	export_denied(struct export_state *st, const char *prefix,
 static int	export_refuse(struct export_state *st, const char *domain,
 		    const char *below, const char *why);
 static void	export_free(struct export_state *st);
+static int	export_pass(const struct config *config,
+		    enum export_format format, int flags,
+		    const struct export_names *nm, struct kvtable *out,
+		    FILE *notes, char *err, size_t errlen);
+static void	export_names_free(struct export_names *nm);
 static int	export_tls(const struct config *config, struct kvtable *out,
 		    char *err, size_t errlen);
 
@@ -180,42 +192,80 @@ int
 export_table(const struct config *config, enum export_format format,
     int flags, struct kvtable *out, FILE *notes, char *err, size_t errlen)
 {
-	struct export_state st;
-	size_t		 i;
-	int		 rc;
+	return export_tables(config, &format, 1, flags, out, notes, err,
+	    errlen);
+}
+
+int
+export_tables(const struct config *config, const enum export_format *formats,
+    size_t n, int flags, struct kvtable *outs, FILE *notes, char *err,
+    size_t errlen)
+{
+	struct export_names nm;
+	size_t		 k;
+	int		 rc = 0;
 
 	if (config == NULL || config->rules == NULL) {
 		snprintf(err, errlen, "no rule set");
 		return -1;
 	}
-	if (format == EXPORT_POSTFIX_TLS_POLICY)
-		return export_tls(config, out, err, errlen);
-	if (export_is_secret(format)) {
-		snprintf(err, errlen, "%s: text only",
-		    export_format_name(format));
-		return -1;
+	memset(&nm, 0, sizeof(nm));
+	nm.err = err;
+	nm.errlen = errlen;
+	for (k = 0; rc == 0 && k < n; k++) {
+		if (formats[k] == EXPORT_POSTFIX_TLS_POLICY) {
+			rc = export_tls(config, &outs[k], err, errlen);
+			continue;
+		}
+		if (export_is_secret(formats[k])) {
+			snprintf(err, errlen, "%s: text only",
+			    export_format_name(formats[k]));
+			rc = -1;
+			break;
+		}
+		/* only deny rules' names have access entries (carve-outs) */
+		if (formats[k] == EXPORT_POSTFIX_ACCESS &&
+		    !ruleset_any(config->rules, flags & EXPORT_RECIPIENTS ?
+		    export_is_deny_or_rcpt : export_is_deny))
+			continue;
+		/* the names once, for every table */
+		if (nm.names == NULL)
+			rc = ruleset_walk(config->rules, export_collect, &nm);
+		if (rc == 0)
+			rc = export_pass(config, formats[k], flags, &nm,
+			    &outs[k], notes, err, errlen);
 	}
+	export_names_free(&nm);
+	for (k = 0; rc != 0 && k < n; k++)
+		kvtable_free(&outs[k]);
+	return rc == 0 ? 0 : -1;
+}
+
+/* One table of the names. */
+static int
+export_pass(const struct config *config, enum export_format format,
+    int flags, const struct export_names *nm, struct kvtable *out,
+    FILE *notes, char *err, size_t errlen)
+{
+	struct export_state st;
+	size_t		 i;
+	int		 rc = 0;
+
 	memset(&st, 0, sizeof(st));
 	st.config = config;
 	st.format = format;
 	st.flags = flags;
+	st.nm = nm;
 	st.entries = out;
 	st.err = err;
 	st.errlen = errlen;
-	/* only deny rules' names have access entries (and carve-outs) */
-	if (format == EXPORT_POSTFIX_ACCESS &&
-	    !ruleset_any(config->rules, flags & EXPORT_RECIPIENTS ?
-	    export_is_deny_or_rcpt : export_is_deny))
-		return 0;
-	rc = ruleset_walk(config->rules, export_collect, &st);
 	/* at most "name" and ".name" (or "To:name") a name */
-	if (rc == 0 && hcreate_r(2 * st.nnames + EXPORT_TABLE_SLACK,
-	    &st.table) == 0) {
+	if (hcreate_r(2 * nm->nnames + EXPORT_TABLE_SLACK, &st.table) == 0) {
 		snprintf(err, errlen, "out of memory");
-		rc = -1;
-	} else if (rc == 0)
-		st.table_made = 1;
-	for (i = 0; rc == 0 && i < st.nnames; i++)
+		return -1;
+	}
+	st.table_made = 1;
+	for (i = 0; rc == 0 && i < nm->nnames; i++)
 		rc = export_name(&st, i);
 	if (rc == 0 && format == EXPORT_POSTFIX_ACCESS &&
 	    (flags & EXPORT_RECIPIENTS))
@@ -227,9 +277,7 @@ export_table(const struct config *config, enum export_format format,
 		    "relay_domains, e.g.\n  parent_domain_matches_subdomains "
 		    "= debug_peer_list smtpd_access_maps\n");
 	export_free(&st);
-	if (rc != 0)
-		kvtable_free(out);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 struct tls_export {
@@ -286,7 +334,7 @@ export_tls(const struct config *config, struct kvtable *out, char *err,
 static int
 export_collect(const char *pattern, const struct rule *rule, void *arg)
 {
-	struct export_state *st = arg;
+	struct export_names *nm = arg;
 	const char	*name;
 	unsigned char	 kind;
 	void		*p;
@@ -296,39 +344,51 @@ export_collect(const char *pattern, const struct rule *rule, void *arg)
 		name++;
 	kind = rule->kind == RULE_EXACT ? KIND_EXACT :
 	    rule->kind == RULE_NAMESPACE ? KIND_NAMESPACE : KIND_SUBDOMAINS;
-	if (st->nnames > 0 && strcmp(st->names[st->nnames - 1], name) == 0) {
-		st->kinds[st->nnames - 1] |= kind;
+	if (nm->nnames > 0 && strcmp(nm->names[nm->nnames - 1], name) == 0) {
+		nm->kinds[nm->nnames - 1] |= kind;
 		return 0;
 	}
-	if (st->nnames == st->capnames) {
-		st->capnames = st->capnames ? 2 * st->capnames : 256;
-		p = realloc(st->names, st->capnames * sizeof(*st->names));
+	if (nm->nnames == nm->capnames) {
+		nm->capnames = nm->capnames ? 2 * nm->capnames : 256;
+		p = realloc(nm->names, nm->capnames * sizeof(*nm->names));
 		if (p == NULL)
 			goto nomem;
-		st->names = p;
-		p = realloc(st->kinds, st->capnames);
+		nm->names = p;
+		p = realloc(nm->kinds, nm->capnames);
 		if (p == NULL)
 			goto nomem;
-		st->kinds = p;
+		nm->kinds = p;
 	}
-	if ((st->names[st->nnames] = strdup(name)) == NULL)
+	if ((nm->names[nm->nnames] = strdup(name)) == NULL)
 		goto nomem;
-	st->kinds[st->nnames++] = kind;
+	nm->kinds[nm->nnames++] = kind;
 	return 0;
 nomem:
-	snprintf(st->err, st->errlen, "out of memory");
+	snprintf(nm->err, nm->errlen, "out of memory");
 	return -1;
+}
+
+/* Free the names. */
+static void
+export_names_free(struct export_names *nm)
+{
+	size_t	i;
+
+	for (i = 0; i < nm->nnames; i++)
+		free(nm->names[i]);
+	free(nm->names);
+	free(nm->kinds);
 }
 
 /* The entries one name needs. */
 static int
 export_name(struct export_state *st, size_t i)
 {
-	const char	*name = st->names[i], *inherited;
+	const char	*name = st->nm->names[i], *inherited;
 	char		 probe[DOMAIN_MAX + 1];
 	char		*self = NULL, *below = NULL;
 	int		 has_below, rc = -1, access;
-	unsigned char	 kinds = st->kinds[i];
+	unsigned char	 kinds = st->nm->kinds[i];
 
 	access = st->format == EXPORT_SENDMAIL_ACCESS;
 	if (export_answer(st, name, &self) == -1)
@@ -683,12 +743,6 @@ export_refuse(struct export_state *st, const char *domain, const char *below,
 static void
 export_free(struct export_state *st)
 {
-	size_t	i;
-
 	if (st->table_made)
 		hdestroy_r(&st->table);
-	for (i = 0; i < st->nnames; i++)
-		free(st->names[i]);
-	free(st->names);
-	free(st->kinds);
 }

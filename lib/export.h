@@ -71,7 +71,10 @@
  * in the order export_write() prints them, appended to out (an empty
  * kvtable) as typed entries, each with its kind (enum export_kind: what
  * the value says), for the static writer and routehold.h to use as they
- * are; 0, or -1 (out is empty again).  export_print() prints such a
+ * are; 0, or -1 (out is empty again).  export_tables() makes n tables
+ * at once, formats[k] into outs[k], walking the rule set once for all
+ * of them (static mode's four tables): 0, or -1 (every out empty).
+ * export_print() prints such a
  * table as export_write() does: 0, or -1 on an output error.
  *
  * export_format_parse() maps "postfix-transport" etc. to the enum: 0 or
@@ -129,6 +132,9 @@ int	export_write_flags(const struct config *config,
 int	export_table(const struct config *config, enum export_format format,
 	    int flags, struct kvtable *out, FILE *notes, char *err,
 	    size_t errlen);
+int	export_tables(const struct config *config,
+	    const enum export_format *formats, size_t n, int flags,
+	    struct kvtable *outs, FILE *notes, char *err, size_t errlen);
 int	export_print(enum export_format format, const struct kvtable *t,
 	    FILE *out, char *err, size_t errlen);
 

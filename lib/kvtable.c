@@ -149,22 +149,19 @@ kvtable_sort(struct kvtable *t)
 	t->n = out + 1;
 }
 
+/* bsearch() comparison: a key and an entry */
+static int
+kvtable_key_cmp(const void *key, const void *entry)
+{
+	return strcmp(key, ((const struct kvpair *)entry)->key);
+}
+
 const struct kvpair *
 kvtable_find(const struct kvtable *t, const char *key)
 {
-	size_t	 lo = 0, hi = t->n, mid;
-	int	 c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(key, t->v[mid].key)) == 0)
-			return &t->v[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	if (t->n == 0)
+		return NULL;
+	return bsearch(key, t->v, t->n, sizeof(*t->v), kvtable_key_cmp);
 }
 
 const char *

@@ -9,6 +9,8 @@
  *	const struct rule *overlay_rule(const struct ruleset *set,
  *	    const char *pattern);
  *	size_t overlay_delta(const struct ruleset *set);
+ *	int overlay_walk_changes(const struct ruleset *old,
+ *	    const struct ruleset *new, ruleset_walk_fn *fn, void *arg);
  *
  * DESCRIPTION
  *	A generation is a rule set made of an immutable base, shared with
@@ -35,6 +37,14 @@
  *	overlay_rule() is the rule of a pattern in a set of either kind, or
  *	NULL.  overlay_delta() is the number of patterns the delta holds
  *	(additions, replacements, removals), 0 for a plain set.
+ *
+ *	overlay_walk_changes() calls fn for every pattern whose rule may
+ *	differ between old and new when new is a later generation of old
+ *	(the same base): the patterns of both deltas, a removed one with
+ *	&rule_tombstone (a rule of no use but its address), so that
+ *	comparing two generations costs the change.  It returns fn's
+ *	non-zero return, 0, or OVERLAY_UNRELATED (nothing walked) when the
+ *	sets share no base: the caller then compares them whole.
  *
  *	The other functions are ruleset.c's, for a set that is a
  *	generation: ruleset_add(), ruleset_lookup(), ruleset_has_pattern(),
@@ -444,6 +454,22 @@ overlay_delta(const struct ruleset *set)
 	const struct overlay *o = ruleset_overlay(set);
 
 	return o == NULL ? 0 : ruleset_count(o->delta);
+}
+
+/* overlay_walk_changes - the patterns two generations may differ in */
+int
+overlay_walk_changes(const struct ruleset *old, const struct ruleset *new,
+    ruleset_walk_fn *fn, void *arg)
+{
+	const struct overlay *on = ruleset_overlay(new);
+	const struct overlay *oo = ruleset_overlay(old);
+	int		 rc;
+
+	if (on == NULL || (oo != NULL ? oo->base : old) != on->base)
+		return OVERLAY_UNRELATED;
+	if ((rc = ruleset_walk(on->delta, fn, arg)) != 0)
+		return rc;
+	return oo != NULL ? ruleset_walk(oo->delta, fn, arg) : 0;
 }
 
 /* overlay_free - the delta, and one reference to the base */

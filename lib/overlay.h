@@ -17,6 +17,9 @@ int	overlay_remove(struct ruleset *set, const char *pattern);
 const struct rule *overlay_rule(const struct ruleset *set,
 	    const char *pattern);
 size_t	overlay_delta(const struct ruleset *set);
+#define OVERLAY_UNRELATED	(-2)	/* overlay_walk_changes(): no base shared */
+int	overlay_walk_changes(const struct ruleset *old,
+	    const struct ruleset *new, ruleset_walk_fn *fn, void *arg);
 
 /* what ruleset.c calls for a set that is a generation */
 int	overlay_add(struct overlay *o, const char *pattern,

@@ -168,7 +168,8 @@ routehold_copy(struct routehold *to, const struct routehold *from)
 	size_t	 i;
 
 	for (i = 0; i < from->n; i++)
-		if (routehold_append(to, from->v[i].key, from->v[i].until) == -1)
+		if (routehold_append(to, from->v[i].key,
+		    from->v[i].until) == -1)
 			return -1;
 	routehold_sort(to);
 	return 0;
@@ -480,22 +481,18 @@ routehold_keys_next(struct routehold_keys *it)
 	return least;
 }
 
+/* bsearch() comparison: a key and a hold */
+static int
+routehold_key_cmp(const void *key, const void *entry)
+{
+	return strcmp(key, ((const struct routehold_entry *)entry)->key);
+}
+
 int
 routehold_has(const struct routehold *h, const char *key)
 {
-	size_t	 lo = 0, hi = h->n, mid;
-	int	 c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(key, h->v[mid].key)) == 0)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
+	return h->n > 0 && bsearch(key, h->v, h->n, sizeof(*h->v),
+	    routehold_key_cmp) != NULL;
 }
 
 static int

@@ -19,8 +19,8 @@
  *	for TLS policies, one hop has one set of credentials, whichever
  *	rule's mail goes there, and two rules giving one hop different
  *	credentials are a configuration error naming both.  Hops are keyed
- *	by tlspolicy_key(), the TLS policy table's key ("[h]" and "[h]:25"
- *	are one hop).
+ *	by hoptable_key(), as the TLS policy table ("[h]" and "[h]:25" are
+ *	one hop).
  *
  *	saslpasswd_build() makes the table of every hop of every rule with
  *	credentials: 0 and a table (NULL when no rule has any), or -1 with
@@ -59,93 +59,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nexthop.h"
+#include "hoptable.h"
 #include "ruleset.h"
 #include "saslpasswd.h"
 #include "strutil.h"
 
 #define SENDMAIL_MECHS	"PLAIN LOGIN"
 
-struct sasl_entry {
-	char		*key;		/* tlspolicy_key() of the hop */
-	char		*host;		/* the hop's host, for Sendmail */
-	int		 family;
-	unsigned	 port;		/* 0: none or 25 */
-	const struct authfile *auth;	/* the rule set's */
-	char		*pattern;	/* the first rule that set it */
-};
-
 struct saslpasswd {
-	struct sasl_entry *entries;
-	size_t		 n, cap;
+	struct hoptable	 t;
 };
 
-struct build {
-	struct saslpasswd *sp;
-	char		*err;
-	size_t		 errlen;
-};
-
-static void
-entry_clear(struct sasl_entry *e)
-{
-	free(e->key);
-	free(e->host);
-	free(e->pattern);
-}
-
-static int
-entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct sasl_entry *)a)->key,
-	    ((const struct sasl_entry *)b)->key);
-}
-
-/* has_auth - a rule that build_rule() would take */
+/* has_auth - a rule whose hops get its credentials */
 static int
 has_auth(const struct rule *rule)
 {
-	return rule->auth != NULL && rule->smarthost != NULL;
+	return rule->auth != NULL;
 }
 
-/* build_rule - the hops of one rule with credentials */
 static int
-build_rule(const char *pattern, const struct rule *rule, void *arg)
+same_auth(const struct rule *a, const struct rule *b)
 {
-	struct build	*b = arg;
-	struct saslpasswd *sp = b->sp;
-	struct sasl_entry *e;
-	struct nexthop	 hop;
-	const char	*cursor;
-	char		 key[TLSPOLICY_KEY_MAX + 1];
+	return authfile_same(a->auth, b->auth);
+}
 
-	if (!has_auth(rule))
-		return 0;
-	cursor = rule->smarthost;
-	while (nexthop_list_next(&cursor, &hop) == 1) {
-		if (tlspolicy_key(&hop, key, sizeof(key)) == -1)
-			continue;
-		if (sp->n == sp->cap) {
-			sp->cap = sp->cap == 0 ? 16 : sp->cap * 2;
-			e = realloc(sp->entries, sp->cap * sizeof(*e));
-			if (e == NULL)
-				goto nomem;
-			sp->entries = e;
-		}
-		e = &sp->entries[sp->n++];
-		e->auth = rule->auth;
-		e->family = hop.family;
-		e->port = hop.port;
-		e->key = strdup(key);
-		e->host = strdup(hop.host);
-		e->pattern = strdup(pattern);
-		if (e->key == NULL || e->host == NULL || e->pattern == NULL)
-			goto nomem;
-	}
-	return 0;
-nomem:
-	snprintf(b->err, b->errlen, "out of memory");
-	return -1;
+/* auth_conflict - the message for one hop given two sets of credentials */
+static void
+auth_conflict(const struct hop_entry *a, const struct hop_entry *b,
+    char *err, size_t errlen)
+{
+	authfile_refuse();
+	snprintf(err, errlen, "smart host %s has auth_file \"%s\" in rule "
+	    "\"%s\" but other credentials (auth_file \"%s\") in rule \"%s\": "
+	    "Postfix looks credentials up by next hop", a->key,
+	    a->rule->auth->path, a->pattern, b->rule->auth->path, b->pattern);
 }
 
 /* saslpasswd_build - the credentials of every hop, conflicts refused */
@@ -154,65 +101,35 @@ saslpasswd_build(const struct ruleset *set, struct saslpasswd **out,
     char *err, size_t errlen)
 {
 	struct saslpasswd *sp;
-	struct build	 b;
-	struct sasl_entry *a, *e;
-	size_t		 i, o;
 
 	*out = NULL;
 	if ((sp = calloc(1, sizeof(*sp))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	b.sp = sp;
-	b.err = err;
-	b.errlen = errlen;
-	if (ruleset_any(set, has_auth) && ruleset_walk(set, build_rule,
-	    &b) != 0) {
-		saslpasswd_free(sp);
+	if (hoptable_build(set, has_auth, same_auth, auth_conflict, &sp->t,
+	    err, errlen) == -1) {
+		free(sp);
 		return -1;
 	}
-	if (sp->n == 0) {
+	if (sp->t.n == 0) {
 		saslpasswd_free(sp);
 		return 0;
 	}
-	qsort(sp->entries, sp->n, sizeof(*sp->entries), entry_cmp);
-	for (o = 0, i = 0; i < sp->n; i++) {
-		e = &sp->entries[i];
-		a = o > 0 ? &sp->entries[o - 1] : NULL;
-		if (a == NULL || strcmp(a->key, e->key) != 0) {
-			sp->entries[o++] = *e;
-			continue;
-		}
-		if (!authfile_same(a->auth, e->auth)) {
-			authfile_refuse();
-			snprintf(err, errlen, "smart host %s has auth_file "
-			    "\"%s\" in rule \"%s\" but other credentials "
-			    "(auth_file \"%s\") in rule \"%s\": Postfix looks "
-			    "credentials up by next hop", a->key, a->auth->path,
-			    a->pattern, e->auth->path, e->pattern);
-			for (; i < sp->n; i++)
-				entry_clear(&sp->entries[i]);
-			sp->n = o;
-			saslpasswd_free(sp);
-			return -1;
-		}
-		entry_clear(e);
-	}
-	sp->n = o;
 	*out = sp;
 	return 0;
 }
 
 /* The two keys of a Postfix hop: as written, and with ":25" when none. */
 static int
-walk_postfix(const struct sasl_entry *e, saslpasswd_walk_fn *fn, void *arg,
-    char *err, size_t errlen)
+walk_postfix(const struct hop_entry *e, saslpasswd_walk_fn *fn, void *arg)
 {
+	const struct authfile *af = e->rule->auth;
 	char	 key[SASLPASSWD_KEY_MAX + 1], value[SASLPASSWD_VALUE_MAX + 1];
 	size_t	 i;
 	int	 rc;
 
-	snprintf(value, sizeof(value), "%s:%s", e->auth->user, e->auth->pass);
+	snprintf(value, sizeof(value), "%s:%s", af->user, af->pass);
 	snprintf(key, sizeof(key), "%s", e->key);
 	for (i = 0; key[i] != '\0'; i++)
 		key[i] = (char)tolower((unsigned char)key[i]);
@@ -222,8 +139,6 @@ walk_postfix(const struct sasl_entry *e, saslpasswd_walk_fn *fn, void *arg,
 		rc = fn(key, value, arg);
 	}
 	explicit_bzero(value, sizeof(value));
-	(void)err;
-	(void)errlen;
 	return rc;
 }
 
@@ -232,17 +147,17 @@ static int
 walk_sendmail(const struct saslpasswd *sp, size_t i, saslpasswd_walk_fn *fn,
     void *arg, char *err, size_t errlen)
 {
-	const struct sasl_entry *e = &sp->entries[i], *p;
-	const struct authfile *af = e->auth;
+	const struct hop_entry *e = &sp->t.v[i], *p;
+	const struct authfile *af = e->rule->auth;
 	char	 key[SASLPASSWD_KEY_MAX + 1], value[SASLPASSWD_VALUE_MAX + 1];
 	size_t	 j;
 	int	 rc;
 
 	for (j = 0; j < i; j++) {
-		p = &sp->entries[j];
+		p = &sp->t.v[j];
 		if (strcmp(p->host, e->host) != 0)
 			continue;
-		if (authfile_same(p->auth, af))
+		if (authfile_same(p->rule->auth, af))
 			return 0;	/* said already */
 		snprintf(err, errlen, "smart hosts %s (rule \"%s\") and %s "
 		    "(rule \"%s\") have other credentials: Sendmail looks "
@@ -273,10 +188,9 @@ saslpasswd_walk(const struct saslpasswd *sp, enum saslpasswd_mta mta,
 	size_t	i;
 	int	rc;
 
-	for (i = 0; sp != NULL && i < sp->n; i++) {
-		rc = mta == SASLPASSWD_POSTFIX ? walk_postfix(&sp->entries[i],
-		    fn, arg, err, errlen) : walk_sendmail(sp, i, fn, arg, err,
-		    errlen);
+	for (i = 0; sp != NULL && i < sp->t.n; i++) {
+		rc = mta == SASLPASSWD_POSTFIX ? walk_postfix(&sp->t.v[i], fn,
+		    arg) : walk_sendmail(sp, i, fn, arg, err, errlen);
 		if (rc != 0)
 			return rc;
 	}
@@ -324,19 +238,15 @@ saslpasswd_print(const struct saslpasswd *sp, enum saslpasswd_mta mta,
 size_t
 saslpasswd_count(const struct saslpasswd *sp)
 {
-	return sp != NULL ? sp->n : 0;
+	return sp != NULL ? sp->t.n : 0;
 }
 
 /* saslpasswd_free - release a table */
 void
 saslpasswd_free(struct saslpasswd *sp)
 {
-	size_t	i;
-
 	if (sp == NULL)
 		return;
-	for (i = 0; i < sp->n; i++)
-		entry_clear(&sp->entries[i]);
-	free(sp->entries);
+	hoptable_free(&sp->t);
 	free(sp);
 }

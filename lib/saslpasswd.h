@@ -9,9 +9,9 @@
 #include <stdio.h>
 
 #include "authfile.h"
-#include "tlspolicy.h"
+#include "hoptable.h"
 
-#define SASLPASSWD_KEY_MAX	(TLSPOLICY_KEY_MAX + 16)
+#define SASLPASSWD_KEY_MAX	(HOPTABLE_KEY_MAX + 16)
 #define SASLPASSWD_VALUE_MAX	(2 * AUTHFILE_USER_MAX + AUTHFILE_PASS_MAX + 40)
 
 enum saslpasswd_mta {

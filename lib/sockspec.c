@@ -9,6 +9,7 @@
  *
  *	int sockspec_parse(const char *spec, enum sockspec_kind *kind,
  *	    const char **rest);
+ *	int sockspec_local(const char *spec);
  * DESCRIPTION
  *	sockspec_parse() reads the kind of a socket address and points
  *	*rest at what follows its prefix: "unix:PATH" and "local:PATH"
@@ -18,8 +19,19 @@
  *	libmilter does.  It returns 0, or -1 for anything else;
  *	SOCKSPEC_SYNTAX says what is wanted, for messages.  It checks
  *	nothing after the prefix.
+ *
+ *	sockspec_local() is 1 when a socket the daemon opens at spec (the
+ *	socketmap, the metrics) can be reached from this machine only: a
+ *	unix socket, or "inet:PORT" / "inet6:PORT" without a host (the
+ *	daemon binds the loopback address then), or a host that is a
+ *	loopback address (127.0.0.0/8, ::1) or "localhost"; else 0 (a
+ *	wildcard, another address, a name that may resolve to anything).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -56,4 +68,32 @@ sockspec_parse(const char *spec, enum sockspec_kind *kind, const char **rest)
 		return 0;
 	}
 	return -1;
+}
+
+/* sockspec_local - the socket at spec is reachable from this machine only */
+int
+sockspec_local(const char *spec)
+{
+	enum sockspec_kind	 kind;
+	const char		*rest, *at;
+	char			 host[256];
+	struct in_addr		 a4;
+	struct in6_addr		 a6;
+	size_t			 n;
+
+	if (sockspec_parse(spec, &kind, &rest) == -1)
+		return 0;
+	if (kind == SOCKSPEC_UNIX || (at = strchr(rest, '@')) == NULL)
+		return 1;
+	snprintf(host, sizeof(host), "%s", at[1] == '[' ? at + 2 : at + 1);
+	n = strlen(host);
+	if (at[1] == '[' && n > 0 && host[n - 1] == ']')
+		host[n - 1] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
 }

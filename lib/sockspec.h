@@ -15,5 +15,6 @@ enum sockspec_kind {
 
 int	sockspec_parse(const char *spec, enum sockspec_kind *kind,
 	    const char **rest);
+int	sockspec_local(const char *spec);
 
 #endif

@@ -8,7 +8,6 @@
  *	int	tlspolicy_postfix(tp, key, len, value, valuelen)
  *	int	tlspolicy_sendmail(tp, host, len, value, valuelen)
  *	int	tlspolicy_walk(tp, fn, arg)
- *	int	tlspolicy_key(hop, key, keylen)
  *	void	tlspolicy_free(tp)
  * DESCRIPTION
  *	A rule may set "tls" (none, may, encrypt, dane, verify, secure: the
@@ -23,7 +22,8 @@
  *	MX hop, which alone is also looked up by its parents (".domain",
  *	answered NOTFOUND here).  So one hop has one policy, whichever
  *	rule's mail goes there, and two rules giving one hop different
- *	policies are a configuration error naming both.
+ *	policies are a configuration error naming both (hoptable.c keeps
+ *	such tables, keyed by hoptable_key(): "[h]" and "[h]:25" are one).
  *
  *	A rule's tls and tls_match are checked, and the level words
  *	spelled, by tls_valid() and tls_level_name() of rulevalue.c.
@@ -46,11 +46,6 @@
  *	certificate names the server); 0 for none, may or no entry.  A host
  *	that several hops (ports) share gets the strongest level.
  *
- *	tlspolicy_key() writes the key of a hop (Postfix syntax, port 25
- *	dropped: "[h]" and "[h]:25" are one hop; hop->port is changed so):
- *	0, or -1 when key is too small.  The credentials of authenticated
- *	smart hosts (saslpasswd.c) are keyed by it too.
- *
  *	tlspolicy_walk() calls fn(key, value) for every hop in key order (the
  *	static policy table of "milter-relay export"); a non-zero return
  *	stops it and is returned.  tlspolicy_free() frees a table (NULL is
@@ -61,84 +56,21 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hoptable.h"
 #include "ruleset.h"
 #include "tlspolicy.h"
 
 #define SENDMAIL_ENCRYPT	"ENCR:112"
 
-struct tls_entry {
-	char		*key;		/* Postfix next hop, port 25 omitted */
-	char		*host;		/* the hop's host, for Sendmail */
-	unsigned char	 level;
-	const char	*match;		/* interned in the rule set */
-	char		*pattern;	/* the first rule that set it */
-};
-
 struct tlspolicy {
-	struct tls_entry *entries;
-	size_t		 n, cap;
+	struct hoptable	 t;
 };
 
-/* tlspolicy_key - the table key of a hop: Postfix syntax, port 25 as none */
-int
-tlspolicy_key(struct nexthop *hop, char *key, size_t keylen)
-{
-	if (hop->port == NEXTHOP_PORT_DEFAULT)
-		hop->port = 0;
-	return nexthop_format(hop, NEXTHOP_POSTFIX, key, keylen);
-}
-
+/* has_policy - a rule whose hops get its TLS policy */
 static int
-entry_cmp(const void *a, const void *b)
+has_policy(const struct rule *rule)
 {
-	return strcmp(((const struct tls_entry *)a)->key,
-	    ((const struct tls_entry *)b)->key);
-}
-
-struct build {
-	struct tlspolicy *tp;
-	char		*err;
-	size_t		 errlen;
-};
-
-static int
-build_rule(const char *pattern, const struct rule *rule, void *arg)
-{
-	struct build	*b = arg;
-	struct tlspolicy *tp = b->tp;
-	struct tls_entry *e;
-	struct nexthop	 hop;
-	const char	*cursor;
-	char		 key[TLSPOLICY_KEY_MAX + 1];
-
-	if (rule->tls == TLS_UNSET || rule->smarthost == NULL)
-		return 0;
-	cursor = rule->smarthost;
-	while (nexthop_list_next(&cursor, &hop) == 1) {
-		if (tlspolicy_key(&hop, key, sizeof(key)) == -1)
-			continue;
-		if (tp->n == tp->cap) {
-			tp->cap = tp->cap == 0 ? 16 : tp->cap * 2;
-			e = realloc(tp->entries, tp->cap * sizeof(*e));
-			if (e == NULL) {
-				snprintf(b->err, b->errlen, "out of memory");
-				return -1;
-			}
-			tp->entries = e;
-		}
-		e = &tp->entries[tp->n];
-		e->level = rule->tls;
-		e->match = rule->tls_match;
-		e->key = strdup(key);
-		e->host = strdup(hop.host);
-		e->pattern = strdup(pattern);
-		tp->n++;
-		if (e->key == NULL || e->host == NULL || e->pattern == NULL) {
-			snprintf(b->err, b->errlen, "out of memory");
-			return -1;
-		}
-	}
-	return 0;
+	return rule->tls != TLS_UNSET;
 }
 
 static int
@@ -149,11 +81,29 @@ same_match(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* has_policy - a rule that build_rule() would take */
+/* same_policy - two rules give their hops one policy */
 static int
-has_policy(const struct rule *rule)
+same_policy(const struct rule *a, const struct rule *b)
 {
-	return rule->tls != TLS_UNSET && rule->smarthost != NULL;
+	return a->tls == b->tls && same_match(a->tls_match, b->tls_match);
+}
+
+/* policy_conflict - the message for one hop given two policies */
+static void
+policy_conflict(const struct hop_entry *a, const struct hop_entry *b,
+    char *err, size_t errlen)
+{
+	const struct rule *ra = a->rule, *rb = b->rule;
+
+	snprintf(err, errlen, "smart host %s has tls = \"%s\"%s%s "
+	    "in rule \"%s\" but tls = \"%s\"%s%s in rule \"%s\": "
+	    "Postfix looks TLS policy up by next hop",
+	    a->key, tls_level_name(ra->tls),
+	    ra->tls_match != NULL ? " tls_match = " : "",
+	    ra->tls_match != NULL ? ra->tls_match : "", a->pattern,
+	    tls_level_name(rb->tls),
+	    rb->tls_match != NULL ? " tls_match = " : "",
+	    rb->tls_match != NULL ? rb->tls_match : "", b->pattern);
 }
 
 /* tlspolicy_build - the table of hops, conflicts refused */
@@ -162,71 +112,34 @@ tlspolicy_build(const struct ruleset *set, struct tlspolicy **out,
     char *err, size_t errlen)
 {
 	struct tlspolicy *tp;
-	struct build	 b;
-	struct tls_entry *a, *e;
-	size_t		 i, o;
 
 	*out = NULL;
 	if ((tp = calloc(1, sizeof(*tp))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	b.tp = tp;
-	b.err = err;
-	b.errlen = errlen;
-	/* a million rules without tls: no walk of their patterns */
-	if (ruleset_any(set, has_policy) && ruleset_walk(set, build_rule, &b) != 0) {
-		tlspolicy_free(tp);
+	if (hoptable_build(set, has_policy, same_policy, policy_conflict,
+	    &tp->t, err, errlen) == -1) {
+		free(tp);
 		return -1;
 	}
-	if (tp->n == 0) {
+	if (tp->t.n == 0) {
 		tlspolicy_free(tp);
 		return 0;
 	}
-	qsort(tp->entries, tp->n, sizeof(*tp->entries), entry_cmp);
-	for (o = 0, i = 0; i < tp->n; i++) {
-		e = &tp->entries[i];
-		a = o > 0 ? &tp->entries[o - 1] : NULL;
-		if (a == NULL || strcmp(a->key, e->key) != 0) {
-			tp->entries[o++] = *e;
-			continue;
-		}
-		if (a->level != e->level || !same_match(a->match, e->match)) {
-			snprintf(err, errlen, "smart host %s has tls = \"%s\"%s%s "
-			    "in rule \"%s\" but tls = \"%s\"%s%s in rule \"%s\": "
-			    "Postfix looks TLS policy up by next hop",
-			    a->key, tls_level_name(a->level),
-			    a->match != NULL ? " tls_match = " : "",
-			    a->match != NULL ? a->match : "", a->pattern,
-			    tls_level_name(e->level),
-			    e->match != NULL ? " tls_match = " : "",
-			    e->match != NULL ? e->match : "", e->pattern);
-			for (; i < tp->n; i++) {
-				free(tp->entries[i].key);
-				free(tp->entries[i].host);
-				free(tp->entries[i].pattern);
-			}
-			tp->n = o;
-			tlspolicy_free(tp);
-			return -1;
-		}
-		free(e->key);
-		free(e->host);
-		free(e->pattern);
-	}
-	tp->n = o;
 	*out = tp;
 	return 0;
 }
 
 static int
-policy_format(const struct tls_entry *e, char *value, size_t valuelen)
+policy_format(const struct hop_entry *e, char *value, size_t valuelen)
 {
+	const struct rule *r = e->rule;
 	int	n;
 
-	n = snprintf(value, valuelen, "%s%s%s", tls_level_name(e->level),
-	    e->match != NULL ? " match=" : "", e->match != NULL ? e->match :
-	    "");
+	n = snprintf(value, valuelen, "%s%s%s", tls_level_name(r->tls),
+	    r->tls_match != NULL ? " match=" : "", r->tls_match != NULL ?
+	    r->tls_match : "");
 	return n < 0 || (size_t)n >= valuelen ? -1 : 1;
 }
 
@@ -235,18 +148,16 @@ int
 tlspolicy_postfix(const struct tlspolicy *tp, const char *key, size_t len,
     char *value, size_t valuelen)
 {
-	struct tls_entry want, *e;
+	const struct hop_entry *e;
 	struct nexthop	 hop;
 	const char	*why;
 	char		 k[TLSPOLICY_KEY_MAX + 1];
 
 	if (tp == NULL || len == 0 || key[0] == '.' ||
 	    nexthop_parse_mta(key, len, NEXTHOP_POSTFIX, &hop, &why) == -1 ||
-	    tlspolicy_key(&hop, k, sizeof(k)) == -1)
+	    hoptable_key(&hop, k, sizeof(k)) == -1)
 		return 0;
-	want.key = k;
-	e = bsearch(&want, tp->entries, tp->n, sizeof(*e), entry_cmp);
-	if (e == NULL)
+	if ((e = hoptable_find(&tp->t, k)) == NULL)
 		return 0;
 	return policy_format(e, value, valuelen);
 }
@@ -256,7 +167,7 @@ int
 tlspolicy_sendmail(const struct tlspolicy *tp, const char *host, size_t len,
     char *value, size_t valuelen)
 {
-	const struct tls_entry *e, *best;
+	const struct hop_entry *e, *best;
 	struct nexthop	 hop;
 	const char	*why, *cn;
 	char		 addr[NEXTHOP_TEXT_MAX + 3];
@@ -274,18 +185,18 @@ tlspolicy_sendmail(const struct tlspolicy *tp, const char *host, size_t len,
 	if (nexthop_parse_mta(host, len, NEXTHOP_SENDMAIL, &hop, &why) == -1)
 		return 0;
 	best = NULL;
-	for (i = 0; i < tp->n; i++) {
-		e = &tp->entries[i];
+	for (i = 0; i < tp->t.n; i++) {
+		e = &tp->t.v[i];
 		if (strcmp(e->host, hop.host) == 0 &&
-		    (best == NULL || e->level > best->level))
+		    (best == NULL || e->rule->tls > best->rule->tls))
 			best = e;
 	}
-	if (best == NULL || best->level < TLS_ENCRYPT)
+	if (best == NULL || best->rule->tls < TLS_ENCRYPT)
 		return 0;
-	if (best->level == TLS_ENCRYPT)
+	if (best->rule->tls == TLS_ENCRYPT)
 		n = snprintf(value, valuelen, "%s", SENDMAIL_ENCRYPT);
 	else {
-		cn = best->match;
+		cn = best->rule->tls_match;
 		if (cn != NULL && (strchr(cn, ':') != NULL ||
 		    strcmp(cn, "hostname") == 0 || strcmp(cn, "nexthop") == 0 ||
 		    strcmp(cn, "dot-nexthop") == 0))
@@ -304,10 +215,10 @@ tlspolicy_walk(const struct tlspolicy *tp, tlspolicy_walk_fn *fn, void *arg)
 	size_t	i;
 	int	rc;
 
-	for (i = 0; tp != NULL && i < tp->n; i++) {
-		if (policy_format(&tp->entries[i], value, sizeof(value)) == -1)
+	for (i = 0; tp != NULL && i < tp->t.n; i++) {
+		if (policy_format(&tp->t.v[i], value, sizeof(value)) == -1)
 			return -1;
-		if ((rc = fn(tp->entries[i].key, value, arg)) != 0)
+		if ((rc = fn(tp->t.v[i].key, value, arg)) != 0)
 			return rc;
 	}
 	return 0;
@@ -317,15 +228,8 @@ tlspolicy_walk(const struct tlspolicy *tp, tlspolicy_walk_fn *fn, void *arg)
 void
 tlspolicy_free(struct tlspolicy *tp)
 {
-	size_t	i;
-
 	if (tp == NULL)
 		return;
-	for (i = 0; i < tp->n; i++) {
-		free(tp->entries[i].key);
-		free(tp->entries[i].host);
-		free(tp->entries[i].pattern);
-	}
-	free(tp->entries);
+	hoptable_free(&tp->t);
 	free(tp);
 }

@@ -6,10 +6,11 @@
 
 #include <stddef.h>
 
+#include "hoptable.h"
 #include "nexthop.h"
 #include "rulevalue.h"
 
-#define TLSPOLICY_KEY_MAX	(NEXTHOP_TEXT_MAX + 2)
+#define TLSPOLICY_KEY_MAX	HOPTABLE_KEY_MAX
 #define TLSPOLICY_VALUE_MAX	(16 + TLS_MATCH_MAX)
 
 struct ruleset;
@@ -25,7 +26,6 @@ int	tlspolicy_sendmail(const struct tlspolicy *tp, const char *host,
 	    size_t len, char *value, size_t valuelen);
 int	tlspolicy_walk(const struct tlspolicy *tp, tlspolicy_walk_fn *fn,
 	    void *arg);
-int	tlspolicy_key(struct nexthop *hop, char *key, size_t keylen);
 void	tlspolicy_free(struct tlspolicy *tp);
 
 #endif

@@ -24,6 +24,7 @@
 #include "netaddr.h"
 #include "nexthop.h"
 #include "reply.h"
+#include "routechange.h"
 
 #include "callbacks.h"
 #include "live.h"
@@ -47,10 +48,18 @@ struct session {
 static unsigned long session_seed;
 static atomic_ulong session_next;
 
+/* Names whose smart host a recent reload changed (routechange.c). */
+static struct routechange *route_changes;
+
 void
 callbacks_init(void)
 {
 	unsigned long seed = 0;
+
+	if (route_changes == NULL && (route_changes = routechange_new()) ==
+	    NULL)
+		log_warning("route check: out of memory; routes changed by a "
+		    "reload will be reported as mismatches");
 
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = (unsigned long)time(NULL) ^ (unsigned long)getpid();
@@ -247,12 +256,42 @@ decision_log(const struct session *s, const char *rcpt,
 	log_line(LOG_INFO, line.buf, line.len);
 }
 
+/* route_now - seconds of the monotonic clock */
+static time_t
+route_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* callbacks_reloaded - note the names whose route the reload changed */
+void
+callbacks_reloaded(const struct config *old, const struct config *new)
+{
+	long	n;
+
+	if (route_changes == NULL || new->policy.route_check ==
+	    ROUTE_CHECK_OFF)
+		return;
+	n = routechange_note(route_changes, old, new, route_now());
+	if (n == -1)
+		log_warning("route check: out of memory noting changed "
+		    "routes; they may be reported as mismatches");
+	else if (n > 0)
+		log_info("route check: %ld names changed smart host; for %d "
+		    "s the MTA may still route them the old way (\"route "
+		    "being updated\")", n, ROUTECHANGE_WINDOW);
+}
+
 static void
 route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
     const struct config *config, struct decision *d)
 {
 	char	 want[MAPS_ANSWER_MAX], got[HOST_MAX * 2], r[RCPT_LOG_MAX];
 	char	 qgot[HOST_MAX * 8];
+	long	 age;
 
 	if (config == NULL || config->policy.route_check == ROUTE_CHECK_OFF)
 		return;
@@ -260,10 +299,33 @@ route_check(SMFICTX *ctx, const struct session *s, const char *rcpt,
 		return;
 	if (!route_differs(ctx, d, want, sizeof(want), got, sizeof(got)))
 		return;
-	metrics_add(MC_ROUTE_MISMATCH);
 	/* {rcpt_mailer} and {rcpt_host} are the MTA's: quoted, as rcpt */
 	log_quote(rcpt, strlen(rcpt), 0, r, sizeof(r));
 	log_quote(got, strlen(got), 1, qgot, sizeof(qgot));
+	age = route_changes == NULL ? -1 : routechange_old_route(route_changes,
+	    d->domain, smfi_getsymval(ctx, "{rcpt_mailer}"),
+	    smfi_getsymval(ctx, "{rcpt_host}"), route_now());
+	if (age >= 0 && age < ROUTECHANGE_WINDOW) {
+		/* mail may still go the old way: enforce holds it */
+		log_info("session=%s rcpt=%s rule=%s route being updated: the "
+		    "rule says %s, the MTA still chose the old \"%s\" (changed "
+		    "%ld s ago)%s", s->id, r, d->pattern, want, qgot, age,
+		    config->policy.route_check == ROUTE_CHECK_ENFORCE ?
+		    "; deferring the recipient" : "");
+		if (config->policy.route_check == ROUTE_CHECK_ENFORCE)
+			decision_defer(config, d, REPLY_ROUTE_PENDING,
+			    DECIDE_REASON_ROUTE_MISMATCH, rcpt, strlen(rcpt));
+		return;
+	}
+	if (age >= 0) {
+		/* smtpd's own cache; the queue manager resolves anew */
+		log_info("session=%s rcpt=%s rule=%s old route cached by the "
+		    "MTA: the rule says %s, smtpd still names \"%s\" (changed "
+		    "%ld s ago); delivery takes the new one", s->id, r,
+		    d->pattern, want, qgot, age);
+		return;
+	}
+	metrics_add(MC_ROUTE_MISMATCH);
 	log_warning("session=%s rcpt=%s rule=%s route mismatch: the rule "
 	    "says %s, the MTA chose \"%s\"%s", s->id, r, d->pattern, want, qgot,
 	    config->policy.route_check == ROUTE_CHECK_ENFORCE ?

@@ -1,5 +1,5 @@
 /*
- * cmd_export - "milter-relay export [-c conf] FORMAT"
+ * cmd_export - "milter-relay export [-s] [-c conf] FORMAT"
  *
  * Prints the rule set of the configuration as a static table for
  * postmap(1) or makemap(8) (lib/export.h): FORMAT is postfix-transport,
@@ -8,7 +8,11 @@
  * sendmail-authinfo (the last two hold passwords: redirect them to a file
  * that only root reads).  The
  * table goes to stdout, advice (relay_domains and
- * parent_domain_matches_subdomains) to stderr.
+ * parent_domain_matches_subdomains) to stderr.  With -s, the tables are
+ * exactly those static mode writes into maps_dir (contrib/postfix/
+ * main-static.cf: the access table checked first, so relay_domains need
+ * not exclude what it refuses; recipients = "list" and "verify" applied
+ * by the access table).
  *
  * Exit: 0 (also for -h, the usage); EX_USAGE for bad arguments; EX_CONFIG
  * when the configuration does not load; EX_DATAERR when the format cannot
@@ -29,7 +33,7 @@
 static int
 export_usage(void)
 {
-	fprintf(stderr, "usage: milter-relay export [-c conf] FORMAT\n"
+	fprintf(stderr, "usage: milter-relay export [-s] [-c conf] FORMAT\n"
 	    "FORMAT: postfix-transport, postfix-relay-domains, "
 	    "sendmail-mailertable, sendmail-access, postfix-tls-policy,\n"
 	    "        postfix-access, postfix-sasl-passwd, sendmail-authinfo\n");
@@ -43,13 +47,16 @@ cmd_export(int argc, char **argv)
 	struct config		*config;
 	enum export_format	 format;
 	char			 err[ERRMSG_MAX];
-	int			 ch, rc;
+	int			 ch, rc, flags = 0;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:hs")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 's':
+			flags = EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS;
 			break;
 		case 'h':
 			export_usage();
@@ -70,7 +77,7 @@ cmd_export(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	rc = EX_OK;
-	if (export_write(config, format, stdout, stderr, err,
+	if (export_write_flags(config, format, flags, stdout, stderr, err,
 	    sizeof(err)) == -1) {
 		cli_error("export: %s", err);
 		rc = ferror(stdout) ? EX_IOERR : EX_DATAERR;

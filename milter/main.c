@@ -20,9 +20,10 @@
  * the static tables can express the rule set): "FILE: OK, N rules" and
  * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
  * do, so that scripts test one status).  Before the OK line it warns, on
- * standard error, about what mtacheck.c finds in the rules, the
+ * standard error, about a socketmap or metrics socket other hosts can
+ * reach (sockspec_local()), and what mtacheck.c finds in the rules, the
  * directories the daemon writes and the Postfix beside it; the start
- * log has the warnings about the directories.
+ * log has the warnings about the sockets and the directories.
  */
 #include <errno.h>
 #include <grp.h>
@@ -41,6 +42,7 @@
 #include "authfile.h"
 #include "config.h"
 #include "ruleset.h"
+#include "sockspec.h"
 #include "strutil.h"
 
 #include "callbacks.h"
@@ -148,6 +150,29 @@ say_log(const char *msg)
 	log_warning("%s", msg);
 }
 
+/* listen_warn - the socketmap or the metrics reachable from elsewhere */
+static void
+listen_warn(const char *socketmap, const char *metrics,
+    void (*say)(const char *))
+{
+	const char	*spec[2] = { socketmap, metrics };
+	const char	*what[2] = { "socketmap", "metrics" };
+	char		 msg[512];
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		if (spec[i] == NULL || sockspec_local(spec[i]))
+			continue;
+		snprintf(msg, sizeof(msg), "%s \"%s\" can be reached from "
+		    "other hosts, without authentication: %s; keep it on "
+		    "loopback (\"inet:PORT\") or behind a firewall", what[i],
+		    spec[i], i == 0 ? "they read every relay decision and "
+		    "route, and through the rcpt map make callouts" :
+		    "they read the counters and the inline rules' patterns");
+		say(msg);
+	}
+}
+
 static int
 config_test(const char *path)
 {
@@ -163,6 +188,7 @@ config_test(const char *path)
 		config_free(config);
 		return 1;
 	}
+	listen_warn(config->socketmap, config->metrics, say_stderr);
 	(void)mtacheck_rules(config, say_stderr);
 	(void)mtacheck_dirs(config, say_stderr);
 	(void)mtacheck_postfix(config, say_stderr);
@@ -417,6 +443,7 @@ run_daemon(const struct options *o)
 		return EX_OSERR;
 	}
 	(void)log_open("milter-relay", o->foreground, config->syslog_facility);
+	listen_warn(d.socketmap, d.metrics, say_log);
 	(void)mtacheck_dirs(config, say_log);
 	if (metrics_init() != 0)
 		log_warning("metrics: no shared memory (%s); counters start "

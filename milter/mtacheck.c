@@ -162,7 +162,7 @@ tls_plain_rule(const char *pattern, const struct rule *rule, void *arg)
 	cursor = rule->smarthost;
 	while (nexthop_list_next(&cursor, &hop) == 1) {
 		key_hop = hop;
-		if (tlspolicy_key(&key_hop, key, sizeof(key)) == -1 ||
+		if (hoptable_key(&key_hop, key, sizeof(key)) == -1 ||
 		    tlspolicy_postfix(ts->config->tls, key, strlen(key), value,
 		    sizeof(value)) != 1)
 			continue;

@@ -483,10 +483,12 @@ query_one(PGconn *conn, const char *sql, int nparams, const char **params,
 	return v;
 }
 
-/* the snapshot of this transaction, when the change log is there */
+/* the snapshot of this transaction, when the change log is there to read */
 #define SQL_SNAPSHOT \
 	"SELECT CASE WHEN to_regclass('rules_log') IS NOT NULL AND " \
-	"to_regclass('rules_log_horizon') IS NOT NULL " \
+	"to_regclass('rules_log_horizon') IS NOT NULL AND " \
+	"has_table_privilege('rules_log', 'SELECT') AND " \
+	"has_table_privilege('rules_log_horizon', 'SELECT') " \
 	"THEN pg_current_snapshot()::text END"
 
 /* pgsource_load - every row of the table, in one snapshot */
@@ -582,22 +584,58 @@ update_forget(struct ruleset *next, const struct ruleset *files,
 	return PGSOURCE_OK;
 }
 
+/*
+ * text_array - the changed patterns as a text[] literal ({"a","b"}, each
+ * quoted, backslash before '"' and '\\'), or NULL out of memory: the rows
+ * are then fetched by their primary key, whatever the planner would
+ * guess of a subquery on the log
+ */
+static char *
+text_array(PGresult *changed)
+{
+	const char	*p;
+	char		*buf;
+	size_t		 len;
+	FILE		*fp;
+	int		 i;
+
+	buf = NULL;
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	fputc('{', fp);
+	for (i = 0; i < PQntuples(changed); i++) {
+		fputs(i > 0 ? ",\"" : "\"", fp);
+		for (p = PQgetvalue(changed, i, 0); *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', fp);
+			fputc(*p, fp);
+		}
+		fputc('"', fp);
+	}
+	fputc('}', fp);
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* update_rows - the rows of the changed patterns, added to next */
 static int
-update_rows(PGconn *conn, struct ruleset *next, const char *snapshot,
+update_rows(PGconn *conn, struct ruleset *next, PGresult *changed,
     struct pgsource_mark *mark, FILE *lines, char *err, size_t errlen)
 {
 	struct columns	 cols;
 	PGresult	*res;
 	const char	*params[1];
-	char		*sql, *id;
+	char		*sql, *id, *array;
 	FILE		*fp;
 	size_t		 len;
 	int		 rc, i, col;
 
 	memset(&cols, 0, sizeof(cols));
 	res = NULL;
-	sql = NULL;
+	sql = array = NULL;
 	if ((rc = load_columns(conn, &cols, err, errlen)) != PGSOURCE_OK)
 		goto done;
 	rc = PGSOURCE_DOWN;
@@ -617,11 +655,12 @@ update_rows(PGconn *conn, struct ruleset *next, const char *snapshot,
 		fprintf(fp, "%s%s", col > 0 ? ", " : "", id);
 		PQfreemem(id);
 	}
-	fputs(" FROM " PGSOURCE_TABLE " WHERE pattern IN (SELECT pattern "
-	    "FROM rules_log WHERE " SQL_CHANGED_WHERE ")", fp);
-	if (fclose(fp) != 0 || col < cols.n)
+	fputs(" FROM " PGSOURCE_TABLE " WHERE pattern = ANY ($1::text[])",
+	    fp);
+	if (fclose(fp) != 0 || col < cols.n ||
+	    (array = text_array(changed)) == NULL)
 		goto nomem;
-	params[0] = snapshot;
+	params[0] = array;
 	res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_reason(conn, "reading table " PGSOURCE_TABLE, err, errlen);
@@ -652,6 +691,7 @@ nomem:
 done:
 	PQclear(res);
 	free(sql);
+	free(array);
 	free(cols.name);
 	free(cols.value);
 	PQclear(cols.res);
@@ -710,8 +750,8 @@ pgsource_update(struct ruleset *next, const struct ruleset *files,
 	}
 	if (ch->changed > 0 && ((rc = update_forget(next, files, res,
 	    ch->patterns, err, errlen)) != PGSOURCE_OK ||
-	    (rc = update_rows(conn, next, mark->snapshot, mark, ch->lines,
-	    err, errlen)) != PGSOURCE_OK))
+	    (rc = update_rows(conn, next, res, mark, ch->lines, err,
+	    errlen)) != PGSOURCE_OK))
 		goto done;
 	if ((rc = pg_command(conn, "COMMIT", err, errlen)) == -1) {
 		rc = PGSOURCE_DOWN;

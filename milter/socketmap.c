@@ -290,7 +290,11 @@ void
 socketmap_log_counters(void)
 {
 	unsigned long long ok, nf, temp, perm;
+	int		 open;
 
+	pthread_mutex_lock(&sm.lock);
+	open = sm.nconns;
+	pthread_mutex_unlock(&sm.lock);
 	ok = metrics_socketmap_answers(MAP_OK);
 	nf = metrics_socketmap_answers(MAP_NOTFOUND);
 	temp = metrics_socketmap_answers(MAP_TEMP);
@@ -299,7 +303,7 @@ socketmap_log_counters(void)
 	    "requests=%llu ok=%llu notfound=%llu errors=%llu malformed=%llu "
 	    "idle_closed=%llu slow_closed=%llu evicted=%llu",
 	    (unsigned long long)metrics_get(MC_SM_CONNECTIONS),
-	    (unsigned long long)metrics_get(MC_SM_REFUSED), sm.nconns,
+	    (unsigned long long)metrics_get(MC_SM_REFUSED), open,
 	    ok + nf + temp + perm, ok, nf, temp + perm,
 	    (unsigned long long)metrics_get(MC_SM_MALFORMED),
 	    (unsigned long long)metrics_get(MC_SM_IDLE_CLOSED),

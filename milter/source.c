@@ -16,6 +16,9 @@
  *	int source_update(const char *path, const struct config *cur,
  *	    struct source_gen *gen, struct config **out, char *err,
  *	    size_t errlen);
+ *	int source_gen_take(struct source_gen *from,
+ *	    struct source_gen *into);
+ *	int source_gen_pending(const struct source_gen *gen);
  *	void source_gen_flush(struct source_gen *gen, const char *cache);
  *	void source_gen_clear(struct source_gen *gen);
  *
@@ -72,14 +75,19 @@
  *	of the change.  It returns SOURCE_NEW with the configuration in
  *	*out, SOURCE_SAME when no row changed, SOURCE_FULL when the change
  *	cannot be told from the log (no log, a gap, a TRUNCATE, too many
- *	rows, a row pattern not written in canonical form, tls or
- *	recipients_file in a row or a file rule with recipients_file, a
- *	delta grown past SOURCE_COMPACT: the caller then loads it all with
- *	source_load_gen()), or SOURCE_FAIL with err (the file does not
- *	load, a changed row is refused: err names it, or the database
- *	cannot be reached); gen follows the generation returned.
+ *	rows, a row pattern not written in canonical form, tls,
+ *	recipients_file or auth_file in a row, a file rule with a file of
+ *	its own, a delta grown past SOURCE_COMPACT: the caller then loads it all with
+ *	source_load_gen(); also when the change log cannot be read: the
+ *	full read then says why, if it fails too), or SOURCE_FAIL with err
+ *	(the file does not load, a changed row is refused: err names it);
+ *	gen follows the generation returned.
+ *	source_gen_take() moves the changes waiting for rules_cache from
+ *	one gen to another (merged with those there: 0, or -1 out of
+ *	memory, then all are dropped and the cache misses them until the
+ *	next full read), source_gen_pending() says whether some wait.
  *	source_gen_flush() then brings rules_cache (cache, NULL: none) up
- *	to date with that change (the lines of the changed patterns replaced), once the
+ *	to date with the changes waiting (the lines of the changed patterns replaced), once the
  *	generation is published: the cache costs the reader of the change
  *	no time.  source_gen_clear() releases what gen holds.
  */
@@ -271,6 +279,108 @@ cache_merge(FILE *old, FILE *fp, char **gone, size_t ngone)
 	return ferror(old) ? -1 : 0;
 }
 
+/* split_lines - the lines of buf (NUL for each newline), sorted; NULL */
+static char **
+split_lines(char *buf, size_t *n)
+{
+	char	**v, *p;
+	size_t	  i, len;
+
+	len = strlen(buf);
+	for (*n = 0, i = 0; i < len; i++)
+		*n += buf[i] == '\n';
+	if ((v = calloc(*n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0, p = buf; i < *n; i++) {
+		v[i] = p;
+		p += strcspn(p, "\n");
+		*p++ = '\0';
+	}
+	qsort(v, *n, sizeof(*v), str_cmp);
+	return v;
+}
+
+/*
+ * gen_pending_merge - a change (its patterns and lines, taken) added to
+ * those waiting for rules_cache: a line of the earlier ones whose
+ * pattern changed again goes, the change's lines come; 0 or -1
+ */
+static int
+gen_pending_merge(struct source_gen *gen, struct source_gen *ch)
+{
+	char	**set, *copy, *line, *end, *key, c;
+	size_t	  n, len;
+	FILE	 *fp;
+	char	 *buf;
+
+	if (gen->patterns == NULL) {
+		gen->patterns = ch->patterns;
+		gen->patterns_len = ch->patterns_len;
+		gen->lines = ch->lines;
+		gen->lines_len = ch->lines_len;
+		ch->patterns = ch->lines = NULL;
+		return 0;
+	}
+	if ((copy = strdup(ch->patterns)) == NULL)
+		return -1;
+	if ((set = split_lines(copy, &n)) == NULL ||
+	    (fp = open_memstream(&buf, &len)) == NULL) {
+		free(set);
+		free(copy);
+		return -1;
+	}
+	for (line = gen->lines; line != NULL && *line != '\0'; line = end) {
+		end = line + strcspn(line, "\n");
+		if (*end == '\n')
+			end++;
+		key = line;
+		c = line[strcspn(line, " \t\n")];
+		line[strcspn(line, " \t\n")] = '\0';
+		if (bsearch(&key, set, n, sizeof(*set), str_cmp) == NULL) {
+			line[strlen(line)] = c;
+			fwrite(line, 1, (size_t)(end - line), fp);
+		} else
+			line[strlen(line)] = c;
+	}
+	fwrite(ch->lines, 1, ch->lines_len, fp);
+	free(set);
+	free(copy);
+	if (fclose(fp) != 0)
+		return -1;
+	free(gen->lines);
+	gen->lines = buf;
+	gen->lines_len = len;
+	if ((buf = realloc(gen->patterns, gen->patterns_len +
+	    ch->patterns_len + 1)) == NULL)
+		return -1;
+	memcpy(buf + gen->patterns_len, ch->patterns, ch->patterns_len + 1);
+	gen->patterns = buf;
+	gen->patterns_len += ch->patterns_len;
+	return 0;
+}
+
+/* source_gen_take - the changes waiting in from, merged into into */
+int
+source_gen_take(struct source_gen *from, struct source_gen *into)
+{
+	int	 rc;
+
+	if (from->patterns == NULL)
+		return 0;
+	/* short of memory: a cache that misses changes, never a broken one */
+	if ((rc = gen_pending_merge(into, from)) == -1)
+		gen_pending_clear(into);
+	gen_pending_clear(from);
+	return rc;
+}
+
+/* source_gen_pending - changes wait for rules_cache */
+int
+source_gen_pending(const struct source_gen *gen)
+{
+	return gen->patterns != NULL;
+}
+
 /* source_gen_flush - the change into rules_cache, after its publish */
 void
 source_gen_flush(struct source_gen *gen, const char *cache)
@@ -454,6 +564,7 @@ source_update(const char *path, const struct config *cur,
 	struct config	*c;
 	struct ruleset	*next;
 	struct pgsource_change ch;
+	struct source_gen pend;
 	char		 msg[ERRMSG_MAX], where[256];
 	size_t		 n, changed;
 	int		 rc;
@@ -479,11 +590,11 @@ source_update(const char *path, const struct config *cur,
 	ch.max = n / 8 < SOURCE_CHANGE_MAX ? n / 8 : SOURCE_CHANGE_MAX;
 	if (ch.max < 64)
 		ch.max = 64;
-	gen_pending_clear(gen);
+	memset(&pend, 0, sizeof(pend));
 	if (c->rules_cache != NULL) {
-		ch.lines = open_memstream(&gen->lines, &gen->lines_len);
-		ch.patterns = open_memstream(&gen->patterns,
-		    &gen->patterns_len);
+		ch.lines = open_memstream(&pend.lines, &pend.lines_len);
+		ch.patterns = open_memstream(&pend.patterns,
+		    &pend.patterns_len);
 	}
 	rc = pgsource_update(next, c->rules, source_conninfo(c), &gen->mark,
 	    &ch, msg, sizeof(msg));
@@ -492,8 +603,11 @@ source_update(const char *path, const struct config *cur,
 		rc = rc == PGSOURCE_OK ? PGSOURCE_FULL : rc;
 	if (ch.patterns != NULL && fclose(ch.patterns) != 0)
 		rc = rc == PGSOURCE_OK ? PGSOURCE_FULL : rc;
+	if (rc == PGSOURCE_OK && changed > 0 && c->rules_cache != NULL &&
+	    gen_pending_merge(gen, &pend) == -1)
+		rc = PGSOURCE_FULL;
+	gen_pending_clear(&pend);
 	if (rc != PGSOURCE_OK || changed == 0) {
-		gen_pending_clear(gen);
 		ruleset_free(next);
 		config_free(c);
 	}
@@ -501,6 +615,8 @@ source_update(const char *path, const struct config *cur,
 	case PGSOURCE_OK:
 		break;
 	case PGSOURCE_FULL:
+	case PGSOURCE_DOWN:
+		/* the full read says why, when it fails too */
 		return SOURCE_FULL;
 	default:
 		snprintf(err, errlen, "rules_source %s: %s",

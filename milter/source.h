@@ -37,6 +37,8 @@ struct config *source_load_gen(const char *path, int flags,
 int	source_update(const char *path, const struct config *cur,
 	    struct source_gen *gen, struct config **out, char *err,
 	    size_t errlen);
+int	source_gen_take(struct source_gen *from, struct source_gen *into);
+int	source_gen_pending(const struct source_gen *gen);
 void	source_gen_flush(struct source_gen *gen, const char *cache);
 void	source_gen_clear(struct source_gen *gen);
 const char *source_conninfo(const struct config *config);

@@ -265,16 +265,21 @@ static int
 staticmaps_export(const struct config *config, struct kvtable *new,
     struct kvtable *deny, char *err, size_t errlen)
 {
-	struct kvtable	*t;
+	enum export_format formats[TABLE_COUNT];
+	struct kvtable	 out[TABLE_COUNT];
 	int		 i;
 
 	for (i = 0; i < TABLE_COUNT; i++) {
-		t = i == TABLE_ACCESS ? deny : &new[i];
-		if (export_table(config, staticmaps_tables[i].format,
-		    EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS, t, NULL, err,
-		    errlen) == -1)
-			return -1;
-		kvtable_sort(t);
+		formats[i] = staticmaps_tables[i].format;
+		kvtable_init(&out[i]);
+	}
+	/* one walk of the rules for the four tables */
+	if (export_tables(config, formats, TABLE_COUNT, EXPORT_DENY_BY_ACCESS |
+	    EXPORT_RECIPIENTS, out, NULL, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < TABLE_COUNT; i++) {
+		kvtable_sort(&out[i]);
+		*(i == TABLE_ACCESS ? deny : &new[i]) = out[i];
 	}
 	return 0;
 }
@@ -322,9 +327,10 @@ static void
 staticmaps_hold_all(const char *dir)
 {
 	struct kvtable	 t[TABLE_COUNT], out;
+	const struct kvpair *e;
 	char		 path[PATH_MAX], tmp[PATH_MAX], err[ERRMSG_MAX];
 	size_t		 i;
-	int		 j;
+	int		 j, rc;
 
 	kvtable_init(&out);
 	for (j = 0; j < TABLE_COUNT; j++)
@@ -334,16 +340,29 @@ staticmaps_hold_all(const char *dir)
 		if (staticmaps_read(path, &t[j], err, sizeof(err)) == -1)
 			goto fail;
 	}
-	for (j = 0; j < TABLE_COUNT; j++)
-		for (i = 0; j != TABLE_TLS && i < t[j].n; i++)
-			if ((j == TABLE_ACCESS ? kvtable_add_kind(&out,
-			    t[j].v[i].key, t[j].v[i].value, EXPORT_KIND_NONE) :
-			    kvtable_get(&t[TABLE_ACCESS], t[j].v[i].key) != NULL ?
-			    0 : kvtable_add_kind(&out, t[j].v[i].key,
-			    routehold_value(), EXPORT_KIND_HOLD)) == -1) {
-				errmsg_set(err, sizeof(err), "out of memory");
-				goto fail;
-			}
+	/*
+	 * The access table in place with its refusals (4xx, 5xx) kept and
+	 * every other entry held (a DUNNO or a listed address would answer
+	 * before a hold above it), and every other key of relay_domains and
+	 * transport held.
+	 */
+	for (i = 0; i < t[TABLE_ACCESS].n; i++) {
+		e = &t[TABLE_ACCESS].v[i];
+		if (e->value[0] == '4' || e->value[0] == '5')
+			rc = kvtable_add_kind(&out, e->key, e->value,
+			    EXPORT_KIND_NONE);
+		else
+			rc = kvtable_add_kind(&out, e->key, routehold_value(),
+			    EXPORT_KIND_HOLD);
+		if (rc == -1)
+			goto nomem;
+	}
+	for (j = TABLE_RELAY; j <= TABLE_TRANSPORT; j++)
+		for (i = 0; i < t[j].n; i++)
+			if (kvtable_get(&t[TABLE_ACCESS], t[j].v[i].key) ==
+			    NULL && kvtable_add_kind(&out, t[j].v[i].key,
+			    routehold_value(), EXPORT_KIND_HOLD) == -1)
+				goto nomem;
 	kvtable_sort(&out);
 	staticmaps_path(path, dir, TABLE_ACCESS, "");
 	staticmaps_path(tmp, dir, TABLE_ACCESS, ".tmp");
@@ -360,6 +379,8 @@ staticmaps_hold_all(const char *dir)
 	log_warning("static maps: every name of the tables in \"%s\" held "
 	    "(451 4.7.1) until the rules are written", dir);
 	goto out;
+nomem:
+	errmsg_set(err, sizeof(err), "out of memory");
 fail:
 	log_error("static maps: holding every name: %s", err);
 out:

@@ -73,6 +73,22 @@ static pthread_t worker_publisher_tid;
 /* the generation published, as source_update() knows it (publisher) */
 static struct source_gen worker_gen;
 
+/*
+ * rules_cache after a change: written by a thread of its own, so that
+ * rewriting a large snapshot does not delay the next change.  The
+ * changes waiting (their patterns and lines, merged) are under
+ * worker_cache_pend_lock; a write of the file, by that thread or by a
+ * full read, under worker_cache_file_lock (taken first).  A full read
+ * writes the whole snapshot: the changes waiting are in it.
+ */
+static pthread_mutex_t worker_cache_file_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t worker_cache_pend_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t worker_cache_cond = PTHREAD_COND_INITIALIZER;
+static struct source_gen worker_cache_pend;
+static char *worker_cache_path;
+static int worker_cache_quit;
+static pthread_t worker_cache_tid;
+
 
 /* Settings read only at start-up: say so when a reload changes them. */
 static void
@@ -139,6 +155,9 @@ worker_install(struct config *config, size_t old, const char *how)
 	}
 	metrics_loaded(config, 1);
 	n = ruleset_count(config->rules);
+	cur = live_acquire();
+	callbacks_reloaded(cur, config);
+	live_release(cur);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules%s", worker_daemon->conf_path, n,
 	    how);
@@ -146,6 +165,15 @@ worker_install(struct config *config, size_t old, const char *how)
 	saslmaps_publish(cur);
 	live_release(cur);
 	return 0;
+}
+
+/* worker_failed - count a refused load; refused: authfile_refusals() before */
+static void
+worker_failed(unsigned long refused)
+{
+	metrics_reload_failed();
+	if (authfile_refusals() != refused)
+		metrics_add(MC_CREDENTIALS_REFUSED);
 }
 
 static void
@@ -160,12 +188,15 @@ worker_reload(void)
 
 	pthread_mutex_lock(&worker_publish_lock);
 	refused = authfile_refusals();
+	pthread_mutex_lock(&worker_cache_file_lock);
+	pthread_mutex_lock(&worker_cache_pend_lock);
+	source_gen_clear(&worker_cache_pend);
+	pthread_mutex_unlock(&worker_cache_pend_lock);
 	config = source_load_gen(worker_daemon->conf_path, SOURCE_CACHE,
 	    &cached, &worker_gen, err, sizeof(err));
+	pthread_mutex_unlock(&worker_cache_file_lock);
 	if (config == NULL) {
-		metrics_reload_failed();
-		if (authfile_refusals() != refused)
-			metrics_add(MC_CREDENTIALS_REFUSED);
+		worker_failed(refused);
 		old = live_acquire();
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err,
@@ -197,8 +228,10 @@ worker_update(void)
 	const struct config *cur;
 	size_t	 n;
 	int	 rc;
+	unsigned long refused;
 
 	pthread_mutex_lock(&worker_publish_lock);
+	refused = authfile_refusals();
 	if ((cur = live_acquire()) == NULL)
 		rc = SOURCE_FULL;
 	else
@@ -213,12 +246,22 @@ worker_update(void)
 		    "since the last full load)", overlay_delta(config->rules));
 		cache = config->rules_cache != NULL ?
 		    strdup(config->rules_cache) : NULL;
-		if (worker_install(config, n, how) == 0)
-			source_gen_flush(&worker_gen, cache);
+		if (worker_install(config, n, how) == 0) {
+			pthread_mutex_lock(&worker_cache_pend_lock);
+			if (source_gen_take(&worker_gen,
+			    &worker_cache_pend) == -1)
+				log_warning("rules_cache: out of memory; the "
+				    "next full read writes it");
+			free(worker_cache_path);
+			worker_cache_path = cache;
+			cache = NULL;
+			pthread_cond_signal(&worker_cache_cond);
+			pthread_mutex_unlock(&worker_cache_pend_lock);
+		}
 		free(cache);
 		break;
 	case SOURCE_FAIL:
-		metrics_reload_failed();
+		worker_failed(refused);
 		log_error("reload failed: %s; keeping the previous "
 		    "configuration (%zu rules)", err, n);
 		break;
@@ -226,6 +269,38 @@ worker_update(void)
 	pthread_mutex_unlock(&worker_publish_lock);
 	if (rc == SOURCE_FULL)
 		worker_reload();
+}
+
+/* worker_cache_writer - the changes waiting into rules_cache, in turn */
+static void *
+worker_cache_writer(void *arg)
+{
+	struct source_gen now;
+	char	*path;
+
+	(void)arg;
+	memset(&now, 0, sizeof(now));
+	for (;;) {
+		pthread_mutex_lock(&worker_cache_pend_lock);
+		while (!source_gen_pending(&worker_cache_pend) &&
+		    !worker_cache_quit)
+			pthread_cond_wait(&worker_cache_cond,
+			    &worker_cache_pend_lock);
+		if (!source_gen_pending(&worker_cache_pend)) {
+			pthread_mutex_unlock(&worker_cache_pend_lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&worker_cache_pend_lock);
+		pthread_mutex_lock(&worker_cache_file_lock);
+		pthread_mutex_lock(&worker_cache_pend_lock);
+		(void)source_gen_take(&worker_cache_pend, &now);
+		path = worker_cache_path != NULL ?
+		    strdup(worker_cache_path) : NULL;
+		pthread_mutex_unlock(&worker_cache_pend_lock);
+		source_gen_flush(&now, path);
+		pthread_mutex_unlock(&worker_cache_file_lock);
+		free(path);
+	}
 }
 
 /* worker_ask - a request to the publisher, merged with those pending */
@@ -551,8 +626,9 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	callbacks_init();
 	if (worker_config(daemon, first) != 0)
 		exit(EX_CONFIG);
-	if ((r = pthread_create(&worker_publisher_tid, NULL, worker_publisher,
-	    NULL)) != 0) {
+	if ((r = pthread_create(&worker_cache_tid, NULL, worker_cache_writer,
+	    NULL)) != 0 || (r = pthread_create(&worker_publisher_tid, NULL,
+	    worker_publisher, NULL)) != 0) {
 		log_error("worker: pthread_create: %s", strerror(r));
 		exit(EX_OSERR);
 	}
@@ -590,7 +666,14 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	pthread_cond_signal(&worker_queue_cond);
 	pthread_mutex_unlock(&worker_queue_lock);
 	pthread_join(worker_publisher_tid, NULL);
+	pthread_mutex_lock(&worker_cache_pend_lock);
+	worker_cache_quit = 1;
+	pthread_cond_signal(&worker_cache_cond);
+	pthread_mutex_unlock(&worker_cache_pend_lock);
+	pthread_join(worker_cache_tid, NULL);
 	source_gen_clear(&worker_gen);
+	source_gen_clear(&worker_cache_pend);
+	free(worker_cache_path);
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
 	live_shutdown();

@@ -36,7 +36,7 @@
 #      with N rows and with 10 rows;
 #  10. static mode: the daemon's first write of the four tables of N
 #      rules into an empty maps_dir (its log line's time) vs postmap(1)
-#      building the same four lmdb: tables from "milter-relay export"
+#      building the same four lmdb: tables from "milter-relay export -s"
 #      text (needs postfix-lmdb).
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
@@ -556,7 +556,7 @@ if ! skipped static; then
 		    transport:postfix-transport tls_policy:postfix-tls-policy
 		do
 			f=$T/pm/${t%%:*}
-			"$MR" export -c "$T/static.conf" "${t#*:}" >"$f" \
+			"$MR" export -s -c "$T/static.conf" "${t#*:}" >"$f" \
 			    2>/dev/null || bad "10: export ${t#*:} failed"
 			t0=$(date +%s.%N)
 			postmap "lmdb:$f" || bad "10: postmap $f failed"

@@ -20,12 +20,11 @@
 # broken purge left (the user, the directories): nothing stays installed.
 set -u
 cd "$(dirname "$0")/../.."
-skip() { echo "SKIP: deb: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "needs root (dpkg -i)"
-for cmd in dpkg-buildpackage dh fakeroot; do
-	command -v "$cmd" >/dev/null || skip "$cmd missing (install-deps.sh)"
-done
-getent group postfix >/dev/null || skip "no postfix group"
+source test/lib/skip.sh
+skip() { e2e_skip "$@"; }
+[ "$(id -u)" = 0 ] || skip "the Debian package: needs root (dpkg -i)"
+mr_need "the Debian package" dpkg-buildpackage dh fakeroot
+getent group postfix >/dev/null || skip "the Debian package: no postfix group"
 
 T=$(mktemp -d /tmp/mr-deb-check.XXXXXX)
 INSTALLED=0
@@ -53,13 +52,11 @@ DEB=$(ls "$T"/milter-relay_*_*.deb 2>/dev/null | head -n 1)
 ok "make deb built $(basename "$DEB") in $((SECONDS - start)) s"
 
 # 2. lintian
-if command -v lintian >/dev/null; then
+if mr_have "lintian of the package" lintian; then
 	lintian --fail-on error "$DEB" >"$T/lintian.log" 2>&1 ||
 	    { cat "$T/lintian.log"; fail "lintian reports errors"; }
 	grep '^[EW]:' "$T/lintian.log" | sed 's/^/    /'
 	ok "lintian: no error"
-else
-	echo "SKIP: deb: lintian not installed"
 fi
 
 # 3. contents
@@ -73,6 +70,7 @@ for f in /usr/sbin/milter-relay /usr/bin/milter-test \
     /usr/share/milter-relay/postfix/main-static.cf \
     /usr/share/milter-relay/sendmail/milter-relay.mc \
     /usr/share/milter-relay/postgresql/schema.sql \
+    /usr/share/milter-relay/postgresql/changelog.sql \
     /etc/milter-relay.conf; do
 	grep -qxF "$f" "$T/files" || fail "$f not in the package"
 done
@@ -86,11 +84,11 @@ ok "files, unit paths, conffile"
 # 4. install, on this machine, once at a time
 exec 9>/tmp/mr-deb-check.lock
 flock 9
-dpkg -s milter-relay >/dev/null 2>&1 && skip "package milter-relay installed"
-getent passwd milter-relay >/dev/null && skip "a milter-relay user exists"
-[ -e /etc/milter-relay.conf ] && skip "/etc/milter-relay.conf exists"
+dpkg -s milter-relay >/dev/null 2>&1 && skip "install and purge not tested: package milter-relay already installed"
+getent passwd milter-relay >/dev/null && skip "install and purge not tested: a milter-relay user exists"
+[ -e /etc/milter-relay.conf ] && skip "install and purge not tested: /etc/milter-relay.conf exists"
 for d in /var/lib/milter-relay /var/spool/postfix/milter-relay; do
-	[ -e "$d" ] && skip "$d exists"
+	[ -e "$d" ] && skip "install and purge not tested: $d exists"
 done
 start=$SECONDS
 CLEAN=1

@@ -11,7 +11,9 @@
 # directory behind.
 set -u
 cd "$(dirname "$0")/../.."
-[ "$(id -u)" = 0 ] || { echo "SKIP: demo: needs root (Postfix)"; exit 0; }
+source test/lib/skip.sh
+[ "$(id -u)" = 0 ] || e2e_skip "make demo: needs root (Postfix)"
+mr_need "make demo" postfix smtp-sink
 T=$(mktemp -d /tmp/mr-demo-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: demo: $*"; cat "$T/out"; exit 1; }

@@ -46,7 +46,9 @@
 #      naming the rule, the previous rules and tables stay in place and
 #      in force; a write that fails (maps_dir not writable) refuses the
 #      reload too, both are counted (milter_relay_static_writes_total),
-#      and the failed publish is tried again by itself.
+#      and the failed publish is tried again by itself; a start with
+#      rules the tables cannot express holds every name of the tables
+#      in place (451), deny rules still refuse.
 set -u
 cd "$(dirname "$0")/../.."
 MODE=${FASTPATH_MODE:-}
@@ -235,6 +237,17 @@ if [ "$MODE" = static ]; then
 	grep -q ' map=rcpt ' "$E2E_DIR/milter-relay.log" &&
 	    e2e_fail "static mode asked the socketmap"
 	e2e_ok "static: the tables written, the socketmap never asked"
+	# "export -s" prints exactly the tables static mode wrote (no hold yet)
+	for t in relay_domains:postfix-relay-domains transport:postfix-transport \
+	    access:postfix-access tls_policy:postfix-tls-policy; do
+		"$MR_BIN" export -s -c "$CONF" "${t#*:}" 2>/dev/null |
+		    grep -v '^#' | tr '\t' ' ' | sort >"$E2E_DIR/export.txt"
+		postmap -s "lmdb:$MAPS/${t%%:*}" | tr '\t' ' ' | sort \
+		    >"$E2E_DIR/written.txt"
+		cmp -s "$E2E_DIR/export.txt" "$E2E_DIR/written.txt" ||
+		    e2e_fail "export -s ${t#*:} is not $MAPS/${t%%:*}.lmdb: $(diff "$E2E_DIR/export.txt" "$E2E_DIR/written.txt" | head -n 5)"
+	done
+	e2e_ok "static: export -s prints the four tables written"
 else
 lines=$(grep -c ' map=rcpt rcpt=<' "$E2E_DIR/milter-relay.log")
 grep -q ' map=rcpt rcpt=<u@lab.example.com> rule=lab.example.com outcome=reject reason="deny rule" answer="OK 550 5.7.1 No mail for the lab"' \
@@ -441,6 +454,19 @@ if [ "$MODE" = static ]; then
 	logged_after "$l" 'reload: .*: OK' || e2e_fail "reload not taken"
 	send 127.0.0.2 u@late.example "451 4.7.1 *Relay route being updated"
 	e2e_ok "static: a failed write refuses the reload, is counted and tried again"
+
+	# rules in force that cannot be written (a start with them): every
+	# name of the tables in place held, never relayed by them
+	mr_stop
+	echo "in.late.example relay=trusted" >>"$LIST"
+	l=$(wc -l <"$E2E_DIR/milter-relay.log")
+	mr_start "$CONF"
+	logged_after "$l" 'static maps: every name of the tables .* held' ||
+	    e2e_fail "nothing held: $(tail -n 3 "$E2E_DIR/milter-relay.log")"
+	send 127.0.0.2 u@new.example "451 4.7.1 *Relay route being updated"
+	send 127.0.0.1 u@late.example "451 4.7.1 *Relay route being updated"
+	send 127.0.0.2 u@moved.example "550 5.7.1 *Moved far away"
+	e2e_ok "static: rules in force that cannot be written hold every name of the tables in place"
 fi
 mr_stop
 e2e_ok "$MODE mode"

@@ -222,7 +222,14 @@ fault_smap() {
 		sleep 0.2
 	done
 	[ "$i" -lt 300 ] || e2e_fail "no delivery attempt failed on the resolver"
-	n=$(pf_queue_count)
+	# showq reads the queue directories one after another: a message
+	# the flush moves from deferred/ to active/ meanwhile is not seen
+	# in that listing; read it again (a delivered one stays missing)
+	for i in $(seq 1 20); do
+		n=$(pf_queue_count)
+		[ "$n" -eq 10 ] && break
+		sleep 0.2
+	done
 	[ "$n" -eq 10 ] || e2e_fail "$n messages queued with the socketmap down, want 10"
 	[ "$(sink_count A)" -eq $((base + 5)) ] || e2e_fail "mail delivered without a transport answer"
 	[ "$(sink_count D)" -eq 0 ] || e2e_fail "mail fell back to the relayhost"

@@ -92,20 +92,18 @@ check_saved(const struct routehold *h, const char *in)
 	routehold_init(&back);
 	if (routehold_load(&back, text, 0.0, 1000) == -1)
 		abort();
-	/* a key longer than a domain name is not read back (by design:
-	 * no table the exporter writes has one) */
+	/* every key that can be a table's key comes back, no other */
 	for (i = j = 0; i < h->n; i++) {
 		if (strlen(h->v[i].key) > DOMAIN_MAX + 1)
 			continue;
-		if (j >= back.n)
-			die("holds lost when read back", text);
-		if (strcmp(back.v[j].key, h->v[i].key) != 0 ||
-		    back.v[j].until < h->v[i].until)
+		if (j >= back.n || strcmp(back.v[j].key, h->v[i].key) != 0)
+			die("a hold lost when read back", h->v[i].key);
+		if (back.v[j].until < h->v[i].until)
 			die("a hold read back shorter", back.v[j].key);
 		j++;
 	}
 	if (j != back.n)
-		die("holds read back that were not saved", text);
+		die("a hold read back that was not saved", back.v[j].key);
 	routehold_free(&back);
 	free(text);
 	routehold_init(&back);

@@ -27,7 +27,8 @@
 #   6. contrib/prometheus: promtool check config, check rules, and the
 #      rules' unit tests (promtool test rules);
 #   7. a second daemon, its metrics and socketmap given as "inet:PORT"
-#      without a host: both listen on 127.0.0.1 only; with 256 open
+#      without a host: both listen on 127.0.0.1 only (-t warns about
+#      "inet:PORT@0.0.0.0", not about them); with 256 open
 #      files: 300 idle HTTP connections do
 #      not take the descriptors a worker restart needs (the worker
 #      killed comes back and serves), the new worker holds none of them,
@@ -444,7 +445,13 @@ for p in "$HPORT2" "$SMPORT2"; do
 	[ "$l" = "127.0.0.1:$p" ] ||
 	    e2e_fail "inet:$p binds \"$l\", not 127.0.0.1:$p"
 done
-e2e_ok "metrics and socketmap \"inet:PORT\" without a host: 127.0.0.1 only"
+"$MR_BIN" -t -c "$CONF2" 2>&1 | grep -q "can be reached from other hosts" &&
+    e2e_fail "-t warns about loopback sockets"
+sed "s/inet:$SMPORT2/inet:$SMPORT2@0.0.0.0/" "$CONF2" >"$E2E_DIR/wide.conf"
+"$MR_BIN" -t -c "$E2E_DIR/wide.conf" 2>&1 |
+    grep -q "socketmap \"inet:$SMPORT2@0.0.0.0\" can be reached from other hosts" ||
+    e2e_fail "-t does not warn about a socketmap on every interface"
+e2e_ok "metrics and socketmap \"inet:PORT\" without a host: 127.0.0.1 only; -t warns about 0.0.0.0"
 URL2=http://127.0.0.1:$HPORT2
 worker2() {
 	sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \

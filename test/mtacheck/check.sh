@@ -28,15 +28,17 @@
 #  10. a rule with auth_file in milter mode: maps_dir does not make it
 #      static mode; smtp_sasl_auth_enable and smtp_sasl_password_maps
 #      named until contrib/postfix/main.cf's lines are uncommented; no
-#      maps_dir named.
+#      maps_dir named;
+#  11. the README's first command is "make demo", and its step 3 shows
+#      what -t prints for the example.
 set -u
 cd "$(dirname "$0")/../.."
 B=${MR_BUILD:-.}
 MR=$PWD/$B/milter/milter-relay
 [ -x "$MR" ] || { echo "FAIL: mtacheck: $MR not built"; exit 1; }
-command -v postconf >/dev/null ||
-    [ -x /usr/sbin/postconf ] || { echo "SKIP: mtacheck: no postconf"; exit 0; }
+source test/lib/skip.sh
 PATH=$PATH:/usr/sbin
+mr_need "-t and Postfix" postconf
 T=$(mktemp -d /tmp/mr-mtacheck.XXXXXX)
 DPID=
 cleanup() {
@@ -236,4 +238,13 @@ sed 's|^maps_dir.*||' "$T/auth.conf" >"$T/auth-nomaps.conf"
 t c10 "$T/auth-nomaps.conf"
 has "rules have auth_file but maps_dir is unset" 10
 ok "auth_file in milter mode: smtp_sasl lines named, maps_dir not taken for static mode"
+# 11. README: its first command runs the demo, and step 3 prints what -t
+# prints for the shipped example
+sed -n '/^    /{p;q}' README.md | grep -qx '    sudo ./contrib/install-deps.sh && make demo' ||
+    fail "11: README's first command is not install-deps && make demo"
+want=$(PATH=/nonexistent "$MR" -t -c etc/milter-relay.conf 2>/dev/null |
+    sed 's|^etc/milter-relay.conf|/etc/milter-relay.conf|')
+grep -qxF "    # $want" README.md ||
+    fail "11: README step 3 does not show \"$want\""
+ok "README: make demo first; step 3 shows \"$want\""
 echo "mtacheck: $N checks passed"

@@ -308,8 +308,12 @@ for n in 1 2 3; do
 	    e2e_fail "daemon $n: a set with credentials in clear was applied"
 	grep -q "Row-Secret" "$E2E_DIR/mr$n.log" && e2e_fail "daemon $n logged the password"
 done
+m=$(curl -s "http://127.0.0.1:$MPORT/metrics" | grep '^milter_relay_credentials_refused_total')
+[ "${m##* }" -ge 1 ] 2>/dev/null ||
+    e2e_fail "daemon 1: the refused row is not counted: $m"
 sql -c "DELETE FROM rules WHERE pattern IN ('clear.example', 'auth.example')"
-e2e_ok "auth_file from a row: served; a row without tls refused by all three"
+e2e_ok "auth_file from a row: served; a row without tls refused by all three" \
+    "(counted: $m)"
 
 # recipients = "verify" with a smart-host list: the callout's hops
 sql -c "INSERT INTO rules (pattern, smarthost, recipients) VALUES ('verify.example', '[192.0.2.41],[192.0.2.42]:2525', 'verify')"

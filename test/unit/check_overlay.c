@@ -102,6 +102,8 @@ model_build(const struct model *m)
 	return set;
 }
 
+static int walked[MAXPAT];
+
 struct trace {
 	char	 buf[MAXPAT * 128];
 	size_t	 len;
@@ -151,6 +153,20 @@ same(const struct model *m, const struct ruleset *gen,
 	ck_assert_str_eq(a.buf, b.buf);
 }
 
+/* mark_walked - overlay_walk_changes() callback: the pattern's index */
+static int
+mark_walked(const char *pattern, const struct rule *r, void *arg)
+{
+	const struct model *m = arg;
+	size_t	 i;
+
+	(void)r;
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->pattern[i], pattern) == 0)
+			walked[i] = 1;
+	return 0;
+}
+
 START_TEST(test_random)
 {
 	static struct model	 m, kept_m, before;
@@ -195,6 +211,15 @@ START_TEST(test_random)
 			ck_assert_msg(ruleset_add(next, m.pattern[i], &s, err,
 			    sizeof(err)) == 0, "%s: %s", m.pattern[i], err);
 		}
+		/* the change, compared at its cost, misses no pattern */
+		memset(walked, 0, sizeof(walked));
+		ck_assert_int_eq(overlay_walk_changes(gen, next, mark_walked,
+		    &m), 0);
+		for (i = 0; i < m.n; i++)
+			ck_assert_msg(walked[i] || (before.on[i] == m.on[i] &&
+			    (!m.on[i] || (before.relay[i] == m.relay[i] &&
+			    before.host[i] == m.host[i]))),
+			    "%s changed, not walked", m.pattern[i]);
 		/* the generation before keeps answering as it did */
 		if (kept != NULL) {
 			full = model_build(&kept_m);
@@ -265,6 +290,8 @@ START_TEST(test_errors)
 	ck_assert_uint_eq(ruleset_count(gen), 1);
 	ck_assert_uint_eq(overlay_delta(gen), 1);
 	ck_assert_uint_eq(overlay_delta(base), 0);
+	ck_assert_int_eq(overlay_walk_changes(full, gen, trace_rule, NULL),
+	    OVERLAY_UNRELATED);
 	ruleset_free(base);
 	ck_assert_ptr_nonnull(ruleset_lookup(gen, "a.example.com", NULL));
 	ck_assert_ptr_nonnull(overlay_rule(gen, "example.com"));

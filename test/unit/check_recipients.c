@@ -294,6 +294,8 @@ START_TEST(test_config_errors)
 	    "recipients = \"verify\"; } );", "makes no sense");
 	check_bad("verify = { timeout = \"soon\"; };", "must be a duration");
 	check_bad("verify = { max_probes = 0; };", "max_probes must be");
+	check_bad("verify = { max_probes_per_client = 0; };",
+	    "max_probes_per_client must be");
 	check_bad("verify = { unknown_reply = \"450 4.1.1 later\"; };",
 	    "must be a 5xx reply");
 	check_bad("verify = { colour = 1; };", "unknown setting");
@@ -343,6 +345,10 @@ START_TEST(test_domains_file)
 	check_rcpt(c, &untrusted, "<a@c.test>", OUTCOME_ACCEPT, NULL);
 	ck_assert_int_eq(c->verify.positive_expire, 31 * 86400);
 	ck_assert_int_eq(c->verify.negative_expire, 3 * 86400);
+	ck_assert_int_eq(c->verify.max_probes_per_client, 8);
+	config_free(c);
+	c = unit_config_load("verify = { max_probes_per_client = 3; };");
+	ck_assert_int_eq(c->verify.max_probes_per_client, 3);
 	config_free(c);
 }
 END_TEST

@@ -372,7 +372,8 @@ START_TEST(test_rcpt_held)
 	ck_assert_str_eq(kvtable_get(&out, "v@x.list.org"), HELD);
 	ck_assert_str_eq(kvtable_get(&out, "w@other.org"), "DUNNO");
 	/* the unknown user reply stands: it refuses either way */
-	ck_assert_str_eq(kvtable_get(&out, "list.org"), "550 5.1.1 User unknown");
+	ck_assert_str_eq(kvtable_get(&out, "list.org"),
+	    "550 5.1.1 User unknown");
 	routehold_expire(&h, 50);
 	kvtable_init(&released);
 	ck_assert_int_eq(routehold_release(&h, &out, &deny, &released), 0);

@@ -2,6 +2,7 @@
  * check_sockspec - unit tests of lib/sockspec.c and lib/strutil.c
  *
  * Every prefix in lower and upper case, bare paths, and what is refused;
+ * which addresses sockspec_local() takes for this machine only;
  * str_same() with NULLs.
  */
 #include <check.h>
@@ -49,6 +50,25 @@ START_TEST(test_parse)
 }
 END_TEST
 
+START_TEST(test_local)
+{
+	ck_assert_int_eq(sockspec_local("unix:/run/x.sock"), 1);
+	ck_assert_int_eq(sockspec_local("/run/x.sock"), 1);
+	ck_assert_int_eq(sockspec_local("inet:10026"), 1);
+	ck_assert_int_eq(sockspec_local("inet6:10026"), 1);
+	ck_assert_int_eq(sockspec_local("inet:10026@127.0.0.1"), 1);
+	ck_assert_int_eq(sockspec_local("inet:10026@127.1.2.3"), 1);
+	ck_assert_int_eq(sockspec_local("inet:10026@localhost"), 1);
+	ck_assert_int_eq(sockspec_local("inet6:10026@[::1]"), 1);
+	ck_assert_int_eq(sockspec_local("inet6:10026@::1"), 1);
+	ck_assert_int_eq(sockspec_local("inet:10026@0.0.0.0"), 0);
+	ck_assert_int_eq(sockspec_local("inet:10026@192.0.2.1"), 0);
+	ck_assert_int_eq(sockspec_local("inet6:10026@[::]"), 0);
+	ck_assert_int_eq(sockspec_local("inet:10026@mx.example"), 0);
+	ck_assert_int_eq(sockspec_local("tcp:10026"), 0);
+}
+END_TEST
+
 START_TEST(test_str_same)
 {
 	ck_assert_int_eq(str_same(NULL, NULL), 1);
@@ -70,6 +90,7 @@ main(void)
 
 	tcase_add_loop_test(tc, test_parse, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, test_local);
 	tcase_add_test(tc, test_str_same);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
