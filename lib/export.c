@@ -75,6 +75,11 @@ struct export_state {
 	int		 advice;	/* relay_domains: no parent match */
 	int		 flags;		/* EXPORT_DENY_BY_ACCESS, ... */
 	const struct rule *listed;	/* export_listed(): the last rule */
+	/* export_answer()'s last answer: a name and its probe share a rule */
+	struct map_answer last;
+	const struct rule *last_rule;
+	enum outcome	 last_enforced;
+	int		 last_made;
 	char		*err;
 	size_t		 errlen;
 };
@@ -513,7 +518,7 @@ export_answer(struct export_state *st, const char *domain,
 		[EXPORT_POSTFIX_TLS_POLICY] = MAP_POSTFIX_TLS,
 		[EXPORT_POSTFIX_ACCESS] = MAP_SENDMAIL_ACCESS,	/* unused */
 	};
-	struct map_answer a;
+	const struct map_answer *a = &st->last;
 	char		 text[MAPS_ANSWER_MAX];
 
 	*value = NULL;
@@ -521,16 +526,22 @@ export_answer(struct export_state *st, const char *domain,
 		*value = export_access(st, rule, outcome, buf);
 		return 0;
 	}
-	maps_decided(maps[st->format], rule, enforced, &a);
-	switch (a.status) {
+	if (!st->last_made || rule != st->last_rule ||
+	    enforced != st->last_enforced) {
+		maps_decided(maps[st->format], rule, enforced, &st->last);
+		st->last_rule = rule;
+		st->last_enforced = enforced;
+		st->last_made = 1;
+	}
+	switch (a->status) {
 	case MAP_OK:
-		memcpy(buf, a.value, sizeof(a.value));
+		memcpy(buf, a->value, strlen(a->value) + 1);
 		*value = buf;
 		return 0;
 	case MAP_NOTFOUND:
 		return 0;
 	default:
-		maps_format(&a, text, sizeof(text));
+		maps_format(a, text, sizeof(text));
 		snprintf(st->err, st->errlen, "%s: %s", domain, text);
 		return -1;
 	}
@@ -539,9 +550,9 @@ export_answer(struct export_state *st, const char *domain,
 /*
  * The access table's answer, in buf, for a name whose decision found rule
  * with outcome (as the socketmap's access map decides): a deny rule's
- * reply, its own or
- * the default one without the recipient (the entry stands for every
- * name it covers, and Postfix puts the recipient before the text); with
+ * reply, its own or the default one without the recipient (the entry
+ * stands for every name it covers, and Postfix puts the recipient before
+ * the text); with
  * EXPORT_RECIPIENTS, for the recipients setting of a relaying rule, the
  * unknown user reply ("list") or Postfix's own verification ("verify");
  * or NULL.
