@@ -39,7 +39,10 @@
  *	    relay_domains that does ask the socketmap instead: smtpd keeps
  *	    each address's class while it runs (its resolve cache), so
  *	    reject_unauth_destination would relay the names of a removed
- *	    rule for untrusted clients until "postfix reload";
+ *	    rule for untrusted clients until "postfix reload"; and
+ *	    smtpd_recipient_restrictions with its own
+ *	    reject_unauth_destination (or defer_) not after the rcpt map,
+ *	    which refuses what the rules relay (fail closed);
  *	  - a missing reject_unauth_destination, Debian's own
  *	    smtpd_relay_restrictions (defer_unauth_destination) still in
  *	    force or set twice in main.cf, the access lookup of deny rules
@@ -562,13 +565,30 @@ restrictions(const struct pf *pf, enum pf_mode mode, const char *access,
 	return n;
 }
 
-/* maps_relay - maps-only: relay_domains must not ask the socketmap */
+/* maps_relay - maps-only: the rcpt map alone relays, not relay_domains */
 static int
-maps_relay(const struct pf *pf, const char *want, const char *dir,
-    mtacheck_say_fn *say)
+maps_relay(const struct pf *pf, const char *want, const char *rcpt,
+    const char *dir, mtacheck_say_fn *say)
 {
+	const char *rr = pf->value[PF_SMTPD_RECIPIENT_RESTRICTIONS];
+	int	 n = 0, at, unauth;
+
+	/* a second reject_unauth_destination no rcpt map's OK precedes */
+	if ((unauth = pf_index(rr, match_word, "reject_unauth_destination")) < 0)
+		unauth = pf_index(rr, match_word, "defer_unauth_destination");
+	if (unauth >= 0 &&
+	    ((at = pf_index(rr, match_table, rcpt)) < 0 || at > unauth)) {
+		sayf(say, "postfix (%s): smtpd_recipient_restrictions has "
+		    "%s_unauth_destination without check_recipient_access %s "
+		    "before it: in maps-only mode relayed domains are not in "
+		    "relay_domains, so it refuses untrusted clients' mail the "
+		    "rules relay; remove it (smtpd_relay_restrictions has it)",
+		    dir, pf_index(rr, match_word, "reject_unauth_destination")
+		    >= 0 ? "reject" : "defer", rcpt);
+		n++;
+	}
 	if (pf_index(pf->value[PF_RELAY_DOMAINS], match_table, want) < 0)
-		return 0;
+		return n;
 	sayf(say, "postfix (%s): relay_domains = %s asks milter-relay in "
 	    "maps-only mode: smtpd keeps each address's relay class while "
 	    "it runs (its resolve cache), so after a reload that removes a "
@@ -576,7 +596,7 @@ maps_relay(const struct pf *pf, const char *want, const char *dir,
 	    "(an open relay) until \"postfix reload\"; set relay_domains = "
 	    "(empty): the rcpt map decides (contrib/postfix/main-maps.cf)",
 	    dir, pf->value[PF_RELAY_DOMAINS]);
-	return 1;
+	return n + 1;
 }
 
 /* credentials - Postfix's smtp client and the table of auth_file rules */
@@ -654,7 +674,7 @@ mtacheck_postfix(const struct config *config, mtacheck_say_fn *say)
 	    "maps-only mode" : "milter mode";
 	table(config, sm, mode, "relay", "relay_domains", want, sizeof(want));
 	if (mode == MODE_MAPS)
-		n += maps_relay(pf, want, dir, say);
+		n += maps_relay(pf, want, rcpt, dir, say);
 	else
 		n += asks(pf, PF_RELAY_DOMAINS, want, dir, mode == MODE_MILTER ?
 		    "domains the rules relay get Postfix's \"Relay access "

@@ -34,7 +34,10 @@
 #  12. maps-only done right (contrib/postfix/main-maps.cf verbatim, the
 #      tls map, tlsmgr): no warning; relay_domains on the socketmap's
 #      relay map (main-maps.cf before the fix of smtpd's resolve cache):
-#      named as an open relay after a rule is removed.
+#      named as an open relay after a rule is removed; a legacy
+#      smtpd_recipient_restrictions with reject_unauth_destination (which
+#      now refuses what the rules relay) named, not once the rcpt map
+#      comes first.
 set -u
 cd "$(dirname "$0")/../.."
 B=${MR_BUILD:-.}
@@ -267,5 +270,16 @@ t c12r
 has "relay_domains = socketmap:inet:127.0.0.1:10026:relay asks milter-relay in maps-only mode" 12
 has "untrusted clients relay to the addresses it had resolved (an open relay)" 12
 [ "$(wc -l <"$T/err")" = 1 ] || fail "12: more than the relay_domains warning"
-ok "maps-only: main-maps.cf verbatim no warning; relay_domains on the socketmap named"
+pfdir c12s "$MAPS_MAIN
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination" \
+    "$MASTER_TLSMGR"
+t c12s
+has "smtpd_recipient_restrictions has reject_unauth_destination without check_recipient_access socketmap:inet:127.0.0.1:10026:rcpt before it" 12
+[ "$(wc -l <"$T/err")" = 1 ] || fail "12: more than the recipient restrictions warning"
+pfdir c12t "$MAPS_MAIN
+smtpd_recipient_restrictions = check_recipient_access socketmap:inet:127.0.0.1:10026:rcpt, reject_unauth_destination" \
+    "$MASTER_TLSMGR"
+t c12t
+[ ! -s "$T/err" ] || fail "12: the rcpt map before reject_unauth_destination named"
+ok "maps-only: main-maps.cf verbatim no warning; relay_domains on the socketmap, a refusing smtpd_recipient_restrictions named"
 echo "mtacheck: $N checks passed"
