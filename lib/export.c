@@ -10,9 +10,10 @@
  * text formatted for one recipient.
  *
  * For each name that carries rules (walk order: a name before the names
- * below it) it asks maps_lookup() about the name itself and about a probe
- * name just below it that no rule is written at (what every other name
- * below gets).  It emulates the MTA's search over the entries written so
+ * below it) it decides the name itself and a probe name just below it
+ * that no rule is written at (what every other name below gets), once
+ * for all the tables of a call, and takes each table's answer from those
+ * decisions as the socketmap does (maps_decided(), export_access()).  It emulates the MTA's search over the entries written so
  * far (those of the parents) and writes an entry when the answer differs
  * from what the parents' entries give, or when a rule is written there.
  * An entry that must say "no" where the format has no way to say it is
@@ -41,10 +42,24 @@
 #define KIND_NAMESPACE	0x02
 #define KIND_SUBDOMAINS	0x04
 
+/*
+ * What decide_domain() found for a name and for the probe below it,
+ * asked by the first table that needs them and kept for the others.
+ */
+struct export_seen {
+	const struct rule *rule, *below_rule;	/* NULL: no rule */
+	unsigned char	 outcome, enforced;	/* enum outcome */
+	unsigned char	 below_outcome, below_enforced;
+	char		 label[PROBE_LABEL_MAX + 1];	/* the probe's */
+	signed char	 has_below;	/* export_probe()'s result */
+	unsigned char	 decided;
+};
+
 /* The names carrying rules, walk order, with the KIND_* written at each. */
 struct export_names {
 	char		**names;
 	unsigned char	*kinds;
+	struct export_seen *seen;	/* nnames of them */
 	size_t		 nnames, capnames;
 	char		*err;
 	size_t		 errlen;
@@ -60,6 +75,11 @@ struct export_state {
 	int		 advice;	/* relay_domains: no parent match */
 	int		 flags;		/* EXPORT_DENY_BY_ACCESS, ... */
 	const struct rule *listed;	/* export_listed(): the last rule */
+	/* export_answer()'s last answer: a name and its probe share a rule */
+	struct map_answer last;
+	const struct rule *last_rule;
+	enum outcome	 last_enforced;
+	int		 last_made;
 	char		*err;
 	size_t		 errlen;
 };
@@ -67,10 +87,13 @@ struct export_state {
 static int	export_collect(const char *pattern, const struct rule *rule,
 		    void *arg);
 static int	export_name(struct export_state *st, size_t i);
+static void	export_decide(struct export_state *st, size_t i,
+		    char *probe);
 static int	export_answer(struct export_state *st, const char *domain,
-		    char **value);
-static int	export_access(struct export_state *st, const char *domain,
-		    char **value);
+		    const struct rule *rule, enum outcome outcome,
+		    enum outcome enforced, char *buf, const char **value);
+static const char *export_access(struct export_state *st,
+		    const struct rule *rule, enum outcome outcome, char *buf);
 static int	export_listed(const char *pattern, const struct rule *rule,
 		    void *arg);
 static int	export_set(struct export_state *st, const char *key,
@@ -229,8 +252,14 @@ export_tables(const struct config *config, const enum export_format *formats,
 		    export_is_deny_or_rcpt : export_is_deny))
 			continue;
 		/* the names once, for every table */
-		if (nm.names == NULL)
+		if (nm.names == NULL) {
 			rc = ruleset_walk(config->rules, export_collect, &nm);
+			if (rc == 0 && (nm.seen = calloc(nm.nnames + 1,
+			    sizeof(*nm.seen))) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				rc = -1;
+			}
+		}
 		if (rc == 0)
 			rc = export_pass(config, formats[k], flags, &nm,
 			    &outs[k], notes, err, errlen);
@@ -378,41 +407,85 @@ export_names_free(struct export_names *nm)
 		free(nm->names[i]);
 	free(nm->names);
 	free(nm->kinds);
+	free(nm->seen);
+}
+
+/*
+ * Decide name i and the probe below it, unless an earlier table did;
+ * the probe (when it has one) into probe.
+ */
+static void
+export_decide(struct export_state *st, size_t i, char *probe)
+{
+	struct export_seen *seen = &st->nm->seen[i];
+	const char	*name = st->nm->names[i];
+	struct decision	 d;
+	size_t		 n, len;
+
+	if (seen->decided) {
+		if (seen->has_below != 1)
+			return;
+		n = strlen(seen->label);
+		memcpy(probe, seen->label, n);
+		probe[n] = '.';
+		memcpy(probe + n + 1, name, strlen(name) + 1);
+		return;
+	}
+	seen->decided = 1;
+	decide_domain(st->config, NULL, name, &d);
+	seen->rule = d.rule;
+	seen->outcome = d.outcome;
+	seen->enforced = d.enforced;
+	/* -1 leaves its error to export_name(), which asks again */
+	seen->has_below = export_probe(st, name, probe);
+	if (seen->has_below != 1)
+		return;
+	len = strlen(probe) - strlen(name) - 1;
+	memcpy(seen->label, probe, len);
+	seen->label[len] = '\0';
+	decide_domain(st->config, NULL, probe, &d);
+	seen->below_rule = d.rule;
+	seen->below_outcome = d.outcome;
+	seen->below_enforced = d.enforced;
 }
 
 /* The entries one name needs. */
 static int
 export_name(struct export_state *st, size_t i)
 {
+	const struct export_seen *seen = &st->nm->seen[i];
 	const char	*name = st->nm->names[i], *inherited;
+	const char	*self, *below = NULL;
 	char		 probe[DOMAIN_MAX + 1];
-	char		*self = NULL, *below = NULL;
-	int		 has_below, rc = -1, access;
+	char		 selfbuf[MAPS_ANSWER_MAX], belowbuf[MAPS_ANSWER_MAX];
+	int		 has_below, access;
 	unsigned char	 kinds = st->nm->kinds[i];
 
 	access = st->format == EXPORT_SENDMAIL_ACCESS;
-	if (export_answer(st, name, &self) == -1)
+	export_decide(st, i, probe);
+	if (export_answer(st, name, seen->rule, seen->outcome,
+	    seen->enforced, selfbuf, &self) == -1)
 		return -1;
-	has_below = export_probe(st, name, probe);
+	has_below = seen->has_below;
 	if (has_below == -1)
-		goto out;
-	if (has_below && export_answer(st, probe, &below) == -1)
-		goto out;
+		return export_probe(st, name, probe);	/* the error again */
+	if (has_below && export_answer(st, probe, seen->below_rule,
+	    seen->below_outcome, seen->below_enforced, belowbuf,
+	    &below) == -1)
+		return -1;
 	inherited = export_inherited(st, name);
 	if (access) {
 		/* One key covers the name and everything below it. */
 		if (has_below && !str_same(self, below)) {
-			export_refuse(st, self != NULL ? name : probe,
+			return export_refuse(st, self != NULL ? name : probe,
 			    self != NULL ? NULL : name, "a Sendmail access "
 			    "entry covers a name and all names below it "
 			    "alike");
-			goto out;
 		}
 		if (!str_same(self, inherited) || (self != NULL && kinds))
 			if (export_emit(st, "To:", name, self) == -1)
-				goto out;
-		rc = 0;
-		goto out;
+				return -1;
+		return 0;
 	}
 	if (st->format == EXPORT_POSTFIX_RELAY_DOMAINS && has_below &&
 	    !str_same(self, below))
@@ -420,21 +493,22 @@ export_name(struct export_state *st, size_t i)
 	if (!str_same(self, inherited) ||
 	    (self != NULL && (kinds & (KIND_EXACT | KIND_NAMESPACE))))
 		if (export_emit(st, "", name, self) == -1)
-			goto out;
+			return -1;
 	if (has_below && (!str_same(below, inherited) ||
 	    (below != NULL && (kinds & (KIND_NAMESPACE | KIND_SUBDOMAINS)))))
 		if (export_emit(st, ".", name, below) == -1)
-			goto out;
-	rc = 0;
-out:
-	free(self);
-	free(below);
-	return rc;
+			return -1;
+	return 0;
 }
 
-/* maps_lookup() for domain in the map of the format: value or NULL. */
+/*
+ * The answer of the format's map for domain, decided as rule with
+ * outcome and enforced: the value (in buf, MAPS_ANSWER_MAX bytes) or NULL.
+ */
 static int
-export_answer(struct export_state *st, const char *domain, char **value)
+export_answer(struct export_state *st, const char *domain,
+    const struct rule *rule, enum outcome outcome, enum outcome enforced,
+    char *buf, const char **value)
 {
 	static const enum map_name maps[] = {
 		[EXPORT_POSTFIX_TRANSPORT] = MAP_POSTFIX_TRANSPORT,
@@ -444,73 +518,77 @@ export_answer(struct export_state *st, const char *domain, char **value)
 		[EXPORT_POSTFIX_TLS_POLICY] = MAP_POSTFIX_TLS,
 		[EXPORT_POSTFIX_ACCESS] = MAP_SENDMAIL_ACCESS,	/* unused */
 	};
-	struct map_answer a;
+	const struct map_answer *a = &st->last;
 	char		 text[MAPS_ANSWER_MAX];
 
 	*value = NULL;
-	if (st->format == EXPORT_POSTFIX_ACCESS)
-		return export_access(st, domain, value);
-	maps_lookup(st->config, maps[st->format], domain, strlen(domain), &a);
-	switch (a.status) {
+	if (st->format == EXPORT_POSTFIX_ACCESS) {
+		*value = export_access(st, rule, outcome, buf);
+		return 0;
+	}
+	if (!st->last_made || rule != st->last_rule ||
+	    enforced != st->last_enforced) {
+		maps_decided(maps[st->format], rule, enforced, &st->last);
+		st->last_rule = rule;
+		st->last_enforced = enforced;
+		st->last_made = 1;
+	}
+	switch (a->status) {
 	case MAP_OK:
-		if ((*value = strdup(a.value)) == NULL) {
-			snprintf(st->err, st->errlen, "out of memory");
-			return -1;
-		}
+		memcpy(buf, a->value, strlen(a->value) + 1);
+		*value = buf;
 		return 0;
 	case MAP_NOTFOUND:
 		return 0;
 	default:
-		maps_format(&a, text, sizeof(text));
+		maps_format(a, text, sizeof(text));
 		snprintf(st->err, st->errlen, "%s: %s", domain, text);
 		return -1;
 	}
 }
 
 /*
- * The access table's answer for domain (the rules' decision, as the
- * socketmap's access map decides it): a deny rule's reply, its own or
- * the default one without the recipient (the entry stands for every
- * name it covers, and Postfix puts the recipient before the text); with
+ * The access table's answer, in buf, for a name whose decision found rule
+ * with outcome (as the socketmap's access map decides): a deny rule's
+ * reply, its own or the default one without the recipient (the entry
+ * stands for every name it covers, and Postfix puts the recipient before
+ * the text); with
  * EXPORT_RECIPIENTS, for the recipients setting of a relaying rule, the
  * unknown user reply ("list") or Postfix's own verification ("verify");
- * or nothing.
+ * or NULL.
  */
-static int
-export_access(struct export_state *st, const char *domain, char **value)
+static const char *
+export_access(struct export_state *st, const struct rule *rule,
+    enum outcome outcome, char *buf)
 {
-	struct decision	 d;
-	char		 text[REPLY_MAX + 1];
+	const size_t	 len = REPLY_MAX + 1;
 
-	decide_domain(st->config, NULL, domain, &d);
-	if (d.rule == NULL)
-		return 0;
-	if (d.rule->relay == RELAY_DENY) {
-		if (d.outcome != OUTCOME_REJECT)
-			return 0;
-		if (d.rule->reply != NULL)
-			snprintf(text, sizeof(text), "%s", d.rule->reply);
+	if (rule == NULL)
+		return NULL;
+	if (rule->relay == RELAY_DENY) {
+		if (outcome != OUTCOME_REJECT)
+			return NULL;
+		if (rule->reply != NULL)
+			snprintf(buf, len, "%s", rule->reply);
 		else
-			reply_format(REPLY_DENIED, text, sizeof(text));
+			reply_format(REPLY_DENIED, buf, len);
 	} else if (!(st->flags & EXPORT_RECIPIENTS))
-		return 0;
-	else if (d.rule->recipients == RECIPIENTS_LIST) {
+		return NULL;
+	else if (rule->recipients == RECIPIENTS_LIST) {
 		if (st->config->verify.unknown_reply != NULL)
-			snprintf(text, sizeof(text), "%s",
+			snprintf(buf, len, "%s",
 			    st->config->verify.unknown_reply);
 		else
-			reply_format(REPLY_UNKNOWN_USER_TABLE, text,
-			    sizeof(text));
-	} else if (d.rule->recipients == RECIPIENTS_VERIFY)
-		snprintf(text, sizeof(text), "%s", EXPORT_VALUE_VERIFY);
+			reply_format(REPLY_UNKNOWN_USER_TABLE, buf, len);
+	} else if (rule->recipients == RECIPIENTS_VERIFY)
+		snprintf(buf, len, "%s", EXPORT_VALUE_VERIFY);
 	else
-		return 0;
-	if ((*value = strdup(text)) == NULL) {
-		snprintf(st->err, st->errlen, "out of memory");
-		return -1;
-	}
-	return 0;
+		return NULL;
+	return buf;
 }
+
+_Static_assert(REPLY_MAX + 1 <= MAPS_ANSWER_MAX,
+    "export_access() writes a reply into a map answer's buffer");
 
 /*
  * ruleset_walk() callback, EXPORT_RECIPIENTS: the addresses a list rule's

@@ -40,6 +40,8 @@
 
 static int	maps_key_domain(enum map_name map, const char *key,
 		    size_t len, char *domain);
+static void	maps_answer_init(struct map_answer *a);
+static int	maps_relays(const struct rule *rule, enum outcome enforced);
 static int	maps_relayed(const struct config *config, const char *domain);
 static int	maps_sendmail_tag(const char *key, size_t len);
 static void	maps_access_postfix(const struct config *config,
@@ -51,8 +53,6 @@ static void	maps_rcpt_answer(const struct config *config,
 		    struct map_answer *a);
 static void	maps_reply(const struct decision *d, struct map_answer *a);
 static int	maps_routed(const char *key, size_t len);
-static const struct rule *maps_rule(const struct config *config,
-		    const char *domain);
 static void	maps_tls(const struct config *config, enum map_name map,
 		    const char *key, size_t len, struct map_answer *a);
 static int	maps_recipient(const struct config *config, const char *key,
@@ -143,20 +143,59 @@ maps_answer_ok(struct map_answer *a, const char *value)
 	snprintf(a->value, sizeof(a->value), "%s", value);
 }
 
+/* maps_answer_init - NOTFOUND, undecided */
+static void
+maps_answer_init(struct map_answer *a)
+{
+	a->status = MAP_NOTFOUND;
+	a->why = NULL;
+	a->value[0] = '\0';
+	a->decided = 0;
+	a->outcome = OUTCOME_CONTINUE;
+}
+
+/*
+ * maps_decided - the relay, transport or mailertable answer for a domain
+ * whose decision found rule with enforced outcome
+ */
+void
+maps_decided(enum map_name map, const struct rule *rule,
+    enum outcome enforced, struct map_answer *a)
+{
+	maps_answer_init(a);
+	if (map == MAP_RELAY) {
+		if (maps_relays(rule, enforced))
+			maps_answer_ok(a, MAPS_VALUE_RELAY);
+		return;
+	}
+	/*
+	 * Routes for the rules that may relay at all (always or trusted):
+	 * trusted clients' mail to a trusted rule's domain must take its
+	 * smart host too.  Deny rules have no route.
+	 */
+	if ((map != MAP_POSTFIX_TRANSPORT && map != MAP_SENDMAIL_MAILERTABLE) ||
+	    rule == NULL || rule->relay == RELAY_DENY ||
+	    rule->smarthost == NULL)
+		return;
+	if (maps_route(rule, map, a->value, sizeof(a->value)) == 0)
+		a->status = MAP_OK;
+	else {
+		a->value[0] = '\0';
+		a->status = MAP_TEMP;
+		a->why = MAPS_NO_ROUTE;
+	}
+}
+
 /* maps_lookup - the answer of one map for one key */
 void
 maps_lookup(const struct config *config, enum map_name map, const char *key,
     size_t len, struct map_answer *a)
 {
 	const char	*parent;
-	const struct rule *rule;
+	struct decision	 d;
 	char		 domain[DOMAIN_MAX + 1];
 
-	a->status = MAP_NOTFOUND;
-	a->why = NULL;
-	a->value[0] = '\0';
-	a->decided = 0;
-	a->outcome = OUTCOME_CONTINUE;
+	maps_answer_init(a);
 	if (map == MAP_POSTFIX_RCPT) {
 		maps_rcpt(config, key, len, a);
 		return;
@@ -180,8 +219,10 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 
 	switch (map) {
 	case MAP_RELAY:
-		if (maps_relayed(config, domain))
-			maps_answer_ok(a, MAPS_VALUE_RELAY);
+	case MAP_POSTFIX_TRANSPORT:
+	case MAP_SENDMAIL_MAILERTABLE:
+		decide_domain(config, NULL, domain, &d);
+		maps_decided(map, d.rule, d.enforced, a);
 		break;
 	case MAP_SENDMAIL_ACCESS:
 		if (maps_relayed(config, domain)) {
@@ -202,19 +243,6 @@ maps_lookup(const struct config *config, enum map_name map, const char *key,
 	case MAP_RECIPIENTS:
 		if (maps_recipient(config, key, len, domain))
 			maps_answer_ok(a, MAPS_VALUE_VALID);
-		break;
-	case MAP_POSTFIX_TRANSPORT:
-	case MAP_SENDMAIL_MAILERTABLE:
-		rule = maps_rule(config, domain);
-		if (rule == NULL || rule->smarthost == NULL)
-			break;
-		if (maps_route(rule, map, a->value, sizeof(a->value)) == 0)
-			a->status = MAP_OK;
-		else {
-			a->value[0] = '\0';
-			a->status = MAP_TEMP;
-			a->why = MAPS_NO_ROUTE;
-		}
 		break;
 	case MAP_POSTFIX_RCPT:
 	case MAP_POSTFIX_TLS:
@@ -504,15 +532,22 @@ maps_routed(const char *key, size_t len)
 	    memchr(key, '@', n) != NULL;
 }
 
-/* Any client may relay to domain: an "always" rule accepts it. */
+/* Any client may relay to a name decided so: an "always" rule accepts it. */
+static int
+maps_relays(const struct rule *rule, enum outcome enforced)
+{
+	return enforced == OUTCOME_ACCEPT && rule != NULL &&
+	    rule->relay == RELAY_ALWAYS;
+}
+
+/* Any client may relay to domain. */
 static int
 maps_relayed(const struct config *config, const char *domain)
 {
 	struct decision	d;
 
 	decide_domain(config, NULL, domain, &d);
-	return d.enforced == OUTCOME_ACCEPT && d.rule != NULL &&
-	    d.rule->relay == RELAY_ALWAYS;
+	return maps_relays(d.rule, d.enforced);
 }
 
 /*
@@ -536,28 +571,11 @@ maps_recipient(const struct config *config, const char *key, size_t len,
 	memcpy(local, key, (size_t)(at - 1 - key));
 	local[at - 1 - key] = '\0';
 	decide_domain(config, NULL, domain, &d);
-	if (d.enforced != OUTCOME_ACCEPT || d.rule == NULL ||
-	    d.rule->relay != RELAY_ALWAYS)
+	if (!maps_relays(d.rule, d.enforced))
 		return 0;
 	if (d.rule->recipients != RECIPIENTS_LIST)
 		return 1;
 	return rcptlist_contains(d.rule->rcptlist, local, domain);
-}
-
-/*
- * The rule that decides for domain, when mail to it may be relayed at
- * all (always or trusted): trusted clients' mail to a trusted rule's
- * domain must take its smart host too.  Deny rules have no route.
- */
-static const struct rule *
-maps_rule(const struct config *config, const char *domain)
-{
-	struct decision	d;
-
-	decide_domain(config, NULL, domain, &d);
-	if (d.rule == NULL || d.rule->relay == RELAY_DENY)
-		return NULL;
-	return d.rule;
 }
 
 int

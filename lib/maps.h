@@ -80,6 +80,11 @@
  * into out, truncated to fit, and returns its length.  maps_answer() is
  * maps_request() and maps_format() in one call.
  *
+ * maps_decided() is maps_lookup()'s answer in MAP_RELAY,
+ * MAP_POSTFIX_TRANSPORT or MAP_SENDMAIL_MAILERTABLE for a domain whose
+ * decide_domain() found rule (NULL: none) with enforced outcome: the
+ * exporter decides a name once for all its tables and asks this.
+ *
  * maps_route() formats the route of a rule for MAP_POSTFIX_TRANSPORT or
  * MAP_SENDMAIL_MAILERTABLE with nexthop_route() (nexthop.c has the
  * syntaxes): 0 and the value in buf, or -1 when the rule names no smart
@@ -148,6 +153,8 @@ int	maps_parse(const char *request, size_t len, struct map_request *r,
 	    struct map_answer *a);
 void	maps_lookup(const struct config *config, enum map_name map,
 	    const char *key, size_t len, struct map_answer *a);
+void	maps_decided(enum map_name map, const struct rule *rule,
+	    enum outcome enforced, struct map_answer *a);
 int	maps_pending(const struct map_answer *a);
 void	maps_settle(const struct config *config, const char *key,
 	    size_t len, struct map_answer *a);
