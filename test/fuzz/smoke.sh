@@ -17,6 +17,9 @@ export LSAN_OPTIONS="suppressions=$PWD/test/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN
 
 RUNS=${FUZZ_RUNS:-200000}
 TIME=${FUZZ_TIME:-20}
+# one seed: every run mutates the same inputs in the same order (up to
+# the time limit), so what it finds it finds again; FUZZ_SEED=0 is random
+SEED=${FUZZ_SEED:-1}
 work=$(mktemp -d /tmp/mr-fuzz.XXXXXX)
 keep=0
 cleanup() { [ "$keep" = 1 ] || rm -rf "$work"; }
@@ -29,7 +32,7 @@ for bin in "$@"; do
 	seeds=test/fuzz/corpus/$t
 	regs=test/fuzz/regressions/$t
 	dict=test/fuzz/$t.dict
-	opts=(-timeout=20 -rss_limit_mb=2048 -print_final_stats=0)
+	opts=(-timeout=20 -rss_limit_mb=2048 -print_final_stats=0 -seed="$SEED")
 	[ -f "$dict" ] && opts+=("-dict=$dict")
 
 	if [ -d "$regs" ] && [ -n "$(ls -A "$regs")" ]; then

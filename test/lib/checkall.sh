@@ -8,7 +8,8 @@
 # at the end unless MR_KEEP_RUN=1) and exports MR_SKIP_LOG, the file in
 # it where test/e2e/lib.sh's mr_skip appends one line per part of a test
 # that did not run.  Each area runs in turn ("== test/AREA/check.sh", its
-# output, "== test/AREA: N s"); with MR_CHECK_JOBS=N (N > 1) up to N areas
+# output, "== test/AREA: N s", all of them again at the end, longest
+# first); with MR_CHECK_JOBS=N (N > 1; make check sets 2) up to N areas
 # run side by side, each one's output kept and printed whole when it
 # ends.  A failing area ends the run after the areas already started have
 # ended ("== FAILED: ..."), exit 1.  At the end every skip is listed
@@ -48,11 +49,13 @@ report_skips() {
 # area_name test/AREA/check.sh -> test/AREA
 area_name() { dirname "$1"; }
 
-run_one() {	# $1: script; output to stdout; status file written
+run_one() {	# $1: script; output to stdout; its time in MR_RUN_DIR/times
 	local t=$SECONDS rc
 	MR_AREA=$(area_name "$1") bash "$1"
 	rc=$?
 	echo "== $(area_name "$1"): $((SECONDS - t)) s, exit $rc"
+	echo "${1#test/}:$((SECONDS - t))" | sed 's|/check.sh||' \
+	    >>"$MR_RUN_DIR/times"
 	return $rc
 }
 
@@ -90,6 +93,8 @@ else
 fi
 
 report_skips
+echo "== times (s): $(sort -t: -k2 -rn "$MR_RUN_DIR/times" 2>/dev/null |
+    tr '\n' ' ')"
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "== FAILED: ${failed[*]} ($((SECONDS - start)) s)"
 	exit 1

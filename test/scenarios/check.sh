@@ -702,4 +702,12 @@ if [ -n "${MR_VALGRIND:-}" ]; then
 fi
 
 echo "== scenarios: $CHECKS checks passed, $FAILS failed"
+if [ "$FAILS" -ne 0 ]; then
+	# each daemon's last lines, for a diagnosis from the CI log alone
+	for f in "$T"/*.log; do
+		[ -s "$f" ] || continue
+		echo "--- last lines of $(basename "$f")"
+		tail -n 15 "$f"
+	done
+fi
 [ "$FAILS" -eq 0 ]
