@@ -71,6 +71,7 @@
 
 #include "decide.h"
 #include "reply.h"
+#include "strutil.h"
 
 #define RCODE_SYNTAX	"501"
 #define XCODE_SYNTAX	"5.1.3"
@@ -125,17 +126,23 @@ reply_set(struct decision *d, enum reply_kind kind, const char *rcpt,
     size_t len)
 {
 	char	show[REPLY_ADDR_MAX + 1];
+	size_t	at;
 
+	/* copies, not snprintf(): every decision that refuses comes here */
 	if ((size_t)kind >= sizeof(replies) / sizeof(replies[0]))
 		kind = REPLY_UNAVAILABLE;
-	snprintf(d->rcode, sizeof(d->rcode), "%s", replies[kind].rcode);
-	snprintf(d->xcode, sizeof(d->xcode), "%s", replies[kind].xcode);
+	at = 0;
+	str_append(d->rcode, sizeof(d->rcode), &at, replies[kind].rcode);
+	at = 0;
+	str_append(d->xcode, sizeof(d->xcode), &at, replies[kind].xcode);
+	at = 0;
 	if (replies[kind].addr && rcpt != NULL) {
 		reply_show(rcpt, len, show, sizeof(show));
-		snprintf(d->text, sizeof(d->text), "<%s>: %s", show,
-		    replies[kind].text);
-	} else
-		snprintf(d->text, sizeof(d->text), "%s", replies[kind].text);
+		str_append(d->text, sizeof(d->text), &at, "<");
+		str_append(d->text, sizeof(d->text), &at, show);
+		str_append(d->text, sizeof(d->text), &at, ">: ");
+	}
+	str_append(d->text, sizeof(d->text), &at, replies[kind].text);
 }
 
 /* reply_rule - a deny rule's own reply, checked at load */

@@ -37,6 +37,7 @@
 #include "overlay.h"
 #include "rcptlist.h"
 #include "ruleset.h"
+#include "strutil.h"
 
 #define NODE_INLINE	22
 #define NODE_CHILDREN	0x01		/* flags: has children */
@@ -667,10 +668,17 @@ void
 rule_format_pattern(const struct rule *rule, const char *name,
     size_t name_len, char *buf, size_t buflen)
 {
+	size_t	at = 0;
+
 	if (buflen == 0)
 		return;
-	snprintf(buf, buflen, "%s%.*s", kind_prefix(rule->kind),
-	    (int)name_len, name);
+	/* copies, not snprintf(): every decision with a rule comes here */
+	str_append(buf, buflen, &at, kind_prefix(rule->kind));
+	name_len = strnlen(name, name_len);
+	if (name_len > buflen - 1 - at)
+		name_len = buflen - 1 - at;
+	memcpy(buf + at, name, name_len);
+	buf[at + name_len] = '\0';
 }
 
 static const char *const relay_names[] = {
@@ -1199,7 +1207,7 @@ walk_node(struct walk *w, uint32_t parent, size_t pos)
 	const struct node	*n;
 	const struct triple	*t;
 	char			 pattern[PATTERN_MAX + 2];
-	size_t			 slot, i, p;
+	size_t			 slot, i, p, at;
 	uint32_t		 id;
 	int			 k, rc;
 
@@ -1217,8 +1225,11 @@ walk_node(struct walk *w, uint32_t parent, size_t pos)
 			for (k = RULE_EXACT; k <= RULE_SUBDOMAINS; k++) {
 				if (t->rule[k] == NULL)
 					continue;
-				snprintf(pattern, sizeof(pattern), "%s%s",
-				    kind_prefix(k), w->name + p);
+				at = 0;
+				str_append(pattern, sizeof(pattern), &at,
+				    kind_prefix(k));
+				str_append(pattern, sizeof(pattern), &at,
+				    w->name + p);
 				if ((rc = w->fn(pattern, t->rule[k], w->arg)))
 					return rc;
 			}

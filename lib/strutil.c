@@ -7,10 +7,16 @@
  *	#include "strutil.h"
  *
  *	int str_same(const char *a, const char *b);
+ *	void str_append(char *out, size_t outlen, size_t *at,
+ *	    const char *s);
  *	void errmsg_set(char *err, size_t errlen, const char *fmt, ...);
  * DESCRIPTION
  *	str_same() is 1 when a and b are both NULL or both hold the same
  *	text, else 0: the compare of optional settings and values.
+ *
+ *	str_append() copies s to out + *at, cut to fit outlen octets
+ *	with its NUL (*at < outlen), and moves *at past it: snprintf()'s
+ *	"%s%s..." without its cost, for the hot paths.
  *
  *	errmsg_set() formats a message into err (errlen octets, cut to
  *	fit); with errlen 0 it writes nothing, so a caller that wants no
@@ -34,6 +40,19 @@ str_same(const char *a, const char *b)
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcmp(a, b) == 0;
+}
+
+/* str_append - s at out + *at, cut to fit */
+void
+str_append(char *out, size_t outlen, size_t *at, const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n > outlen - 1 - *at)
+		n = outlen - 1 - *at;
+	memcpy(out + *at, s, n);
+	*at += n;
+	out[*at] = '\0';
 }
 
 /* errmsg_set - format an error message, if one is wanted */

@@ -14,6 +14,7 @@
 	"incomplete last line (no newline at the end of the file)"
 
 int	str_same(const char *a, const char *b);
+void	str_append(char *out, size_t outlen, size_t *at, const char *s);
 void	errmsg_set(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

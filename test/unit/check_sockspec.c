@@ -3,7 +3,7 @@
  *
  * Every prefix in lower and upper case, bare paths, and what is refused;
  * which addresses sockspec_local() takes for this machine only;
- * str_same() with NULLs.
+ * str_same() with NULLs; str_append() cut to fit as snprintf() cuts.
  */
 #include <check.h>
 #include <stdio.h>
@@ -80,6 +80,27 @@ START_TEST(test_str_same)
 }
 END_TEST
 
+START_TEST(test_str_append)
+{
+	char	buf[8];
+	size_t	at = 0;
+
+	str_append(buf, sizeof(buf), &at, "<");
+	str_append(buf, sizeof(buf), &at, "ab");
+	ck_assert_str_eq(buf, "<ab");
+	ck_assert_uint_eq(at, 3);
+	str_append(buf, sizeof(buf), &at, "");
+	ck_assert_str_eq(buf, "<ab");
+	/* cut to 7 octets and the NUL, as snprintf(buf, 8, ...) */
+	str_append(buf, sizeof(buf), &at, ">: text");
+	ck_assert_str_eq(buf, "<ab>: t");
+	ck_assert_uint_eq(at, 7);
+	str_append(buf, sizeof(buf), &at, "more");
+	ck_assert_str_eq(buf, "<ab>: t");
+	ck_assert_uint_eq(at, 7);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -92,6 +113,7 @@ main(void)
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_local);
 	tcase_add_test(tc, test_str_same);
+	tcase_add_test(tc, test_str_append);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
