@@ -1,21 +1,22 @@
 /*
  * export - print the rule set as static MTA lookup tables
  *
- * See export.h for the formats.  Every value comes from maps_lookup(),
- * the socketmap server's own answer, so the static table and the server
- * cannot disagree on what a name maps to; this module only decides which
- * keys a table needs.  The postfix-access table's values come from the
- * same decision (decide_domain(), as the access map decides), typed: a
- * deny rule's reply is taken from the rule, never cut out of a reply
- * text formatted for one recipient.
+ * See export.h for the formats.  Every value is the socketmap server's
+ * own answer (maps_decided(), what maps_lookup() answers from the same
+ * decision), so the static table and the server cannot disagree on what
+ * a name maps to; this module only decides which keys a table needs.
+ * The postfix-access table's values come from the same decision
+ * (decide_domain(), as the access map decides), typed: a deny rule's
+ * reply is taken from the rule, never cut out of a reply text formatted
+ * for one recipient.
  *
  * For each name that carries rules (walk order: a name before the names
  * below it) it decides the name itself and a probe name just below it
  * that no rule is written at (what every other name below gets), once
- * for all the tables of a call, and takes each table's answer from those
- * decisions as the socketmap does (maps_decided(), export_access()).  It emulates the MTA's search over the entries written so
- * far (those of the parents) and writes an entry when the answer differs
- * from what the parents' entries give, or when a rule is written there.
+ * for all the tables of a call.  It emulates the MTA's search over the
+ * entries written so far (those of the parents) and writes an entry
+ * when the answer differs from what the parents' entries give, or when
+ * a rule is written there.
  * An entry that must say "no" where the format has no way to say it is
  * an error naming the rule.
  */
