@@ -28,12 +28,21 @@
  *	parameters (postconf honours MAIL_CONFIG, so a private config
  *	directory can be checked) for the mode in use: static when maps_dir
  *	is set, milter mode when smtpd_milters names the milter socket,
- *	maps-only when relay_domains asks the socketmap.  It names:
+ *	maps-only when smtpd_relay_restrictions (or
+ *	smtpd_recipient_restrictions) asks the socketmap's rcpt map, or
+ *	relay_domains its relay map.  It names:
  *	  - each rule that covers one of Postfix's own names (myhostname,
  *	    mydestination, virtual_alias_domains, virtual_mailbox_domains):
  *	    that mail no longer reaches Postfix's own delivery;
  *	  - relay_domains, transport_maps, smtp_tls_policy_maps (when rules
- *	    set tls) that do not ask milter-relay;
+ *	    set tls) that do not ask milter-relay; in maps-only mode
+ *	    relay_domains that does ask the socketmap instead: smtpd keeps
+ *	    each address's class while it runs (its resolve cache), so
+ *	    reject_unauth_destination would relay the names of a removed
+ *	    rule for untrusted clients until "postfix reload"; and
+ *	    smtpd_recipient_restrictions with its own
+ *	    reject_unauth_destination (or defer_) not after the rcpt map,
+ *	    which refuses what the rules relay (fail closed);
  *	  - a missing reject_unauth_destination, Debian's own
  *	    smtpd_relay_restrictions (defer_unauth_destination) still in
  *	    force or set twice in main.cf, the access lookup of deny rules
@@ -556,6 +565,40 @@ restrictions(const struct pf *pf, enum pf_mode mode, const char *access,
 	return n;
 }
 
+/* maps_relay - maps-only: the rcpt map alone relays, not relay_domains */
+static int
+maps_relay(const struct pf *pf, const char *want, const char *rcpt,
+    const char *dir, mtacheck_say_fn *say)
+{
+	const char *rr = pf->value[PF_SMTPD_RECIPIENT_RESTRICTIONS];
+	int	 n = 0, at, unauth;
+
+	/* a second reject_unauth_destination no rcpt map's OK precedes */
+	if ((unauth = pf_index(rr, match_word, "reject_unauth_destination")) < 0)
+		unauth = pf_index(rr, match_word, "defer_unauth_destination");
+	if (unauth >= 0 &&
+	    ((at = pf_index(rr, match_table, rcpt)) < 0 || at > unauth)) {
+		sayf(say, "postfix (%s): smtpd_recipient_restrictions has "
+		    "%s_unauth_destination without check_recipient_access %s "
+		    "before it: in maps-only mode relayed domains are not in "
+		    "relay_domains, so it refuses untrusted clients' mail the "
+		    "rules relay; remove it (smtpd_relay_restrictions has it)",
+		    dir, pf_index(rr, match_word, "reject_unauth_destination")
+		    >= 0 ? "reject" : "defer", rcpt);
+		n++;
+	}
+	if (pf_index(pf->value[PF_RELAY_DOMAINS], match_table, want) < 0)
+		return n;
+	sayf(say, "postfix (%s): relay_domains = %s asks milter-relay in "
+	    "maps-only mode: smtpd keeps each address's relay class while "
+	    "it runs (its resolve cache), so after a reload that removes a "
+	    "rule, untrusted clients relay to the addresses it had resolved "
+	    "(an open relay) until \"postfix reload\"; set relay_domains = "
+	    "(empty): the rcpt map decides (contrib/postfix/main-maps.cf)",
+	    dir, pf->value[PF_RELAY_DOMAINS]);
+	return n + 1;
+}
+
 /* credentials - Postfix's smtp client and the table of auth_file rules */
 static int
 credentials(const struct config *config, const struct pf *pf,
@@ -590,6 +633,7 @@ mtacheck_postfix(const struct config *config, mtacheck_say_fn *say)
 	struct pf	*pf;
 	enum pf_mode	 mode;
 	char		 sm[128], want[PATH_MAX], dir[PATH_MAX];
+	char		 rcpt[PATH_MAX];
 	const char	*mname;
 	int		 n = 0;
 
@@ -602,32 +646,40 @@ mtacheck_postfix(const struct config *config, mtacheck_say_fn *say)
 	snprintf(dir, sizeof(dir), "%s", pf->value[PF_CONFIG_DIRECTORY]);
 	n += own_names(config, pf, dir, say);
 	socketmap_table(config, sm, sizeof(sm));
+	snprintf(rcpt, sizeof(rcpt), "%srcpt", sm);
 	/* with credentials, maps_dir is there in every mode (sasl_passwd) */
 	if (config->maps_dir != NULL && config->sasl == NULL)
 		mode = MODE_STATIC;
 	else if (names_milter(pf->value[PF_SMTPD_MILTERS], config->socket))
 		mode = MODE_MILTER;
-	else if (sm[0] != '\0' && pf_index(pf->value[PF_RELAY_DOMAINS],
+	else if (sm[0] != '\0' &&
+	    (pf_index(pf->value[PF_SMTPD_RELAY_RESTRICTIONS], match_table,
+	    rcpt) >= 0 || pf_index(pf->value[PF_SMTPD_RECIPIENT_RESTRICTIONS],
+	    match_table, rcpt) >= 0 || pf_index(pf->value[PF_RELAY_DOMAINS],
 	    match_table, (snprintf(want, sizeof(want), "%srelay", sm), want))
-	    >= 0)
+	    >= 0))
 		mode = MODE_MAPS;
 	else if (config->maps_dir != NULL)
 		mode = MODE_STATIC;
 	else {
 		sayf(say, "postfix (%s): does not use this milter-relay: "
-		    "smtpd_milters does not name %s, relay_domains does not "
-		    "ask %s", dir, config->socket != NULL ? config->socket :
-		    "its socket", sm[0] != '\0' ? sm : "its socketmap");
+		    "smtpd_milters does not name %s, smtpd_relay_restrictions "
+		    "does not ask %s", dir, config->socket != NULL ?
+		    config->socket : "its socket", sm[0] != '\0' ? rcpt :
+		    "its socketmap");
 		free(pf);
 		return n + 1;
 	}
 	mname = mode == MODE_STATIC ? "static mode" : mode == MODE_MAPS ?
 	    "maps-only mode" : "milter mode";
 	table(config, sm, mode, "relay", "relay_domains", want, sizeof(want));
-	n += asks(pf, PF_RELAY_DOMAINS, want, dir, mode == MODE_MILTER ?
-	    "domains the rules relay get Postfix's \"Relay access denied\" "
-	    "before the milter is asked" : "Postfix does not relay what the "
-	    "rules relay", say);
+	if (mode == MODE_MAPS)
+		n += maps_relay(pf, want, rcpt, dir, say);
+	else
+		n += asks(pf, PF_RELAY_DOMAINS, want, dir, mode == MODE_MILTER ?
+		    "domains the rules relay get Postfix's \"Relay access "
+		    "denied\" before the milter is asked" : "Postfix does not "
+		    "relay what the rules relay", say);
 	table(config, sm, mode, "transport", "transport", want, sizeof(want));
 	n += asks(pf, PF_TRANSPORT_MAPS, want, dir, "mail goes Postfix's "
 	    "default way, not to the rules' smart hosts", say);

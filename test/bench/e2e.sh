@@ -15,9 +15,9 @@
 #      milter-relay as smtpd_milters, the same RULES names as rules;
 #   c. the hash maps of a, test/harness/nullmilter as smtpd_milters;
 #   d. maps-only mode: the lines of contrib/postfix/main-maps.cf
-#      verbatim (relay_domains, transport_maps and the "rcpt" map in
-#      smtpd_relay_restrictions from milter-relay's socketmap; only the
-#      port differs), no milter;
+#      verbatim (transport_maps and the "rcpt" map in
+#      smtpd_relay_restrictions from milter-relay's socketmap,
+#      relay_domains empty; only the port differs), no milter;
 #   e. static mode: the lines of contrib/postfix/main-static.cf verbatim
 #      (lmdb: tables; only the directory differs), read from the tables
 #      milter-relay wrote into its maps_dir at start, no milter and no

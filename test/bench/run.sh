@@ -20,8 +20,8 @@
 #   6. Postfix end to end (test/bench/e2e.sh, needs root and Postfix):
 #      smtp-source -> private Postfix -> smtp-sink, (a) hash maps, (b)
 #      milter-relay as milter and socketmap, (c) nullmilter + hash maps,
-#      (d) maps-only mode (contrib/postfix/main-maps.cf: socketmap relay,
-#      transport, rcpt; no milter), (e) static mode
+#      (d) maps-only mode (contrib/postfix/main-maps.cf: socketmap
+#      transport, rcpt; no relay_domains, no milter), (e) static mode
 #      (contrib/postfix/main-static.cf: the lmdb: tables milter-relay
 #      writes into maps_dir; no milter, no socketmap);
 #   7. the metrics endpoint: RCPT/s of two daemons with the same 1000

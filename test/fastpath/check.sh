@@ -28,7 +28,10 @@
 #      new answer, no retry: a relayed domain turned deny is
 #      refused with its reply; maps-only: a new relayed domain is
 #      accepted and routed, a removed one refused, a re-routed one goes
-#      to its new smart host; static: those three are held (451 4.7.1)
+#      to its new smart host, and the removed one is refused also in an
+#      untrusted client's session that had it relayed before the reload
+#      (one smtpd process, which keeps what it resolved: main-maps.cf
+#      leaves relay_domains empty, the rcpt map alone relays); static: those three are held (451 4.7.1)
 #      until the daemon logs that it let go of the holds (not before
 #      ROUTEHOLD_SECONDS, 30 s), and then the
 #      same holds (the re-routed domain's first message reaches the new
@@ -273,7 +276,21 @@ base_b=$(sink_count B)
 n_reload=$(e2e_log_count "$LOG" 'reload: .*: OK,')
 n_held=$(e2e_log_count "$LOG" 'static maps: [0-9]* names held')
 t0=$(date +%s.%N)
-"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "milter-relay reload failed"
+if [ "$MODE" = static ]; then
+	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "milter-relay reload failed"
+else
+	# one session of the untrusted client across the reload: its smtpd
+	# resolved u@gone.example as relayed before, and keeps that in its
+	# resolve cache (no time limit); the rcpt map alone may relay it
+	out=$(perl test/routechange/session.pl once 0 "$SMTPD" "$MR_BIN" \
+	    "$CONF" "$LOG" u@gone.example 127.0.0.2 2>&1) ||
+	    e2e_fail "session across the reload: $out"
+	echo "$out" | grep -q '^before: 250' ||
+	    e2e_fail "u@gone.example not relayed before the reload: $out"
+	echo "$out" | grep -q '^[0-9.]* s: 554 5\.7\.1 .*Relay access denied' ||
+	    e2e_fail "u@gone.example, same smtpd, after its rule was removed: want 554: $out"
+	e2e_ok "one smtpd process across the reload: u@gone.example relayed before, refused after ($(echo "$out" | sed -n 's/^\([0-9.]* s\): \(...\).*/\2, \1/p') after the reload)"
+fi
 # since: seconds since the reload (printed, never judged)
 since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 # rcpt_now ADDR CODE WHAT: the next session's RCPT reply to ADDR is CODE

@@ -13,10 +13,10 @@
 #      access map;
 #   3. milter mode done right (contrib/postfix/main.cf verbatim, the tls
 #      map, tlsmgr in master.cf): no Postfix warning at all;
-#   4. maps-only with the rcpt map after permit_mynetworks and no
-#      reject_unauth_destination: both named;
+#   4. maps-only (known by the rcpt map alone) with the rcpt map after
+#      permit_mynetworks and no reject_unauth_destination: both named;
 #   5. static mode: maps_dir not writable; no tlsmgr in master.cf while rules
-#      set tls; relay_domains still on the socketmap;
+#      set tls; relay_domains (main-maps.cf's, empty) not on the table;
 #   6. a rule without tls on the smart host of a tls = "encrypt" rule:
 #      both rules named;
 #   7. recipients = "verify" with the cache's directory missing: named by
@@ -30,7 +30,14 @@
 #      named until contrib/postfix/main.cf's lines are uncommented; no
 #      maps_dir named;
 #  11. the README's first command is "make demo", and its step 3 shows
-#      what -t prints for the example.
+#      what -t prints for the example;
+#  12. maps-only done right (contrib/postfix/main-maps.cf verbatim, the
+#      tls map, tlsmgr): no warning; relay_domains on the socketmap's
+#      relay map (main-maps.cf before the fix of smtpd's resolve cache):
+#      named as an open relay after a rule is removed; a legacy
+#      smtpd_recipient_restrictions with reject_unauth_destination (which
+#      now refuses what the rules relay) named, not once the rcpt map
+#      comes first.
 set -u
 cd "$(dirname "$0")/../.."
 B=${MR_BUILD:-.}
@@ -125,7 +132,6 @@ ok "contrib/postfix/main.cf verbatim: no warning"
 # reject_unauth_destination
 pfdir c4 "compatibility_level = 3.6
 myhostname = gw.demo.test
-relay_domains = socketmap:inet:127.0.0.1:10026:relay
 transport_maps = socketmap:inet:127.0.0.1:10026:transport
 smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10026:tls
 smtpd_relay_restrictions = permit_mynetworks,
@@ -150,7 +156,7 @@ $(grep -v '^#' contrib/postfix/main-maps.cf)" "$MASTER_PLAIN"
 t c5 "$T/static.conf"
 has "maps_dir $T/nomaps: not writable by" 5
 has "master.cf has no tlsmgr service" 5
-has "relay_domains = socketmap:inet:127.0.0.1:10026:relay does not ask milter-relay (lmdb:$T/nomaps/relay_domains)" 5
+has "relay_domains = (empty) does not ask milter-relay (lmdb:$T/nomaps/relay_domains)" 5
 ok "static mode: maps_dir, tlsmgr, relay_domains named"
 
 # 6. one smart host, a rule with tls and one without
@@ -247,4 +253,33 @@ want=$(PATH=/nonexistent "$MR" -t -c etc/milter-relay.conf 2>/dev/null |
 grep -qxF "    # $want" README.md ||
     fail "11: README step 3 does not show \"$want\""
 ok "README: make demo first; step 3 shows \"$want\""
+# 12. maps-only: main-maps.cf verbatim, then relay_domains on the socketmap
+MAPS_MAIN="compatibility_level = 3.6
+myhostname = gw.demo.test
+mydestination = \$myhostname, localhost
+$(grep -v '^#' contrib/postfix/main-maps.cf)
+smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10026:tls"
+grep -qx 'relay_domains =' <<<"$MAPS_MAIN" ||
+    fail "12: main-maps.cf does not set relay_domains empty"
+pfdir c12 "$MAPS_MAIN" "$MASTER_TLSMGR"
+t c12
+[ ! -s "$T/err" ] || fail "12: warnings for main-maps.cf verbatim"
+pfdir c12r "$MAPS_MAIN
+relay_domains = socketmap:inet:127.0.0.1:10026:relay" "$MASTER_TLSMGR"
+t c12r
+has "relay_domains = socketmap:inet:127.0.0.1:10026:relay asks milter-relay in maps-only mode" 12
+has "untrusted clients relay to the addresses it had resolved (an open relay)" 12
+[ "$(wc -l <"$T/err")" = 1 ] || fail "12: more than the relay_domains warning"
+pfdir c12s "$MAPS_MAIN
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination" \
+    "$MASTER_TLSMGR"
+t c12s
+has "smtpd_recipient_restrictions has reject_unauth_destination without check_recipient_access socketmap:inet:127.0.0.1:10026:rcpt before it" 12
+[ "$(wc -l <"$T/err")" = 1 ] || fail "12: more than the recipient restrictions warning"
+pfdir c12t "$MAPS_MAIN
+smtpd_recipient_restrictions = check_recipient_access socketmap:inet:127.0.0.1:10026:rcpt, reject_unauth_destination" \
+    "$MASTER_TLSMGR"
+t c12t
+[ ! -s "$T/err" ] || fail "12: the rcpt map before reject_unauth_destination named"
+ok "maps-only: main-maps.cf verbatim no warning; relay_domains on the socketmap, a refusing smtpd_recipient_restrictions named"
 echo "mtacheck: $N checks passed"

@@ -2,13 +2,14 @@
 #
 # session.pl - one SMTP session across a "milter-relay reload"
 #
-#	session.pl MODE SECONDS PORT MILTER_RELAY CONF LOG ADDR
+#	session.pl MODE SECONDS PORT MILTER_RELAY CONF LOG ADDR [BIND]
 #
-# One SMTP session from 127.0.0.1 to 127.0.0.1:PORT (Postfix's smtpd keeps
-# the addresses it resolved while the process runs): RCPT ADDR,
+# One SMTP session from BIND (127.0.0.1 unless given) to 127.0.0.1:PORT
+# (Postfix's smtpd keeps the addresses it resolved while the process
+# runs): RCPT ADDR,
 # "MILTER_RELAY reload -c CONF" (waits for its "reload: ... OK" line in
 # LOG), RCPT ADDR again: MODE "log" every second for SECONDS, then a
-# message to ADDR (DATA); MODE "enforce" once.  Prints
+# message to ADDR (DATA); MODE "enforce" (or "once") once.  Prints
 # each reply: "before: ", "S s: ", "message: ", "data: ".  Exit 0 when
 # the dialogue ran.
 
@@ -17,11 +18,12 @@ use warnings;
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 
-my ($mode, $secs, $port, $bin, $conf, $log, $addr) = @ARGV;
-die "usage: session.pl log|enforce SECONDS PORT MILTER_RELAY CONF LOG " .
-    "ADDR\n" unless defined $addr;
+my ($mode, $secs, $port, $bin, $conf, $log, $addr, $bind) = @ARGV;
+die "usage: session.pl log|enforce|once SECONDS PORT MILTER_RELAY CONF " .
+    "LOG ADDR [BIND]\n" unless defined $addr;
+$bind //= '127.0.0.1';
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-    LocalAddr => '127.0.0.1', Timeout => 60) or die "connect: $!\n";
+    LocalAddr => $bind, Timeout => 60) or die "connect: $!\n";
 $s->autoflush(1);
 
 sub reply {
