@@ -1,21 +1,22 @@
 /*
  * export - print the rule set as static MTA lookup tables
  *
- * See export.h for the formats.  Every value comes from maps_lookup(),
- * the socketmap server's own answer, so the static table and the server
- * cannot disagree on what a name maps to; this module only decides which
- * keys a table needs.  The postfix-access table's values come from the
- * same decision (decide_domain(), as the access map decides), typed: a
- * deny rule's reply is taken from the rule, never cut out of a reply
- * text formatted for one recipient.
+ * See export.h for the formats.  Every value is the socketmap server's
+ * own answer (maps_decided(), what maps_lookup() answers from the same
+ * decision), so the static table and the server cannot disagree on what
+ * a name maps to; this module only decides which keys a table needs.
+ * The postfix-access table's values come from the same decision
+ * (decide_domain(), as the access map decides), typed: a deny rule's
+ * reply is taken from the rule, never cut out of a reply text formatted
+ * for one recipient.
  *
  * For each name that carries rules (walk order: a name before the names
  * below it) it decides the name itself and a probe name just below it
  * that no rule is written at (what every other name below gets), once
- * for all the tables of a call, and takes each table's answer from those
- * decisions as the socketmap does (maps_decided(), export_access()).  It emulates the MTA's search over the entries written so
- * far (those of the parents) and writes an entry when the answer differs
- * from what the parents' entries give, or when a rule is written there.
+ * for all the tables of a call.  It emulates the MTA's search over the
+ * entries written so far (those of the parents) and writes an entry
+ * when the answer differs from what the parents' entries give, or when
+ * a rule is written there.
  * An entry that must say "no" where the format has no way to say it is
  * an error naming the rule.
  */
@@ -60,6 +61,10 @@ struct export_names {
 	char		**names;
 	unsigned char	*kinds;
 	struct export_seen *seen;	/* nnames of them */
+	/* the recipients "list" rules with a list, walk order, for
+	   export_listed() */
+	const struct rule **lists;
+	size_t		 nlists, caplists;
 	size_t		 nnames, capnames;
 	char		*err;
 	size_t		 errlen;
@@ -94,8 +99,8 @@ static int	export_answer(struct export_state *st, const char *domain,
 		    enum outcome enforced, char *buf, const char **value);
 static const char *export_access(struct export_state *st,
 		    const struct rule *rule, enum outcome outcome, char *buf);
-static int	export_listed(const char *pattern, const struct rule *rule,
-		    void *arg);
+static int	export_listed(struct export_state *st,
+		    const struct rule *rule);
 static int	export_set(struct export_state *st, const char *key,
 		    const char *value, enum export_kind kind);
 static int	export_probe(struct export_state *st, const char *name,
@@ -298,7 +303,8 @@ export_pass(const struct config *config, enum export_format format,
 		rc = export_name(&st, i);
 	if (rc == 0 && format == EXPORT_POSTFIX_ACCESS &&
 	    (flags & EXPORT_RECIPIENTS))
-		rc = ruleset_walk(config->rules, export_listed, &st);
+		for (i = 0; rc == 0 && i < nm->nlists; i++)
+			rc = export_listed(&st, nm->lists[i]);
 	if (rc == 0 && st.advice && notes != NULL)
 		fprintf(notes, "milter-relay: exact or subdomains-only rules: "
 		    "this relay_domains table is right only when "
@@ -371,6 +377,17 @@ export_collect(const char *pattern, const struct rule *rule, void *arg)
 	name = pattern;
 	if (rule->kind == RULE_EXACT || rule->kind == RULE_SUBDOMAINS)
 		name++;
+	if (rule->recipients == RECIPIENTS_LIST && rule->rcptlist != NULL) {
+		if (nm->nlists == nm->caplists) {
+			nm->caplists = nm->caplists ? 2 * nm->caplists : 16;
+			p = realloc(nm->lists, nm->caplists *
+			    sizeof(*nm->lists));
+			if (p == NULL)
+				goto nomem;
+			nm->lists = p;
+		}
+		nm->lists[nm->nlists++] = rule;
+	}
 	kind = rule->kind == RULE_EXACT ? KIND_EXACT :
 	    rule->kind == RULE_NAMESPACE ? KIND_NAMESPACE : KIND_SUBDOMAINS;
 	if (nm->nnames > 0 && strcmp(nm->names[nm->nnames - 1], name) == 0) {
@@ -408,6 +425,7 @@ export_names_free(struct export_names *nm)
 	free(nm->names);
 	free(nm->kinds);
 	free(nm->seen);
+	free(nm->lists);
 }
 
 /*
@@ -591,21 +609,19 @@ _Static_assert(REPLY_MAX + 1 <= MAPS_ANSWER_MAX,
     "export_access() writes a reply into a map answer's buffer");
 
 /*
- * ruleset_walk() callback, EXPORT_RECIPIENTS: the addresses a list rule's
- * recipients_file names, each DUNNO in the access table, where this rule
- * decides for its domain ("@domain": the domain's own entry).
+ * EXPORT_RECIPIENTS, a list rule (walk order, as export_collect() saw
+ * them): the addresses its recipients_file names, each DUNNO in the
+ * access table, where this rule decides for its domain ("@domain": the
+ * domain's own entry).
  */
 static int
-export_listed(const char *pattern, const struct rule *rule, void *arg)
+export_listed(struct export_state *st, const struct rule *rule)
 {
-	struct export_state *st = arg;
 	struct decision	 d;
 	const char	*entry, *domain;
 	size_t		 i;
 
-	(void)pattern;
-	if (rule->recipients != RECIPIENTS_LIST || rule->rcptlist == NULL ||
-	    rule == st->listed)
+	if (rule == st->listed)
 		return 0;
 	st->listed = rule;
 	for (i = 0; (entry = rcptlist_entry(rule->rcptlist, i)) != NULL;

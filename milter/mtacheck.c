@@ -39,7 +39,7 @@
  *	    relay_domains that does ask the socketmap instead: smtpd keeps
  *	    each address's class while it runs (its resolve cache), so
  *	    reject_unauth_destination would relay the names of a removed
- *	    rule for untrusted clients until "postfix reload"; and
+ *	    rule for untrusted clients while that smtpd runs; and
  *	    smtpd_recipient_restrictions with its own
  *	    reject_unauth_destination (or defer_) not after the rcpt map,
  *	    which refuses what the rules relay (fail closed);
@@ -593,7 +593,7 @@ maps_relay(const struct pf *pf, const char *want, const char *rcpt,
 	    "maps-only mode: smtpd keeps each address's relay class while "
 	    "it runs (its resolve cache), so after a reload that removes a "
 	    "rule, untrusted clients relay to the addresses it had resolved "
-	    "(an open relay) until \"postfix reload\"; set relay_domains = "
+	    "(an open relay) while that smtpd runs; set relay_domains = "
 	    "(empty): the rcpt map decides (contrib/postfix/main-maps.cf)",
 	    dir, pf->value[PF_RELAY_DOMAINS]);
 	return n + 1;
