@@ -49,7 +49,9 @@
  *	The other functions are ruleset.c's, for a set that is a
  *	generation: ruleset_add(), ruleset_lookup(), ruleset_has_pattern(),
  *	ruleset_count(), ruleset_any(), ruleset_walk(), ruleset_set_dir()
- *	and ruleset_free() call them.
+ *	and ruleset_free() call them through the table of functions that
+ *	overlay_next() hands to ruleset_set_overlay(), so that ruleset.c
+ *	knows nothing of this module.
  *
  * DIAGNOSTICS
  *	ruleset_add()'s messages; "out of memory".
@@ -69,6 +71,32 @@ struct overlay {
 	struct ruleset	*base;		/* shared, held */
 	struct ruleset	*delta;		/* this generation's own */
 	size_t		 count;		/* rules of the whole */
+};
+
+static int	overlay_add(struct overlay *o, const char *pattern,
+		    const struct rule_spec *spec, char *err, size_t errlen);
+static const struct rule *overlay_lookup(const struct overlay *o,
+		    const char *domain, size_t *name_len);
+static int	overlay_has_pattern(const struct overlay *o,
+		    const char *pattern);
+static size_t	overlay_count(const struct overlay *o);
+static int	overlay_any(const struct overlay *o,
+		    int (*fn)(const struct rule *rule));
+static int	overlay_walk(const struct overlay *o, ruleset_walk_fn *fn,
+		    void *arg);
+static int	overlay_set_dir(struct overlay *o, const char *dir);
+static void	overlay_free(struct overlay *o);
+
+/* What ruleset.c calls for a set that is a generation. */
+static const struct ruleset_generation overlay_generation = {
+	.add = overlay_add,
+	.lookup = overlay_lookup,
+	.has_pattern = overlay_has_pattern,
+	.count = overlay_count,
+	.any = overlay_any,
+	.walk = overlay_walk,
+	.set_dir = overlay_set_dir,
+	.free = overlay_free,
 };
 
 /* split_pattern - the kind and name of a normalized pattern */
@@ -130,7 +158,7 @@ overlay_rule(const struct ruleset *set, const char *pattern)
 }
 
 /* overlay_has_pattern - the whole holds a rule of that pattern */
-int
+static int
 overlay_has_pattern(const struct overlay *o, const char *pattern)
 {
 	char		 cp[PATTERN_MAX + 1];
@@ -144,7 +172,7 @@ overlay_has_pattern(const struct overlay *o, const char *pattern)
 }
 
 /* overlay_add - a rule added to a generation being built */
-int
+static int
 overlay_add(struct overlay *o, const char *pattern,
     const struct rule_spec *spec, char *err, size_t errlen)
 {
@@ -218,7 +246,7 @@ pick(const struct rule *const *d, const struct rule *const *b,
 }
 
 /* overlay_lookup - the most specific rule of base and delta together */
-const struct rule *
+static const struct rule *
 overlay_lookup(const struct overlay *o, const char *domain,
     size_t *name_len)
 {
@@ -261,21 +289,21 @@ overlay_lookup(const struct overlay *o, const char *domain,
 }
 
 /* overlay_count - the rules of the whole */
-size_t
+static size_t
 overlay_count(const struct overlay *o)
 {
 	return o->count;
 }
 
 /* overlay_any - ruleset_any() of the delta, then of the base */
-int
+static int
 overlay_any(const struct overlay *o, int (*fn)(const struct rule *rule))
 {
 	return ruleset_any(o->delta, fn) || ruleset_any(o->base, fn);
 }
 
 /* overlay_set_dir - recipients_file lists are not for a delta */
-int
+static int
 overlay_set_dir(struct overlay *o, const char *dir)
 {
 	return ruleset_set_dir(o->delta, dir);
@@ -379,7 +407,7 @@ merge_base(const char *pattern, const struct rule *rule, void *arg)
 }
 
 /* overlay_walk - every rule of the whole, in a plain set's order */
-int
+static int
 overlay_walk(const struct overlay *o, ruleset_walk_fn *fn, void *arg)
 {
 	struct merge	 m;
@@ -438,7 +466,7 @@ overlay_next(struct ruleset *cur)
 	}
 	o->base = ruleset_hold(co != NULL ? co->base : cur);
 	o->count = ruleset_count(cur);
-	ruleset_set_overlay(set, o);
+	ruleset_set_overlay(set, o, &overlay_generation);
 	if (co != NULL && ruleset_walk(co->delta, copy_entry,
 	    o->delta) != 0) {
 		ruleset_free(set);
@@ -473,7 +501,7 @@ overlay_walk_changes(const struct ruleset *old, const struct ruleset *new,
 }
 
 /* overlay_free - the delta, and one reference to the base */
-void
+static void
 overlay_free(struct overlay *o)
 {
 	if (o == NULL)

@@ -34,7 +34,6 @@
 
 #include "authfile.h"
 #include "domain.h"
-#include "overlay.h"
 #include "rcptlist.h"
 #include "ruleset.h"
 #include "strutil.h"
@@ -90,6 +89,7 @@ struct ruleset {
 	char		*dir;		/* for relative recipients_file */
 	struct authset	 auths;		/* auth_file credentials loaded */
 	struct overlay	*over;		/* not NULL: a generation of overlay.h */
+	const struct ruleset_generation *gen;	/* over's functions */
 	atomic_uint	 refs;		/* holders besides the first */
 };
 
@@ -1013,7 +1013,7 @@ ruleset_add(struct ruleset *set, const char *pattern,
 	int			 made;
 
 	if (set->over != NULL)
-		return overlay_add(set->over, pattern, spec, err, errlen);
+		return set->gen->add(set->over, pattern, spec, err, errlen);
 	if (pattern_parse(pattern, &kind, name, &why) == -1) {
 		snprintf(err, errlen, "bad pattern \"%s\": %s", pattern, why);
 		return -1;
@@ -1063,7 +1063,7 @@ ruleset_lookup(const struct ruleset *set, const char *domain,
 	uint32_t		 id;
 
 	if (set != NULL && set->over != NULL)
-		return overlay_lookup(set->over, domain, name_len);
+		return set->gen->lookup(set->over, domain, name_len);
 	if (set == NULL || !set->root_children)
 		return NULL;
 	len = strlen(domain);
@@ -1131,7 +1131,7 @@ ruleset_has_pattern(const struct ruleset *set, const char *pattern)
 	uint32_t		 id;
 
 	if (set != NULL && set->over != NULL)
-		return overlay_has_pattern(set->over, pattern);
+		return set->gen->has_pattern(set->over, pattern);
 	if (set == NULL || set->cap == 0 ||
 	    pattern_parse(pattern, &kind, name, &why) == -1)
 		return 0;
@@ -1154,7 +1154,7 @@ size_t
 ruleset_count(const struct ruleset *set)
 {
 	if (set != NULL && set->over != NULL)
-		return overlay_count(set->over);
+		return set->gen->count(set->over);
 	return set == NULL ? 0 : set->nrules;
 }
 
@@ -1166,7 +1166,7 @@ ruleset_any(const struct ruleset *set, int (*fn)(const struct rule *rule))
 	if (set == NULL)
 		return 0;
 	if (set->over != NULL)
-		return overlay_any(set->over, fn);
+		return set->gen->any(set->over, fn);
 	for (i = 0; i < set->rules.cap; i++)
 		if (set->rules.val[i] != 0 &&
 		    fn((const struct rule *)set->rules.val[i]))
@@ -1249,7 +1249,7 @@ ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn, void *arg)
 	int		 rc;
 
 	if (set != NULL && set->over != NULL)
-		return overlay_walk(set->over, fn, arg);
+		return set->gen->walk(set->over, fn, arg);
 	if (set == NULL || set->cap == 0)
 		return 0;
 	memset(&w, 0, sizeof(w));
@@ -1300,7 +1300,7 @@ ruleset_set_dir(struct ruleset *set, const char *dir)
 	char	*copy;
 
 	if (set->over != NULL)
-		return overlay_set_dir(set->over, dir);
+		return set->gen->set_dir(set->over, dir);
 	if ((copy = strdup(dir)) == NULL)
 		return -1;
 	free(set->dir);
@@ -1322,7 +1322,8 @@ ruleset_free(struct ruleset *set)
 
 	if (set == NULL || atomic_fetch_sub(&set->refs, 1) > 0)
 		return;
-	overlay_free(set->over);
+	if (set->over != NULL)
+		set->gen->free(set->over);
 	table_free(set->nodes, set->cap);
 	free(set->tags);
 	free(set->arena);
@@ -1433,9 +1434,11 @@ ruleset_hold(struct ruleset *set)
 
 /* ruleset_set_overlay - set becomes the generation over (it owns it) */
 void
-ruleset_set_overlay(struct ruleset *set, struct overlay *over)
+ruleset_set_overlay(struct ruleset *set, struct overlay *over,
+    const struct ruleset_generation *ops)
 {
 	set->over = over;
+	set->gen = ops;
 }
 
 /* ruleset_overlay - the generation a set is, or NULL for a plain set */

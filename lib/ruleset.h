@@ -82,7 +82,9 @@
  * or NULL to clear it; 0, or -1 out of memory.  ruleset_hold() takes
  * one more reference (ruleset_free() drops one; the last frees) and
  * returns set; ruleset_set_overlay() makes set the generation over,
- * ruleset_overlay() is that generation (NULL: a plain set).
+ * answered through the functions of ops (overlay.c's, so that this
+ * module needs nothing of overlay.h), ruleset_overlay() is that
+ * generation (NULL: a plain set).
  *
  * Credentials: spec->auth_file names a file that authfile.h reads (once
  * per path and set, relative paths as for recipients_file): the rule's
@@ -189,7 +191,23 @@ size_t	ruleset_levels(const struct ruleset *set, const char *domain,
 int	ruleset_put(struct ruleset *set, enum rule_kind kind,
 	    const char *name, const struct rule *rule);
 struct ruleset *ruleset_hold(struct ruleset *set);
-void	ruleset_set_overlay(struct ruleset *set, struct overlay *over);
+/* What a set that is a generation answers with (overlay.c fills it). */
+struct ruleset_generation {
+	int	(*add)(struct overlay *o, const char *pattern,
+		    const struct rule_spec *spec, char *err, size_t errlen);
+	const struct rule *(*lookup)(const struct overlay *o,
+		    const char *domain, size_t *name_len);
+	int	(*has_pattern)(const struct overlay *o, const char *pattern);
+	size_t	(*count)(const struct overlay *o);
+	int	(*any)(const struct overlay *o,
+		    int (*fn)(const struct rule *rule));
+	int	(*walk)(const struct overlay *o, ruleset_walk_fn *fn,
+		    void *arg);
+	int	(*set_dir)(struct overlay *o, const char *dir);
+	void	(*free)(struct overlay *o);
+};
+void	ruleset_set_overlay(struct ruleset *set, struct overlay *over,
+	    const struct ruleset_generation *ops);
 struct overlay *ruleset_overlay(const struct ruleset *set);
 
 #endif
