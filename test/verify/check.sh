@@ -305,9 +305,22 @@ before=$(grep -cE 'reason="too many callouts (at once|for this client)"' "$MRLOG
     -a 203.0.113.9 -c 40 -n 40 -r 1 -f "$E2E_DIR/storm2" \
     --expect "tempfail 450 4.1.1" -t "$STORM_T" >"$E2E_DIR/storm2.out" 2>&1 &
 STORM_PID=$!
-# the first refusal: the client holds its callouts (for verify.timeout)
-e2e_wait_log "$MRLOG" 'reason="too many callouts (at once|for this client)"' \
-    $((before + 1)) "$STORM_T" "storm 2: the first RCPT refused as too many"
+# the first refusal: the client holds its callouts (for verify.timeout).
+# When libmilter's worker pool runs the storm's sessions no more than
+# max_probes_per_client at a time (seen on a quiet machine too) there is
+# none: then the first of the storm's callouts given up shows the storm
+# under way, its client holding the callouts it may.
+refused=$before
+for i in $(seq 1 $((STORM_T * 10))); do
+	refused=$(e2e_log_count "$MRLOG" 'reason="too many callouts (at once|for this client)"')
+	[ "$refused" -gt "$before" ] && break
+	[ "$(e2e_log_count "$MRLOG" 'verify: rcpt=storm2-')" -ge 1 ] && break
+	sleep 0.1
+done
+[ "$i" -lt $((STORM_T * 10)) ] ||
+    e2e_fail "storm 2: waited $STORM_T s for a refusal or a callout of the storm"
+[ "$refused" -gt "$before" ] || echo "NOTE: storm 2: the sessions came" \
+    "at most max_probes_per_client at a time: no RCPT refused as too many"
 send nobody2@corp.test "550 5.1.1"
 wait "$STORM_PID"
 e2e_ok "during a client's storm another client's RCPT got its callout (550 from the backend)"
