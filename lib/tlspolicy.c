@@ -58,6 +58,7 @@
 
 #include "hoptable.h"
 #include "ruleset.h"
+#include "strutil.h"
 #include "tlspolicy.h"
 
 #define SENDMAIL_ENCRYPT	"ENCR:112"
@@ -73,19 +74,11 @@ has_policy(const struct rule *rule)
 	return rule->tls != TLS_UNSET;
 }
 
-static int
-same_match(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 /* same_policy - two rules give their hops one policy */
 static int
 same_policy(const struct rule *a, const struct rule *b)
 {
-	return a->tls == b->tls && same_match(a->tls_match, b->tls_match);
+	return a->tls == b->tls && str_same(a->tls_match, b->tls_match);
 }
 
 /* policy_conflict - the message for one hop given two policies */

@@ -130,8 +130,7 @@ worker_publish_static(void)
  * Reloads come from the control thread (SIGHUP) and from the rules_source
  * listener: one at a time (worker_publish_lock), so that an older
  * snapshot is never published after a newer one.
- */
-/*
+ *
  * worker_install - a configuration into force: in static mode the tables
  * first, or it is refused (never stale tables; the generation state is
  * then forgotten, the next change is a full read); how ends the log
@@ -167,13 +166,18 @@ worker_install(struct config *config, size_t old, const char *how)
 	return 0;
 }
 
-/* worker_failed - count a refused load; refused: authfile_refusals() before */
+/*
+ * worker_failed - log and count a refused load: err says why, n rules stay
+ * in force; refused is authfile_refusals() before the load
+ */
 static void
-worker_failed(unsigned long refused)
+worker_failed(unsigned long refused, const char *err, size_t n)
 {
 	metrics_reload_failed();
 	if (authfile_refusals() != refused)
 		metrics_add(MC_CREDENTIALS_REFUSED);
+	log_error("reload failed: %s; keeping the previous configuration "
+	    "(%zu rules)", err, n);
 }
 
 static void
@@ -196,11 +200,9 @@ worker_reload(void)
 	    &cached, &worker_gen, err, sizeof(err));
 	pthread_mutex_unlock(&worker_cache_file_lock);
 	if (config == NULL) {
-		worker_failed(refused);
 		old = live_acquire();
-		log_error("reload failed: %s; keeping the previous "
-		    "configuration (%zu rules)", err,
-		    old != NULL ? ruleset_count(old->rules) : (size_t)0);
+		worker_failed(refused, err,
+		    old != NULL ? ruleset_count(old->rules) : 0);
 		live_release(old);
 		pthread_mutex_unlock(&worker_publish_lock);
 		return;
@@ -261,9 +263,7 @@ worker_update(void)
 		free(cache);
 		break;
 	case SOURCE_FAIL:
-		worker_failed(refused);
-		log_error("reload failed: %s; keeping the previous "
-		    "configuration (%zu rules)", err, n);
+		worker_failed(refused, err, n);
 		break;
 	}
 	pthread_mutex_unlock(&worker_publish_lock);
