@@ -1,8 +1,9 @@
 # daemon.sh - start, wait for and stop the processes of a shell test
 #
-# Sourced (bash) by test/scenarios/check.sh, test/loadsmoke/check.sh and
-# test/bench/run.sh.  The caller keeps an array PIDS of every process it
-# started; these functions add to it, and stop_pids stops them by pid.
+# Sourced (bash) by test/scenarios/check.sh, test/loadsmoke/check.sh,
+# test/metrics/check.sh, test/pgsql/check.sh and test/bench/run.sh.  The
+# caller keeps an array PIDS of every process it started; these functions
+# add to it, and stop_pids stops them by pid.
 #
 #   wait_for SECONDS COMMAND...	poll COMMAND every 0.1 s until it
 #				succeeds (0) or SECONDS have passed (1)

@@ -39,6 +39,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
+source test/lib/daemon.sh
 e2e_init metrics
 for cmd in prometheus promtool curl jq; do
 	command -v "$cmd" >/dev/null 2>&1 || e2e_skip "metrics: $cmd not installed"
@@ -91,10 +92,6 @@ sample() {
 decisions() {
 	scrape | awk 'index($1, "milter_relay_rcpt_decisions_total{") == 1 {
 	    n += $NF } END { print n + 0 }'
-}
-worker_pid() {
-	sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-	    "$E2E_DIR/milter-relay.log" | tail -1
 }
 
 # --- 1. the endpoint ---------------------------------------------------------
@@ -312,7 +309,7 @@ e2e_ok "good reload: success 1, timestamp moved, counters kept"
 # before the kill keeps every answer until the new worker has started,
 # so the window is seen however loaded the machine (a poll every 0.1 s
 # after the kill could miss it).
-W=$(worker_pid)
+W=$(worker_of "$E2E_DIR/milter-relay.log")
 [ -n "$W" ] || e2e_fail "no worker pid in the log"
 echo "domains = ( { match = \"broken" >>"$CONF"
 nstarted=$(e2e_log_count "$E2E_DIR/milter-relay.log" 'supervisor [0-9]*: worker [0-9]* started')
@@ -453,16 +450,12 @@ sed "s/inet:$SMPORT2/inet:$SMPORT2@0.0.0.0/" "$CONF2" >"$E2E_DIR/wide.conf"
     e2e_fail "-t does not warn about a socketmap on every interface"
 e2e_ok "metrics and socketmap \"inet:PORT\" without a host: 127.0.0.1 only; -t warns about 0.0.0.0"
 URL2=http://127.0.0.1:$HPORT2
-worker2() {
-	sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-	    "$LOG2" | tail -1
-}
 sockets() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'socket:'; }
 for i in $(seq 1 100); do
 	grep -q "serving unix:" "$LOG2" && break
 	sleep 0.1
 done
-W=$(worker2)
+W=$(worker_of "$LOG2")
 base=$(sockets "$W")
 FDS=()
 for i in $(seq 1 300); do
@@ -477,7 +470,7 @@ for i in $(seq 1 100); do
 done
 [ "$(grep -c "serving unix:" "$LOG2")" -gt "$n" ] ||
     e2e_fail "300 HTTP connections: the worker was not restarted: $(grep -m1 'Too many open files' "$LOG2")"
-W2=$(worker2)
+W2=$(worker_of "$LOG2")
 now=$(sockets "$W2")
 [ "$now" -le $((base + 2)) ] ||
     e2e_fail "the new worker holds $now sockets, its predecessor $base: HTTP connections inherited"

@@ -39,6 +39,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 e2e_init pgsql
 . "$HERE/../lib/pgsql.sh"
+. "$HERE/../lib/daemon.sh"
 pg_init
 
 MR=$E2E_BUILD/milter/milter-relay
@@ -202,8 +203,7 @@ e2e_ok "a bad row is refused with its pattern, the old rules stay; fixed, it flo
 # kill_worker: SIGKILL daemon 1's worker; wait for the next one to serve
 kill_worker() {
 	local w n
-	w=$(sed -n 's/.*supervisor [0-9]*: worker \([0-9]*\) started.*/\1/p' \
-	    "$E2E_DIR/mr1.log" | tail -1)
+	w=$(worker_of "$E2E_DIR/mr1.log")
 	n=$(grep -c "serving unix:" "$E2E_DIR/mr1.log")
 	kill -KILL "$w" || e2e_fail "no worker $w"
 	for i in $(seq 1 100); do
