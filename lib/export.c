@@ -253,6 +253,22 @@ export_below(const struct config *config, const char *const *names,
 	    NULL, err, errlen);
 }
 
+char *
+export_settings(const struct config *config)
+{
+	char	*text;
+
+	/* a name's decision, for no client and no mailer (decide.h) */
+	if (asprintf(&text, "unmatched=%d log_only=%d verify_unknown=%d "
+	    "unknown_reply=%s%s", (int)config->policy.unmatched,
+	    config->policy.log_only, (int)config->policy.verify_unknown,
+	    config->verify.unknown_reply != NULL ? "=" : "-",
+	    config->verify.unknown_reply != NULL ?
+	    config->verify.unknown_reply : "") == -1)
+		return NULL;
+	return text;
+}
+
 const char *
 export_key_domain(const char *key)
 {

@@ -89,6 +89,10 @@
  * pass over the set's names for a name that has rules below it), not
  * the set.  export_key_domain() is the domain name a key of these tables
  * stands for ("name", ".name": name; "user@domain": domain).
+ * export_settings() is the text of the settings besides the rules that
+ * the entries depend on (policy.unmatched, mode, ...), to compare: two
+ * configurations with the same text export the same rules alike;
+ * malloc'ed, NULL out of memory.
  *
  * export_format_parse() maps "postfix-transport" etc. to the enum: 0 or
  * -1.  export_format_name() is the reverse.  Both are tablefmt.h's.
@@ -152,6 +156,7 @@ int	export_below(const struct config *config, const char *const *names,
 	    size_t nnames, const enum export_format *formats, size_t n,
 	    int flags, struct kvtable *outs, char *err, size_t errlen);
 const char *export_key_domain(const char *key);
+char	*export_settings(const struct config *config);
 int	export_print(enum export_format format, const struct kvtable *t,
 	    FILE *out, char *err, size_t errlen);
 
