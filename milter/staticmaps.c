@@ -992,8 +992,8 @@ staticmaps_release(void)
 {
 	struct kvtable	 new;
 	char		 path[PATH_MAX], tmp[PATH_MAX], err[ERRMSG_MAX];
-	size_t		 before = staticmaps_holds.n, keys = 0;
-	int		 rc = -1, whole = 0;
+	size_t		 before = staticmaps_holds.n;
+	int		 rc = -1;
 
 	routehold_expire(&staticmaps_holds, staticmaps_now());
 	if (staticmaps_dir == NULL || staticmaps_held_all) {
@@ -1011,14 +1011,16 @@ staticmaps_release(void)
 	if (!kvtable_equal(&new, &staticmaps_access)) {
 		if (staticmaps_holds_save(staticmaps_dir, &staticmaps_holds,
 		    err, sizeof(err)) == -1 ||
-		    (whole = staticmaps_apply(path, &staticmaps_access, &new,
-		    NULL, &keys, err, sizeof(err))) == -1)
+		    staticmaps_write(tmp, &new, STATICMAPS_MODE, err,
+		    sizeof(err)) == -1)
 			goto out;
-		/* else whole, as a publish would (map full, locked) */
-		if (whole == 1 && staticmaps_write(tmp, &new, STATICMAPS_MODE,
-		    err, sizeof(err)) == -1)
-			goto out;
-		if (whole == 1 && rename(tmp, path) == -1) {
+		/*
+		 * Renamed, never in place: smtpd processes restart after
+		 * their session and forget what they resolved during the
+		 * hold (trivial-rewrite may have answered from the old
+		 * tables then).
+		 */
+		if (rename(tmp, path) == -1) {
 			errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
 			    strerror(errno));
 			unlink(tmp);
