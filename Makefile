@@ -34,7 +34,7 @@ endif
 
 CFLAGS		?= -O2 -g
 WARN_FLAGS	= -Wall -Wextra -Werror
-LIB_PKGS	= libconfig libidn2
+LIB_PKGS	= libconfig libidn2 libxxhash
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DMR_VERSION=\"$(VERSION)\" -Ilib $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARN_FLAGS) $(SAN_FLAGS) $(CFLAGS) \
 		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DAEMON_PKGS))
