@@ -35,6 +35,7 @@
 
 #include "authfile.h"
 #include "config.h"
+#include "filediff.h"
 #include "overlay.h"
 #include "ruleset.h"
 #include "strutil.h"
@@ -225,6 +226,8 @@ static void
 worker_reload(void)
 {
 	char	 err[ERRMSG_MAX];
+	struct source_gen next;
+	struct filediff *file;
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
@@ -241,9 +244,21 @@ worker_reload(void)
 	pthread_mutex_lock(&worker_cache_pend_lock);
 	source_gen_clear(&worker_cache_pend);
 	pthread_mutex_unlock(&worker_cache_pend_lock);
+	memset(&next, 0, sizeof(next));
 	config = source_load_gen(worker_daemon->conf_path, SOURCE_CACHE,
-	    &cached, &worker_gen, err, sizeof(err));
+	    &cached, &next, err, sizeof(err));
 	pthread_mutex_unlock(&worker_cache_file_lock);
+	/* refused: the domains_file's record still tells the rules in force */
+	file = worker_gen.file;
+	worker_gen.file = NULL;
+	source_gen_clear(&worker_gen);
+	if (config == NULL) {
+		worker_gen.file = file;
+		source_gen_clear(&next);
+	} else {
+		filediff_free(file);
+		worker_gen = next;
+	}
 	if (config == NULL) {
 		old = live_acquire();
 		worker_failed(refused, err,
