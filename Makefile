@@ -35,7 +35,8 @@ endif
 CFLAGS		?= -O2 -g
 WARN_FLAGS	= -Wall -Wextra -Werror
 LIB_PKGS	= libconfig libidn2 libxxhash
-ALL_CPPFLAGS	= -D_GNU_SOURCE -DMR_VERSION=\"$(VERSION)\" -Ilib $(CPPFLAGS)
+BASE_CPPFLAGS	= -D_GNU_SOURCE -DMR_VERSION=\"$(VERSION)\" $(CPPFLAGS)
+ALL_CPPFLAGS	= $(BASE_CPPFLAGS) -Ilib -Ilib/util
 ALL_CFLAGS	= -std=c11 $(WARN_FLAGS) $(SAN_FLAGS) $(CFLAGS) \
 		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DAEMON_PKGS))
 LIB_LDLIBS	= $(shell $(PKG_CONFIG) --libs $(LIB_PKGS)) -llmdb -lresolv -lpthread
@@ -49,9 +50,18 @@ CHECK_CFLAGS	= $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LDLIBS	= $(shell $(PKG_CONFIG) --libs check)
 ALL_LDFLAGS	= $(SAN_FLAGS) $(LDFLAGS)
 
+# lib/util/ holds what knows nothing of mail (strings, netstrings, sorted
+# tables, safe files, socket addresses, COPY rows, network addresses), as
+# Postfix's util/ beside its global/: compiled without -Ilib, so that it
+# cannot include the rule engine, and archived apart, linked after it.
+UTIL_SRCS	= $(sort $(wildcard lib/util/*.c))
+UTIL_OBJS	= $(UTIL_SRCS:%.c=$(O)/%.o)
+UTIL_LIB	= $(O)/lib/util/libmrutil.a
 LIB_SRCS	= $(sort $(wildcard lib/*.c))
 LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/%.o)
 LIB		= $(O)/lib/libmilterrelay.a
+# what a program links: the rule engine, then what it uses
+LIBS		= $(LIB) $(UTIL_LIB)
 
 DAEMON_SRCS	= $(sort $(wildcard milter/*.c))
 DAEMON_OBJS	= $(DAEMON_SRCS:%.c=$(O)/%.o)
@@ -80,7 +90,8 @@ FUZZ_CFLAGS	= -std=c11 $(WARN_FLAGS) -g -O1 $(FUZZ_SAN) \
 		  $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS))
 FUZZ_SRCS	= $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS	= $(FUZZ_SRCS:test/fuzz/%.c=build-fuzz/%)
-FUZZ_LIB_OBJS	= $(LIB_SRCS:%.c=build-fuzz/%.o)
+FUZZ_UTIL_OBJS	= $(UTIL_SRCS:%.c=build-fuzz/%.o)
+FUZZ_LIB_OBJS	= $(LIB_SRCS:%.c=build-fuzz/%.o) $(FUZZ_UTIL_OBJS)
 FUZZ_OBJS	= $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(FUZZ_LIB_OBJS)
 
 # Every test area with a check.sh takes part in "make check", in name order;
@@ -96,7 +107,7 @@ endif
 # holds).
 SAN_CHECK	?= scenarios relay faults metrics verify fastpath
 
-PROGRAMS	= $(LIB) $(if $(DAEMON_SRCS),$(DAEMON)) \
+PROGRAMS	= $(LIBS) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \
 		  $(if $(wildcard test/harness/nullmilter.c),$(NULLMILTER))
 
@@ -112,19 +123,26 @@ $(O)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(UTIL_OBJS) $(FUZZ_UTIL_OBJS): ALL_CPPFLAGS = $(BASE_CPPFLAGS)
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
+$(UTIL_LIB): $(UTIL_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $(UTIL_OBJS)
+
 $(DAEMON_OBJS): ALL_CFLAGS += $(PQ_CFLAGS)
 
-$(DAEMON): $(DAEMON_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(PQ_LDLIBS) \
+$(DAEMON): $(DAEMON_OBJS) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBS) $(PQ_LDLIBS) \
 	    $(MILTER_LDLIBS)
 
-$(HARNESS): $(HARNESS_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_OBJS) $(LIB) $(LIB_LDLIBS)
+$(HARNESS): $(HARNESS_OBJS) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_OBJS) $(LIBS) $(LIB_LDLIBS)
 
 $(NULLMILTER): $(O)/test/harness/nullmilter.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(MILTER_LDLIBS)
@@ -133,18 +151,18 @@ $(UNIT_UTIL): $(O)/test/unit/testutil.o
 	rm -f $@
 	ar rcs $@ $<
 
-$(O)/test/unit/check_%: $(O)/test/unit/check_%.o $(UNIT_UTIL) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_UTIL) $(LIB) $(CHECK_LDLIBS) \
+$(O)/test/unit/check_%: $(O)/test/unit/check_%.o $(UNIT_UTIL) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_UTIL) $(LIBS) $(CHECK_LDLIBS) \
 	    $(LIB_LDLIBS)
 
 # check_listen tests the daemon's socket module (no libmilter in it).
 $(O)/test/unit/check_listen: $(O)/test/unit/check_listen.o \
-    $(O)/milter/listen.o $(UNIT_UTIL) $(LIB)
+    $(O)/milter/listen.o $(UNIT_UTIL) $(LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/milter/listen.o $(UNIT_UTIL) \
-	    $(LIB) $(CHECK_LDLIBS) $(LIB_LDLIBS)
+	    $(LIBS) $(CHECK_LDLIBS) $(LIB_LDLIBS)
 
-$(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_LDLIBS)
+$(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(LIB_LDLIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes $$t; done
@@ -287,7 +305,7 @@ deb:
 clean:
 	rm -rf build-san build-tsan build-fuzz
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
-	rm -f $(LIB) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS) \
+	rm -f $(LIBS) $(DAEMON) $(HARNESS) $(NULLMILTER) $(UNIT_BINS) $(BENCH_BINS) \
 	    $(UNIT_UTIL)
 
 -include $(shell find $(O) -name '*.d' -type f 2>/dev/null)

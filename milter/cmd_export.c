@@ -25,7 +25,7 @@
 
 #include "../lib/config.h"
 #include "../lib/export.h"
-#include "../lib/strutil.h"
+#include "strutil.h"
 #include "cli.h"
 #include "commands.h"
 #include "source.h"

@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../lib/sockspec.h"
+#include "sockspec.h"
 #include "daemon.h"
 
 /* 1 and the path for a unix socket spec, 0 for inet, -1 if too long */

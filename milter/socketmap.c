@@ -62,8 +62,8 @@
 #include <unistd.h>
 
 #include "../lib/maps.h"
-#include "../lib/netstring.h"
-#include "../lib/sockspec.h"
+#include "netstring.h"
+#include "sockspec.h"
 #include "live.h"
 #include "log.h"
 #include "maplog.h"
