@@ -203,17 +203,27 @@ get_choice(const struct load *ld, const config_setting_t *s,
 	    config_setting_name(s), v, expect);
 }
 
+/*
+ * A socket address; own: one the daemon opens itself (the socketmap),
+ * whose PORT@HOST is checked now (libmilter reads the milter's own).
+ */
 static int
-get_socket(const struct load *ld, const config_setting_t *s, char **out)
+get_socket(const struct load *ld, const config_setting_t *s, int own,
+    char **out)
 {
-	const char		*v, *rest;
+	const char		*v, *rest, *why;
 	enum sockspec_kind	 kind;
+	struct sockspec_inet	 in;
 
 	if (get_string(ld, s, &v) == -1)
 		return -1;
 	if (sockspec_parse(v, &kind, &rest) == -1)
 		return setting_error(ld, s, "bad %s \"%s\" (" SOCKSPEC_SYNTAX
 		    ")", config_setting_name(s), v);
+	if (own && kind != SOCKSPEC_UNIX &&
+	    sockspec_inet(rest, &in, &why) == -1)
+		return setting_error(ld, s, "bad %s \"%s\": %s",
+		    config_setting_name(s), v, why);
 	return dup_string(ld, s, out);
 }
 
@@ -221,19 +231,14 @@ get_socket(const struct load *ld, const config_setting_t *s, char **out)
 static int
 get_metrics(const struct load *ld, const config_setting_t *s, char **out)
 {
-	const char		*v, *p;
+	const char		*v, *rest, *why;
 	enum sockspec_kind	 kind;
-	size_t			 n;
-	long			 port;
+	struct sockspec_inet	 in;
 
 	if (get_string(ld, s, &v) == -1)
 		return -1;
-	if (sockspec_parse(v, &kind, &p) == -1 || kind == SOCKSPEC_UNIX)
-		p = NULL;
-	n = p != NULL ? strspn(p, "0123456789") : 0;
-	port = n > 0 && n < 6 ? strtol(p, NULL, 10) : 0;
-	if (p == NULL || port < 1 || port > 65535 ||
-	    (p[n] != '\0' && (p[n] != '@' || p[n + 1] == '\0')))
+	if (sockspec_parse(v, &kind, &rest) == -1 || kind == SOCKSPEC_UNIX ||
+	    sockspec_inet(rest, &in, &why) == -1)
 		return setting_error(ld, s, "bad metrics \"%s\" (inet:PORT@HOST "
 		    "or inet6:PORT@HOST)", v);
 	return dup_string(ld, s, out);
@@ -1028,9 +1033,9 @@ load_top(struct load *ld, const config_setting_t *root, struct config *c,
 		s = config_setting_get_elem(root, (unsigned)i);
 		name = config_setting_name(s);
 		if (strcmp(name, "socket") == 0)
-			rc = get_socket(ld, s, &c->socket);
+			rc = get_socket(ld, s, 0, &c->socket);
 		else if (strcmp(name, "socketmap") == 0)
-			rc = get_socket(ld, s, &c->socketmap);
+			rc = get_socket(ld, s, 1, &c->socketmap);
 		else if (strcmp(name, "metrics") == 0)
 			rc = get_metrics(ld, s, &c->metrics);
 		else if (strcmp(name, "socket_mode") == 0)

@@ -38,10 +38,13 @@
 
 #include "hoptable.h"
 #include "ruleset.h"
+#include "sorttab.h"
 
 struct build {
 	struct hoptable	*t;
 	hoptable_takes_fn *takes;
+	hoptable_same_fn *same;
+	hoptable_conflict_fn *conflict;
 	char		*err;
 	size_t		 errlen;
 };
@@ -63,11 +66,19 @@ entry_clear(struct hop_entry *e)
 	free(e->pattern);
 }
 
+/* entry_fold - one hop given by two rules: the same settings, or -1 */
 static int
-entry_cmp(const void *a, const void *b)
+entry_fold(void *kept, void *dup, void *arg)
 {
-	return strcmp(((const struct hop_entry *)a)->key,
-	    ((const struct hop_entry *)b)->key);
+	struct build	*b = arg;
+	struct hop_entry *a = kept, *e = dup;
+
+	if (!b->same(a->rule, e->rule)) {
+		b->conflict(a, e, b->err, b->errlen);
+		return -1;
+	}
+	entry_clear(e);
+	return 0;
 }
 
 /* build_rule - the hops of one rule that is taken */
@@ -87,12 +98,10 @@ build_rule(const char *pattern, const struct rule *rule, void *arg)
 	while (nexthop_list_next(&cursor, &hop) == 1) {
 		if (hoptable_key(&hop, key, sizeof(key)) == -1)
 			continue;
-		if (t->n == t->cap) {
-			t->cap = t->cap == 0 ? 16 : t->cap * 2;
-			if ((e = realloc(t->v, t->cap * sizeof(*e))) == NULL)
-				goto nomem;
-			t->v = e;
-		}
+		if ((e = sorttab_grow(t->v, t->n, &t->cap,
+		    sizeof(*e))) == NULL)
+			goto nomem;
+		t->v = e;
 		e = &t->v[t->n++];
 		e->rule = rule;
 		e->family = hop.family;
@@ -116,37 +125,19 @@ hoptable_build(const struct ruleset *set, hoptable_takes_fn *takes,
     struct hoptable *t, char *err, size_t errlen)
 {
 	struct build	 b;
-	struct hop_entry *a, *e;
-	size_t		 i, o;
 
 	b.t = t;
 	b.takes = takes;
+	b.same = same;
+	b.conflict = conflict;
 	b.err = err;
 	b.errlen = errlen;
-	if (ruleset_any(set, takes) && ruleset_walk(set, build_rule, &b) != 0) {
+	if ((ruleset_any(set, takes) &&
+	    ruleset_walk(set, build_rule, &b) != 0) ||
+	    sorttab_sort(t->v, &t->n, sizeof(*t->v), entry_fold, &b) == -1) {
 		hoptable_free(t);
 		return -1;
 	}
-	if (t->n > 1)
-		qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
-	for (o = 0, i = 0; i < t->n; i++) {
-		e = &t->v[i];
-		a = o > 0 ? &t->v[o - 1] : NULL;
-		if (a == NULL || strcmp(a->key, e->key) != 0) {
-			t->v[o++] = *e;
-			continue;
-		}
-		if (!same(a->rule, e->rule)) {
-			conflict(a, e, err, errlen);
-			for (; i < t->n; i++)
-				entry_clear(&t->v[i]);
-			t->n = o;
-			hoptable_free(t);
-			return -1;
-		}
-		entry_clear(e);
-	}
-	t->n = o;
 	return 0;
 }
 
@@ -154,12 +145,9 @@ hoptable_build(const struct ruleset *set, hoptable_takes_fn *takes,
 const struct hop_entry *
 hoptable_find(const struct hoptable *t, const char *key)
 {
-	struct hop_entry want;
-
-	if (t == NULL || t->n == 0)
+	if (t == NULL)
 		return NULL;
-	want.key = (char *)key;
-	return bsearch(&want, t->v, t->n, sizeof(*t->v), entry_cmp);
+	return sorttab_find(t->v, t->n, sizeof(*t->v), key);
 }
 
 /* hoptable_free - release the entries */

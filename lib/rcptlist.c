@@ -65,6 +65,7 @@
 #include "address.h"
 #include "domain.h"
 #include "rcptlist.h"
+#include "sorttab.h"
 #include "strutil.h"
 
 #define ENTRY_MAX	(LOCAL_MAX + 1 + DOMAIN_MAX)
@@ -87,16 +88,11 @@ static int
 rcptlist_add(struct rcptlist *list, const char *entry)
 {
 	char	**grown;
-	size_t	  cap;
 
-	if (list->count == list->cap) {
-		cap = list->cap == 0 ? 64 : list->cap * 2;
-		if ((grown = realloc(list->entry, cap * sizeof(*grown))) ==
-		    NULL)
-			return -1;
-		list->entry = grown;
-		list->cap = cap;
-	}
+	if ((grown = sorttab_grow(list->entry, list->count, &list->cap,
+	    sizeof(*grown))) == NULL)
+		return -1;
+	list->entry = grown;
 	if ((list->entry[list->count] = strdup(entry)) == NULL)
 		return -1;
 	list->count++;
@@ -189,27 +185,21 @@ rcptlist_parse_line(struct rcptlist *list, const char *line, size_t len,
 	return 0;
 }
 
+/* entry_fold - a repeated entry: one stays */
 static int
-entry_cmp(const void *a, const void *b)
+entry_fold(void *kept, void *dup, void *arg)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	(void)kept;
+	(void)arg;
+	free(*(char **)dup);
+	return 0;
 }
 
 int
 rcptlist_finish(struct rcptlist *list)
 {
-	size_t	i, o;
-
-	if (list->count == 0)
-		return 0;
-	qsort(list->entry, list->count, sizeof(*list->entry), entry_cmp);
-	for (i = o = 1; i < list->count; i++) {
-		if (strcmp(list->entry[i], list->entry[o - 1]) == 0)
-			free(list->entry[i]);
-		else
-			list->entry[o++] = list->entry[i];
-	}
-	list->count = o;
+	(void)sorttab_sort(list->entry, &list->count, sizeof(*list->entry),
+	    entry_fold, NULL);
 	return 0;
 }
 
@@ -286,12 +276,10 @@ rcptlist_load(const char *path, char *err, size_t errlen)
 static int
 rcptlist_find(const struct rcptlist *list, const char *entry)
 {
-	const char	*key = entry;
-
-	if (list == NULL || list->count == 0)
+	if (list == NULL)
 		return 0;
-	return bsearch(&key, list->entry, list->count, sizeof(*list->entry),
-	    entry_cmp) != NULL;
+	return sorttab_find(list->entry, list->count, sizeof(*list->entry),
+	    entry) != NULL;
 }
 
 int

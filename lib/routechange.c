@@ -56,6 +56,7 @@
 #include "overlay.h"
 #include "routechange.h"
 #include "ruleset.h"
+#include "sorttab.h"
 
 /* A name whose route changed, and its old smart hosts (NULL: none). */
 struct rc_entry {
@@ -148,7 +149,6 @@ rc_visit(const char *pattern, const struct rule *rule, void *arg)
 	const struct rule *was;
 	char		 probe[DOMAIN_MAX + 3];
 	struct rc_entry	*grown, *e;
-	size_t		 size;
 
 	(void)rule;
 	name = pattern[0] == '#' || pattern[0] == '.' ? pattern + 1 : pattern;
@@ -158,16 +158,12 @@ rc_visit(const char *pattern, const struct rule *rule, void *arg)
 		snprintf(probe, sizeof(probe), "%s", name);
 	if (!rc_differs(w, probe))
 		return 0;
-	if (w->n == w->size) {
-		size = w->size == 0 ? 16 : w->size * 2;
-		if ((grown = realloc(w->names, size * sizeof(*grown))) ==
-		    NULL) {
-			w->failed = 1;
-			return 1;
-		}
-		w->names = grown;
-		w->size = size;
+	if ((grown = sorttab_grow(w->names, w->n, &w->size,
+	    sizeof(*grown))) == NULL) {
+		w->failed = 1;
+		return 1;
 	}
+	w->names = grown;
 	e = &w->names[w->n];
 	was = rc_routed(w->old, probe);
 	e->old = NULL;
@@ -181,11 +177,17 @@ rc_visit(const char *pattern, const struct rule *rule, void *arg)
 	return 0;
 }
 
+/* rc_fold - a name seen in both walks: the same record twice */
 static int
-rc_cmp(const void *a, const void *b)
+rc_fold(void *kept, void *dup, void *arg)
 {
-	return strcmp(((const struct rc_entry *)a)->name,
-	    ((const struct rc_entry *)b)->name);
+	struct rc_entry	*e = dup;
+
+	(void)kept;
+	(void)arg;
+	free(e->name);
+	free(e->old);
+	return 0;
 }
 
 static void
@@ -207,8 +209,6 @@ routechange_note(struct routechange *rc, const struct config *old,
 {
 	struct rc_walk	 w;
 	struct rc_batch	*b = NULL;
-	size_t		 i, j;
-
 	if (old == NULL || new == NULL || old->rules == NULL ||
 	    new->rules == NULL)
 		return 0;
@@ -230,27 +230,17 @@ routechange_note(struct routechange *rc, const struct config *old,
 		free(w.names);
 		return 0;
 	}
-	/* a name seen in both walks: the same record twice */
-	qsort(w.names, w.n, sizeof(*w.names), rc_cmp);
-	for (i = j = 0; i < w.n; i++) {
-		if (j > 0 && strcmp(w.names[j - 1].name, w.names[i].name) ==
-		    0) {
-			free(w.names[i].name);
-			free(w.names[i].old);
-			continue;
-		}
-		w.names[j++] = w.names[i];
-	}
+	(void)sorttab_sort(w.names, &w.n, sizeof(*w.names), rc_fold, NULL);
 	b->at = now;
 	b->names = w.names;
-	b->n = j;
+	b->n = w.n;
 	pthread_mutex_lock(&rc->lock);
 	b->next = rc->batches;
 	rc->batches = b;
-	rc->total += j;
+	rc->total += w.n;
 	rc_prune(rc, now);
 	pthread_mutex_unlock(&rc->lock);
-	return (long)j;
+	return (long)w.n;
 }
 
 /* routechange_old_route - the MTA chose an old route of domain: age */
@@ -260,7 +250,6 @@ routechange_old_route(struct routechange *rc, const char *domain,
 {
 	struct rc_batch		*b;
 	const struct rc_entry	*e;
-	struct rc_entry		 key;
 	const char		*s;
 	long			 age = -1;
 
@@ -269,9 +258,8 @@ routechange_old_route(struct routechange *rc, const char *domain,
 	for (b = rc->batches; b != NULL && age == -1; b = b->next)
 		for (s = domain; s != NULL && age == -1;
 		    s = (s = strchr(s, '.')) != NULL ? s + 1 : NULL) {
-			key.name = (char *)s;
-			e = bsearch(&key, b->names, b->n, sizeof(*b->names),
-			    rc_cmp);
+			e = sorttab_find(b->names, b->n, sizeof(*b->names),
+			    s);
 			if (e != NULL && e->old != NULL &&
 			    nexthop_route_covers(e->old, mailer, mtahosts))
 				age = (long)(now - b->at);

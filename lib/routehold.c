@@ -99,6 +99,7 @@
 #include "export.h"
 #include "reply.h"
 #include "routehold.h"
+#include "sorttab.h"
 #include "strutil.h"
 
 #define ROUTEHOLD_TABLES 4
@@ -116,7 +117,6 @@ static int	routehold_append(struct routehold *h, const char *key,
 		    double until);
 static int	routehold_diff(const struct kvtable *a,
 		    const struct kvtable *b, struct routehold *changed);
-static int	routehold_cmp(const void *a, const void *b);
 static int	routehold_rcpt_held(const struct routehold *h,
 		    const struct routehold_tables *tables, const char *key);
 static void	routehold_sort(struct routehold *h);
@@ -133,7 +133,7 @@ routehold_add(struct routehold *h, const char *key, double until)
 {
 	int	 in_order;
 
-	in_order = h->n == 0 || strcmp(h->v[h->n - 1].key, key) < 0;
+	in_order = sorttab_sorted_after(h->v, h->n, sizeof(*h->v), key);
 	if (routehold_append(h, key, until) == -1)
 		return -1;
 	if (!in_order)
@@ -146,15 +146,10 @@ static int
 routehold_append(struct routehold *h, const char *key, double until)
 {
 	struct routehold_entry *p;
-	size_t		 cap;
 
-	if (h->n == h->cap) {
-		cap = h->cap ? 2 * h->cap : 64;
-		if ((p = realloc(h->v, cap * sizeof(*p))) == NULL)
-			return -1;
-		h->v = p;
-		h->cap = cap;
-	}
+	if ((p = sorttab_grow(h->v, h->n, &h->cap, sizeof(*p))) == NULL)
+		return -1;
+	h->v = p;
 	if ((h->v[h->n].key = strdup(key)) == NULL)
 		return -1;
 	h->v[h->n].until = until;
@@ -481,45 +476,28 @@ routehold_keys_next(struct routehold_keys *it)
 	return least;
 }
 
-/* bsearch() comparison: a key and a hold */
-static int
-routehold_key_cmp(const void *key, const void *entry)
-{
-	return strcmp(key, ((const struct routehold_entry *)entry)->key);
-}
-
 int
 routehold_has(const struct routehold *h, const char *key)
 {
-	return h->n > 0 && bsearch(key, h->v, h->n, sizeof(*h->v),
-	    routehold_key_cmp) != NULL;
+	return sorttab_find(h->v, h->n, sizeof(*h->v), key) != NULL;
 }
 
+/* routehold_fold - of a repeated key the latest time stays */
 static int
-routehold_cmp(const void *a, const void *b)
+routehold_fold(void *kept, void *dup, void *arg)
 {
-	const struct routehold_entry *x = a, *y = b;
+	struct routehold_entry *k = kept, *d = dup;
 
-	return strcmp(x->key, y->key);
+	(void)arg;
+	if (d->until > k->until)
+		k->until = d->until;
+	free(d->key);
+	return 0;
 }
 
 /* Sort by key; of a repeated key the latest time stays. */
 static void
 routehold_sort(struct routehold *h)
 {
-	size_t	 i, out;
-
-	if (h->n < 2)
-		return;
-	qsort(h->v, h->n, sizeof(*h->v), routehold_cmp);
-	for (i = 1, out = 0; i < h->n; i++) {
-		if (strcmp(h->v[out].key, h->v[i].key) == 0) {
-			if (h->v[i].until > h->v[out].until)
-				h->v[out].until = h->v[i].until;
-			free(h->v[i].key);
-			continue;
-		}
-		h->v[++out] = h->v[i];
-	}
-	h->n = out + 1;
+	(void)sorttab_sort(h->v, &h->n, sizeof(*h->v), routehold_fold, NULL);
 }

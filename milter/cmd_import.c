@@ -11,7 +11,7 @@
  * says how).  -n: relay_domains is not in parent_domain_matches_subdomains
  * ("name" exact, ".name" below).  -o: write OUTPUT instead, under a
  * temporary name in its directory, renamed into place once complete
- * (lib/safefile.h), so that a reload never reads half a file.  Warnings
+ * (lib/util/safefile.h), so that a reload never reads half a file.  Warnings
  * go to standard error.  FORMAT domains-file takes a domains_file as it
  * is (a last line without a newline is refused, as the loader refuses
  * it); its lines follow those of the other sources.

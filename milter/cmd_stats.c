@@ -45,23 +45,20 @@ stats_connect(const char *spec)
 	struct addrinfo hints, *res, *ai;
 	struct timeval tv = { STATS_TIMEOUT, 0 };
 	enum sockspec_kind kind;
-	char	 port[16], host[256];
-	const char *p, *at;
+	struct sockspec_inet in;
+	char	 port[16], host[SOCKSPEC_HOST_MAX + 1];
+	const char *p, *why;
 	int	 fd = -1, rc, family;
 
-	if (sockspec_parse(spec, &kind, &p) == -1 || kind == SOCKSPEC_UNIX) {
+	if (sockspec_parse(spec, &kind, &p) == -1 || kind == SOCKSPEC_UNIX ||
+	    sockspec_inet(p, &in, &why) == -1) {
 		cli_error("stats: %s: want inet:PORT@HOST or inet6:PORT@HOST",
 		    spec);
 		return -2;
 	}
 	family = kind == SOCKSPEC_INET6 ? AF_INET6 : AF_INET;
-	at = strchr(p, '@');
-	snprintf(port, sizeof(port), "%.*s", at != NULL ? (int)(at - p) :
-	    (int)strlen(p), p);
-	snprintf(host, sizeof(host), "%s", at == NULL || at[1] == '\0' ?
-	    "" : at[1] == '[' ? at + 2 : at + 1);
-	if (host[0] != '\0' && host[strlen(host) - 1] == ']')
-		host[strlen(host) - 1] = '\0';
+	snprintf(port, sizeof(port), "%u", in.port);
+	snprintf(host, sizeof(host), "%s", in.host);
 	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
 	    strcmp(host, "::") == 0)
 		snprintf(host, sizeof(host), "%s", family == AF_INET6 ?

@@ -435,16 +435,18 @@ static void
 socketmap_table(const struct config *config, char *buf, size_t len)
 {
 	enum sockspec_kind kind;
-	const char	*rest, *at;
+	struct sockspec_inet in;
+	const char	*rest, *why;
 
 	buf[0] = '\0';
 	if (config->socketmap == NULL ||
 	    sockspec_parse(config->socketmap, &kind, &rest) == -1 ||
-	    kind == SOCKSPEC_UNIX || (at = strchr(rest, '@')) == NULL)
+	    kind == SOCKSPEC_UNIX || sockspec_inet(rest, &in, &why) == -1 ||
+	    in.host[0] == '\0')
 		return;
 	snprintf(buf, len, kind == SOCKSPEC_INET6 ?
-	    "socketmap:inet:[%s]:%.*s:" : "socketmap:inet:%s:%.*s:", at + 1,
-	    (int)(at - rest), rest);
+	    "socketmap:inet:[%s]:%u:" : "socketmap:inet:%s:%u:", in.host,
+	    in.port);
 }
 
 /* names_milter - smtpd_milters names the config's milter socket */
@@ -452,12 +454,17 @@ static int
 names_milter(const char *milters, const char *socket)
 {
 	enum sockspec_kind kind;
-	const char	*rest, *path, *at;
-	char		 tok[PF_TOKEN_MAX];
+	struct sockspec_inet in;
+	const char	*rest, *path, *why;
+	char		 tok[PF_TOKEN_MAX], port[16];
 	size_t		 tl, pl;
 
 	if (socket == NULL || sockspec_parse(socket, &kind, &rest) == -1)
 		return 0;
+	port[0] = '\0';
+	if (kind != SOCKSPEC_UNIX && sockspec_inet(rest, &in, &why) == 0 &&
+	    in.host[0] != '\0')
+		snprintf(port, sizeof(port), "%u", in.port);
 	while (pflist_next(&milters, tok, sizeof(tok))) {
 		if (tok[0] == '{')	/* { inet:..., settings } */
 			memmove(tok, tok + 1 + strspn(tok + 1, " "),
@@ -472,13 +479,11 @@ names_milter(const char *milters, const char *socket)
 			if (tl <= pl && strcmp(rest + pl - tl, path) == 0 &&
 			    (tl == pl || rest[pl - tl - 1] == '/'))
 				return 1;
-		} else if (kind != SOCKSPEC_UNIX &&
-		    strncmp(tok, "inet", 4) == 0 &&
-		    (at = strchr(rest, '@')) != NULL) {
-			pl = (size_t)(at - rest);
+		} else if (port[0] != '\0' && strncmp(tok, "inet", 4) == 0) {
+			pl = strlen(port);
 			tl = strlen(tok);
 			if (tl > pl && tok[tl - pl - 1] == ':' &&
-			    strncmp(tok + tl - pl, rest, pl) == 0)
+			    strcmp(tok + tl - pl, port) == 0)
 				return 1;
 		}
 	}

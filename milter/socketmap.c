@@ -178,27 +178,17 @@ static int
 sm_open_inet(const char *spec, int family, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res;
-	char		 port[16], host[256];
-	const char	*at;
-	size_t		 n;
+	struct sockspec_inet in;
+	char		 port[16];
+	const char	*host, *why;
 	int		 fd, rc, on = 1;
 
-	at = strchr(spec, '@');
-	n = at == NULL ? strlen(spec) : (size_t)(at - spec);
-	if (n == 0 || n >= sizeof(port) || strspn(spec, "0123456789") != n) {
-		snprintf(err, errlen, "%s: bad port", spec);
+	if (sockspec_inet(spec, &in, &why) == -1) {
+		snprintf(err, errlen, "%s: %s", spec, why);
 		return -1;
 	}
-	memcpy(port, spec, n);
-	port[n] = '\0';
-	host[0] = '\0';
-	if (at != NULL) {
-		snprintf(host, sizeof(host), "%s", at[1] == '[' ? at + 2 :
-		    at + 1);
-		n = strlen(host);
-		if (at[1] == '[' && n > 0 && host[n - 1] == ']')
-			host[n - 1] = '\0';
-	}
+	snprintf(port, sizeof(port), "%u", in.port);
+	host = in.host;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;

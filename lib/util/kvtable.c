@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "kvtable.h"
+#include "sorttab.h"
 
 void
 kvtable_init(struct kvtable *t)
@@ -69,17 +70,11 @@ static int
 kvtable_take(struct kvtable *t, char *key, char *value, int kind)
 {
 	struct kvpair	*p;
-	size_t		 cap;
 
-	if (key == NULL || value == NULL)
+	if (key == NULL || value == NULL ||
+	    (p = sorttab_grow(t->v, t->n, &t->cap, sizeof(*p))) == NULL)
 		goto fail;
-	if (t->n == t->cap) {
-		cap = t->cap ? 2 * t->cap : 64;
-		if ((p = realloc(t->v, cap * sizeof(*p))) == NULL)
-			goto fail;
-		t->v = p;
-		t->cap = cap;
-	}
+	t->v = p;
 	t->v[t->n].key = key;
 	t->v[t->n].value = value;
 	t->v[t->n].kind = kind;
@@ -122,46 +117,29 @@ kvtable_parse(struct kvtable *t, const char *text)
 	return 0;
 }
 
+/* kvtable_fold - of a repeated key, the later entry stays */
 static int
-kvtable_cmp(const void *a, const void *b)
+kvtable_fold(void *kept, void *dup, void *arg)
 {
-	const struct kvpair *x = a, *y = b;
+	struct kvpair	*k = kept, *d = dup;
 
-	return strcmp(x->key, y->key);
+	(void)arg;
+	free(k->key);
+	free(k->value);
+	*k = *d;
+	return 0;
 }
 
 void
 kvtable_sort(struct kvtable *t)
 {
-	size_t	 i, out;
-
-	if (t->n < 2)
-		return;
-	qsort(t->v, t->n, sizeof(*t->v), kvtable_cmp);
-	for (i = 1, out = 0; i < t->n; i++) {
-		if (strcmp(t->v[out].key, t->v[i].key) == 0) {
-			free(t->v[out].key);
-			free(t->v[out].value);
-		} else
-			out++;
-		t->v[out] = t->v[i];
-	}
-	t->n = out + 1;
-}
-
-/* bsearch() comparison: a key and an entry */
-static int
-kvtable_key_cmp(const void *key, const void *entry)
-{
-	return strcmp(key, ((const struct kvpair *)entry)->key);
+	(void)sorttab_sort(t->v, &t->n, sizeof(*t->v), kvtable_fold, NULL);
 }
 
 const struct kvpair *
 kvtable_find(const struct kvtable *t, const char *key)
 {
-	if (t->n == 0)
-		return NULL;
-	return bsearch(key, t->v, t->n, sizeof(*t->v), kvtable_key_cmp);
+	return sorttab_find(t->v, t->n, sizeof(*t->v), key);
 }
 
 const char *

@@ -12,9 +12,18 @@ enum sockspec_kind {
 };
 
 #define SOCKSPEC_SYNTAX	"unix:PATH, inet:PORT@HOST or inet6:PORT@HOST"
+#define SOCKSPEC_HOST_MAX	255
+
+/* The PORT@HOST of an inet: or inet6: address. */
+struct sockspec_inet {
+	unsigned	 port;				/* 1-65535 */
+	char		 host[SOCKSPEC_HOST_MAX + 1];	/* "": none */
+};
 
 int	sockspec_parse(const char *spec, enum sockspec_kind *kind,
 	    const char **rest);
+int	sockspec_inet(const char *rest, struct sockspec_inet *in,
+	    const char **why);
 int	sockspec_local(const char *spec);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * fuzz_routehold - libFuzzer target: static tables and held names
- * (lib/kvtable.c, lib/routehold.c)
+ * (lib/util/kvtable.c, lib/routehold.c)
  *
  * Each input line "T key<TAB>value" adds an entry to table T: o and O
  * are the old relay_domains and transport tables, n and N the new ones,

@@ -30,6 +30,7 @@
 #include <libmilter/mfdef.h>
 
 #include "mt_conn.h"
+#include "sockspec.h"
 
 #define MT_OFFER_PROT	(SMFI_CURR_PROT)
 #define MT_OFFER_ACTS	(SMFI_CURR_ACTS)
@@ -418,29 +419,34 @@ static int
 open_inet(struct mt_conn *c, const char *spec, int family)
 {
 	struct addrinfo	 hints, *res, *ai;
+	struct sockspec_inet in;
 	char		 buf[300], *host, *port, *at;
+	const char	*why;
 	int		 fd, one = 1, rc;
 
 	if (strlen(spec) >= sizeof(buf)) {
 		conn_err(c, "socket address too long");
 		return -1;
 	}
-	strcpy(buf, spec);
-	if ((at = strchr(buf, '@')) != NULL) {
-		*at = '\0';
+	if (strchr(spec, '@') != NULL) {
+		if (sockspec_inet(spec, &in, &why) == -1) {
+			conn_err(c, "bad socket address %s: %s", spec, why);
+			return -1;
+		}
+		snprintf(buf, sizeof(buf), "%u", in.port);
 		port = buf;
-		host = at + 1;
-	} else if ((at = strrchr(buf, ':')) != NULL) {
+		host = in.host;
+	} else if ((at = strrchr(strcpy(buf, spec), ':')) != NULL) {
 		*at = '\0';
 		host = buf;
 		port = at + 1;
+		if (*host == '[' && host[strlen(host) - 1] == ']') {
+			host[strlen(host) - 1] = '\0';
+			host++;
+		}
 	} else {
 		conn_err(c, "bad socket address %s (want port@host)", spec);
 		return -1;
-	}
-	if (*host == '[' && host[strlen(host) - 1] == ']') {
-		host[strlen(host) - 1] = '\0';
-		host++;
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;

@@ -239,6 +239,10 @@ static const struct bad bads[] = {
 	{ "metrics = \"inet:x@h\";\n", "%s:1: bad metrics "
 	    "\"inet:x@h\" (inet:PORT@HOST or inet6:PORT@HOST)" },
 	{ "metrics = 9187;\n", "%s:1: metrics must be a string" },
+	{ "socketmap = \"inet:0@127.0.0.1\";\n", "%s:1: bad socketmap "
+	    "\"inet:0@127.0.0.1\": bad port (1 to 65535)" },
+	{ "socketmap = \"inet6:10027@[::1\";\n", "%s:1: bad socketmap "
+	    "\"inet6:10027@[::1\": unclosed '[' in host" },
 	{ "user = \"\";\n", "%s:1: user must not be empty" },
 	{ "group = [ \"a\" ];\n", "%s:1: group must be a string" },
 	{ "pidfile = 1.5;\n", "%s:1: pidfile must be a string" },

@@ -1,5 +1,5 @@
 /*
- * check_copytext - unit tests of lib/copytext.c and of the pieces the
+ * check_copytext - unit tests of lib/util/copytext.c and of the pieces the
  * rules_source load is made of (config_parse_domains_row(), ruleset_any())
  *
  * copytext_split(): tab-separated fields, \N for NULL, every escape of

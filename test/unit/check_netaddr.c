@@ -1,5 +1,5 @@
 /*
- * check_netaddr - unit tests of lib/netaddr.c
+ * check_netaddr - unit tests of lib/util/netaddr.c
  *
  * Address parsing and IPv4-mapped folding, sockaddr conversion, CIDR
  * syntax (prefix bounds, host bits, strict prefix digits) and membership

@@ -1,5 +1,5 @@
 /*
- * check_netstring - unit tests of lib/netstring.c
+ * check_netstring - unit tests of lib/util/netstring.c
  *
  * A decode table (complete, partial, malformed, over the maximum), every
  * prefix of valid netstrings (always "need more"), several netstrings in

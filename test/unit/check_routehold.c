@@ -1,5 +1,5 @@
 /*
- * check_routehold - unit tests of lib/kvtable.c and lib/routehold.c
+ * check_routehold - unit tests of lib/util/kvtable.c and lib/routehold.c
  *
  * kvtable: parsing "key<TAB>value" text, Postfix's search order over
  * "name" and ".parent" keys.  routehold: which keys a change of the
