@@ -37,7 +37,13 @@
 #  10. static mode: the daemon's first write of the four tables of N
 #      rules into an empty maps_dir (its log line's time) vs postmap(1)
 #      building the same four lmdb: tables from "milter-relay export -s"
-#      text (needs postfix-lmdb).
+#      text (needs postfix-lmdb);
+#  11. a change at the cost of the change (test/bench/incremental.sh,
+#      needs root, postfix-lmdb and the postgresql package): one rule
+#      appended to the domains_file until static mode's transport.lmdb
+#      answers it, one INSERT until the socketmap answers it, a burst of
+#      1,000 changes until three daemons on one table answer the last,
+#      and the worker's peak RSS in a change, each beside a full rebuild.
 #
 # Knobs (environment): BENCH_RULES (1000000), BENCH_ROUNDS (3),
 # BENCH_RCPTS (RCPTs a round, 60000), BENCH_CONNS (8), BENCH_RSS_RCPTS
@@ -45,7 +51,7 @@
 # BENCH_E2E_ROUNDS (3), BENCH_LAT_CONNS (connections of the latency
 # runs of part 4, 2),
 # BENCH_SKIP (words: trie rcpt smap reload rss e2e metrics verify pgsql
-# static).
+# static incremental).
 #
 # The project's targets are printed next to the figures as "ok"
 # or "MISSED"; the exit status is 0 whenever the runs themselves worked
@@ -570,6 +576,24 @@ if ! skipped static; then
 		row "10. static write, $RULES rules, $n entries" "${secs:-?} s" \
 		    "postmap/milter-relay = $r (>= 1: $(verdict "$r" '>=' 1))"
 		row "    postmap of export's text, same tables" "$pm s"
+	fi
+fi
+
+# 11. a change at the cost of the change
+if ! skipped incremental; then
+	note "11. incremental changes, $RULES rules"
+	if MR_BUILD=$B bash "$HERE/incremental.sh" "$RULES" >"$T/inc.out" \
+	    2>"$T/inc.err"; then
+		cat "$T/inc.err" >&2
+		first=1
+		while IFS='|' read -r n a b c; do
+			[ "$first" = 1 ] && a="$n. $a" || a="    $a"
+			first=0
+			row "$a" "$b" "$c"
+		done <"$T/inc.out"
+	else
+		cat "$T/inc.out" "$T/inc.err" >&2
+		bad "incremental changes failed"
 	fi
 fi
 
