@@ -34,7 +34,7 @@ endif
 
 CFLAGS		?= -O2 -g
 WARN_FLAGS	= -Wall -Wextra -Werror
-LIB_PKGS	= libconfig libidn2
+LIB_PKGS	= libconfig libidn2 libxxhash
 BASE_CPPFLAGS	= -D_GNU_SOURCE -DMR_VERSION=\"$(VERSION)\" $(CPPFLAGS)
 ALL_CPPFLAGS	= $(BASE_CPPFLAGS) -Ilib -Ilib/util
 ALL_CFLAGS	= -std=c11 $(WARN_FLAGS) $(SAN_FLAGS) $(CFLAGS) \
