@@ -303,8 +303,10 @@ e2e_ok "a change without notification is caught up by the next one"
 
 # --- a restart in the middle of a burst ---------------------------------------
 
-# burst_sql N: N single-row transactions (inserts, deletes), then the
-# next step's marker in one more: no change comes after the burst
+# burst_sql N: N single-row transactions (inserts, deletes) 10 ms apart,
+# so that the listeners read in the middle of it (a read at most every
+# second), then the next step's marker in one more: no change comes
+# after the burst
 burst_sql() {
 	local s p
 	for s in $(seq 1 "$1"); do
@@ -313,6 +315,7 @@ burst_sql() {
 		0|1) rand_insert "$p" ;;
 		2) echo "DELETE FROM rules WHERE pattern = '$p';" ;;
 		esac
+		echo "SELECT pg_sleep(0.01);"
 	done
 	echo "BEGIN;"
 	marker
