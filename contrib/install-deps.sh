@@ -12,6 +12,8 @@ apt-get install -y --no-install-recommends \
 	prometheus curl jq
 # recipients = "verify": the callout cache (LMDB, linked with -llmdb)
 apt-get install -y --no-install-recommends liblmdb-dev
+# domains_file reloads by diff: line hashes (lib/filediff.c, -lxxhash)
+apt-get install -y --no-install-recommends libxxhash-dev
 # static mode (maps_dir): Postfix reads the tables with lmdb: (test/fastpath)
 apt-get install -y --no-install-recommends postfix-lmdb
 # test/pgsql and bench part 9: a private cluster made with initdb

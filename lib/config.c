@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "domain.h"
+#include "filediff.h"
 #include "netaddr.h"
 #include "rulerow.h"
 #include "ruleset.h"
@@ -49,6 +50,8 @@ struct load {
 	const char	*path;		/* main config file */
 	config_setting_t *domains;	/* inline list, or NULL */
 	struct config	*config;	/* being loaded */
+	int		 flags;		/* config_begin_flags() */
+	struct filediff	*record;	/* CONFIG_RECORD: the domains_file's */
 	char		*err;
 	size_t		 errlen;
 };
@@ -236,8 +239,8 @@ get_metrics(const struct load *ld, const config_setting_t *s, char **out)
 		return -1;
 	if (sockspec_parse(v, &kind, &rest) == -1 || kind == SOCKSPEC_UNIX ||
 	    sockspec_inet(rest, &in, &why) == -1)
-		return setting_error(ld, s, "bad metrics \"%s\" (inet:PORT@HOST "
-		    "or inet6:PORT@HOST)", v);
+		return setting_error(ld, s, "bad metrics \"%s\" ("
+		    SOCKSPEC_INET_SYNTAX ")", v);
 	return dup_string(ld, s, out);
 }
 
@@ -741,6 +744,24 @@ config_parse_domains_row(struct ruleset *rules, const struct rulerow *row,
 	    0 : -1;
 }
 
+/* config_domains_line_pattern - the canonical pattern of a line */
+int
+config_domains_line_pattern(const char *line, size_t len, char *canon)
+{
+	char		 buf[DOMAINS_LINE_MAX + 1];
+	char		*pattern = NULL;
+	const char	*why;
+	struct rule_spec spec;
+	int		 rc;
+
+	if (line_copy(line, len, buf, sizeof(buf), NULL, 0) == -1 ||
+	    (rc = line_split(buf, &pattern, &spec, NULL, 0)) == -1)
+		return -1;
+	if (rc == 1)
+		return 1;
+	return pattern_normalize(pattern, canon, &why) == -1 ? -1 : 0;
+}
+
 /* The first line of the file before limit giving canonical pattern. */
 static unsigned long
 file_first(FILE *fp, const char *pattern, unsigned long limit)
@@ -820,10 +841,11 @@ count_lines(FILE *fp)
 }
 
 static int
-domains_file_load(const struct load *ld, struct ruleset *rules,
+domains_file_load(struct load *ld, struct ruleset *rules,
     const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
+	struct filediff	*rec;
 	char		*line, msg[ERRMSG_MAX];
 	size_t		 cap, lines;
 	ssize_t		 n;
@@ -835,6 +857,8 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 		    strerror(errno));
 		return -1;
 	}
+	rec = ld != NULL && (ld->flags & CONFIG_RECORD) ?
+	    filediff_record(path, fileno(fp)) : NULL;
 	lines = count_lines(fp);
 	if (ruleset_reserve(rules, lines + lines / 16) == -1) {
 		errmsg_set(err, errlen, "%s: out of memory", path);
@@ -852,6 +876,7 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 			rc = -1;
 			break;
 		}
+		filediff_line(rec, line, (size_t)n);
 		if (config_parse_domains_line(rules, line, (size_t)n, msg,
 		    sizeof(msg)) != -1)
 			continue;
@@ -868,6 +893,11 @@ domains_file_load(const struct load *ld, struct ruleset *rules,
 	}
 	free(line);
 	fclose(fp);
+	/* a record of no use (out of memory, changed while read): none */
+	if (rc == 0 && filediff_end(rec) == 0)
+		ld->record = rec;
+	else
+		filediff_free(rec);
 	return rc;
 }
 
@@ -1136,6 +1166,7 @@ config_derive(struct config *c, char *err, size_t errlen)
 /* A configuration whose rule set is still being added to. */
 struct config_builder {
 	struct config	*config;
+	struct filediff	*record;	/* CONFIG_RECORD, until taken */
 };
 
 struct config *
@@ -1163,6 +1194,13 @@ config_tls_build(struct config *c, char *err, size_t errlen)
 struct config_builder *
 config_begin(const char *path, char *err, size_t errlen)
 {
+	return config_begin_flags(path, 0, err, errlen);
+}
+
+/* config_begin_flags - config_begin(), the domains_file recorded or not read */
+struct config_builder *
+config_begin_flags(const char *path, int flags, char *err, size_t errlen)
+{
 	config_t		 cf;
 	struct config_builder	*b = NULL;
 	struct config		*c;
@@ -1182,6 +1220,7 @@ config_begin(const char *path, char *err, size_t errlen)
 	ld.err = err;
 	ld.errlen = errlen;
 	ld.config = c;
+	ld.flags = flags;
 	file = NULL;
 	if (rc == 0)
 		rc = load_top(&ld, config_root_setting(&cf), c, &file);
@@ -1195,10 +1234,10 @@ config_begin(const char *path, char *err, size_t errlen)
 		fpath = relative_path(path, config_setting_get_string(file));
 		if (fpath == NULL)
 			rc = setting_error(&ld, file, "out of memory");
-		else
+		else if (!(flags & CONFIG_NO_DOMAINS_FILE))
 			rc = domains_file_load(&ld, c->rules, fpath, err,
 			    errlen);
-		free(fpath);
+		c->domains_file = fpath;
 	}
 	if (rc == 0 && c->rules_cache != NULL && c->rules_source == NULL)
 		rc = setting_error(&ld, config_lookup(&cf, "rules_cache"),
@@ -1209,10 +1248,12 @@ config_begin(const char *path, char *err, size_t errlen)
 		rc = -1;
 	}
 	if (rc == -1) {
+		filediff_free(ld.record);
 		config_free(c);
 		return NULL;
 	}
 	b->config = c;
+	b->record = ld.record;
 	return b;
 }
 
@@ -1228,6 +1269,16 @@ const struct config *
 config_builder_config(const struct config_builder *b)
 {
 	return b->config;
+}
+
+/* config_builder_record - the domains_file's record, taken (or NULL) */
+struct filediff *
+config_builder_record(struct config_builder *b)
+{
+	struct filediff	*d = b->record;
+
+	b->record = NULL;
+	return d;
 }
 
 /* config_builder_file - the rules of a domains_file, added */
@@ -1248,6 +1299,7 @@ config_finish(struct config_builder *b, char *err, size_t errlen)
 {
 	struct config	*c = b->config;
 
+	filediff_free(b->record);
 	free(b);
 	if (config_derive(c, err, errlen) == -1) {
 		config_free(c);
@@ -1263,6 +1315,7 @@ config_abort(struct config_builder *b)
 	if (b == NULL)
 		return;
 	config_free(b->config);
+	filediff_free(b->record);
 	free(b);
 }
 
@@ -1287,6 +1340,7 @@ config_free(struct config *c)
 	free(c->syslog_facility);
 	free(c->rules_source);
 	free(c->rules_cache);
+	free(c->domains_file);
 	netlist_free(c->policy.trusted_networks);
 	free(c->verify.cache);
 	free(c->verify.helo_name);

@@ -17,6 +17,10 @@
  *
  * config_parse_domains_line() parses one such line (the unit that the
  * domains_file fuzz target drives); 0 added, 1 comment or blank, -1 error.
+ * config_domains_line_pattern() writes the canonical pattern of a
+ * domains_file line into canon (PATTERN_MAX + 1 octets): 0, 1 for a
+ * comment or a blank line, -1 for a line that does not split (no message:
+ * config_parse_domains_line() gives it).
  * config_parse_domains_row() adds the row that rulerow_split() would make
  * of a line, with the same checks and messages, 0 or -1: for a row that
  * rulerow_format() accepted (a rules_source row), the line need not be
@@ -32,7 +36,13 @@
  * with err; rules are added to it, config_builder_rules() being the rule
  * set for rows (config_parse_domains_row(), pgsource_load()) and
  * config_builder_file() adding a domains_file (rules_cache);
- * config_builder_config() reads its settings.  config_finish() returns
+ * config_builder_config() reads its settings.  config_begin_flags() is
+ * config_begin() with CONFIG_RECORD (the domains_file's lines are recorded
+ * as they are read, lib/filediff.h, for the next reload to diff against;
+ * config_builder_record() takes that record, NULL when there is none or
+ * the file changed while it was read) or CONFIG_NO_DOMAINS_FILE (the
+ * settings and the inline rules only; the domains_file is not read).
+ * config->domains_file is the domains_file's path as opened, either way.  config_finish() returns
  * the immutable configuration with everything derived from all the
  * rules at once: the TLS policy table (config->tls: the rows' tls
  * settings too, a smart host given two policies refused) and the smart
@@ -130,6 +140,7 @@ struct config {
 	int		milter_timeout;	/* s, CONFIG_MILTER_TIMEOUT default */
 	char		*rules_source;	/* "postgresql:CONNINFO", or NULL */
 	char		*rules_cache;	/* snapshot of its rules, or NULL */
+	char		*domains_file;	/* its path as opened, or NULL */
 	struct policy	policy;
 	struct verify_settings verify;
 	struct ruleset	*rules;
@@ -147,9 +158,17 @@ int	config_parse_domains_line(struct ruleset *rules, const char *line,
 	    size_t len, char *err, size_t errlen);
 int	config_parse_domains_row(struct ruleset *rules,
 	    const struct rulerow *row, char *err, size_t errlen);
+int	config_domains_line_pattern(const char *line, size_t len,
+	    char *canon);
 struct config_builder;
+struct filediff;
+#define CONFIG_RECORD		0x01	/* the domains_file's filediff */
+#define CONFIG_NO_DOMAINS_FILE	0x02	/* settings and inline rules */
 struct config_builder *config_begin(const char *path, char *err,
 	    size_t errlen);
+struct config_builder *config_begin_flags(const char *path, int flags,
+	    char *err, size_t errlen);
+struct filediff *config_builder_record(struct config_builder *b);
 struct ruleset *config_builder_rules(struct config_builder *b);
 const struct config *config_builder_config(const struct config_builder *b);
 int	config_builder_file(struct config_builder *b, const char *path,

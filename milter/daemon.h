@@ -55,6 +55,7 @@ struct daemon {
 	dev_t		 sock_dev;	/* identity of the socket file */
 	ino_t		 sock_ino;
 	struct config	*config;	/* the first worker's, then NULL */
+	struct filediff	*file;		/* its domains_file's record, or NULL */
 };
 
 int	supervisor_run(struct daemon *daemon);

@@ -100,6 +100,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "filediff.h"
 #include "overlay.h"
 #include "ruleset.h"
 #include "safefile.h"
@@ -244,6 +245,8 @@ source_gen_clear(struct source_gen *gen)
 	pgsource_mark_clear(&gen->mark);
 	ruleset_free(gen->files);
 	gen->files = NULL;
+	filediff_free(gen->file);
+	gen->file = NULL;
 	gen_pending_clear(gen);
 }
 
@@ -442,6 +445,7 @@ source_load_gen(const char *path, int flags, int *from_cache,
 {
 	struct config_builder *b;
 	struct config	*c;
+	struct filediff	*rec;
 	char		 why[2048], msg[ERRMSG_MAX], cache[PATH_MAX];
 	size_t		 before;
 	int		 rc;
@@ -450,16 +454,22 @@ source_load_gen(const char *path, int flags, int *from_cache,
 		*from_cache = 0;
 	if (gen != NULL)
 		source_gen_clear(gen);
-	if ((b = config_begin(path, err, errlen)) == NULL)
+	if ((b = config_begin_flags(path, gen != NULL ? CONFIG_RECORD : 0,
+	    err, errlen)) == NULL)
 		return NULL;
 	if (config_builder_config(b)->rules_source == NULL) {
+		rec = config_builder_record(b);
 		if ((c = config_finish(b, msg, sizeof(msg))) == NULL)
 			snprintf(err, errlen, "%s: %s", path, msg);
+		if (c != NULL && gen != NULL)
+			gen->file = rec;
+		else
+			filediff_free(rec);
 		return c;
 	}
 	before = ruleset_count(config_builder_rules(b));
-	rc = source_rows(b, flags, gen != NULL ? &gen->mark : NULL, why,
-	    sizeof(why));
+	rc = source_rows(b, flags, gen != NULL && !(flags & SOURCE_FILE_GEN) ?
+	    &gen->mark : NULL, why, sizeof(why));
 	if (rc == 0 && gen != NULL && gen->mark.snapshot != NULL)
 		gen_files(path, gen);
 	if (rc == 0) {
@@ -629,6 +639,186 @@ source_update(const char *path, const struct config *cur,
 	ruleset_free(gen->files);
 	gen->files = c->rules;
 	c->rules = next;
+	*out = c;
+	return SOURCE_NEW;
+}
+
+/* The next generation being built from a domains_file's changed lines. */
+struct file_apply {
+	struct ruleset	*next;
+	const char	*path;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* file_removed - filediff callback: a line gone, its rule removed */
+static int
+file_removed(const char *line, size_t len, void *arg)
+{
+	struct file_apply *fa = arg;
+	char		 canon[PATTERN_MAX + 1];
+	int		 rc;
+
+	if ((rc = config_domains_line_pattern(line, len, canon)) == 1)
+		return 0;
+	/* a line of the generation in force that is not there: unsure */
+	if (rc == -1 || overlay_remove(fa->next, canon) != 1)
+		return FILEDIFF_FULL;
+	return 0;
+}
+
+/*
+ * file_added - filediff callback: a line new or changed, added with the
+ * loader's checks and message; a duplicate (named with its first line by
+ * the full load) and a rule of the derived tables load it all
+ */
+static int
+file_added(const char *line, size_t len, unsigned long lineno, void *arg)
+{
+	struct file_apply *fa = arg;
+	const struct rule *r;
+	char		 canon[PATTERN_MAX + 1], msg[ERRMSG_MAX];
+	int		 rc;
+
+	if ((rc = config_domains_line_pattern(line, len, canon)) == 1)
+		return 0;
+	if (rc == 0 && overlay_rule(fa->next, canon) != NULL)
+		return FILEDIFF_FULL;
+	if (config_parse_domains_line(fa->next, line, len, msg,
+	    sizeof(msg)) == -1) {
+		snprintf(fa->err, fa->errlen, "%s:%lu: %s", fa->path, lineno,
+		    msg);
+		return FILEDIFF_FAIL;
+	}
+	if ((r = overlay_rule(fa->next, canon)) == NULL ||
+	    r->tls != TLS_UNSET || has_file(r))
+		return FILEDIFF_FULL;
+	return 0;
+}
+
+/* rule_same - two rules say the same */
+static int
+rule_same(const char *pattern, const struct rule *a, const struct rule *b)
+{
+	char	*ta, *tb;
+	size_t	 la, lb;
+	FILE	*fa, *fb;
+	int	 same;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	ta = tb = NULL;
+	fa = open_memstream(&ta, &la);
+	fb = open_memstream(&tb, &lb);
+	same = fa != NULL && fb != NULL;
+	if (same) {
+		rule_text(pattern, a, fa);
+		rule_text(pattern, b, fb);
+	}
+	if (fa != NULL && fclose(fa) != 0)
+		same = 0;
+	if (fb != NULL && fclose(fb) != 0)
+		same = 0;
+	same = same && la == lb && memcmp(ta, tb, la) == 0;
+	free(ta);
+	free(tb);
+	return same;
+}
+
+/* inline_same - the inline rules of c are those cur was built with */
+static int
+inline_same(const struct config *c, const struct config *cur)
+{
+	size_t	 i;
+
+	if (c->ninline_patterns != cur->ninline_patterns)
+		return 0;
+	for (i = 0; i < c->ninline_patterns; i++)
+		if (strcmp(c->inline_patterns[i],
+		    cur->inline_patterns[i]) != 0 ||
+		    !rule_same(c->inline_patterns[i],
+		    overlay_rule(c->rules, c->inline_patterns[i]),
+		    overlay_rule(cur->rules, cur->inline_patterns[i])))
+			return 0;
+	return 1;
+}
+
+/* file_settings - the file's settings, when a diff can follow; or NULL */
+static struct config *
+file_settings(const char *path, const struct config *cur,
+    const struct source_gen *gen)
+{
+	struct config_builder *b;
+	struct config	*c;
+	char		 err[ERRMSG_MAX];
+
+	/* a file that does not load: the full load says why */
+	if ((b = config_begin_flags(path, CONFIG_NO_DOMAINS_FILE, err,
+	    sizeof(err))) == NULL ||
+	    (c = config_finish(b, err, sizeof(err))) == NULL)
+		return NULL;
+	if (c->rules_source == NULL && c->domains_file != NULL &&
+	    strcmp(c->domains_file, filediff_path(gen->file)) == 0 &&
+	    c->tls == NULL && c->sasl == NULL &&
+	    !ruleset_any(c->rules, has_file) && inline_same(c, cur))
+		return c;
+	config_free(c);
+	return NULL;
+}
+
+/* source_file_update - the next generation from the domains_file's diff */
+int
+source_file_update(const char *path, const struct config *cur,
+    struct source_gen *gen, struct config **out,
+    struct source_file_stats *st, char *err, size_t errlen)
+{
+	struct filediff_change ch;
+	struct file_apply fa;
+	struct filediff	*nf;
+	struct config	*c;
+	struct ruleset	*next;
+	size_t		 n, bound, delta;
+	int		 rc;
+
+	*out = NULL;
+	memset(st, 0, sizeof(*st));
+	if (gen->file == NULL || cur->rules_source != NULL ||
+	    cur->tls != NULL || cur->sasl != NULL)
+		return SOURCE_FULL;
+	n = ruleset_count(cur->rules);
+	bound = n / 16 > SOURCE_COMPACT ? n / 16 : SOURCE_COMPACT;
+	if ((delta = overlay_delta(cur->rules)) >= bound ||
+	    (c = file_settings(path, cur, gen)) == NULL)
+		return SOURCE_FULL;
+	if ((next = overlay_next(cur->rules)) == NULL) {
+		config_free(c);
+		return SOURCE_FULL;
+	}
+	memset(&fa, 0, sizeof(fa));
+	fa.next = next;
+	fa.path = c->domains_file;
+	fa.err = err;
+	fa.errlen = errlen;
+	memset(&ch, 0, sizeof(ch));
+	ch.removed = file_removed;
+	ch.added = file_added;
+	ch.arg = &fa;
+	ch.max = bound - delta;
+	rc = filediff_update(gen->file, c->domains_file, &ch, &nf);
+	if (rc != FILEDIFF_OK) {
+		ruleset_free(next);
+		config_free(c);
+		return rc == FILEDIFF_FAIL ? SOURCE_FAIL : SOURCE_FULL;
+	}
+	st->added = ch.nadded;
+	st->removed = ch.nremoved;
+	st->append = ch.append;
+	st->delta = overlay_delta(next);
+	st->bytes = filediff_bytes(nf);
+	ruleset_free(c->rules);
+	c->rules = next;
+	filediff_free(gen->file);
+	gen->file = nf;
 	*out = c;
 	return SOURCE_NEW;
 }

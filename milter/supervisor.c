@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "filediff.h"
 #include "ruleset.h"
 #include "strutil.h"
 
@@ -108,6 +109,9 @@ supervisor_spawn(struct supervisor *sv, int first)
 		worker_run(sv->daemon, fds[0], first);
 	}
 	close(fds[0]);
+	/* the first worker's alone: its next reload diffs against it */
+	filediff_free(sv->daemon->file);
+	sv->daemon->file = NULL;
 	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) == -1)
 		log_warning("supervisor: fcntl: %s", strerror(errno));
 	sv->ctl = fds[1];

@@ -35,6 +35,7 @@
 
 #include "authfile.h"
 #include "config.h"
+#include "filediff.h"
 #include "overlay.h"
 #include "ruleset.h"
 #include "strutil.h"
@@ -180,10 +181,53 @@ worker_failed(unsigned long refused, const char *err, size_t n)
 	    "(%zu rules)", err, n);
 }
 
+/*
+ * worker_file_reload - a reload by the domains_file's changed lines
+ * (source_file_update()): 1 when done (in force, or refused), 0 when it
+ * takes a full load.  The caller holds worker_publish_lock.
+ */
+static int
+worker_file_reload(unsigned long refused)
+{
+	struct source_file_stats st;
+	char	 err[ERRMSG_MAX], how[192];
+	struct config *config;
+	const struct config *cur;
+	size_t	 n;
+	int	 rc;
+
+	if (worker_gen.file == NULL || (cur = live_acquire()) == NULL)
+		return 0;
+	rc = source_file_update(worker_daemon->conf_path, cur, &worker_gen,
+	    &config, &st, err, sizeof(err));
+	n = ruleset_count(cur->rules);
+	if (rc == SOURCE_NEW)
+		worker_check_static(cur, config);
+	/* live_replace() waits for the readers of the one it replaces */
+	live_release(cur);
+	switch (rc) {
+	case SOURCE_NEW:
+		snprintf(how, sizeof(how), " (domains_file diff%s: %zu lines "
+		    "added, %zu removed; %zu patterns since the last full "
+		    "load)", st.append ? ", appended" : "", st.added,
+		    st.removed, st.delta);
+		worker_install(config, n, how);
+		return 1;
+	case SOURCE_FAIL:
+		worker_failed(refused, err, n);
+		return 1;
+	}
+	log_info("reload: %s: the domains_file's change is not told by a "
+	    "diff; a full load", worker_daemon->conf_path);
+	return 0;
+}
+
 static void
 worker_reload(void)
 {
 	char	 err[ERRMSG_MAX];
+	struct source_gen next;
+	struct filediff *file;
 	struct config *config;
 	const struct config *old;
 	size_t	 n;
@@ -192,13 +236,29 @@ worker_reload(void)
 
 	pthread_mutex_lock(&worker_publish_lock);
 	refused = authfile_refusals();
+	if (worker_file_reload(refused)) {
+		pthread_mutex_unlock(&worker_publish_lock);
+		return;
+	}
 	pthread_mutex_lock(&worker_cache_file_lock);
 	pthread_mutex_lock(&worker_cache_pend_lock);
 	source_gen_clear(&worker_cache_pend);
 	pthread_mutex_unlock(&worker_cache_pend_lock);
+	memset(&next, 0, sizeof(next));
 	config = source_load_gen(worker_daemon->conf_path, SOURCE_CACHE,
-	    &cached, &worker_gen, err, sizeof(err));
+	    &cached, &next, err, sizeof(err));
 	pthread_mutex_unlock(&worker_cache_file_lock);
+	/* refused: the domains_file's record still tells the rules in force */
+	file = worker_gen.file;
+	worker_gen.file = NULL;
+	source_gen_clear(&worker_gen);
+	if (config == NULL) {
+		worker_gen.file = file;
+		source_gen_clear(&next);
+	} else {
+		filediff_free(file);
+		worker_gen = next;
+	}
 	if (config == NULL) {
 		old = live_acquire();
 		worker_failed(refused, err,
@@ -530,6 +590,9 @@ worker_config(struct daemon *daemon, int first)
 		config = daemon->config;
 		daemon->config = NULL;
 		atomic_store(&worker_restarted, !first);
+		/* the record of the file this config was loaded from */
+		worker_gen.file = daemon->file;
+		daemon->file = NULL;
 	} else if ((config = source_load_gen(daemon->conf_path, SOURCE_CACHE,
 	    &cached, &worker_gen, err, sizeof(err))) != NULL) {
 		if (cached)

@@ -387,6 +387,184 @@ wait_for 10 cache_holds_rows ||
     e2e_fail "A's rules_cache does not hold the table's rows"
 e2e_ok "A's rules_cache, merged change by change, holds the table's rows"
 
+# --- domains_file edits: the changed lines, not a full load --------------------
+
+# F serves a domains_file alone and reloads it on SIGHUP by a diff against
+# the file of the rules in force; G is the reference, started from scratch
+# on the same file after each step.  Lines are appended in place (>>),
+# edits are written to a new file renamed over the old one, as editors
+# and configuration tools do.
+FILE=$E2E_DIR/F.domains
+fconf() {
+	local d=$E2E_DIR/$1
+	mkdir -p "$d"
+	chown nobody "$d"
+	[ -n "${PORT[$1]:-}" ] || PORT[$1]=$(e2e_free_port)
+	{
+		echo "socket = \"unix:$d/milter.sock\";"
+		echo "socketmap = \"inet:${PORT[$1]}@127.0.0.1\";"
+		echo "policy = { unmatched = \"reject\"; trusted_networks = [ \"127.0.0.1/32\" ]; };"
+		echo "domains_file = \"$FILE\";"
+	} >"$d/mr.conf"
+	chmod 644 "$d/mr.conf"
+}
+
+# rand_settings: the settings of a line: none, routed, denied, trusted
+rand_settings() {
+	case $((RANDOM % 4)) in
+	0) ;;
+	1) echo " smarthost=[192.0.2.$((RANDOM % 5 + 1))]" ;;
+	2) echo " relay=deny reply=\"550 5.7.1 no $((RANDOM % 3))\"" ;;
+	3) echo " relay=trusted smarthost=mx$((RANDOM % 3)).example.net:2525 transport=relay" ;;
+	esac
+}
+# rand_line: a domains_file line, any kind of pattern
+rand_line() { echo "$(rand_pattern)$(rand_settings)"; }
+
+FL=("# the domains_file of F" "file.test")
+for i in $(seq 1 40); do FL+=("$(rand_line)"); done
+# keep the first of each pattern: the file starts good
+declare -A SEEN=()
+GOOD=()
+for l in "${FL[@]}"; do
+	k=${l%% *}
+	case $l in "#"\ *) GOOD+=("$l"); continue ;; esac
+	[ -n "${SEEN[${k,,}]:-}" ] && continue
+	SEEN[${k,,}]=1
+	GOOD+=("$l")
+done
+FL=("${GOOD[@]}")
+printf '%s\n' "${FL[@]}" >"$FILE"
+chmod 644 "$FILE"
+fconf F
+fconf G
+start F
+
+# renamed: FL written to a new file renamed over the domains_file
+renamed() {
+	printf '%s\n' "${FL[@]}" >"$FILE.new"
+	chmod 644 "$FILE.new"
+	mv "$FILE.new" "$FILE"
+}
+
+# outcomes: F's reloads ended so far (in force or refused)
+outcomes() { grep -cE "reload: .*OK|reload failed" "$E2E_DIR/F.log"; }
+more_outcomes() { [ "$(outcomes)" -gt "$1" ]; }
+
+# fstep WHAT: SIGHUP to F, its reload's end awaited; the last outcome
+# line in OUT; every key compared with G's from scratch (or, when a full
+# load refuses the file, with F's answers before and the same message)
+BEFORE=$(answers F)
+fstep() {
+	local n msg g q i rel
+	n=$(outcomes)
+	kill -HUP "${MPID[F]}"
+	wait_for 20 more_outcomes "$n" || e2e_fail "$1: F's reload did not end"
+	OUT=$(grep -E "reload: .*OK|reload failed" "$E2E_DIR/F.log" | tail -1)
+	if msg=$("$MR" -t -c "$E2E_DIR/G/mr.conf" 2>&1); then
+		case $OUT in *"reload failed"*) e2e_fail "$1: F refused a good file: $OUT" ;; esac
+		start G
+		g=$(answers G)
+		stop_pids 10 "${MPID[G]}"
+		BEFORE=$(answers F)
+		[ "$BEFORE" = "$g" ] || {
+			diff <(echo "$g") <(echo "$BEFORE") | head -20
+			e2e_fail "$1: F's answers differ from a daemon started on the file"
+		}
+		q=$("$MR" query -c "$E2E_DIR/G/mr.conf" $(printf 'u@%s ' "${NAMES[@]}") 2>&1)
+		i=0
+		while read -r rel; do
+			n=${NAMES[$i]}
+			case $(printf '%s\n' "$q" | grep -m1 "^u@$n: " | awk '{ print $2 }'),$rel in
+			accept,"OK RELAY"|reject,NOTFOUND*|continue,NOTFOUND*) ;;
+			*) e2e_fail "$1: query says $(printf '%s\n' "$q" | grep -m1 "^u@$n: ") but F's relay map $rel" ;;
+			esac
+			i=$((i + 1))
+		done < <(echo "$BEFORE" | head -${#NAMES[@]})
+	else
+		msg=${msg#*milter-relay: }
+		case $OUT in
+		*"reload failed: $msg; keeping"*) ;;
+		*) e2e_fail "$1: a full load says \"$msg\", F's reload: $OUT" ;;
+		esac
+		[ "$(answers F)" = "$BEFORE" ] ||
+		    e2e_fail "$1: F's answers changed with a refused file"
+	fi
+}
+
+fstep "start"
+GOODFL=("${FL[@]}")
+diffs=0 fulls=0 refused=0
+for s in $(seq 1 30); do
+	last=
+	case $((RANDOM % 5)),$s in
+	*,10|*,20)
+		# a bad line: refused with the loader's message
+		FL+=("bad.example smarthost=mx.example:99999")
+		echo "${FL[-1]}" >>"$FILE"
+		last=bad ;;
+	0,*|1,*)
+		FL+=("$(rand_line)")
+		echo "${FL[-1]}" >>"$FILE"
+		last=append ;;
+	2,*)
+		i=$((RANDOM % ${#FL[@]}))
+		FL=("${FL[@]:0:$i}" "${FL[@]:$((i + 1))}")
+		renamed ;;
+	3,*)
+		i=$((RANDOM % (${#FL[@]} - 1) + 1))
+		k=${FL[$i]%% *}
+		case $k in "#") ;; *) FL[$i]="$k$(rand_settings)" ;; esac
+		renamed ;;
+	4,*)
+		i=$((RANDOM % (${#FL[@]} - 1) + 1))
+		FL[$i]=$(rand_line)
+		renamed ;;
+	esac
+	fstep "file step $s ($last)"
+	case $OUT in
+	*"domains_file diff"*) diffs=$((diffs + 1)) ;;
+	*"reload failed"*)
+		refused=$((refused + 1))
+		# the file of the rules in force again
+		FL=("${GOODFL[@]}")
+		renamed
+		fstep "file step $s undone"
+		case $OUT in
+		*"domains_file diff"*) diffs=$((diffs + 1)) ;;
+		*) fulls=$((fulls + 1)) ;;
+		esac ;;
+	*) fulls=$((fulls + 1)) ;;
+	esac
+	GOODFL=("${FL[@]}")
+done
+grep -q "domains_file diff, appended" "$E2E_DIR/F.log" ||
+    e2e_fail "no append was told by the appended lines alone"
+[ "$refused" -ge 2 ] || e2e_fail "only $refused refused steps: the bad lines were not refused"
+[ "$fulls" -eq 0 ] ||
+    e2e_fail "$fulls good steps were full loads: $(grep -m1 "not told by a diff" "$E2E_DIR/F.log")"
+e2e_ok "30 domains_file edits: F ($diffs diffs, $refused refused as a full load does) answers every key as a daemon started on the file"
+
+# written in place over the old (not renamed): the old lines cannot be
+# read again, a full load; appended lines alone still diff
+FL[1]="$(rand_pattern)$(rand_settings)"
+n=$(grep -c "not told by a diff; a full load" "$E2E_DIR/F.log")
+printf '%s\n' "${FL[@]}" >"$FILE"
+fstep "rewritten in place"
+case $OUT in *"domains_file diff"*) e2e_fail "a file rewritten in place was diffed: $OUT" ;; esac
+[ "$(grep -c "not told by a diff; a full load" "$E2E_DIR/F.log")" -gt "$n" ] ||
+    e2e_fail "the full load after a rewrite in place is not logged"
+case $OUT in *"reload failed"*) FL=("${GOODFL[@]}"); renamed; fstep "rewrite undone" ;; esac
+# a torn last line: the full load's message
+printf 'torn.test' >>"$FILE"
+fstep "a torn last line"
+case $OUT in *"incomplete last line"*) ;; *) e2e_fail "a torn last line: $OUT" ;; esac
+printf '\n' >>"$FILE"
+FL+=("torn.test")
+fstep "the torn line completed"
+case $OUT in *"domains_file diff, appended"*) ;; *) e2e_fail "the completed line was not appended by diff: $OUT" ;; esac
+e2e_ok "a rewrite in place is a full load, a torn last line refused as by a full load, then appended"
+
 # --- the control thread during a slow publish ----------------------------------
 
 # S reads the table through a view that sleeps 2 s a query: a reload
@@ -412,9 +590,30 @@ wait_for 30 more S "reload: .*OK" "$oks" ||
 c=$(line S "counters: sessions=")
 [ -n "$c" ] && [ "$c" -lt "$(line S "reload: .*OK")" ] ||
     e2e_fail "S: the counters waited for the reload to end"
+# two changes of the domains_file while a reload runs: both SIGHUPs
+# are queued behind it and merged, and the last file is served
+hups=$(grep -c "SIGHUP: reloading" "$E2E_DIR/S.log")
 oks=$(grep -c "reload: .*OK" "$E2E_DIR/S.log")
 kill -HUP "${MPID[S]}"
-wait_for 10 more S "SIGHUP: reloading" 1 ||
+wait_for 10 more S "SIGHUP: reloading" "$hups" || e2e_fail "S: no SIGHUP"
+printf 'file.test\nfirst.hup.example\n' >"$E2E_DIR/S/domains.new"
+mv "$E2E_DIR/S/domains.new" "$E2E_DIR/S/domains"
+kill -HUP "${MPID[S]}"
+printf 'file.test\nsecond.hup.example\n' >"$E2E_DIR/S/domains.new"
+mv "$E2E_DIR/S/domains.new" "$E2E_DIR/S/domains"
+kill -HUP "${MPID[S]}"
+wait_for 10 more S "SIGHUP: reloading" $((hups + 2)) ||
+    e2e_fail "S: the SIGHUPs were not all received"
+wait_for 60 relays S second.hup.example ||
+    e2e_fail "S: the last file's rules are not served: a SIGHUP was lost"
+relays S first.hup.example &&
+    e2e_fail "S: a rule of a file replaced since is served"
+e2e_ok "two SIGHUPs during a reload: queued, merged ($(($(grep -c "reload: .*OK" "$E2E_DIR/S.log") - oks)) reloads for 3), the last file served"
+
+hups=$(grep -c "SIGHUP: reloading" "$E2E_DIR/S.log")
+oks=$(grep -c "reload: .*OK" "$E2E_DIR/S.log")
+kill -HUP "${MPID[S]}"
+wait_for 10 more S "SIGHUP: reloading" "$hups" ||
     e2e_fail "S: no second SIGHUP"
 kill -TERM "${MPID[S]}"
 wait_for 30 log_has "$E2E_DIR/S.log" "worker stopping: asked" ||
@@ -425,7 +624,7 @@ wait_for 30 log_has "$E2E_DIR/S.log" "worker stopping: asked" ||
 stop_pids 30 "${MPID[S]}"
 e2e_ok "during a 2 s reload the worker answers counters and stop at once"
 
-stop_pids 10 "${MPID[A]}" "${MPID[R]}"
+stop_pids 10 "${MPID[A]}" "${MPID[R]}" "${MPID[F]}"
 # under "make SANITIZE=1": no report from ASan, UBSan or LSan
 if grep -lE "AddressSanitizer|LeakSanitizer|runtime error:" \
     "$E2E_DIR"/*.log 2>/dev/null; then
