@@ -25,9 +25,14 @@
 #   - a bad changed row is named in A's log and keeps the change out; the
 #     row fixed, the change flows;
 #   - A restarted in the middle of a burst of single-row transactions
-#     converges with R;
+#     converges with R, the burst's last transaction the last change;
 #   - a change whose notification is lost (the NOTIFY trigger disabled
 #     for it) is caught up by the next change;
+#   - three nodes (A, B, C) on the table converge with R after a burst
+#     of single-row transactions, and B, paused (SIGSTOP) while the
+#     server ends its listener's connection and a change is made (its
+#     notification never reaches B), catches that change up when it
+#     runs again, with no change after it;
 #   - the migration (changelog.sql) can be run again on a live install;
 #   - while a reload is under way (a third daemon reads through a view
 #     that sleeps), the worker logs counters and stops at once.
@@ -136,6 +141,7 @@ conf() {
 	chmod 644 "$d/mr.conf" "$d/domains"
 }
 
+declare -A WORKER
 start() {
 	local n=$1 d=$E2E_DIR/$1
 	daemon_start 10 "$E2E_DIR/$n.log" "$d/milter.sock" \
@@ -143,6 +149,7 @@ start() {
 	    wait_for 10 e2e_port_open 127.0.0.1 "${PORT[$n]}" ||
 	    e2e_fail "daemon $n did not start"
 	MPID[$n]=$DPID
+	WORKER[$n]=$WPID
 	e2e_track_pid "$DPID"
 }
 
@@ -171,20 +178,26 @@ answers() {
 relays() { [ "$(smq "$1" "$2")" = "OK RELAY" ]; }
 seen() { wait_for 10 relays "$1" "$2"; }
 
-# same WHAT: A and R answer every key alike, and so does a full read
-# from scratch ("query") for every name's decision
+# same WHAT: the daemons of NODES (A; A B C while there are three)
+# answer every key as R does, and so does a full read from scratch
+# ("query") for every name's decision
 STEP=0
+NODES=A
 same() {
-	local a r i n rel q
+	local a r i n rel q node
 	STEP=$((STEP + 1))
-	seen A "m$STEP.marker.test" || e2e_fail "$1: A never saw step $STEP"
-	seen R "m$STEP.marker.test" || e2e_fail "$1: R never saw step $STEP"
-	a=$(answers A)
+	for node in $NODES R; do
+		seen "$node" "m$STEP.marker.test" ||
+		    e2e_fail "$1: $node never saw step $STEP"
+	done
 	r=$(answers R)
-	[ "$a" = "$r" ] || {
-		diff <(echo "$r") <(echo "$a") | head -20
-		e2e_fail "$1: A's answers differ from the full read's (step $STEP)"
-	}
+	for node in $NODES; do
+		a=$(answers "$node")
+		[ "$a" = "$r" ] || {
+			diff <(echo "$r") <(echo "$a") | head -20
+			e2e_fail "$1: $node's answers differ from the full read's (step $STEP)"
+		}
+	done
 	# the decision of a full read from scratch, name by name
 	q=$("$MR" query -c "$E2E_DIR/A/mr.conf" $(printf 'u@%s ' "${NAMES[@]}") 2>&1)
 	i=0
@@ -198,16 +211,20 @@ same() {
 	done < <(echo "$a" | head -${#NAMES[@]})
 }
 
+# marker: the statements that make the next step's marker the one
+marker() {
+	echo "DELETE FROM rules WHERE pattern LIKE 'm%.marker.test';"
+	echo "INSERT INTO rules (pattern) VALUES ('m$((STEP + 1)).marker.test');"
+}
+
 # step SQL...: one transaction of SQL and the step's marker
 step() {
-	local next=$((STEP + 1))
 	{
 		echo "BEGIN;"
 		printf '%s\n' "$@"
-		echo "DELETE FROM rules WHERE pattern LIKE 'm%.marker.test';"
-		echo "INSERT INTO rules (pattern) VALUES ('m$next.marker.test');"
+		marker
 		echo "COMMIT;"
-	} | sql >/dev/null || e2e_fail "step $next: SQL failed"
+	} | sql >/dev/null || e2e_fail "step $((STEP + 1)): SQL failed"
 }
 
 step
@@ -287,13 +304,26 @@ e2e_ok "a change without notification is caught up by the next one"
 
 # --- a restart in the middle of a burst ---------------------------------------
 
-for s in $(seq 1 300); do
-	p=$(rand_pattern)
-	case $((RANDOM % 3)) in
-	0|1) rand_insert "$p" ;;
-	2) echo "DELETE FROM rules WHERE pattern = '$p';" ;;
-	esac
-done >"$E2E_DIR/burst.sql"
+# burst_sql N: N single-row transactions (inserts, deletes) 10 ms apart,
+# so that the listeners read in the middle of it (a read at most every
+# second), then the next step's marker in one more: no change comes
+# after the burst
+burst_sql() {
+	local s p
+	for s in $(seq 1 "$1"); do
+		p=$(rand_pattern)
+		case $((RANDOM % 3)) in
+		0|1) rand_insert "$p" ;;
+		2) echo "DELETE FROM rules WHERE pattern = '$p';" ;;
+		esac
+		echo "SELECT pg_sleep(0.01);"
+	done
+	echo "BEGIN;"
+	marker
+	echo "COMMIT;"
+}
+
+burst_sql 300 >"$E2E_DIR/burst.sql"
 sql -f "$E2E_DIR/burst.sql" >/dev/null &
 burst=$!
 sleep 0.3
@@ -301,9 +331,48 @@ stop_pids 10 "${MPID[A]}"
 mv "$E2E_DIR/A.log" "$E2E_DIR/A.1.log"
 start A
 wait "$burst" || e2e_fail "the burst failed"
-step
 same "after the burst"
 e2e_ok "A restarted in the middle of a burst of 300 transactions converges"
+
+# --- three nodes ----------------------------------------------------------------
+
+# B and C read the change log as A does; B's connections are named, so
+# that the server can end its listener's
+conf B "$PG_CONNINFO application_name=mr-node-b"
+conf C "$PG_CONNINFO"
+cp "$E2E_DIR/A/domains" "$E2E_DIR/B/domains"
+cp "$E2E_DIR/A/domains" "$E2E_DIR/C/domains"
+start B
+start C
+NODES="A B C"
+step
+same "B and C started"
+burst_sql 300 >"$E2E_DIR/burst3.sql"
+sql -f "$E2E_DIR/burst3.sql" >/dev/null || e2e_fail "the burst failed"
+same "three nodes after a burst"
+e2e_ok "three nodes on one table converge after a burst of 300 transactions"
+
+# B paused; the server ends its listener's connection; a change: its
+# notification reaches A and C, never B.  B runs again: its listener
+# finds the connection gone, connects again and catches the change up
+# (bounded: the listener's first retry, 0.5 s, and a read of this table)
+kill -STOP "${WORKER[B]}"
+ended=$(sql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+    WHERE application_name = 'mr-node-b'")
+[ "$ended" -ge 1 ] || {
+	kill -CONT "${WORKER[B]}"
+	e2e_fail "B has no connection to end (the check proves nothing)"
+}
+step "$(rand_insert c.a.y.test)"
+seen A "m$((STEP + 1)).marker.test" && seen C "m$((STEP + 1)).marker.test" ||
+    e2e_fail "A and C never saw the change B missed"
+kill -CONT "${WORKER[B]}"
+same "the change B's listener missed"
+log_has "$E2E_DIR/B.log" "database unreachable" ||
+    e2e_fail "B's listener did not lose its connection (the check proves nothing)"
+e2e_ok "a listener that missed a notification (connection ended while paused) catches the change up"
+stop_pids 10 "${MPID[B]}" "${MPID[C]}"
+NODES=A
 
 # --- the snapshot on disk -----------------------------------------------------
 
