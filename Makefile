@@ -51,8 +51,8 @@ CHECK_LDLIBS	= $(shell $(PKG_CONFIG) --libs check)
 ALL_LDFLAGS	= $(SAN_FLAGS) $(LDFLAGS)
 
 # lib/util/ holds what knows nothing of mail (strings, netstrings, sorted
-# tables, safe files, socket addresses, COPY rows, network addresses), as
-# Postfix's util/ beside its global/: compiled without -Ilib, so that it
+# tables, safe files, socket addresses, COPY rows, network addresses,
+# domain names, Postfix's lists), as Postfix's util/ beside its global/: compiled without -Ilib, so that it
 # cannot include the rule engine, and archived apart, linked after it.
 UTIL_SRCS	= $(sort $(wildcard lib/util/*.c))
 UTIL_OBJS	= $(UTIL_SRCS:%.c=$(O)/%.o)

@@ -239,8 +239,8 @@ get_metrics(const struct load *ld, const config_setting_t *s, char **out)
 		return -1;
 	if (sockspec_parse(v, &kind, &rest) == -1 || kind == SOCKSPEC_UNIX ||
 	    sockspec_inet(rest, &in, &why) == -1)
-		return setting_error(ld, s, "bad metrics \"%s\" (inet:PORT@HOST "
-		    "or inet6:PORT@HOST)", v);
+		return setting_error(ld, s, "bad metrics \"%s\" ("
+		    SOCKSPEC_INET_SYNTAX ")", v);
 	return dup_string(ld, s, out);
 }
 

@@ -29,6 +29,7 @@
 #include "domain.h"
 #include "export.h"
 #include "maps.h"
+#include "overlay.h"
 #include "rcptlist.h"
 #include "reply.h"
 #include "strutil.h"
@@ -91,6 +92,16 @@ struct export_state {
 
 static int	export_collect(const char *pattern, const struct rule *rule,
 		    void *arg);
+static int	export_run(const struct config *config,
+		    const char *const *below, size_t nbelow,
+		    const enum export_format *formats, size_t n, int flags,
+		    struct kvtable *outs, FILE *notes, char *err,
+		    size_t errlen);
+static int	export_collect_below(const struct config *config,
+		    const char *const *below, size_t nbelow,
+		    struct export_names *nm);
+static int	export_collect_at(const struct config *config,
+		    const char *name, struct export_names *nm);
 static int	export_name(struct export_state *st, size_t i);
 static void	export_decide(struct export_state *st, size_t i,
 		    char *probe);
@@ -229,6 +240,54 @@ export_tables(const struct config *config, const enum export_format *formats,
     size_t n, int flags, struct kvtable *outs, FILE *notes, char *err,
     size_t errlen)
 {
+	return export_run(config, NULL, 0, formats, n, flags, outs, notes,
+	    err, errlen);
+}
+
+int
+export_below(const struct config *config, const char *const *names,
+    size_t nnames, const enum export_format *formats, size_t n, int flags,
+    struct kvtable *outs, char *err, size_t errlen)
+{
+	return export_run(config, names, nnames, formats, n, flags, outs,
+	    NULL, err, errlen);
+}
+
+char *
+export_settings(const struct config *config)
+{
+	char	*text;
+
+	/* a name's decision, for no client and no mailer (decide.h) */
+	if (asprintf(&text, "unmatched=%d log_only=%d verify_unknown=%d "
+	    "unknown_reply=%s%s", (int)config->policy.unmatched,
+	    config->policy.log_only, (int)config->policy.verify_unknown,
+	    config->verify.unknown_reply != NULL ? "=" : "-",
+	    config->verify.unknown_reply != NULL ?
+	    config->verify.unknown_reply : "") == -1)
+		return NULL;
+	return text;
+}
+
+const char *
+export_key_domain(const char *key)
+{
+	const char	*at;
+
+	if ((at = strchr(key, '@')) != NULL)
+		return at + 1;
+	return key[0] == '.' ? key + 1 : key;
+}
+
+/*
+ * The tables of the names that carry rules: all of them (below NULL),
+ * or those at or below the names of below and those above them.
+ */
+static int
+export_run(const struct config *config, const char *const *below,
+    size_t nbelow, const enum export_format *formats, size_t n, int flags,
+    struct kvtable *outs, FILE *notes, char *err, size_t errlen)
+{
 	struct export_names nm;
 	size_t		 k;
 	int		 rc = 0;
@@ -258,7 +317,9 @@ export_tables(const struct config *config, const enum export_format *formats,
 			continue;
 		/* the names once, for every table */
 		if (nm.names == NULL) {
-			rc = ruleset_walk(config->rules, export_collect, &nm);
+			rc = below == NULL ? ruleset_walk(config->rules,
+			    export_collect, &nm) : export_collect_below(config,
+			    below, nbelow, &nm);
 			if (rc == 0 && (nm.seen = calloc(nm.nnames + 1,
 			    sizeof(*nm.seen))) == NULL) {
 				snprintf(err, errlen, "out of memory");
@@ -273,6 +334,93 @@ export_tables(const struct config *config, const enum export_format *formats,
 	for (k = 0; rc != 0 && k < n; k++)
 		kvtable_free(&outs[k]);
 	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * The names carrying rules at or below the names of below, and above
+ * them (a name before the names below it): those below inherit their
+ * entries.  A name at or below another of below is the other's.
+ */
+static int
+export_collect_below(const struct config *config, const char *const *below,
+    size_t nbelow, struct export_names *nm)
+{
+	struct hsearch_data given, above;
+	ENTRY		 item, *found;
+	const char	*name, *p;
+	size_t		 i, k;
+	int		 rc = 0, covered;
+
+	memset(&given, 0, sizeof(given));
+	memset(&above, 0, sizeof(above));
+	if (hcreate_r(nbelow + EXPORT_TABLE_SLACK, &given) == 0 ||
+	    hcreate_r(nbelow * 4 + EXPORT_TABLE_SLACK, &above) == 0)
+		goto nomem;
+	for (i = 0; i < nbelow; i++) {
+		item.key = (char *)below[i];
+		item.data = NULL;
+		if (hsearch_r(item, ENTER, &found, &given) == 0)
+			goto nomem;
+	}
+	for (i = 0; rc == 0 && i < nbelow; i++) {
+		name = below[i];
+		/* once, and not below another name given */
+		item.key = (char *)name;
+		if (hsearch_r(item, FIND, &found, &given) == 0 ||
+		    found->data != NULL)
+			continue;
+		found->data = (void *)name;
+		for (covered = 0, p = strchr(name, '.'); p != NULL &&
+		    !covered; p = strchr(p + 1, '.')) {
+			item.key = (char *)(p + 1);
+			covered = hsearch_r(item, FIND, &found, &given) != 0;
+		}
+		if (covered)
+			continue;
+		/* the names above it, top down, once */
+		for (k = strlen(name); rc == 0 && k-- > 0;) {
+			if (name[k] != '.')
+				continue;
+			item.key = (char *)(name + k + 1);
+			item.data = NULL;
+			if (hsearch_r(item, FIND, &found, &above) != 0)
+				continue;
+			if (hsearch_r(item, ENTER, &found, &above) == 0)
+				goto nomem;
+			rc = export_collect_at(config, name + k + 1, nm);
+		}
+		if (rc == 0)
+			rc = ruleset_walk_below(config->rules, name,
+			    export_collect, nm);
+	}
+	hdestroy_r(&given);
+	hdestroy_r(&above);
+	return rc;
+nomem:
+	hdestroy_r(&given);
+	hdestroy_r(&above);
+	snprintf(nm->err, nm->errlen, "out of memory");
+	return -1;
+}
+
+/* The rules written at name (not below it), collected. */
+static int
+export_collect_at(const struct config *config, const char *name,
+    struct export_names *nm)
+{
+	static const char *const prefixes[] = { "#", "", "." };
+	const struct rule *rule;
+	char		 pattern[PATTERN_MAX + 1];
+	size_t		 k;
+	int		 rc;
+
+	for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+		export_key(pattern, prefixes[k], name);
+		if ((rule = overlay_rule(config->rules, pattern)) != NULL &&
+		    (rc = export_collect(pattern, rule, nm)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* One table of the names. */

@@ -77,6 +77,23 @@
  * export_print() prints such a
  * table as export_write() does: 0, or -1 on an output error.
  *
+ * export_below() is export_tables() for part of the rule set: the
+ * entries at the normalized names of names[] and below them (keys
+ * "name", ".name", a listed address of such a domain), and those of the
+ * names above them that carry rules, from which the entries below are
+ * made; the others are left out.  Each entry made is the one
+ * export_tables() makes, so a table can be brought from one rule set to
+ * the next by the entries below the names whose rules changed
+ * (overlay_walk_changes()); postfix-tls-policy is whole (keyed by next
+ * hop, one entry a hop).  It costs the rules below the names (and a
+ * pass over the set's names for a name that has rules below it), not
+ * the set.  export_key_domain() is the domain name a key of these tables
+ * stands for ("name", ".name": name; "user@domain": domain).
+ * export_settings() is the text of the settings besides the rules that
+ * the entries depend on (policy.unmatched, mode, ...), to compare: two
+ * configurations with the same text export the same rules alike;
+ * malloc'ed, NULL out of memory.
+ *
  * export_format_parse() maps "postfix-transport" etc. to the enum: 0 or
  * -1.  export_format_name() is the reverse.  Both are tablefmt.h's.
  */
@@ -135,6 +152,11 @@ int	export_table(const struct config *config, enum export_format format,
 int	export_tables(const struct config *config,
 	    const enum export_format *formats, size_t n, int flags,
 	    struct kvtable *outs, FILE *notes, char *err, size_t errlen);
+int	export_below(const struct config *config, const char *const *names,
+	    size_t nnames, const enum export_format *formats, size_t n,
+	    int flags, struct kvtable *outs, char *err, size_t errlen);
+const char *export_key_domain(const char *key);
+char	*export_settings(const struct config *config);
 int	export_print(enum export_format format, const struct kvtable *t,
 	    FILE *out, char *err, size_t errlen);
 

@@ -48,7 +48,8 @@
  *
  *	The other functions are ruleset.c's, for a set that is a
  *	generation: ruleset_add(), ruleset_lookup(), ruleset_has_pattern(),
- *	ruleset_count(), ruleset_any(), ruleset_walk(), ruleset_set_dir()
+ *	ruleset_count(), ruleset_any(), ruleset_walk(),
+ *	ruleset_walk_below(), ruleset_set_dir()
  *	and ruleset_free() call them through the table of functions that
  *	overlay_next() hands to ruleset_set_overlay(), so that ruleset.c
  *	knows nothing of this module.
@@ -82,8 +83,8 @@ static int	overlay_has_pattern(const struct overlay *o,
 static size_t	overlay_count(const struct overlay *o);
 static int	overlay_any(const struct overlay *o,
 		    int (*fn)(const struct rule *rule));
-static int	overlay_walk(const struct overlay *o, ruleset_walk_fn *fn,
-		    void *arg);
+static int	overlay_walk(const struct overlay *o, const char *below,
+		    ruleset_walk_fn *fn, void *arg);
 static int	overlay_set_dir(struct overlay *o, const char *dir);
 static void	overlay_free(struct overlay *o);
 
@@ -406,9 +407,13 @@ merge_base(const char *pattern, const struct rule *rule, void *arg)
 	return m->fn(pattern, rule, m->arg);
 }
 
-/* overlay_walk - every rule of the whole, in a plain set's order */
+/*
+ * overlay_walk - every rule of the whole (below: at that name and below
+ * it only), in a plain set's order
+ */
 static int
-overlay_walk(const struct overlay *o, ruleset_walk_fn *fn, void *arg)
+overlay_walk(const struct overlay *o, const char *below, ruleset_walk_fn *fn,
+    void *arg)
 {
 	struct merge	 m;
 	struct entry	*e;
@@ -418,11 +423,13 @@ overlay_walk(const struct overlay *o, ruleset_walk_fn *fn, void *arg)
 	memset(&m, 0, sizeof(m));
 	m.fn = fn;
 	m.arg = arg;
-	if ((rc = ruleset_walk(o->delta, collect, &m)) != 0) {
+	if ((rc = below != NULL ? ruleset_walk_below(o->delta, below,
+	    collect, &m) : ruleset_walk(o->delta, collect, &m)) != 0) {
 		errno = ENOMEM;
 		goto out;
 	}
-	if ((rc = ruleset_walk(o->base, merge_base, &m)) != 0)
+	if ((rc = below != NULL ? ruleset_walk_below(o->base, below,
+	    merge_base, &m) : ruleset_walk(o->base, merge_base, &m)) != 0)
 		goto out;
 	for (; m.next < m.n; m.next++) {
 		e = &m.e[m.next];

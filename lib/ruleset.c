@@ -1241,57 +1241,142 @@ walk_node(struct walk *w, uint32_t parent, size_t pos)
 	return 0;
 }
 
+/* 1 when node id is below (not at) node top. */
+static int
+walk_is_below(const struct ruleset *set, uint32_t id, uint32_t top)
+{
+	while (set->nodes[id].parent != ROOT_ID) {
+		id = set->nodes[id].parent;
+		if (id == top)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Walk the rules of the nodes below top (ROOT_ID: all), whose name is in
+ * w->name from pos on.
+ */
+static int
+walk_from(struct walk *w, uint32_t top, size_t pos)
+{
+	const struct ruleset *set = w->set;
+	size_t		 i, slot, *fill;
+	int		 rc;
+
+	w->first = calloc(set->cap + 2, sizeof(*w->first));
+	w->child = malloc((set->used + 1) * sizeof(*w->child));
+	fill = calloc(set->cap + 1, sizeof(*fill));
+	if (w->first == NULL || w->child == NULL || fill == NULL) {
+		rc = -1;
+		errno = ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < set->cap; i++) {
+		if (set->nodes[i].len == 0 || (top != ROOT_ID &&
+		    !walk_is_below(set, (uint32_t)i, top)))
+			continue;
+		slot = set->nodes[i].parent == ROOT_ID ? set->cap :
+		    set->nodes[i].parent;
+		w->first[slot + 1]++;
+	}
+	for (i = 1; i < set->cap + 2; i++)
+		w->first[i] += w->first[i - 1];
+	for (i = 0; i < set->cap; i++) {
+		if (set->nodes[i].len == 0 || (top != ROOT_ID &&
+		    !walk_is_below(set, (uint32_t)i, top)))
+			continue;
+		slot = set->nodes[i].parent == ROOT_ID ? set->cap :
+		    set->nodes[i].parent;
+		w->child[w->first[slot] + fill[slot]++] = (uint32_t)i;
+	}
+	for (slot = 0; slot <= set->cap; slot++)
+		if (w->first[slot + 1] - w->first[slot] > 1)
+			qsort_r(w->child + w->first[slot],
+			    w->first[slot + 1] - w->first[slot],
+			    sizeof(*w->child), walk_cmp, (void *)set);
+	rc = walk_node(w, top, pos);
+out:
+	free(w->first);
+	free(w->child);
+	free(fill);
+	return rc;
+}
+
 int
 ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn, void *arg)
 {
 	struct walk	 w;
-	size_t		 i, slot, *fill;
-	int		 rc;
 
 	if (set != NULL && set->over != NULL)
-		return set->gen->walk(set->over, fn, arg);
+		return set->gen->walk(set->over, NULL, fn, arg);
 	if (set == NULL || set->cap == 0)
 		return 0;
 	memset(&w, 0, sizeof(w));
 	w.set = set;
 	w.fn = fn;
 	w.arg = arg;
-	w.first = calloc(set->cap + 2, sizeof(*w.first));
-	w.child = malloc((set->used + 1) * sizeof(*w.child));
-	fill = calloc(set->cap + 1, sizeof(*fill));
-	if (w.first == NULL || w.child == NULL || fill == NULL) {
-		rc = -1;
-		errno = ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < set->cap; i++) {
-		if (set->nodes[i].len == 0)
-			continue;
-		slot = set->nodes[i].parent == ROOT_ID ? set->cap :
-		    set->nodes[i].parent;
-		w.first[slot + 1]++;
-	}
-	for (i = 1; i < set->cap + 2; i++)
-		w.first[i] += w.first[i - 1];
-	for (i = 0; i < set->cap; i++) {
-		if (set->nodes[i].len == 0)
-			continue;
-		slot = set->nodes[i].parent == ROOT_ID ? set->cap :
-		    set->nodes[i].parent;
-		w.child[w.first[slot] + fill[slot]++] = (uint32_t)i;
-	}
-	for (slot = 0; slot <= set->cap; slot++)
-		if (w.first[slot + 1] - w.first[slot] > 1)
-			qsort_r(w.child + w.first[slot],
-			    w.first[slot + 1] - w.first[slot],
-			    sizeof(*w.child), walk_cmp, (void *)set);
 	w.name[sizeof(w.name) - 1] = '\0';
-	rc = walk_node(&w, ROOT_ID, sizeof(w.name) - 1);
-out:
-	free(w.first);
-	free(w.child);
-	free(fill);
-	return rc;
+	return walk_from(&w, ROOT_ID, sizeof(w.name) - 1);
+}
+
+/* ruleset_walk_below - the rules at a name and below it, in walk order */
+int
+ruleset_walk_below(const struct ruleset *set, const char *name,
+    ruleset_walk_fn *fn, void *arg)
+{
+	struct walk	 w;
+	const struct node *n;
+	const struct triple *t;
+	char		 pattern[PATTERN_MAX + 2];
+	size_t		 len, start, end, at;
+	uint32_t	 id;
+	int		 k, rc;
+
+	if (set != NULL && set->over != NULL)
+		return set->gen->walk(set->over, name, fn, arg);
+	len = strlen(name);
+	if (set == NULL || set->cap == 0 || !set->root_children || len == 0 ||
+	    len > DOMAIN_MAX)
+		return 0;
+	id = ROOT_ID;
+	for (end = len; ; end = start - 1) {
+		for (start = end; start > 0 && name[start - 1] != '.'; start--)
+			;
+		if (end == start || end - start > LABEL_MAX)
+			return 0;
+		id = node_find(set, id, name + start, end - start,
+		    bytes_hash_in(name + start, end - start, name), name);
+		if (id == NO_NODE)
+			return 0;
+		if (start == 0)
+			break;
+		if (!(set->nodes[id].flags & NODE_CHILDREN))
+			return 0;
+	}
+	n = &set->nodes[id];
+	if (n->triple != 0) {
+		t = &set->triples[n->triple - 1];
+		for (k = RULE_EXACT; k <= RULE_SUBDOMAINS; k++) {
+			if (t->rule[k] == NULL)
+				continue;
+			at = 0;
+			str_append(pattern, sizeof(pattern), &at,
+			    kind_prefix(k));
+			str_append(pattern, sizeof(pattern), &at, name);
+			if ((rc = fn(pattern, t->rule[k], arg)) != 0)
+				return rc;
+		}
+	}
+	/* a leaf, the usual name of a change: no scan of the set */
+	if (!(n->flags & NODE_CHILDREN))
+		return 0;
+	memset(&w, 0, sizeof(w));
+	w.set = set;
+	w.fn = fn;
+	w.arg = arg;
+	memcpy(w.name + sizeof(w.name) - 1 - len, name, len + 1);
+	return walk_from(&w, id, sizeof(w.name) - 1 - len);
 }
 
 int

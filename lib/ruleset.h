@@ -31,7 +31,10 @@
  * ruleset_walk() calls fn for every rule with its pattern text, in a
  * stable order (a name before the names below it; at one name exact,
  * namespace, subdomains); a non-zero return from fn stops the walk and is
- * returned.  ruleset_count() is the number of rules.  ruleset_free()
+ * returned.  ruleset_walk_below() is ruleset_walk() for the rules at
+ * a normalized name and below it only; it costs the rules at the name
+ * when no name below it has rules, else a pass over the set's names.
+ * ruleset_count() is the number of rules.  ruleset_free()
  * releases everything (NULL is fine).
  *
  * ruleset_any() is 1 when fn returns non-zero for one of the distinct
@@ -168,6 +171,8 @@ void	rule_format_pattern(const struct rule *rule, const char *name,
 	    size_t name_len, char *buf, size_t buflen);
 int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
 	    void *arg);
+int	ruleset_walk_below(const struct ruleset *set, const char *name,
+	    ruleset_walk_fn *fn, void *arg);
 size_t	ruleset_count(const struct ruleset *set);
 int	ruleset_any(const struct ruleset *set,
 	    int (*fn)(const struct rule *rule));
@@ -201,8 +206,8 @@ struct ruleset_generation {
 	size_t	(*count)(const struct overlay *o);
 	int	(*any)(const struct overlay *o,
 		    int (*fn)(const struct rule *rule));
-	int	(*walk)(const struct overlay *o, ruleset_walk_fn *fn,
-		    void *arg);
+	int	(*walk)(const struct overlay *o, const char *below,
+		    ruleset_walk_fn *fn, void *arg);
 	int	(*set_dir)(struct overlay *o, const char *dir);
 	void	(*free)(struct overlay *o);
 };

@@ -52,8 +52,7 @@ stats_connect(const char *spec)
 
 	if (sockspec_parse(spec, &kind, &p) == -1 || kind == SOCKSPEC_UNIX ||
 	    sockspec_inet(p, &in, &why) == -1) {
-		cli_error("stats: %s: want inet:PORT@HOST or inet6:PORT@HOST",
-		    spec);
+		cli_error("stats: %s: want " SOCKSPEC_INET_SYNTAX, spec);
 		return -2;
 	}
 	family = kind == SOCKSPEC_INET6 ? AF_INET6 : AF_INET;

@@ -575,9 +575,11 @@ format_daemon(FILE *fp)
 	family(fp, "milter_relay_static_writes_total", "counter",
 	    "Static mode: publishes of the tables by result.");
 	fprintf(fp, "milter_relay_static_writes_total{result=\"ok\"} %llu\n"
+	    "milter_relay_static_writes_total{result=\"in_place\"} %llu\n"
 	    "milter_relay_static_writes_total{result=\"refused\"} %llu\n"
 	    "milter_relay_static_writes_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)get(&m->counter[MC_STATIC_OK]),
+	    (unsigned long long)get(&m->counter[MC_STATIC_INPLACE]),
 	    (unsigned long long)get(&m->counter[MC_STATIC_REFUSED]),
 	    (unsigned long long)get(&m->counter[MC_STATIC_FAILED]));
 	family(fp, "milter_relay_start_time_seconds", "gauge",

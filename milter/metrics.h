@@ -40,6 +40,7 @@ enum metrics_counter {
 	MC_STATIC_OK,		/* static mode: tables written or current */
 	MC_STATIC_REFUSED,	/* rule set the tables cannot express */
 	MC_STATIC_FAILED,	/* tables not written: an I/O error */
+	MC_STATIC_INPLACE,	/* static mode: keys updated in place */
 	MC_CREDENTIALS_REFUSED,	/* loads refused for an auth_file */
 	MC_COUNT
 };

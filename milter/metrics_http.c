@@ -192,8 +192,7 @@ metrics_http_open(const char *spec, char *err, size_t errlen)
 
 	if (sockspec_parse(spec, &kind, &rest) == -1 ||
 	    kind == SOCKSPEC_UNIX) {
-		snprintf(err, errlen, "%s: want inet:PORT@HOST or "
-		    "inet6:PORT@HOST", spec);
+		snprintf(err, errlen, "%s: want " SOCKSPEC_INET_SYNTAX, spec);
 		return -1;
 	}
 	/* the socketmap's opener binds inet sockets the same way */

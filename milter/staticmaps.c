@@ -59,7 +59,9 @@
  * file (saslmaps.c writes its secret one with them, mode 0600).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <search.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +75,9 @@
 #include "config.h"
 #include "export.h"
 #include "kvtable.h"
+#include "overlay.h"
 #include "routehold.h"
+#include "ruleset.h"
 #include "safefile.h"
 #include "strutil.h"
 
@@ -85,6 +89,9 @@
 #define STATICMAPS_MAP_FACTOR	4	/* map size per byte of a table */
 #define STATICMAPS_HOLDS	"holds"	/* the held names, in maps_dir */
 #define STATICMAPS_RETRY_MS	5000	/* a failed write tried again */
+#define STATICMAPS_LOCK_MS	5000	/* waiting for Postfix's readers */
+#define STATICMAPS_INPLACE_MIN	64	/* changed patterns: in place, */
+#define STATICMAPS_INPLACE_PART	8	/* or up to 1/8 of the rules */
 
 enum staticmaps_table {
 	TABLE_ACCESS,		/* renamed first: the holds before the rest */
@@ -116,7 +123,47 @@ static struct kvtable staticmaps_deny;	/* its deny rules' entries */
 static atomic_llong staticmaps_due_ms;
 static atomic_llong staticmaps_retry_ms;	/* a failed write again, 0 */
 static int staticmaps_held_all;	/* every name held: no release */
+/* the rules last written (held) and export_settings() of them, or NULL */
+static struct ruleset *staticmaps_rules;
+static char *staticmaps_settings;
 
+/* The names whose rules changed, and a table to tell a key below them. */
+struct staticmaps_scope {
+	char		**names;
+	size_t		 n, cap;
+	struct hsearch_data table;
+	int		 made;
+};
+
+enum staticmaps_way {
+	WAY_DONE,		/* updated in place */
+	WAY_WHOLE,		/* the whole files instead: why says why */
+	WAY_REFUSED,		/* STATICMAPS_REFUSED */
+	WAY_FAILED		/* STATICMAPS_FAILED */
+};
+
+static enum staticmaps_result staticmaps_whole(const struct config *config,
+		    int flags, double start, const char *why);
+static enum staticmaps_way staticmaps_inplace(const struct config *config,
+		    size_t *keys, const char **why, char *err, size_t errlen);
+static int	staticmaps_changes(const struct config *config,
+		    struct staticmaps_scope *sc, const char **why);
+static int	staticmaps_in_scope(struct staticmaps_scope *sc,
+		    const char *key);
+static void	staticmaps_scope_free(struct staticmaps_scope *sc);
+static int	staticmaps_access_merge(const struct kvtable *released,
+		    const struct kvtable *part, const struct routehold *holds,
+		    struct staticmaps_scope *sc, struct kvtable *out);
+static int	staticmaps_apply(const char *path, const struct kvtable *old,
+		    const struct kvtable *new, struct staticmaps_scope *sc,
+		    size_t *keys, char *err, size_t errlen);
+static int	staticmaps_update(const char *path,
+		    const struct kvtable *puts, const struct kvtable *dels,
+		    char *err, size_t errlen);
+static void	staticmaps_remember(const struct config *config);
+static void	staticmaps_forget(void);
+static int	staticmaps_note(const char *pattern, const struct rule *rule,
+		    void *arg);
 static int	staticmaps_export(const struct config *config,
 		    struct kvtable *new, struct kvtable *deny, char *err,
 		    size_t errlen);
@@ -138,6 +185,53 @@ static void	staticmaps_path(char *path, const char *dir,
 enum staticmaps_result
 staticmaps_publish(const struct config *config, int flags)
 {
+	enum staticmaps_result rc;
+	char		 err[ERRMSG_MAX];
+	const char	*why = NULL;
+	size_t		 keys = 0;
+	double		 start = staticmaps_now();
+
+	if (config == NULL || config->maps_dir == NULL)
+		return STATICMAPS_OK;
+	switch (staticmaps_inplace(config, &keys, &why, err, sizeof(err))) {
+	case WAY_WHOLE:
+		return staticmaps_whole(config, flags, start, why);
+	case WAY_DONE:
+		if (keys == 0)
+			log_info("static maps: the tables in \"%s\" are up "
+			    "to date (%.2f s)", config->maps_dir,
+			    staticmaps_now() - start);
+		else
+			log_info("static maps: updated %zu keys in place in "
+			    "\"%s\" (%.2f s)", keys, config->maps_dir,
+			    staticmaps_now() - start);
+		if (staticmaps_holds.n > 0)
+			log_info("static maps: %zu names held (451 4.7.1) "
+			    "until Postfix's address resolver has the new "
+			    "tables", staticmaps_holds.n);
+		metrics_add(keys == 0 ? MC_STATIC_OK : MC_STATIC_INPLACE);
+		return STATICMAPS_OK;
+	case WAY_REFUSED:
+		rc = STATICMAPS_REFUSED;
+		break;
+	case WAY_FAILED:
+	default:
+		rc = STATICMAPS_FAILED;
+		break;
+	}
+	staticmaps_result(config->maps_dir, rc, flags, err);
+	return rc;
+}
+
+/*
+ * The tables written whole: each one that differs from the file in place
+ * written aside and renamed over it; why (NULL: the first write) says
+ * why not in place.
+ */
+static enum staticmaps_result
+staticmaps_whole(const struct config *config, int flags, double start,
+    const char *why)
+{
 	struct kvtable	 old[TABLE_COUNT], new[TABLE_COUNT], deny;
 	struct routehold holds;		/* the new ones: kept on success */
 	char		 path[TABLE_COUNT][PATH_MAX], tmp[PATH_MAX];
@@ -146,10 +240,7 @@ staticmaps_publish(const struct config *config, int flags)
 	int		 i;
 	size_t		 len;
 	enum staticmaps_result rc = STATICMAPS_FAILED;
-	double		 start = staticmaps_now();
 
-	if (config == NULL || config->maps_dir == NULL)
-		return STATICMAPS_OK;
 	routehold_init(&holds);
 	kvtable_init(&deny);
 	for (i = 0; i < TABLE_COUNT; i++) {
@@ -204,10 +295,6 @@ staticmaps_publish(const struct config *config, int flags)
 			goto out;
 		}
 	}
-	if (!str_same(staticmaps_dir, config->maps_dir)) {
-		free(staticmaps_dir);
-		staticmaps_dir = strdup(config->maps_dir);
-	}
 	staticmaps_keep(&staticmaps_access, &new[TABLE_ACCESS]);
 	staticmaps_keep(&staticmaps_deny, &deny);
 	routehold_free(&staticmaps_holds);
@@ -220,8 +307,10 @@ staticmaps_publish(const struct config *config, int flags)
 		log_info("static maps: the tables in \"%s\" are up to date "
 		    "(%.2f s)", config->maps_dir, staticmaps_now() - start);
 	else
-		log_info("static maps: wrote %s in \"%s\" (%.2f s)", names,
-		    config->maps_dir, staticmaps_now() - start);
+		log_info("static maps: wrote %s in \"%s\" (%.2f s%s%s)", names,
+		    config->maps_dir, staticmaps_now() - start,
+		    why != NULL ? "; whole files: " : "", why != NULL ? why : "");
+	staticmaps_remember(config);
 	if (staticmaps_holds.n > 0)
 		log_info("static maps: %zu names held (451 4.7.1) until "
 		    "Postfix's address resolver has the new tables",
@@ -258,6 +347,500 @@ staticmaps_check(const struct config *config, char *err, size_t errlen)
 		kvtable_free(&new[i]);
 	kvtable_free(&deny);
 	return rc;
+}
+
+/*
+ * The tables in maps_dir brought from the rules last written to config's
+ * by the keys whose entries changed, each table in one LMDB write
+ * transaction on the file in place: WAY_DONE with the number of keys
+ * written, WAY_REFUSED or WAY_FAILED with err, or WAY_WHOLE with why
+ * when the whole files are to be written instead.
+ */
+static enum staticmaps_way
+staticmaps_inplace(const struct config *config, size_t *keys,
+    const char **why, char *err, size_t errlen)
+{
+	static const enum export_format formats[TABLE_COUNT] = {
+		[TABLE_ACCESS] = EXPORT_POSTFIX_ACCESS,
+		[TABLE_RELAY] = EXPORT_POSTFIX_RELAY_DOMAINS,
+		[TABLE_TRANSPORT] = EXPORT_POSTFIX_TRANSPORT,
+		[TABLE_TLS] = EXPORT_POSTFIX_TLS_POLICY,
+	};
+	struct staticmaps_scope sc;
+	struct kvtable	 old[TABLE_COUNT], new[TABLE_COUNT];
+	struct kvtable	 tls, deny, released, part, access;
+	struct routehold holds;
+	struct routehold_tables tables = {
+		&old[TABLE_RELAY], &old[TABLE_TRANSPORT],
+		&new[TABLE_RELAY], &new[TABLE_TRANSPORT],
+	};
+	struct config	 last;
+	char		 path[PATH_MAX], tmp[PATH_MAX];
+	double		 now = staticmaps_now();
+	size_t		 i, before = 0, resolved = 0;
+	int		 t, rc, written = 0;
+	enum staticmaps_way way = WAY_FAILED;
+
+	memset(&sc, 0, sizeof(sc));
+	routehold_init(&holds);
+	kvtable_init(&tls);
+	kvtable_init(&deny);
+	kvtable_init(&released);
+	kvtable_init(&part);
+	kvtable_init(&access);
+	for (t = 0; t < TABLE_COUNT; t++) {
+		kvtable_init(&old[t]);
+		kvtable_init(&new[t]);
+	}
+	if ((rc = staticmaps_changes(config, &sc, why)) != 0) {
+		way = rc == 1 ? WAY_WHOLE : WAY_FAILED;
+		if (rc == -1)
+			errmsg_set(err, errlen, "out of memory");
+		goto out;
+	}
+	/* the entries at and below the changed names, before and after */
+	last = *config;
+	last.rules = staticmaps_rules;
+	if (export_below(&last, (const char *const *)sc.names, sc.n,
+	    formats, TABLE_TLS, EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS,
+	    old, err, errlen) == -1) {
+		*why = "the rules last written do not export again";
+		way = WAY_WHOLE;
+		goto out;
+	}
+	if (export_below(config, (const char *const *)sc.names, sc.n,
+	    formats, TABLE_COUNT, EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS,
+	    new, err, errlen) == -1) {
+		way = WAY_REFUSED;
+		goto out;
+	}
+	for (t = 0; t < TABLE_COUNT; t++) {
+		kvtable_sort(&old[t]);
+		kvtable_sort(&new[t]);
+	}
+	/* the holds: as staticmaps_hold() makes them, for these keys */
+	routehold_expire(&staticmaps_holds, now);
+	if (routehold_copy(&holds, &staticmaps_holds) == -1 ||
+	    routehold_changes(&holds, &tables, now + ROUTEHOLD_SECONDS) == -1)
+		goto nomem;
+	/* the deny rules' table, and the access table made of it */
+	for (i = 0; i < staticmaps_deny.n; i++)
+		if (!staticmaps_in_scope(&sc, staticmaps_deny.v[i].key) &&
+		    kvtable_add_kind(&deny, staticmaps_deny.v[i].key,
+		    staticmaps_deny.v[i].value, staticmaps_deny.v[i].kind) == -1)
+			goto nomem;
+	for (i = 0; i < new[TABLE_ACCESS].n; i++)
+		if (staticmaps_in_scope(&sc, new[TABLE_ACCESS].v[i].key) &&
+		    kvtable_add_kind(&deny, new[TABLE_ACCESS].v[i].key,
+		    new[TABLE_ACCESS].v[i].value,
+		    new[TABLE_ACCESS].v[i].kind) == -1)
+			goto nomem;
+	kvtable_sort(&deny);
+	if (routehold_access(&holds, &tables, &new[TABLE_ACCESS], &part) ==
+	    -1 || routehold_release(&holds, &staticmaps_access,
+	    &staticmaps_deny, &released) == -1 ||
+	    staticmaps_access_merge(&released, &part, &holds, &sc,
+	    &access) == -1)
+		goto nomem;
+	staticmaps_path(path, config->maps_dir, TABLE_TLS, "");
+	if (staticmaps_read(path, &tls, err, errlen) != 0) {
+		*why = "tls_policy.lmdb does not read";
+		way = WAY_WHOLE;
+		goto out;
+	}
+	/* the holds before the access table that answers them */
+	if (staticmaps_holds_save(config->maps_dir, &holds, err, errlen) == -1)
+		goto out;
+	for (t = 0; t < TABLE_COUNT; t++) {
+		staticmaps_path(path, config->maps_dir, t, "");
+		rc = staticmaps_apply(path, t == TABLE_ACCESS ?
+		    &staticmaps_access : t == TABLE_TLS ? &tls : &old[t],
+		    t == TABLE_ACCESS ? &access : &new[t], t == TABLE_ACCESS ||
+		    t == TABLE_TLS ? NULL : &sc, keys, err, errlen);
+		if (rc == -1)
+			goto out;
+		if (rc == 1) {
+			/* whole files: holding what was written already */
+			if (written) {
+				routehold_free(&staticmaps_holds);
+				staticmaps_holds = holds;
+				routehold_init(&holds);
+			}
+			*why = err;
+			way = WAY_WHOLE;
+			goto out;
+		}
+		written = 1;
+		if (t == TABLE_RELAY || t == TABLE_TRANSPORT)
+			resolved += *keys - before;
+		before = *keys;
+	}
+	/*
+	 * Postfix's lmdb: tables see the keys at their next lookup, but an
+	 * smtpd process keeps the addresses it resolved (relay permission,
+	 * route) while it runs: a new access table file, as a whole write
+	 * makes it, has it restart after its session, as before.
+	 */
+	if (resolved > 0) {
+		staticmaps_path(path, config->maps_dir, TABLE_ACCESS, "");
+		staticmaps_path(tmp, config->maps_dir, TABLE_ACCESS, ".tmp");
+		if (staticmaps_write(tmp, &access, STATICMAPS_MODE, err,
+		    errlen) == -1)
+			goto out;
+		if (rename(tmp, path) == -1) {
+			errmsg_set(err, errlen, "rename \"%s\": %s", tmp,
+			    strerror(errno));
+			unlink(tmp);
+			goto out;
+		}
+	}
+	staticmaps_keep(&staticmaps_access, &access);
+	staticmaps_keep(&staticmaps_deny, &deny);
+	routehold_free(&staticmaps_holds);
+	staticmaps_holds = holds;
+	routehold_init(&holds);
+	staticmaps_set_due();
+	atomic_store(&staticmaps_retry_ms, 0);
+	staticmaps_remember(config);
+	way = WAY_DONE;
+	goto out;
+nomem:
+	errmsg_set(err, errlen, "out of memory");
+out:
+	staticmaps_scope_free(&sc);
+	for (t = 0; t < TABLE_COUNT; t++) {
+		kvtable_free(&old[t]);
+		kvtable_free(&new[t]);
+	}
+	kvtable_free(&tls);
+	kvtable_free(&deny);
+	kvtable_free(&released);
+	kvtable_free(&part);
+	kvtable_free(&access);
+	routehold_free(&holds);
+	return way;
+}
+
+/* overlay_walk_changes() callback: a changed pattern's name, once. */
+static int
+staticmaps_note(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct staticmaps_scope *sc = arg;
+	char		**p;
+
+	(void)rule;
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? 2 * sc->cap : 16;
+		if ((p = reallocarray(sc->names, sc->cap,
+		    sizeof(*p))) == NULL)
+			return -1;
+		sc->names = p;
+	}
+	if ((sc->names[sc->n] = strdup(pattern[0] == '#' ||
+	    pattern[0] == '.' ? pattern + 1 : pattern)) == NULL)
+		return -1;
+	sc->n++;
+	return 0;
+}
+
+/*
+ * The names whose rules changed since the rules last written, into sc:
+ * 0, 1 with why when the tables are to be written whole, -1 out of
+ * memory.
+ */
+static int
+staticmaps_changes(const struct config *config, struct staticmaps_scope *sc,
+    const char **why)
+{
+	ENTRY		 item, *found;
+	char		*settings, path[PATH_MAX];
+	size_t		 i, max;
+	int		 rc, t;
+
+	if (staticmaps_rules == NULL) {
+		*why = staticmaps_dir != NULL ? "the last write failed" : NULL;
+		return 1;
+	}
+	if (staticmaps_held_all) {
+		*why = "every name is held";
+		return 1;
+	}
+	if (!str_same(staticmaps_dir, config->maps_dir)) {
+		*why = "maps_dir changed";
+		return 1;
+	}
+	if ((settings = export_settings(config)) == NULL)
+		return -1;
+	rc = str_same(settings, staticmaps_settings);
+	free(settings);
+	if (!rc) {
+		*why = "the policy changed";
+		return 1;
+	}
+	for (t = 0; t < TABLE_COUNT; t++) {
+		staticmaps_path(path, config->maps_dir, t, "");
+		if (access(path, F_OK) == -1) {
+			*why = "a table is missing";
+			return 1;
+		}
+	}
+	rc = overlay_walk_changes(staticmaps_rules, config->rules,
+	    staticmaps_note, sc);
+	if (rc == OVERLAY_UNRELATED) {
+		*why = "a full reload";
+		return 1;
+	}
+	if (rc != 0)
+		return -1;
+	/* a big change costs less written whole: sorted, appended */
+	max = ruleset_count(config->rules) / STATICMAPS_INPLACE_PART;
+	if (sc->n > STATICMAPS_INPLACE_MIN && sc->n > max) {
+		*why = "a large change";
+		return 1;
+	}
+	if (hcreate_r(2 * sc->n + 16, &sc->table) == 0)
+		return -1;
+	sc->made = 1;
+	for (i = 0; i < sc->n; i++) {
+		item.key = sc->names[i];
+		item.data = NULL;
+		if (hsearch_r(item, ENTER, &found, &sc->table) == 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 1 when key is at or below a name whose rules changed. */
+static int
+staticmaps_in_scope(struct staticmaps_scope *sc, const char *key)
+{
+	ENTRY		 item, *found;
+	const char	*p;
+
+	for (p = export_key_domain(key); p != NULL; p = strchr(p, '.') ?
+	    strchr(p, '.') + 1 : NULL) {
+		item.key = (char *)p;
+		item.data = NULL;
+		if (hsearch_r(item, FIND, &found, &sc->table) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+staticmaps_scope_free(struct staticmaps_scope *sc)
+{
+	size_t	 i;
+
+	if (sc->made)
+		hdestroy_r(&sc->table);
+	for (i = 0; i < sc->n; i++)
+		free(sc->names[i]);
+	free(sc->names);
+	memset(sc, 0, sizeof(*sc));
+}
+
+/*
+ * The access table to publish: part's entries (routehold_access() of the
+ * entries below the changed names) at the keys below them, released's
+ * (the table last written, the holds that are up let go) elsewhere, less
+ * its entries below a hold let go.
+ */
+static int
+staticmaps_access_merge(const struct kvtable *released,
+    const struct kvtable *part, const struct routehold *holds,
+    struct staticmaps_scope *sc, struct kvtable *out)
+{
+	const struct kvpair *e;
+	const char	*k;
+	size_t		 i;
+	int		 below;
+
+	for (i = 0; i < released->n; i++) {
+		e = &released->v[i];
+		if (staticmaps_in_scope(sc, e->key))
+			continue;
+		for (below = e->kind != EXPORT_KIND_BELOW, k =
+		    kvtable_parent(e->key); k != NULL && !below;
+		    k = kvtable_parent(k))
+			below = routehold_has(holds, k);
+		if (below && kvtable_add_kind(out, e->key, e->value,
+		    e->kind) == -1)
+			return -1;
+	}
+	for (i = 0; i < part->n; i++) {
+		e = &part->v[i];
+		if (staticmaps_in_scope(sc, e->key) &&
+		    kvtable_add_kind(out, e->key, e->value, e->kind) == -1)
+			return -1;
+	}
+	kvtable_sort(out);
+	return 0;
+}
+
+/*
+ * The file at path (holding old) brought to new, at the keys below the
+ * names of sc (NULL: all), in place; *keys counts the keys written.  0,
+ * 1 with the reason in err when the file is to be written whole (its
+ * map is full, a reader holds it), -1 on error (err).
+ */
+static int
+staticmaps_apply(const char *path, const struct kvtable *old,
+    const struct kvtable *new, struct staticmaps_scope *sc, size_t *keys,
+    char *err, size_t errlen)
+{
+	struct kvtable	 puts, dels;
+	size_t		 i = 0, j = 0;
+	int		 c, rc = -1;
+
+	kvtable_init(&puts);
+	kvtable_init(&dels);
+	while (i < old->n || j < new->n) {
+		c = i == old->n ? 1 : j == new->n ? -1 :
+		    strcmp(old->v[i].key, new->v[j].key);
+		if (c < 0) {
+			if ((sc == NULL || staticmaps_in_scope(sc,
+			    old->v[i].key)) && kvtable_add(&dels,
+			    old->v[i].key, "") == -1)
+				goto nomem;
+			i++;
+			continue;
+		}
+		if ((sc == NULL || staticmaps_in_scope(sc, new->v[j].key)) &&
+		    (c > 0 || strcmp(old->v[i].value, new->v[j].value) != 0) &&
+		    kvtable_add(&puts, new->v[j].key, new->v[j].value) == -1)
+			goto nomem;
+		if (c == 0)
+			i++;
+		j++;
+	}
+	rc = 0;
+	if (puts.n + dels.n > 0 &&
+	    (rc = staticmaps_update(path, &puts, &dels, err, errlen)) == 0)
+		*keys += puts.n + dels.n;
+	goto out;
+nomem:
+	errmsg_set(err, errlen, "out of memory");
+out:
+	kvtable_free(&puts);
+	kvtable_free(&dels);
+	return rc;
+}
+
+/*
+ * Delete dels' keys and put puts' entries in the LMDB file at path, in
+ * one write transaction, under the exclusive fcntl lock that Postfix's
+ * lmdb: readers (MDB_NOLOCK, a shared lock a lookup) and postmap -i
+ * keep: no reader is on a page the transaction reuses, and each lookup
+ * after it sees it.  0, 1 with the reason in err when the file is to be
+ * written whole instead (MDB_MAP_FULL, the lock not had within
+ * STATICMAPS_LOCK_MS), -1 on error.
+ */
+static int
+staticmaps_update(const char *path, const struct kvtable *puts,
+    const struct kvtable *dels, char *err, size_t errlen)
+{
+	MDB_env		*env = NULL;
+	MDB_txn		*txn = NULL;
+	MDB_dbi		 dbi;
+	MDB_val		 k, v;
+	struct flock	 fl;
+	struct stat	 st;
+	struct timespec	 pause = { 0, 10 * 1000 * 1000 };
+	size_t		 mapsize, i;
+	int		 e, fd, waited, locked = 0, rc = -1;
+
+	if (stat(path, &st) == -1) {
+		errmsg_set(err, errlen, "\"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	/* room for the new entries, as staticmaps_write() makes it */
+	for (mapsize = (size_t)st.st_size + STATICMAPS_MAP_MIN, i = 0;
+	    i < puts->n; i++)
+		mapsize += STATICMAPS_MAP_FACTOR * (strlen(puts->v[i].key) +
+		    strlen(puts->v[i].value) + 2);
+	if ((e = mdb_env_create(&env)) != 0 ||
+	    (e = mdb_env_set_mapsize(env, mapsize)) != 0 ||
+	    (e = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK |
+	    MDB_NOSYNC, STATICMAPS_MODE)) != 0 ||
+	    (e = mdb_env_get_fd(env, &fd)) != 0)
+		goto fail;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	for (waited = 0; fcntl(fd, F_SETLK, &fl) == -1; waited += 10) {
+		if ((errno != EACCES && errno != EAGAIN && errno != EINTR) ||
+		    waited >= STATICMAPS_LOCK_MS) {
+			errmsg_set(err, errlen, "\"%s\": lock: %s", path,
+			    strerror(errno));
+			rc = waited >= STATICMAPS_LOCK_MS ? 1 : -1;
+			goto out;
+		}
+		nanosleep(&pause, NULL);
+	}
+	locked = 1;
+	if ((e = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
+	    (e = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0)
+		goto fail;
+	for (i = 0; i < dels->n; i++) {
+		k.mv_data = dels->v[i].key;
+		k.mv_size = strlen(dels->v[i].key) + 1;	/* with the NUL */
+		if ((e = mdb_del(txn, dbi, &k, NULL)) != 0 &&
+		    e != MDB_NOTFOUND)
+			goto fail;
+	}
+	for (i = 0; i < puts->n; i++) {
+		k.mv_data = puts->v[i].key;
+		k.mv_size = strlen(puts->v[i].key) + 1;
+		v.mv_data = puts->v[i].value;
+		v.mv_size = strlen(puts->v[i].value) + 1;
+		if ((e = mdb_put(txn, dbi, &k, &v, 0)) != 0)
+			goto fail;
+	}
+	e = mdb_txn_commit(txn);
+	txn = NULL;
+	if (e != 0 || (e = mdb_env_sync(env, 1)) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	errmsg_set(err, errlen, "\"%s\": %s", path, mdb_strerror(e));
+	if (e == MDB_MAP_FULL)
+		rc = 1;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (locked) {
+		fl.l_type = F_UNLCK;
+		(void)fcntl(fd, F_SETLK, &fl);
+	}
+	if (env != NULL)
+		mdb_env_close(env);
+	return rc;
+}
+
+/* The rules just written: the next publish may update them in place. */
+static void
+staticmaps_remember(const struct config *config)
+{
+	staticmaps_forget();
+	staticmaps_settings = export_settings(config);
+	if (staticmaps_settings != NULL)
+		staticmaps_rules = ruleset_hold(config->rules);
+	if (!str_same(staticmaps_dir, config->maps_dir)) {
+		free(staticmaps_dir);
+		staticmaps_dir = strdup(config->maps_dir);
+	}
+}
+
+/* The files are not known: written whole next time. */
+static void
+staticmaps_forget(void)
+{
+	ruleset_free(staticmaps_rules);
+	staticmaps_rules = NULL;
+	free(staticmaps_settings);
+	staticmaps_settings = NULL;
 }
 
 /* The tables of the rule set, typed and sorted: 0, or -1 (err). */
@@ -306,6 +889,8 @@ staticmaps_result(const char *dir, enum staticmaps_result rc, int flags,
 		    "rules");
 		break;
 	case STATICMAPS_FAILED:
+		/* the files are not known: the next publish writes them whole */
+		staticmaps_forget();
 		metrics_add(MC_STATIC_FAILED);
 		log_error("static maps: %s; %s; trying again in %d s", err,
 		    flags & STATICMAPS_LIVE ? "holding every name of the "
@@ -429,6 +1014,12 @@ staticmaps_release(void)
 		    staticmaps_write(tmp, &new, STATICMAPS_MODE, err,
 		    sizeof(err)) == -1)
 			goto out;
+		/*
+		 * Renamed, never in place: smtpd processes restart after
+		 * their session and forget what they resolved during the
+		 * hold (trivial-rewrite may have answered from the old
+		 * tables then).
+		 */
 		if (rename(tmp, path) == -1) {
 			errmsg_set(err, sizeof(err), "rename \"%s\": %s", tmp,
 			    strerror(errno));

@@ -19,7 +19,8 @@
  *	whole spec), "inet:PORT@HOST" and "inet6:PORT@HOST" (*rest
  *	"PORT@HOST").  Prefixes are matched without regard to case, as
  *	libmilter does.  It returns 0, or -1 for anything else;
- *	SOCKSPEC_SYNTAX says what is wanted, for messages.  It checks
+ *	SOCKSPEC_SYNTAX says what is wanted, for messages, and
+ *	SOCKSPEC_INET_SYNTAX where only inet sockets will do.  It checks
  *	nothing after the prefix.
  *
  *	sockspec_inet() is the one parser of what follows "inet:" and

@@ -11,7 +11,8 @@ enum sockspec_kind {
 	SOCKSPEC_INET6		/* inet6:PORT@HOST */
 };
 
-#define SOCKSPEC_SYNTAX	"unix:PATH, inet:PORT@HOST or inet6:PORT@HOST"
+#define SOCKSPEC_INET_SYNTAX	"inet:PORT@HOST or inet6:PORT@HOST"
+#define SOCKSPEC_SYNTAX		"unix:PATH, " SOCKSPEC_INET_SYNTAX
 #define SOCKSPEC_HOST_MAX	255
 
 /* The PORT@HOST of an inet: or inet6: address. */

@@ -9,9 +9,11 @@
 #   a. one rule appended to a RULES-line domains_file, SIGHUP: the time
 #      until static mode's transport table answers it (postmap -q
 #      KEY lmdb:MAPS_DIR/transport every 10 ms), median of ROUNDS; the
-#      full rebuild: the same append with the configuration file itself
-#      changed too (a comment appended), which the daemon cannot take as
-#      a diff of the domains_file: it loads everything again;
+#      full rebuild: the same append, after ROUNDS of those, with a
+#      second rule that names a recipients_file: a diff of the file
+#      cannot tell what such a line changes (nor can it once the file
+#      has one), so the daemon loads everything again and writes whole
+#      tables;
 #   b. one INSERT into a RULES-row table (private PostgreSQL cluster,
 #      test/lib/pgsql.sh, schema with the change log): from its commit
 #      until the socketmap relays it, median of ROUNDS, a daemon reading
@@ -68,13 +70,15 @@ postmap_ms() {
 }
 
 # append NAME [full]: NAME appended to the domains_file, SIGHUP, the ms
-# until transport.lmdb answers it; with "full" the configuration file
-# changes too
+# until transport.lmdb answers it; with "full" a rule with a
+# recipients_file too
 append() {
 	local n
 	n=$(grep -c "reload: .*OK" "$E2E_DIR/static.log")
 	echo "$1 smarthost=[192.0.2.9]:25" >>"$E2E_DIR/static/domains"
-	[ -n "${2:-}" ] && echo "# $1" >>"$E2E_DIR/static/mr.conf"
+	[ -n "${2:-}" ] &&
+	    echo "list.$1 recipients=list recipients_file=$E2E_DIR/static/users" \
+	    >>"$E2E_DIR/static/domains"
 	kill -HUP "$SPID"
 	postmap_ms "$1"
 	wait_for 600 eval '[ "$(grep -c "reload: .*OK" "$E2E_DIR/static.log")" -gt "$n" ]' ||
@@ -99,13 +103,13 @@ else
 	SPID=$DPID
 	wait_for 600 log_has "$E2E_DIR/static.log" "static maps: wrote" ||
 	    e2e_fail "static mode: no tables written"
+	echo "user@example.com" >"$E2E_DIR/static/users"
 	for r in $(seq 1 "$ROUNDS"); do
 		append "app$r.example"
+	done >"$E2E_DIR/app.ms"
+	for r in $(seq 1 "$ROUNDS"); do
 		append "full$r.example" full
-	done >"$E2E_DIR/append.ms"
-	# the rounds alternate: odd lines the append, even the full rebuild
-	awk 'NR % 2' "$E2E_DIR/append.ms" >"$E2E_DIR/app.ms"
-	awk '!(NR % 2)' "$E2E_DIR/append.ms" >"$E2E_DIR/full.ms"
+	done >"$E2E_DIR/full.ms"
 	echo "   append to transport.lmdb, ms: $(tr '\n' ' ' <"$E2E_DIR/app.ms"); full rebuild: $(tr '\n' ' ' <"$E2E_DIR/full.ms")" >&2
 	grep "reload: \|static maps: wrote\|domains_file" "$E2E_DIR/static.log" |
 	    tail -n $((4 * ROUNDS)) >&2

@@ -1,5 +1,5 @@
 /*
- * fuzz_pflist - libFuzzer target: Postfix list parameters (lib/pflist.c)
+ * fuzz_pflist - libFuzzer target: Postfix list parameters (lib/util/pflist.c)
  *
  * The input, as a NUL-terminated string, is cut into elements twice,
  * into a large and into a 4-octet buffer.  Each element must be non-empty,

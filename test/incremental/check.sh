@@ -25,9 +25,14 @@
 #   - a bad changed row is named in A's log and keeps the change out; the
 #     row fixed, the change flows;
 #   - A restarted in the middle of a burst of single-row transactions
-#     converges with R;
+#     converges with R, the burst's last transaction the last change;
 #   - a change whose notification is lost (the NOTIFY trigger disabled
 #     for it) is caught up by the next change;
+#   - three nodes (A, B, C) on the table converge with R after a burst
+#     of single-row transactions, and B, paused (SIGSTOP) while the
+#     server ends its listener's connection and a change is made (its
+#     notification never reaches B), catches that change up when it
+#     runs again, with no change after it;
 #   - the migration (changelog.sql) can be run again on a live install;
 #   - while a reload is under way (a third daemon reads through a view
 #     that sleeps), the worker logs counters and stops at once.
@@ -119,7 +124,7 @@ rand_insert() {
 
 declare -A PORT MPID
 conf() {
-	local n=$1 conninfo=$2 d=$E2E_DIR/$1
+	local n=$1 conninfo=$2 extra=${3:-} d=$E2E_DIR/$1
 	mkdir -p "$d"
 	chown nobody "$d"
 	[ -n "${PORT[$n]:-}" ] || PORT[$n]=$(e2e_free_port)
@@ -130,11 +135,13 @@ conf() {
 		echo "rules_source = \"postgresql:$conninfo\";"
 		echo "rules_cache = \"$d/cache\";"
 		echo "domains_file = \"$d/domains\";"
+		[ -z "$extra" ] || echo "$extra"
 	} >"$d/mr.conf"
 	printf 'file.test\n' >"$d/domains"
 	chmod 644 "$d/mr.conf" "$d/domains"
 }
 
+declare -A WORKER
 start() {
 	local n=$1 d=$E2E_DIR/$1
 	daemon_start 10 "$E2E_DIR/$n.log" "$d/milter.sock" \
@@ -142,6 +149,7 @@ start() {
 	    wait_for 10 e2e_port_open 127.0.0.1 "${PORT[$n]}" ||
 	    e2e_fail "daemon $n did not start"
 	MPID[$n]=$DPID
+	WORKER[$n]=$WPID
 	e2e_track_pid "$DPID"
 }
 
@@ -170,20 +178,26 @@ answers() {
 relays() { [ "$(smq "$1" "$2")" = "OK RELAY" ]; }
 seen() { wait_for 10 relays "$1" "$2"; }
 
-# same WHAT: A and R answer every key alike, and so does a full read
-# from scratch ("query") for every name's decision
+# same WHAT: the daemons of NODES (A; A B C while there are three)
+# answer every key as R does, and so does a full read from scratch
+# ("query") for every name's decision
 STEP=0
+NODES=A
 same() {
-	local a r i n rel q
+	local a r i n rel q node
 	STEP=$((STEP + 1))
-	seen A "m$STEP.marker.test" || e2e_fail "$1: A never saw step $STEP"
-	seen R "m$STEP.marker.test" || e2e_fail "$1: R never saw step $STEP"
-	a=$(answers A)
+	for node in $NODES R; do
+		seen "$node" "m$STEP.marker.test" ||
+		    e2e_fail "$1: $node never saw step $STEP"
+	done
 	r=$(answers R)
-	[ "$a" = "$r" ] || {
-		diff <(echo "$r") <(echo "$a") | head -20
-		e2e_fail "$1: A's answers differ from the full read's (step $STEP)"
-	}
+	for node in $NODES; do
+		a=$(answers "$node")
+		[ "$a" = "$r" ] || {
+			diff <(echo "$r") <(echo "$a") | head -20
+			e2e_fail "$1: $node's answers differ from the full read's (step $STEP)"
+		}
+	done
 	# the decision of a full read from scratch, name by name
 	q=$("$MR" query -c "$E2E_DIR/A/mr.conf" $(printf 'u@%s ' "${NAMES[@]}") 2>&1)
 	i=0
@@ -197,16 +211,20 @@ same() {
 	done < <(echo "$a" | head -${#NAMES[@]})
 }
 
+# marker: the statements that make the next step's marker the one
+marker() {
+	echo "DELETE FROM rules WHERE pattern LIKE 'm%.marker.test';"
+	echo "INSERT INTO rules (pattern) VALUES ('m$((STEP + 1)).marker.test');"
+}
+
 # step SQL...: one transaction of SQL and the step's marker
 step() {
-	local next=$((STEP + 1))
 	{
 		echo "BEGIN;"
 		printf '%s\n' "$@"
-		echo "DELETE FROM rules WHERE pattern LIKE 'm%.marker.test';"
-		echo "INSERT INTO rules (pattern) VALUES ('m$next.marker.test');"
+		marker
 		echo "COMMIT;"
-	} | sql >/dev/null || e2e_fail "step $next: SQL failed"
+	} | sql >/dev/null || e2e_fail "step $((STEP + 1)): SQL failed"
 }
 
 step
@@ -286,13 +304,26 @@ e2e_ok "a change without notification is caught up by the next one"
 
 # --- a restart in the middle of a burst ---------------------------------------
 
-for s in $(seq 1 300); do
-	p=$(rand_pattern)
-	case $((RANDOM % 3)) in
-	0|1) rand_insert "$p" ;;
-	2) echo "DELETE FROM rules WHERE pattern = '$p';" ;;
-	esac
-done >"$E2E_DIR/burst.sql"
+# burst_sql N: N single-row transactions (inserts, deletes) 10 ms apart,
+# so that the listeners read in the middle of it (a read at most every
+# second), then the next step's marker in one more: no change comes
+# after the burst
+burst_sql() {
+	local s p
+	for s in $(seq 1 "$1"); do
+		p=$(rand_pattern)
+		case $((RANDOM % 3)) in
+		0|1) rand_insert "$p" ;;
+		2) echo "DELETE FROM rules WHERE pattern = '$p';" ;;
+		esac
+		echo "SELECT pg_sleep(0.01);"
+	done
+	echo "BEGIN;"
+	marker
+	echo "COMMIT;"
+}
+
+burst_sql 300 >"$E2E_DIR/burst.sql"
 sql -f "$E2E_DIR/burst.sql" >/dev/null &
 burst=$!
 sleep 0.3
@@ -300,9 +331,48 @@ stop_pids 10 "${MPID[A]}"
 mv "$E2E_DIR/A.log" "$E2E_DIR/A.1.log"
 start A
 wait "$burst" || e2e_fail "the burst failed"
-step
 same "after the burst"
 e2e_ok "A restarted in the middle of a burst of 300 transactions converges"
+
+# --- three nodes ----------------------------------------------------------------
+
+# B and C read the change log as A does; B's connections are named, so
+# that the server can end its listener's
+conf B "$PG_CONNINFO application_name=mr-node-b"
+conf C "$PG_CONNINFO"
+cp "$E2E_DIR/A/domains" "$E2E_DIR/B/domains"
+cp "$E2E_DIR/A/domains" "$E2E_DIR/C/domains"
+start B
+start C
+NODES="A B C"
+step
+same "B and C started"
+burst_sql 300 >"$E2E_DIR/burst3.sql"
+sql -f "$E2E_DIR/burst3.sql" >/dev/null || e2e_fail "the burst failed"
+same "three nodes after a burst"
+e2e_ok "three nodes on one table converge after a burst of 300 transactions"
+
+# B paused; the server ends its listener's connection; a change: its
+# notification reaches A and C, never B.  B runs again: its listener
+# finds the connection gone, connects again and catches the change up
+# (bounded: the listener's first retry, 0.5 s, and a read of this table)
+kill -STOP "${WORKER[B]}"
+ended=$(sql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+    WHERE application_name = 'mr-node-b'")
+[ "$ended" -ge 1 ] || {
+	kill -CONT "${WORKER[B]}"
+	e2e_fail "B has no connection to end (the check proves nothing)"
+}
+step "$(rand_insert c.a.y.test)"
+seen A "m$((STEP + 1)).marker.test" && seen C "m$((STEP + 1)).marker.test" ||
+    e2e_fail "A and C never saw the change B missed"
+kill -CONT "${WORKER[B]}"
+same "the change B's listener missed"
+log_has "$E2E_DIR/B.log" "database unreachable" ||
+    e2e_fail "B's listener did not lose its connection (the check proves nothing)"
+e2e_ok "a listener that missed a notification (connection ended while paused) catches the change up"
+stop_pids 10 "${MPID[B]}" "${MPID[C]}"
+NODES=A
 
 # --- the snapshot on disk -----------------------------------------------------
 
@@ -318,6 +388,228 @@ wait_for 10 cache_holds_rows ||
     e2e_fail "A's rules_cache does not hold the table's rows"
 e2e_ok "A's rules_cache, merged change by change, holds the table's rows"
 
+# --- static mode: the tables updated in place ------------------------------------
+
+# AS reads the change log and writes static mode's tables (maps_dir),
+# RS the reference (the reader role: a full read, whole files every
+# time).  After each step of a random sequence (values a static table
+# can say: always, deny, routed), AS's relay_domains, transport and
+# tls_policy read back (postmap -s) equal the tables exported from
+# scratch ("export -s", a full read now), its access table answers as
+# the exported one at every key but those it holds, and it holds what RS
+# holds; AS updated the files in place (its log; the same inodes).
+HELD="451 4.7.1 Relay route being updated, try again later"	# reply.c's
+step "DELETE FROM rules WHERE relay = 'trusted';"
+same "the rules a static table can say"
+for n in AS RS; do
+	mkdir -p "$E2E_DIR/$n/maps"
+	chown nobody "$E2E_DIR/$n/maps"
+done
+conf AS "$PG_CONNINFO" "maps_dir = \"$E2E_DIR/AS/maps\";"
+conf RS "host=$PG_SOCK dbname=mr user=reader" "maps_dir = \"$E2E_DIR/RS/maps\";"
+start AS
+start RS
+
+# svalues, sset: rand_values and rand_set without "trusted"
+svalues() {
+	case $((RANDOM % 3)) in
+	0) echo "'always', NULL, NULL" ;;
+	1) echo "'deny', NULL, '550 5.7.1 no $((RANDOM % 3))'" ;;
+	2) echo "'always', '[192.0.2.$((RANDOM % 5 + 1))]', NULL" ;;
+	esac
+}
+sinsert() {
+	local v
+	v=$(svalues)
+	case $v in
+	*"'deny'"*) echo "INSERT INTO rules (pattern, relay, smarthost, reply) VALUES ('$1', $v) ON CONFLICT DO NOTHING;" ;;
+	*) echo "INSERT INTO rules (pattern, relay, smarthost, transport) VALUES ('$1', $v) ON CONFLICT DO NOTHING;" ;;
+	esac
+}
+sset() {
+	case $((RANDOM % 2)) in
+	0) echo "relay = 'deny', smarthost = NULL, transport = NULL" ;;
+	1) echo "relay = 'always', smarthost = '[192.0.2.$((RANDOM % 5 + 1))]', reply = NULL" ;;
+	esac
+}
+
+# ptable N T: daemon N's table T as postmap reads it, sorted
+ptable() {
+	postmap -s "lmdb:$E2E_DIR/$1/maps/$2" | tr '\t' ' ' | LC_ALL=C sort
+}
+# scratch FORMAT: the table exported from a full read now, sorted
+scratch() {
+	"$MR" export -s -c "$E2E_DIR/AS/mr.conf" "$1" 2>/dev/null |
+	    grep -v '^#' | tr '\t' ' ' | LC_ALL=C sort
+}
+# held N: the keys daemon N holds (its maps_dir/holds), less those whose
+# hold is up within 3 s (the two daemons let go a few ms apart)
+held() {
+	awk -v now="$(date +%s)" '$2 > now + 3 { print $1 }' \
+	    "$E2E_DIR/$1/maps/holds" 2>/dev/null | LC_ALL=C sort
+}
+# access_answers: AS's access table answers (the search Postfix makes:
+# the key, then ".parent" for each parent) as the one exported from
+# scratch at each key of both and of AS's relay_domains and transport,
+# but where AS answers the held reply; DUNNO is no answer
+access_answers() {
+	awk -v held="$HELD" '
+	function norm(v) { return v == "DUNNO" ? "-" : v }
+	function look(t, key,   n, p) {
+		if (key in t)
+			return norm(t[key])
+		if (index(key, "@") > 0)
+			return "-"
+		n = key
+		sub(/^\./, "", n)
+		while ((p = index(n, ".")) > 0) {
+			n = substr(n, p + 1)
+			if (("." n) in t)
+				return norm(t["." n])
+		}
+		return "-"
+	}
+	FNR == 1 { f++ }
+	{ key = $1; v = $0; sub(/^[^ ]* /, "", v) }
+	f == 1 { s[key] = v; k[key] = 1; next }
+	f == 2 { a[key] = v; k[key] = 1; next }
+	{ k[key] = 1 }
+	END {
+		for (key in k) {
+			x = look(s, key)
+			y = look(a, key)
+			if (y == held || x == y)
+				continue
+			print key ": from scratch " x ", in place " y
+			bad = 1
+		}
+		exit bad
+	}' "$E2E_DIR/scratch.access" "$E2E_DIR/as.access" \
+	    "$E2E_DIR/as.relay_domains" "$E2E_DIR/as.transport"
+}
+
+# static_same WHAT: the comparisons above, after step STEP
+static_same() {
+	local t f
+	STEP=$((STEP + 1))
+	seen AS "m$STEP.marker.test" || e2e_fail "$1: AS never saw step $STEP"
+	seen RS "m$STEP.marker.test" || e2e_fail "$1: RS never saw step $STEP"
+	for t in relay_domains:postfix-relay-domains \
+	    transport:postfix-transport tls_policy:postfix-tls-policy \
+	    access:postfix-access; do
+		f=${t%%:*}
+		ptable AS "$f" >"$E2E_DIR/as.$f"
+		scratch "${t#*:}" >"$E2E_DIR/scratch.$f"
+		[ "$f" = access ] && continue
+		cmp -s "$E2E_DIR/as.$f" "$E2E_DIR/scratch.$f" || {
+			diff "$E2E_DIR/scratch.$f" "$E2E_DIR/as.$f" | head -10
+			e2e_fail "$1: AS's $f.lmdb is not the table from scratch (step $STEP)"
+		}
+	done
+	access_answers || e2e_fail "$1: AS's access.lmdb answers otherwise (step $STEP)"
+	[ "$(held AS)" = "$(held RS)" ] || {
+		diff <(held RS) <(held AS) | head -10
+		e2e_fail "$1: AS holds other names than RS (step $STEP)"
+	}
+}
+
+# written N: the number of publishes daemon N logged
+written() { grep -c 'static maps: \(wrote\|updated\|the tables\)' "$E2E_DIR/$1.log"; }
+# inode N T: the inode of daemon N's table T
+inode() { stat -c %i "$E2E_DIR/$1/maps/$2.lmdb"; }
+
+step
+static_same "static start"
+inplace0=$(grep -c 'static maps: updated [0-9]* keys in place' "$E2E_DIR/AS.log")
+for s in $(seq 1 15); do
+	ops=()
+	for o in $(seq 1 $((RANDOM % 3 + 1))); do
+		p=$(sql -c "SELECT pattern FROM rules WHERE pattern NOT LIKE '%.marker.test' ORDER BY random() LIMIT 1")
+		case $((RANDOM % 4)) in
+		0|1) ops+=("$(sinsert "$(rand_pattern)")") ;;
+		2) ops+=("UPDATE rules SET $(sset) WHERE pattern = '$p';") ;;
+		3) ops+=("DELETE FROM rules WHERE pattern = '$p';") ;;
+		esac
+	done
+	ino=$(inode AS transport)
+	step "${ops[@]}"
+	static_same "static step $s"
+	[ "$(inode AS transport)" = "$ino" ] ||
+	    e2e_fail "static step $s: AS's transport.lmdb replaced, not updated in place: $(grep 'static maps: wrote' "$E2E_DIR/AS.log" | tail -1)"
+done
+inplace=$(( $(grep -c 'static maps: updated [0-9]* keys in place' "$E2E_DIR/AS.log") - inplace0 ))
+[ "$inplace" -ge 10 ] ||
+    e2e_fail "AS updated its tables in place $inplace times in 15 steps"
+grep -q 'static maps: updated .* in place' "$E2E_DIR/RS.log" &&
+    e2e_fail "RS (full reads) updated its tables in place"
+grep -q 'reload refused' "$E2E_DIR/AS.log" "$E2E_DIR/RS.log" &&
+    e2e_fail "a static reload was refused: $(grep -h -m1 'reload refused' "$E2E_DIR/AS.log" "$E2E_DIR/RS.log")"
+e2e_ok "15 random steps: AS's tables updated in place ($inplace times, same inodes) equal a write from scratch"
+
+# --- a real Postfix on the tables updated in place ---------------------------------
+
+# Postfix with contrib/postfix/main-static.cf on AS's tables: a domain
+# inserted (routed to sink S) and one deleted in one transaction reach
+# smtpd (the access table) and trivial-rewrite (relay_domains,
+# transport) through the files updated in place (transport.lmdb keeps its
+# inode): both are held (451) until AS lets go of them, not before; then
+# the new one is relayed to S, the removed one refused.
+HOLD_SECS=$(sed -n 's/^#define ROUTEHOLD_SECONDS \([0-9]*\).*/\1/p' \
+    "$E2E_SRC/lib/routehold.h")
+[ -n "$HOLD_SECS" ] || e2e_fail "no ROUTEHOLD_SECONDS in lib/routehold.h"
+SMTPD=$(e2e_free_port)
+PORT_S=$(e2e_free_port)
+PORT_D=$(e2e_free_port)
+sink_start S 127.0.0.1 "$PORT_S"
+sink_start D 127.0.0.1 "$PORT_D"
+step "INSERT INTO rules (pattern, smarthost) VALUES ('gone.static.test', '[127.0.0.1]:$PORT_S') ON CONFLICT DO NOTHING;"
+static_same "a domain to remove"
+pf_create "$SMTPD" \
+    "$(grep -v '^#' "$E2E_SRC/contrib/postfix/main-static.cf" |
+        sed -e "s|/var/lib/milter-relay/maps/|$E2E_DIR/AS/maps/|")" \
+    "relayhost = [127.0.0.1]:$PORT_D" \
+    "smtpd_peername_lookup = no" \
+    "smtpd_error_sleep_time = 0" \
+    "bounce_queue_lifetime = 0"
+pf_start
+e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "smtpd does not listen"
+# rcpt ADDR: the RCPT reply to ADDR from the untrusted client, a session
+rcpt() {
+	"$E2E_CLIENT" smtp -b 127.0.0.2 -p "$SMTPD" -s inplace "$1" 2>&1 |
+	    sed -n 's/^RCPT <.*> \([0-9][0-9][0-9] [0-9.]*\).*/\1/p' | head -1
+}
+n_in=$(e2e_log_count "$E2E_DIR/AS.log" 'static maps: updated [0-9]+ keys in place')
+n_go=$(e2e_log_count "$E2E_DIR/AS.log" 'static maps: let go of')
+ino=$(inode AS transport)
+step "INSERT INTO rules (pattern, smarthost) VALUES ('new.static.test', '[127.0.0.1]:$PORT_S');" \
+    "DELETE FROM rules WHERE pattern = 'gone.static.test';"
+static_same "a domain added and one removed"
+e2e_wait_log "$E2E_DIR/AS.log" 'static maps: updated [0-9]+ keys in place' \
+    $((n_in + 1)) 10 "the tables of the change, in place"
+[ "$(inode AS transport)" = "$ino" ] ||
+    e2e_fail "transport.lmdb replaced, not updated in place"
+for a in u@new.static.test u@gone.static.test; do
+	got=$(rcpt "$a")
+	[ "$got" = "451 4.7.1" ] || e2e_fail "<$a> while held: want 451 4.7.1, got '$got'"
+done
+e2e_ok "Postfix: the added and the removed domain held (451 4.7.1) after the change in place"
+# the holds of this change are let go (the access table no longer
+# answers the held reply for either name)
+not_held() {
+	! postmap -q new.static.test "lmdb:$E2E_DIR/AS/maps/access" | grep -q "$HELD" &&
+	    ! postmap -q gone.static.test "lmdb:$E2E_DIR/AS/maps/access" | grep -q "$HELD"
+}
+wait_for $((HOLD_SECS + 10)) not_held || e2e_fail "AS never let go of the holds"
+[ "$(e2e_log_count "$E2E_DIR/AS.log" 'static maps: let go of')" -gt "$n_go" ] ||
+    e2e_fail "the holds went without a line in AS's log"
+got=$(rcpt u@gone.static.test)
+[ "$got" = "554 5.7.1" ] || e2e_fail "<u@gone.static.test> removed: want 554 5.7.1, got '$got'"
+got=$(rcpt u@new.static.test)
+[ "$got" = "250 2.1.5" ] || e2e_fail "<u@new.static.test> added: want 250 2.1.5, got '$got'"
+sink_wait S 1 60 && sink_rcpts S | grep -qx u@new.static.test ||
+    e2e_fail "u@new.static.test did not reach sink S: $(sink_rcpts S)"
+pf_stop
+e2e_ok "Postfix: the added domain relayed to its smart host, the removed one refused (554), from the tables updated in place"
 # --- domains_file edits: the changed lines, not a full load --------------------
 
 # F serves a domains_file alone and reloads it on SIGHUP by a diff against
@@ -555,7 +847,7 @@ wait_for 30 log_has "$E2E_DIR/S.log" "worker stopping: asked" ||
 stop_pids 30 "${MPID[S]}"
 e2e_ok "during a 2 s reload the worker answers counters and stop at once"
 
-stop_pids 10 "${MPID[A]}" "${MPID[R]}" "${MPID[F]}"
+stop_pids 10 "${MPID[A]}" "${MPID[R]}" "${MPID[AS]}" "${MPID[RS]}" "${MPID[F]}"
 # under "make SANITIZE=1": no report from ASan, UBSan or LSan
 if grep -lE "AddressSanitizer|LeakSanitizer|runtime error:" \
     "$E2E_DIR"/*.log 2>/dev/null; then

@@ -11,6 +11,8 @@
 #      covered by the example's rule "example.net";
 #   2. Debian's restrictions left alone: defer_unauth_destination, no
 #      access map;
+#  2b. the same with socketmap = "inet6:10026@[::1]": the map is named
+#      socketmap:inet:[::1]:10026:, one pair of brackets;
 #   3. milter mode done right (contrib/postfix/main.cf verbatim, the tls
 #      map, tlsmgr in master.cf): no Postfix warning at all;
 #   4. maps-only (known by the rcpt map alone) with the rcpt map after
@@ -117,6 +119,14 @@ has "has no check_recipient_access socketmap:inet:127.0.0.1:10026:access" 2
 has "milter_default_action = accept" 2
 hasnt "reject_unauth_destination" 2
 ok "defer_unauth_destination, no access map, milter_default_action named"
+
+# 2b. an IPv6 socketmap in brackets: the table -t names has one pair
+sed 's|^socketmap = .*|socketmap = "inet6:10026@[::1]";|' \
+    etc/milter-relay.conf >"$T/v6.conf"
+t c2 "$T/v6.conf"
+has "has no check_recipient_access socketmap:inet:[::1]:10026:access" 2b
+hasnt "[[" 2b
+ok "an inet6 socketmap named as socketmap:inet:[::1]:10026:"
 
 # 3. milter mode done right: nothing about Postfix
 pfdir c3 "compatibility_level = 3.6

@@ -1,5 +1,5 @@
 /*
- * check_pflist - unit tests of lib/pflist.c
+ * check_pflist - unit tests of lib/util/pflist.c
  *
  * Separators, braces (inline tables, milters with settings), an
  * unbalanced brace, an unclosed one, a cut copy, the end of the list.

@@ -1,5 +1,5 @@
 /*
- * check_ruleset - unit tests of lib/domain.c, lib/ruleset.c and
+ * check_ruleset - unit tests of lib/util/domain.c, lib/ruleset.c and
  * lib/rulevalue.c
  *
  * domain_normalize() on a table of names (case, trailing dot, IDN, length
