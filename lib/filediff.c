@@ -159,18 +159,17 @@ names_file(const char *line, size_t len)
 	    memmem(line, len, "auth_file", 9) != NULL;
 }
 
-/* take - a line read: hashed, counted; its entry kept when store */
+/* take - a line read: hashed, counted, its entry kept */
 static void
-take(struct filediff *d, const char *line, size_t len, int store)
+take(struct filediff *d, const char *line, size_t len)
 {
 	uint64_t	*grown;
 	size_t		 ncap;
 
 	if (XXH3_128bits_update(d->st, line, len) == XXH_ERROR)
 		d->bad = 1;
-	if (store)
-		push(d, XXH3_64bits_withSeed(line, len, d->seed), d->len);
-	if (store && d->lines % FILEDIFF_MARK == 0) {
+	push(d, XXH3_64bits_withSeed(line, len, d->seed), d->len);
+	if (d->lines % FILEDIFF_MARK == 0) {
 		if (d->nmark == d->capmark) {
 			ncap = d->capmark == 0 ? 64 : d->capmark * 2;
 			if ((grown = reallocarray(d->mark, ncap,
@@ -192,7 +191,7 @@ void
 filediff_line(struct filediff *d, const char *line, size_t len)
 {
 	if (d != NULL)
-		take(d, line, len, 1);
+		take(d, line, len);
 }
 
 static int
@@ -317,9 +316,37 @@ restart(struct filediff *d, FILE *fp)
 }
 
 /*
- * scan - the file read into d from its start; with old, lines are kept
- * only past old's length when the file begins with old's file (*append
- * set then): FILEDIFF_OK or FILEDIFF_FULL
+ * prefix - the file begins with old's file: its first old->len octets
+ * read in blocks and hashed (fp then stands right after them), 1; or 0
+ */
+static int
+prefix(struct filediff *d, FILE *fp, const struct filediff *old)
+{
+	char		 buf[65536];
+	uint64_t	 left;
+	size_t		 n;
+
+	if ((uint64_t)d->sb.st_size < old->len)
+		return 0;
+	for (left = old->len; left > 0; left -= n) {
+		n = fread(buf, 1, left < sizeof(buf) ? (size_t)left :
+		    sizeof(buf), fp);
+		if (n == 0)
+			return 0;
+		if (XXH3_128bits_update(d->st, buf, n) == XXH_ERROR)
+			d->bad = 1;
+	}
+	if (!XXH128_isEqual(XXH3_128bits_digest(d->st), old->whole))
+		return 0;
+	d->len = old->len;
+	d->lines = old->lines;
+	return 1;
+}
+
+/*
+ * scan - the file read into d; with old, when the file begins with old's
+ * file, only the lines past it (*append set then): FILEDIFF_OK or
+ * FILEDIFF_FULL
  */
 static int
 scan(struct filediff *d, const struct filediff *old, int *append)
@@ -328,39 +355,25 @@ scan(struct filediff *d, const struct filediff *old, int *append)
 	char		*line;
 	size_t		 cap;
 	ssize_t		 n;
-	int		 fd, skip, rc;
+	int		 fd, rc;
 
 	if ((fd = dup(d->fd)) == -1 || (fp = fdopen(fd, "r")) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return FILEDIFF_FULL;
 	}
-	*append = 0;
-	skip = old != NULL && old->len > 0;
+	*append = old->len > 0 && prefix(d, fp, old);
+	if (!*append && old->len > 0)
+		restart(d, fp);
 	line = NULL;
 	cap = 0;
 	rc = FILEDIFF_OK;
-	for (;;) {
-		if (skip && d->len >= old->len) {
-			skip = 0;
-			*append = d->len == old->len && XXH128_isEqual(
-			    XXH3_128bits_digest(d->st), old->whole);
-			if (!*append)
-				restart(d, fp);
-		}
-		if ((n = getline(&line, &cap, fp)) == -1) {
-			if (!skip || ferror(fp))
-				break;
-			/* shorter than old's: an edit */
-			skip = 0;
-			restart(d, fp);
-			continue;
-		}
+	while ((n = getline(&line, &cap, fp)) != -1) {
 		if (line[n - 1] != '\n') {
 			rc = FILEDIFF_FULL;
 			break;
 		}
-		take(d, line, (size_t)n, !skip);
+		take(d, line, (size_t)n);
 	}
 	if (rc == FILEDIFF_OK && ferror(fp))
 		rc = FILEDIFF_FULL;
@@ -494,8 +507,9 @@ filediff_update(const struct filediff *old, const char *path,
 	*next = NULL;
 	ch->nadded = ch->nremoved = 0;
 	ch->append = 0;
-	if (old->files ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* O_NONBLOCK: a FIFO is not waited for, it is no regular file */
+	if (old->files || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
 		return FILEDIFF_FULL;
 	if ((d = rec_new(path, fd, old->seed)) == NULL)
 		return FILEDIFF_FULL;

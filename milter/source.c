@@ -16,6 +16,9 @@
  *	int source_update(const char *path, const struct config *cur,
  *	    struct source_gen *gen, struct config **out, char *err,
  *	    size_t errlen);
+ *	int source_file_update(const char *path, const struct config *cur,
+ *	    struct source_gen *gen, struct config **out,
+ *	    struct source_file_stats *st, char *err, size_t errlen);
  *	int source_gen_take(struct source_gen *from,
  *	    struct source_gen *into);
  *	int source_gen_pending(const struct source_gen *gen);
@@ -82,6 +85,27 @@
  *	full read then says why, if it fails too), or SOURCE_FAIL with err
  *	(the file does not load, a changed row is refused: err names it);
  *	gen follows the generation returned.
+ *	source_load_gen() also records, without rules_source, the
+ *	domains_file as it was read (gen->file, lib/filediff.h); with
+ *	SOURCE_FILE_GEN that record is all gen gets (the database's mark is
+ *	not taken, the file not loaded twice).  source_file_update() builds
+ *	the configuration that a reload now would load, from cur (the
+ *	generation gen->file describes) and the lines of the domains_file
+ *	changed since: the file's settings and inline rules are loaded again
+ *	(CONFIG_NO_DOMAINS_FILE; the new settings are those of the result),
+ *	and the rule set is overlay_next() of cur's, the rules of the lines
+ *	removed taken out (overlay_remove()), those of the lines added or
+ *	changed parsed and added with config_parse_domains_line(), in file
+ *	order.  It returns SOURCE_NEW with the configuration in *out and st
+ *	filled, gen->file then describing it; SOURCE_FAIL with err
+ *	("FILE:LINE: reason", as a full load says) when a changed line is
+ *	refused; SOURCE_FULL when a full load must tell: no record,
+ *	rules_source, TLS or credentials tables (a rule with tls or
+ *	auth_file), the file does not load, another domains_file, the inline
+ *	rules changed, an inline rule with a file of its own, a delta at
+ *	SOURCE_COMPACT, or what filediff_update() cannot tell; also a
+ *	duplicate pattern (the full load names its first line), a line whose
+ *	rule has tls, and a removed line whose rule is not there.
  *	source_gen_take() moves the changes waiting for rules_cache from
  *	one gen to another (merged with those there: 0, or -1 out of
  *	memory, then all are dropped and the cache misses them until the

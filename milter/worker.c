@@ -9,6 +9,12 @@
  * in this process and stops on each; the supervisor never sends them,
  * it writes WORKER_RELOAD or WORKER_STOP on the pipe instead.
  *
+ * A reload is first tried as a diff of the domains_file against the
+ * record of the file the rules in force came from (source_file_update():
+ * the lines changed, at their cost); what a diff cannot tell is a full
+ * load, which records the file again.  A refused load keeps the record:
+ * it still describes the rules in force.
+ *
  * The control thread never waits for a publish: a reload (WORKER_RELOAD:
  * the file and every row) and a change of the rules_source table (from
  * its listener: the rows changed, source_update()) are requests to the

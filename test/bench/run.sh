@@ -248,6 +248,30 @@ row() {	# what | figure | ratio/target
 	printf '%-44s %-34s %s\n' "$1" "$2" "${3:-}" >&2
 }
 
+# numbered SCRIPT WHAT ARGS...: run test/bench/SCRIPT ARGS; its
+# "part|what|figure|note" lines become rows, the part's number on the
+# first; WHAT names it when it fails
+numbered() {
+	local script=$1 what=$2 first=1 n a b c
+	shift 2
+	if MR_BUILD=$B bash "$HERE/$script" "$@" >"$T/$script.out" \
+	    2>"$T/$script.err"; then
+		cat "$T/$script.err" >&2
+		while IFS='|' read -r n a b c; do
+			if [ "$first" = 1 ]; then
+				a="$n. $a"
+			else
+				a="$(printf '%*s' $((${#n} + 2)) '')$a"
+			fi
+			first=0
+			row "$a" "$b" "$c"
+		done <"$T/$script.out"
+	else
+		cat "$T/$script.out" "$T/$script.err" >&2
+		bad "$what failed"
+	fi
+}
+
 note "generating $RULES rules and the inputs in $T"
 gen_rules "$RULES" >"$T/rules"
 gen_rcpts 200000 "$RULES" >"$T/rcpts"
@@ -522,19 +546,7 @@ fi
 # 9. rules from PostgreSQL
 if ! skipped pgsql; then
 	note "9. rules from PostgreSQL, $RULES rows"
-	if MR_BUILD=$B bash "$HERE/pgsql.sh" "$RULES" >"$T/pgsql.out" \
-	    2>"$T/pgsql.err"; then
-		cat "$T/pgsql.err" >&2
-		first=1
-		while IFS='|' read -r n a b c; do
-			[ "$first" = 1 ] && a="$n. $a" || a="   $a"
-			first=0
-			row "$a" "$b" "$c"
-		done <"$T/pgsql.out"
-	else
-		cat "$T/pgsql.out" "$T/pgsql.err" >&2
-		bad "rules from PostgreSQL failed"
-	fi
+	numbered pgsql.sh "rules from PostgreSQL" "$RULES"
 fi
 
 # 10. static tables: milter-relay's write vs postmap(1) on export's text
@@ -582,19 +594,7 @@ fi
 # 11. a change at the cost of the change
 if ! skipped incremental; then
 	note "11. incremental changes, $RULES rules"
-	if MR_BUILD=$B bash "$HERE/incremental.sh" "$RULES" >"$T/inc.out" \
-	    2>"$T/inc.err"; then
-		cat "$T/inc.err" >&2
-		first=1
-		while IFS='|' read -r n a b c; do
-			[ "$first" = 1 ] && a="$n. $a" || a="    $a"
-			first=0
-			row "$a" "$b" "$c"
-		done <"$T/inc.out"
-	else
-		cat "$T/inc.out" "$T/inc.err" >&2
-		bad "incremental changes failed"
-	fi
+	numbered incremental.sh "incremental changes" "$RULES"
 fi
 
 {
