@@ -483,6 +483,27 @@ node_find(const struct ruleset *set, uint32_t parent, const char *label,
 	return NO_NODE;
 }
 
+/* The node of a normalized name, or NO_NODE. */
+static uint32_t
+node_of(const struct ruleset *set, const char *name)
+{
+	size_t		 start, end;
+	uint32_t	 id = ROOT_ID;
+
+	for (end = strlen(name); ; end = start - 1) {
+		for (start = end; start > 0 && name[start - 1] != '.'; start--)
+			;
+		if (end == start || end - start > LABEL_MAX)
+			return NO_NODE;
+		id = node_find(set, id, name + start, end - start,
+		    bytes_hash_in(name + start, end - start, name), name);
+		if (id == NO_NODE || start == 0)
+			return id;
+		if (!(set->nodes[id].flags & NODE_CHILDREN))
+			return NO_NODE;
+	}
+}
+
 /* Free slot for (parent, label) in a table known not to hold it. */
 static size_t
 node_free_slot(const uint8_t *tags, size_t cap, uint64_t h)
@@ -1127,25 +1148,14 @@ ruleset_has_pattern(const struct ruleset *set, const char *pattern)
 	enum rule_kind		 kind;
 	char			 name[DOMAIN_MAX + 1];
 	const char		*why;
-	size_t			 end, start;
 	uint32_t		 id;
 
 	if (set != NULL && set->over != NULL)
 		return set->gen->has_pattern(set->over, pattern);
 	if (set == NULL || set->cap == 0 ||
-	    pattern_parse(pattern, &kind, name, &why) == -1)
+	    pattern_parse(pattern, &kind, name, &why) == -1 ||
+	    (id = node_of(set, name)) == NO_NODE)
 		return 0;
-	id = ROOT_ID;
-	for (end = strlen(name); ; end = start - 1) {
-		for (start = end; start > 0 && name[start - 1] != '.'; start--)
-			;
-		id = node_find(set, id, name + start, end - start,
-		    bytes_hash_in(name + start, end - start, name), name);
-		if (id == NO_NODE)
-			return 0;
-		if (start == 0)
-			break;
-	}
 	return set->nodes[id].triple != 0 &&
 	    set->triples[set->nodes[id].triple - 1].rule[kind] != NULL;
 }
@@ -1200,16 +1210,39 @@ walk_cmp(const void *a, const void *b, void *arg)
 	return c != 0 ? c : (int)x->len - (int)y->len;
 }
 
+/* fn for the rules written at node n, whose name is name. */
+static int
+walk_rules(const struct ruleset *set, const struct node *n, const char *name,
+    ruleset_walk_fn *fn, void *arg)
+{
+	const struct triple	*t;
+	char			 pattern[PATTERN_MAX + 2];
+	size_t			 at;
+	int			 k, rc;
+
+	if (n->triple == 0)
+		return 0;
+	t = &set->triples[n->triple - 1];
+	for (k = RULE_EXACT; k <= RULE_SUBDOMAINS; k++) {
+		if (t->rule[k] == NULL)
+			continue;
+		at = 0;
+		str_append(pattern, sizeof(pattern), &at, kind_prefix(k));
+		str_append(pattern, sizeof(pattern), &at, name);
+		if ((rc = fn(pattern, t->rule[k], arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Visit the children of parent; name[pos..] holds parent's name. */
 static int
 walk_node(struct walk *w, uint32_t parent, size_t pos)
 {
 	const struct node	*n;
-	const struct triple	*t;
-	char			 pattern[PATTERN_MAX + 2];
-	size_t			 slot, i, p, at;
+	size_t			 slot, i, p;
 	uint32_t		 id;
-	int			 k, rc;
+	int			 rc;
 
 	slot = parent == ROOT_ID ? w->set->cap : parent;
 	for (i = w->first[slot]; i < w->first[slot + 1]; i++) {
@@ -1220,20 +1253,9 @@ walk_node(struct walk *w, uint32_t parent, size_t pos)
 			w->name[--p] = '.';
 		p -= n->len;
 		memcpy(w->name + p, node_label(w->set, n), n->len);
-		if (n->triple != 0) {
-			t = &w->set->triples[n->triple - 1];
-			for (k = RULE_EXACT; k <= RULE_SUBDOMAINS; k++) {
-				if (t->rule[k] == NULL)
-					continue;
-				at = 0;
-				str_append(pattern, sizeof(pattern), &at,
-				    kind_prefix(k));
-				str_append(pattern, sizeof(pattern), &at,
-				    w->name + p);
-				if ((rc = w->fn(pattern, t->rule[k], w->arg)))
-					return rc;
-			}
-		}
+		if ((rc = walk_rules(w->set, n, w->name + p, w->fn,
+		    w->arg)) != 0)
+			return rc;
 		if (n->flags & NODE_CHILDREN)
 			if ((rc = walk_node(w, id, p)) != 0)
 				return rc;
@@ -1327,47 +1349,19 @@ ruleset_walk_below(const struct ruleset *set, const char *name,
 {
 	struct walk	 w;
 	const struct node *n;
-	const struct triple *t;
-	char		 pattern[PATTERN_MAX + 2];
-	size_t		 len, start, end, at;
+	size_t		 len;
 	uint32_t	 id;
-	int		 k, rc;
+	int		 rc;
 
 	if (set != NULL && set->over != NULL)
 		return set->gen->walk(set->over, name, fn, arg);
 	len = strlen(name);
 	if (set == NULL || set->cap == 0 || !set->root_children || len == 0 ||
-	    len > DOMAIN_MAX)
+	    len > DOMAIN_MAX || (id = node_of(set, name)) == NO_NODE)
 		return 0;
-	id = ROOT_ID;
-	for (end = len; ; end = start - 1) {
-		for (start = end; start > 0 && name[start - 1] != '.'; start--)
-			;
-		if (end == start || end - start > LABEL_MAX)
-			return 0;
-		id = node_find(set, id, name + start, end - start,
-		    bytes_hash_in(name + start, end - start, name), name);
-		if (id == NO_NODE)
-			return 0;
-		if (start == 0)
-			break;
-		if (!(set->nodes[id].flags & NODE_CHILDREN))
-			return 0;
-	}
 	n = &set->nodes[id];
-	if (n->triple != 0) {
-		t = &set->triples[n->triple - 1];
-		for (k = RULE_EXACT; k <= RULE_SUBDOMAINS; k++) {
-			if (t->rule[k] == NULL)
-				continue;
-			at = 0;
-			str_append(pattern, sizeof(pattern), &at,
-			    kind_prefix(k));
-			str_append(pattern, sizeof(pattern), &at, name);
-			if ((rc = fn(pattern, t->rule[k], arg)) != 0)
-				return rc;
-		}
-	}
+	if ((rc = walk_rules(set, n, name, fn, arg)) != 0)
+		return rc;
 	/* a leaf, the usual name of a change: no scan of the set */
 	if (!(n->flags & NODE_CHILDREN))
 		return 0;

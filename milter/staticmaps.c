@@ -16,21 +16,56 @@
  *	transport.lmdb		postfix-transport (transport_maps)
  *	tls_policy.lmdb		postfix-tls-policy (smtp_tls_policy_maps)
  *
- * Every table is exported and compared with the file in place; only
- * when all exports succeed is each table that differs (or is missing)
- * written aside as NAME.lmdb.tmp, synced, and renamed over NAME.lmdb,
- * access.lmdb first.  Postfix never sees a half-written table, and its
- * daemons notice the change by themselves (the file they hold open is
- * unlinked: they re-open it), without postfix reload.
+ * When the new rule set is a later generation of the one last written
+ * (overlay.h: a PostgreSQL change, a domains_file diff) and the settings
+ * the entries depend on are the same (export_settings()), only the keys
+ * whose entries changed are written: export_below() makes the entries at
+ * and below each name whose rules changed (its subtree: an entry is left
+ * out when a parent's says the same, and deny carve-outs depend on the
+ * rules above) from the old rules and from the new, and their difference
+ * is put and deleted in one LMDB write transaction a table on the file
+ * in place (NUL-terminated keys and values, as postmap(1) writes them),
+ * access.lmdb first.  tls_policy.lmdb (one entry a next hop) is made
+ * whole and compared with the file.  Postfix opens its lmdb: tables
+ * MDB_NOLOCK with an fcntl(2) lock of its own (slmdb.c, dict_lmdb.c):
+ * each lookup takes a shared lock and a new read transaction, so the
+ * writer takes the exclusive lock for its transaction, as postmap -i
+ * does, and every later lookup of smtpd and trivial-rewrite sees the
+ * new keys (no restart needed: dict_lmdb is DICT_FLAG_MULTI_WRITER, whose
+ * time stamp dict_changed_name() does not watch).  A growing table gets
+ * its map size raised to the file's size plus room for the new entries
+ * (readers then see MDB_MAP_RESIZED and adopt it, slmdb_recover()).
+ * After relay_domains or transport changed, access.lmdb is written whole
+ * as well (aside, renamed): smtpd keeps the addresses it resolved while
+ * the process runs, and the renamed table has it restart after its
+ * session, as before.
  *
- * smtpd(8) re-opens the access table at its next session, but
- * relay_domains and transport are trivial-rewrite(8)'s, which takes up
- * to about 16 s to notice, and its clients cache an answer for 30 s.
- * So every name whose relay permission or route changed is held
+ * The whole files are written instead (each table exported whole and
+ * compared with the file in place; each that differs, or is missing,
+ * written aside as NAME.lmdb.tmp, synced, and renamed over NAME.lmdb,
+ * access.lmdb first: Postfix never sees a half-written table, and its
+ * daemons notice the unlinked file by themselves and re-open it after
+ * their session) for the first write, a rule set not a generation of the
+ * last written (a full reload), other settings, after a failed write or
+ * while every name is held, for a change of more than
+ * STATICMAPS_INPLACE_MIN patterns and more than 1/STATICMAPS_INPLACE_PART
+ * of the rules (a sorted table appended whole costs less than as many
+ * random puts, and the subtrees to export approach the set), and when an
+ * in-place write meets MDB_MAP_FULL or a reader holding its lock for
+ * STATICMAPS_LOCK_MS.  The log says "updated N keys in place" or
+ * "wrote TABLES ... (whole files: why)"; milter_relay_static_writes_total
+ * counts result="in_place" apart from result="ok".
+ *
+ * smtpd(8) re-opens a renamed access table at its next session (and
+ * sees a key written in place at its next lookup), but relay_domains
+ * and transport are trivial-rewrite(8)'s, which takes up to about 16 s
+ * to notice a renamed table, and its clients cache an answer for 30 s
+ * (smtpd keeps what it resolved while it runs).  So every name whose relay permission or route changed is held
  * (routehold.h): the access table answers 451 4.7.1 for it, to every
  * client, for ROUTEHOLD_SECONDS.  staticmaps_wait_ms() says how long
  * until a hold is up (-1: none held); staticmaps_release() then takes
- * the held entries whose time is up out of the access table in place.
+ * the held entries whose time is up out of the access table (written
+ * whole and renamed: smtpd forgets what it resolved during the hold).
  * Mail for a changed name is never relayed or routed by the old tables.
  * The tables are the exporter's typed entries (export_table()), never
  * printed and parsed back; a held entry is known by its kind, not by its
@@ -38,7 +73,10 @@
  * table last written are remembered in memory, and the held names with
  * their times in maps_dir/holds (written before the access table), where
  * a restarted worker finds them.  A table created where there was none
- * holds nothing (Postfix cannot have used the old one).
+ * holds nothing (Postfix cannot have used the old one).  An update in
+ * place holds the same names: the holds are made from the entries below
+ * the changed names, old and new, and the access table's entries
+ * elsewhere are the last written, with the holds that are up let go.
  *
  * staticmaps_publish() returns STATICMAPS_OK, or, with the tables
  * already in maps_dir left as they were and the error logged (naming

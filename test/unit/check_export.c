@@ -7,7 +7,9 @@
  * differential test: a few hundred generated rule sets, every format,
  * each exported table searched the way the MTA searches it, for every
  * name of a small universe, compared with maps_answer().  The e2e test
- * repeats the comparison with the real postmap(1).
+ * repeats the comparison with the real postmap(1).  export_below():
+ * tables brought to a generation of the rules by the entries below the
+ * changed names equal the whole export of it.
  */
 #include <check.h>
 #include <stdio.h>
@@ -17,7 +19,10 @@
 
 #include "config.h"
 #include "export.h"
+#include "kvtable.h"
 #include "maps.h"
+#include "overlay.h"
+#include "ruleset.h"
 #include "testutil.h"
 
 static char	tmpdir[] = "/tmp/check_export.XXXXXX";
@@ -540,6 +545,249 @@ START_TEST(test_differential)
 }
 END_TEST
 
+/*
+ * export_below(): the tables of a rule set brought to a generation of it
+ * (overlay.h) by the entries at and below the names whose patterns
+ * changed (overlay_walk_changes()) equal the tables exported whole from
+ * the generation, byte for byte: named cases (a namespace rule, an exact
+ * rule, a deny inside a namespace, a removal, a route change), then a
+ * random sequence of changes.
+ */
+#define NTABLES	3
+#define BELOW_STEPS	150
+
+static const enum export_format formats[NTABLES] = {
+	EXPORT_POSTFIX_ACCESS, EXPORT_POSTFIX_RELAY_DOMAINS,
+	EXPORT_POSTFIX_TRANSPORT,
+};
+static const int flags = EXPORT_DENY_BY_ACCESS | EXPORT_RECIPIENTS;
+
+/* The changed names (pattern without its prefix). */
+struct changes {
+	char	*name[256];
+	size_t	 n;
+};
+
+static int
+note_change(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct changes *ch = arg;
+
+	(void)rule;
+	ck_assert_uint_lt(ch->n, 256);
+	ch->name[ch->n++] = strdup(pattern[0] == '#' || pattern[0] == '.' ?
+	    pattern + 1 : pattern);
+	return 0;
+}
+
+/* key's domain is one of the names or below one */
+static int
+in_scope(const struct changes *ch, const char *key)
+{
+	const char	*d = export_key_domain(key), *p;
+	size_t		 i;
+
+	for (p = d; p != NULL; p = strchr(p, '.') != NULL ?
+	    strchr(p, '.') + 1 : NULL)
+		for (i = 0; i < ch->n; i++)
+			if (strcmp(p, ch->name[i]) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * The tables of old brought to new through export_below(): equal to the
+ * whole export of new, or both refused.  1 when new exports.
+ */
+static int
+check_step(const struct config *old, const struct config *new)
+{
+	struct kvtable	 full_old[NTABLES], full_new[NTABLES];
+	struct kvtable	 below_old[NTABLES], below_new[NTABLES], got;
+	struct changes	 ch;
+	char		 err[512], err2[512];
+	size_t		 t, i;
+	int		 rc_full, rc_below;
+
+	memset(&ch, 0, sizeof(ch));
+	ck_assert_int_eq(overlay_walk_changes(old->rules, new->rules,
+	    note_change, &ch), 0);
+	for (t = 0; t < NTABLES; t++) {
+		kvtable_init(&full_old[t]);
+		kvtable_init(&full_new[t]);
+		kvtable_init(&below_old[t]);
+		kvtable_init(&below_new[t]);
+	}
+	ck_assert_msg(export_tables(old, formats, NTABLES, flags, full_old,
+	    NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(export_below(old, (const char *const *)ch.name, ch.n,
+	    formats, NTABLES, flags, below_old, err, sizeof(err)) == 0, "%s",
+	    err);
+	rc_full = export_tables(new, formats, NTABLES, flags, full_new, NULL,
+	    err, sizeof(err));
+	rc_below = export_below(new, (const char *const *)ch.name, ch.n,
+	    formats, NTABLES, flags, below_new, err2, sizeof(err2));
+	ck_assert_msg(rc_full == rc_below, "whole: %d %s; below: %d %s",
+	    rc_full, rc_full ? err : "", rc_below, rc_below ? err2 : "");
+	if (rc_full == 0)
+		for (t = 0; t < NTABLES; t++) {
+			kvtable_init(&got);
+			for (i = 0; i < full_old[t].n; i++)
+				if (!in_scope(&ch, full_old[t].v[i].key))
+					kvtable_add(&got, full_old[t].v[i].key,
+					    full_old[t].v[i].value);
+			for (i = 0; i < below_new[t].n; i++)
+				if (in_scope(&ch, below_new[t].v[i].key))
+					kvtable_add(&got, below_new[t].v[i].key,
+					    below_new[t].v[i].value);
+			kvtable_sort(&got);
+			kvtable_sort(&full_new[t]);
+			kvtable_sort(&full_old[t]);
+			ck_assert_uint_eq(got.n, full_new[t].n);
+			for (i = 0; i < got.n; i++) {
+				ck_assert_str_eq(got.v[i].key,
+				    full_new[t].v[i].key);
+				ck_assert_str_eq(got.v[i].value,
+				    full_new[t].v[i].value);
+			}
+			/* the old entries below the names are the old table's */
+			for (i = 0; i < below_old[t].n; i++)
+				ck_assert_ptr_nonnull(kvtable_get(&full_old[t],
+				    below_old[t].v[i].key));
+			kvtable_free(&got);
+		}
+	for (t = 0; t < NTABLES; t++) {
+		kvtable_free(&full_old[t]);
+		kvtable_free(&full_new[t]);
+		kvtable_free(&below_old[t]);
+		kvtable_free(&below_new[t]);
+	}
+	for (i = 0; i < ch.n; i++)
+		free(ch.name[i]);
+	return rc_full == 0;
+}
+
+/* new: a generation of old with its rules (shares the rest of old) */
+static struct config
+next_of(const struct config *old, struct ruleset **set)
+{
+	struct config	 c = *old;
+
+	*set = overlay_next(old->rules);
+	ck_assert_ptr_nonnull(*set);
+	c.rules = *set;
+	return c;
+}
+
+static void
+add(struct ruleset *set, const char *pattern, const char *relay,
+    const char *host)
+{
+	struct rule_spec s;
+	char		 err[256];
+
+	memset(&s, 0, sizeof(s));
+	s.relay = relay;
+	s.smarthost = host;
+	ck_assert_msg(ruleset_add(set, pattern, &s, err, sizeof(err)) == 0,
+	    "%s: %s", pattern, err);
+}
+
+static const char base_lines[] =
+    "example.com smarthost=[192.0.2.1]\n"
+    "sub.example.com\n"
+    "deep.sub.example.com relay=deny\n"
+    "#exact.example\n"
+    ".subs.example smarthost=[192.0.2.2]\n"
+    "denied.example relay=deny\n"
+    "#ok.denied.example\n"
+    "other.test smarthost=[192.0.2.3]\n";
+
+START_TEST(test_below_named)
+{
+	struct config	*c, n;
+	struct ruleset	*set;
+
+	c = load_lines(base_lines);
+	/* a namespace rule added, one whose names carry rules below */
+	n = next_of(c, &set);
+	add(set, "new.example", NULL, "[192.0.2.9]");
+	add(set, "x.example.com", NULL, "[192.0.2.9]");
+	ck_assert(check_step(c, &n));
+	ruleset_free(set);
+	/* an exact rule, over a namespace */
+	n = next_of(c, &set);
+	add(set, "#example.com", "deny", NULL);
+	ck_assert(check_step(c, &n));
+	ruleset_free(set);
+	/* a deny inside a namespace (and a carve-out of it) */
+	n = next_of(c, &set);
+	add(set, "in.example.com", "deny", NULL);
+	add(set, "#ok.in.example.com", NULL, "[192.0.2.4]");
+	ck_assert(check_step(c, &n));
+	ruleset_free(set);
+	/* removals: the namespace above rules, a deny */
+	n = next_of(c, &set);
+	ck_assert_int_eq(overlay_remove(set, "example.com"), 1);
+	ck_assert_int_eq(overlay_remove(set, "denied.example"), 1);
+	ck_assert(check_step(c, &n));
+	ruleset_free(set);
+	/* a route change: the same pattern, another smart host */
+	n = next_of(c, &set);
+	ck_assert_int_eq(overlay_remove(set, "example.com"), 1);
+	add(set, "example.com", NULL, "[192.0.2.7]:2525");
+	ck_assert_int_eq(overlay_remove(set, ".subs.example"), 1);
+	add(set, ".subs.example", NULL, NULL);
+	ck_assert(check_step(c, &n));
+	ruleset_free(set);
+	config_free(c);
+}
+END_TEST
+
+/* A random sequence: each step a generation of the last that exported. */
+START_TEST(test_below_random)
+{
+	static const char *names[] = { "t", "a.t", "b.t", "a.a.t", "b.a.t",
+	    "c.a.t", "a.b.t", "x.a.a.t", "y.b.a.t", "u", "a.u", "b.a.u" };
+	static const char *prefix[] = { "#", "", "." };
+	static const char *relays[] = { NULL, NULL, NULL, "deny", "trusted" };
+	static const char *hosts[] = { NULL, "[192.0.2.1]", "[192.0.2.2]" };
+	const size_t	 nn = sizeof(names) / sizeof(names[0]);
+	struct config	*c, cur, n;
+	struct ruleset	*set, *held = NULL;
+	char		 pattern[64];
+	const char	*relay;
+	size_t		 step, k, ok = 0;
+
+	lcg_state = 27;
+	c = load_lines("a.t\nb.u relay=deny\n");
+	cur = *c;
+	for (step = 0; step < BELOW_STEPS; step++) {
+		n = next_of(&cur, &set);
+		for (k = 0; k < 1 + rnd(3); k++) {
+			snprintf(pattern, sizeof(pattern), "%s%s",
+			    prefix[rnd(3)], names[rnd(nn)]);
+			if (overlay_remove(set, pattern) == 1 && rnd(2))
+				continue;
+			relay = relays[rnd(5)];
+			add(set, pattern, relay, relay != NULL &&
+			    strcmp(relay, "deny") == 0 ? NULL : hosts[rnd(3)]);
+		}
+		if (!check_step(&cur, &n)) {
+			ruleset_free(set);
+			continue;
+		}
+		ok++;
+		ruleset_free(held);
+		held = set;
+		cur.rules = set;
+	}
+	ck_assert_uint_gt(ok, BELOW_STEPS / 4);
+	ruleset_free(held);
+	config_free(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -559,6 +807,8 @@ main(void)
 	tcase_add_test(tc, test_sendmail);
 	tcase_add_test(tc, test_static);
 	tcase_add_test(tc, test_differential);
+	tcase_add_test(tc, test_below_named);
+	tcase_add_test(tc, test_below_random);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
