@@ -112,6 +112,15 @@ on_added(const char *line, size_t len, unsigned long lineno, void *arg)
 	return 0;
 }
 
+/* cleanup - the temporary directory removed at exit */
+static void
+cleanup(void)
+{
+	unlink(path);
+	unlink(tmp);
+	rmdir(dir);
+}
+
 static void
 put(const uint8_t *p, size_t len, int in_place)
 {
@@ -182,6 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			die("mkdtemp");
 		snprintf(path, sizeof(path), "%s/domains", dir);
 		snprintf(tmp, sizeof(tmp), "%s/new", dir);
+		atexit(cleanup);
 	}
 	in_place = data[0] & 1;
 	oldp = data + 1;
