@@ -1224,6 +1224,9 @@ config_begin_flags(const char *path, int flags, char *err, size_t errlen)
 	file = NULL;
 	if (rc == 0)
 		rc = load_top(&ld, config_root_setting(&cf), c, &file);
+	/* with rules_source the rows change the rules: no file diff */
+	if (c->rules_source != NULL)
+		ld.flags &= ~CONFIG_RECORD;
 	if (rc == 0)
 		rc = rules_dir(&ld, c->rules, path);
 	if (rc == 0)

@@ -204,6 +204,14 @@ entry_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* sort - n entries (none: no array) in the order of cmp */
+static void
+sort(struct entry *e, size_t n, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(e, n, sizeof(*e), cmp);
+}
+
 /* same_file - the file is as it was at the start, and all of it read */
 static int
 same_file(const struct filediff *d)
@@ -245,7 +253,7 @@ filediff_end(struct filediff *d)
 	if (d == NULL || done(d) == -1)
 		return -1;
 	unmark(d);
-	qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
+	sort(d->e, d->n, entry_cmp);
 	return 0;
 }
 
@@ -389,7 +397,7 @@ merged(struct filediff *d, const struct filediff *old)
 	struct entry	*v;
 	size_t		 i, j, k;
 
-	qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
+	sort(d->e, d->n, entry_cmp);
 	if ((v = reallocarray(NULL, old->n + d->n + 1, sizeof(*v))) == NULL)
 		return -1;
 	for (i = j = k = 0; i < old->n || j < d->n;)
@@ -462,7 +470,7 @@ delta_of(const struct filediff *old, const struct filediff *d, size_t max,
 	    (dl->come = calloc(dl->ncome + 1, sizeof(*dl->come))) == NULL)
 		return FILEDIFF_FULL;
 	delta_walk(old, d, dl);
-	qsort(dl->come, dl->ncome, sizeof(*dl->come), off_cmp);
+	sort(dl->come, dl->ncome, off_cmp);
 	return FILEDIFF_OK;
 }
 
@@ -529,12 +537,13 @@ filediff_update(const struct filediff *old, const char *path,
 			filediff_free(d);
 			return FILEDIFF_FULL;
 		}
-		memcpy(dl.come, d->e, d->n * sizeof(*dl.come));
+		if (d->n > 0)
+			memcpy(dl.come, d->e, d->n * sizeof(*dl.come));
 		dl.ncome = d->n;
 		rc = merged(d, old) == -1 ? FILEDIFF_FULL :
 		    apply(old, d, &dl, old->lines + 1, ch);
 	} else {
-		qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
+		sort(d->e, d->n, entry_cmp);
 		rc = delta_of(old, d, ch->max, &dl);
 		if (rc == FILEDIFF_OK)
 			rc = apply(old, d, &dl, 0, ch);

@@ -16,6 +16,8 @@
  *	int source_update(const char *path, const struct config *cur,
  *	    struct source_gen *gen, struct config **out, char *err,
  *	    size_t errlen);
+ *	struct config *source_load_file(const char *path,
+ *	    struct source_gen *gen, char *err, size_t errlen);
  *	int source_file_update(const char *path, const struct config *cur,
  *	    struct source_gen *gen, struct config **out,
  *	    struct source_file_stats *st, char *err, size_t errlen);
@@ -88,7 +90,10 @@
  *	source_load_gen() also records, without rules_source, the
  *	domains_file as it was read (gen->file, lib/filediff.h); with
  *	SOURCE_FILE_GEN that record is all gen gets (the database's mark is
- *	not taken, the file not loaded twice).  source_file_update() builds
+ *	not taken, the file not loaded twice).  source_load_file() is
+ *	config_load() (the file alone, never the database) that records the
+ *	domains_file into gen->file when it loads (the supervisor's copy of
+ *	the rules).  source_file_update() builds
  *	the configuration that a reload now would load, from cur (the
  *	generation gen->file describes) and the lines of the domains_file
  *	changed since: the file's settings and inline rules are loaded again
@@ -788,6 +793,29 @@ file_settings(const char *path, const struct config *cur,
 		return c;
 	config_free(c);
 	return NULL;
+}
+
+/* source_load_file - config_load(), the domains_file recorded in gen */
+struct config *
+source_load_file(const char *path, struct source_gen *gen, char *err,
+    size_t errlen)
+{
+	struct config_builder *b;
+	struct filediff	*rec;
+	struct config	*c;
+	char		 msg[ERRMSG_MAX];
+
+	if ((b = config_begin_flags(path, CONFIG_RECORD, err, errlen)) == NULL)
+		return NULL;
+	rec = config_builder_record(b);
+	if ((c = config_finish(b, msg, sizeof(msg))) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		filediff_free(rec);
+		return NULL;
+	}
+	filediff_free(gen->file);
+	gen->file = rec;
+	return c;
 }
 
 /* source_file_update - the next generation from the domains_file's diff */

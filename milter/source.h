@@ -50,6 +50,8 @@ struct config *source_load_gen(const char *path, int flags,
 int	source_update(const char *path, const struct config *cur,
 	    struct source_gen *gen, struct config **out, char *err,
 	    size_t errlen);
+struct config *source_load_file(const char *path, struct source_gen *gen,
+	    char *err, size_t errlen);
 int	source_file_update(const char *path, const struct config *cur,
 	    struct source_gen *gen, struct config **out,
 	    struct source_file_stats *st, char *err, size_t errlen);

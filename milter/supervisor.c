@@ -57,6 +57,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "pidfile.h"
+#include "source.h"
 
 #define SUPERVISOR_HEALTHY	60	/* s of life that reset backoff */
 #define SUPERVISOR_MAX_FAILS	10
@@ -72,6 +73,7 @@ struct supervisor {
 	time_t		 restart_at;	/* when pid == -1 */
 	int		 fails;
 	int		 load_pending;	/* a SIGHUP since the last load */
+	struct source_gen gen;		/* the domains_file of daemon->config */
 	int		 sigfd;		/* signalfd with metrics, else -1 */
 };
 
@@ -84,6 +86,20 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+/*
+ * supervisor_keep_file - after a fork: the worker has its copy of the
+ * domains_file's record; the first one (main's) is the supervisor's too
+ */
+static void
+supervisor_keep_file(struct supervisor *sv)
+{
+	if (sv->daemon->file != NULL && sv->daemon->file != sv->gen.file) {
+		filediff_free(sv->gen.file);
+		sv->gen.file = sv->daemon->file;
+	}
+	sv->daemon->file = NULL;
+}
+
 static int
 supervisor_spawn(struct supervisor *sv, int first)
 {
@@ -94,8 +110,12 @@ supervisor_spawn(struct supervisor *sv, int first)
 		log_error("supervisor: pipe: %s", strerror(errno));
 		return -1;
 	}
+	/* a restarted worker diffs against the file of the rules it gets */
+	if (sv->daemon->file == NULL)
+		sv->daemon->file = sv->gen.file;
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
+		supervisor_keep_file(sv);
 		log_error("supervisor: fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
@@ -109,9 +129,7 @@ supervisor_spawn(struct supervisor *sv, int first)
 		worker_run(sv->daemon, fds[0], first);
 	}
 	close(fds[0]);
-	/* the first worker's alone: its next reload diffs against it */
-	filediff_free(sv->daemon->file);
-	sv->daemon->file = NULL;
+	supervisor_keep_file(sv);
 	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) == -1)
 		log_warning("supervisor: fcntl: %s", strerror(errno));
 	sv->ctl = fds[1];
@@ -123,15 +141,29 @@ supervisor_spawn(struct supervisor *sv, int first)
 	return 0;
 }
 
-/* Load the file for the next restarts; keep the old set if it fails. */
+/*
+ * Load the file for the next restarts; keep the old set if it fails.  When
+ * only the domains_file's lines changed, the set is the one held plus
+ * those lines (source_file_update()), as in the worker.
+ */
 static void
 supervisor_load(struct supervisor *sv)
 {
+	struct source_file_stats st;
 	struct config *config;
 	char	 err[ERRMSG_MAX];
+	int	 rc;
 
-	if ((config = config_load(sv->daemon->conf_path, err,
-	    sizeof(err))) == NULL) {
+	config = NULL;
+	rc = SOURCE_FULL;
+	if (sv->daemon->config != NULL)
+		rc = source_file_update(sv->daemon->conf_path,
+		    sv->daemon->config, &sv->gen, &config, &st, err,
+		    sizeof(err));
+	if (rc == SOURCE_FULL)
+		config = source_load_file(sv->daemon->conf_path, &sv->gen,
+		    err, sizeof(err));
+	if (config == NULL) {
 		log_warning("supervisor: %s; a restarted worker serves the "
 		    "last rules that loaded (%zu rules)", err,
 		    sv->daemon->config != NULL ?

@@ -626,6 +626,9 @@ worker_config(struct daemon *daemon, int first)
 		config_free(daemon->config);
 		daemon->config = NULL;
 	}
+	/* not taken: the rules came from elsewhere */
+	filediff_free(daemon->file);
+	daemon->file = NULL;
 	metrics_loaded(config, 0);
 	live_replace(config);
 	return 0;

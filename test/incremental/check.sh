@@ -802,6 +802,25 @@ fstep "the torn line completed"
 case $OUT in *"domains_file diff, appended"*) ;; *) e2e_fail "the completed line was not appended by diff: $OUT" ;; esac
 e2e_ok "a rewrite in place is a full load, a torn last line refused as by a full load, then appended"
 
+# the supervisor builds its copy (a restarted worker's rules) by the same
+# diff: a worker killed now serves what a daemon started on the file does,
+# and its next reload diffs against the supervisor's record
+w=$(worker_of "$E2E_DIR/F.log")
+kill -KILL "$w"
+restarted() { [ "$(worker_of "$E2E_DIR/F.log")" != "$w" ] &&
+    log_has "$E2E_DIR/F.log" "restarted with the last rules"; }
+wait_for 20 restarted || e2e_fail "F's worker was not restarted"
+wait_for 10 e2e_port_open 127.0.0.1 "${PORT[F]}" || e2e_fail "F's restarted worker does not serve"
+start G
+[ "$(answers F)" = "$(answers G)" ] ||
+    e2e_fail "F's restarted worker does not answer as a daemon started on the file"
+stop_pids 10 "${MPID[G]}"
+echo "restart.test relay=deny" >>"$FILE"
+FL+=("restart.test relay=deny")
+fstep "an append after the restart"
+case $OUT in *"domains_file diff, appended"*) ;; *) e2e_fail "the restarted worker's reload was no diff: $OUT" ;; esac
+e2e_ok "a restarted worker serves the supervisor's copy, built by diff too, and diffs from it"
+
 # --- the control thread during a slow publish ----------------------------------
 
 # S reads the table through a view that sleeps 2 s a query: a reload
