@@ -18,11 +18,10 @@
  * DESCRIPTION
  *	A filediff describes a file as one reader read it, so that the next
  *	reader can be told which lines changed without reading it all
- *	again: a seeded 64-bit hash (XXH3) and the offset of every line,
- *	sorted by hash (16 octets a line), a 128-bit hash of the whole
- *	file, and the file itself, kept open: a file replaced by rename(2)
- *	still reads as it was.  The seed is random, so that lines cannot be
- *	chosen to collide.
+ *	again: a seeded 64-bit hash (XXH3) of every line, sorted (8 octets a
+ *	line), a 128-bit hash of the whole file, and the file itself, kept
+ *	open: a file replaced by rename(2) still reads as it was.  The seed
+ *	is random, so that lines cannot be chosen to collide.
  *
  *	filediff_record() starts the record of a read of path through fd
  *	(duplicated; NULL out of memory); the reader hands it each line it
@@ -34,18 +33,21 @@
  *
  *	filediff_update() reads path again and hands the caller the lines
  *	that changed since old: ch->removed() for each line of old not in
- *	the file any more, first, then ch->added() for each line new or
- *	changed, in file order with its line number.  A line given twice
- *	counts twice.  When the file begins with old's file octet for octet
- *	(it was appended to, in place or not) only the new lines are
- *	hashed into the record and compared: that costs one read of the
- *	file and the lines added.  Otherwise the two sorted records are
- *	merged.  A line read again for a callback is hashed again and must
+ *	the file any more, first, in old's order, then ch->added() for each
+ *	line new or changed, in file order with its line number.  A line
+ *	given twice counts twice.  When the file begins with old's file
+ *	octet for octet (it was appended to, in place or not) only the new
+ *	lines are hashed and compared: that costs one read of the file and
+ *	the lines added.  Otherwise the hashes of every line, sorted, are
+ *	merged with old's, and the lines removed are found again by reading
+ *	old's file (opened again through /proc/self/fd: the descriptor kept
+ *	may be shared with another process, and is only ever read with
+ *	pread(2)).  A line read again for a callback is hashed again and must
  *	be the line recorded.  It returns FILEDIFF_OK with the record of
  *	the file read in *next, FILEDIFF_FULL when it cannot tell (the file
  *	cannot be opened, is not a regular file, changed while it was
- *	read, ends without a newline, old's file changed in place under a
- *	removed line, a line names a file of its own ("recipients_file",
+ *	read, ends without a newline, old's file changed in place and lost
+ *	a removed line, a line names a file of its own ("recipients_file",
  *	"auth_file") in old or new, more than ch->max lines changed, out of
  *	memory), or a callback's non-zero return.  The caller then reads the
  *	whole file in the usual way, which says what is wrong with it.
@@ -68,9 +70,10 @@
 
 #include "filediff.h"
 
-#define FILEDIFF_LINE_MAX	8192	/* a longer changed line: FULL */
+#define FILEDIFF_LINE_MAX	8192	/* a longer added line: FULL */
 #define FILEDIFF_MARK		1024	/* lines between offsets kept */
 
+/* A line of a file being diffed: its hash and where it starts. */
 struct entry {
 	uint64_t	 hash;
 	uint64_t	 off;
@@ -83,15 +86,38 @@ struct filediff {
 	XXH128_hash_t	 whole;		/* of the first len octets */
 	uint64_t	 len;
 	unsigned long	 lines;
-	struct entry	*e;		/* sorted by hash, then offset */
+	uint64_t	*h;		/* every line's hash, sorted */
 	size_t		 n, cap;
 	int		 files;		/* a line names a file of its own */
-	int		 bad;		/* out of memory while recording */
+	int		 bad;		/* out of memory while reading */
 	XXH3_state_t	*st;		/* while reading */
 	struct stat	 sb;		/* at the start of the read */
-	uint64_t	*mark;		/* line k*FILEDIFF_MARK's offset */
+	/* while diffed: the lines read, every FILEDIFF_MARK-th's offset */
+	int		 diffed;
+	struct entry	*e;
+	size_t		 ne, cape;
+	uint64_t	*mark;
 	size_t		 nmark, capmark;
 };
+
+/*
+ * room - v with room for one more of size octets (n used, *cap grown):
+ * v or its larger copy, NULL out of memory (v then as it was)
+ */
+static void *
+room(void *v, size_t *cap, size_t n, size_t size)
+{
+	void	*grown;
+	size_t	 ncap;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap == 0 ? 1024 : *cap * 2;
+	if ((grown = reallocarray(v, ncap, size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return grown;
+}
 
 /* rec_new - an empty record of path read through fd (taken), or NULL */
 static struct filediff *
@@ -130,27 +156,6 @@ filediff_record(const char *path, int fd)
 	return rec_new(path, dfd, seed);
 }
 
-/* push - one more entry (hash, off), in file order for now */
-static void
-push(struct filediff *d, uint64_t hash, uint64_t off)
-{
-	struct entry	*grown;
-	size_t		 ncap;
-
-	if (d->n == d->cap) {
-		ncap = d->cap == 0 ? 1024 : d->cap * 2;
-		if ((grown = reallocarray(d->e, ncap, sizeof(*grown))) ==
-		    NULL) {
-			d->bad = 1;
-			return;
-		}
-		d->e = grown;
-		d->cap = ncap;
-	}
-	d->e[d->n].hash = hash;
-	d->e[d->n++].off = off;
-}
-
 /* names_file - a line that may name a file of its own */
 static int
 names_file(const char *line, size_t len)
@@ -159,28 +164,43 @@ names_file(const char *line, size_t len)
 	    memmem(line, len, "auth_file", 9) != NULL;
 }
 
-/* take - a line read: hashed, counted, its entry kept */
+/*
+ * take - a line read: hashed, counted; its hash kept (a record), or its
+ * entry and every FILEDIFF_MARK-th line's offset (a file diffed)
+ */
 static void
 take(struct filediff *d, const char *line, size_t len)
 {
-	uint64_t	*grown;
-	size_t		 ncap;
+	uint64_t	 h;
+	void		*v;
 
 	if (XXH3_128bits_update(d->st, line, len) == XXH_ERROR)
 		d->bad = 1;
-	push(d, XXH3_64bits_withSeed(line, len, d->seed), d->len);
-	if (d->lines % FILEDIFF_MARK == 0) {
-		if (d->nmark == d->capmark) {
-			ncap = d->capmark == 0 ? 64 : d->capmark * 2;
-			if ((grown = reallocarray(d->mark, ncap,
-			    sizeof(*grown))) == NULL) {
+	h = XXH3_64bits_withSeed(line, len, d->seed);
+	if (!d->diffed) {
+		if ((v = room(d->h, &d->cap, d->n, sizeof(*d->h))) == NULL) {
+			d->bad = 1;
+			return;
+		}
+		d->h = v;
+		d->h[d->n++] = h;
+	} else {
+		if ((v = room(d->e, &d->cape, d->ne, sizeof(*d->e))) == NULL) {
+			d->bad = 1;
+			return;
+		}
+		d->e = v;
+		d->e[d->ne].hash = h;
+		d->e[d->ne++].off = d->len;
+		if (d->lines % FILEDIFF_MARK == 0) {
+			if ((v = room(d->mark, &d->capmark, d->nmark,
+			    sizeof(*d->mark))) == NULL) {
 				d->bad = 1;
 				return;
 			}
-			d->mark = grown;
-			d->capmark = ncap;
+			d->mark = v;
+			d->mark[d->nmark++] = d->len;
 		}
-		d->mark[d->nmark++] = d->len;
 	}
 	d->files |= names_file(line, len);
 	d->len += len;
@@ -195,6 +215,14 @@ filediff_line(struct filediff *d, const char *line, size_t len)
 }
 
 static int
+hash_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+static int
 entry_cmp(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
@@ -204,12 +232,21 @@ entry_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* sort - n entries (none: no array) in the order of cmp */
+/* off_cmp - entries in file order */
+static int
+off_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* sort - n elements of size (none: maybe no array) in cmp's order */
 static void
-sort(struct entry *e, size_t n, int (*cmp)(const void *, const void *))
+sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
 	if (n > 1)
-		qsort(e, n, sizeof(*e), cmp);
+		qsort(v, n, size, cmp);
 }
 
 /* same_file - the file is as it was at the start, and all of it read */
@@ -238,13 +275,29 @@ done(struct filediff *d)
 	return ok ? 0 : -1;
 }
 
-/* unmark - the line offsets kept for line_no() dropped */
+/* unread - what a diff kept of the lines read dropped */
 static void
-unmark(struct filediff *d)
+unread(struct filediff *d)
 {
+	free(d->e);
 	free(d->mark);
+	d->e = NULL;
 	d->mark = NULL;
-	d->nmark = d->capmark = 0;
+	d->ne = d->cape = d->nmark = d->capmark = 0;
+	d->diffed = 0;
+}
+
+/* fit - the hashes in an array of their size */
+static void
+fit(struct filediff *d)
+{
+	uint64_t	*v;
+
+	if (d->cap > d->n && d->n > 0 &&
+	    (v = reallocarray(d->h, d->n, sizeof(*v))) != NULL) {
+		d->h = v;
+		d->cap = d->n;
+	}
 }
 
 int
@@ -252,8 +305,8 @@ filediff_end(struct filediff *d)
 {
 	if (d == NULL || done(d) == -1)
 		return -1;
-	unmark(d);
-	sort(d->e, d->n, entry_cmp);
+	sort(d->h, d->n, sizeof(*d->h), hash_cmp);
+	fit(d);
 	return 0;
 }
 
@@ -288,6 +341,8 @@ line_no(const struct filediff *d, uint64_t off)
 	unsigned long	 no;
 	ssize_t		 n;
 
+	if (d->nmark == 0)
+		return 0;
 	lo = 0;
 	hi = d->nmark;
 	while (hi - lo > 1) {
@@ -316,7 +371,7 @@ restart(struct filediff *d, FILE *fp)
 	rewind(fp);
 	d->len = 0;
 	d->lines = 0;
-	d->n = 0;
+	d->ne = 0;
 	d->nmark = 0;
 	d->files = 0;
 	if (XXH3_128bits_reset_withSeed(d->st, d->seed) == XXH_ERROR)
@@ -352,9 +407,9 @@ prefix(struct filediff *d, FILE *fp, const struct filediff *old)
 }
 
 /*
- * scan - the file read into d; with old, when the file begins with old's
- * file, only the lines past it (*append set then): FILEDIFF_OK or
- * FILEDIFF_FULL
+ * scan - the file read into d's entries; with old, when the file begins
+ * with old's file, only the lines past it (*append set then):
+ * FILEDIFF_OK or FILEDIFF_FULL
  */
 static int
 scan(struct filediff *d, const struct filediff *old, int *append)
@@ -370,6 +425,7 @@ scan(struct filediff *d, const struct filediff *old, int *append)
 			close(fd);
 		return FILEDIFF_FULL;
 	}
+	d->diffed = 1;
 	*append = old->len > 0 && prefix(d, fp, old);
 	if (!*append && old->len > 0)
 		restart(d, fp);
@@ -390,46 +446,16 @@ scan(struct filediff *d, const struct filediff *old, int *append)
 	return rc;
 }
 
-/* merged - old's entries and the appended ones (sorted), into d */
-static int
-merged(struct filediff *d, const struct filediff *old)
-{
-	struct entry	*v;
-	size_t		 i, j, k;
-
-	sort(d->e, d->n, entry_cmp);
-	if ((v = reallocarray(NULL, old->n + d->n + 1, sizeof(*v))) == NULL)
-		return -1;
-	for (i = j = k = 0; i < old->n || j < d->n;)
-		if (j == d->n || (i < old->n &&
-		    entry_cmp(&old->e[i], &d->e[j]) < 0))
-			v[k++] = old->e[i++];
-		else
-			v[k++] = d->e[j++];
-	free(d->e);
-	d->e = v;
-	d->n = d->cap = k;
-	return 0;
-}
-
-/* off_cmp - entries in file order */
-static int
-off_cmp(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-/* The lines of a change: those gone (old's offsets), those come. */
+/* The lines of a change: the hashes gone (sorted), the lines come. */
 struct delta {
-	struct entry	*gone, *come;
+	uint64_t	*gone;
+	struct entry	*come;
 	size_t		 ngone, ncome;
 };
 
 /*
- * delta_walk - old's and d's sorted records merged: the lines gone and
- * come counted, and copied when dl's arrays are there
+ * delta_walk - old's sorted hashes and d's sorted entries merged: the
+ * lines gone and come counted, and copied when dl's arrays are there
  */
 static void
 delta_walk(const struct filediff *old, const struct filediff *d,
@@ -438,14 +464,14 @@ delta_walk(const struct filediff *old, const struct filediff *d,
 	size_t	 i, j;
 
 	dl->ngone = dl->ncome = 0;
-	for (i = j = 0; i < old->n || j < d->n;) {
-		if (i < old->n && j < d->n && old->e[i].hash == d->e[j].hash) {
+	for (i = j = 0; i < old->n || j < d->ne;) {
+		if (i < old->n && j < d->ne && old->h[i] == d->e[j].hash) {
 			i++;
 			j++;
-		} else if (j == d->n || (i < old->n &&
-		    old->e[i].hash < d->e[j].hash)) {
+		} else if (j == d->ne || (i < old->n &&
+		    old->h[i] < d->e[j].hash)) {
 			if (dl->gone != NULL)
-				dl->gone[dl->ngone] = old->e[i];
+				dl->gone[dl->ngone] = old->h[i];
 			dl->ngone++;
 			i++;
 		} else {
@@ -457,40 +483,138 @@ delta_walk(const struct filediff *old, const struct filediff *d,
 	}
 }
 
-/* delta_of - what went and came, come in file order; or FULL */
+/*
+ * edit - an edit: d's entries sorted, what went and came (come in file
+ * order), d's hashes those of its entries; FILEDIFF_OK or FULL
+ */
 static int
-delta_of(const struct filediff *old, const struct filediff *d, size_t max,
+edit(const struct filediff *old, struct filediff *d, size_t max,
     struct delta *dl)
 {
-	memset(dl, 0, sizeof(*dl));
+	size_t	 i;
+
+	sort(d->e, d->ne, sizeof(*d->e), entry_cmp);
 	delta_walk(old, d, dl);
 	if (dl->ngone + dl->ncome > max)
 		return FILEDIFF_FULL;
 	if ((dl->gone = calloc(dl->ngone + 1, sizeof(*dl->gone))) == NULL ||
-	    (dl->come = calloc(dl->ncome + 1, sizeof(*dl->come))) == NULL)
+	    (dl->come = calloc(dl->ncome + 1, sizeof(*dl->come))) == NULL ||
+	    (d->h = calloc(d->ne + 1, sizeof(*d->h))) == NULL)
 		return FILEDIFF_FULL;
 	delta_walk(old, d, dl);
-	sort(dl->come, dl->ncome, off_cmp);
+	sort(dl->come, dl->ncome, sizeof(*dl->come), off_cmp);
+	for (i = 0; i < d->ne; i++)
+		d->h[i] = d->e[i].hash;
+	d->n = d->cap = d->ne;
 	return FILEDIFF_OK;
 }
 
-/* apply - the callbacks for the lines gone, then those come */
+/*
+ * appended - an append: come are d's entries as read, d's hashes old's
+ * and theirs merged; FILEDIFF_OK or FULL
+ */
 static int
-apply(const struct filediff *old, const struct filediff *d,
-    const struct delta *dl, unsigned long first, struct filediff_change *ch)
+appended(const struct filediff *old, struct filediff *d, size_t max,
+    struct delta *dl)
+{
+	uint64_t	*add;
+	size_t		 i, j, k;
+
+	if (d->ne > max)
+		return FILEDIFF_FULL;
+	if ((dl->come = calloc(d->ne + 1, sizeof(*dl->come))) == NULL ||
+	    (add = calloc(d->ne + 1, sizeof(*add))) == NULL)
+		return FILEDIFF_FULL;
+	if ((d->h = reallocarray(NULL, old->n + d->ne + 1,
+	    sizeof(*d->h))) == NULL) {
+		free(add);
+		return FILEDIFF_FULL;
+	}
+	for (i = 0; i < d->ne; i++) {
+		dl->come[i] = d->e[i];
+		add[i] = d->e[i].hash;
+	}
+	dl->ncome = d->ne;
+	sort(add, d->ne, sizeof(*add), hash_cmp);
+	for (i = j = k = 0; i < old->n || j < d->ne;)
+		if (j == d->ne || (i < old->n && old->h[i] < add[j]))
+			d->h[k++] = old->h[i++];
+		else
+			d->h[k++] = add[j++];
+	d->n = d->cap = k;
+	free(add);
+	return FILEDIFF_OK;
+}
+
+/*
+ * gone_lines - the lines of old's file whose hashes went, each found
+ * again by reading it (once each, in old's order) and handed to
+ * ch->removed(): FILEDIFF_OK, FULL when one is not there, or its return
+ */
+static int
+gone_lines(const struct filediff *old, const struct delta *dl,
+    struct filediff_change *ch)
+{
+	char		 proc[64], *line, *used;
+	uint64_t	 h;
+	size_t		 cap, lo, hi, mid, found;
+	ssize_t		 n;
+	FILE		*fp;
+	int		 fd, rc;
+
+	if (dl->ngone == 0)
+		return FILEDIFF_OK;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", old->fd);
+	if ((used = calloc(dl->ngone, 1)) == NULL)
+		return FILEDIFF_FULL;
+	if ((fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		free(used);
+		return FILEDIFF_FULL;
+	}
+	line = NULL;
+	cap = 0;
+	found = 0;
+	rc = FILEDIFF_OK;
+	while (rc == FILEDIFF_OK && found < dl->ngone &&
+	    (n = getline(&line, &cap, fp)) != -1) {
+		h = XXH3_64bits_withSeed(line, (size_t)n, old->seed);
+		for (lo = 0, hi = dl->ngone; lo < hi;) {
+			mid = (lo + hi) / 2;
+			if (dl->gone[mid] < h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		while (lo < dl->ngone && dl->gone[lo] == h && used[lo])
+			lo++;
+		if (lo == dl->ngone || dl->gone[lo] != h)
+			continue;
+		used[lo] = 1;
+		found++;
+		rc = ch->removed(line, (size_t)n, ch->arg);
+	}
+	/* a line gone from old's file too: it changed in place */
+	if (rc == FILEDIFF_OK && found < dl->ngone)
+		rc = FILEDIFF_FULL;
+	free(line);
+	free(used);
+	fclose(fp);
+	return rc;
+}
+
+/* come_lines - the lines come, in file order, to ch->added() */
+static int
+come_lines(const struct filediff *d, const struct delta *dl,
+    unsigned long first, struct filediff_change *ch)
 {
 	char		 buf[FILEDIFF_LINE_MAX];
 	size_t		 i, len;
 	unsigned long	 no;
 	int		 rc;
 
-	for (i = 0; i < dl->ngone; i++) {
-		if ((len = read_line(old->fd, dl->gone[i].off, old->seed,
-		    dl->gone[i].hash, buf, sizeof(buf))) == 0)
-			return FILEDIFF_FULL;
-		if ((rc = ch->removed(buf, len, ch->arg)) != 0)
-			return rc;
-	}
 	for (i = 0; i < dl->ncome; i++) {
 		if ((len = read_line(d->fd, dl->come[i].off, d->seed,
 		    dl->come[i].hash, buf, sizeof(buf))) == 0)
@@ -527,33 +651,18 @@ filediff_update(const struct filediff *old, const char *path,
 		return FILEDIFF_FULL;
 	}
 	memset(&dl, 0, sizeof(dl));
-	if (append) {
-		if (d->n > ch->max) {
-			filediff_free(d);
-			return FILEDIFF_FULL;
-		}
-		/* the new lines as they are, in file order */
-		if ((dl.come = calloc(d->n + 1, sizeof(*dl.come))) == NULL) {
-			filediff_free(d);
-			return FILEDIFF_FULL;
-		}
-		if (d->n > 0)
-			memcpy(dl.come, d->e, d->n * sizeof(*dl.come));
-		dl.ncome = d->n;
-		rc = merged(d, old) == -1 ? FILEDIFF_FULL :
-		    apply(old, d, &dl, old->lines + 1, ch);
-	} else {
-		sort(d->e, d->n, entry_cmp);
-		rc = delta_of(old, d, ch->max, &dl);
-		if (rc == FILEDIFF_OK)
-			rc = apply(old, d, &dl, 0, ch);
-	}
+	rc = append ? appended(old, d, ch->max, &dl) :
+	    edit(old, d, ch->max, &dl);
+	if (rc == FILEDIFF_OK)
+		rc = gone_lines(old, &dl, ch);
+	if (rc == FILEDIFF_OK)
+		rc = come_lines(d, &dl, append ? old->lines + 1 : 0, ch);
 	ch->nadded = dl.ncome;
 	ch->nremoved = dl.ngone;
 	ch->append = append;
 	free(dl.gone);
 	free(dl.come);
-	unmark(d);
+	unread(d);
 	if (rc != FILEDIFF_OK) {
 		filediff_free(d);
 		return rc;
@@ -571,7 +680,7 @@ filediff_path(const struct filediff *d)
 size_t
 filediff_bytes(const struct filediff *d)
 {
-	return d == NULL ? 0 : sizeof(*d) + d->cap * sizeof(*d->e);
+	return d == NULL ? 0 : sizeof(*d) + d->cap * sizeof(*d->h);
 }
 
 void
@@ -582,8 +691,9 @@ filediff_free(struct filediff *d)
 	if (d->fd != -1)
 		close(d->fd);
 	XXH3_freeState(d->st);
-	free(d->mark);
 	free(d->e);
+	free(d->mark);
+	free(d->h);
 	free(d->path);
 	free(d);
 }

@@ -27,7 +27,11 @@
  * restarted; while it runs, the metrics endpoint waits.  Each
  * restart forks the worker with that set; the worker then checks the
  * file and logs when it does not load.  The cost is one more copy of the
- * rules in the supervisor once a reload has happened.  With rules_source
+ * rules in the supervisor once a reload has happened.  When only the
+ * domains_file's lines changed, that copy is the set held plus those lines
+ * (source_file_update(), against a record of the file of the set held:
+ * the one made at start, then the supervisor's own), and a restarted
+ * worker gets the record with the set, so its next reload diffs too.  With rules_source
  * the supervisor holds the file's rules alone (loaded again right after
  * the first fork): a restarted worker reads the rows again, from the
  * database or from rules_cache (worker.c).
