@@ -408,6 +408,7 @@ supervisor_run(struct daemon *daemon)
 	}
 	if (supervisor_spawn(&sv, 1) != 0) {
 		metrics_http_stop();
+		source_gen_clear(&sv.gen);
 		return EX_OSERR;
 	}
 	/* restarts with rules_source: the file's rules, the rows come again */
@@ -440,6 +441,7 @@ supervisor_run(struct daemon *daemon)
 	supervisor_shutdown(&sv, &set);
 	config_free(daemon->config);
 	daemon->config = NULL;
+	source_gen_clear(&sv.gen);
 	metrics_http_stop();
 	if (sv.sigfd != -1)
 		close(sv.sigfd);
