@@ -36,6 +36,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "source.h"
 
 #define WORKER_RELOAD	'R'
 #define WORKER_COUNTERS	'C'
@@ -55,7 +56,10 @@ struct daemon {
 	dev_t		 sock_dev;	/* identity of the socket file */
 	ino_t		 sock_ino;
 	struct config	*config;	/* the first worker's, then NULL */
-	struct filediff	*file;		/* its domains_file's record, or NULL */
+	struct source_gen gen;		/* what config's next generation is
+					   built from (the start load's mark
+					   and file rules, the domains_file's
+					   record): the worker's to take */
 };
 
 int	supervisor_run(struct daemon *daemon);

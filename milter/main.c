@@ -383,7 +383,6 @@ run_daemon(const struct options *o)
 	struct group *gr;
 	struct passwd *pw;
 	sigset_t sigs;
-	struct source_gen gen;
 	int	 mode, status, cached;
 
 	/*
@@ -399,16 +398,16 @@ run_daemon(const struct options *o)
 	authfile_service(o->user != NULL && (pw = getpwnam(o->user)) != NULL ?
 	    pw->pw_uid : (uid_t)-1, o->group != NULL &&
 	    (gr = getgrnam(o->group)) != NULL ? gr->gr_gid : (gid_t)-1);
-	memset(&gen, 0, sizeof(gen));
-	if ((config = source_load_gen(o->conf, SOURCE_CACHE | SOURCE_FILE_GEN,
-	    &cached, &gen, err, sizeof(err))) == NULL) {
+	/*
+	 * Kept for the first worker: its first reload diffs the
+	 * domains_file, its first read of rules_source (the listener's
+	 * catch-up) reads the change log from this load's snapshot.
+	 */
+	if ((config = source_load_gen(o->conf, SOURCE_CACHE, &cached, &d.gen,
+	    err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
 		return EX_CONFIG;
 	}
-	/* the first worker's first reload diffs the domains_file */
-	d.file = gen.file;
-	gen.file = NULL;
-	source_gen_clear(&gen);
 	if (cached)
 		cli_error("warning: %s", err);
 	/* reloads run after chdir("/") */

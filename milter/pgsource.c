@@ -58,7 +58,9 @@
  *
  *	pgsource_listen_start() starts the listener thread: it connects,
  *	runs LISTEN milter_relay, and then calls reload() once (changes
- *	made before the LISTEN are not missed) and again after each burst
+ *	made before the LISTEN are not missed: the caller reads them from
+ *	the change log since its last read, or reads all) and again after
+ *	each burst
  *	of notifications: it waits until none came for PGSOURCE_QUIET_MS,
  *	at most PGSOURCE_BURST_MS after the first, so a burst of updates
  *	is a few reloads.  When the connection is lost or cannot be made

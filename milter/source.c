@@ -88,9 +88,8 @@
  *	(the file does not load, a changed row is refused: err names it);
  *	gen follows the generation returned.
  *	source_load_gen() also records, without rules_source, the
- *	domains_file as it was read (gen->file, lib/filediff.h); with
- *	SOURCE_FILE_GEN that record is all gen gets (the database's mark is
- *	not taken, the file not loaded twice).  source_load_file() is
+ *	domains_file as it was read (gen->file, lib/filediff.h).
+ *	source_load_file() is
  *	config_load() (the file alone, never the database) that records the
  *	domains_file into gen->file when it loads (the supervisor's copy of
  *	the rules).  source_file_update() builds
@@ -497,8 +496,8 @@ source_load_gen(const char *path, int flags, int *from_cache,
 		return c;
 	}
 	before = ruleset_count(config_builder_rules(b));
-	rc = source_rows(b, flags, gen != NULL && !(flags & SOURCE_FILE_GEN) ?
-	    &gen->mark : NULL, why, sizeof(why));
+	rc = source_rows(b, flags, gen != NULL ? &gen->mark : NULL, why,
+	    sizeof(why));
 	if (rc == 0 && gen != NULL && gen->mark.snapshot != NULL)
 		gen_files(path, gen);
 	if (rc == 0) {

@@ -13,7 +13,6 @@
 
 #define SOURCE_CACHE	0x01	/* use and write rules_cache (the daemon) */
 #define SOURCE_CACHE_ONLY 0x02	/* rules_cache, not the database */
-#define SOURCE_FILE_GEN	0x04	/* gen: the domains_file's record alone */
 
 #define SOURCE_NEW	0	/* a new generation */
 #define SOURCE_SAME	1	/* nothing changed */

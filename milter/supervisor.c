@@ -92,16 +92,21 @@ mono_now(void)
 
 /*
  * supervisor_keep_file - after a fork: the worker has its copy of the
- * domains_file's record; the first one (main's) is the supervisor's too
+ * generation state; the first domains_file record (main's) is the
+ * supervisor's too, the start load's mark and file rules the first
+ * worker's alone
  */
 static void
 supervisor_keep_file(struct supervisor *sv)
 {
-	if (sv->daemon->file != NULL && sv->daemon->file != sv->gen.file) {
+	struct source_gen *g = &sv->daemon->gen;
+
+	if (g->file != NULL && g->file != sv->gen.file) {
 		filediff_free(sv->gen.file);
-		sv->gen.file = sv->daemon->file;
+		sv->gen.file = g->file;
 	}
-	sv->daemon->file = NULL;
+	g->file = NULL;
+	source_gen_clear(g);
 }
 
 static int
@@ -115,8 +120,8 @@ supervisor_spawn(struct supervisor *sv, int first)
 		return -1;
 	}
 	/* a restarted worker diffs against the file of the rules it gets */
-	if (sv->daemon->file == NULL)
-		sv->daemon->file = sv->gen.file;
+	if (sv->daemon->gen.file == NULL)
+		sv->daemon->gen.file = sv->gen.file;
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
 		supervisor_keep_file(sv);

@@ -15,6 +15,13 @@
  * load, which records the file again.  A refused load keeps the record:
  * it still describes the rules in force.
  *
+ * The first worker takes from main() the start load's generation state
+ * (the domains_file's record; with rules_source the snapshot of its read
+ * and the file's own rules), so that its first change, the listener's
+ * catch-up after its LISTEN included, reads the change log from that
+ * snapshot instead of the whole table; a restarted worker reads the rows
+ * again itself (worker_config()).
+ *
  * The control thread never waits for a publish: a reload (WORKER_RELOAD:
  * the file and every row) and a change of the rules_source table (from
  * its listener: the rows changed, source_update()) are requests to the
@@ -328,6 +335,10 @@ worker_update(void)
 		}
 		free(cache);
 		break;
+	case SOURCE_SAME:
+		log_info("reload: %s: OK, %zu rules (no row changed: change "
+		    "log read)", worker_daemon->conf_path, n);
+		break;
 	case SOURCE_FAIL:
 		worker_failed(refused, err, n);
 		break;
@@ -596,9 +607,12 @@ worker_config(struct daemon *daemon, int first)
 		config = daemon->config;
 		daemon->config = NULL;
 		atomic_store(&worker_restarted, !first);
-		/* the record of the file this config was loaded from */
-		worker_gen.file = daemon->file;
-		daemon->file = NULL;
+		/*
+		 * What this config was loaded from: the domains_file's
+		 * record; the first worker's also the start load's mark
+		 */
+		worker_gen = daemon->gen;
+		memset(&daemon->gen, 0, sizeof(daemon->gen));
 	} else if ((config = source_load_gen(daemon->conf_path, SOURCE_CACHE,
 	    &cached, &worker_gen, err, sizeof(err))) != NULL) {
 		if (cached)
@@ -627,8 +641,7 @@ worker_config(struct daemon *daemon, int first)
 		daemon->config = NULL;
 	}
 	/* not taken: the rules came from elsewhere */
-	filediff_free(daemon->file);
-	daemon->file = NULL;
+	source_gen_clear(&daemon->gen);
 	metrics_loaded(config, 0);
 	live_replace(config);
 	return 0;

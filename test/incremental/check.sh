@@ -20,6 +20,10 @@
 #   - a random sequence of inserts, updates (values and patterns) and
 #     deletes, one to four a transaction, gives after each step the same
 #     answers from A as from the full rebuild;
+#   - after A's start, the listener's catch-up and the first change
+#     read the change log (no second full read), and a change made
+#     between a start load's snapshot and the listener's LISTEN (P: a
+#     start load slowed by a view) is caught up from the change log;
 #   - A really took the incremental way (its log), and a TRUNCATE, a
 #     non-canonical pattern and the file changing are full reads there;
 #   - a bad changed row is named in A's log and keeps the change out; the
@@ -230,6 +234,44 @@ step() {
 step
 same "start"
 e2e_ok "A and R agree on every key after the first full read"
+
+# The start's read is the only full one: the listener's catch-up after
+# its LISTEN and the first change read the change log from its snapshot
+grep "OK, .* rules$" "$E2E_DIR/A.log" &&
+    e2e_fail "A read the whole table again after its start"
+log_has "$E2E_DIR/A.log" "changed rows" ||
+    e2e_fail "A's first change after its start was not read from the change log"
+e2e_ok "after A's start: the listener's catch-up and the first change read the change log, no full read"
+
+# A change committed after the start load's snapshot was taken and
+# before the listener's LISTEN (its notification reaches no one) is
+# caught up by the listener's first read, from the change log.  P reads
+# the table through a view that sleeps 1 s a query (the change log as
+# it is), so the change is made while P's start load runs: its count
+# query, the first of its transaction, holds the snapshot.
+sql -c "CREATE SCHEMA slowstart; CREATE VIEW slowstart.rules AS
+    SELECT r.* FROM public.rules r, pg_sleep(1) z;
+    GRANT USAGE ON SCHEMA slowstart TO PUBLIC" >/dev/null ||
+    e2e_fail "slowstart schema"
+conf P "$PG_CONNINFO application_name=mr-node-p options='-csearch_path=slowstart,public'"
+p_loading() {
+	[ "$(sql -c "SELECT count(*) FROM pg_stat_activity
+	    WHERE application_name = 'mr-node-p' AND state = 'active'
+	    AND query LIKE 'SELECT count(*) FROM rules%'")" -ge 1 ]
+}
+(wait_for 10 p_loading &&
+    sql -c "INSERT INTO rules (pattern, relay) VALUES ('between.example', 'always')" >/dev/null) &
+between=$!
+start P
+wait "$between" || e2e_fail "P: no start load seen, or the INSERT failed"
+wait_for 20 relays P between.example ||
+    e2e_fail "P: the change made between its start load and its LISTEN is lost"
+grep "OK, .* rules$" "$E2E_DIR/P.log" &&
+    e2e_fail "P's catch-up after its LISTEN read the whole table"
+log_has "$E2E_DIR/P.log" "(changed rows; 1 patterns since the last full load)" ||
+    e2e_fail "P's catch-up did not read the change from the change log"
+stop_pids 10 "${MPID[P]}"
+e2e_ok "a change between the start load and the LISTEN: caught up from the change log, not lost"
 
 # --- a random sequence --------------------------------------------------------
 
