@@ -103,9 +103,11 @@ endif
 # The areas "make san-check" runs under ASan+UBSan (CI runs it after "make
 # check"): the daemon's scenarios, the relay corpus, the faults and the
 # metrics endpoint (HTTP in the supervisor, workers forked beside it), the
-# recipient callouts and the Postfix fast path (static mode's tables and
-# holds).
-SAN_CHECK	?= scenarios relay faults metrics verify fastpath
+# recipient callouts, the Postfix fast path (static mode's tables and
+# holds) and the incremental updates (generations by change log and by
+# domains_file diff, handed from supervisor to worker; first: the longest,
+# the others run beside it).
+SAN_CHECK	?= incremental scenarios relay faults metrics verify fastpath
 
 PROGRAMS	= $(LIBS) $(if $(DAEMON_SRCS),$(DAEMON)) \
 		  $(if $(HARNESS_SRCS),$(HARNESS)) \
