@@ -60,9 +60,10 @@
  * sees a key written in place at its next lookup), but relay_domains
  * and transport are trivial-rewrite(8)'s, which takes up to about 16 s
  * to notice a renamed table, and its clients cache an answer for 30 s
- * (smtpd keeps what it resolved while it runs).  So every name whose relay permission or route changed is held
- * (routehold.h): the access table answers 451 4.7.1 for it, to every
- * client, for ROUTEHOLD_SECONDS.  staticmaps_wait_ms() says how long
+ * (smtpd keeps what it resolved while it runs).  So every name whose
+ * relay permission or route changed is held (routehold.h): the access
+ * table answers 451 4.7.1 for it, to every client, for
+ * ROUTEHOLD_SECONDS.  staticmaps_wait_ms() says how long
  * until a hold is up (-1: none held); staticmaps_release() then takes
  * the held entries whose time is up out of the access table (written
  * whole and renamed: smtpd forgets what it resolved during the hold).

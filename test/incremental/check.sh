@@ -546,6 +546,25 @@ grep -q 'reload refused' "$E2E_DIR/AS.log" "$E2E_DIR/RS.log" &&
     e2e_fail "a static reload was refused: $(grep -h -m1 'reload refused' "$E2E_DIR/AS.log" "$E2E_DIR/RS.log")"
 e2e_ok "15 random steps: AS's tables updated in place ($inplace times, same inodes) equal a write from scratch"
 
+# a change of more than STATICMAPS_INPLACE_MIN (64) patterns and 1/8 of
+# the rules: whole files (a large change; here the change log's reader
+# reads such a change whole already: a full reload), then in place again
+bulk=()
+for i in $(seq 1 70); do
+	bulk+=("INSERT INTO rules (pattern) VALUES ('bulk$i.static.test') ON CONFLICT DO NOTHING;")
+done
+step "${bulk[@]}"
+static_same "a large change"
+grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1 |
+    grep -q 'whole files: a \(large change\|full reload\)' ||
+    e2e_fail "a large change: $(grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1)"
+step "DELETE FROM rules WHERE pattern = 'bulk1.static.test';"
+static_same "a small change after it"
+grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1 |
+    grep -q 'keys in place' ||
+    e2e_fail "a small change after a large one: $(grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1)"
+e2e_ok "a change of 70 patterns: whole files, the next one in place, both equal a write from scratch"
+
 # --- a real Postfix on the tables updated in place ---------------------------------
 
 # Postfix with contrib/postfix/main-static.cf on AS's tables: a domain
@@ -852,14 +871,18 @@ hups=$(grep -c "SIGHUP: reloading" "$E2E_DIR/S.log")
 oks=$(grep -c "reload: .*OK" "$E2E_DIR/S.log")
 kill -HUP "${MPID[S]}"
 wait_for 10 more S "SIGHUP: reloading" "$hups" || e2e_fail "S: no SIGHUP"
+# (each SIGHUP seen before the next is sent: the kernel merges a signal
+# sent while the same one is pending)
 printf 'file.test\nfirst.hup.example\n' >"$E2E_DIR/S/domains.new"
 mv "$E2E_DIR/S/domains.new" "$E2E_DIR/S/domains"
 kill -HUP "${MPID[S]}"
+wait_for 10 more S "SIGHUP: reloading" $((hups + 1)) ||
+    e2e_fail "S: the second SIGHUP was not received"
 printf 'file.test\nsecond.hup.example\n' >"$E2E_DIR/S/domains.new"
 mv "$E2E_DIR/S/domains.new" "$E2E_DIR/S/domains"
 kill -HUP "${MPID[S]}"
 wait_for 10 more S "SIGHUP: reloading" $((hups + 2)) ||
-    e2e_fail "S: the SIGHUPs were not all received"
+    e2e_fail "S: the third SIGHUP was not received"
 wait_for 60 relays S second.hup.example ||
     e2e_fail "S: the last file's rules are not served: a SIGHUP was lost"
 relays S first.hup.example &&
