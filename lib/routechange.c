@@ -57,6 +57,7 @@
 #include "routechange.h"
 #include "ruleset.h"
 #include "sorttab.h"
+#include "strutil.h"
 
 /* A name whose route changed, and its old smart hosts (NULL: none). */
 struct rc_entry {
@@ -104,15 +105,6 @@ routechange_new(void)
 	return rc;
 }
 
-/* rc_same - two strings, either NULL, equal */
-static int
-rc_same(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 /* rc_routed - the rule routes (a smart host), deny rules never */
 static const struct rule *
 rc_routed(const struct ruleset *set, const char *name)
@@ -136,8 +128,8 @@ rc_differs(const struct rc_walk *w, const char *name)
 	b = rc_routed(w->new, name);
 	if (a == NULL || b == NULL)
 		return a != b;
-	return !rc_same(a->smarthost, b->smarthost) ||
-	    !rc_same(a->transport, b->transport);
+	return !str_same(a->smarthost, b->smarthost) ||
+	    !str_same(a->transport, b->transport);
 }
 
 /* rc_visit - one rule name of either set, compared in both */
