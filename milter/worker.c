@@ -336,8 +336,9 @@ worker_update(void)
 		free(cache);
 		break;
 	case SOURCE_SAME:
-		log_info("reload: %s: OK, %zu rules (no row changed: change "
-		    "log read)", worker_daemon->conf_path, n);
+		/* no generation: no reload counted */
+		log_info("reload: %s: no row changed (change log read; %zu "
+		    "rules in force)", worker_daemon->conf_path, n);
 		break;
 	case SOURCE_FAIL:
 		worker_failed(refused, err, n);
