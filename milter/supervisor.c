@@ -73,21 +73,22 @@ struct supervisor {
 	struct daemon	*daemon;
 	pid_t		 pid;		/* worker, -1 when none */
 	int		 ctl;		/* pipe to the worker */
-	time_t		 started;
-	time_t		 restart_at;	/* when pid == -1 */
+	long long	 started;	/* ms, mono_ms() */
+	long long	 restart_at;	/* ms, when pid == -1 */
 	int		 fails;
 	int		 load_pending;	/* a SIGHUP since the last load */
 	struct source_gen gen;		/* the domains_file of daemon->config */
 	int		 sigfd;		/* signalfd with metrics, else -1 */
 };
 
-static time_t
-mono_now(void)
+/* mono_ms - the monotonic clock in milliseconds */
+static long long
+mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -143,7 +144,7 @@ supervisor_spawn(struct supervisor *sv, int first)
 		log_warning("supervisor: fcntl: %s", strerror(errno));
 	sv->ctl = fds[1];
 	sv->pid = pid;
-	sv->started = mono_now();
+	sv->started = mono_ms();
 	log_info("supervisor %ld: worker %ld started", (long)getpid(),
 	    (long)pid);
 	/* sv->daemon->config stays: the rules of the next restart */
@@ -246,7 +247,7 @@ supervisor_reap(struct supervisor *sv, int stopping)
 			log_info("supervisor: worker %ld %s", (long)pid, how);
 			return 0;
 		}
-		if (mono_now() - sv->started >= SUPERVISOR_HEALTHY)
+		if (mono_ms() - sv->started >= SUPERVISOR_HEALTHY * 1000LL)
 			sv->fails = 0;
 		sv->fails++;
 		if (sv->fails > SUPERVISOR_MAX_FAILS) {
@@ -264,7 +265,7 @@ supervisor_reap(struct supervisor *sv, int stopping)
 		delay = 1 << (sv->fails - 1);
 		if (delay > SUPERVISOR_MAX_DELAY)
 			delay = SUPERVISOR_MAX_DELAY;
-		sv->restart_at = mono_now() + delay;
+		sv->restart_at = mono_ms() + delay * 1000LL;
 		log_warning("supervisor: worker %ld %s; restarting it in %d s",
 		    (long)pid, how, delay);
 	}
@@ -276,10 +277,10 @@ static void
 supervisor_wait(struct supervisor *sv, const sigset_t *set, int secs)
 {
 	struct timespec ts = { 1, 0 };
-	time_t	 end;
+	long long end;
 
-	end = mono_now() + secs;
-	while (sv->pid != -1 && mono_now() < end) {
+	end = mono_ms() + secs * 1000LL;
+	while (sv->pid != -1 && mono_ms() < end) {
 		(void)sigtimedwait(set, NULL, &ts);
 		(void)supervisor_reap(sv, 1);
 	}
@@ -363,18 +364,26 @@ supervisor_block_signals(sigset_t *set)
 static int
 supervisor_next(struct supervisor *sv, const sigset_t *set)
 {
-	struct timespec ts = { 1, 0 };
+	struct timespec ts;
 	struct signalfd_siginfo si;
 	struct pollfd pfd[2];
-	int	 n;
+	long long left;
+	int	 n, wait_ms;
 
-	if (sv->sigfd == -1)
+	/* a second at most; no later than a restart that is due */
+	wait_ms = 1000;
+	if (sv->pid == -1 && (left = sv->restart_at - mono_ms()) < wait_ms)
+		wait_ms = left > 0 ? (int)left : 0;
+	if (sv->sigfd == -1) {
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (wait_ms % 1000) * 1000000L;
 		return sigtimedwait(set, NULL, &ts);
+	}
 	pfd[0].fd = sv->sigfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = metrics_http_fd();
 	pfd[1].events = POLLIN;
-	n = poll(pfd, 2, metrics_http_timeout(1000));
+	n = poll(pfd, 2, metrics_http_timeout(wait_ms));
 	metrics_http_run();
 	if (n > 0 && (pfd[0].revents & POLLIN) != 0 &&
 	    read(sv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
@@ -387,7 +396,7 @@ supervisor_run(struct daemon *daemon)
 {
 	struct supervisor sv;
 	sigset_t set;
-	time_t	 now;
+	long long now;
 	char	 err[256];
 	int	 sig, status = 0;
 
@@ -431,7 +440,7 @@ supervisor_run(struct daemon *daemon)
 		}
 		if (sig == SIGHUP || sig == SIGUSR1)
 			supervisor_signal(&sv, sig);
-		now = mono_now();
+		now = mono_ms();
 		if (sv.load_pending && (sig == -1 ||
 		    (sv.pid == -1 && now >= sv.restart_at))) {
 			sv.load_pending = 0;
@@ -440,7 +449,7 @@ supervisor_run(struct daemon *daemon)
 		if (sv.pid == -1 && now >= sv.restart_at) {
 			metrics_add(MC_WORKER_RESTARTS);
 			if (supervisor_spawn(&sv, 0) != 0)
-				sv.restart_at = now + SUPERVISOR_MAX_DELAY;
+				sv.restart_at = now + SUPERVISOR_MAX_DELAY * 1000LL;
 		}
 	}
 	supervisor_shutdown(&sv, &set);
