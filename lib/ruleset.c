@@ -1169,6 +1169,17 @@ ruleset_count(const struct ruleset *set)
 }
 
 int
+rule_same(const struct rule *a, const struct rule *b)
+{
+	return a->kind == b->kind && a->relay == b->relay &&
+	    str_same(a->smarthost, b->smarthost) &&
+	    str_same(a->transport, b->transport) &&
+	    str_same(a->reply, b->reply) && a->recipients == b->recipients &&
+	    a->rcptlist == b->rcptlist && a->tls == b->tls &&
+	    str_same(a->tls_match, b->tls_match) && a->auth == b->auth;
+}
+
+int
 ruleset_any(const struct ruleset *set, int (*fn)(const struct rule *rule))
 {
 	size_t	 i;

@@ -37,6 +37,11 @@
  * ruleset_count() is the number of rules.  ruleset_free()
  * releases everything (NULL is fine).
  *
+ * rule_same() is 1 when two rules, of one set or of two, say the same:
+ * kind, relay, strings by value; a recipients list and credentials are
+ * the same only when they are one loaded file (rules of two loads that
+ * read files of their own never compare equal).
+ *
  * ruleset_any() is 1 when fn returns non-zero for one of the distinct
  * rules the set interned (rules that say the same thing are one), else
  * 0; it has no patterns and no order, and costs the number of distinct
@@ -174,6 +179,7 @@ int	ruleset_walk(const struct ruleset *set, ruleset_walk_fn *fn,
 int	ruleset_walk_below(const struct ruleset *set, const char *name,
 	    ruleset_walk_fn *fn, void *arg);
 size_t	ruleset_count(const struct ruleset *set);
+int	rule_same(const struct rule *a, const struct rule *b);
 int	ruleset_any(const struct ruleset *set,
 	    int (*fn)(const struct rule *rule));
 int	rule_relay_parse(const char *word, enum rule_relay *out);

@@ -538,41 +538,22 @@ source_load_gen(const char *path, int flags, int *from_cache,
 	return c;
 }
 
-/* rule_text - ruleset_walk() callback: a rule as text, for a comparison */
+/* rule_in - ruleset_walk() callback: 1 unless set arg says the same */
 static int
-rule_text(const char *pattern, const struct rule *r, void *arg)
+rule_in(const char *pattern, const struct rule *r, void *arg)
 {
-	fprintf(arg, "%s %d %s %s %s %d %d %s\n", pattern, r->relay,
-	    r->smarthost != NULL ? r->smarthost : "-",
-	    r->transport != NULL ? r->transport : "-",
-	    r->reply != NULL ? r->reply : "-", r->recipients, r->tls,
-	    r->tls_match != NULL ? r->tls_match : "-");
-	return 0;
+	const struct rule *other;
+
+	other = overlay_rule(arg, pattern);
+	return other != NULL && rule_same(r, other) ? 0 : 1;
 }
 
 /* rules_same - two rule sets say the same, pattern by pattern */
 static int
 rules_same(const struct ruleset *a, const struct ruleset *b)
 {
-	char	*ta, *tb;
-	size_t	 la, lb;
-	FILE	*fa, *fb;
-	int	 same;
-
-	ta = tb = NULL;
-	fa = open_memstream(&ta, &la);
-	fb = open_memstream(&tb, &lb);
-	same = fa != NULL && fb != NULL &&
-	    ruleset_walk(a, rule_text, fa) == 0 &&
-	    ruleset_walk(b, rule_text, fb) == 0;
-	if (fa != NULL && fclose(fa) != 0)
-		same = 0;
-	if (fb != NULL && fclose(fb) != 0)
-		same = 0;
-	same = same && la == lb && memcmp(ta, tb, la) == 0;
-	free(ta);
-	free(tb);
-	return same;
+	return ruleset_count(a) == ruleset_count(b) &&
+	    ruleset_walk(a, rule_in, (void *)b) == 0;
 }
 
 /* has_file - a rule reading a file of its own (it may have changed) */
@@ -724,39 +705,11 @@ file_added(const char *line, size_t len, unsigned long lineno, void *arg)
 	return 0;
 }
 
-/* rule_same - two rules say the same */
-static int
-rule_same(const char *pattern, const struct rule *a, const struct rule *b)
-{
-	char	*ta, *tb;
-	size_t	 la, lb;
-	FILE	*fa, *fb;
-	int	 same;
-
-	if (a == NULL || b == NULL)
-		return 0;
-	ta = tb = NULL;
-	fa = open_memstream(&ta, &la);
-	fb = open_memstream(&tb, &lb);
-	same = fa != NULL && fb != NULL;
-	if (same) {
-		rule_text(pattern, a, fa);
-		rule_text(pattern, b, fb);
-	}
-	if (fa != NULL && fclose(fa) != 0)
-		same = 0;
-	if (fb != NULL && fclose(fb) != 0)
-		same = 0;
-	same = same && la == lb && memcmp(ta, tb, la) == 0;
-	free(ta);
-	free(tb);
-	return same;
-}
-
 /* inline_same - the inline rules of c are those cur was built with */
 static int
 inline_same(const struct config *c, const struct config *cur)
 {
+	const struct rule *a, *b;
 	size_t	 i;
 
 	if (c->ninline_patterns != cur->ninline_patterns)
@@ -764,9 +717,9 @@ inline_same(const struct config *c, const struct config *cur)
 	for (i = 0; i < c->ninline_patterns; i++)
 		if (strcmp(c->inline_patterns[i],
 		    cur->inline_patterns[i]) != 0 ||
-		    !rule_same(c->inline_patterns[i],
-		    overlay_rule(c->rules, c->inline_patterns[i]),
-		    overlay_rule(cur->rules, cur->inline_patterns[i])))
+		    (a = overlay_rule(c->rules, c->inline_patterns[i])) == NULL ||
+		    (b = overlay_rule(cur->rules,
+		    cur->inline_patterns[i])) == NULL || !rule_same(a, b))
 			return 0;
 	return 1;
 }

@@ -187,6 +187,64 @@ START_TEST(test_smarthost_repeat)
 }
 END_TEST
 
+/* rule_same: rules of two sets compared by value, not by pointer */
+START_TEST(test_rule_same)
+{
+	static const struct {
+		const char	*pattern, *relay, *smarthost, *reply;
+		int		 same;
+	} cases[] = {
+		{ "a.example", NULL, "[192.0.2.1]:25", NULL, 1 },
+		{ "b.example", NULL, "[192.0.2.2]:25", NULL, 0 },
+		{ "c.example", "deny", NULL, "550 5.7.1 Go away", 1 },
+		{ "d.example", "deny", NULL, "550 5.7.1 Elsewhere", 0 },
+		{ "#e.example", "trusted", NULL, NULL, 1 },
+		{ "#f.example", "always", NULL, NULL, 0 },
+	};
+	struct ruleset		*x, *y;
+	struct rule_spec	 spec;
+	const struct rule	*rx, *ry;
+	char			 err[256];
+	size_t			 i;
+
+	x = ruleset_new();
+	y = ruleset_new();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&spec, 0, sizeof(spec));
+		spec.relay = cases[i].relay;
+		spec.smarthost = cases[i].smarthost;
+		spec.reply = cases[i].reply;
+		ck_assert_int_eq(ruleset_add(x, cases[i].pattern, &spec, err,
+		    sizeof(err)), 0);
+		/* y: the same rule, or one changed in a single field */
+		if (!cases[i].same) {
+			if (spec.smarthost != NULL)
+				spec.smarthost = "[192.0.2.9]:25";
+			else if (spec.reply != NULL)
+				spec.reply = "550 5.7.1 Go away";
+			else
+				spec.relay = "trusted";
+		}
+		ck_assert_int_eq(ruleset_add(y, cases[i].pattern, &spec, err,
+		    sizeof(err)), 0);
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rx = ruleset_lookup(x, cases[i].pattern +
+		    (cases[i].pattern[0] == '#'), NULL);
+		ry = ruleset_lookup(y, cases[i].pattern +
+		    (cases[i].pattern[0] == '#'), NULL);
+		ck_assert_ptr_nonnull(rx);
+		ck_assert_ptr_nonnull(ry);
+		ck_assert_ptr_ne(rx, ry);
+		ck_assert_msg(rule_same(rx, ry) == cases[i].same,
+		    "%s: rule_same %d", cases[i].pattern, !cases[i].same);
+		ck_assert_int_eq(rule_same(rx, rx), 1);
+	}
+	ruleset_free(x);
+	ruleset_free(y);
+}
+END_TEST
+
 START_TEST(test_smarthost)
 {
 	const struct vcase	*t = &smarthosts[_i];
@@ -791,6 +849,7 @@ main(void)
 	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_walk);
 	tcase_add_test(tc, test_smarthost_repeat);
+	tcase_add_test(tc, test_rule_same);
 	tcase_add_loop_test(tc, test_random, 0, 3);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
