@@ -66,6 +66,7 @@ set -u
 B=${MR_BUILD:-.}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/daemon.sh"
+. "$HERE/../lib/port.sh"
 MR=$B/milter/milter-relay
 MT=$B/test/harness/milter-test
 NULL=$B/test/harness/nullmilter
@@ -108,14 +109,6 @@ bad() { echo "run.sh: $*" >&2; STATUS=1; : >"$T/failed"; }
 count_in() { grep -cF -- "$2" "$1" 2>/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 30000))
-		port_open "$p" || { echo "$p"; return 0; }
-	done
-	return 1
-}
 
 # field NAME LINE: the value of NAME=VALUE in a key=value line
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
@@ -299,7 +292,7 @@ if ! skipped trie; then
 	[ -n "$l" ] && row "   config_load of the domains_file, s" "$l"
 fi
 
-SMPORT=$(free_port) || { echo "no free port" >&2; exit 1; }
+SMPORT=$(mr_free_port) || { echo "no free port" >&2; exit 1; }
 note "starting milter-relay with $RULES rules, nullmilter"
 t0=$(date +%s.%N)
 start_mr big "$T/big.conf" "$SMPORT" || { bad "milter-relay did not start"; exit 1; }
@@ -460,7 +453,7 @@ stop_pid "$MR_D"
 # 7. metrics endpoint on vs off
 if ! skipped metrics; then
 	note "7. metrics: $ROUNDS x $NRCPT RCPTs, scraped 10/s vs no endpoint"
-	HPORT=$(free_port) || { echo "no free port" >&2; exit 1; }
+	HPORT=$(mr_free_port) || { echo "no free port" >&2; exit 1; }
 	{
 		echo 'policy = { unmatched = "reject"; };'
 		echo 'domains = ('

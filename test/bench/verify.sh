@@ -27,6 +27,7 @@ ROUNDS=${2:-3}
 CONNS=${3:-8}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/daemon.sh"
+. "$HERE/../lib/port.sh"
 B=${MR_BUILD:-.}
 MR=$B/milter/milter-relay
 MT=$B/test/harness/milter-test
@@ -42,14 +43,6 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 30000))
-		port_open "$p" || { echo "$p"; return 0; }
-	done
-	return 1
-}
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
@@ -60,7 +53,7 @@ verdict() {
 		print ok ? "ok" : "MISSED" }'
 }
 
-SINK=$(free_port) || exit 1
+SINK=$(mr_free_port) || exit 1
 u=()
 [ "$(id -u)" = 0 ] && u=(-u nobody)
 smtp-sink "${u[@]}" "127.0.0.1:$SINK" 256 >"$T/sink.log" 2>&1 &

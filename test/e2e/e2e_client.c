@@ -19,8 +19,6 @@
  *	e2e_client raw [-H HOST] -p PORT
  *		Sends stdin as it is, then prints everything received
  *		until the server closes (up to 30 s).
- *	e2e_client port [-H HOST]
- *		Prints a free TCP port (bound then released).
  *
  * Hosts are numeric IPv4 or IPv6 addresses.  Every read has a 60 s
  * timeout: a test never hangs on a silent server.
@@ -325,30 +323,10 @@ do_raw(const char *host, int port)
 	return 0;
 }
 
-static int
-do_port(const char *host)
-{
-	struct sockaddr_storage ss;
-	socklen_t	 len;
-	int		 fd;
-
-	fd = socket(sockaddr_fill(host, 0, &ss, &len), SOCK_STREAM, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&ss, len) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
-		perror("port");
-		return 1;
-	}
-	printf("%d\n", ntohs(ss.ss_family == AF_INET ?
-	    ((struct sockaddr_in *)&ss)->sin_port :
-	    ((struct sockaddr_in6 *)&ss)->sin6_port));
-	close(fd);
-	return 0;
-}
-
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: e2e_client smtp|socketmap|raw|port [-b bind] "
+	fprintf(stderr, "usage: e2e_client smtp|socketmap|raw [-b bind] "
 	    "[-H host] [-p port] [-f from] [-s subject] [-a plain] "
 	    "[rcpt...]\n");
 	exit(2);
@@ -390,8 +368,6 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (strcmp(mode, "port") == 0)
-		return do_port(host);
 	if (port <= 0 || port > 65535)
 		usage();
 	if (strcmp(mode, "smtp") == 0)

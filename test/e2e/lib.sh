@@ -106,6 +106,7 @@ PF_DIR=
 PF_STARTED=0
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/skip.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/port.sh"
 
 E2E_LAST_OK=
 
@@ -194,19 +195,11 @@ e2e_build_client() {
 	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$1" "$src"
 }
 
-e2e_free_port() {
-	local host=${1:-127.0.0.1} port i
-	for i in $(seq 1 20); do
-		port=$("$E2E_CLIENT" port -H "$host") || continue
-		# the kernel's ephemeral ports; keep clear of the low ones
-		[ "$port" -gt 10000 ] && { echo "$port"; return 0; }
-	done
-	return 1
-}
+# e2e_free_port [HOST]: test/lib/port.sh's mr_free_port
+e2e_free_port() { mr_free_port "$@"; }
 
 e2e_have_ipv6() {
-	[ -z "${E2E_NO_IPV6:-}" ] &&
-	    "$E2E_CLIENT" port -H ::1 >/dev/null 2>&1
+	[ -z "${E2E_NO_IPV6:-}" ] && mr_free_port ::1 >/dev/null 2>&1
 }
 
 # Something accepts connections on HOST PORT (bash /dev/tcp, no data).

@@ -35,6 +35,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/../lib/skip.sh"
+. "$HERE/../lib/port.sh"
 
 SAN=${MR_SANITIZE:-}
 # Under SANITIZE=1 (make san-check) the daemon faults run again with
@@ -352,7 +353,7 @@ fault_trickle() {
 	echo "-- trickle: slow socketmap clients do not hold the slots"
 	bulk_write 10
 	conf_write "$T/trickle.conf"
-	port=$(fl_free_port)
+	port=$(mr_free_port)
 	fl_daemon_start trickle "$T/trickle.conf" -m "inet:$port@127.0.0.1"
 	perl "$HERE/trickle.pl" "$port" 600 40 127.0.0.2 127.0.0.3 127.0.0.4 \
 	    >"$T/trickle.out" 2>&1 &
@@ -399,7 +400,7 @@ fault_idle() {
 	echo "-- idle: the socketmap closes a silent connection, others go on"
 	bulk_write 10
 	conf_write "$T/idle.conf"
-	port=$(fl_free_port)
+	port=$(mr_free_port)
 	fl_daemon_start idle "$T/idle.conf" -m "inet:$port@127.0.0.1"
 	perl -MIO::Socket::INET -e '
 		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",

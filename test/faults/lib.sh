@@ -18,7 +18,6 @@
 #				it never did
 #	fl_scenario FILE	milter-test on DAEMON_SOCK, output in $T/mt.out
 #	fl_sanitizer_clean LOG	fails when LOG holds a sanitizer report
-#	fl_free_port		prints a free TCP port on 127.0.0.1
 #	fail MESSAGE		print it, the last lines of every log in $T (each
 #				daemon's), exit 1 (the trap cleans up)
 #
@@ -142,10 +141,3 @@ fl_sanitizer_clean() {
 	fi
 }
 
-# fl_free_port: a TCP port on 127.0.0.1 that nothing listens on now
-fl_free_port() {
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
-		    LocalPort => 0, Proto => "tcp", Listen => 1) or die "$!\n";
-		print $s->sockport, "\n";'
-}

@@ -34,6 +34,7 @@ MT=$B/test/harness/milter-test
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/daemon.sh"
 . "$HERE/../lib/skip.sh"
+. "$HERE/../lib/port.sh"
 CONF=$HERE/conf
 T=$(mktemp -d "${TMPDIR:-/tmp}/mr-scen.XXXXXX") || exit 1
 chmod 755 "$T"
@@ -527,15 +528,7 @@ wait_for "$WAIT" dead "$wk"
 is_socket "$T/st.sock" && ok || fail "no stale socket to test with"
 rm -f "$T/st.pid"
 # a free loopback port for the socketmap (-m)
-free_port() {
-	local p i
-	for i in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-	echo 0
-}
-SMPORT=$(free_port)
+SMPORT=$(mr_free_port) || SMPORT=0
 start_daemon st "$CONF/main.conf" -m "inet:$SMPORT@127.0.0.1" && ok ||
     fail "a stale socket blocks start"
 # the socketmap (-m) answers from the same rules: netstrings over TCP
@@ -586,9 +579,9 @@ inet_socket() {
 		sed 's/^/    /' "$T/in6.log"
 	fi
 }
-inet_socket "inet:$(free_port)@127.0.0.1"
+inet_socket "inet:$(mr_free_port)@127.0.0.1"
 if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
-	inet_socket "inet6:$(free_port)@[::1]"
+	inet_socket "inet6:$(mr_free_port ::1)@[::1]"
 else
 	mr_skip "no ::1 on the loopback: the inet6 milter socket NOT checked"
 fi

@@ -13,10 +13,11 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../faults/lib.sh"
+. "$HERE/../lib/port.sh"
 
 SECS=${TSAN_SECONDS:-20}
 export TSAN_OPTIONS="halt_on_error=0 history_size=4 suppressions=$HERE/suppressions.txt ${TSAN_OPTIONS:-}"
-PORT=$(fl_free_port)
+PORT=$(mr_free_port)
 for i in $(seq 1 5000); do echo "h$i.bulk.example"; done >"$T/bulk.list"
 cat >"$T/tsan.conf" <<EOC
 policy = { unmatched = "reject"; trusted_networks = [ "127.0.0.1/32" ]; };
