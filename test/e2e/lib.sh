@@ -66,6 +66,11 @@
 #   pf_start / pf_stop / pf_reload
 #   pf_flush                    postqueue -f
 #   pf_queue_count              messages still queued (postqueue -j)
+#   pf_queue_holds N            true when a listing shows exactly N queued
+#                               (up to 50 listings 0.2 s apart: showq reads
+#                               one queue directory after another and
+#                               misses a message qmgr moves meanwhile);
+#                               PF_QUEUE_SEEN has the last count
 #   pf_wait_queue_empty [SECS]  poll until the queue is empty
 #   pf_log                      the instance's maillog
 #   pf_check                    "postfix check" errors (via script -qc)
@@ -403,6 +408,16 @@ pf_flush() {
 
 pf_queue_count() {
 	postqueue -c "$PF_DIR" -j 2>/dev/null | grep -c queue_id || true
+}
+
+pf_queue_holds() {
+	local want=$1 i
+	for i in $(seq 1 50); do
+		PF_QUEUE_SEEN=$(pf_queue_count)
+		[ "$PF_QUEUE_SEEN" -eq "$want" ] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 pf_wait_queue_empty() {
