@@ -51,7 +51,10 @@
  *	  - rules that set tls without a tlsmgr service in master.cf;
  *	  - rules with auth_file while maps_dir is unset, or Postfix's
  *	    smtp_sasl_auth_enable is not yes, or smtp_sasl_password_maps
- *	    does not name maps_dir/sasl_passwd.  With such rules maps_dir
+ *	    does not name maps_dir/sasl_passwd, or smtp_sasl_security_options
+ *	    (the options of a session without TLS) lacks noplaintext, so
+ *	    PLAIN and LOGIN could send the password in clear if a session
+ *	    ever went on without TLS.  With such rules maps_dir
  *	    does not mean static mode (the table is written in every mode):
  *	    the mode is Postfix's (milter, socketmap, else static).
  *	Without postconf it finds nothing; with a postconf that fails it
@@ -103,6 +106,7 @@ enum pf_param {
 	PF_SMTP_TLS_POLICY_MAPS,
 	PF_SMTP_SASL_AUTH_ENABLE,
 	PF_SMTP_SASL_PASSWORD_MAPS,
+	PF_SMTP_SASL_SECURITY_OPTIONS,
 	PF_NPARAMS
 };
 
@@ -112,7 +116,8 @@ static const char *const pf_names[PF_NPARAMS] = {
 	"transport_maps", "smtpd_relay_restrictions",
 	"smtpd_recipient_restrictions", "smtpd_milters",
 	"milter_default_action", "smtp_tls_policy_maps",
-	"smtp_sasl_auth_enable", "smtp_sasl_password_maps"
+	"smtp_sasl_auth_enable", "smtp_sasl_password_maps",
+	"smtp_sasl_security_options"
 };
 
 struct pf {
@@ -629,6 +634,18 @@ credentials(const struct config *config, const struct pf *pf,
 	snprintf(want, sizeof(want), "%s/sasl_passwd", config->maps_dir);
 	n += asks(pf, PF_SMTP_SASL_PASSWORD_MAPS, want, dir, "the rules' "
 	    "smart hosts get no password from their auth_file", say);
+	if (pf_index(pf->value[PF_SMTP_SASL_SECURITY_OPTIONS], match_word,
+	    "noplaintext") < 0) {
+		sayf(say, "postfix (%s): rules have auth_file but "
+		    "smtp_sasl_security_options = %s lacks noplaintext: "
+		    "PLAIN and LOGIN would send the password in clear on a "
+		    "session without TLS; set it to noanonymous, noplaintext "
+		    "(smtp_sasl_tls_security_options = noanonymous for TLS "
+		    "sessions)", dir,
+		    pf->value[PF_SMTP_SASL_SECURITY_OPTIONS][0] != '\0' ?
+		    pf->value[PF_SMTP_SASL_SECURITY_OPTIONS] : "(empty)");
+		n++;
+	}
 	return n;
 }
 

@@ -30,7 +30,8 @@
 #  10. a rule with auth_file in milter mode: maps_dir does not make it
 #      static mode; smtp_sasl_auth_enable and smtp_sasl_password_maps
 #      named until contrib/postfix/main.cf's lines are uncommented; no
-#      maps_dir named;
+#      maps_dir named; smtp_sasl_security_options without noplaintext
+#      named; tls = "dane" with auth_file refused by name;
 #  11. the README's first command is "make demo", and its step 3 shows
 #      what -t prints for the example;
 #  12. maps-only done right (contrib/postfix/main-maps.cf verbatim, the
@@ -253,7 +254,21 @@ t c10 "$T/auth.conf"
 sed 's|^maps_dir.*||' "$T/auth.conf" >"$T/auth-nomaps.conf"
 t c10 "$T/auth-nomaps.conf"
 has "rules have auth_file but maps_dir is unset" 10
-ok "auth_file in milter mode: smtp_sasl lines named, maps_dir not taken for static mode"
+# smtp_sasl_security_options without noplaintext (a common recipe's
+# "noanonymous"): PLAIN and LOGIN allowed without TLS, named
+cp -r "$T/c10" "$T/c10p"
+sed -i 's|^smtp_sasl_security_options = .*|smtp_sasl_security_options = noanonymous|' \
+    "$T/c10p/main.cf"
+t c10p "$T/auth.conf"
+has "smtp_sasl_security_options = noanonymous lacks noplaintext" 10
+[ "$(wc -l <"$T/err")" = 1 ] || fail "10: more than the noplaintext warning"
+# tls = "dane" degrades to may without TLSA records: -t refuses it by name
+sed 's|tls = "encrypt"|tls = "dane"|' "$T/auth.conf" >"$T/auth-dane.conf"
+MAIL_CONFIG=$T/c10 "$MR" -t -c "$T/auth-dane.conf" >"$T/out" 2>&1 &&
+    fail "10: -t passes auth_file with tls = \"dane\""
+grep -qF 'auth_file needs tls = "encrypt", "verify" or "secure", not "dane"' \
+    "$T/out" || fail "10: -t does not name dane: $(cat "$T/out")"
+ok "auth_file in milter mode: smtp_sasl lines named, noplaintext named, dane refused, maps_dir not taken for static mode"
 # 11. README: its first command runs the demo, and step 3 prints what -t
 # prints for the shipped example
 sed -n '/^    /{p;q}' README.md | grep -qx '    sudo ./contrib/install-deps.sh && make demo' ||
