@@ -185,7 +185,7 @@ START_TEST(test_rules)
 	a = cred_file("a", "relay:" SECRET "\n", 0600);
 	b = cred_file("b", "other:different\n", 0600);
 	a2 = cred_file("a2", "relay:" SECRET "\n", 0600);
-	/* credentials need tls encrypt or stronger, and a smart host */
+	/* credentials need tls encrypt, verify or secure, and a smart host */
 	snprintf(body, sizeof(body), "{ match = \"x.example\"; "
 	    "smarthost = \"[192.0.2.1]\"; auth_file = \"%s\"; }", a);
 	ck_assert_ptr_null(rules(body, err, sizeof(err)));
