@@ -17,7 +17,10 @@
  *	mtacheck_rules(): a rule that sets no tls sharing a smart host with
  *	a rule that does.  Postfix looks the TLS policy up by next hop, so
  *	the first rule's mail gets the second's policy (deferred when the
- *	host cannot do it); both rules are named.
+ *	host cannot do it); both rules are named.  The same for credentials:
+ *	a rule without auth_file sharing a smart host with a rule that has
+ *	one (Postfix looks sasl_passwd up by next hop, so the first rule's
+ *	mail is sent with the second's username and password).
  *
  *	mtacheck_dirs(): the directories the daemon writes, as its user
  *	(the configuration's "user" when running as root): maps_dir (static
@@ -80,6 +83,7 @@
 #include "nexthop.h"
 #include "pflist.h"
 #include "ruleset.h"
+#include "saslpasswd.h"
 #include "sockspec.h"
 #include "tlspolicy.h"
 
@@ -194,17 +198,50 @@ tls_plain_rule(const char *pattern, const struct rule *rule, void *arg)
 	return 0;
 }
 
+/* --- rules: one smart host, one set of credentials -------------------- */
+
+/* auth_plain_rule - walk: a rule without auth_file on a hop that has one */
+static int
+auth_plain_rule(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct tlsshare *ts = arg;
+	const struct hop_entry *e;
+	struct nexthop	 hop;
+	const char	*cursor;
+	char		 key[HOPTABLE_KEY_MAX + 1];
+
+	if (rule->auth != NULL || rule->smarthost == NULL ||
+	    rule->relay == RELAY_DENY)
+		return 0;
+	cursor = rule->smarthost;
+	while (nexthop_list_next(&cursor, &hop) == 1) {
+		if (hoptable_key(&hop, key, sizeof(key)) == -1 ||
+		    (e = saslpasswd_find(ts->config->sasl, key)) == NULL)
+			continue;
+		sayf(ts->say, "rule \"%s\" has no auth_file but shares smart "
+		    "host %s with rule \"%s\" (auth_file %s): Postfix looks "
+		    "credentials up by next hop, so its mail is sent with "
+		    "those credentials too; give both rules the same "
+		    "auth_file, or the rule its own smart host", pattern, key,
+		    e->pattern, e->rule->auth->path);
+		ts->n++;
+		break;
+	}
+	return 0;
+}
+
 int
 mtacheck_rules(const struct config *config, mtacheck_say_fn *say)
 {
 	struct tlsshare ts;
 
-	if (config->tls == NULL)
-		return 0;
 	memset(&ts, 0, sizeof(ts));
 	ts.config = config;
 	ts.say = say;
-	(void)ruleset_walk(config->rules, tls_plain_rule, &ts);
+	if (config->tls != NULL)
+		(void)ruleset_walk(config->rules, tls_plain_rule, &ts);
+	if (config->sasl != NULL)
+		(void)ruleset_walk(config->rules, auth_plain_rule, &ts);
 	return ts.n;
 }
 

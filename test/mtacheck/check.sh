@@ -20,7 +20,9 @@
 #   5. static mode: maps_dir not writable; no tlsmgr in master.cf while rules
 #      set tls; relay_domains (main-maps.cf's, empty) not on the table;
 #   6. a rule without tls on the smart host of a tls = "encrypt" rule:
-#      both rules named;
+#      both rules named; 6b. the same for a rule without auth_file on
+#      the smart host of a rule with one (port 587: port 25 is another
+#      hop);
 #   7. recipients = "verify" with the cache's directory missing: named by
 #      -t and in the daemon's start log;
 #   8. no postconf in PATH: no Postfix warning;
@@ -180,6 +182,23 @@ END
 t c3 "$T/share.conf"
 has 'rule "plain.example" sets no tls but shares smart host [192.0.2.25] with rule "secure.example" (tls encrypt)' 6
 ok "a smart host with and without tls: both rules named"
+# 6b. the same for credentials: the rule without auth_file gets them too
+printf 'relayuser:secret\n' >"$T/share.auth"
+chmod 600 "$T/share.auth"
+cat >"$T/share-auth.conf" <<END
+domains = (
+	{ match = "cred.example"; smarthost = "[192.0.2.26]:587";
+	  tls = "encrypt"; auth_file = "$T/share.auth"; },
+	{ match = "nocred.example"; smarthost = "[192.0.2.27], [192.0.2.26]:587";
+	  tls = "encrypt"; },
+	{ match = "other.example"; smarthost = "[192.0.2.26]"; tls = "encrypt"; }
+);
+END
+t c3 "$T/share-auth.conf"
+has "rule \"nocred.example\" has no auth_file but shares smart host [192.0.2.26]:587 with rule \"cred.example\" (auth_file $T/share.auth)" 6b
+hasnt '"other.example" has no auth_file' 6b
+hasnt 'secret' 6b
+ok "a smart host with and without auth_file: both rules named"
 
 # 7. verify without the cache's directory: -t and the start log
 cat >"$T/verify.conf" <<END
