@@ -31,12 +31,13 @@
 #   6. Postfix A again in maps-only and in static mode, with the smtp_sasl
 #      lines of main-maps.cf and main-static.cf: delivered authenticated
 #      over TLS;
-#   7. Sendmail (test/sendmail/setup.sh's unpacked 8.17, when it can be
-#      had) reads the map made with makemap from export sendmail-authinfo
-#      through contrib/sendmail's FEATURE(`authinfo') line (sendmail -bt),
-#      and delivers a message to B with it (its relay mailer, SMART_HOST
-#      B; the routing of Sendmail by the rules is test/sendmail's): AUTH
-#      over TLS.
+#   7. Sendmail (8.17 from contrib/install-deps.sh's cache, by
+#      test/sendmail/lib.sh's sm_prepare: a skip, a failure under
+#      MR_REQUIRE_ALL=1, when it cannot be had) reads the map made with
+#      makemap from export sendmail-authinfo through contrib/sendmail's
+#      FEATURE(`authinfo') line (sendmail -bt), and delivers a message
+#      to B with it (its relay mailer, SMART_HOST B; the routing of
+#      Sendmail by the rules is test/sendmail's): AUTH over TLS.
 set -u
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
@@ -388,77 +389,71 @@ for mode in maps static; do
 done
 # --- 7. Sendmail reads what export sendmail-authinfo prints --------------------
 
-SMCACHE=${MR_SENDMAIL_CACHE:-$E2E_SRC/test/sendmail/.cache}
-if ! why=$(bash test/sendmail/setup.sh "$SMCACHE") || ! command -v m4 >/dev/null ||
-    ! unshare --uts true 2>/dev/null; then
-	echo "SKIP: auth: Sendmail's authinfo map not checked: ${why:-no m4 or unshare}"
-else
-	SMROOT=$SMCACHE/root
-	SM=$E2E_DIR/sm
-	mkdir -p "$SM/q"
-	SMCONF=$E2E_DIR/sm.conf
-	mr_config "$SMCONF" 'group = "postfix";' 'domains = (' \
-	    "  { match = \"a.example\"; smarthost = [ \"[127.0.0.1]:$P_GOOD\"," \
-	    "    \"[2001:db8::7]\" ]; tls = \"encrypt\"; auth_file = \"$CRED/bad\"; }," \
-	    "  { match = \"b.example\"; smarthost = \"mail.b.example\";" \
-	    "    tls = \"verify\"; auth_file = \"$CRED/good\"; }" \
-	    ');'
-	"$MR_BIN" export -c "$SMCONF" sendmail-authinfo >"$SM/authinfo" ||
-	    e2e_fail "export sendmail-authinfo: $(cat "$SM/authinfo")"
-	{
-		echo "define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl"
-		echo "OSTYPE(\`linux')dnl"
-		echo "define(\`QUEUE_DIR', \`$SM/q')dnl"
-		echo "define(\`confDOMAIN_NAME', \`mr-auth-test.invalid')dnl"
-		echo "define(\`confHOSTS_FILE', \`$SM/hosts')dnl"
-		echo "define(\`confSERVICE_SWITCH_FILE', \`$SM/service.switch')dnl"
-		echo "define(\`confDONT_PROBE_INTERFACES', \`True')dnl"
-		echo "define(\`confAUTH_OPTIONS', \`p')dnl"
-		echo "define(\`SMART_HOST', \`relay:[127.0.0.1]')dnl"
-		echo "define(\`RELAY_MAILER_ARGS', \`TCP \$h $P_GOOD')dnl"
-		sed -n 's/^dnl \(FEATURE(`authinfo'"'"')\)dnl$/\1/p' \
-		    contrib/sendmail/milter-relay.mc |
-		    sed "s|authinfo')|authinfo', \`hash $SM/authinfo')dnl|"
-		echo "MAILER(\`smtp')dnl"
-	} >"$SM/t.mc"
-	grep -q "FEATURE(\`authinfo', \`hash $SM/authinfo')" "$SM/t.mc" ||
-	    e2e_fail "contrib/sendmail/milter-relay.mc has no FEATURE(authinfo) line"
-	printf 'hosts: files\n' >"$SM/service.switch"
-	printf '127.0.0.1 localhost\n' >"$SM/hosts"
-	m4 -D_CF_DIR_="$SMROOT/usr/share/sendmail/cf/" \
-	    "$SMROOT/usr/share/sendmail/cf/m4/cf.m4" "$SM/t.mc" >"$SM/t.cf" ||
-	    e2e_fail "m4 of the authinfo test"
-	"$SMROOT/usr/libexec/sendmail/makemap" -C "$SM/t.cf" hash "$SM/authinfo" \
-	    <"$SM/authinfo" || e2e_fail "makemap of the exported authinfo"
-	# Sendmail sleeps 60 s on an unqualified host name: a qualified one
-	# in a UTS namespace of its own (as test/sendmail does)
-	printf '/map authinfo %s\n' AuthInfo:127.0.0.1 AuthInfo:IPv6:2001:db8::7 \
-	    AuthInfo:mail.b.example AuthInfo:a.example |
-	    unshare --uts sh -c 'hostname mr-auth-test.invalid && exec "$0" "$@"' \
-	    "$SMROOT/usr/libexec/sendmail/sendmail" -C "$SM/t.cf" -bt \
-	    >"$SM/bt.out" 2>&1
-	for want in "(AuthInfo:127.0.0.1) returns \"U:otheruser\" \"I:otheruser\" \"P:$NEWPW\" \"M:PLAIN LOGIN\"" \
-	    "(AuthInfo:IPv6:2001:db8::7) returns \"U:otheruser\" \"I:otheruser\" \"P:$NEWPW\"" \
-	    "(AuthInfo:mail.b.example) returns \"U:x\" \"I:x\" \"P:$BADPW\"" \
-	    "(AuthInfo:a.example) no match"; do
-		grep -qF -- "$want" "$SM/bt.out" ||
-		    e2e_fail "sendmail -bt: no \"$want\": $(cat "$SM/bt.out")"
-	done
-	e2e_ok "Sendmail 8.17 (FEATURE(authinfo) of contrib/sendmail) reads the" \
-	    "exported map: AuthInfo: by server name and address, IPv6 too"
-	# and uses it: a message through Sendmail's relay mailer to B
-	n=$(sink_count T)
-	printf 'Subject: sm1\n\nthrough Sendmail\n' |
-	    unshare --uts sh -c 'hostname mr-auth-test.invalid && exec "$0" "$@"' \
-	    "$SMROOT/usr/libexec/sendmail/sendmail" -C "$SM/t.cf" -odi \
-	    -f sender@e2e.test sm1@good.example >"$SM/send.out" 2>&1 ||
-	    e2e_fail "sendmail -odi: $(cat "$SM/send.out")"
-	sink_wait T $((n + 1)) 60 && sink_has T sm1@good.example ||
-	    e2e_fail "sm1 (through Sendmail) not delivered: $(cat "$SM/send.out")"
-	f=$(sink_file T sm1@good.example)
-	grep -q "Authenticated sender: otheruser" "$f" && grep -q "using TLS" "$f" ||
-	    e2e_fail "sm1: not authenticated over TLS: $(cat "$f")"
-	e2e_ok "Sendmail delivered sm1@good.example to B with those credentials," \
-	    "AUTH over TLS"
-fi
+# Sendmail's packages from contrib/install-deps.sh's cache, as test/sendmail
+# has them (a skip through mr_skip when they cannot be had; the last part)
+source test/sendmail/lib.sh
+sm_prepare "auth: Sendmail's authinfo map"
+SM=$SM_DIR
+mkdir -p "$SM/q"
+SMCONF=$E2E_DIR/sm.conf
+mr_config "$SMCONF" 'group = "postfix";' 'domains = (' \
+    "  { match = \"a.example\"; smarthost = [ \"[127.0.0.1]:$P_GOOD\"," \
+    "    \"[2001:db8::7]\" ]; tls = \"encrypt\"; auth_file = \"$CRED/bad\"; }," \
+    "  { match = \"b.example\"; smarthost = \"mail.b.example\";" \
+    "    tls = \"verify\"; auth_file = \"$CRED/good\"; }" \
+    ');'
+"$MR_BIN" export -c "$SMCONF" sendmail-authinfo >"$SM/authinfo" ||
+    e2e_fail "export sendmail-authinfo: $(cat "$SM/authinfo")"
+{
+	echo "define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl"
+	echo "OSTYPE(\`linux')dnl"
+	echo "define(\`QUEUE_DIR', \`$SM/q')dnl"
+	echo "define(\`confDOMAIN_NAME', \`mr-auth-test.invalid')dnl"
+	echo "define(\`confHOSTS_FILE', \`$SM/hosts')dnl"
+	echo "define(\`confSERVICE_SWITCH_FILE', \`$SM/service.switch')dnl"
+	echo "define(\`confDONT_PROBE_INTERFACES', \`True')dnl"
+	echo "define(\`confAUTH_OPTIONS', \`p')dnl"
+	echo "define(\`SMART_HOST', \`relay:[127.0.0.1]')dnl"
+	echo "define(\`RELAY_MAILER_ARGS', \`TCP \$h $P_GOOD')dnl"
+	sed -n 's/^dnl \(FEATURE(`authinfo'"'"')\)dnl$/\1/p' \
+	    contrib/sendmail/milter-relay.mc |
+	    sed "s|authinfo')|authinfo', \`hash $SM/authinfo')dnl|"
+	echo "MAILER(\`smtp')dnl"
+} >"$SM/t.mc"
+grep -q "FEATURE(\`authinfo', \`hash $SM/authinfo')" "$SM/t.mc" ||
+    e2e_fail "contrib/sendmail/milter-relay.mc has no FEATURE(authinfo) line"
+printf 'hosts: files\n' >"$SM/service.switch"
+printf '127.0.0.1 localhost\n' >"$SM/hosts"
+m4 -D_CF_DIR_="$SM_CF/" "$SM_CF/m4/cf.m4" "$SM/t.mc" >"$SM/t.cf" ||
+    e2e_fail "m4 of the authinfo test"
+"$SM_ROOT/usr/libexec/sendmail/makemap" -C "$SM/t.cf" hash "$SM/authinfo" \
+    <"$SM/authinfo" || e2e_fail "makemap of the exported authinfo"
+# Sendmail sleeps 60 s on an unqualified host name: SM_UNSHARE runs it
+# with a qualified one in a UTS namespace of its own
+printf '/map authinfo %s\n' AuthInfo:127.0.0.1 AuthInfo:IPv6:2001:db8::7 \
+    AuthInfo:mail.b.example AuthInfo:a.example |
+    "${SM_UNSHARE[@]}" "$SM_BIN" -C "$SM/t.cf" -bt \
+    >"$SM/bt.out" 2>&1
+for want in "(AuthInfo:127.0.0.1) returns \"U:otheruser\" \"I:otheruser\" \"P:$NEWPW\" \"M:PLAIN LOGIN\"" \
+    "(AuthInfo:IPv6:2001:db8::7) returns \"U:otheruser\" \"I:otheruser\" \"P:$NEWPW\"" \
+    "(AuthInfo:mail.b.example) returns \"U:x\" \"I:x\" \"P:$BADPW\"" \
+    "(AuthInfo:a.example) no match"; do
+	grep -qF -- "$want" "$SM/bt.out" ||
+	    e2e_fail "sendmail -bt: no \"$want\": $(cat "$SM/bt.out")"
+done
+e2e_ok "Sendmail 8.17 (FEATURE(authinfo) of contrib/sendmail) reads the" \
+    "exported map: AuthInfo: by server name and address, IPv6 too"
+# and uses it: a message through Sendmail's relay mailer to B
+n=$(sink_count T)
+printf 'Subject: sm1\n\nthrough Sendmail\n' |
+    "${SM_UNSHARE[@]}" "$SM_BIN" -C "$SM/t.cf" -odi \
+    -f sender@e2e.test sm1@good.example >"$SM/send.out" 2>&1 ||
+    e2e_fail "sendmail -odi: $(cat "$SM/send.out")"
+sink_wait T $((n + 1)) 60 && sink_has T sm1@good.example ||
+    e2e_fail "sm1 (through Sendmail) not delivered: $(cat "$SM/send.out")"
+f=$(sink_file T sm1@good.example)
+grep -q "Authenticated sender: otheruser" "$f" && grep -q "using TLS" "$f" ||
+    e2e_fail "sm1: not authenticated over TLS: $(cat "$f")"
+e2e_ok "Sendmail delivered sm1@good.example to B with those credentials," \
+    "AUTH over TLS"
 echo "auth: all passed"

@@ -292,7 +292,8 @@ for page in "$dest"/usr/local/share/man/man*/*; do
 		[ -z "$out" ] || { echo "$out"; fail "man --warnings: $page"; }
 	fi
 done
-command -v groff >/dev/null || skip "no groff: man --warnings not run"
+command -v man >/dev/null && command -v groff >/dev/null ||
+    skip "no man(1) or no groff: man --warnings NOT run"
 ok "manual pages lint clean"
 
 # ------------------------------------------------------ 4 systemd unit
