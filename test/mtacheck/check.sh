@@ -34,7 +34,8 @@
 #      named until contrib/postfix/main.cf's lines are uncommented; no
 #      maps_dir named; smtp_sasl_security_options without noplaintext
 #      named; tls = "dane" with auth_file refused by name;
-#  11. the README's first command is "make demo", and its step 3 shows
+#  11. the README's first command ends in "sudo make demo" (the demo
+#      needs root; make's help and demo.sh say so too), and its step 3 shows
 #      what -t prints for the example;
 #  12. maps-only done right (contrib/postfix/main-maps.cf verbatim, the
 #      tls map, tlsmgr): no warning; relay_domains on the socketmap's
@@ -290,13 +291,20 @@ grep -qF 'auth_file needs tls = "encrypt", "verify" or "secure", not "dane"' \
 ok "auth_file in milter mode: smtp_sasl lines named, noplaintext named, dane refused, maps_dir not taken for static mode"
 # 11. README: its first command runs the demo, and step 3 prints what -t
 # prints for the shipped example
-sed -n '/^    /{p;q}' README.md | grep -qx '    sudo ./contrib/install-deps.sh && make demo' ||
-    fail "11: README's first command is not install-deps && make demo"
+# the demo needs root: said the same way in README, make's help and the
+# demo's own refusal
+first='sudo ./contrib/install-deps.sh && make && sudo make demo'
+sed -n '/^    /{p;q}' README.md | grep -qxF "    $first" ||
+    fail "11: README's first command is not \"$first\""
+grep -q '^#	sudo make demo	' Makefile ||
+    fail "11: make's help does not say sudo make demo"
+grep -qF '"sudo make demo" >&2' test/demo/demo.sh ||
+    fail "11: demo.sh's refusal without root does not say sudo make demo"
 want=$(PATH=/nonexistent "$MR" -t -c etc/milter-relay.conf 2>/dev/null |
     sed 's|^etc/milter-relay.conf|/etc/milter-relay.conf|')
 grep -qxF "    # $want" README.md ||
     fail "11: README step 3 does not show \"$want\""
-ok "README: make demo first; step 3 shows \"$want\""
+ok "README: sudo make demo first (make's help, demo.sh agree); step 3 shows \"$want\""
 # 12. maps-only: main-maps.cf verbatim, then relay_domains on the socketmap
 MAPS_MAIN="compatibility_level = 3.6
 myhostname = gw.demo.test
