@@ -27,9 +27,18 @@
  *	as RFC 5321 says); names are resolved with getaddrinfo() (every
  *	address of a name in turn).  answer->reply holds the RCPT reply, or
  *	what went wrong, as printable ASCII; answer->hop the hop that gave
- *	it.  Reading stops at the time limit; a name lookup is not
- *	interruptible and can take longer (callers run probes in threads of
- *	their own).
+ *	it.  Reading stops at the time limit, and no lookup starts after it
+ *	(the answer is then RECIPIENT_UNKNOWN, "time limit reached").
+ *
+ *	A lookup cannot be interrupted, so the resolver's own waiting is
+ *	bounded by the time left: the calling thread's resolver state
+ *	(glibc's _res, one per thread, read by res_query() and by the DNS
+ *	lookups of getaddrinfo()) asks each name server once (retry 1) and
+ *	waits at most the time left, in whole seconds and at least one,
+ *	shared among the name servers (retrans); its own settings are put
+ *	back after the lookup.  A lookup over TCP (resolv.conf "options
+ *	use-vc") has no time limit in glibc: callers run probes in threads
+ *	of their own.
  *
  *	The MX lookup asks res_query() with a buffer of 2048 octets and,
  *	as Postfix's dns_query() does, asks again with a buffer twice as
@@ -361,6 +370,45 @@ fail:
 	return 0;
 }
 
+/* The settings of the thread's resolver that a lookup bounds. */
+struct resolver_saved {
+	int	retrans, retry;
+};
+
+/*
+ * resolver_bound - the thread's resolver asks each name server once and
+ * waits no longer than ms (whole seconds, at least one); what it had
+ * before into saved: 0, or -1 when the resolver cannot be initialized.
+ */
+static int
+resolver_bound(long ms, struct resolver_saved *saved)
+{
+	int	seconds, each, nservers;
+
+	if (!(_res.options & RES_INIT) && res_init() == -1)
+		return -1;
+	saved->retrans = _res.retrans;
+	saved->retry = _res.retry;
+	/* glibc waits retrans per server and try (the later ones shifted
+	 * and divided by their number: about nscount * retrans in all) */
+	nservers = _res.nscount > 0 ? _res.nscount : 1;
+	seconds = (int)((ms + 999) / 1000);
+	each = (seconds + nservers - 1) / nservers;
+	if (each < 1)
+		each = 1;
+	if (saved->retrans <= 0 || each < saved->retrans)
+		_res.retrans = each;
+	_res.retry = 1;
+	return 0;
+}
+
+static void
+resolver_restore(const struct resolver_saved *saved)
+{
+	_res.retrans = saved->retrans;
+	_res.retry = saved->retry;
+}
+
 /* probe_host - every address of one host: 1 settled, 0 not */
 static int
 probe_host(const char *host, unsigned port, const char *helo,
@@ -368,8 +416,10 @@ probe_host(const char *host, unsigned port, const char *helo,
     struct callout_answer *a)
 {
 	struct addrinfo	 hints, *res, *ai;
+	struct resolver_saved saved;
 	struct conv	 c;
 	char		 service[8];
+	long		 left;
 	int		 rc, done;
 
 	memset(&hints, 0, sizeof(hints));
@@ -380,8 +430,20 @@ probe_host(const char *host, unsigned port, const char *helo,
 		snprintf(a->hop, sizeof(a->hop), "[%s]:%u", host, port);
 	else
 		snprintf(a->hop, sizeof(a->hop), "%s:%u", host, port);
-	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+	if ((left = ms_left(deadline)) == 0) {
+		snprintf(a->reply, sizeof(a->reply), "time limit reached");
+		return 0;
+	}
+	if (resolver_bound(left, &saved) == -1) {
+		snprintf(a->reply, sizeof(a->reply), "cannot resolve: "
+		    "no resolver");
+		return 0;
+	}
+	rc = getaddrinfo(host, service, &hints, &res);
+	resolver_restore(&saved);
+	if (rc != 0) {
 		snprintf(a->reply, sizeof(a->reply), "cannot resolve: %s",
+		    ms_left(deadline) == 0 ? "time limit reached" :
 		    gai_strerror(rc));
 		return 0;
 	}
@@ -454,19 +516,31 @@ callout_mx_parse(const unsigned char *answer, size_t len,
 	return (int)n;
 }
 
-/* mx_lookup - the MX hosts of name by preference; -1: lookup failed */
+/*
+ * mx_lookup - the MX hosts of name by preference, each query asked
+ * within the time left; -1: lookup failed (or no time left)
+ */
 static int
-mx_lookup(const char *name, struct callout_mx *mx, size_t max)
+mx_lookup(const char *name, const struct timespec *deadline,
+    struct callout_mx *mx, size_t max)
 {
+	struct resolver_saved saved;
 	unsigned char	*buf, *bigger;
 	size_t		 size;
+	long		 left;
 	int		 len, n;
 
 	size = DNS_REPLY_MIN;
 	if ((buf = malloc(size)) == NULL)
 		return -1;
 	for (;;) {
+		if ((left = ms_left(deadline)) == 0 ||
+		    resolver_bound(left, &saved) == -1) {
+			free(buf);
+			return -1;
+		}
 		len = res_query(name, ns_c_in, ns_t_mx, buf, (int)size);
+		resolver_restore(&saved);
 		if (len < 0) {
 			free(buf);
 			return h_errno == HOST_NOT_FOUND ||
@@ -512,17 +586,24 @@ callout_probe(const struct callout_hop *hops, size_t nhops,
 		deadline.tv_nsec -= 1000000000;
 	}
 	for (i = 0; i < nhops; i++) {
+		if (ms_left(&deadline) == 0) {
+			snprintf(a->reply, sizeof(a->reply), "time limit "
+			    "reached");
+			break;
+		}
 		if (!hops[i].mx) {
 			if (probe_host(hops[i].host, hops[i].port, helo, rcpt,
 			    &deadline, a))
 				return;
 			continue;
 		}
-		if ((n = mx_lookup(hops[i].host, mx, MX_MAX)) == -1) {
+		if ((n = mx_lookup(hops[i].host, &deadline, mx,
+		    MX_MAX)) == -1) {
 			snprintf(a->hop, sizeof(a->hop), "mx:%s",
 			    hops[i].host);
 			snprintf(a->reply, sizeof(a->reply), "MX lookup "
-			    "failed");
+			    "failed%s", ms_left(&deadline) == 0 ?
+			    ": time limit reached" : "");
 			continue;
 		}
 		if (n == 0) {

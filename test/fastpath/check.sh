@@ -109,7 +109,17 @@ mr_config "$CONF" "pidfile = \"$E2E_DIR/mr.pid\";" \
 sed -e '/^socket *=/d' -e '/^socketmap *=/d' -e '/^pidfile *=/d' \
     -e "s/@SINK_A@/$PORT_A/" -e "s/@SINK_B@/$PORT_B/" -e "s/@SINK_C@/$PORT_C/" \
     "$R/relay.conf.in" >>"$CONF"
-"$MR_BIN" -t -c "$CONF" >/dev/null || e2e_fail "relay.conf does not check"
+"$MR_BIN" -t -c "$CONF" >/dev/null 2>"$E2E_DIR/t.err" ||
+    e2e_fail "relay.conf does not check"
+# static: the IDN rule is reachable only as its A-label (main-static.cf
+# refuses 8-bit domains): -t names it, and so does the start's log
+IDNSAY='static mode: rule "bücher.example" (xn--bcher-kva.example) is reachable only in its A-label form'
+IDNRE='static mode: rule "bücher\.example" \(xn--bcher-kva\.example\) is reachable only in its A-label form'
+if [ "$MODE" = static ]; then
+	grep -qF "$IDNSAY" "$E2E_DIR/t.err" ||
+	    e2e_fail "-t does not name the IDN rule: $(cat "$E2E_DIR/t.err")"
+	e2e_ok "static: -t names the IDN rule reachable only as its A-label"
+fi
 mr_start "$CONF"
 
 MAIN=contrib/postfix/main-$MODE.cf
@@ -142,6 +152,7 @@ else
 	    e2e_fail "main.cf: no access table"
 	# written by the worker once it serves
 	e2e_wait_log "$LOG" 'static maps: wrote' 1 60 "the first tables"
+	e2e_wait_log "$LOG" "$IDNRE" 1 60 "the IDN rule named at start"
 	for t in relay_domains transport access tls_policy; do
 		[ -s "$MAPS/$t.lmdb" ] || e2e_fail "no $MAPS/$t.lmdb"
 	done
@@ -240,6 +251,9 @@ if [ "$MODE" = static ]; then
 	grep -q ' map=rcpt ' "$E2E_DIR/milter-relay.log" &&
 	    e2e_fail "static mode asked the socketmap"
 	e2e_ok "static: the tables written, the socketmap never asked"
+	[ "$(e2e_log_count "$LOG" "$IDNRE")" = 1 ] ||
+	    e2e_fail "the IDN rule not named once: $(grep -F 'static mode: rule' "$LOG")"
+	e2e_ok "static: the start's log names the IDN rule once"
 	# "export -s" prints exactly the tables static mode wrote (no hold yet)
 	for t in relay_domains:postfix-relay-domains transport:postfix-transport \
 	    access:postfix-access tls_policy:postfix-tls-policy; do

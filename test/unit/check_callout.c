@@ -15,6 +15,13 @@
  * last record, must be found (the lookup grows its buffer and asks
  * again; it read past a 2048-octet buffer before).  callout_mx_parse()
  * and callout_reply_line() on their own.
+ *
+ * A name server that never answers (UDP, loopback) behind a resolver
+ * configured to be patient (three tries of 3 s): a probe of 500 ms over
+ * two MX hops and a named host gives up at its time limit, unknown,
+ * having asked one query in all (the first MX lookup waits one second,
+ * once; no lookup starts after the limit), and the thread's resolver
+ * keeps its own settings.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -39,6 +46,7 @@
 #define WAIT_MS		5000	/* any wait of the servers */
 #define PROBE_MS	3000	/* a probe that does not stall */
 #define STALL_MS	300	/* a probe against a stalling server */
+#define SILENT_MS	500	/* a probe against a silent name server */
 
 /*
  * What the scripted server answers at each stage; NULL: it stalls there
@@ -512,6 +520,74 @@ START_TEST(test_mx_large)
 }
 END_TEST
 
+/* A name server that reads queries and answers none: how many it read. */
+struct silent {
+	int		fd;
+	unsigned	port;
+	int		queries;
+	volatile int	stop;
+	pthread_t	thread;
+};
+
+static void *
+silent_main(void *arg)
+{
+	struct silent	*d = arg;
+	unsigned char	 q[512];
+
+	while (!d->stop)
+		if (wait_fd(d->fd, 10) == 0 &&
+		    recv(d->fd, q, sizeof(q), 0) > 0)
+			d->queries++;
+	return NULL;
+}
+
+START_TEST(test_dns_silent)
+{
+	struct silent		d;
+	struct sockaddr_in	sin;
+	socklen_t		len;
+	struct callout_hop	h[3];
+	struct callout_answer	a;
+
+	memset(&d, 0, sizeof(d));
+	d.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ne(d.fd, -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(d.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	len = sizeof(sin);
+	ck_assert_int_eq(getsockname(d.fd, (struct sockaddr *)&sin, &len), 0);
+	ck_assert_int_eq(res_init(), 0);
+	_res.nscount = 1;
+	_res.nsaddr_list[0] = sin;
+	_res.options &= ~(unsigned long)(RES_USEVC | RES_DNSRCH |
+	    RES_DEFNAMES);
+	_res.retry = 3;			/* a patient resolver: 9 s a name */
+	_res.retrans = 3;
+	ck_assert_int_eq(pthread_create(&d.thread, NULL, silent_main, &d), 0);
+	memset(h, 0, sizeof(h));
+	snprintf(h[0].host, sizeof(h[0].host), "silent.test");
+	snprintf(h[1].host, sizeof(h[1].host), "other.test");
+	snprintf(h[2].host, sizeof(h[2].host), "mx.other.test");
+	h[0].mx = h[1].mx = 1;
+	h[0].port = h[1].port = h[2].port = 25;
+	callout_probe(h, 3, "front.test", "<bob@silent.test>", SILENT_MS,
+	    &a);
+	d.stop = 1;
+	pthread_join(d.thread, NULL);
+	close(d.fd);
+	ck_assert_msg(a.status == RECIPIENT_UNKNOWN, "status %d, hop %s, "
+	    "reply \"%s\"", a.status, a.hop, a.reply);
+	ck_assert_msg(d.queries == 1, "the name server saw %d queries, "
+	    "want 1 (reply \"%s\")", d.queries, a.reply);
+	ck_assert_str_eq(a.reply, "time limit reached");
+	ck_assert_int_eq(_res.retry, 3);
+	ck_assert_int_eq(_res.retrans, 3);
+}
+END_TEST
+
 START_TEST(test_mx_parse)
 {
 	unsigned char		 buf[512];
@@ -564,6 +640,7 @@ main(void)
 	tcase_add_test(tc, test_next_hop);
 	tcase_add_test(tc, test_reply_line);
 	tcase_add_test(tc, test_mx_large);
+	tcase_add_test(tc, test_dns_silent);
 	tcase_add_test(tc, test_mx_parse);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
