@@ -90,7 +90,11 @@
  * reload takes effect, and refuses the reload when it fails: the tables
  * are never older than the rules in force.  With STATICMAPS_LIVE (the
  * configuration is in force already: start, retry) a failure holds
- * every name of the tables in place instead, until a publish succeeds.
+ * every name of the tables in place instead, until a publish succeeds;
+ * when that fails too, Postfix answers from tables older than the rules
+ * in force: metrics_static_stale() marks them stale (the gauge
+ * milter_relay_static_tables_stale, /healthz 503) until a write or a
+ * hold succeeds.
  * staticmaps_check() is the export alone, for -t: 0, or -1 with the
  * rule named in err.
  *
@@ -274,6 +278,7 @@ staticmaps_publish(const struct config *config, int flags)
 			    "until Postfix's address resolver has the new "
 			    "tables", staticmaps_holds.n);
 		metrics_add(keys == 0 ? MC_STATIC_OK : MC_STATIC_INPLACE);
+		metrics_static_stale(0);
 		return STATICMAPS_OK;
 	case WAY_REFUSED:
 		rc = STATICMAPS_REFUSED;
@@ -1034,6 +1039,7 @@ staticmaps_result(const char *dir, enum staticmaps_result rc, int flags,
 	switch (rc) {
 	case STATICMAPS_OK:
 		metrics_add(MC_STATIC_OK);
+		metrics_static_stale(0);
 		return;
 	case STATICMAPS_REFUSED:
 		metrics_add(MC_STATIC_REFUSED);
@@ -1116,13 +1122,18 @@ staticmaps_hold_all(const char *dir)
 		goto fail;
 	}
 	staticmaps_held_all = 1;
+	metrics_static_stale(0);
 	log_warning("static maps: every name of the tables in \"%s\" held "
 	    "(451 4.7.1) until the rules are written", dir);
 	goto out;
 nomem:
 	errmsg_set(err, sizeof(err), "out of memory");
 fail:
-	log_error("static maps: holding every name: %s", err);
+	/* Postfix answers from the tables in place, older than the rules */
+	metrics_static_stale(1);
+	log_error("static maps: holding every name: %s; the tables in \"%s\" "
+	    "are stale (milter_relay_static_tables_stale, /healthz 503)",
+	    err, dir);
 out:
 	for (j = 0; j < TABLE_COUNT; j++)
 		kvtable_free(&t[j]);
