@@ -196,11 +196,14 @@ asan:
 san-check:
 	$(MAKE) SANITIZE=1 check CHECK_ONLY="$(SAN_CHECK)"
 
-# The daemon built with ThreadSanitizer (build-tsan/) under concurrent load
-# with reloads; and the daemon under valgrind through the scenario suite.
+# The unit suites with threads and the daemon built with ThreadSanitizer
+# (build-tsan/), the daemon under concurrent load with reloads; and the
+# daemon under valgrind through the scenario suite.
+TSAN_UNITS	= check_live check_callout
 tsan:
-	$(MAKE) SANITIZE=thread all
-	MR_BUILD=build-tsan MR_SANITIZE=thread bash test/tsan/run.sh
+	$(MAKE) SANITIZE=thread all $(TSAN_UNITS:%=build-tsan/test/unit/%)
+	MR_BUILD=build-tsan MR_SANITIZE=thread TSAN_UNITS="$(TSAN_UNITS)" \
+	    bash test/tsan/run.sh
 
 valgrind: all
 	MR_BUILD=. bash test/tsan/valgrind.sh

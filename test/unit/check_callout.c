@@ -33,6 +33,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,7 +357,7 @@ struct dns {
 	unsigned	port;
 	int		nrr;
 	size_t		sent;		/* the answer's length */
-	volatile int	stop;
+	atomic_int	stop;		/* the test to the thread */
 	pthread_t	thread;
 };
 
@@ -449,7 +450,8 @@ dns_main(void *arg)
 	fd = -1;
 	qlen = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (t = t0; !d->stop && t.tv_sec - t0.tv_sec < WAIT_MS / 1000;
+	for (t = t0; !atomic_load(&d->stop) &&
+	    t.tv_sec - t0.tv_sec < WAIT_MS / 1000;
 	    clock_gettime(CLOCK_MONOTONIC, &t)) {
 		if (fd == -1) {
 			if (wait_fd(d->lfd, 10) == 0)
@@ -507,7 +509,7 @@ START_TEST(test_mx_large)
 	h.port = s.port;
 	h.mx = 1;
 	callout_probe(&h, 1, "front.test", "<bob@big.test>", PROBE_MS, &a);
-	d.stop = 1;
+	atomic_store(&d.stop, 1);
 	pthread_join(d.thread, NULL);
 	close(d.lfd);
 	/* the server takes no connection when the lookup failed */
@@ -525,7 +527,7 @@ struct silent {
 	int		fd;
 	unsigned	port;
 	int		queries;
-	volatile int	stop;
+	atomic_int	stop;		/* the test to the thread */
 	pthread_t	thread;
 };
 
@@ -535,7 +537,7 @@ silent_main(void *arg)
 	struct silent	*d = arg;
 	unsigned char	 q[512];
 
-	while (!d->stop)
+	while (!atomic_load(&d->stop))
 		if (wait_fd(d->fd, 10) == 0 &&
 		    recv(d->fd, q, sizeof(q), 0) > 0)
 			d->queries++;
@@ -575,7 +577,7 @@ START_TEST(test_dns_silent)
 	h[0].port = h[1].port = h[2].port = 25;
 	callout_probe(h, 3, "front.test", "<bob@silent.test>", SILENT_MS,
 	    &a);
-	d.stop = 1;
+	atomic_store(&d.stop, 1);
 	pthread_join(d.thread, NULL);
 	close(d.fd);
 	ck_assert_msg(a.status == RECIPIENT_UNKNOWN, "status %d, hop %s, "
