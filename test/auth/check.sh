@@ -28,9 +28,13 @@
 #      line of milter-relay or of either Postfix holds one; query says
 #      auth=FILE and no more; export postfix-sasl-passwd is the same
 #      table, sendmail-authinfo refuses what Sendmail cannot key;
-#   6. Postfix A again in maps-only and in static mode, with the smtp_sasl
-#      lines of main-maps.cf and main-static.cf: delivered authenticated
-#      over TLS;
+#   6. Postfix A again in maps-only and in static mode, with
+#      main-maps.cf and main-static.cf verbatim (their smtp_sasl lines
+#      uncommented; the socketmap's port and maps_dir are the test's):
+#      delivered authenticated over TLS; in each mode, as 3. and 4.,
+#      wrong credentials put in by a milter-relay reload leave the mail
+#      deferred and B never sees its RCPT, and the right ones put in by
+#      another reload (no postfix reload) deliver it, authenticated;
 #   7. Sendmail (8.17 from contrib/install-deps.sh's cache, by
 #      test/sendmail/lib.sh's sm_prepare: a skip, a failure under
 #      MR_REQUIRE_ALL=1, when it cannot be had) reads the map made with
@@ -350,28 +354,41 @@ e2e_ok "export postfix-sasl-passwd (postmap, same answers); sendmail-authinfo" \
     "refuses two ports of 127.0.0.1 with other credentials"
 # --- 6. maps-only and static mode: the same table, the same delivery -------------
 
+main_lines() {	# MODE: contrib/postfix/main-MODE.cf verbatim, its commented
+	# lines for smart hosts with a password uncommented; the socketmap's
+	# port and maps_dir are this test's
+	{
+		grep -v '^#' "contrib/postfix/main-$1.cf"
+		sed -n 's/^#\(smtp_[a-z_]* =.*\)/\1/p' "contrib/postfix/main-$1.cf"
+	} | sed -e "s/127\.0\.0\.1:10026:/127.0.0.1:$MR_SMPORT:/g" \
+	    -e "s|/var/lib/milter-relay/maps/|$MAPS/|g"
+}
+cred_set() {	# FILE LINE: the auth_file rewritten (aside, renamed)
+	printf '%s\n' "$2" >"$1.new"
+	chown root:postfix "$1.new"
+	chmod 640 "$1.new"
+	mv "$1.new" "$1"
+}
+sasl_wait() {	# WANT: sasl_passwd's answer for the bad hop, after a reload
+	local i now
+	for i in $(seq 1 150); do
+		now=$(postmap -c "$PF_DIR" -q "[127.0.0.1]:$P_BAD" "lmdb:$MAPS/sasl_passwd")
+		[ "$now" = "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# good.example's file back to its own credentials (the reloads below
+# read it again)
+cred_set "$CRED/good" "relayuser:$GOODPW"
 for mode in maps static; do
 	pf_stop
 	rm -rf "$E2E_DIR/pf"
-	mapfile -t SASL_LINES < <(sasl_lines "contrib/postfix/main-$mode.cf")
-	[ "${#SASL_LINES[@]}" = 4 ] ||
-	    e2e_fail "contrib/postfix/main-$mode.cf: ${#SASL_LINES[@]} smtp_sasl lines"
-	if [ "$mode" = maps ]; then
-		T="$SOCKETMAP:"
-		set -- "relay_domains = ${T}relay" "transport_maps = ${T}transport" \
-		    "smtp_tls_policy_maps = ${T}tls" \
-		    "smtpd_relay_restrictions = check_recipient_access ${T}rcpt, permit_mynetworks, reject_unauth_destination"
-	else
-		T="lmdb:$MAPS/"
-		set -- "relay_domains = ${T}relay_domains" \
-		    "transport_maps = ${T}transport" \
-		    "smtp_tls_policy_maps = ${T}tls_policy" \
-		    "smtpd_relay_restrictions = check_recipient_access ${T}access, permit_mynetworks, reject_unauth_destination"
-	fi
-	pf_create "$SMTPD" "$@" \
+	pf_create "$SMTPD" "$(main_lines "$mode")" \
 	    "smtp_tls_CAfile = $PKI/ca.pem" \
-	    "smtp_connection_cache_on_demand = no" \
-	    "${SASL_LINES[@]}"
+	    "smtp_connection_cache_on_demand = no"
+	[ "$(grep -c '^smtp_sasl_' "$PF_DIR/main.cf")" = 4 ] ||
+	    e2e_fail "contrib/postfix/main-$mode.cf: not 4 smtp_sasl lines"
 	echo "tlsmgr unix - - n 1000? 1 tlsmgr" >>"$PF_DIR/master.cf"
 	pf_start
 	e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "$mode: Postfix A does not listen"
@@ -384,8 +401,38 @@ for mode in maps static; do
 	    e2e_fail "$mode: not authenticated over TLS: $(cat "$f")"
 	[ -z "$(postconf -c "$PF_DIR" -h smtpd_milters)" ] ||
 	    e2e_fail "$mode: a milter in main.cf"
-	e2e_ok "$mode mode (contrib/postfix/main-$mode.cf's smtp_sasl lines):" \
-	    "$mode@good.example reached B authenticated over TLS"
+	MAIL_CONFIG=$PF_DIR "$MR_BIN" -t -c "$CONF" >/dev/null 2>"$E2E_DIR/t.err" ||
+	    e2e_fail "$mode: -t fails: $(cat "$E2E_DIR/t.err")"
+	[ ! -s "$E2E_DIR/t.err" ] ||
+	    e2e_fail "$mode: -t warns about main-$mode.cf: $(cat "$E2E_DIR/t.err")"
+	e2e_ok "$mode mode (contrib/postfix/main-$mode.cf verbatim, no -t" \
+	    "warning): $mode@good.example reached B authenticated over TLS"
+
+	# wrong credentials through a reload: deferred, B never sees the RCPT
+	cred_set "$CRED/bad" "otheruser:$BADPW"
+	mr_reload
+	sasl_wait "otheruser:$BADPW" || e2e_fail "$mode: the reload did not" \
+	    "write the wrong credentials into sasl_passwd"
+	send "w-$mode@bad.example"
+	log_wait "$PF_DIR/maillog" "w-$mode@bad.example.*status=deferred \\(SASL authentication failed" ||
+	    e2e_fail "$mode: w-$mode not deferred for its credentials"
+	grep -q "w-$mode@bad.example" "$PFB/maillog" &&
+	    e2e_fail "$mode: Postfix B saw the RCPT of w-$mode (sent without AUTH?)"
+	sink_has T "w-$mode@bad.example" &&
+	    e2e_fail "$mode: w-$mode delivered with wrong credentials"
+	# the right ones, milter-relay reload (no postfix reload), a flush
+	cred_set "$CRED/bad" "otheruser:$NEWPW"
+	mr_reload
+	sasl_wait "otheruser:$NEWPW" ||
+	    e2e_fail "$mode: the reload did not rewrite sasl_passwd"
+	pf_flush
+	sink_wait T $((n + 2)) 60 && sink_has T "w-$mode@bad.example" ||
+	    e2e_fail "$mode: w-$mode not delivered with the new credentials"
+	grep -q "Authenticated sender: otheruser" "$(sink_file T "w-$mode@bad.example")" ||
+	    e2e_fail "$mode: w-$mode not authenticated as otheruser"
+	e2e_ok "$mode mode: wrong credentials deferred w-$mode@bad.example (B" \
+	    "never saw its RCPT); new ones, milter-relay reload, postqueue -f:" \
+	    "delivered authenticated (no postfix reload)"
 done
 # --- 7. Sendmail reads what export sendmail-authinfo prints --------------------
 
@@ -436,7 +483,7 @@ printf '/map authinfo %s\n' AuthInfo:127.0.0.1 AuthInfo:IPv6:2001:db8::7 \
     >"$SM/bt.out" 2>&1
 for want in "(AuthInfo:127.0.0.1) returns \"U:otheruser\" \"I:otheruser\" \"P:$NEWPW\" \"M:PLAIN LOGIN\"" \
     "(AuthInfo:IPv6:2001:db8::7) returns \"U:otheruser\" \"I:otheruser\" \"P:$NEWPW\"" \
-    "(AuthInfo:mail.b.example) returns \"U:x\" \"I:x\" \"P:$BADPW\"" \
+    "(AuthInfo:mail.b.example) returns \"U:relayuser\" \"I:relayuser\" \"P:$GOODPW\"" \
     "(AuthInfo:a.example) no match"; do
 	grep -qF -- "$want" "$SM/bt.out" ||
 	    e2e_fail "sendmail -bt: no \"$want\": $(cat "$SM/bt.out")"
