@@ -28,7 +28,10 @@
 #     no log and no output; "import --to" warns about a password on its
 #     command line, and takes it from PGPASSWORD without warning;
 #   - a worker restarted while a row is refused, and while the file is
-#     broken, serves the last good rules (no exit 78 in a loop).
+#     broken, serves the last good rules (no exit 78 in a loop);
+#   - a row with auth_file: its credentials reach daemon 2's maps_dir
+#     sasl_passwd.lmdb (postmap -q by next hop, mode 0600), and leave it
+#     when the row is deleted.
 #
 # Every process started here is stopped by pid, and the cluster removed,
 # also on failure.  About 30 s.
@@ -148,10 +151,15 @@ MPORT=$(e2e_free_port)
 conf 1 "rules_cache = \"$E2E_DIR/mr1/cache\";" \
     "metrics = \"inet:$MPORT@127.0.0.1\";"
 start 1
-for n in 2 3; do
-	conf "$n" "rules_cache = \"$E2E_DIR/mr$n/cache\";"
-	start "$n"
-done
+# daemon 2 writes the credentials of the rows for Postfix (maps_dir:
+# sasl_passwd.lmdb; maps_dir also makes it write the static tables)
+MAPS2=$E2E_DIR/mr2/maps
+mkdir -p "$MAPS2"
+chown nobody "$MAPS2"
+conf 2 "rules_cache = \"$E2E_DIR/mr2/cache\";" "maps_dir = \"$MAPS2\";"
+start 2
+conf 3 "rules_cache = \"$E2E_DIR/mr3/cache\";"
+start 3
 for n in 1 2 3; do
 	[ "$(smq "$n" "relay a.example")" = "OK RELAY" ] ||
 	    e2e_fail "daemon $n: a.example not relayed at start"
@@ -299,6 +307,27 @@ done
 sql -c "INSERT INTO rules (pattern, smarthost, tls, auth_file) VALUES ('auth.example', '[192.0.2.51]:587', 'encrypt', 'partner.auth')"
 all_see 2 "relay auth.example" "OK RELAY" auth.example accept ||
     e2e_fail "an auth_file row not served: $(grep auth.example "$E2E_DIR/mr1.log" | tail -n 1)"
+# sasl_q: daemon 2's sasl_passwd answer for the row's next hop, as
+# Postfix's smtp asks it ("": none); written after the rules are in force
+sasl_q() { postmap -q "[192.0.2.51]:587" "lmdb:$MAPS2/sasl_passwd" 2>/dev/null; }
+sasl_wait() {	# WANT: within SEE_SECS
+	local i
+	for i in $(seq 1 $((SEE_SECS * 10))); do
+		[ "$(sasl_q)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+SASL_LMDB=0
+if postconf -m | grep -qx lmdb; then
+	SASL_LMDB=1
+	sasl_wait "relayuser:Row-Secret-1" ||
+	    e2e_fail "daemon 2: the row's credentials not in sasl_passwd: \"$(sasl_q)\""
+	[ "$(stat -c '%a %U' "$MAPS2/sasl_passwd.lmdb")" = "600 nobody" ] ||
+	    e2e_fail "daemon 2: sasl_passwd.lmdb is $(stat -c '%a %U' "$MAPS2/sasl_passwd.lmdb")"
+else
+	mr_skip "a row's credentials in sasl_passwd not checked: Postfix has no lmdb (postfix-lmdb)"
+fi
 sql -c "INSERT INTO rules (pattern, smarthost, auth_file) VALUES ('clear.example', '[192.0.2.52]', 'partner.auth')"
 for n in 1 2 3; do
 	wait_log() { grep -q "clear.example.*auth_file needs tls" "$E2E_DIR/mr$n.log"; }
@@ -312,8 +341,13 @@ m=$(curl -s "http://127.0.0.1:$MPORT/metrics" | grep '^milter_relay_credentials_
 [ "${m##* }" -ge 1 ] 2>/dev/null ||
     e2e_fail "daemon 1: the refused row is not counted: $m"
 sql -c "DELETE FROM rules WHERE pattern IN ('clear.example', 'auth.example')"
-e2e_ok "auth_file from a row: served; a row without tls refused by all three" \
-    "(counted: $m)"
+if [ "$SASL_LMDB" = 1 ]; then
+	sasl_wait "" ||
+	    e2e_fail "daemon 2: the deleted row's credentials still in sasl_passwd"
+fi
+e2e_ok "auth_file from a row: served, its credentials in daemon 2's" \
+    "sasl_passwd.lmdb (gone with the row); a row without tls refused by" \
+    "all three (counted: $m)"
 
 # recipients = "verify" with a smart-host list: the callout's hops
 sql -c "INSERT INTO rules (pattern, smarthost, recipients) VALUES ('verify.example', '[192.0.2.41],[192.0.2.42]:2525', 'verify')"
