@@ -18,7 +18,9 @@
 #     (from milter-relay's log; "(Postfix)" when Postfix refused first),
 #     the reply the client got, and where the message went (which sink).
 # Exit 0 when every message went where the example's rules say;
-# DEMO_TABLE=FILE also writes the table there (test/demo/check.sh).
+# DEMO_TABLE=FILE also writes the table there, DEMO_PIDS=FILE the process
+# ids of its Postfix master and milter-relay, "NAME PID" a line
+# (test/demo/check.sh).
 set -u
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" != 0 ]; then
@@ -98,6 +100,9 @@ MAIL_CONFIG=$PF_DIR "$MR_BIN" -t -c "$CONF" 2>&1 | sed 's/^/    /'
 mr_start "$CONF"
 pf_start
 e2e_wait_port 127.0.0.1 "$SMTPD" 30 || e2e_fail "smtpd does not listen"
+[ -n "${DEMO_PIDS:-}" ] &&
+    printf 'master %s\nmilter-relay %s\n' \
+    "$(tr -d ' ' <"$PF_DIR/queue/pid/master.pid")" "$MR_PID" >"$DEMO_PIDS"
 echo "private Postfix (contrib/postfix/main.cf) on 127.0.0.1:$SMTPD," \
     "myhostname $HOST"
 
