@@ -372,6 +372,8 @@ fi
 # denies lab.corp5.example (an exception the file alone does not have)
 sql -c "INSERT INTO rules (pattern, relay) VALUES ('lab.corp5.example', 'deny')"
 conf 5 'domains = ( { match = "corp5.example"; smarthost = "[192.0.2.25]"; } );'
+# the files the rows name, relative to the configuration
+cp -p "$E2E_DIR/mr1/users" "$E2E_DIR/mr1/partner.auth" "$E2E_DIR/mr5/"
 start 5
 [ "$(smq 5 "relay www.corp5.example")" = "OK RELAY" ] &&
     [ "$(smq 5 "relay lab.corp5.example")" = "NOTFOUND " ] &&
