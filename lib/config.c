@@ -35,7 +35,9 @@
 #include "config.h"
 #include "domain.h"
 #include "filediff.h"
+#include "authfile.h"
 #include "netaddr.h"
+#include "rcptlist.h"
 #include "rulerow.h"
 #include "ruleset.h"
 #include "saslpasswd.h"
@@ -1005,7 +1007,7 @@ rules_dir(const struct load *ld, struct ruleset *rules, const char *path)
  * process's own.
  */
 static void
-rules_service(struct config *c)
+rules_service(const struct config *c, struct ruleset *rules)
 {
 	struct passwd	*pw;
 	struct group	*gr;
@@ -1017,7 +1019,7 @@ rules_service(struct config *c)
 	if (c->group != NULL)
 		gid = (gr = getgrnam(c->group)) != NULL ? (long)gr->gr_gid :
 		    (long)(gid_t)-2;
-	ruleset_set_auth_service(c->rules, uid, gid);
+	ruleset_set_auth_service(rules, uid, gid);
 }
 
 static int
@@ -1143,18 +1145,27 @@ config_parse(config_t *cf, const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-/* config_derive - the tables derived from the rules: TLS, credentials */
+/*
+ * config_derive - the tables derived from rules, TLS and credentials,
+ * into c with rules as its rule set (c's own is freed when it is another);
+ * on failure c is left as it was
+ */
 static int
-config_derive(struct config *c, char *err, size_t errlen)
+config_derive(struct config *c, struct ruleset *rules, char *err,
+    size_t errlen)
 {
 	struct tlspolicy	*tp;
 	struct saslpasswd	*sp;
 
-	if (tlspolicy_build(c->rules, &tp, err, errlen) == -1)
+	if (tlspolicy_build(rules, &tp, err, errlen) == -1)
 		return -1;
-	if (saslpasswd_build(c->rules, &sp, err, errlen) == -1) {
+	if (saslpasswd_build(rules, &sp, err, errlen) == -1) {
 		tlspolicy_free(tp);
 		return -1;
+	}
+	if (c->rules != rules) {
+		ruleset_free(c->rules);
+		c->rules = rules;
 	}
 	tlspolicy_free(c->tls);
 	c->tls = tp;
@@ -1163,9 +1174,15 @@ config_derive(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* A configuration whose rule set is still being added to. */
+/*
+ * A configuration whose rule set is still being added to: config's own
+ * (config_begin()), or a new set beside a finished config's, which stays
+ * the caller's until config_finish() succeeds (config_begin_over()).
+ */
 struct config_builder {
 	struct config	*config;
+	struct ruleset	*rules;		/* the set rules are added to */
+	int		 over;		/* config is the caller's */
 	struct filediff	*record;	/* CONFIG_RECORD, until taken */
 };
 
@@ -1183,11 +1200,84 @@ config_load(const char *path, char *err, size_t errlen)
 	return c;
 }
 
-/* config_tls_build - the derived tables of a finished one, built again */
-int
-config_tls_build(struct config *c, char *err, size_t errlen)
+/* rule_spec_of - the settings of a rule as ruleset_add() takes them */
+static void
+rule_spec_of(const struct rule *r, struct rule_spec *spec)
 {
-	return config_derive(c, err, errlen);
+	memset(spec, 0, sizeof(*spec));
+	spec->relay = rule_relay_name(r->relay);
+	spec->smarthost = r->smarthost;
+	spec->transport = r->transport;
+	spec->reply = r->reply;
+	spec->recipients = rule_recipients_name(r->recipients);
+	spec->recipients_file = r->rcptlist != NULL ?
+	    rcptlist_path(r->rcptlist) : NULL;
+	spec->tls = r->tls != TLS_UNSET ? tls_level_name(r->tls) : NULL;
+	spec->tls_match = r->tls_match;
+	spec->auth_file = r->auth != NULL ? r->auth->path : NULL;
+}
+
+struct rules_copy {
+	struct ruleset	*to;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* ruleset_walk() callback: one rule added again to the new set */
+static int
+rules_copy_one(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct rules_copy *rc = arg;
+	struct rule_spec spec;
+	char		 msg[ERRMSG_MAX];
+
+	rule_spec_of(rule, &spec);
+	if (ruleset_add(rc->to, pattern, &spec, msg, sizeof(msg)) == 0)
+		return 0;
+	errmsg_set(rc->err, rc->errlen, "rule \"%s\": %s", pattern, msg);
+	return -1;
+}
+
+/*
+ * config_begin_over - a builder of the rules of the finished c plus those
+ * added: a new rule set with c's rules added again (their files by the
+ * paths they were read from), c's settings; c is not changed
+ */
+struct config_builder *
+config_begin_over(struct config *c, char *err, size_t errlen)
+{
+	struct config_builder	*b;
+	struct rules_copy	 rc;
+	struct load		 ld;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->rules = ruleset_new()) == NULL) {
+		free(b);
+		errmsg_set(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->config = c;
+	b->over = 1;
+	memset(&ld, 0, sizeof(ld));
+	ld.path = c->path;
+	ld.err = err;
+	ld.errlen = errlen;
+	rc.to = b->rules;
+	rc.err = err;
+	rc.errlen = errlen;
+	rules_service(c, b->rules);
+	if (rules_dir(&ld, b->rules, c->path) == -1)
+		goto fail;
+	if (ruleset_reserve(b->rules, ruleset_count(c->rules)) == -1) {
+		errmsg_set(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (ruleset_walk(c->rules, rules_copy_one, &rc) != 0)
+		goto fail;
+	return b;
+fail:
+	config_abort(b);
+	return NULL;
 }
 
 /* config_begin - the file's settings and rules, nothing derived yet */
@@ -1230,7 +1320,7 @@ config_begin_flags(const char *path, int flags, char *err, size_t errlen)
 	if (rc == 0)
 		rc = rules_dir(&ld, c->rules, path);
 	if (rc == 0)
-		rules_service(c);
+		rules_service(c, c->rules);
 	if (rc == 0 && ld.domains != NULL)
 		rc = load_domains(&ld, ld.domains, c->rules);
 	if (rc == 0 && file != NULL) {
@@ -1256,6 +1346,7 @@ config_begin_flags(const char *path, int flags, char *err, size_t errlen)
 		return NULL;
 	}
 	b->config = c;
+	b->rules = c->rules;
 	b->record = ld.record;
 	return b;
 }
@@ -1264,7 +1355,7 @@ config_begin_flags(const char *path, int flags, char *err, size_t errlen)
 struct ruleset *
 config_builder_rules(struct config_builder *b)
 {
-	return b->config->rules;
+	return b->rules;
 }
 
 /* config_builder_config - its settings, read only (rules_source, ...) */
@@ -1289,35 +1380,40 @@ int
 config_builder_file(struct config_builder *b, const char *path, char *err,
     size_t errlen)
 {
-	return config_load_domains_file(b->config->rules, path, err, errlen);
+	return config_load_domains_file(b->rules, path, err, errlen);
 }
 
 /*
  * config_finish - the immutable configuration, everything derived once:
  * the TLS policy table and the smart hosts' credentials of all the rules
- * (file and rows alike).  The builder is gone either way.
+ * (file and rows alike).  The builder is gone either way; a failed
+ * finish frees its configuration, but leaves a config_begin_over() one
+ * as it was.
  */
 struct config *
 config_finish(struct config_builder *b, char *err, size_t errlen)
 {
 	struct config	*c = b->config;
 
-	filediff_free(b->record);
-	free(b);
-	if (config_derive(c, err, errlen) == -1) {
-		config_free(c);
+	if (config_derive(c, b->rules, err, errlen) == -1) {
+		config_abort(b);
 		return NULL;
 	}
+	filediff_free(b->record);
+	free(b);
 	return c;
 }
 
-/* config_abort - drop a builder and what it holds */
+/* config_abort - drop a builder and what it holds (not the caller's) */
 void
 config_abort(struct config_builder *b)
 {
 	if (b == NULL)
 		return;
-	config_free(b->config);
+	if (b->over)
+		ruleset_free(b->rules);
+	else
+		config_free(b->config);
 	filediff_free(b->record);
 	free(b);
 }

@@ -50,10 +50,15 @@
  * refused alike); or NULL with the reason in err.  No table is built
  * twice.  config_finish() and config_abort() free the builder.
  * config_load() is config_begin() then config_finish() ("PATH: reason").
- * config_tls_build() derives those tables of a finished configuration
- * again, for the one caller that adds rules to it (a restarted worker
- * whose file and database both fail: the last file rules plus
- * rules_cache); 0, or -1 (the tables then are left as they were).
+ * config_begin_over() is a builder over a finished configuration whose
+ * file can no longer be read (a restarted worker whose file and database
+ * both fail: the last file rules plus rules_cache): its settings, and a
+ * new rule set with its rules added again ("rule \"PATTERN\": reason"
+ * when one is refused now, e.g. its recipients_file is gone), or NULL
+ * with err.  The configuration is not changed until config_finish()
+ * succeeds, which returns it with the new rule set and the tables
+ * derived from all of it; a failed finish, or config_abort(), leaves it
+ * exactly as it was (rule set, TLS and credentials tables).
  *
  * config_free() releases everything (NULL is fine).
  */
@@ -168,6 +173,8 @@ struct config_builder *config_begin(const char *path, char *err,
 	    size_t errlen);
 struct config_builder *config_begin_flags(const char *path, int flags,
 	    char *err, size_t errlen);
+struct config_builder *config_begin_over(struct config *config, char *err,
+	    size_t errlen);
 struct filediff *config_builder_record(struct config_builder *b);
 struct ruleset *config_builder_rules(struct config_builder *b);
 const struct config *config_builder_config(const struct config_builder *b);
@@ -176,7 +183,6 @@ int	config_builder_file(struct config_builder *b, const char *path,
 struct config *config_finish(struct config_builder *b, char *err,
 	    size_t errlen);
 void	config_abort(struct config_builder *b);
-int	config_tls_build(struct config *config, char *err, size_t errlen);
 void	config_free(struct config *config);
 
 #endif

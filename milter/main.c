@@ -21,9 +21,11 @@
  * exit 0, or the error and exit 1 (as "nginx -t" and "postfix check"
  * do, so that scripts test one status).  Before the OK line it warns, on
  * standard error, about a socketmap or metrics socket other hosts can
- * reach (sockspec_local()), and what mtacheck.c finds in the rules, the
- * directories the daemon writes and the Postfix beside it; the start
- * log has the warnings about the sockets and the directories.
+ * reach (sockspec_local()), the rules static mode reaches only in their
+ * A-label form (staticmaps_idn_rules()), and what mtacheck.c finds in
+ * the rules, the directories the daemon writes and the Postfix beside
+ * it; the start log has the warnings about the sockets and the
+ * directories (and staticmaps.c logs the A-label rules it writes).
  */
 #include <errno.h>
 #include <grp.h>
@@ -189,6 +191,7 @@ config_test(const char *path)
 		return 1;
 	}
 	listen_warn(config->socketmap, config->metrics, say_stderr);
+	(void)staticmaps_idn_rules(config, say_stderr);
 	(void)mtacheck_rules(config, say_stderr);
 	(void)mtacheck_dirs(config, say_stderr);
 	(void)mtacheck_postfix(config, say_stderr);

@@ -12,6 +12,8 @@
  *	void	metrics_reload_failed(void);
  *	void	metrics_serving(int serving);
  *	int	metrics_healthy(void);
+ *	void	metrics_static_stale(int stale);
+ *	const char *metrics_unhealthy(void);
  *	int	metrics_format(FILE *fp);
  *
  * DESCRIPTION
@@ -47,6 +49,13 @@
  *	metrics_serving() says whether a worker serves (set by the worker,
  *	cleared by the supervisor when the worker is gone);
  *	metrics_healthy() is 1 when a worker serves a loaded rule set.
+ *	metrics_static_stale() says whether static mode's tables are stale
+ *	(set by staticmaps.c: the rules in force could not be written and
+ *	holding every name failed too, so Postfix answers from older
+ *	tables; cleared by the next write or hold that succeeds; it
+ *	outlives a worker, as the tables do).  metrics_unhealthy() is what
+ *	/healthz answers: NULL when a worker serves a loaded rule set and
+ *	the tables are not stale, else the reason, a sentence.
  *	metrics_get(), metrics_decisions() (all reasons of an outcome) and
  *	metrics_socketmap_answers() (all maps, an enum map_status) read
  *	counters for the SIGUSR1 log lines.
@@ -133,6 +142,7 @@ struct metrics {
 	_Atomic uint64_t rules;
 	_Atomic int	 loaded;
 	_Atomic int	 serving;
+	_Atomic int	 static_stale;	/* tables neither written nor held */
 	_Atomic uint32_t gen;		/* of the config in use */
 	_Atomic uint32_t nrules;	/* slots in use */
 	int64_t		 start_time;
@@ -368,6 +378,24 @@ metrics_healthy(void)
 	return atomic_load(&m->serving) && atomic_load(&m->loaded);
 }
 
+void
+metrics_static_stale(int stale)
+{
+	atomic_store(&m->static_stale, stale != 0);
+}
+
+const char *
+metrics_unhealthy(void)
+{
+	if (!metrics_healthy())
+		return "no worker serves a rule set";
+	if (atomic_load(&m->static_stale))
+		return "static tables stale: the rules in force are not "
+		    "written and the names not held; Postfix answers from "
+		    "older tables (see the log)";
+	return NULL;
+}
+
 /* Exposition. */
 
 /* label - a label value, escaped: backslash, double quote, newline */
@@ -582,6 +610,10 @@ format_daemon(FILE *fp)
 	    (unsigned long long)get(&m->counter[MC_STATIC_INPLACE]),
 	    (unsigned long long)get(&m->counter[MC_STATIC_REFUSED]),
 	    (unsigned long long)get(&m->counter[MC_STATIC_FAILED]));
+	scalar(fp, "milter_relay_static_tables_stale", "gauge",
+	    "Static mode: 1 while the tables in maps_dir are older than the "
+	    "rules in force and not held (neither written nor held), else 0.",
+	    (uint64_t)atomic_load(&m->static_stale));
 	family(fp, "milter_relay_start_time_seconds", "gauge",
 	    "Unix time the daemon started.");
 	fprintf(fp, "milter_relay_start_time_seconds %lld\n",

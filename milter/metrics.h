@@ -57,6 +57,8 @@ void	metrics_loaded(const struct config *config, int reload);
 void	metrics_reload_failed(void);
 void	metrics_serving(int serving);
 int	metrics_healthy(void);
+void	metrics_static_stale(int stale);
+const char *metrics_unhealthy(void);
 int	metrics_format(FILE *fp);
 
 #endif

@@ -28,8 +28,9 @@
  *	does what is ready and never blocks.
  *
  *	GET /metrics	200, every metric in the Prometheus text format
- *	GET /healthz	200 "ok" while a worker serves a loaded rule set,
- *			503 otherwise (no worker, worker restarting)
+ *	GET /healthz	200 "ok" while a worker serves a loaded rule set
+ *			and static mode's tables are not stale, 503
+ *			otherwise with the reason (metrics_unhealthy())
  *	other paths	404; other methods on these paths 405
  *
  *	HEAD works as GET without the body.  A scrape takes no lock that
@@ -253,6 +254,8 @@ http_answer(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_size, void **con_cls)
 {
+	const char *why;
+	char	*buf;
 	int	 known, get;
 
 	(void)cls;
@@ -271,11 +274,14 @@ http_answer(void *cls, struct MHD_Connection *c, const char *url,
 		    HTTP_CTYPE_TEXT, NULL, 0, "method not allowed\n");
 	if (strcmp(url, "/metrics") == 0)
 		return http_metrics(c);
-	if (metrics_healthy())
+	if ((why = metrics_unhealthy()) == NULL)
 		return http_send(c, MHD_HTTP_OK, HTTP_CTYPE_TEXT, NULL, 0,
 		    "ok\n");
+	if (asprintf(&buf, "%s\n", why) == -1)
+		return http_send(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    HTTP_CTYPE_TEXT, NULL, 0, "unhealthy\n");
 	return http_send(c, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_CTYPE_TEXT,
-	    NULL, 0, "no worker serves a rule set\n");
+	    buf, strlen(buf), NULL);
 }
 
 int

@@ -59,9 +59,12 @@
  *	connection string only through pgsource_mask(), without password.
  *
  *	source_add_cache() adds the rules of rules_cache to a configuration
- *	loaded from the file alone (config_load()) and builds its TLS
- *	policy table: 0, or -1 with err (no rules_cache; a line refused:
- *	the rows before it stay added).
+ *	loaded from the file alone (config_load()): the file's rules and the
+ *	rows go into one new builder (config_begin_over()), whose finish
+ *	derives the TLS policy table and the credentials over both: 0, or
+ *	-1 with err (no rules_cache, a line refused, a smart host given two
+ *	policies by a file rule and a row) and the configuration exactly as
+ *	it was, nothing of the cache added.
  *
  *	source_conninfo() is the connection string of rules_source (after
  *	"postgresql:"), or NULL when the configuration has none.
@@ -234,17 +237,23 @@ source_rows(struct config_builder *b, int flags, struct pgsource_mark *mark,
 int
 source_add_cache(struct config *c, char *err, size_t errlen)
 {
-	char	 msg[ERRMSG_MAX];
+	struct config_builder *b;
+	char		 msg[ERRMSG_MAX];
 
 	if (c->rules_cache == NULL) {
 		snprintf(err, errlen, "no rules_cache");
 		return -1;
 	}
-	if (config_load_domains_file(c->rules, c->rules_cache, err,
-	    errlen) == -1)
+	/* the file's rules and the rows in a new builder: c stays on failure */
+	if ((b = config_begin_over(c, msg, sizeof(msg))) == NULL)
+		goto fail;
+	if (config_builder_file(b, c->rules_cache, err, errlen) == -1) {
+		config_abort(b);
 		return -1;
-	if (config_tls_build(c, msg, sizeof(msg)) == 0)
+	}
+	if (config_finish(b, msg, sizeof(msg)) != NULL)
 		return 0;
+fail:
 	snprintf(err, errlen, "rules_cache %s: %s", c->rules_cache, msg);
 	return -1;
 }

@@ -90,9 +90,24 @@
  * reload takes effect, and refuses the reload when it fails: the tables
  * are never older than the rules in force.  With STATICMAPS_LIVE (the
  * configuration is in force already: start, retry) a failure holds
- * every name of the tables in place instead, until a publish succeeds.
+ * every name of the tables in place instead, until a publish succeeds;
+ * when that fails too, Postfix answers from tables older than the rules
+ * in force: metrics_static_stale() marks them stale (the gauge
+ * milter_relay_static_tables_stale, /healthz 503) until a write or a
+ * hold succeeds.
  * staticmaps_check() is the export alone, for -t: 0, or -1 with the
  * rule named in err.
+ *
+ * Postfix refuses every recipient domain with an 8-bit octet before the
+ * tables (main-static.cf: the tables hold A-labels, and Postfix does not
+ * map a U-label as the rules do), so a relay or route rule whose name
+ * has an A-label ("xn--") is reached in static mode only in that form,
+ * by trusted clients too.  staticmaps_idn_rules() hands say() one
+ * sentence for each such rule, both forms named (the first
+ * STATICMAPS_IDN_SAY, then how many more), and returns how many there
+ * are: -t calls it, and a publish logs it for the rules it wrote (every
+ * rule when written whole, the changed ones when in place), once a
+ * load.
  *
  * staticmaps_read() and staticmaps_write() read and write one such table
  * file (saslmaps.c writes its secret one with them, mode 0600).
@@ -109,6 +124,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <idn2.h>
 #include <lmdb.h>
 
 #include "config.h"
@@ -131,6 +147,7 @@
 #define STATICMAPS_LOCK_MS	5000	/* waiting for Postfix's readers */
 #define STATICMAPS_INPLACE_MIN	64	/* changed patterns: in place, */
 #define STATICMAPS_INPLACE_PART	8	/* or up to 1/8 of the rules */
+#define STATICMAPS_IDN_SAY	10	/* A-label rules named, the rest counted */
 
 enum staticmaps_table {
 	TABLE_ACCESS,		/* renamed first: the holds before the rest */
@@ -172,6 +189,12 @@ struct staticmaps_scope {
 	size_t		 n, cap;
 	struct hsearch_data table;
 	int		 made;
+};
+
+/* staticmaps_idn_note(): where the sentences go, how many rules so far */
+struct staticmaps_idn {
+	staticmaps_say_fn *say;
+	size_t		 n;
 };
 
 enum staticmaps_way {
@@ -216,6 +239,12 @@ static int	staticmaps_hold(const char *dir, const struct kvtable *old,
 static int	staticmaps_holds_save(const char *dir,
 		    const struct routehold *holds, char *err, size_t errlen);
 static void	staticmaps_keep(struct kvtable *to, struct kvtable *from);
+static int	staticmaps_idn_note(const char *pattern,
+		    const struct rule *rule, void *arg);
+static void	staticmaps_idn_more(const struct staticmaps_idn *idn);
+static void	staticmaps_idn_changed(const struct config *config,
+		    struct staticmaps_scope *sc);
+static void	staticmaps_say_log(const char *msg);
 static double	staticmaps_now(void);
 static void	staticmaps_set_due(void);
 static void	staticmaps_path(char *path, const char *dir,
@@ -249,6 +278,7 @@ staticmaps_publish(const struct config *config, int flags)
 			    "until Postfix's address resolver has the new "
 			    "tables", staticmaps_holds.n);
 		metrics_add(keys == 0 ? MC_STATIC_OK : MC_STATIC_INPLACE);
+		metrics_static_stale(0);
 		return STATICMAPS_OK;
 	case WAY_REFUSED:
 		rc = STATICMAPS_REFUSED;
@@ -354,6 +384,7 @@ staticmaps_whole(const struct config *config, int flags, double start,
 		log_info("static maps: %zu names held (451 4.7.1) until "
 		    "Postfix's address resolver has the new tables",
 		    staticmaps_holds.n);
+	(void)staticmaps_idn_rules(config, staticmaps_say_log);
 	rc = STATICMAPS_OK;
 out:
 	for (i = 0; rc != STATICMAPS_OK && i < TABLE_COUNT; i++) {
@@ -386,6 +417,95 @@ staticmaps_check(const struct config *config, char *err, size_t errlen)
 		kvtable_free(&new[i]);
 	kvtable_free(&deny);
 	return rc;
+}
+
+size_t
+staticmaps_idn_rules(const struct config *config, staticmaps_say_fn *say)
+{
+	struct staticmaps_idn idn = { say, 0 };
+
+	if (config == NULL || config->maps_dir == NULL)
+		return 0;
+	(void)ruleset_walk(config->rules, staticmaps_idn_note, &idn);
+	staticmaps_idn_more(&idn);
+	return idn.n;
+}
+
+/* A rule that relays or routes a name with an A-label: named, or counted. */
+static int
+staticmaps_idn_note(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct staticmaps_idn *idn = arg;
+	const char	*name, *p;
+	char		*ulabel = NULL, msg[ERRMSG_MAX];
+	int		 prefix = pattern[0] == '#' || pattern[0] == '.';
+
+	if (rule == NULL || rule == &rule_tombstone ||
+	    rule->relay == RELAY_DENY)
+		return 0;
+	name = pattern + prefix;
+	for (p = name; p != NULL && strncmp(p, "xn--", 4) != 0;
+	    p = strchr(p, '.') != NULL ? strchr(p, '.') + 1 : NULL)
+		;
+	if (p == NULL || idn->n++ >= STATICMAPS_IDN_SAY)
+		return 0;
+	if (idn2_to_unicode_8z8z(name, &ulabel, 0) != IDN2_OK)
+		ulabel = NULL;
+	snprintf(msg, sizeof(msg), "static mode: rule \"%.*s%s\" (%s) is "
+	    "reachable only in its A-label form: Postfix refuses 8-bit "
+	    "domains (main-static.cf)", prefix, pattern,
+	    ulabel != NULL ? ulabel : name, pattern);
+	idn2_free(ulabel);
+	idn->say(msg);
+	return 0;
+}
+
+/* The A-label rules past the first STATICMAPS_IDN_SAY, counted. */
+static void
+staticmaps_idn_more(const struct staticmaps_idn *idn)
+{
+	char		 msg[ERRMSG_MAX];
+
+	if (idn->n <= STATICMAPS_IDN_SAY)
+		return;
+	snprintf(msg, sizeof(msg), "static mode: %zu more rules are reachable "
+	    "only in their A-label form (%zu in all): Postfix refuses 8-bit "
+	    "domains (main-static.cf)", idn->n - STATICMAPS_IDN_SAY, idn->n);
+	idn->say(msg);
+}
+
+/* The changed rules of an update in place with an A-label, logged. */
+static void
+staticmaps_idn_changed(const struct config *config,
+    struct staticmaps_scope *sc)
+{
+	static const char *const prefixes[] = { "#", "", "." };
+	struct staticmaps_idn idn = { staticmaps_say_log, 0 };
+	ENTRY		 item, *found;
+	char		 pattern[PATTERN_MAX + 1];
+	size_t		 i, k;
+
+	for (i = 0; i < sc->n; i++) {
+		/* a name noted twice (two of its patterns changed): once */
+		item.key = sc->names[i];
+		if (hsearch_r(item, FIND, &found, &sc->table) == 0 ||
+		    found->data != NULL)
+			continue;
+		found->data = found;
+		for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+			snprintf(pattern, sizeof(pattern), "%s%s",
+			    prefixes[k], sc->names[i]);
+			(void)staticmaps_idn_note(pattern,
+			    overlay_rule(config->rules, pattern), &idn);
+		}
+	}
+	staticmaps_idn_more(&idn);
+}
+
+static void
+staticmaps_say_log(const char *msg)
+{
+	log_warning("%s", msg);
 }
 
 /*
@@ -541,6 +661,7 @@ staticmaps_inplace(const struct config *config, size_t *keys,
 	staticmaps_set_due();
 	atomic_store(&staticmaps_retry_ms, 0);
 	staticmaps_remember(config);
+	staticmaps_idn_changed(config, &sc);
 	way = WAY_DONE;
 	goto out;
 nomem:
@@ -918,6 +1039,7 @@ staticmaps_result(const char *dir, enum staticmaps_result rc, int flags,
 	switch (rc) {
 	case STATICMAPS_OK:
 		metrics_add(MC_STATIC_OK);
+		metrics_static_stale(0);
 		return;
 	case STATICMAPS_REFUSED:
 		metrics_add(MC_STATIC_REFUSED);
@@ -1000,13 +1122,18 @@ staticmaps_hold_all(const char *dir)
 		goto fail;
 	}
 	staticmaps_held_all = 1;
+	metrics_static_stale(0);
 	log_warning("static maps: every name of the tables in \"%s\" held "
 	    "(451 4.7.1) until the rules are written", dir);
 	goto out;
 nomem:
 	errmsg_set(err, sizeof(err), "out of memory");
 fail:
-	log_error("static maps: holding every name: %s", err);
+	/* Postfix answers from the tables in place, older than the rules */
+	metrics_static_stale(1);
+	log_error("static maps: holding every name: %s; the tables in \"%s\" "
+	    "are stale (milter_relay_static_tables_stale, /healthz 503)",
+	    err, dir);
 out:
 	for (j = 0; j < TABLE_COUNT; j++)
 		kvtable_free(&t[j]);

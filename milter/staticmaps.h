@@ -18,10 +18,14 @@ enum staticmaps_result {
 	STATICMAPS_FAILED	/* not written (I/O, memory) */
 };
 
+typedef void staticmaps_say_fn(const char *msg);
+
 enum staticmaps_result staticmaps_publish(const struct config *config,
 	    int flags);
 int	staticmaps_check(const struct config *config, char *err,
 	    size_t errlen);
+size_t	staticmaps_idn_rules(const struct config *config,
+	    staticmaps_say_fn *say);
 int	staticmaps_retry_due(void);
 int	staticmaps_wait_ms(void);
 int	staticmaps_release(void);

@@ -49,7 +49,10 @@
 #      naming the rule, the previous rules and tables stay in place and
 #      in force; a write that fails (maps_dir not writable) refuses the
 #      reload too, both are counted (milter_relay_static_writes_total),
-#      and the failed publish is tried again by itself; a start with
+#      the failed publish is tried again by itself and, failing with
+#      every name's hold, marks the tables stale
+#      (milter_relay_static_tables_stale 1, /healthz 503 with the
+#      reason) until a write succeeds; a start with
 #      rules the tables cannot express holds every name of the tables
 #      in place (451), deny rules still refuse.
 set -u
@@ -109,7 +112,17 @@ mr_config "$CONF" "pidfile = \"$E2E_DIR/mr.pid\";" \
 sed -e '/^socket *=/d' -e '/^socketmap *=/d' -e '/^pidfile *=/d' \
     -e "s/@SINK_A@/$PORT_A/" -e "s/@SINK_B@/$PORT_B/" -e "s/@SINK_C@/$PORT_C/" \
     "$R/relay.conf.in" >>"$CONF"
-"$MR_BIN" -t -c "$CONF" >/dev/null || e2e_fail "relay.conf does not check"
+"$MR_BIN" -t -c "$CONF" >/dev/null 2>"$E2E_DIR/t.err" ||
+    e2e_fail "relay.conf does not check"
+# static: the IDN rule is reachable only as its A-label (main-static.cf
+# refuses 8-bit domains): -t names it, and so does the start's log
+IDNSAY='static mode: rule "bücher.example" (xn--bcher-kva.example) is reachable only in its A-label form'
+IDNRE='static mode: rule "bücher\.example" \(xn--bcher-kva\.example\) is reachable only in its A-label form'
+if [ "$MODE" = static ]; then
+	grep -qF "$IDNSAY" "$E2E_DIR/t.err" ||
+	    e2e_fail "-t does not name the IDN rule: $(cat "$E2E_DIR/t.err")"
+	e2e_ok "static: -t names the IDN rule reachable only as its A-label"
+fi
 mr_start "$CONF"
 
 MAIN=contrib/postfix/main-$MODE.cf
@@ -142,6 +155,7 @@ else
 	    e2e_fail "main.cf: no access table"
 	# written by the worker once it serves
 	e2e_wait_log "$LOG" 'static maps: wrote' 1 60 "the first tables"
+	e2e_wait_log "$LOG" "$IDNRE" 1 60 "the IDN rule named at start"
 	for t in relay_domains transport access tls_policy; do
 		[ -s "$MAPS/$t.lmdb" ] || e2e_fail "no $MAPS/$t.lmdb"
 	done
@@ -240,6 +254,9 @@ if [ "$MODE" = static ]; then
 	grep -q ' map=rcpt ' "$E2E_DIR/milter-relay.log" &&
 	    e2e_fail "static mode asked the socketmap"
 	e2e_ok "static: the tables written, the socketmap never asked"
+	[ "$(e2e_log_count "$LOG" "$IDNRE")" = 1 ] ||
+	    e2e_fail "the IDN rule not named once: $(grep -F 'static mode: rule' "$LOG")"
+	e2e_ok "static: the start's log names the IDN rule once"
 	# "export -s" prints exactly the tables static mode wrote (no hold yet)
 	for t in relay_domains:postfix-relay-domains transport:postfix-transport \
 	    access:postfix-access tls_policy:postfix-tls-policy; do
@@ -423,6 +440,25 @@ static_writes() {
 	curl -sf "http://127.0.0.1:$HPORT/metrics" |
 	    sed -n "s/^milter_relay_static_writes_total{result=\"$1\"} //p"
 }
+# wait_stale V: the gauge milter_relay_static_tables_stale is V within
+# RELOAD_SECS (a failed write is tried again after 5 s: staticmaps.c)
+wait_stale() {
+	local i
+	for i in $(seq 1 $((RELOAD_SECS * 10))); do
+		[ "$(curl -sf "http://127.0.0.1:$HPORT/metrics" |
+		    sed -n 's/^milter_relay_static_tables_stale //p')" = "$1" ] &&
+		    return 0
+		sleep 0.1
+	done
+	return 1
+}
+# healthz: "STATUS BODY" of /healthz
+healthz() {
+	local body code
+	body=$(curl -s -o - -w '\n%{http_code}' "http://127.0.0.1:$HPORT/healthz")
+	code=$(echo "$body" | tail -n 1)
+	echo "$code $(echo "$body" | head -n 1)"
+}
 # logged_after N PATTERN: PATTERN in the log past its first N lines,
 # within RELOAD_SECS
 logged_after() {
@@ -469,10 +505,22 @@ if [ "$MODE" = static ]; then
 	send 127.0.0.2 u@late.example "554 5.7.1"
 	[ "$(static_writes failed)" -gt "$failed" ] || { chmod 755 "$MAPS"
 	    e2e_fail "static_writes_total{result=\"failed\"} not counted"; }
+	# the retry (the rules in force) fails too, and so does holding
+	# every name: the tables are stale, the gauge and /healthz say so
+	wait_stale 1 || { chmod 755 "$MAPS"
+	    e2e_fail "milter_relay_static_tables_stale not 1: $(tail -n 3 "$E2E_DIR/milter-relay.log")"; }
+	health=$(healthz)
+	case $health in
+	"503 static tables stale"*) ;;
+	*) chmod 755 "$MAPS"; e2e_fail "stale tables, /healthz: $health" ;;
+	esac
+	e2e_ok "static: tables neither written nor held: stale gauge 1, /healthz $health"
 	chmod 755 "$MAPS"
 	l=$(wc -l <"$E2E_DIR/milter-relay.log")
 	logged_after "$l" "static maps: the tables in \"$MAPS\" are up to date" ||
 	    e2e_fail "the failed write not tried again: $(tail -n 3 "$E2E_DIR/milter-relay.log")"
+	wait_stale 0 || e2e_fail "milter_relay_static_tables_stale still 1"
+	[ "$(healthz)" = "200 ok" ] || e2e_fail "/healthz after the write: $(healthz)"
 	l=$(wc -l <"$E2E_DIR/milter-relay.log")
 	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
 	logged_after "$l" 'reload: .*: OK' || e2e_fail "reload not taken"

@@ -24,15 +24,18 @@
  *	  routing past Postfix's allow_untrusted_routing), and for a
  *	  recipients "list" rule only a listed user, for a "verify" rule
  *	  none (a bare domain key aside, which Postfix asks only after a
- *	  full address was NOTFOUND); a "verify" rule's key
- *	  is pending (its callout to come) only without such routing, and
- *	  unsettled it is never OK OK (policy.verify_unknown = tempfail);
+ *	  full address was NOTFOUND), the rule and its recipients kind
+ *	  taken from the oracle's nearest pattern, not from decide.c; a
+ *	  "verify" rule's key is pending (its callout to come) only
+ *	  without such routing, and unsettled it is never OK OK
+ *	  (policy.verify_unknown = tempfail);
  *	- the rcpt map's answer carries its decision (decided), no other
  *	  map's does; its outcome is what the answer says;
  *	- "access KEY" and "rcpt KEY" answer any other OK only with a
  *	  reply of a class 4 or 5 code and its enhanced code: a deny rule's,
  *	  or for rcpt an unknown or unverified user's (550 5.1.1, 450 4.1.1)
- *	  of a recipients rule.
+ *	  of a recipients rule (the oracle's rule again), never a listed
+ *	  user's.
  *
  * The input, cut at its first NUL, is also given to sockspec_parse():
  * a spec it accepts has its rest inside the input.
@@ -166,11 +169,32 @@ check_text(const char *req, size_t len, const struct map_answer *a,
 			die("not printable", req, len, text);
 }
 
-/* The user of key (decided as d) is in the list of corp.example. */
+/*
+ * The rule that decides for key, stated apart from decide.c (ruleoracle.c):
+ * NULL when none covers its domain.
+ */
+static const struct rule_spec *
+oracle_rule(const char *key, size_t len)
+{
+	int	r;
+
+	r = ruleoracle_nearest(patterns, NRULES, key, len);
+	return r < 0 ? NULL : &rules[r].spec;
+}
+
+/* A rule_spec field (relay, recipients) says word. */
 static int
-listed(const struct decision *d, const char *key, size_t len)
+spec_says(const char *field, const char *word)
+{
+	return field != NULL && strcmp(field, word) == 0;
+}
+
+/* The user of key is in the list of corp.example, its domain that alone. */
+static int
+listed(const char *key, size_t len)
 {
 	static const char *const users[] = { "alice", "b%c" };
+	static const char *const corp[] = { "#corp.example" };
 	const char	*at;
 	size_t		 i, n;
 
@@ -181,21 +205,21 @@ listed(const struct decision *d, const char *key, size_t len)
 	n = (size_t)(at - 1 - key);
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (strlen(users[i]) == n && strncasecmp(key, users[i], n) == 0)
-			return strcmp(d->domain, "corp.example") == 0;
+			return ruleoracle_nearest(corp, 1, key, len) == 0;
 	return 0;
 }
 
-/* An OK of the rcpt or access map for key. */
+/* An OK of the rcpt or access map for key, against the oracle's rule. */
 static void
 check_access(const char *req, size_t len, const char *key, size_t keylen)
 {
-	struct decision	d;
-	int		rcpt;
+	const struct rule_spec	*rule;
+	int			 rcpt;
 
 	if (strncasecmp(key, "To:", 3) == 0)
 		return;		/* Sendmail: checked by the unit tests */
 	rcpt = memcmp(req, "rcpt ", 5) == 0;
-	decide_key(&config, NULL, key, keylen, &d);
+	rule = oracle_rule(key, keylen);
 	if (strcmp(text, "OK OK") == 0) {
 		if (!rcpt)
 			die("access map permits", req, len, text);
@@ -206,28 +230,27 @@ check_access(const char *req, size_t len, const char *key, size_t keylen)
 		/* a bare domain: asked only after a full address's NOTFOUND */
 		if (memchr(key, '@', keylen) == NULL)
 			return;
-		if (d.rule->recipients == RECIPIENTS_VERIFY)
+		if (spec_says(rule->recipients, "verify"))
 			die("OK for an unverified user", req, len, text);
-		if (d.rule->recipients == RECIPIENTS_LIST &&
-		    !listed(&d, key, keylen))
+		if (spec_says(rule->recipients, "list") && !listed(key, keylen))
 			die("OK for an unlisted user", req, len, text);
 		return;
 	}
 	if ((text[3] != '4' && text[3] != '5') || text[6] != ' ' ||
 	    text[7] != text[3] || text[8] != '.')
 		die("not a reply", req, len, text);
-	if (d.rule == NULL)
+	if (rule == NULL)
 		die("reply without a rule", req, len, text);
-	if (d.rule->relay == RELAY_DENY)
+	if (spec_says(rule->relay, "deny"))
 		return;
-	if (!rcpt || d.rule->recipients == RECIPIENTS_ANY)
+	if (!rcpt || rule->recipients == NULL)
 		die("reply without a deny or recipients rule", req, len, text);
 	if (strncmp(text, "OK 550 5.1.1 ", 13) != 0 &&
 	    strncmp(text, "OK 450 4.1.1 ", 13) != 0)
 		die("a recipients rule's reply not 550 5.1.1 or 450 4.1.1",
 		    req, len, text);
-	if (d.rule->recipients == RECIPIENTS_LIST && listed(&d, key, keylen)
-	    && !ruleoracle_routed(key, keylen))
+	if (spec_says(rule->recipients, "list") && listed(key, keylen) &&
+	    !ruleoracle_routed(key, keylen))
 		die("a listed user refused", req, len, text);
 }
 

@@ -15,11 +15,16 @@
 # ended ("== FAILED: ..."), exit 1.  At the end every skip is listed
 # ("== skipped: ..."), so a skip is never read as a pass; under
 # MR_REQUIRE_ALL=1 (.ci/run) a skip is already a failure of its area.
+# MR_UNIT_SKIPS names the skips of the unit suites make unit just ran
+# (the Makefile's UNIT_SKIPS): they open the list.
 set -u
 
 MR_RUN_DIR=$(mktemp -d /tmp/mr-check.XXXXXX) || exit 1
 MR_SKIP_LOG=$MR_RUN_DIR/skipped
 : >"$MR_SKIP_LOG"
+if [ -n "${MR_UNIT_SKIPS:-}" ] && [ -f "$MR_UNIT_SKIPS" ]; then
+	cat "$MR_UNIT_SKIPS" >>"$MR_SKIP_LOG"
+fi
 export MR_RUN_DIR MR_SKIP_LOG
 njobs=${MR_CHECK_JOBS:-1}
 failed=()

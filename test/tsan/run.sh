@@ -1,9 +1,15 @@
 #!/bin/bash
-# test/tsan/run.sh - the daemon built with ThreadSanitizer under concurrent
-# load with reloads ("make tsan"; not part of make check)
+# test/tsan/run.sh - the unit suites with threads and the daemon built with
+# ThreadSanitizer under concurrent load with reloads ("make tsan"; not part
+# of make check)
 #
-# make tsan builds everything with -fsanitize=thread in build-tsan/ and runs
-# this with MR_BUILD=build-tsan.  For about TSAN_SECONDS (default 20) it
+# make tsan builds everything with -fsanitize=thread in build-tsan/, with
+# the unit suites that start threads (TSAN_UNITS: check_live's readers
+# against replace, its 8-reader stress test; check_callout's scripted SMTP
+# and DNS servers), and runs this with MR_BUILD=build-tsan.  Each suite
+# runs first, in one process (CK_FORK=no: no fork per test, so that every
+# thread runs under ThreadSanitizer as it does in the daemon); any report
+# or failed test fails.  Then, for about TSAN_SECONDS (default 20), it
 # drives the daemon from three sides at once: milter-test load (8
 # connections), two socketmap clients, and a SIGHUP every 10 ms that
 # reloads a 5000-rule set under them; then it stops the daemon and fails
@@ -11,12 +17,20 @@
 # on any wrong decision, or when the worker was restarted.
 
 set -u
+MR_AREA=${MR_AREA:-test/tsan}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../faults/lib.sh"
 . "$HERE/../lib/port.sh"
 
 SECS=${TSAN_SECONDS:-20}
 export TSAN_OPTIONS="halt_on_error=0 history_size=4 suppressions=$HERE/suppressions.txt ${TSAN_OPTIONS:-}"
+for u in ${TSAN_UNITS:-check_live check_callout}; do
+	CK_FORK=no "$MR_BUILD/test/unit/$u" >"$T/$u.out" 2>&1 ||
+	    { tail -40 "$T/$u.out"; fail "tsan: test/unit/$u failed"; }
+	fl_sanitizer_clean "$T/$u.out"
+	echo "tsan: test/unit/$u: $(grep -E '^[0-9]+%: Checks' "$T/$u.out")," \
+	    "no ThreadSanitizer report"
+done
 PORT=$(mr_free_port)
 for i in $(seq 1 5000); do echo "h$i.bulk.example"; done >"$T/bulk.list"
 cat >"$T/tsan.conf" <<EOC

@@ -6,6 +6,11 @@
  * assertion naming config_load's error) when it does not load.  The
  * caller frees the result with config_free().  unit_config_try() is the
  * same without the assertion: NULL and config_load's error in err.
+ *
+ * unit_skip(suite, fmt, ...) reports a test that cannot run here (not
+ * root, say) as a skip (unitskip.c): listed by make unit and make check,
+ * a failure of the calling test under MR_REQUIRE_ALL=1.  The test
+ * returns after it.
  */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
@@ -16,5 +21,7 @@ struct config;
 
 struct config	*unit_config_load(const char *);
 struct config	*unit_config_try(const char *, char *, size_t);
+void		 unit_skip(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 #endif
