@@ -1,8 +1,9 @@
 # milter-relay - build, test, benchmark and install.
 #
 #	make			build the library, the daemon and the harness
-#	make demo		a private Postfix and milter-relay on the example
-#				rules: a few messages, where they went (root)
+#	sudo make demo		a private Postfix and milter-relay on the example
+#				rules: a few messages, where they went (root:
+#				run make first as yourself, then sudo make demo)
 #	make check		run every test (unit, scenarios, end to end ...)
 #	make SANITIZE=1 check	the same, built with ASan+UBSan in build-san/
 #	make asan		shorthand for the line above
@@ -177,7 +178,8 @@ unit: $(UNIT_BINS)
 		"MR_REQUIRE_ALL=1 makes these failures):"; \
 	    sed 's/^/   /' $(UNIT_SKIPS); fi
 
-# The shipped example at work: test/demo/demo.sh (root, as the e2e tests).
+# The shipped example at work: test/demo/demo.sh, as root (sudo make demo:
+# its private Postfix); without root it stops at once, saying so.
 demo: all
 	@MR_BUILD=$(O) bash -c 'time bash test/demo/demo.sh'
 

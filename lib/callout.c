@@ -347,7 +347,7 @@ conv_session(struct conv *c, const char *helo, const char *rcpt,
 	}
 	if (code / 100 != 2)
 		goto fail;
-	if (conv_cmd(c, "MAIL FROM:<>") / 100 != 2)
+	if ((code = conv_cmd(c, "MAIL FROM:<>")) / 100 != 2)
 		goto fail;
 	snprintf(cmd, sizeof(cmd), "RCPT TO:%s", rcpt);
 	code = conv_cmd(c, cmd);

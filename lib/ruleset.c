@@ -887,13 +887,15 @@ spec_auth(struct ruleset *set, const struct rule_spec *spec,
 		authfile_refuse();
 		return -1;
 	}
-	if (r->tls < TLS_ENCRYPT) {
+	if (!tls_carries_password(r->tls)) {
 		authfile_refuse();
-		snprintf(err, errlen, "auth_file needs tls = \"encrypt\" or "
-		    "stronger, not %s%s%s: the password must not travel in "
-		    "clear", r->tls == TLS_UNSET ? "" : "\"",
-		    r->tls == TLS_UNSET ? "unset" : tls_level_name(r->tls),
-		    r->tls == TLS_UNSET ? "" : "\"");
+		snprintf(err, errlen, "auth_file needs tls = \"encrypt\", "
+		    "\"verify\" or \"secure\", not %s%s%s: the password "
+		    "must not travel in clear%s", r->tls == TLS_UNSET ? "" :
+		    "\"", r->tls == TLS_UNSET ? "unset" :
+		    tls_level_name(r->tls), r->tls == TLS_UNSET ? "" : "\"",
+		    r->tls == TLS_DANE ? " (dane without usable TLSA records "
+		    "falls back to opportunistic TLS)" : "");
 		return -1;
 	}
 	if ((path = ruleset_path(set, spec->auth_file)) == NULL) {

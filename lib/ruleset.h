@@ -97,8 +97,10 @@
  * Credentials: spec->auth_file names a file that authfile.h reads (once
  * per path and set, relative paths as for recipients_file): the rule's
  * smart hosts get its username and password (SMTP AUTH).  It needs a
- * smarthost and tls = "encrypt" or stronger: a password never travels
- * in clear, and a rule that would let it is refused, not raised.  The
+ * smarthost and tls = "encrypt", "verify" or "secure"
+ * (tls_carries_password()): a password never travels in clear, and a
+ * rule that would let it (dane included: it degrades to may without
+ * TLSA records) is refused, not raised.  The
  * file may be owned by root or the service user, and group-readable only
  * by the service group, that ruleset_set_auth_service() gave (-1: the
  * process's own, the default).

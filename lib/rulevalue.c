@@ -20,6 +20,12 @@
  * '-', '_' and ':'.  The level goes to *level (TLS_UNSET when tls is
  * NULL).  tls_level_name() is the word of a level ("" for TLS_UNSET).
  *
+ * tls_carries_password() is 1 for the levels that never let a session go
+ * on in clear (encrypt, verify, secure), 0 for the others: unset, none,
+ * may, and dane, which Postfix degrades to opportunistic TLS (may) when
+ * the next hop has no usable TLSA records.  Only those levels may carry
+ * a rule's credentials (auth_file).
+ *
  * All checks return 0, or -1 with *why pointing at a static string.
  */
 #include <stdio.h>
@@ -78,6 +84,14 @@ tls_level_name(unsigned level)
 	if (level >= sizeof(level_names) / sizeof(level_names[0]))
 		return "";
 	return level_names[level];
+}
+
+/* tls_carries_password - a level that never goes on in clear */
+int
+tls_carries_password(unsigned level)
+{
+	return level == TLS_ENCRYPT || level == TLS_VERIFY ||
+	    level == TLS_SECURE;
 }
 
 /* tls_valid - check tls and tls_match of a rule */

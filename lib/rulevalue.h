@@ -1,8 +1,8 @@
 /*
  * rulevalue - check the values of a rule: smart host, transport, TLS
  *
- * smarthost_valid(), smarthost_normalize(), transport_valid(), tls_valid()
- * and tls_level_name(): see rulevalue.c.  A rule's reply is checked by reply_valid() (reply.h).
+ * smarthost_valid(), smarthost_normalize(), transport_valid(), tls_valid(),
+ * tls_level_name() and tls_carries_password(): see rulevalue.c.  A rule's reply is checked by reply_valid() (reply.h).
  */
 #ifndef MR_RULEVALUE_H
 #define MR_RULEVALUE_H
@@ -32,5 +32,6 @@ int	transport_valid(const char *text, const char **why);
 int	tls_valid(const char *tls, const char *match, const char *smarthost,
 	    unsigned char *level, const char **why);
 const char *tls_level_name(unsigned level);
+int	tls_carries_password(unsigned level);
 
 #endif

@@ -8,6 +8,7 @@
  *	int	saslpasswd_build(set, out, err, errlen)
  *	int	saslpasswd_walk(sp, mta, fn, arg, err, errlen)
  *	int	saslpasswd_print(sp, mta, name, out, err, errlen)
+ *	const struct hop_entry *saslpasswd_find(sp, key)
  *	size_t	saslpasswd_count(sp)
  *	void	saslpasswd_free(sp)
  * DESCRIPTION
@@ -47,6 +48,8 @@
  *
  *	saslpasswd_print() writes the table as text for postmap(1) or
  *	makemap(8), after a comment line naming it: 0, or -1 with err.
+ *	saslpasswd_find() is the entry of a hop keyed by hoptable_key()
+ *	(the rule that gives it credentials), or NULL (sp NULL too).
  *	saslpasswd_count() is the number of hops; saslpasswd_free() frees
  *	a table (NULL is fine); the secrets stay in the rule set's files.
  * DIAGNOSTICS
@@ -232,6 +235,13 @@ saslpasswd_print(const struct saslpasswd *sp, enum saslpasswd_mta mta,
 		return -1;
 	}
 	return 0;
+}
+
+/* saslpasswd_find - the entry of a hop, or NULL */
+const struct hop_entry *
+saslpasswd_find(const struct saslpasswd *sp, const char *key)
+{
+	return sp == NULL ? NULL : hoptable_find(&sp->t, key);
 }
 
 /* saslpasswd_count - hops with credentials */

@@ -31,6 +31,8 @@ int	saslpasswd_walk(const struct saslpasswd *sp, enum saslpasswd_mta mta,
 	    saslpasswd_walk_fn *fn, void *arg, char *err, size_t errlen);
 int	saslpasswd_print(const struct saslpasswd *sp, enum saslpasswd_mta mta,
 	    const char *name, FILE *out, char *err, size_t errlen);
+const struct hop_entry *saslpasswd_find(const struct saslpasswd *sp,
+	    const char *key);
 size_t	saslpasswd_count(const struct saslpasswd *sp);
 void	saslpasswd_free(struct saslpasswd *sp);
 

@@ -17,7 +17,10 @@
  *	mtacheck_rules(): a rule that sets no tls sharing a smart host with
  *	a rule that does.  Postfix looks the TLS policy up by next hop, so
  *	the first rule's mail gets the second's policy (deferred when the
- *	host cannot do it); both rules are named.
+ *	host cannot do it); both rules are named.  The same for credentials:
+ *	a rule without auth_file sharing a smart host with a rule that has
+ *	one (Postfix looks sasl_passwd up by next hop, so the first rule's
+ *	mail is sent with the second's username and password).
  *
  *	mtacheck_dirs(): the directories the daemon writes, as its user
  *	(the configuration's "user" when running as root): maps_dir (static
@@ -51,7 +54,10 @@
  *	  - rules that set tls without a tlsmgr service in master.cf;
  *	  - rules with auth_file while maps_dir is unset, or Postfix's
  *	    smtp_sasl_auth_enable is not yes, or smtp_sasl_password_maps
- *	    does not name maps_dir/sasl_passwd.  With such rules maps_dir
+ *	    does not name maps_dir/sasl_passwd, or smtp_sasl_security_options
+ *	    (the options of a session without TLS) lacks noplaintext, so
+ *	    PLAIN and LOGIN could send the password in clear if a session
+ *	    ever went on without TLS.  With such rules maps_dir
  *	    does not mean static mode (the table is written in every mode):
  *	    the mode is Postfix's (milter, socketmap, else static).
  *	Without postconf it finds nothing; with a postconf that fails it
@@ -77,6 +83,7 @@
 #include "nexthop.h"
 #include "pflist.h"
 #include "ruleset.h"
+#include "saslpasswd.h"
 #include "sockspec.h"
 #include "tlspolicy.h"
 
@@ -103,6 +110,7 @@ enum pf_param {
 	PF_SMTP_TLS_POLICY_MAPS,
 	PF_SMTP_SASL_AUTH_ENABLE,
 	PF_SMTP_SASL_PASSWORD_MAPS,
+	PF_SMTP_SASL_SECURITY_OPTIONS,
 	PF_NPARAMS
 };
 
@@ -112,7 +120,8 @@ static const char *const pf_names[PF_NPARAMS] = {
 	"transport_maps", "smtpd_relay_restrictions",
 	"smtpd_recipient_restrictions", "smtpd_milters",
 	"milter_default_action", "smtp_tls_policy_maps",
-	"smtp_sasl_auth_enable", "smtp_sasl_password_maps"
+	"smtp_sasl_auth_enable", "smtp_sasl_password_maps",
+	"smtp_sasl_security_options"
 };
 
 struct pf {
@@ -189,17 +198,50 @@ tls_plain_rule(const char *pattern, const struct rule *rule, void *arg)
 	return 0;
 }
 
+/* --- rules: one smart host, one set of credentials -------------------- */
+
+/* auth_plain_rule - walk: a rule without auth_file on a hop that has one */
+static int
+auth_plain_rule(const char *pattern, const struct rule *rule, void *arg)
+{
+	struct tlsshare *ts = arg;
+	const struct hop_entry *e;
+	struct nexthop	 hop;
+	const char	*cursor;
+	char		 key[HOPTABLE_KEY_MAX + 1];
+
+	if (rule->auth != NULL || rule->smarthost == NULL ||
+	    rule->relay == RELAY_DENY)
+		return 0;
+	cursor = rule->smarthost;
+	while (nexthop_list_next(&cursor, &hop) == 1) {
+		if (hoptable_key(&hop, key, sizeof(key)) == -1 ||
+		    (e = saslpasswd_find(ts->config->sasl, key)) == NULL)
+			continue;
+		sayf(ts->say, "rule \"%s\" has no auth_file but shares smart "
+		    "host %s with rule \"%s\" (auth_file %s): Postfix looks "
+		    "credentials up by next hop, so its mail is sent with "
+		    "those credentials too; give both rules the same "
+		    "auth_file, or the rule its own smart host", pattern, key,
+		    e->pattern, e->rule->auth->path);
+		ts->n++;
+		break;
+	}
+	return 0;
+}
+
 int
 mtacheck_rules(const struct config *config, mtacheck_say_fn *say)
 {
 	struct tlsshare ts;
 
-	if (config->tls == NULL)
-		return 0;
 	memset(&ts, 0, sizeof(ts));
 	ts.config = config;
 	ts.say = say;
-	(void)ruleset_walk(config->rules, tls_plain_rule, &ts);
+	if (config->tls != NULL)
+		(void)ruleset_walk(config->rules, tls_plain_rule, &ts);
+	if (config->sasl != NULL)
+		(void)ruleset_walk(config->rules, auth_plain_rule, &ts);
 	return ts.n;
 }
 
@@ -629,6 +671,18 @@ credentials(const struct config *config, const struct pf *pf,
 	snprintf(want, sizeof(want), "%s/sasl_passwd", config->maps_dir);
 	n += asks(pf, PF_SMTP_SASL_PASSWORD_MAPS, want, dir, "the rules' "
 	    "smart hosts get no password from their auth_file", say);
+	if (pf_index(pf->value[PF_SMTP_SASL_SECURITY_OPTIONS], match_word,
+	    "noplaintext") < 0) {
+		sayf(say, "postfix (%s): rules have auth_file but "
+		    "smtp_sasl_security_options = %s lacks noplaintext: "
+		    "PLAIN and LOGIN would send the password in clear on a "
+		    "session without TLS; set it to noanonymous, noplaintext "
+		    "(smtp_sasl_tls_security_options = noanonymous for TLS "
+		    "sessions)", dir,
+		    pf->value[PF_SMTP_SASL_SECURITY_OPTIONS][0] != '\0' ?
+		    pf->value[PF_SMTP_SASL_SECURITY_OPTIONS] : "(empty)");
+		n++;
+	}
 	return n;
 }
 

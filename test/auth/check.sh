@@ -164,7 +164,7 @@ chmod 600 "$CRED/malformed"
 rules "$CRED/malformed" encrypt
 t_refuses "a malformed line" "malformed: no colon"
 rules "$CRED/bad" may
-t_refuses "tls may" "auth_file needs tls = \"encrypt\" or stronger, not \"may\""
+t_refuses "tls may" "auth_file needs tls = \"encrypt\", \"verify\" or \"secure\", not \"may\""
 grep -q -- "$BADPW" "$E2E_DIR/t.out" && e2e_fail "-t printed a password"
 e2e_ok "-t refuses: others can read, another group, missing, malformed," \
     "tls may (never printing the secret)"

@@ -20,7 +20,9 @@
 #   5. static mode: maps_dir not writable; no tlsmgr in master.cf while rules
 #      set tls; relay_domains (main-maps.cf's, empty) not on the table;
 #   6. a rule without tls on the smart host of a tls = "encrypt" rule:
-#      both rules named;
+#      both rules named; 6b. the same for a rule without auth_file on
+#      the smart host of a rule with one (port 587: port 25 is another
+#      hop);
 #   7. recipients = "verify" with the cache's directory missing: named by
 #      -t and in the daemon's start log;
 #   8. no postconf in PATH: no Postfix warning;
@@ -30,8 +32,10 @@
 #  10. a rule with auth_file in milter mode: maps_dir does not make it
 #      static mode; smtp_sasl_auth_enable and smtp_sasl_password_maps
 #      named until contrib/postfix/main.cf's lines are uncommented; no
-#      maps_dir named;
-#  11. the README's first command is "make demo", and its step 3 shows
+#      maps_dir named; smtp_sasl_security_options without noplaintext
+#      named; tls = "dane" with auth_file refused by name;
+#  11. the README's first command ends in "sudo make demo" (the demo
+#      needs root; make's help and demo.sh say so too), and its step 3 shows
 #      what -t prints for the example;
 #  12. maps-only done right (contrib/postfix/main-maps.cf verbatim, the
 #      tls map, tlsmgr): no warning; relay_domains on the socketmap's
@@ -179,6 +183,23 @@ END
 t c3 "$T/share.conf"
 has 'rule "plain.example" sets no tls but shares smart host [192.0.2.25] with rule "secure.example" (tls encrypt)' 6
 ok "a smart host with and without tls: both rules named"
+# 6b. the same for credentials: the rule without auth_file gets them too
+printf 'relayuser:secret\n' >"$T/share.auth"
+chmod 600 "$T/share.auth"
+cat >"$T/share-auth.conf" <<END
+domains = (
+	{ match = "cred.example"; smarthost = "[192.0.2.26]:587";
+	  tls = "encrypt"; auth_file = "$T/share.auth"; },
+	{ match = "nocred.example"; smarthost = "[192.0.2.27], [192.0.2.26]:587";
+	  tls = "encrypt"; },
+	{ match = "other.example"; smarthost = "[192.0.2.26]"; tls = "encrypt"; }
+);
+END
+t c3 "$T/share-auth.conf"
+has "rule \"nocred.example\" has no auth_file but shares smart host [192.0.2.26]:587 with rule \"cred.example\" (auth_file $T/share.auth)" 6b
+hasnt '"other.example" has no auth_file' 6b
+hasnt 'secret' 6b
+ok "a smart host with and without auth_file: both rules named"
 
 # 7. verify without the cache's directory: -t and the start log
 cat >"$T/verify.conf" <<END
@@ -253,16 +274,37 @@ t c10 "$T/auth.conf"
 sed 's|^maps_dir.*||' "$T/auth.conf" >"$T/auth-nomaps.conf"
 t c10 "$T/auth-nomaps.conf"
 has "rules have auth_file but maps_dir is unset" 10
-ok "auth_file in milter mode: smtp_sasl lines named, maps_dir not taken for static mode"
+# smtp_sasl_security_options without noplaintext (a common recipe's
+# "noanonymous"): PLAIN and LOGIN allowed without TLS, named
+cp -r "$T/c10" "$T/c10p"
+sed -i 's|^smtp_sasl_security_options = .*|smtp_sasl_security_options = noanonymous|' \
+    "$T/c10p/main.cf"
+t c10p "$T/auth.conf"
+has "smtp_sasl_security_options = noanonymous lacks noplaintext" 10
+[ "$(wc -l <"$T/err")" = 1 ] || fail "10: more than the noplaintext warning"
+# tls = "dane" degrades to may without TLSA records: -t refuses it by name
+sed 's|tls = "encrypt"|tls = "dane"|' "$T/auth.conf" >"$T/auth-dane.conf"
+MAIL_CONFIG=$T/c10 "$MR" -t -c "$T/auth-dane.conf" >"$T/out" 2>&1 &&
+    fail "10: -t passes auth_file with tls = \"dane\""
+grep -qF 'auth_file needs tls = "encrypt", "verify" or "secure", not "dane"' \
+    "$T/out" || fail "10: -t does not name dane: $(cat "$T/out")"
+ok "auth_file in milter mode: smtp_sasl lines named, noplaintext named, dane refused, maps_dir not taken for static mode"
 # 11. README: its first command runs the demo, and step 3 prints what -t
 # prints for the shipped example
-sed -n '/^    /{p;q}' README.md | grep -qx '    sudo ./contrib/install-deps.sh && make demo' ||
-    fail "11: README's first command is not install-deps && make demo"
+# the demo needs root: said the same way in README, make's help and the
+# demo's own refusal
+first='sudo ./contrib/install-deps.sh && make && sudo make demo'
+sed -n '/^    /{p;q}' README.md | grep -qxF "    $first" ||
+    fail "11: README's first command is not \"$first\""
+grep -q '^#	sudo make demo	' Makefile ||
+    fail "11: make's help does not say sudo make demo"
+grep -qF '"sudo make demo" >&2' test/demo/demo.sh ||
+    fail "11: demo.sh's refusal without root does not say sudo make demo"
 want=$(PATH=/nonexistent "$MR" -t -c etc/milter-relay.conf 2>/dev/null |
     sed 's|^etc/milter-relay.conf|/etc/milter-relay.conf|')
 grep -qxF "    # $want" README.md ||
     fail "11: README step 3 does not show \"$want\""
-ok "README: make demo first; step 3 shows \"$want\""
+ok "README: sudo make demo first (make's help, demo.sh agree); step 3 shows \"$want\""
 # 12. maps-only: main-maps.cf verbatim, then relay_domains on the socketmap
 MAPS_MAIN="compatibility_level = 3.6
 myhostname = gw.demo.test

@@ -175,14 +175,17 @@ rules(const char *body, char *err, size_t errlen)
 
 START_TEST(test_rules)
 {
+	static const char *const carry[] = { "encrypt", "verify", "secure" };
 	struct config	*c;
 	char		 body[2048], err[512];
 	const char	*a, *b, *a2;
+	unsigned long	 refused;
+	size_t		 i;
 
 	a = cred_file("a", "relay:" SECRET "\n", 0600);
 	b = cred_file("b", "other:different\n", 0600);
 	a2 = cred_file("a2", "relay:" SECRET "\n", 0600);
-	/* credentials need tls encrypt or stronger, and a smart host */
+	/* credentials need tls encrypt, verify or secure, and a smart host */
 	snprintf(body, sizeof(body), "{ match = \"x.example\"; "
 	    "smarthost = \"[192.0.2.1]\"; auth_file = \"%s\"; }", a);
 	ck_assert_ptr_null(rules(body, err, sizeof(err)));
@@ -192,6 +195,24 @@ START_TEST(test_rules)
 	    a);
 	ck_assert_ptr_null(rules(body, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "\"may\""));
+	/* dane falls back to may without TLSA records: refused, counted */
+	refused = authfile_refusals();
+	snprintf(body, sizeof(body), "{ match = \"x.example\"; "
+	    "smarthost = \"[192.0.2.1]\"; tls = \"dane\"; auth_file = \"%s\"; }",
+	    a);
+	ck_assert_ptr_null(rules(body, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "not \"dane\""));
+	ck_assert_ptr_null(strstr(err, "Pa55"));
+	ck_assert_uint_eq(authfile_refusals(), refused + 1);
+	/* the levels that never go on in clear carry credentials */
+	for (i = 0; i < sizeof(carry) / sizeof(carry[0]); i++) {
+		snprintf(body, sizeof(body), "{ match = \"x.example\"; "
+		    "smarthost = \"[192.0.2.1]\"; tls = \"%s\"; "
+		    "auth_file = \"%s\"; }", carry[i], a);
+		ck_assert_msg((c = rules(body, err, sizeof(err))) != NULL,
+		    "tls %s: %s", carry[i], err);
+		config_free(c);
+	}
 	snprintf(body, sizeof(body), "{ match = \"x.example\"; "
 	    "tls = \"encrypt\"; auth_file = \"%s\"; }", a);
 	ck_assert_ptr_null(rules(body, err, sizeof(err)));

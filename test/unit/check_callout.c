@@ -4,9 +4,10 @@
  * A scripted SMTP server in a thread of the test (loopback, a port the
  * kernel picks, every wait bounded) answers each stage as the test says:
  * 4xx and 5xx at the greeting, EHLO, MAIL and RCPT; the HELO fallback
- * after a 5xx to EHLO (and none after a 4xx); multi-line replies, also
- * one whose lines disagree on the code; a server that stalls at the
- * greeting or at RCPT; a second hop asked when the first defers.  A 4xx
+ * after a 5xx to EHLO (and none after a 4xx), a 4xx to that HELO;
+ * multi-line replies, also one whose lines disagree on the code; a server
+ * that stalls at the greeting, EHLO, MAIL or RCPT (the probe's own time
+ * limit, unknown); a second hop asked when the first defers.  A 4xx
  * to RCPT is unknown, never a valid user; DATA is never sent; QUIT is.
  *
  * A scripted DNS server (TCP, loopback, a port of its own, set as the
@@ -60,6 +61,7 @@ struct script {
 	unsigned	 port;
 	char		 log[512];	/* the verbs received, space-separated */
 	pthread_t	 thread;
+	int		 outlasted;	/* a stall ended by WAIT_MS, not EOF */
 };
 
 static int
@@ -101,14 +103,19 @@ read_line(int fd, char *line, size_t len)
 	return 0;
 }
 
-/* stall - answer nothing, read until the client closes or WAIT_MS */
-static void
+/*
+ * stall - answer nothing, read until the client closes (0) or nothing
+ * comes for WAIT_MS (1: the client outlasted the stall)
+ */
+static int
 stall(int fd)
 {
 	char	buf[256];
 
-	while (wait_fd(fd, WAIT_MS) == 0 && read(fd, buf, sizeof(buf)) > 0)
-		;
+	while (wait_fd(fd, WAIT_MS) == 0)
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			return 0;
+	return 1;
 }
 
 static void *
@@ -123,7 +130,7 @@ server_main(void *arg)
 	    (fd = accept(s->lfd, NULL, NULL)) == -1)
 		return NULL;
 	if (s->greet == NULL) {
-		stall(fd);
+		s->outlasted = stall(fd);
 		close(fd);
 		return NULL;
 	}
@@ -142,7 +149,7 @@ server_main(void *arg)
 		    strcasecmp(verb, "MAIL") == 0 ? s->mail :
 		    strcasecmp(verb, "RCPT") == 0 ? s->rcpt : "502 no";
 		if (reply == NULL) {
-			stall(fd);
+			s->outlasted = stall(fd);
 			break;
 		}
 		(void)send_reply(fd, reply);
@@ -176,6 +183,7 @@ static void
 server_start(struct script *s)
 {
 	s->log[0] = '\0';
+	s->outlasted = 0;
 	s->lfd = listen_free(&s->port);
 	ck_assert_int_eq(pthread_create(&s->thread, NULL, server_main, s), 0);
 }
@@ -214,47 +222,50 @@ static const struct {
 	const char		*log;		/* the verbs the server saw */
 } dialogues[] = {
 	{ { "220 ok", "250 ok", "250 ok", "250 ok", "250 2.1.5 ok",
-	    0, 0, "", 0 }, RECIPIENT_VALID, "EHLO MAIL RCPT QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_VALID, "EHLO MAIL RCPT QUIT" },
 	{ { "220 ok", "250 ok", "250 ok", "250 ok", "550 5.1.1 no such user",
-	    0, 0, "", 0 }, RECIPIENT_INVALID, "EHLO MAIL RCPT QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_INVALID, "EHLO MAIL RCPT QUIT" },
 	/* a temporary refusal of RCPT says nothing about the user */
 	{ { "220 ok", "250 ok", "250 ok", "250 ok", "450 4.2.0 try later",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL RCPT QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL RCPT QUIT" },
 	{ { "220 ok", "250 ok", "250 ok", "250 ok", "452 4.5.3 too many",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL RCPT QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL RCPT QUIT" },
 	/* the greeting */
 	{ { "421 4.3.2 busy", "250 ok", "250 ok", "250 ok", "250 ok",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "QUIT" },
 	{ { "554 5.7.1 go away", "250 ok", "250 ok", "250 ok", "250 ok",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "QUIT" },
 	/* EHLO: 5xx falls back to HELO, 4xx does not */
 	{ { "220 ok", "502 5.5.1 no EHLO", "250 ok", "250 ok", "250 ok",
-	    0, 0, "", 0 }, RECIPIENT_VALID, "EHLO HELO MAIL RCPT QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_VALID, "EHLO HELO MAIL RCPT QUIT" },
 	{ { "220 ok", "502 5.5.1 no EHLO", "250 ok", "250 ok", "550 no",
-	    0, 0, "", 0 }, RECIPIENT_INVALID, "EHLO HELO MAIL RCPT QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_INVALID, "EHLO HELO MAIL RCPT QUIT" },
 	{ { "220 ok", "421 4.3.2 busy", "250 ok", "250 ok", "250 ok",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "EHLO QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO QUIT" },
 	{ { "220 ok", "500 no", "550 no", "250 ok", "250 ok",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "EHLO HELO QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO HELO QUIT" },
+	/* the HELO after a 5xx to EHLO deferred: unknown, no MAIL */
+	{ { "220 ok", "502 5.5.1 no EHLO", "421 4.3.2 busy", "250 ok",
+	    "250 ok", 0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO HELO QUIT" },
 	/* MAIL FROM:<> refused either way: no statement about the user */
 	{ { "220 ok", "250 ok", "250 ok", "451 4.3.0 later", "250 ok",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL QUIT" },
 	{ { "220 ok", "250 ok", "250 ok", "553 5.7.1 no null sender",
-	    "550 no", 0, 0, "", 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL QUIT" },
+	    "550 no", 0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL QUIT" },
 	/* multi-line replies */
 	{ { "220-mx.corp.test\r\n220-more\r\n220 ready",
 	    "250-mx.corp.test\r\n250-PIPELINING\r\n250 8BITMIME", "250 ok",
 	    "250 ok", "550-5.1.1 no\r\n550 5.1.1 such user",
-	    0, 0, "", 0 }, RECIPIENT_INVALID, "EHLO MAIL RCPT QUIT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_INVALID, "EHLO MAIL RCPT QUIT" },
 	{ { "220 ok", "250 ok", "250 ok", "250 ok",
-	    "250-2.1.5 ok\r\n250 2.1.5 really", 0, 0, "", 0 },
+	    "250-2.1.5 ok\r\n250 2.1.5 really", 0, 0, "", 0, 0 },
 	    RECIPIENT_VALID, "EHLO MAIL RCPT QUIT" },
 	/* lines that disagree on the code: not a reply, the session ends */
 	{ { "220 ok", "250 ok", "250 ok", "250 ok", "250-ok\r\n550 no",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL RCPT" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "EHLO MAIL RCPT" },
 	/* not a reply at all */
 	{ { "hello", "250 ok", "250 ok", "250 ok", "250 ok",
-	    0, 0, "", 0 }, RECIPIENT_UNKNOWN, "" },
+	    0, 0, "", 0, 0 }, RECIPIENT_UNKNOWN, "" },
 };
 
 START_TEST(test_dialogue)
@@ -275,22 +286,41 @@ START_TEST(test_dialogue)
 }
 END_TEST
 
+/*
+ * A server that answers nothing from a stage on (NULL): the probe ends at
+ * its own limit (STALL_MS, "time limit reached"), unknown, although every
+ * later stage would have said 250; it closes the connection while the
+ * server still waits (the server's stall ends by EOF, not by WAIT_MS).
+ */
+static const struct {
+	struct script		 s;
+	const char		*log;		/* the verbs the server saw */
+} stalls[] = {
+	{ { NULL, "250 ok", "250 ok", "250 ok", "250 ok", 0, 0, "", 0, 0 },
+	    "" },
+	{ { "220 ok", NULL, "250 ok", "250 ok", "250 ok", 0, 0, "", 0, 0 },
+	    "EHLO" },
+	{ { "220 ok", "250 ok", "250 ok", NULL, "250 ok", 0, 0, "", 0, 0 },
+	    "EHLO MAIL" },
+	{ { "220 ok", "250 ok", "250 ok", "250 ok", NULL, 0, 0, "", 0, 0 },
+	    "EHLO MAIL RCPT" },
+};
+
 START_TEST(test_stall)
 {
 	struct script		s;
 	struct callout_answer	a;
 
-	memset(&s, 0, sizeof(s));
-	probe(&s, STALL_MS, &a);	/* no greeting */
-	ck_assert_int_eq(a.status, RECIPIENT_UNKNOWN);
-	ck_assert_str_eq(a.reply, "time limit reached");
-	s.greet = s.ehlo = s.helo = s.mail = "250 ok";
-	s.greet = "220 ok";
-	s.rcpt = NULL;			/* no answer to RCPT */
+	s = stalls[_i].s;
 	probe(&s, STALL_MS, &a);
-	ck_assert_int_eq(a.status, RECIPIENT_UNKNOWN);
-	ck_assert_str_eq(a.reply, "time limit reached");
-	ck_assert_str_eq(s.log, "EHLO MAIL RCPT");
+	ck_assert_msg(a.status == RECIPIENT_UNKNOWN, "stall %d: status %d "
+	    "(reply \"%s\")", _i, a.status, a.reply);
+	ck_assert_msg(strcmp(a.reply, "time limit reached") == 0, "stall %d: "
+	    "reply \"%s\"", _i, a.reply);
+	ck_assert_msg(strcmp(s.log, stalls[_i].log) == 0, "stall %d: server "
+	    "saw \"%s\", want \"%s\"", _i, s.log, stalls[_i].log);
+	ck_assert_msg(!s.outlasted, "stall %d: the probe of %d ms waited "
+	    "out the server's stall of %d ms", _i, STALL_MS, WAIT_MS);
 }
 END_TEST
 
@@ -638,7 +668,8 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_dialogue, 0,
 	    (int)(sizeof(dialogues) / sizeof(dialogues[0])));
-	tcase_add_test(tc, test_stall);
+	tcase_add_loop_test(tc, test_stall, 0,
+	    sizeof(stalls) / sizeof(stalls[0]));
 	tcase_add_test(tc, test_next_hop);
 	tcase_add_test(tc, test_reply_line);
 	tcase_add_test(tc, test_mx_large);
