@@ -164,6 +164,13 @@ $(O)/test/unit/check_listen: $(O)/test/unit/check_listen.o \
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/milter/listen.o $(UNIT_UTIL) \
 	    $(LIBS) $(CHECK_LDLIBS) $(LIB_LDLIBS)
 
+# check_probes tests the daemon's callout bounds (verify.o and its log;
+# the metrics are the test's own).
+$(O)/test/unit/check_probes: $(O)/test/unit/check_probes.o \
+    $(O)/milter/verify.o $(O)/milter/log.o $(UNIT_UTIL) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/milter/verify.o $(O)/milter/log.o \
+	    $(UNIT_UTIL) $(LIBS) $(CHECK_LDLIBS) $(LIB_LDLIBS)
+
 $(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(LIB_LDLIBS)
 

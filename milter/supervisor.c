@@ -34,7 +34,9 @@
  * worker gets the record with the set, so its next reload diffs too.  With rules_source
  * the supervisor holds the file's rules alone (loaded again right after
  * the first fork): a restarted worker reads the rows again, from the
- * database or from rules_cache (worker.c).
+ * database or from rules_cache, and serves no rules (every RCPT
+ * tempfailed) until the database answers when neither has them
+ * (worker.c).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -102,6 +102,8 @@ static struct source_gen worker_cache_pend;
 static char *worker_cache_path;
 static int worker_cache_quit;
 static pthread_t worker_cache_tid;
+/* the rules_source of a worker serving no rules yet (worker_closed()) */
+static char *worker_closed_source;
 
 
 /* Settings read only at start-up: say so when a reload changes them. */
@@ -170,6 +172,9 @@ worker_install(struct config *config, size_t old, const char *how)
 	n = ruleset_count(config->rules);
 	cur = live_acquire();
 	callbacks_reloaded(cur, config);
+	if (cur == NULL && worker_closed_source != NULL)
+		log_info("worker: the rows of rules_source loaded; recipients "
+		    "are decided again");
 	live_release(cur);
 	live_replace(config);
 	log_info("reload: %s: OK, %zu rules%s", worker_daemon->conf_path, n,
@@ -548,7 +553,7 @@ worker_control(void *arg)
 	ssize_t	 n, i;
 	int	 reload, counters, r;
 
-	if (atomic_load(&worker_restarted))
+	if (atomic_load(&worker_restarted) && worker_closed_source == NULL)
 		worker_check_file();
 	for (;;) {
 		pfd.fd = fd;
@@ -584,6 +589,31 @@ worker_control(void *arg)
 }
 
 /*
+ * worker_closed - a restarted worker without the rows of rules_source
+ * serves no rules: file holds the file's rules alone (freed here), err
+ * why the rows are not there; the listener is to use its rules_source.
+ * 0, or -1 out of memory.
+ */
+static int
+worker_closed(struct config *file, const char *err)
+{
+	const char *conninfo = source_conninfo(file);
+
+	worker_closed_source = conninfo != NULL ? strdup(conninfo) : NULL;
+	if (conninfo != NULL && worker_closed_source == NULL) {
+		log_error("worker: out of memory");
+		config_free(file);
+		return -1;
+	}
+	log_error("worker: %s; the file's rules alone would drop the rows of "
+	    "rules_source: every recipient is tempfailed (451 4.7.1) until "
+	    "the database answers (set rules_cache to serve the last rows "
+	    "instead)", err);
+	config_free(file);
+	return 0;
+}
+
+/*
  * The rules the supervisor holds: those of the start or of the last
  * reload that loaded.  A restarted worker serves them even when the file
  * on disk is broken now, and says so.  With rules_source it loads the
@@ -591,7 +621,13 @@ worker_control(void *arg)
  * without the supervisor); when that fails (a row refused, the file
  * broken) the file and rules_cache, the last rows that loaded; when the
  * file is broken, the file's rules the supervisor holds (file only: see
- * supervisor.c) and rules_cache: never an exit in a loop.
+ * supervisor.c) and rules_cache: never an exit in a loop.  When the rows
+ * are nowhere (no rules_cache, or none that loads), the file's rules
+ * alone would be a subset (a row's deny exception under a namespace the
+ * file relays would relay): the worker serves no rules at all, every
+ * RCPT tempfailed (451 4.7.1, the socketmap TEMP), and its listener
+ * (worker_listen(), on the supervisor's rules_source) loads everything
+ * once the database answers.
  */
 static int
 worker_config(struct daemon *daemon, int first)
@@ -628,13 +664,14 @@ worker_config(struct daemon *daemon, int first)
 			config = daemon->config;
 			daemon->config = NULL;
 			atomic_store(&worker_restarted, 1);
-			if (source_add_cache(config, err, sizeof(err)) == -1)
-				log_error("worker: %s; serving the file's rules "
-				    "of the last load", err);
-			else
+			if (source_add_cache(config, err, sizeof(err)) == 0)
 				log_warning("worker: the file's rules of the "
 				    "last load and the rows of rules_cache %s",
 				    config->rules_cache);
+			else if (worker_closed(config, err) == -1)
+				return -1;
+			else
+				config = NULL;
 		}
 	}
 	if (daemon->config != NULL) {
@@ -643,8 +680,10 @@ worker_config(struct daemon *daemon, int first)
 	}
 	/* not taken: the rules came from elsewhere */
 	source_gen_clear(&daemon->gen);
-	metrics_loaded(config, 0);
-	live_replace(config);
+	if (config != NULL) {
+		metrics_loaded(config, 0);
+		live_replace(config);
+	}
 	return 0;
 }
 
@@ -654,13 +693,16 @@ worker_listen(void)
 {
 	char	 err[1024];
 	const struct config *config;
+	const char *conninfo;
 	int	 rc;
 
 	config = live_acquire();
 	rc = 0;
-	if (config != NULL && config->rules_source != NULL &&
-	    pgsource_listen_start(source_conninfo(config), worker_changed,
-	    err, sizeof(err)) == -1) {
+	/* serving no rules (worker_closed()): the rules_source it lacks */
+	conninfo = config != NULL ? source_conninfo(config) :
+	    worker_closed_source;
+	if (conninfo != NULL && pgsource_listen_start(conninfo,
+	    worker_changed, err, sizeof(err)) == -1) {
 		log_error("worker: rules_source listener: %s", err);
 		rc = -1;
 	}
@@ -760,6 +802,7 @@ worker_run(struct daemon *daemon, int ctl_fd, int first)
 	source_gen_clear(&worker_gen);
 	source_gen_clear(&worker_cache_pend);
 	free(worker_cache_path);
+	free(worker_closed_source);
 	if (daemon->socketmap_fd != -1)
 		socketmap_stop();
 	live_shutdown();

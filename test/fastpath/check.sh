@@ -41,7 +41,8 @@
 #      the holds are let go;
 #   5. static: a changed deny reply writes access.lmdb alone (the other
 #      tables keep their inodes and time stamps); a new relayed name is held, the daemon
-#      is stopped: Postfix goes on relaying from the tables (delivered),
+#      is stopped (the reload's log names a new IDN rule reachable
+#      only as its A-label): Postfix goes on relaying from the tables (delivered),
 #      the held name stays held past its time until the daemon is back,
 #      whose tables at start leave it out;
 #   6. static: a rule set the tables cannot express (a trusted-only rule
@@ -403,12 +404,18 @@ if [ "$MODE" = static ]; then
 	# goes on relaying from the tables, and the held name stays held
 	# past its time until the daemon is back
 	echo "later.example smarthost=[127.0.0.1]:$PORT_B" >>"$LIST"
+	# and an IDN rule: the log of this load names it (the changed rules)
+	echo "später.example smarthost=[127.0.0.1]:$PORT_B" >>"$LIST"
+	n_idn=$(e2e_log_count "$LOG" 'static mode: rule "später\.example" \(xn--spter-hra\.example\)')
 	n_held=$(e2e_log_count "$LOG" 'static maps: [0-9]* names held')
 	n_go=$(e2e_log_count "$LOG" 'static maps: let go of')
 	t0=$(date +%s.%N)
 	"$MR_BIN" reload -c "$CONF" >/dev/null || e2e_fail "reload failed"
 	e2e_wait_log "$LOG" 'static maps: [0-9]* names held' $((n_held + 1)) \
 	    "$RELOAD_SECS" "the hold of a new relayed name"
+	e2e_wait_log "$LOG" 'static mode: rule "später\.example" \(xn--spter-hra\.example\) is reachable only in its A-label form' \
+	    $((n_idn + 1)) "$RELOAD_SECS" "the new IDN rule named by the reload"
+	e2e_ok "static: the reload's log names the new IDN rule ($(grep -E 'static maps: (wrote|updated)' "$LOG" | tail -n 1 | sed 's/.*static maps: //'))"
 	mr_stop
 	[ "$MR_STATUS" = 0 ] || e2e_fail "milter-relay exit status $MR_STATUS"
 	[ "$(e2e_log_count "$LOG" 'static maps: let go of')" = "$n_go" ] ||

@@ -439,7 +439,8 @@ e2e_ok "A's rules_cache, merged change by change, holds the table's rows"
 # tls_policy read back (postmap -s) equal the tables exported from
 # scratch ("export -s", a full read now), its access table answers as
 # the exported one at every key but those it holds, and it holds what RS
-# holds; AS updated the files in place (its log; the same inodes).
+# holds; AS updated the files in place (its log; the same inodes).  A
+# rule with an A-label added in place is named in AS's log, once.
 HELD="451 4.7.1 Relay route being updated, try again later"	# reply.c's
 step "DELETE FROM rules WHERE relay = 'trusted';"
 same "the rules a static table can say"
@@ -606,6 +607,16 @@ grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1 |
     grep -q 'keys in place' ||
     e2e_fail "a small change after a large one: $(grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1)"
 e2e_ok "a change of 70 patterns: whole files, the next one in place, both equal a write from scratch"
+# an IDN rule added in place: AS's log names it, once, reachable only as
+# its A-label (main-static.cf refuses 8-bit domains)
+step "INSERT INTO rules (pattern) VALUES ('xn--spter-hra.static.test') ON CONFLICT DO NOTHING;"
+static_same "an IDN rule"
+grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1 |
+    grep -q 'keys in place' ||
+    e2e_fail "an IDN rule: $(grep 'static maps: \(wrote\|updated\)' "$E2E_DIR/AS.log" | tail -1)"
+[ "$(grep -c 'static mode: rule "später\.static\.test" (xn--spter-hra\.static\.test) is reachable only in its A-label form' "$E2E_DIR/AS.log")" = 1 ] ||
+    e2e_fail "AS's log does not name the IDN rule of the change once: $(grep 'static mode: rule' "$E2E_DIR/AS.log")"
+e2e_ok "an IDN rule added in place: AS's log names it once"
 
 # --- a real Postfix on the tables updated in place ---------------------------------
 

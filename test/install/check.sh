@@ -7,6 +7,11 @@
 #     and SYSCONFDIR reach the systemd unit's paths.
 #  2. The example configuration passes "milter-relay -t", and the daemon
 #     started on it answers the scenario printed in milter-test(1).
+#     README.md's examples: step 3's -t line; every "milter-relay query"
+#     line answers as the lines below it show (all of them, no more);
+#     step 5's scenario and postmap lines against the running daemon; its
+#     domains_file lines and recipients example pass -t and decide as it
+#     says.
 #  3. The manual pages are lint clean (mandoc -T lint -W warning; also
 #     groff warnings through man(1) when it is installed).
 #  4. systemd-analyze verify on the installed unit; the daemon started as
@@ -127,24 +132,35 @@ run_conf() {
 	printf 'metrics = "inet:%s@127.0.0.1";\n' "$RUN_MPORT"
 }
 
-# README.md's step 5 against the shipped example: every "milter-relay
-# query" line gives the answers printed below it ("..." is any text),
-# and (readme_postmap, with the daemon running on the example) every
-# "postmap -q" line the answer in its comment
+# README.md's examples against the shipped example: every "milter-relay
+# query" line of it (step 5 and the rest) gives the answers printed below
+# it ("..." is any text), and (readme_postmap, with the daemon running on
+# the example) every "postmap -q" line of step 5 the answer in its comment
 readme_step5() {
 	sed -n '/^\*\*5\. Check the daemon/,/^\*\*6\./p' README.md
+}
+# readme_answers_end: the answers shown below a query are all it prints
+readme_answers_end() {
+	local shown printed
+	[ -f "$tmp/query.want" ] || return 0
+	shown=$(wc -l <"$tmp/query.want")
+	printed=$(wc -l <"$tmp/query.out")
+	[ "$shown" = "$printed" ] || fail "README: query $args: README shows" \
+	    "$shown answer lines, it prints $printed: $(cat "$tmp/query.out")"
+	rm -f "$tmp/query.want"
 }
 readme_query() {
 	local n=0 args want got pat
 	while IFS= read -r line; do
 		case $line in
 		"    milter-relay query "*)
+			readme_answers_end
 			args=${line#    milter-relay query }
 			args=${args%%#*}
 			# shellcheck disable=SC2086
 			"$IM" query -c etc/milter-relay.conf $args \
 			    >"$tmp/query.out" 2>&1 ||
-			    fail "README step 5: milter-relay query $args: exit $?"
+			    fail "README: milter-relay query $args: exit $?"
 			n=$((n + 1))
 			: >"$tmp/query.want"
 			;;
@@ -156,15 +172,48 @@ readme_query() {
 			# "..." in README stands for any text
 			pat=$(printf '%s' "$want" | sed 's/[][*?\\]/\\&/g; s/\.\.\./*/g')
 			# shellcheck disable=SC2053
-			[[ $got == $pat ]] || fail "README step 5: query $args:" \
+			[[ $got == $pat ]] || fail "README: query $args:" \
 			    "README says \"$want\", the example gives \"$got\""
 			echo "$want" >>"$tmp/query.want"
 			;;
-		*)	rm -f "$tmp/query.want" ;;
+		*)	readme_answers_end ;;
 		esac
-	done < <(readme_step5)
-	[ "$n" -ge 2 ] || fail "README step 5: only $n query lines found"
-	ok "README step 5: $n milter-relay query lines answer as printed"
+	done <README.md
+	readme_answers_end
+	[ "$n" -ge 3 ] || fail "README: only $n query lines found"
+	ok "README: $n milter-relay query examples answer as printed"
+}
+# README.md's domains_file lines and its recipients example (with a
+# recipients_file of the address it names) pass -t with every rule, and
+# decide as it says: the listed user accepted, another refused with the
+# reply README shows
+readme_snippets() {
+	local d=$tmp/readme n got reply
+	mkdir "$d"
+	sed -n '/into a `domains_file`, one rule a line:$/,/^Several gateways/p' \
+	    README.md | sed -n 's/^    //p' >"$d/domains.list"
+	n=$(wc -l <"$d/domains.list")
+	[ "$n" -ge 3 ] || fail "README: no domains_file example found"
+	printf 'domains_file = "%s";\n' "$d/domains.list" >"$d/file.conf"
+	"$IM" -t -c "$d/file.conf" >"$d/t.out" 2>&1 &&
+	    grep -qx "$d/file.conf: OK, $n rules" "$d/t.out" ||
+	    { cat "$d/domains.list" "$d/t.out"; fail "README's domains_file example: -t"; }
+	sed -n '/^## Only existing users/,/^- `"list"`/p' README.md |
+	    sed -n '/^    domains = ($/,/^    );$/s/^    //p' >"$d/rcpt.conf"
+	grep -q 'recipients_file = "corp.users"' "$d/rcpt.conf" ||
+	    fail "README: no recipients example with corp.users found"
+	echo alice@corp.example >"$d/corp.users"
+	"$IM" -t -c "$d/rcpt.conf" >"$d/t.out" 2>&1 &&
+	    grep -qx "$d/rcpt.conf: OK, 2 rules" "$d/t.out" ||
+	    { cat "$d/rcpt.conf" "$d/t.out"; fail "README's recipients example: -t"; }
+	reply=$(sed -n 's/^Unknown users get `\(550 [^`]*\)`.*/\1/p' README.md)
+	[ -n "$reply" ] || fail "README: the unknown user's reply not found"
+	got=$("$IM" query -c "$d/rcpt.conf" alice@corp.example bob@corp.example 2>&1)
+	grep -q '^alice@corp.example: accept rule=corp.example ' <<<"$got" &&
+	    grep -qF "bob@corp.example: reject reply=\"${reply/<addr>/<bob@corp.example>}\"" \
+	    <<<"$got" ||
+	    fail "README's recipients example: query: $got (README: \"$reply\")"
+	ok "README: the domains_file example ($n rules) and the recipients example load with -t and decide as shown"
 }
 readme_postmap() {
 	local n=0 key map want got
@@ -194,6 +243,7 @@ else
 	[ -n "$want" ] && [ "$want" = "$got" ] ||
 	    fail "README step 3 says -t prints \"$want\", it prints \"$got\""
 	readme_query
+	readme_snippets
 	# -V, -h and a bad option: what milter-relay(8) says
 	"$IM" -V >"$tmp/V.out" 2>&1 || fail "-V: exit $?"
 	grep -qx "milter-relay $(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' Makefile) (libmilter [0-9.]*)" \

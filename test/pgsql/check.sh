@@ -29,6 +29,10 @@
 #     command line, and takes it from PGPASSWORD without warning;
 #   - a worker restarted while a row is refused, and while the file is
 #     broken, serves the last good rules (no exit 78 in a loop);
+#   - a worker of a daemon without rules_cache restarted while the
+#     database is down serves no subset: a row's deny exception under a
+#     namespace the file relays is tempfailed, not relayed, until the
+#     database is back;
 #   - a row with auth_file: its credentials reach daemon 2's maps_dir
 #     sasl_passwd.lmdb (postmap -q by next hop, mode 0600), and leave it
 #     when the row is deleted.
@@ -109,6 +113,7 @@ mtest() {
 	case $3 in
 	accept) want="expect continue" ;;
 	reject) want="expect reject" ;;
+	tempfail) want="expect tempfail" ;;
 	esac
 	printf '%s\n' "connect 203.0.113.5 client.example" \
 	    "mail <s@client.example>" "rcpt <u@$dom> $want" >"$f"
@@ -208,18 +213,17 @@ e2e_ok "a bad row is refused with its pattern, the old rules stay; fixed, it flo
 
 # --- a worker restarted while a row is refused, then with the file broken --
 
-# kill_worker: SIGKILL daemon 1's worker; wait for the next one to serve
+# kill_worker [N]: SIGKILL daemon N's worker (1); wait for the next to serve
 kill_worker() {
-	local w n
-	w=$(worker_of "$E2E_DIR/mr1.log")
-	n=$(grep -c "serving unix:" "$E2E_DIR/mr1.log")
+	local w n log=$E2E_DIR/mr${1:-1}.log
+	w=$(worker_of "$log")
+	n=$(grep -c "serving unix:" "$log")
 	kill -KILL "$w" || e2e_fail "no worker $w"
 	for i in $(seq 1 100); do
-		[ "$(grep -c "serving unix:" "$E2E_DIR/mr1.log")" -gt "$n" ] &&
-		    return 0
+		[ "$(grep -c "serving unix:" "$log")" -gt "$n" ] && return 0
 		sleep 0.1
 	done
-	e2e_fail "no worker serves after worker $w was killed: $(tail -3 "$E2E_DIR/mr1.log")"
+	e2e_fail "no worker serves after worker $w was killed: $(tail -3 "$log")"
 }
 sql -c "INSERT INTO rules (pattern, smarthost) VALUES ('bad2.example', 'mx.example:99999')"
 for i in $(seq 1 50); do
@@ -398,6 +402,18 @@ fi
 
 # --- the database stopped -------------------------------------------------
 
+# daemon 5, without rules_cache: its file relays corp5.example, a row
+# denies lab.corp5.example (an exception the file alone does not have)
+sql -c "INSERT INTO rules (pattern, relay) VALUES ('lab.corp5.example', 'deny')"
+conf 5 'domains = ( { match = "corp5.example"; smarthost = "[192.0.2.25]"; } );'
+# the files the rows name, relative to the configuration
+cp -p "$E2E_DIR/mr1/users" "$E2E_DIR/mr1/partner.auth" "$E2E_DIR/mr5/"
+start 5
+[ "$(smq 5 "relay www.corp5.example")" = "OK RELAY" ] &&
+    [ "$(smq 5 "relay lab.corp5.example")" = "NOTFOUND " ] &&
+    mtest 5 lab.corp5.example reject ||
+    e2e_fail "daemon 5: the file's namespace and the row's exception"
+
 pg_stop
 for n in 1 2 3; do
 	e2e_wait_log "$E2E_DIR/mr$n.log" "database unreachable" 1 "$SEE_SECS" \
@@ -412,6 +428,18 @@ for n in 1 2 3; do
 	[ "$c" = 1 ] || e2e_fail "daemon $n: $c 'unreachable' lines, not 1"
 done
 e2e_ok "database stopped: all three answer with the last rules, logged once"
+
+kill_worker 5
+a=$(smq 5 "relay lab.corp5.example")
+case $a in
+TEMP*) ;;
+*) e2e_fail "daemon 5 restarted without database nor rules_cache: lab.corp5.example '$a', not TEMP" ;;
+esac
+mtest 5 lab.corp5.example tempfail && mtest 5 www.corp5.example tempfail ||
+    e2e_fail "daemon 5 restarted without database nor rules_cache decides recipients"
+grep -q "every recipient is tempfailed (451 4.7.1) until the database answers" \
+    "$E2E_DIR/mr5.log" || e2e_fail "daemon 5 does not say why it tempfails"
+e2e_ok "a worker restarted without database nor rules_cache tempfails (451 4.7.1): no subset of the rules"
 
 stop 3
 start 3
@@ -446,6 +474,17 @@ for n in 1 2 3; do
 	    [ "$n" = 3 ] || e2e_fail "daemon $n: no 'reachable again' line"
 done
 e2e_ok "database back: changes flow again ($WAITED ms after the INSERT)"
+
+for i in $(seq 1 $(((BACKOFF_SECS + SEE_SECS) * 10))); do
+	[ "$(smq 5 "relay www.corp5.example")" = "OK RELAY" ] && break
+	sleep 0.1
+done
+[ "$(smq 5 "relay www.corp5.example")" = "OK RELAY" ] &&
+    [ "$(smq 5 "relay lab.corp5.example")" = "NOTFOUND " ] &&
+    mtest 5 lab.corp5.example reject && mtest 5 www.corp5.example accept ||
+    e2e_fail "daemon 5: the rules are not back with the database"
+stop 5
+e2e_ok "database back: daemon 5's worker serves the file's rules and the rows again"
 
 # --- import --to, export --------------------------------------------------
 
