@@ -171,6 +171,14 @@ $(O)/test/unit/check_probes: $(O)/test/unit/check_probes.o \
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/milter/verify.o $(O)/milter/log.o \
 	    $(UNIT_UTIL) $(LIBS) $(CHECK_LDLIBS) $(LIB_LDLIBS)
 
+# check_pgmask tests the masking of rules_source's connection string
+# (pgsource.o, with libpq).
+$(O)/test/unit/check_pgmask: $(O)/test/unit/check_pgmask.o \
+    $(O)/milter/pgsource.o $(O)/milter/log.o $(UNIT_UTIL) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/milter/pgsource.o \
+	    $(O)/milter/log.o $(UNIT_UTIL) $(LIBS) $(PQ_LDLIBS) \
+	    $(CHECK_LDLIBS) $(LIB_LDLIBS)
+
 $(O)/test/bench/bench_%: $(O)/test/bench/bench_%.o $(LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(LIB_LDLIBS)
 

@@ -47,8 +47,12 @@
  *	keyword=value pairs as libpq parses them (a URI too), the value of
  *	every secret replaced with "********": the keywords libpq itself
  *	marks as secret (its display character '*': password, sslpassword,
- *	and any later one) and any keyword that names a password or a
- *	secret; a string libpq cannot parse is not shown at all.  It
+ *	and any later one), any keyword that names a password or a
+ *	secret, and any value that is itself a connection string (a dbname
+ *	of "keyword=value" pairs or a URI, as PQconnectdbParams() expands)
+ *	giving one, or that looks like one and does not parse; a string
+ *	libpq cannot parse is not shown at all, nor anything when len is
+ *	0.  It
  *	returns buf.  No message of this module holds the connection
  *	string itself, nor libpq's message about a string it cannot parse
  *	(it may quote a piece of it).  pgsource_has_secret() is 1 when the
@@ -118,18 +122,27 @@ pg_reason(PGconn *conn, const char *what, char *err, size_t errlen)
 	errmsg_set(err, errlen, "%s: %s", what, msg);
 }
 
-/* pg_secret - a conninfo option whose value is not to be shown */
+/* a value that is a connection string inside one, at most this deep */
+#define PG_NESTED_MAX	4
+
+static int pg_value_secret(const char *, int);
+
+/*
+ * pg_secret - a conninfo option whose value is not to be shown: a
+ * secret's keyword, or a value that holds one (pg_value_secret())
+ */
 static int
-pg_secret(const PQconninfoOption *o)
+pg_secret(const PQconninfoOption *o, int depth)
 {
 	return (o->dispchar != NULL && o->dispchar[0] == '*') ||
 	    strstr(o->keyword, "password") != NULL ||
-	    strstr(o->keyword, "secret") != NULL;
+	    strstr(o->keyword, "secret") != NULL ||
+	    (o->val != NULL && pg_value_secret(o->val, depth + 1));
 }
 
-/* pgsource_has_secret - the connection string gives a secret itself */
-int
-pgsource_has_secret(const char *conninfo)
+/* pg_has_secret - conninfo parses and gives a secret itself */
+static int
+pg_has_secret(const char *conninfo, int depth)
 {
 	PQconninfoOption *opts, *o;
 	int	 found;
@@ -138,9 +151,38 @@ pgsource_has_secret(const char *conninfo)
 		return 0;
 	found = 0;
 	for (o = opts; o->keyword != NULL; o++)
-		found |= o->val != NULL && o->val[0] != '\0' && pg_secret(o);
+		found |= o->val != NULL && o->val[0] != '\0' &&
+		    pg_secret(o, depth);
 	PQconninfoFree(opts);
 	return found;
+}
+
+/*
+ * pg_value_secret - a value that may be a connection string itself (a
+ * dbname holding "keyword=value" pairs or a URI, which
+ * PQconnectdbParams() expands): 1 when it gives a secret, or cannot be
+ * parsed, or is nested too deep to tell
+ */
+static int
+pg_value_secret(const char *v, int depth)
+{
+	PQconninfoOption *opts;
+
+	if (strchr(v, '=') == NULL && strstr(v, "://") == NULL)
+		return 0;
+	if (depth > PG_NESTED_MAX)
+		return 1;
+	if ((opts = PQconninfoParse(v, NULL)) == NULL)
+		return 1;
+	PQconninfoFree(opts);
+	return pg_has_secret(v, depth);
+}
+
+/* pgsource_has_secret - the connection string gives a secret itself */
+int
+pgsource_has_secret(const char *conninfo)
+{
+	return pg_has_secret(conninfo, 0);
 }
 
 /* pgsource_mask - a connection string that can be logged */
@@ -151,6 +193,8 @@ pgsource_mask(const char *conninfo, char *buf, size_t len)
 	size_t	 used;
 	int	 n;
 
+	if (len == 0)
+		return buf;
 	snprintf(buf, len, "(a connection string libpq cannot parse)");
 	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL)
 		return buf;
@@ -161,7 +205,7 @@ pgsource_mask(const char *conninfo, char *buf, size_t len)
 			continue;
 		n = snprintf(buf + used, len - used, "%s%s=%s",
 		    used > 0 ? " " : "", o->keyword,
-		    pg_secret(o) ? "********" : o->val);
+		    pg_secret(o, 0) ? "********" : o->val);
 		if (n > 0)
 			used += (size_t)n;
 	}
