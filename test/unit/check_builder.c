@@ -24,6 +24,7 @@
 #include "config.h"
 #include "ruleset.h"
 #include "tlspolicy.h"
+#include "testutil.h"
 
 static char	dir[64];
 
@@ -41,18 +42,13 @@ static const char file_rules[] =
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_builder.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "check_builder");
 }
 
 static void
 teardown(void)
 {
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	unit_tmpdir_remove(dir);
 }
 
 /* Write dir/name into path. */

@@ -44,6 +44,7 @@
 
 #include "callout.h"
 #include "decide.h"
+#include "testutil.h"
 
 #define WAIT_MS		5000	/* any wait of the servers */
 #define PROBE_MS	3000	/* a probe that does not stall */
@@ -158,33 +159,13 @@ server_main(void *arg)
 	return NULL;
 }
 
-/* listen_free - a listening socket on 127.0.0.1, port picked by the kernel */
-static int
-listen_free(unsigned *port)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len;
-	int			fd;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ne(fd, -1);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(fd, 4), 0);
-	len = sizeof(sin);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
 
 static void
 server_start(struct script *s)
 {
 	s->log[0] = '\0';
 	s->outlasted = 0;
-	s->lfd = listen_free(&s->port);
+	s->lfd = unit_listen_loopback(4, &s->port);
 	ck_assert_int_eq(pthread_create(&s->thread, NULL, server_main, s), 0);
 }
 
@@ -522,7 +503,7 @@ START_TEST(test_mx_large)
 	s.rcpt = "550 5.1.1 unknown";
 	memset(&d, 0, sizeof(d));
 	d.nrr = 800;			/* 81 octets each */
-	d.lfd = listen_free(&d.port);
+	d.lfd = unit_listen_loopback(4, &d.port);
 	ck_assert_int_eq(res_init(), 0);
 	_res.nscount = 1;
 	_res.nsaddr_list[0].sin_family = AF_INET;

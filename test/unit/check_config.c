@@ -18,24 +18,20 @@
 #include "config.h"
 #include "netaddr.h"
 #include "ruleset.h"
+#include "testutil.h"
 
 static char	dir[64];
 
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_config.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "check_config");
 }
 
 static void
 teardown(void)
 {
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	unit_tmpdir_remove(dir);
 }
 
 /* Write dir/name; returns the path in a static buffer of its own. */

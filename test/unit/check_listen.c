@@ -27,17 +27,13 @@ static char	dir[64];
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_listen.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "check_listen");
 }
 
 static void
 teardown(void)
 {
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)system(cmd);
+	unit_tmpdir_remove(dir);
 }
 
 /* a listening unix socket at path, made with listen_umask(mode) */

@@ -110,19 +110,7 @@ listener_main(void *arg)
 static void
 listener_start(pthread_t *t)
 {
-	struct sockaddr_in	sin;
-	socklen_t		len;
-
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ne(lfd, -1);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(lfd, 16), 0);
-	len = sizeof(sin);
-	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
+	lfd = unit_listen_loopback(16, &port);
 	ck_assert_int_eq(pthread_create(t, NULL, listener_main, NULL), 0);
 }
 
